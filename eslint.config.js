@@ -1,0 +1,23 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'coverage/**', 'dist/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-restricted-syntax': ['error', { selector: 'ExportDefaultDeclaration', message: 'use named exports' }],
+    },
+  },
+  {
+    files: ['src/protocol/**/*.ts', 'src/graph/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: ['**/actors/**', '**/transport/**', 'nact', 'ws', 'ioredis', 'node:http', 'node:dgram', 'node:net', 'node:fs'],
+      }],
+    },
+  },
+);
