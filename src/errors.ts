@@ -57,6 +57,7 @@ export const ERROR_CODES = {
   RS_ERR_ADMIN_AUTH: 'cjdns admin API authentication failed',
   RS_ERR_ADMIN_CALL: 'cjdns admin API call returned an error',
   RS_ERR_CLUSTER_ENVELOPE: 'invalid cluster bus envelope',
+  RS_ERR_INTERNAL: 'internal error',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,0 +1,88 @@
+/** `snode ann|key|label|scheme …`: the protocol library on the command line. */
+import type { Command } from 'commander';
+import { RsError } from '../errors.ts';
+import { announcementToJson, parseAnnouncement } from '../protocol/announcement.ts';
+import { parseSchemeJs } from '../protocol/encoding-scheme.ts';
+import { hexToBytes } from '../protocol/hex.ts';
+import { ip6FromPublicKey, ip6ToString, publicFromPrivate, publicKeyFromString, publicKeyToString } from '../protocol/keys.ts';
+import { formatLabel, getEncodingForm, parseLabel, reEncode, splice } from '../protocol/routing-label.ts';
+import { runJson, usage } from './output.ts';
+
+function hexArg(text: string, what: string): Uint8Array {
+  const clean = text.trim().replace(/^0x/i, '');
+  if (!/^(?:[0-9a-fA-F]{2})*$/.test(clean)) throw new RsError('RS_ERR_HEX_INVALID', `${what} must be an even number of hex digits`);
+  return hexToBytes(clean.toLowerCase());
+}
+
+function schemeArg(text: string | undefined) {
+  if (text === undefined) usage('--scheme <hex> is required');
+  return parseSchemeJs(hexArg(text, '--scheme'));
+}
+
+export function registerProtocolCommands(program: Command): void {
+  const ann = program.command('ann').description('signed announcements');
+  ann
+    .command('decode')
+    .description('parse and verify an announcement given as hex; prints its fields')
+    .argument('<hex>', 'the whole announcement (header + entities) as hex')
+    .option('--no-verify', 'skip the signature check')
+    .action((hex: string, opts: { verify: boolean }) =>
+      runJson(() => announcementToJson(parseAnnouncement(hexArg(hex, 'announcement'), { verifySignature: opts.verify }))),
+    );
+
+  program
+    .command('key')
+    .description('a public key (….k) or a 32-byte private key (64 hex digits) → key and cjdns IPv6')
+    .argument('<key>', 'public key string ending in .k, or private key hex')
+    .action((text: string) =>
+      runJson(() => {
+        if (/^[0-9a-fA-F]{64}$/.test(text)) {
+          const pub = publicFromPrivate(hexToBytes(text.toLowerCase()));
+          return { key: publicKeyToString(pub), ipv6: ip6ToString(ip6FromPublicKey(pub)), publicKey: publicKeyToString(pub) };
+        }
+        const pub = publicKeyFromString(text);
+        return { key: publicKeyToString(pub), ipv6: ip6ToString(ip6FromPublicKey(pub)) };
+      }),
+    );
+
+  const label = program.command('label').description('routing labels');
+  label
+    .command('splice')
+    .description('splice labels, destination-most first (the last one is the first hop)')
+    .argument('<labels...>', 'two or more labels xxxx.xxxx.xxxx.xxxx')
+    .action((labels: string[]) =>
+      runJson(() => {
+        if (labels.length < 2) usage('splice needs at least two labels');
+        return { label: formatLabel(splice(...labels.map((l) => parseLabel(l)))) };
+      }),
+    );
+  label
+    .command('form')
+    .description('the encoding form number of a label in a scheme (-1 if none)')
+    .argument('<label>', 'label xxxx.xxxx.xxxx.xxxx')
+    .requiredOption('--scheme <hex>', 'serialized encoding scheme')
+    .action((l: string, opts: { scheme: string }) =>
+      runJson(() => ({ form: getEncodingForm(parseLabel(l), schemeArg(opts.scheme)) })),
+    );
+  label
+    .command('reencode')
+    .description('re-encode the first director of a label into another form of the scheme')
+    .argument('<label>', 'label xxxx.xxxx.xxxx.xxxx')
+    .requiredOption('--scheme <hex>', 'serialized encoding scheme')
+    .requiredOption('--form <n>', 'desired form number')
+    .action((l: string, opts: { scheme: string; form: string }) =>
+      runJson(() => {
+        if (!/^\d{1,2}$/.test(opts.form)) usage('--form must be a small non-negative integer');
+        return { label: formatLabel(reEncode(parseLabel(l), schemeArg(opts.scheme), Number(opts.form))) };
+      }),
+    );
+
+  const scheme = program.command('scheme').description('encoding schemes');
+  scheme
+    .command('decode')
+    .description('decode a serialized encoding scheme into its forms')
+    .argument('<hex>', 'serialized scheme')
+    .action((hex: string) =>
+      runJson(() => parseSchemeJs(hexArg(hex, 'scheme')).map((f) => ({ bitCount: f.bitCount, prefixLen: f.prefixLen, prefix: f.prefix }))),
+    );
+}

@@ -1,0 +1,178 @@
+/**
+ * Configuration: one zod schema with the defaults in it, read from a file (JSON, or the
+ * original cjdnsnode `config.js` shape `{connectCjdns, peers}`), the environment (SNODE_*)
+ * and command-line flags, in that order of increasing precedence; validated once and frozen.
+ * This is the only module that reads process.env.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { RsError } from './errors.ts';
+
+const hostSchema = z.string().min(1);
+const portSchema = z.coerce.number().int().min(0).max(65535);
+
+export const configSchema = z
+  .object({
+    http: z
+      .object({
+        /** listen address; the original bound every interface, the Rust port only 127.0.0.1 */
+        host: hostSchema.default('::'),
+        port: portSchema.default(3333),
+        /** largest accepted request body (POST /subnode) */
+        maxBodyBytes: z.coerce.number().int().min(256).max(16 * 1024 * 1024).default(64 * 1024),
+        /** per-request socket timeout */
+        requestTimeoutMs: z.coerce.number().int().min(100).default(10_000),
+      })
+      .strict()
+      .default({ host: '::', port: 3333, maxBodyBytes: 64 * 1024, requestTimeoutMs: 10_000 }),
+    identity: z
+      .object({
+        /** curve25519 private key, 64 hex digits; when absent the key is read from / created in `file` */
+        privateKey: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits').optional(),
+        /** where a generated identity is persisted */
+        file: z.string().min(1).default('.snode/identity.json'),
+        /** protocol version announced in replies (`p`) */
+        version: z.coerce.number().int().min(1).max(65535).default(22),
+      })
+      .strict()
+      .default({ file: '.snode/identity.json', version: 22 }),
+    /** replication: websocket URLs of other route servers to pull from */
+    peers: z.array(z.string().regex(/^wss?:\/\//, 'must be a ws:// or wss:// URL')).default([]),
+    cjdns: z
+      .object({
+        enabled: z.boolean().default(false),
+        adminAddr: z.string().optional(),
+        adminPort: z.coerce.number().int().min(1).max(65535).optional(),
+        adminPassword: z.string().optional(),
+        /** ~/.cjdnsadmin-style file holding {addr, port, password} */
+        adminFile: z.string().optional(),
+      })
+      .strict()
+      .default({ enabled: false }),
+    log: z
+      .object({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      })
+      .strict()
+      .default({ level: 'info' }),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
+export type ConfigOverrides = DeepPartial<ConfigInput>;
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Deep merge for plain objects; arrays and scalars of `b` replace those of `a`. */
+export function mergeConfig(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    if (v === undefined) continue;
+    out[k] = isPlainObject(v) && isPlainObject(out[k]) ? mergeConfig(out[k] as Record<string, unknown>, v) : v;
+  }
+  return out;
+}
+
+/**
+ * The original's config.js is a CommonJS module `module.exports = { connectCjdns, peers }`.
+ * We never execute it: the object literal is extracted and read as JSON5-ish data.
+ */
+function parseOriginalConfigJs(text: string, path: string): Record<string, unknown> {
+  const m = /module\.exports\s*=\s*(\{[\s\S]*\})\s*;?\s*$/.exec(text.replace(/\/\/[^\n]*$/gm, ''));
+  if (!m) throw new RsError('RS_ERR_CONFIG_INVALID', `${path}: not JSON and not a 'module.exports = {…}' config`);
+  const jsonish = m[1]!
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/'((?:[^'\\]|\\.)*)'/g, (_s, g: string) => JSON.stringify(g.replace(/\\'/g, "'")))
+    .replace(/([{,]\s*)([A-Za-z_$][\w$]*)\s*:/g, '$1"$2":')
+    .replace(/,(\s*[}\]])/g, '$1');
+  try {
+    return JSON.parse(jsonish) as Record<string, unknown>;
+  } catch (e) {
+    throw new RsError('RS_ERR_CONFIG_INVALID', `${path}: cannot read the config object (${(e as Error).message})`);
+  }
+}
+
+/** Translate the original's keys ({connectCjdns, peers}) into ours. */
+function fromOriginalShape(raw: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...raw };
+  if ('connectCjdns' in out) {
+    const enabled = out.connectCjdns;
+    delete out.connectCjdns;
+    out.cjdns = mergeConfig(isPlainObject(out.cjdns) ? out.cjdns : {}, { enabled });
+  }
+  return out;
+}
+
+export function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new RsError('RS_ERR_CONFIG_INVALID', `cannot read config file ${path}: ${(e as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    raw = parseOriginalConfigJs(text, path);
+  }
+  if (!isPlainObject(raw)) throw new RsError('RS_ERR_CONFIG_INVALID', `${path}: the config must be an object`);
+  return fromOriginalShape(raw);
+}
+
+/** SNODE_HTTP_HOST, SNODE_HTTP_PORT, SNODE_PEERS (comma separated), SNODE_LOG_LEVEL, … */
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const set = (path: string[], v: unknown): void => {
+    let o = out;
+    for (const k of path.slice(0, -1)) o = (o[k] ??= {}) as Record<string, unknown>;
+    o[path[path.length - 1]!] = v;
+  };
+  const map: Array<[string, string[]]> = [
+    ['SNODE_HTTP_HOST', ['http', 'host']],
+    ['SNODE_HTTP_PORT', ['http', 'port']],
+    ['SNODE_HTTP_MAX_BODY_BYTES', ['http', 'maxBodyBytes']],
+    ['SNODE_IDENTITY_PRIVATE_KEY', ['identity', 'privateKey']],
+    ['SNODE_IDENTITY_FILE', ['identity', 'file']],
+    ['SNODE_IDENTITY_VERSION', ['identity', 'version']],
+    ['SNODE_LOG_LEVEL', ['log', 'level']],
+    ['SNODE_CJDNS_ADMIN_ADDR', ['cjdns', 'adminAddr']],
+    ['SNODE_CJDNS_ADMIN_PORT', ['cjdns', 'adminPort']],
+    ['SNODE_CJDNS_ADMIN_PASSWORD', ['cjdns', 'adminPassword']],
+  ];
+  for (const [name, path] of map) if (env[name] !== undefined && env[name] !== '') set(path, env[name]);
+  if (env.SNODE_PEERS) set(['peers'], env.SNODE_PEERS.split(',').map((s) => s.trim()).filter(Boolean));
+  if (env.SNODE_CJDNS === '1' || env.SNODE_CJDNS === 'true') set(['cjdns', 'enabled'], true);
+  return out;
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}
+
+/** Validate a merged raw config; errors name every offending key. */
+export function validateConfig(raw: unknown): Readonly<Config> {
+  const r = configSchema.safeParse(raw);
+  if (!r.success) {
+    const lines = r.error.issues.map((i) => `  - ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new RsError('RS_ERR_CONFIG_INVALID', `invalid configuration:\n${lines.join('\n')}`);
+  }
+  return deepFreeze(r.data);
+}
+
+export function loadConfig(opts: { file?: string; env?: NodeJS.ProcessEnv; overrides?: ConfigOverrides }): Readonly<Config> {
+  let raw: Record<string, unknown> = {};
+  if (opts.file) raw = mergeConfig(raw, readConfigFile(opts.file));
+  raw = mergeConfig(raw, configFromEnv(opts.env ?? process.env));
+  if (opts.overrides) raw = mergeConfig(raw, opts.overrides as Record<string, unknown>);
+  return validateConfig(raw);
+}

@@ -1,0 +1,63 @@
+/**
+ * The route server's own cjdns identity (key, IPv6, version). Until the server is attached to
+ * a cjdns node it comes from config, or is generated once and persisted to a file (0600).
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { z } from 'zod';
+import { RsError } from '../errors.ts';
+import { bytesToHex, hexToBytes } from '../protocol/hex.ts';
+import { ip6FromPublicKey, ip6ToString, publicFromPrivate, publicKeyToString } from '../protocol/keys.ts';
+
+export interface SelfIdentity {
+  /** curve25519 private key (absent when the identity comes from an attached cjdns node) */
+  readonly privateKey: Uint8Array | undefined;
+  readonly publicKey: Uint8Array;
+  /** `.k` string */
+  readonly key: string;
+  /** 39-char IPv6 */
+  readonly ipv6: string;
+  /** protocol version put in `p` of `ann` replies */
+  readonly version: number;
+}
+
+export function identityFromPrivateKey(privateKey: Uint8Array, version: number): SelfIdentity {
+  const publicKey = publicFromPrivate(privateKey);
+  const ip = ip6FromPublicKey(publicKey);
+  if (ip[0] !== 0xfc) {
+    throw new RsError('RS_ERR_KEY_NOT_CJDNS', `private key gives ${ip6ToString(ip)}, not an fc00::/8 cjdns address`);
+  }
+  return { privateKey, publicKey, key: publicKeyToString(publicKey), ipv6: ip6ToString(ip), version };
+}
+
+/** Draw random keys until one gives an fc… address (1 in 256 on average). */
+export function generateIdentity(version: number, random: (n: number) => Uint8Array = randomBytes): SelfIdentity {
+  for (;;) {
+    const priv = new Uint8Array(random(32));
+    const ip = ip6FromPublicKey(publicFromPrivate(priv));
+    if (ip[0] === 0xfc) return identityFromPrivateKey(priv, version);
+  }
+}
+
+const identityFileSchema = z.object({ privateKey: z.string().regex(/^[0-9a-f]{64}$/i) }).passthrough();
+
+/** Load the identity from `file`, or create and persist a new one. */
+export function loadOrCreateIdentity(file: string, version: number): { identity: SelfIdentity; created: boolean } {
+  if (existsSync(file)) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (e) {
+      throw new RsError('RS_ERR_CONFIG_INVALID', `identity file ${file} is not JSON: ${(e as Error).message}`);
+    }
+    const r = identityFileSchema.safeParse(parsed);
+    if (!r.success) throw new RsError('RS_ERR_CONFIG_INVALID', `identity file ${file}: expected {"privateKey": "<64 hex>"}`);
+    return { identity: identityFromPrivateKey(hexToBytes(r.data.privateKey.toLowerCase()), version), created: false };
+  }
+  const identity = generateIdentity(version);
+  mkdirSync(dirname(file), { recursive: true });
+  const body = { privateKey: bytesToHex(identity.privateKey!), publicKey: identity.key, ipv6: identity.ipv6 };
+  writeFileSync(file, JSON.stringify(body, null, 2) + '\n', { mode: 0o600 });
+  return { identity, created: true };
+}

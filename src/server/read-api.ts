@@ -1,0 +1,77 @@
+/**
+ * GET answers of the original's read API (README 8) as plain values, shared by the HTTP transport
+ * and `snode replay`. Unknown paths are a 404 JSON error (the original echoed the URL; see
+ * docs/compatibility.md).
+ */
+import { RsError } from '../errors.ts';
+import type { HttpViews, PeerInfo } from './http-views.ts';
+
+export interface ReadAnswer {
+  readonly status: number;
+  readonly contentType: string;
+  readonly body: string | Uint8Array;
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+const TEXT_TYPE = 'text/plain; charset=utf-8';
+
+function json(value: unknown, status = 200): ReadAnswer {
+  return { status, contentType: JSON_TYPE, body: JSON.stringify(value, null, 2) };
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    throw new RsError('RS_ERR_HTTP_BAD_REQUEST', 'malformed percent-encoding in the path');
+  }
+}
+
+export interface ReadApiContext {
+  readonly views: HttpViews;
+  peerInfo(): PeerInfo;
+  setDebugNode(ip: string): string;
+}
+
+/**
+ * Answer a GET for one of the original's endpoints, or throw RsError (404 for an unknown path,
+ * 400 for a bad parameter). Returns undefined for paths this module does not own (health,
+ * metrics), which the transport answers itself.
+ */
+export function answerRead(pathOnly: string, ctx: ReadApiContext): ReadAnswer | undefined {
+  const parts = pathOnly.split('/');
+  const first = parts[1] ?? '';
+  const n = parts.length;
+  switch (first) {
+    case '':
+      if (n === 2) return json(ctx.views.root(ctx.peerInfo()));
+      break;
+    case 'ni':
+      if (n === 2 || (n === 3 && parts[2] === '')) return json(ctx.views.ni(ctx.peerInfo()));
+      if (n === 3) return json(ctx.views.node(safeDecode(parts[2]!)));
+      break;
+    case 'walk':
+      if (n === 2) return { status: 200, contentType: TEXT_TYPE, body: ctx.views.walk() };
+      break;
+    case 'dump':
+      if (n === 2) return { status: 200, contentType: 'application/octet-stream', body: ctx.views.dump() };
+      break;
+    case 'path': {
+      if (n !== 4) throw new RsError('RS_ERR_HTTP_BAD_REQUEST', 'use /path/<srcIp>/<dstIp>');
+      const answer = ctx.views.path(safeDecode(parts[2]!), safeDecode(parts[3]!));
+      return typeof answer === 'string' ? { status: 200, contentType: TEXT_TYPE, body: answer } : json(answer);
+    }
+    case 'debugnode':
+      if (n !== 3) throw new RsError('RS_ERR_HTTP_BAD_REQUEST', 'use /debugnode/<ip>');
+      return json({ debugNode: ctx.setDebugNode(safeDecode(parts[2]!)) });
+    case 'healthz':
+    case 'readyz':
+    case 'metrics':
+    case 'status':
+      if (n === 2) return undefined;
+      break;
+    default:
+      break;
+  }
+  throw new RsError('RS_ERR_HTTP_NOT_FOUND', `no such path: ${pathOnly.slice(0, 200)}`);
+}

@@ -1,0 +1,71 @@
+/**
+ * Subnode queries (`sq: ann | gr | pn`) in, reply dictionaries out, exactly as the original
+ * (README 5.3). Transport-independent: the cjdns handler link and `POST /subnode` both call it.
+ */
+import type { AnnounceOutcome } from '../graph/node-table.ts';
+import type { GrRoute } from '../graph/route-engine.ts';
+import { zeroStateHash } from '../graph/state-hash.ts';
+import type { BDict } from '../protocol/bencode.ts';
+import { ip6ToString } from '../protocol/keys.ts';
+import {
+  buildAnnReply,
+  buildGrReply,
+  buildPnReply,
+  encodeRouteN,
+  encodeRouteNp,
+  parseSubnodeQuery,
+  type SubnodeQuery,
+} from '../protocol/subnode-message.ts';
+import type { Sender } from './sender.ts';
+
+/** What the handler needs from the route server. */
+export interface SubnodeHandlerDeps {
+  now(): number;
+  /** our protocol version, `p` of `ann` replies */
+  selfVersion(): number;
+  announce(bytes: Uint8Array): AnnounceOutcome;
+  routeForGr(srcIp: string, dstIp: string): GrRoute | null;
+  stateHashOf(ip: string): Uint8Array | undefined;
+}
+
+export interface SubnodeResult {
+  readonly kind: SubnodeQuery['kind'];
+  /** the reply dictionary, or null when the original sends no reply */
+  readonly reply: BDict | null;
+}
+
+/** Throws RsError RS_ERR_SUBNODE_INVALID for a malformed query (the original: no reply). */
+export function handleSubnodeQuery(deps: SubnodeHandlerDeps, dict: BDict, sender: Sender): SubnodeResult {
+  const q = parseSubnodeQuery(dict);
+  switch (q.kind) {
+    case 'ann': {
+      if (q.ann === undefined) return { kind: q.kind, reply: null };
+      const outcome = deps.announce(q.ann);
+      const reply = buildAnnReply({
+        txid: q.txid,
+        error: outcome.error,
+        p: deps.selfVersion(),
+        recvTime: deps.now(),
+        stateHash: outcome.stateHash,
+      });
+      return { kind: q.kind, reply };
+    }
+    case 'gr': {
+      if (q.src === undefined || q.tar === undefined) return { kind: q.kind, reply: null };
+      const route = deps.routeForGr(ip6ToString(q.src), ip6ToString(q.tar));
+      const recvTime = deps.now();
+      const reply = route
+        ? buildGrReply(q.raw, { recvTime, n: encodeRouteN(route.key, route.label), np: encodeRouteNp(route.version) })
+        : buildGrReply(q.raw, { recvTime });
+      return { kind: q.kind, reply };
+    }
+    case 'pn':
+      return {
+        kind: q.kind,
+        reply: buildPnReply(q.raw, { recvTime: deps.now(), stateHash: deps.stateHashOf(sender.ip) ?? zeroStateHash() }),
+      };
+    case 'other':
+    case 'dht':
+      return { kind: q.kind, reply: null };
+  }
+}
