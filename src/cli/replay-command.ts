@@ -12,7 +12,7 @@ export function registerReplayCommand(program: Command): void {
     .argument('<scenario.json>', 'a file holding one scenario object, or a whole vectors file')
     .option('--id <id>', 'only the scenario with this id or name')
     .addHelpText('after', '\nPrints one JSON line per step: {"id","step","action", …actual outcome under the step\'s own field names}.')
-    .action((file: string, opts: { id?: string }) => {
+    .action(async (file: string, opts: { id?: string }) => {
       try {
         let value: unknown;
         try {
@@ -23,7 +23,7 @@ export function registerReplayCommand(program: Command): void {
         const { scenarios, names } = readScenarios(value);
         const chosen = opts.id ? scenarios.filter((s) => s.id === opts.id || s.name === opts.id) : scenarios;
         if (chosen.length === 0) throw new RsError('RS_ERR_INPUT_INVALID', `no scenario ${opts.id ?? ''} in ${file}`);
-        for (const s of chosen) for (const line of replayScenario(s, names)) printJson(line);
+        for (const s of chosen) for (const line of await replayScenario(s, names)) printJson(line);
       } catch (e) {
         fail(e);
       }

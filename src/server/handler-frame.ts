@@ -15,10 +15,10 @@ export type FrameOutcome =
   | { readonly kind: 'ignored'; readonly reason: string }
   | { readonly kind: 'malformed'; readonly reason: string };
 
-export function handleHandlerFrame(
+export async function handleHandlerFrame(
   bytes: Uint8Array,
-  handle: (dict: BDict, sender: Sender) => SubnodeResult,
-): FrameOutcome {
+  handle: (dict: BDict, sender: Sender) => Promise<SubnodeResult>,
+): Promise<FrameOutcome> {
   let frame;
   let dict: BDict | undefined;
   try {
@@ -40,7 +40,7 @@ export function handleHandlerFrame(
   if (!rh.keyBytes || !rh.ip || version === 0) return { kind: 'ignored', reason: 'no key, IPv6 or version' };
   let result: SubnodeResult;
   try {
-    result = handle(dict, { key: rh.keyBytes, ip: rh.ip, version });
+    result = await handle(dict, { key: rh.keyBytes, ip: rh.ip, version });
   } catch (e) {
     if (isRsError(e)) return { kind: 'malformed', reason: e.message };
     throw e;

@@ -79,7 +79,7 @@ function str(step: Record<string, unknown>, key: string): string {
 }
 
 /** Run one scenario; returns one result object per step. */
-export function replayScenario(scenario: Scenario, names: ReadonlyMap<string, string> = new Map()): Record<string, unknown>[] {
+export async function replayScenario(scenario: Scenario, names: ReadonlyMap<string, string> = new Map()): Promise<Record<string, unknown>[]> {
   const clock = new ManualClock(0);
   const self = identityFromPrivateKey(hexToBytes(scenario.self.private_hex.toLowerCase()), scenario.self.version ?? 22);
   const server = new RouteServer({ self, clock });
@@ -97,7 +97,7 @@ export function replayScenario(scenario: Scenario, names: ReadonlyMap<string, st
   const id = scenario.id ?? scenario.name ?? 'scenario';
   const out: Record<string, unknown>[] = [];
   try {
-    scenario.steps.forEach((step, i) => {
+    for (const [i, step] of scenario.steps.entries()) {
       if (step.now_ms !== undefined) clock.set(step.now_ms);
       const base = { id, step: i, action: step.action };
       const s = step as Record<string, unknown>;
@@ -105,7 +105,7 @@ export function replayScenario(scenario: Scenario, names: ReadonlyMap<string, st
         switch (step.action) {
           case 'ann':
           case 'gossip_ann': {
-            const o = server.handleAnnounce(hexToBytes(str(s, 'ann_hex').toLowerCase()), step.action === 'ann' ? 'node' : 'gossip');
+            const o = await server.submitAnnouncement(hexToBytes(str(s, 'ann_hex').toLowerCase()), step.action === 'ann' ? 'node' : 'gossip');
             const ip = o.node?.ipv6 ?? o.accepted?.nodeIp;
             out.push({
               ...base,
@@ -122,7 +122,7 @@ export function replayScenario(scenario: Scenario, names: ReadonlyMap<string, st
             break;
           }
           case 'subnode_message': {
-            const r = handleHandlerFrame(hexToBytes(str(s, 'request_frame_hex').toLowerCase()), (dict, sender) => server.handleSubnodeQueryResult(dict, sender));
+            const r = await handleHandlerFrame(hexToBytes(str(s, 'request_frame_hex').toLowerCase()), (dict, sender) => server.handleSubnodeQueryResult(dict, sender));
             out.push({
               ...base,
               expected_reply_frame_hex: r.kind === 'reply' ? bytesToHex(r.frame) : null,
@@ -162,7 +162,7 @@ export function replayScenario(scenario: Scenario, names: ReadonlyMap<string, st
         if (!isRsError(e)) throw e;
         out.push({ ...base, error: e.toJSON() });
       }
-    });
+    }
   } finally {
     server.close();
   }

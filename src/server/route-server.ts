@@ -58,7 +58,7 @@ export class RouteServer {
     this.subnodeDeps = {
       now: () => this.clock.now(),
       selfVersion: () => this.self.version,
-      announce: (bytes) => this.handleAnnounce(bytes, 'node'),
+      announce: (bytes) => this.submitAnnouncement(bytes, 'node'),
       routeForGr: (s, d) => this.routeForGr(s, d),
       stateHashOf: (ip) => this.core.nodes.get(ip)?.stateHash,
     };
@@ -79,7 +79,16 @@ export class RouteServer {
     return () => this.listeners.delete(l);
   }
 
-  /** JS `handleAnnounce(bytes, fromNode)`: `node` = from the announcing node, `gossip` = replication. */
+  /**
+   * JS `handleAnnounce(bytes, fromNode)`: `node` = from the announcing node, `gossip` =
+   * replication. Async: announcements of one node are applied strictly in order, and callers
+   * must not assume the outcome is ready synchronously.
+   */
+  async submitAnnouncement(input: Uint8Array | Announcement, source: AnnouncementSource): Promise<AnnounceOutcome> {
+    return this.handleAnnounce(input, source);
+  }
+
+  /** Synchronous apply on the calling thread (the in-order core the pipeline ends in). */
   handleAnnounce(input: Uint8Array | Announcement, source: AnnouncementSource): AnnounceOutcome {
     const outcome = this.core.handleAnnounce(input, { fromNode: source === 'node', now: this.clock.now() });
     this.metrics.announcements.inc({ source, result: outcome.error });
@@ -91,13 +100,13 @@ export class RouteServer {
     return outcome;
   }
 
-  handleSubnodeQuery(dict: BDict, sender: Sender): BDict | null {
-    return this.handleSubnodeQueryResult(dict, sender).reply;
+  async handleSubnodeQuery(dict: BDict, sender: Sender): Promise<BDict | null> {
+    return (await this.handleSubnodeQueryResult(dict, sender)).reply;
   }
 
   /** Like handleSubnodeQuery, with the query kind (for transports that count or log it). */
-  handleSubnodeQueryResult(dict: BDict, sender: Sender): SubnodeResult {
-    const r = handleSubnodeQuery(this.subnodeDeps, dict, sender);
+  async handleSubnodeQueryResult(dict: BDict, sender: Sender): Promise<SubnodeResult> {
+    const r = await handleSubnodeQuery(this.subnodeDeps, dict, sender);
     this.metrics.queries.inc({ type: r.kind });
     return r;
   }

@@ -23,7 +23,7 @@ export interface SubnodeHandlerDeps {
   now(): number;
   /** our protocol version, `p` of `ann` replies */
   selfVersion(): number;
-  announce(bytes: Uint8Array): AnnounceOutcome;
+  announce(bytes: Uint8Array): Promise<AnnounceOutcome>;
   routeForGr(srcIp: string, dstIp: string): GrRoute | null;
   stateHashOf(ip: string): Uint8Array | undefined;
 }
@@ -35,12 +35,12 @@ export interface SubnodeResult {
 }
 
 /** Throws RsError RS_ERR_SUBNODE_INVALID for a malformed query (the original: no reply). */
-export function handleSubnodeQuery(deps: SubnodeHandlerDeps, dict: BDict, sender: Sender): SubnodeResult {
+export async function handleSubnodeQuery(deps: SubnodeHandlerDeps, dict: BDict, sender: Sender): Promise<SubnodeResult> {
   const q = parseSubnodeQuery(dict);
   switch (q.kind) {
     case 'ann': {
       if (q.ann === undefined) return { kind: q.kind, reply: null };
-      const outcome = deps.announce(q.ann);
+      const outcome = await deps.announce(q.ann);
       const reply = buildAnnReply({
         txid: q.txid,
         error: outcome.error,

@@ -108,7 +108,7 @@ export function createHttpServer(deps: HttpDeps): Server {
         throw new RsError('RS_ERR_SUBNODE_INVALID', 'the subnode query must be a bencoded dictionary');
       }
       const sender = parseSenderHeaders(req.headers, dict);
-      const reply = server.handleSubnodeQuery(dict, sender);
+      const reply = await server.handleSubnodeQuery(dict, sender);
       if (reply === null) {
         res.writeHead(204);
         res.end();

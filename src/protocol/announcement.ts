@@ -1,0 +1,261 @@
+/**
+ * Announcement messages (README section 1): a 120-byte signed header followed by entities.
+ *
+ * ```
+ *  0                 64               96            112            120
+ * +------------------+----------------+-------------+--------------+------------
+ * | signature (R‖S)  | pubSigningKey  | snodeIp     | timestamp,   | entities …
+ * | ed25519, 64      | ed25519, 32    | cjdns IPv6  | reset, ver   | (entity.ts)
+ * +------------------+----------------+-------------+--------------+------------
+ * ```
+ * The signature covers bytes 64..end. Bytes 112..119 are one u64 BE `w`:
+ * `timestamp = w >> 4` (ms), `isReset = (w >> 3) & 1`, `version = w & 7`.
+ * The announcer's curve25519 key is derived from `pubSigningKey`, its address from that key.
+ *
+ * Parse order and error strings are those of JS `cjdnsann.parse`: `runt`,
+ * `signature verification failed`, `node starting with non fc addr`,
+ * `snode starting with non fc addr`, then the entity errors.
+ */
+import { hash } from 'node:crypto';
+import { RsError } from '../errors.ts';
+import type { Announcement } from './announcement-types.ts';
+import { entityToJson, serializeEntities, type EntityInput, type EntityJson } from './entity.ts';
+import { parseEntities } from './entity.ts';
+import {
+  edToCurve,
+  ip6FromPublicKey,
+  ip6FromString,
+  ip6ToString,
+  publicKeyToString,
+  signingKeyFromPrivate,
+} from './keys.ts';
+import { signCjdns, verify } from './signature.ts';
+
+export const ANNOUNCEMENT_HEADER_SIZE = 120;
+const SIG_END = 64;
+const KEY_END = 96;
+const SNODE_END = 112;
+
+/** Header version cjdns writes (`Announce_Header_CURRENT_VERSION`); nobody checks it. */
+export const ANNOUNCEMENT_CURRENT_VERSION = 1;
+
+/** Derived identities cached per pubSigningKey (one entry per announcing node). */
+const DERIVED_CACHE_MAX_ENTRIES = 65536;
+
+interface DerivedNode {
+  readonly nodeKey: Uint8Array;
+  readonly nodePubKey: string;
+  readonly nodeIp: string;
+}
+const derivedCache = new Map<string, DerivedNode | RsError>();
+
+function hex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}
+
+/**
+ * pubSigningKey → curve25519 key, `.k` string, IPv6 string (conversion failures cached too).
+ * `verified`: the signature verified, so the key is known to decode (skips a slow check).
+ */
+function deriveNode(pubSigningKey: Uint8Array, verified: boolean): DerivedNode {
+  const id = hex(pubSigningKey);
+  let d = derivedCache.get(id);
+  if (d === undefined) {
+    try {
+      const nodeKey = edToCurve(pubSigningKey, { skipPointCheck: verified });
+      d = {
+        nodeKey,
+        nodePubKey: publicKeyToString(nodeKey),
+        nodeIp: ip6ToString(ip6FromPublicKey(nodeKey)),
+      };
+    } catch (e) {
+      if (!(e instanceof RsError)) throw e;
+      d = e;
+    }
+    if (derivedCache.size >= DERIVED_CACHE_MAX_ENTRIES) derivedCache.clear();
+    derivedCache.set(id, d);
+  }
+  if (d instanceof RsError) throw new RsError(d.code, d.message);
+  return d;
+}
+
+// ---- timestamp / flags word -----------------------------------------------------------------
+
+export interface TimestampField {
+  /** ms since the epoch as a double (JS `Number('0x' + timestampHex)`) */
+  readonly timestamp: number;
+  /** `w >> 4` as 16 lowercase hex digits (cjdnsann's `timestamp`) */
+  readonly timestampHex: string;
+  readonly isReset: boolean;
+  readonly version: number;
+}
+
+/** Decode the 8-byte word at `bytes[offset..offset+8)`. */
+export function parseTimestampField(bytes: Uint8Array, offset = 0): TimestampField {
+  if (bytes.length - offset < 8)
+    throw new RsError('RS_ERR_INPUT_TRUNCATED', 'timestamp field needs 8 bytes');
+  const b = bytes;
+  const o = offset;
+  const hi = ((b[o]! << 24) >>> 0) + ((b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!);
+  const lo = ((b[o + 4]! << 24) >>> 0) + ((b[o + 5]! << 16) | (b[o + 6]! << 8) | b[o + 7]!);
+  const last = b[o + 7]!;
+  return {
+    timestamp: hi * 0x10000000 + Math.floor(lo / 16),
+    timestampHex: '0' + hex(b.subarray(o, o + 8)).slice(0, 15),
+    isReset: ((last >> 3) & 1) === 1,
+    version: last & 7,
+  };
+}
+
+/** Encode `(timestamp << 4) | (isReset << 3) | version` big endian (timestamp < 2^60). */
+export function buildTimestampField(
+  timestamp: number | bigint,
+  isReset: boolean,
+  version: number,
+): Uint8Array {
+  const t = BigInt(timestamp);
+  if (t < 0n || t >= 1n << 60n)
+    throw new RsError('RS_ERR_INPUT_INVALID', `timestamp ${t} out of range`);
+  if (!Number.isInteger(version) || version < 0 || version > 7) {
+    throw new RsError('RS_ERR_INPUT_INVALID', `header version ${version} out of range 0..7`);
+  }
+  const w = (t << 4n) | (isReset ? 8n : 0n) | BigInt(version);
+  const out = Buffer.alloc(8);
+  out.writeBigUInt64BE(w);
+  return new Uint8Array(out);
+}
+
+// ---- parse ----------------------------------------------------------------------------------
+
+/** sha512 of the whole message, signature included: the announcement's identity. */
+export function annHash(bytes: Uint8Array): Uint8Array {
+  const d = hash('sha512', bytes, 'buffer');
+  return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+}
+
+/** True if the message is at least a header and its signature over bytes 64.. verifies. */
+export function verifyAnnouncementSignature(bytes: Uint8Array): boolean {
+  if (bytes.length < ANNOUNCEMENT_HEADER_SIZE) return false;
+  return verify(
+    bytes.subarray(SIG_END),
+    bytes.subarray(0, SIG_END),
+    bytes.subarray(SIG_END, KEY_END),
+  );
+}
+
+export interface ParseAnnouncementOptions {
+  /** check the ed25519 signature (default true; false = JS `noSigCheck`) */
+  readonly verifySignature?: boolean;
+}
+
+/**
+ * Parse (and by default verify) an announcement. Throws RsError with the JS message; codes
+ * RS_ERR_ANN_RUNT, RS_ERR_ANN_BAD_SIGNATURE, RS_ERR_KEY_CONVERSION, RS_ERR_ANN_NODE_NOT_FC,
+ * RS_ERR_ANN_SNODE_NOT_FC, then entity codes (entity.ts). The result keeps views into `bytes`
+ * (no copies): do not mutate `bytes` afterwards.
+ */
+export function parseAnnouncement(
+  bytes: Uint8Array,
+  opts: ParseAnnouncementOptions = {},
+): Announcement {
+  if (bytes.length < ANNOUNCEMENT_HEADER_SIZE) throw new RsError('RS_ERR_ANN_RUNT', 'runt');
+  const signature = bytes.subarray(0, SIG_END);
+  const pubSigningKey = bytes.subarray(SIG_END, KEY_END);
+  const snodeIpBytes = bytes.subarray(KEY_END, SNODE_END);
+  const ts = parseTimestampField(bytes, SNODE_END);
+
+  const checkSignature = opts.verifySignature !== false;
+  if (checkSignature && !verify(bytes.subarray(SIG_END), signature, pubSigningKey)) {
+    throw new RsError('RS_ERR_ANN_BAD_SIGNATURE', 'signature verification failed');
+  }
+  const node = deriveNode(pubSigningKey, checkSignature);
+  if (!node.nodeIp.startsWith('fc'))
+    throw new RsError('RS_ERR_ANN_NODE_NOT_FC', 'node starting with non fc addr');
+  if (snodeIpBytes[0] !== 0xfc)
+    throw new RsError('RS_ERR_ANN_SNODE_NOT_FC', 'snode starting with non fc addr');
+
+  const entities = parseEntities(bytes, ANNOUNCEMENT_HEADER_SIZE);
+  return {
+    binary: bytes,
+    hash: annHash(bytes),
+    signature,
+    pubSigningKey,
+    snodeIp: ip6ToString(snodeIpBytes),
+    nodePubKey: node.nodePubKey,
+    nodeKey: node.nodeKey,
+    nodeIp: node.nodeIp,
+    ver: ts.version,
+    isReset: ts.isReset,
+    timestamp: ts.timestamp,
+    timestampHex: ts.timestampHex,
+    entities,
+  };
+}
+
+// ---- build ----------------------------------------------------------------------------------
+
+export interface BuildAnnouncementInput {
+  /** the announcer's curve25519 private key, 32 bytes (cjdns signs with clamp(priv)) */
+  readonly privateKey: Uint8Array;
+  /** IPv6 of the route server addressed (any IPv6 text) */
+  readonly snodeIp: string;
+  /** ms since the epoch, < 2^60 */
+  readonly timestamp: number | bigint;
+  readonly isReset: boolean;
+  /** 3-bit header version, default 1 */
+  readonly version?: number;
+  /** serialized entity bytes, or entities to serialize in order */
+  readonly entities: Uint8Array | readonly EntityInput[];
+}
+
+/** Build and sign an announcement the way cjdns does (for tests, benches and tools). */
+export function buildAnnouncement(input: BuildAnnouncementInput): Uint8Array {
+  const entityBytes =
+    input.entities instanceof Uint8Array ? input.entities : serializeEntities(input.entities);
+  const out = new Uint8Array(ANNOUNCEMENT_HEADER_SIZE + entityBytes.length);
+  out.set(signingKeyFromPrivate(input.privateKey), SIG_END);
+  out.set(ip6FromString(input.snodeIp), KEY_END);
+  out.set(
+    buildTimestampField(
+      input.timestamp,
+      input.isReset,
+      input.version ?? ANNOUNCEMENT_CURRENT_VERSION,
+    ),
+    SNODE_END,
+  );
+  out.set(entityBytes, ANNOUNCEMENT_HEADER_SIZE);
+  out.set(signCjdns(input.privateKey, out.subarray(SIG_END)), 0);
+  return out;
+}
+
+// ---- JSON -----------------------------------------------------------------------------------
+
+export interface AnnouncementJson {
+  signature: string;
+  pubSigningKey: string;
+  snodeIp: string;
+  nodePubKey: string;
+  nodeIp: string;
+  ver: number;
+  isReset: boolean;
+  /** 16 hex digits, as cjdnsann prints it */
+  timestamp: string;
+  entities: EntityJson[];
+  hash: string;
+}
+
+/** The JS `cjdnsann.parse` output shape (plus `hash`), keys in the same order. */
+export function announcementToJson(ann: Announcement): AnnouncementJson {
+  return {
+    signature: hex(ann.signature),
+    pubSigningKey: hex(ann.pubSigningKey),
+    snodeIp: ann.snodeIp,
+    nodePubKey: ann.nodePubKey,
+    nodeIp: ann.nodeIp,
+    ver: ann.ver,
+    isReset: ann.isReset,
+    timestamp: ann.timestampHex,
+    entities: ann.entities.map(entityToJson),
+    hash: hex(ann.hash),
+  };
+}

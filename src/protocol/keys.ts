@@ -1,0 +1,246 @@
+/**
+ * cjdns keys and addresses (README section 2).
+ *
+ * - public key string: 52 Base32 chars + ".k" for a 32-byte curve25519 key (2.2);
+ * - IPv6: sha512(sha512(key))[0..16], valid for cjdns iff byte 0 is 0xfc; printed as 8 groups of
+ *   4 lowercase hex digits, leading zeros kept, no "::" (2.3);
+ * - conversions private → X25519 public, private → cjdns ed25519 signing key, ed25519 public →
+ *   curve25519 public (2.4);
+ * - node names `v<version>.<label 19 chars>.<key>.k` (2.5).
+ */
+import { createPrivateKey, createPublicKey, hash } from 'node:crypto';
+import { RsError } from '../errors.ts';
+import { base32Decode, base32Encode } from './base32.ts';
+import {
+  clampScalar,
+  ed25519BaseMultiply,
+  edPointDecodes,
+  hasSmallOrderEncoding,
+} from './signature.ts';
+
+const PUBLIC_KEY_RE = /^[0-9a-z]{52}\.k$/;
+
+// ---- public key strings ---------------------------------------------------------------------
+
+/** Strict `.k` string → 32 bytes. RS_ERR_KEY_INVALID unless `^[0-9a-z]{52}\.k$` decoding to 32 bytes. */
+export function publicKeyFromString(str: string): Uint8Array {
+  if (typeof str !== 'string' || !PUBLIC_KEY_RE.test(str)) {
+    throw new RsError('RS_ERR_KEY_INVALID', `key [${String(str)}] does not look valid`);
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = base32Decode(str.slice(0, 52));
+  } catch (e) {
+    throw new RsError('RS_ERR_KEY_INVALID', `key [${str}] is not valid base32`, { cause: e });
+  }
+  if (bytes.length !== 32) throw new RsError('RS_ERR_KEY_INVALID', `key [${str}] is not 32 bytes`);
+  return bytes;
+}
+
+export function publicKeyToString(bytes: Uint8Array): string {
+  if (bytes.length !== 32)
+    throw new RsError('RS_ERR_KEY_INVALID', `unexpected length [${bytes.length}]`);
+  return base32Encode(bytes) + '.k';
+}
+
+// ---- IPv6 -----------------------------------------------------------------------------------
+
+/** cjdns address of a curve25519 public key: sha512(sha512(key))[0..16]. */
+export function ip6FromPublicKey(key: Uint8Array): Uint8Array {
+  const h2 = hash('sha512', hash('sha512', key, 'buffer'), 'buffer');
+  return new Uint8Array(h2.subarray(0, 16));
+}
+
+export function isValidCjdnsIp6(bytes: Uint8Array): boolean {
+  return bytes.length === 16 && bytes[0] === 0xfc;
+}
+
+/** 16 bytes → `xxxx:xxxx:…` (39 chars, lowercase, leading zeros kept, no compression). */
+export function ip6ToString(bytes: Uint8Array): string {
+  if (bytes.length !== 16) throw new RsError('RS_ERR_IP6_INVALID', `bad length ${bytes.length}`);
+  const hex = Buffer.from(bytes.buffer, bytes.byteOffset, 16).toString('hex');
+  return (
+    hex.slice(0, 4) +
+    ':' +
+    hex.slice(4, 8) +
+    ':' +
+    hex.slice(8, 12) +
+    ':' +
+    hex.slice(12, 16) +
+    ':' +
+    hex.slice(16, 20) +
+    ':' +
+    hex.slice(20, 24) +
+    ':' +
+    hex.slice(24, 28) +
+    ':' +
+    hex.slice(28, 32)
+  );
+}
+
+const GROUP_RE = /^[0-9a-fA-F]{1,4}$/;
+
+/**
+ * Any textual IPv6 (full or `::`-compressed, hex case-insensitive, groups of 1–4 digits) → 16
+ * bytes. No embedded IPv4, no zone. RS_ERR_IP6_INVALID otherwise.
+ */
+export function ip6FromString(str: string): Uint8Array {
+  const bad = (why: string): RsError =>
+    new RsError('RS_ERR_IP6_INVALID', `invalid IPv6 [${String(str)}]: ${why}`);
+  if (typeof str !== 'string' || str.length === 0 || str.length > 39) throw bad('length');
+  const dbl = str.indexOf('::');
+  let head: string[];
+  let tail: string[] = [];
+  if (dbl < 0) {
+    head = str.split(':');
+    if (head.length !== 8) throw bad('expected 8 groups');
+  } else {
+    if (str.indexOf('::', dbl + 1) >= 0) throw bad('more than one ::');
+    const h = str.slice(0, dbl);
+    const t = str.slice(dbl + 2);
+    head = h === '' ? [] : h.split(':');
+    tail = t === '' ? [] : t.split(':');
+    if (head.length + tail.length > 7) throw bad('too many groups');
+  }
+  const out = new Uint8Array(16);
+  const put = (g: string, i: number): void => {
+    if (!GROUP_RE.test(g)) throw bad(`bad group [${g}]`);
+    const v = parseInt(g, 16);
+    out[2 * i] = v >>> 8;
+    out[2 * i + 1] = v & 0xff;
+  };
+  head.forEach((g, i) => put(g, i));
+  tail.forEach((g, i) => put(g, 8 - tail.length + i));
+  return out;
+}
+
+/** Any accepted IPv6 text → the canonical 39-char form used as map key everywhere. */
+export function normalizeIp6(str: string): string {
+  return ip6ToString(ip6FromString(str));
+}
+
+const JS_IP6_RE = /^fc[0-9a-f]{2}:[0-9a-f:]+$/;
+
+/**
+ * `cjdnskeys.validate` on an IPv6 string (lenient JS regex: lowercase, starts with `fcXX:`, then
+ * any of `[0-9a-f:]`). For strict checking use `ip6FromString` + `isValidCjdnsIp6`.
+ */
+export function validateIp6(str: string): boolean {
+  return JS_IP6_RE.test(str);
+}
+
+// ---- key conversions ------------------------------------------------------------------------
+
+const P = 2n ** 255n - 19n;
+
+function leToBigInt(bytes: Uint8Array): bigint {
+  return BigInt('0x' + (Buffer.from(bytes).reverse().toString('hex') || '0'));
+}
+
+function bigIntTo32Le(n: bigint): Uint8Array {
+  const hex = n.toString(16).padStart(64, '0');
+  return new Uint8Array(Buffer.from(hex, 'hex').reverse());
+}
+
+/** Modular inverse by the extended Euclidean algorithm (0 < a < m, m prime). */
+function invert(a: bigint, m: bigint): bigint {
+  let r0 = m;
+  let r1 = a;
+  let t0 = 0n;
+  let t1 = 1n;
+  while (r1 !== 0n) {
+    const q = r0 / r1;
+    const r2 = r0 - q * r1;
+    r0 = r1;
+    r1 = r2;
+    const t2 = t0 - q * t1;
+    t0 = t1;
+    t1 = t2;
+  }
+  return t0 < 0n ? t0 + m : t0;
+}
+
+export interface EdToCurveOptions {
+  /**
+   * Skip the (slow, ~0.1 ms) check that the bytes decode to a curve point. Only for keys that
+   * a successful `verify` already decoded (OpenSSL refuses undecodable keys).
+   */
+  readonly skipPointCheck?: boolean;
+}
+
+/**
+ * ed25519 public key → curve25519 public key, u = (1 + y) / (1 − y) mod p
+ * (libsodium `crypto_sign_ed25519_pk_to_curve25519`). Refuses small-order and undecodable points
+ * like libsodium (RS_ERR_KEY_CONVERSION, message `invalid key`); unlike libsodium it does not test
+ * main-subgroup membership (a full scalar multiplication).
+ */
+export function edToCurve(ed: Uint8Array, opts: EdToCurveOptions = {}): Uint8Array {
+  if (!(ed instanceof Uint8Array) || ed.length !== 32) {
+    throw new RsError('RS_ERR_KEY_CONVERSION', 'ed25519 public key must be 32 bytes');
+  }
+  if (hasSmallOrderEncoding(ed) || (opts.skipPointCheck !== true && !edPointDecodes(ed))) {
+    throw new RsError('RS_ERR_KEY_CONVERSION', 'invalid key');
+  }
+  const raw = new Uint8Array(ed);
+  raw[31] = raw[31]! & 0x7f;
+  const y = leToBigInt(raw) % P;
+  const den = (1n - y + P) % P;
+  if (den === 0n) throw new RsError('RS_ERR_KEY_CONVERSION', 'invalid key');
+  const u = (((1n + y) % P) * invert(den, P)) % P;
+  return bigIntTo32Le(u);
+}
+
+/** DER PKCS#8 prefix for a raw 32-byte X25519 private key (RFC 8410). */
+const X25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
+
+/** curve25519 private key → X25519 public key (`crypto_scalarmult_base`, clamps internally). */
+export function publicFromPrivate(priv: Uint8Array): Uint8Array {
+  const checked = clampScalar(priv); // validates the length; X25519 clamps the same way
+  const key = createPrivateKey({
+    key: Buffer.concat([X25519_PKCS8_PREFIX, checked]),
+    format: 'der',
+    type: 'pkcs8',
+  });
+  const spki = createPublicKey(key).export({ format: 'der', type: 'spki' });
+  return new Uint8Array(spki.subarray(spki.length - 32));
+}
+
+/** cjdns signing key: ed25519 point clamp(priv)·B, no SHA-512 of a seed (README 1.3). */
+export function signingKeyFromPrivate(priv: Uint8Array): Uint8Array {
+  return ed25519BaseMultiply(clampScalar(priv));
+}
+
+/** Strict 64-hex-digit private key string → 32 bytes (RS_ERR_KEY_PRIVATE_INVALID). */
+export function privateKeyFromHex(hex: string): Uint8Array {
+  if (typeof hex !== 'string' || !/^[0-9a-fA-F]{64}$/.test(hex)) {
+    throw new RsError('RS_ERR_KEY_PRIVATE_INVALID', 'private key must be 64 hex digits');
+  }
+  return new Uint8Array(Buffer.from(hex, 'hex'));
+}
+
+// ---- node names -----------------------------------------------------------------------------
+
+export interface NodeName {
+  /** protocol version */
+  readonly v: number;
+  /** 19-char label, e.g. `0000.0000.0000.0863` */
+  readonly path: string;
+  /** key string including `.k` (not validated, as in JS) */
+  readonly key: string;
+}
+
+/** JS `cjdnskeys.parseNodeName` regex, lenient about the key exactly as the original. */
+const NODE_NAME_RE = /^v([0-9]+)\.([0-9a-f.]{19})\.([^.]{52}).k$/;
+
+/** `v<version>.<label>.<key>.k` → parts; error message as JS: `failed to parse node name [<name>]`. */
+export function parseNodeName(name: string): NodeName {
+  const m = typeof name === 'string' ? NODE_NAME_RE.exec(name) : null;
+  if (m === null)
+    throw new RsError('RS_ERR_NODE_NAME_INVALID', `failed to parse node name [${String(name)}]`);
+  return { v: Number(m[1]), path: m[2]!, key: m[3]! + '.k' };
+}
+
+/** (version, 19-char label, `.k` key string) → `v<version>.<label>.<key>`. */
+export function formatNodeName(version: number, path: string, key: string): string {
+  return `v${version}.${path}.${key}`;
+}

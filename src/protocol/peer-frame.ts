@@ -1,0 +1,196 @@
+import { decode as msgpackDecode, encode as msgpackEncode } from '@msgpack/msgpack';
+import { RsError, isRsError } from '../errors.ts';
+
+/**
+ * Replication frames between route servers (protocol README 7.2): one msgpack array
+ * `[seq, TYPE, ...args]` per WebSocket binary message.
+ *
+ * | frame                          | message                                   |
+ * | ------------------------------ | ----------------------------------------- |
+ * | `[seq, "HELLO", version]`      | accepting side's greeting                 |
+ * | `[seq, "OLLEH", version]`      | connecting side's greeting                |
+ * | `[seq, "INV", 0, [hash, …]]`   | hashes (64-byte bin); 3rd element a dummy |
+ * | `[seq, "GET_DATA", hash]`      | request one announcement                  |
+ * | `[seq, "DATA", bin \| nil]`    | the announcement, nil if unknown          |
+ * | `[seq, "PING"]`, `[seq, "ACK"]`| keep-alive; ACK echoes the PING's seq     |
+ *
+ * Encoding is byte-identical to msgpack5 3.6 (the JS encoder). @msgpack/msgpack agrees with it for
+ * strings (fixstr/str8/16/32), bin8/16/32, nil, arrays and every safe integer except one range:
+ * msgpack5 compares negatives with `obj > -214748365` (a digit short of -2^31), so integers in
+ * [-2^31, -214748365] come out as int64 (0xd3) there and int32 (0xd2) here. `encodeMsgpack5Int`
+ * writes that range by hand. Sequence numbers are ms timestamps (uint64, 0xcf) in practice.
+ *
+ * Decoding follows the JS peer: a non-array, a `seq` that is not a number or a type that is not a
+ * string is an error; unknown types decode to UNKNOWN (ignored). Stricter than JS, to keep the
+ * types honest: `seq` and `version` must be safe integers, INV needs a list of hashes, GET_DATA a
+ * hash, DATA bin or nil (a missing DATA payload reads as nil, which JS skips too), hashes must have
+ * the configured length, and the frame size and INV length are bounded. Every failure is an
+ * RsError with code RS_ERR_PEER_FRAME_INVALID.
+ */
+
+/** A frame bigger than this is refused before decoding (announcements are < 1 KiB). */
+export const PEER_FRAME_MAX_BYTES = 1024 * 1024;
+/** JS sends at most 128 hashes per INV; anything near this limit is abuse. */
+export const PEER_INV_MAX_HASHES = 4096;
+/** sha512 of the announcement. */
+export const PEER_HASH_BYTES = 64;
+
+export type PeerMessage =
+  | { readonly type: 'HELLO' | 'OLLEH'; readonly seq: number; readonly version: number }
+  | { readonly type: 'INV'; readonly seq: number; readonly hashes: readonly Uint8Array[] }
+  | { readonly type: 'GET_DATA'; readonly seq: number; readonly hash: Uint8Array }
+  | { readonly type: 'DATA'; readonly seq: number; readonly data: Uint8Array | null }
+  | { readonly type: 'PING' | 'ACK'; readonly seq: number }
+  | { readonly type: 'UNKNOWN'; readonly seq: number; readonly name: string };
+
+export interface PeerFrameLimits {
+  /** default PEER_FRAME_MAX_BYTES */
+  readonly maxFrameBytes?: number;
+  /** default PEER_INV_MAX_HASHES */
+  readonly maxInvHashes?: number;
+  /**
+   * Required hash length in INV and GET_DATA; default PEER_HASH_BYTES. `null` accepts any
+   * non-empty length (the Rust test vectors use 4-byte dummy hashes).
+   */
+  readonly hashBytes?: number | null;
+}
+
+function invalid(message: string, cause?: unknown): RsError {
+  return new RsError(
+    'RS_ERR_PEER_FRAME_INVALID',
+    `invalid peer frame: ${message}`,
+    cause !== undefined ? { cause } : undefined,
+  );
+}
+
+// ---- encoding --------------------------------------------------------------------------------
+
+/** msgpack5's integer encoding (see the file comment). */
+export function encodeMsgpack5Int(n: number): Uint8Array {
+  if (!Number.isSafeInteger(n)) throw invalid(`cannot encode ${n}: not a safe integer`);
+  if (n >= -2147483648 && n <= -214748365) {
+    const out = new Uint8Array(9);
+    out[0] = 0xd3;
+    new DataView(out.buffer).setBigInt64(1, BigInt(n));
+    return out;
+  }
+  return msgpackEncode(n);
+}
+
+function arrayHeader(n: number): Uint8Array {
+  // frames have 2..4 elements: always a fixarray
+  return Uint8Array.of(0x90 | n);
+}
+
+/** Encode a message as msgpack5 3.6 would encode the JS array. */
+export function encodePeerFrame(msg: PeerMessage): Uint8Array {
+  const parts: Uint8Array[] = [];
+  const push = (...p: Uint8Array[]): void => {
+    parts.push(...p);
+  };
+  const seq = encodeMsgpack5Int(msg.seq);
+  switch (msg.type) {
+    case 'HELLO':
+    case 'OLLEH':
+      push(arrayHeader(3), seq, msgpackEncode(msg.type), encodeMsgpack5Int(msg.version));
+      break;
+    case 'INV':
+      push(
+        arrayHeader(4),
+        seq,
+        msgpackEncode('INV'),
+        encodeMsgpack5Int(0),
+        msgpackEncode(msg.hashes),
+      );
+      break;
+    case 'GET_DATA':
+      push(arrayHeader(3), seq, msgpackEncode('GET_DATA'), msgpackEncode(msg.hash));
+      break;
+    case 'DATA':
+      push(arrayHeader(3), seq, msgpackEncode('DATA'), msgpackEncode(msg.data));
+      break;
+    case 'PING':
+    case 'ACK':
+      push(arrayHeader(2), seq, msgpackEncode(msg.type));
+      break;
+    case 'UNKNOWN':
+      push(arrayHeader(2), seq, msgpackEncode(msg.name));
+      break;
+  }
+  return new Uint8Array(Buffer.concat(parts));
+}
+
+// ---- decoding --------------------------------------------------------------------------------
+
+function checkHash(v: unknown, hashBytes: number | null, what: string): Uint8Array {
+  if (!(v instanceof Uint8Array)) throw invalid(`${what} is not bin`);
+  if (v.length === 0) throw invalid(`${what} is empty`);
+  if (hashBytes !== null && v.length !== hashBytes) {
+    throw invalid(`${what} is ${v.length} bytes, expected ${hashBytes}`);
+  }
+  return v.slice(); // own copy: the decoder hands out views into the frame buffer
+}
+
+function safeInt(v: unknown, what: string): number {
+  if (typeof v !== 'number') throw invalid(`${what} is not a number`);
+  if (!Number.isSafeInteger(v)) throw invalid(`${what} ${v} is not a safe integer`);
+  return v;
+}
+
+/** Decode one frame. Throws RsError RS_ERR_PEER_FRAME_INVALID, never anything else. */
+export function decodePeerFrame(bytes: Uint8Array, limits: PeerFrameLimits = {}): PeerMessage {
+  const maxFrameBytes = limits.maxFrameBytes ?? PEER_FRAME_MAX_BYTES;
+  const maxInvHashes = limits.maxInvHashes ?? PEER_INV_MAX_HASHES;
+  const hashBytes = limits.hashBytes === undefined ? PEER_HASH_BYTES : limits.hashBytes;
+  if (bytes.length === 0) throw invalid('empty frame');
+  if (bytes.length > maxFrameBytes)
+    throw invalid(`frame of ${bytes.length} bytes exceeds ${maxFrameBytes}`);
+
+  let frame: unknown;
+  try {
+    // every element takes at least one byte, so the input length bounds every declared length
+    const n = bytes.length;
+    frame = msgpackDecode(bytes, {
+      maxStrLength: n,
+      maxBinLength: n,
+      maxArrayLength: n,
+      maxMapLength: n,
+      maxExtLength: n,
+    });
+  } catch (e) {
+    if (isRsError(e)) throw e;
+    throw invalid(`undecodable msgpack (${e instanceof Error ? e.message : String(e)})`, e);
+  }
+
+  if (!Array.isArray(frame)) throw invalid('not an array');
+  const [rawSeq, type] = frame as unknown[];
+  const seq = safeInt(rawSeq, 'seq');
+  if (typeof type !== 'string') throw invalid('type is not a string');
+  const args = frame.slice(2) as unknown[];
+
+  switch (type) {
+    case 'HELLO':
+    case 'OLLEH':
+      return { type, seq, version: safeInt(args[0], `${type} version`) };
+    case 'INV': {
+      const list = args[1];
+      if (!Array.isArray(list)) throw invalid('INV without a hash list');
+      if (list.length > maxInvHashes)
+        throw invalid(`INV with ${list.length} hashes exceeds ${maxInvHashes}`);
+      return { type, seq, hashes: list.map((h, i) => checkHash(h, hashBytes, `INV hash ${i}`)) };
+    }
+    case 'GET_DATA':
+      return { type, seq, hash: checkHash(args[0], hashBytes, 'GET_DATA hash') };
+    case 'DATA': {
+      const data = args[0];
+      if (data === undefined || data === null) return { type, seq, data: null };
+      if (!(data instanceof Uint8Array)) throw invalid('DATA payload is neither bin nor nil');
+      return { type, seq, data: data.slice() };
+    }
+    case 'PING':
+    case 'ACK':
+      return { type, seq };
+    default:
+      return { type: 'UNKNOWN', seq, name: type };
+  }
+}

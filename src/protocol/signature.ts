@@ -1,0 +1,192 @@
+/**
+ * ed25519 signatures as cjdns uses them (README 1.3). The only module that imports an ed25519
+ * library (STYLE: "signature.ts — the only importer of @noble/ed25519").
+ *
+ * - `verify` is the hot path: Node's native `crypto.verify` with a bounded LRU cache of imported
+ *   public KeyObjects. It adds the libsodium checks that OpenSSL lacks (small-order or
+ *   non-canonical public key, small-order R) so it accepts exactly what JS `cjdnsann` accepts.
+ * - `signCjdns` signs like cjdns `crypto/Sign.c`: the clamped curve25519 private key is the
+ *   ed25519 scalar itself (no SHA-512 of a seed). Only used to build test/bench announcements.
+ */
+import { createHash, createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import { Point } from '@noble/ed25519';
+import { RsError } from '../errors.ts';
+
+/** ed25519 group order L. */
+const L = 2n ** 252n + 27742317777372353535851937790883648493n;
+
+/** How many imported public keys to keep (one per announcing node; a few MB at most). */
+const KEY_CACHE_MAX_ENTRIES = 65536;
+
+/** DER SubjectPublicKeyInfo prefix for a raw 32-byte Ed25519 key (RFC 8410). */
+const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+
+/**
+ * Encodings of the small-order points (libsodium `ge25519_has_small_order` blacklist), compared on
+ * the low 255 bits (the sign bit of x is ignored): y = 0, 1, the two order-8 y values, p−1, and the
+ * non-canonical p and p+1.
+ */
+const SMALL_ORDER_ENCODINGS: readonly Uint8Array[] = [
+  '0000000000000000000000000000000000000000000000000000000000000000',
+  '0100000000000000000000000000000000000000000000000000000000000000',
+  '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05',
+  'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a',
+  'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+  'edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+  'eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+].map((h) => new Uint8Array(Buffer.from(h, 'hex')));
+
+/** True if the 32 bytes at `off` encode a small-order point (libsodium blacklist). */
+export function hasSmallOrderEncoding(bytes: Uint8Array, off = 0): boolean {
+  outer: for (const bad of SMALL_ORDER_ENCODINGS) {
+    for (let j = 0; j < 31; j++) if (bytes[off + j] !== bad[j]) continue outer;
+    if ((bytes[off + 31]! & 0x7f) === bad[31]) return true;
+  }
+  return false;
+}
+
+/** libsodium `ge25519_is_canonical`: the 255-bit y (sign bit ignored) is below p. */
+export function isCanonicalEncoding(bytes: Uint8Array): boolean {
+  if ((bytes[31]! & 0x7f) !== 0x7f) return true;
+  for (let i = 30; i > 0; i--) if (bytes[i] !== 0xff) return true;
+  return bytes[0]! < 0xed;
+}
+
+/** Exact check by point arithmetic (slow): the bytes decode to a point of order dividing 8. */
+export function isSmallOrderPoint(bytes: Uint8Array): boolean {
+  try {
+    return Point.fromBytes(bytes, true).isSmallOrder();
+  } catch {
+    return false;
+  }
+}
+
+/** True if the 32 bytes decode to a curve point (y, with x recoverable; y taken mod p). */
+export function edPointDecodes(bytes: Uint8Array): boolean {
+  if (bytes.length !== 32) return false;
+  try {
+    Point.fromBytes(bytes, true);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// ---- verification --------------------------------------------------------------------------
+
+/** Map-based LRU: key hex → KeyObject, or null for a key libsodium would refuse. */
+const keyCache = new Map<string, KeyObject | null>();
+
+function importKey(pub: Uint8Array): KeyObject | null {
+  const id = Buffer.from(pub.buffer, pub.byteOffset, 32).toString('hex');
+  const hit = keyCache.get(id);
+  if (hit !== undefined) {
+    keyCache.delete(id);
+    keyCache.set(id, hit);
+    return hit;
+  }
+  let key: KeyObject | null = null;
+  if (isCanonicalEncoding(pub) && !hasSmallOrderEncoding(pub)) {
+    try {
+      const der = Buffer.concat([ED25519_SPKI_PREFIX, pub]);
+      key = createPublicKey({ key: der, format: 'der', type: 'spki' });
+    } catch {
+      key = null;
+    }
+  }
+  if (keyCache.size >= KEY_CACHE_MAX_ENTRIES) {
+    const oldest = keyCache.keys().next().value;
+    if (oldest !== undefined) keyCache.delete(oldest);
+  }
+  keyCache.set(id, key);
+  return key;
+}
+
+/**
+ * Verify a detached ed25519 signature (R ‖ S, 64 bytes) of `message` by the 32-byte `publicKey`.
+ * Never throws: wrong lengths, garbage keys and anything else give `false`.
+ */
+export function verify(message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean {
+  try {
+    if (!(message instanceof Uint8Array) || !(signature instanceof Uint8Array)) return false;
+    if (!(publicKey instanceof Uint8Array)) return false;
+    if (signature.length !== 64 || publicKey.length !== 32) return false;
+    const key = importKey(publicKey);
+    if (key === null) return false;
+    if (hasSmallOrderEncoding(signature, 0)) return false; // libsodium rejects a small-order R
+    return cryptoVerify(null, message, key, signature);
+  } catch {
+    return false;
+  }
+}
+
+/** Number of cached KeyObjects (for tests and metrics). */
+export function verifyKeyCacheSize(): number {
+  return keyCache.size;
+}
+
+// ---- cjdns-style signing ---------------------------------------------------------------------
+
+function sha512(...parts: Uint8Array[]): Buffer {
+  const h = createHash('sha512');
+  for (const p of parts) h.update(p);
+  return h.digest();
+}
+
+function leToBigInt(bytes: Uint8Array): bigint {
+  let hex = '';
+  for (let i = bytes.length - 1; i >= 0; i--) hex += bytes[i]!.toString(16).padStart(2, '0');
+  return hex === '' ? 0n : BigInt('0x' + hex);
+}
+
+function bigIntTo32Le(n: bigint): Uint8Array {
+  const out = new Uint8Array(32);
+  for (let i = 0; i < 32; i++) {
+    out[i] = Number(n & 0xffn);
+    n >>= 8n;
+  }
+  return out;
+}
+
+function checkPrivate(priv: Uint8Array): void {
+  if (!(priv instanceof Uint8Array) || priv.length !== 32) {
+    throw new RsError('RS_ERR_KEY_PRIVATE_INVALID', 'private key must be 32 bytes');
+  }
+}
+
+/** curve25519 clamping (`k[0] &= 248; k[31] &= 63; k[31] |= 64`), on a copy. */
+export function clampScalar(priv: Uint8Array): Uint8Array {
+  checkPrivate(priv);
+  const k = new Uint8Array(priv);
+  k[0] = k[0]! & 248;
+  k[31] = (k[31]! & 63) | 64;
+  return k;
+}
+
+/** ed25519 point `scalar · B` for a 32-byte little-endian scalar (reduced mod L), encoded. */
+export function ed25519BaseMultiply(scalarLe: Uint8Array): Uint8Array {
+  const a = leToBigInt(scalarLe) % L;
+  if (a === 0n) throw new RsError('RS_ERR_KEY_PRIVATE_INVALID', 'scalar is 0 mod L');
+  return Point.BASE.multiply(a).toBytes();
+}
+
+/**
+ * Sign like cjdns (`crypto/Sign.c`): a = clamp(priv) used directly as the scalar,
+ * A = a·B, r = sha512(prefix ‖ M) mod L with the deterministic prefix sha512(a)[32..64]
+ * (cjdns mixes in random bytes instead), R = r·B, k = sha512(R ‖ A ‖ M) mod L,
+ * S = (r + k·a) mod L. Returns R ‖ S (64 bytes), verifiable with any ed25519 verifier.
+ */
+export function signCjdns(curvePrivate: Uint8Array, message: Uint8Array): Uint8Array {
+  const clamped = clampScalar(curvePrivate);
+  const a = leToBigInt(clamped) % L;
+  const pubA = Point.BASE.multiply(a).toBytes();
+  const prefix = sha512(clamped).subarray(32, 64);
+  const r = leToBigInt(sha512(prefix, message)) % L;
+  const R = Point.BASE.multiply(r === 0n ? 1n : r).toBytes();
+  const k = leToBigInt(sha512(R, pubA, message)) % L;
+  const s = ((r === 0n ? 1n : r) + k * a) % L;
+  const sig = new Uint8Array(64);
+  sig.set(R, 0);
+  sig.set(bigIntTo32Le(s), 32);
+  return sig;
+}
