@@ -74,9 +74,9 @@ export class ActorSystem {
 
   spawn<S, M>(def: ActorDefinition<S, M>, parent?: ActorRef<unknown>): ActorRef<M> {
     const mailbox: Mailbox = { pending: 0, limit: def.mailboxLimit ?? DEFAULT_MAILBOX_LIMIT, rejected: 0 };
-    let selfRef: ActorRef<M> | undefined;
+    const holder: { self?: ActorRef<M> } = {};
     const ctxOf = (): ActorContext<M> => ({
-      self: selfRef!,
+      self: holder.self!,
       name: def.name,
       reply: (to, value) => nact.dispatch(to.nactRef as nact.Ref<unknown>, value),
     });
@@ -105,8 +105,8 @@ export class ActorSystem {
       },
     ) as unknown as NactRef;
     this.mailboxes.set(ref, mailbox);
-    selfRef = { name: def.name, nactRef: ref };
-    return selfRef;
+    holder.self = { name: def.name, nactRef: ref };
+    return holder.self;
   }
 
   /** Fire and forget. False when the mailbox is full (the message was not queued). */

@@ -1,0 +1,72 @@
+/**
+ * Link state → link value (README 4.6), graph side. The arithmetic is IEEE-754 double in the
+ * original's exact order: the value is the edge cost (1/value) of route computation, so a
+ * different rounding can change routes.
+ */
+import type { Announcement } from '../protocol/announcement-types.ts';
+import type { LinkStateEntity } from '../protocol/entity-types.ts';
+import { DECAY_PER_TIMESLOT, LINK_STATE_MAX_AGE_SLOTS, LINK_STATE_SLOTS } from './constants.ts';
+import {
+  allLinks,
+  timeslotOf,
+  type Link,
+  type LinkStateSample,
+  type NodeRecord,
+} from './node-record.ts';
+
+/** Value of one sample: kbRecv / (lag * 2^drops), 0 when lag is 0 ("probably not real data"). */
+export function lsValue(s: LinkStateSample): number {
+  if (s.lag === 0) return 0;
+  return s.kbRecv / (s.lag * Math.pow(2, s.drops));
+}
+
+/** The link a LinkState entity describes: the LAST link (map order, then array order) with peerNum = nodeId. */
+export function findLinkForLinkState(record: NodeRecord, nodeId: number): Link | undefined {
+  let found: Link | undefined;
+  for (const link of allLinks(record)) if (link.peerNum === nodeId) found = link;
+  return found;
+}
+
+/** Apply every LinkState entity of `ann` to the links of `record`, in entity order. */
+export function applyLinkStates(record: NodeRecord, ann: Announcement): void {
+  for (const e of ann.entities) {
+    if (e.type !== 'LinkState') continue;
+    const link = findLinkForLinkState(record, e.nodeId);
+    if (link) applyLinkState(link, e, ann.timestamp);
+  }
+}
+
+/**
+ * One LinkState entity on one link (README 4.6 steps 2–4):
+ * forget samples older than 120 timeslots, decay the value when the announcement is older than
+ * the newest one applied, then walk the ring backwards from the newest sample — the slot at
+ * `startingPoint` (the oldest sample) is never used and empty slots consume no timeslot.
+ */
+export function applyLinkState(link: Link, e: LinkStateEntity, annTimestampMs: number): void {
+  const ts = timeslotOf(annTimestampMs);
+  const earliestOkTs = ts - LINK_STATE_MAX_AGE_SLOTS;
+  for (const slot of [...link.linkState.keys()]) {
+    if (slot < earliestOkTs) link.linkState.delete(slot);
+  }
+
+  const decaySlots = link.mostRecentLsSlot - ts;
+  link.mostRecentLsSlot = ts;
+  if (decaySlots > 0) link.value /= 1 + decaySlots * DECAY_PER_TIMESLOT;
+
+  const sp = e.startingPoint % LINK_STATE_SLOTS;
+  let time = ts;
+  for (let i = sp - 1; i !== sp; i--) {
+    if (i < 0) {
+      i = LINK_STATE_SLOTS - 1;
+      if (i === sp) break;
+    }
+    const lag = e.lagSlots[i];
+    const drops = e.dropSlots[i];
+    const kbRecv = e.kbRecvSlots[i];
+    if (lag == null || drops == null || kbRecv == null) continue;
+    const sample: LinkStateSample = { drops, lag, kbRecv };
+    link.linkState.set(time, sample);
+    link.value += lsValue(sample) / (1 + (ts - time) * DECAY_PER_TIMESLOT);
+    time -= 1;
+  }
+}

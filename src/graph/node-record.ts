@@ -1,0 +1,113 @@
+/**
+ * One announcing node as the route server keeps it (README 4.1), and its inward links.
+ *
+ * A record is created by a reset announcement and replaced by the next one; in between,
+ * announcements of the same node update `announcements`, `timestamp` and the links in place.
+ * Only `node-table.ts` and the modules it calls mutate records; everyone else reads them.
+ */
+import type { Announcement } from '../protocol/announcement-types.ts';
+import type { EncodingScheme } from '../protocol/encoding-scheme-types.ts';
+import type { PeerEntity } from '../protocol/entity-types.ts';
+import { TIMESLOT_MS } from './constants.ts';
+
+/** One link-state sample as stored per timeslot (JS key order: drops, lag, kbRecv). */
+export interface LinkStateSample {
+  readonly drops: number;
+  readonly lag: number;
+  readonly kbRecv: number;
+}
+
+/**
+ * A link "the peer can reach this node with `label`" (README 1.8, 4.1). The label is in the
+ * PEER's encoding scheme; `encodingFormNum` is the form of this node's label back to the peer,
+ * in this node's scheme; `peerNum` identifies the link and is what LinkState `nodeId` refers to.
+ */
+export interface Link {
+  /** JS string form `0000.0000.xxxx.xxxx` */
+  readonly label: string;
+  readonly encodingFormNum: number;
+  readonly peerNum: number;
+  /** timeslot → sample. Map order = JS object order for the original's JSON (see node-json.ts). */
+  readonly linkState: Map<number, LinkStateSample>;
+  /** timestamp (ms) of the announcement that created the link */
+  readonly createTime: number;
+  /** timeslot of the newest announcement whose link state was applied */
+  mostRecentLsSlot: number;
+  /** timestamp (ms) of the newest announcement that (re)announced the link */
+  time: number;
+  mtu: number;
+  flags: number;
+  /** link quality, grows with link state; 0 until link state arrives (cost = 1/value) */
+  value: number;
+}
+
+export interface NodeRecord {
+  /** from the Version entity of the creating reset (or inherited); later Versions do not change it */
+  readonly version: number;
+  /** curve25519 key as a `.k` string */
+  readonly key: string;
+  /** the same key, 32 bytes (for `gr` replies) */
+  readonly keyBytes: Uint8Array;
+  readonly ipv6: string;
+  readonly encodingScheme: EncodingScheme;
+  /** peer IPv6 → links from that peer, in announcement order until a graph rebuild sorts them */
+  readonly inwardLinksByIp: Map<string, Link[]>;
+  /** timestamp of the newest accepted announcement, ms as a double (JS `Number('0x' + hex)`) */
+  timestamp: number;
+  /** the same timestamp as the original keeps it: 16 lowercase hex digits */
+  timestampHex: string;
+  /** kept announcements, newest first (README 4.3) */
+  announcements: Announcement[];
+  /** the reset that created the record; kept for replication even once it is no longer hashed */
+  readonly resetMsg: Announcement;
+  /** the last stateHash computed for this record (README 4.5) */
+  stateHash: Uint8Array;
+}
+
+/** JS `mkLink(peer, ann)`: a fresh link with value 0 and no link state (README 4.1). */
+export function mkLink(peer: PeerEntity, ann: Announcement): Link {
+  return {
+    label: peer.label,
+    encodingFormNum: peer.encodingFormNum,
+    peerNum: peer.peerNum,
+    linkState: new Map(),
+    createTime: ann.timestamp,
+    mostRecentLsSlot: timeslotOf(ann.timestamp),
+    time: ann.timestamp,
+    mtu: peer.mtu,
+    flags: peer.flags,
+    value: 0,
+  };
+}
+
+/** The 10-second timeslot of a timestamp in ms. */
+export function timeslotOf(timestampMs: number): number {
+  return Math.floor(timestampMs / TIMESLOT_MS);
+}
+
+/** A record as created by a reset announcement (README 4.2 step 9); stateHash is filled by the caller. */
+export function newNodeRecord(
+  ann: Announcement,
+  encodingScheme: EncodingScheme,
+  version: number,
+  stateHash: Uint8Array,
+): NodeRecord {
+  return {
+    version,
+    key: ann.nodePubKey,
+    keyBytes: ann.nodeKey,
+    ipv6: ann.nodeIp,
+    encodingScheme,
+    inwardLinksByIp: new Map(),
+    timestamp: ann.timestamp,
+    timestampHex: ann.timestampHex,
+    announcements: [ann],
+    resetMsg: ann,
+    stateHash,
+  };
+}
+
+/** Every link of a record, in map order then array order. */
+export function* allLinks(record: NodeRecord): IterableIterator<Link> {
+  for (const links of record.inwardLinksByIp.values()) yield* links;
+}
