@@ -3,7 +3,7 @@
  * a cjdns node it comes from config, or is generated once and persisted to a file (0600).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { RsError } from '../errors.ts';
@@ -53,11 +53,26 @@ export function loadOrCreateIdentity(file: string, version: number): { identity:
     }
     const r = identityFileSchema.safeParse(parsed);
     if (!r.success) throw new RsError('RS_ERR_CONFIG_INVALID', `identity file ${file}: expected {"privateKey": "<64 hex>"}`);
-    return { identity: identityFromPrivateKey(hexToBytes(r.data.privateKey.toLowerCase()), version), created: false };
+    try {
+      return { identity: identityFromPrivateKey(hexToBytes(r.data.privateKey.toLowerCase()), version), created: false };
+    } catch (e) {
+      throw new RsError('RS_ERR_CONFIG_INVALID', `identity file ${file}: ${(e as Error).message}`, { cause: e });
+    }
   }
   const identity = generateIdentity(version);
   mkdirSync(dirname(file), { recursive: true });
   const body = { privateKey: bytesToHex(identity.privateKey!), publicKey: identity.key, ipv6: identity.ipv6 };
-  writeFileSync(file, JSON.stringify(body, null, 2) + '\n', { mode: 0o600 });
+  // Atomic create: several processes of one cluster may start together on a shared volume;
+  // link() fails if another one won the race, and then everybody uses the winner's identity.
+  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  writeFileSync(tmp, JSON.stringify(body, null, 2) + '\n', { mode: 0o600 });
+  try {
+    linkSync(tmp, file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    return loadOrCreateIdentity(file, version);
+  } finally {
+    rmSync(tmp, { force: true });
+  }
   return { identity, created: true };
 }
