@@ -56,6 +56,10 @@ export const ERROR_CODES = {
   RS_ERR_ADMIN_TIMEOUT: 'cjdns admin API call timed out',
   RS_ERR_ADMIN_AUTH: 'cjdns admin API authentication failed',
   RS_ERR_ADMIN_CALL: 'cjdns admin API call returned an error',
+  RS_ERR_ADMIN_SEND: 'could not send a datagram to the cjdns admin API',
+  RS_ERR_ADMIN_BUSY: 'too many cjdns admin API calls waiting',
+  RS_ERR_ADMIN_CLOSED: 'the cjdns admin API client is closed',
+  RS_ERR_CJDNS_HANDLER: 'cannot bind or register the cjdns handler socket',
   RS_ERR_CLUSTER_ENVELOPE: 'invalid cluster bus envelope',
   RS_ERR_INTERNAL: 'internal error',
 } as const;
