@@ -1,11 +1,11 @@
 /** `snode ann|key|label|scheme …`: the protocol library on the command line. */
 import type { Command } from 'commander';
-import { RsError } from '../errors.ts';
+import { RsError, attempt } from '../errors.ts';
 import { announcementToJson, parseAnnouncement } from '../protocol/announcement.ts';
 import { parseSchemeJs } from '../protocol/encoding-scheme.ts';
 import { hexToBytes } from '../protocol/hex.ts';
 import { ip6FromPublicKey, ip6ToString, publicFromPrivate, publicKeyFromString, publicKeyToString } from '../protocol/keys.ts';
-import { formatLabel, getEncodingForm, parseLabel, reEncode, splice } from '../protocol/routing-label.ts';
+import { LABEL_ALL_ONES, formatLabel, getEncodingForm, parseLabel, reEncode, splice, spliceJs, type DesiredForm } from '../protocol/routing-label.ts';
 import { runJson, usage } from './output.ts';
 
 function hexArg(text: string, what: string): Uint8Array {
@@ -48,12 +48,20 @@ export function registerProtocolCommands(program: Command): void {
   const label = program.command('label').description('routing labels');
   label
     .command('splice')
-    .description('splice labels, destination-most first (the last one is the first hop)')
+    .description(
+      'splice labels, destination-most first (the last one is the first hop). cjdns C limits: a result over ' +
+        '60 bits is ffff.ffff.ffff.ffff (C returns UINT64_MAX); --js uses cjdnsplice, which fails at 60 bits already',
+    )
     .argument('<labels...>', 'two or more labels xxxx.xxxx.xxxx.xxxx')
-    .action((labels: string[]) =>
+    .option('--js', 'the original cjdnsplice limit (a result of 60 bits or more is ffff.ffff.ffff.ffff)')
+    .action((labels: string[], opts: { js?: boolean }) =>
       runJson(() => {
-        if (labels.length < 2) usage('splice needs at least two labels');
-        return { label: formatLabel(splice(...labels.map((l) => parseLabel(l)))) };
+        if (labels.length < 2) usage('must have at least 2 args');
+        const parsed = labels.map((l) => parseLabel(l));
+        if (opts.js) return { label: formatLabel(spliceJs(...parsed)) };
+        const r = attempt(() => splice(...parsed));
+        if (!r.ok && r.error.code !== 'RS_ERR_LABEL_TOO_LONG') throw r.error;
+        return { label: formatLabel(r.ok ? r.value : LABEL_ALL_ONES) };
       }),
     );
   label
@@ -69,11 +77,12 @@ export function registerProtocolCommands(program: Command): void {
     .description('re-encode the first director of a label into another form of the scheme')
     .argument('<label>', 'label xxxx.xxxx.xxxx.xxxx')
     .requiredOption('--scheme <hex>', 'serialized encoding scheme')
-    .requiredOption('--form <n>', 'desired form number')
+    .requiredOption('--form <n>', 'desired form number, or "canonical" (the narrowest form that holds the director)')
     .action((l: string, opts: { scheme: string; form: string }) =>
       runJson(() => {
-        if (!/^\d{1,2}$/.test(opts.form)) usage('--form must be a small non-negative integer');
-        return { label: formatLabel(reEncode(parseLabel(l), schemeArg(opts.scheme), Number(opts.form))) };
+        if (opts.form !== 'canonical' && !/^\d{1,2}$/.test(opts.form)) usage('--form must be a small non-negative integer or "canonical"');
+        const form: DesiredForm = opts.form === 'canonical' ? 'canonical' : Number(opts.form);
+        return { label: formatLabel(reEncode(parseLabel(l), schemeArg(opts.scheme), form)) };
       }),
     );
 

@@ -2,7 +2,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { RsError } from '../errors.ts';
-import { readScenarios, replayScenario } from '../server/replay.ts';
 import { fail, printJson } from './output.ts';
 
 export function registerReplayCommand(program: Command): void {
@@ -11,7 +10,11 @@ export function registerReplayCommand(program: Command): void {
     .description('replay a scenario (shared/vectors/route_server.json format) against a fresh in-memory server')
     .argument('<scenario.json>', 'a file holding one scenario object, or a whole vectors file')
     .option('--id <id>', 'only the scenario with this id or name')
-    .addHelpText('after', '\nPrints one JSON line per step: {"id","step","action", …actual outcome under the step\'s own field names}.')
+    .addHelpText(
+      'after',
+      '\nPrints one JSON line per step: {"id","step","action", …actual outcome under the step\'s own field names}.\n' +
+        'A step that cannot be run gets {"error":{"code","message"}} on its line, and the exit status is 1.',
+    )
     .action(async (file: string, opts: { id?: string }) => {
       try {
         let value: unknown;
@@ -20,10 +23,19 @@ export function registerReplayCommand(program: Command): void {
         } catch (e) {
           throw new RsError('RS_ERR_INPUT_INVALID', `cannot read ${file}: ${(e as Error).message}`);
         }
+        const { readScenarios, replayScenario } = await import('../server/replay.ts');
         const { scenarios, names } = readScenarios(value);
         const chosen = opts.id ? scenarios.filter((s) => s.id === opts.id || s.name === opts.id) : scenarios;
         if (chosen.length === 0) throw new RsError('RS_ERR_INPUT_INVALID', `no scenario ${opts.id ?? ''} in ${file}`);
-        for (const s of chosen) for (const line of await replayScenario(s, names)) printJson(line);
+        let stepFailed = false;
+        for (const s of chosen) {
+          for (const line of await replayScenario(s, names)) {
+            if ('error' in line) stepFailed = true;
+            printJson(line);
+          }
+        }
+        // a step that could not be run (unknown action, missing field) is invalid input: exit 1
+        if (stepFailed) process.exitCode = 1;
       } catch (e) {
         fail(e);
       }

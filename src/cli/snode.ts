@@ -18,6 +18,11 @@ program
   .showHelpAfterError()
   .exitOverride();
 program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
+// `snode replay … | head`: a closed stdout ends the command quietly instead of crashing on EPIPE
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
 
 registerServeCommand(program);
 registerReplayCommand(program);
