@@ -12,12 +12,19 @@ import { systemClock, type Clock } from './server/clock.ts';
 import type { PeerInfo } from './server/http-views.ts';
 import { identityFromPrivateKey, loadOrCreateIdentity, type SelfIdentity } from './server/identity.ts';
 import { RouteServer } from './server/route-server.ts';
+import { routingModeOf } from './server/routing-mode.ts';
+import { ReplicationService } from './replication/replication-service.ts';
+import { openCjdnsLink, type CjdnsLink } from './transport/cjdns-link.ts';
 import { createHttpServer, type Readiness } from './transport/http-server.ts';
 
 export interface App {
   readonly server: RouteServer;
   readonly http: Server;
   readonly identity: SelfIdentity;
+  /** replication with other route servers (peers, /cjdnsnode_websocket) */
+  readonly replication: ReplicationService;
+  /** the link to the local cjdroute (`cjdns.enabled`), else undefined */
+  readonly cjdns: CjdnsLink | undefined;
   /** the bound HTTP address (port resolved when 0 was asked for) */
   address(): { host: string; port: number };
   close(): Promise<void>;
@@ -43,10 +50,24 @@ export function resolveIdentity(config: Readonly<Config>, log: Logger): SelfIden
 
 export async function startApp(config: Readonly<Config>, log: Logger, opts: AppOptions = {}): Promise<App> {
   const identity = resolveIdentity(config, log);
-  const server = new RouteServer({ self: identity, clock: opts.clock ?? systemClock, log });
+  // routing.mode: `fast` (default: subnode actors, verify workers, double-buffered trees) or
+  // `reference` (the original's timing; the shared scenario tests use it)
+  const server = new RouteServer({ self: identity, clock: opts.clock ?? systemClock, log, routing: routingModeOf(config.routing) });
   let listening = false;
-  const peerInfo = (): PeerInfo => ({ peers: [], ...server.core.store.sizes() });
-  const readiness = (): Readiness => ({ ready: listening, checks: { http: { ok: listening } } });
+  const replication = new ReplicationService({ server, settings: config.replication, peers: config.peers, log, clock: opts.clock ?? systemClock });
+  const peerInfo = (): PeerInfo => replication.peerInfo();
+  let cjdns: ReturnType<typeof openCjdnsLink> | undefined;
+  const readiness = (): Readiness => {
+    const checks: Readiness['checks'] = { http: { ok: listening } };
+    // not ready until the first sync from every configured peer settled (or failed / timed out)
+    for (const [name, check] of Object.entries(replication.readiness().checks)) checks[name] = check;
+    if (config.cjdns.enabled) {
+      // not ready until attached: without the link no cjdns node can reach us
+      const state = cjdns?.link.state ?? 'detached';
+      checks.cjdns = { ok: state === 'attached', detail: state };
+    }
+    return { ready: Object.values(checks).every((c) => c.ok), checks };
+  };
 
   const http = createHttpServer({
     server,
@@ -56,7 +77,15 @@ export async function startApp(config: Readonly<Config>, log: Logger, opts: AppO
     requestTimeoutMs: config.http.requestTimeoutMs,
     readiness,
     peerInfo,
-    status: () => ({ self: { key: identity.key, ipv6: identity.ipv6, version: identity.version }, nodes: server.core.nodes.size }),
+    onUpgrade: (req, socket, head) => replication.handleUpgrade(req, socket, head),
+    status: () => {
+      const self = server.identity; // the cjdns node's once the link attached
+      return {
+        self: { key: self.key, ipv6: self.ipv6, version: self.version },
+        nodes: server.core.nodes.size,
+        ...(cjdns ? { cjdns: cjdns.link.status() } : {}),
+      };
+    },
   });
 
   const timers: NodeJS.Timeout[] = [];
@@ -69,14 +98,23 @@ export async function startApp(config: Readonly<Config>, log: Logger, opts: AppO
     timers.push(t);
   }
 
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen({ host: config.http.host, port: config.http.port }, () => {
-      http.off('error', reject);
-      resolve();
+  if (config.cjdns.enabled) cjdns = openCjdnsLink(config.cjdns, { server, log, registry: server.metrics.registry });
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen({ host: config.http.host, port: config.http.port }, () => {
+        http.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (e) {
+    await cjdns?.close();
+    await replication.close();
+    throw e;
+  }
   listening = true;
+  replication.start();
   const addr = http.address() as AddressInfo;
   log.info({ event: 'http:server:listening', host: addr.address, port: addr.port, key: identity.key, ipv6: identity.ipv6 }, 'route server listening');
 
@@ -85,15 +123,19 @@ export async function startApp(config: Readonly<Config>, log: Logger, opts: AppO
     server,
     http,
     identity,
+    replication,
+    cjdns: cjdns?.link,
     address: () => ({ host: addr.address, port: addr.port }),
     close: () =>
       (closing ??= new Promise<void>((resolve) => {
         listening = false;
         for (const t of timers) clearInterval(t);
-        http.close(() => resolve());
+        void replication.close();
+        const cjdnsClosed = cjdns ? cjdns.close() : Promise.resolve();
+        const serverClosed = server.close();
+        http.close(() => void Promise.all([cjdnsClosed, serverClosed]).then(() => resolve()));
         http.closeIdleConnections();
         setTimeout(() => http.closeAllConnections(), 5000).unref();
-        server.close();
       })),
   };
 }

@@ -7,6 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { RsError } from './errors.ts';
+import { replicationSchema } from './replication/replication-settings.ts';
+import { routingSchema } from './server/routing-settings.ts';
 
 const hostSchema = z.string().min(1);
 const portSchema = z.coerce.number().int().min(0).max(65535);
@@ -38,17 +40,56 @@ export const configSchema = z
       .default({ file: '.snode/identity.json', version: 22 }),
     /** replication: websocket URLs of other route servers to pull from */
     peers: z.array(z.string().regex(/^wss?:\/\//, 'must be a ws:// or wss:// URL')).default([]),
+    /** replication limits and timers (docs/replication.md); every field has a default */
+    replication: replicationSchema,
+    /** route engine and the fast engine's tunables (README "Tunables"); every field has a default */
+    routing: routingSchema,
     cjdns: z
       .object({
         enabled: z.boolean().default(false),
         adminAddr: z.string().optional(),
         adminPort: z.coerce.number().int().min(1).max(65535).optional(),
         adminPassword: z.string().optional(),
-        /** ~/.cjdnsadmin-style file holding {addr, port, password} */
+        /** ~/.cjdnsadmin-style file holding {addr, port, password} (default ~/.cjdnsadmin) */
         adminFile: z.string().optional(),
+        // Link tuning. Absent = the defaults beside the code that uses them (transport/
+        // admin-client.ts, transport/cjdns-link.ts): 10 s, 2 retries, 5 s, 30 s, [fc00::1]:1, `::`.
+        /** wait this long for each admin API reply (cookie and call separately) */
+        callTimeoutMs: z.coerce.number().int().min(10).optional(),
+        /** attempts after a timed-out admin call */
+        callRetries: z.coerce.number().int().min(0).max(10).optional(),
+        /** how often UpperDistributor_listHandlers checks that cjdroute still has our handler */
+        watchdogIntervalMs: z.coerce.number().int().min(10).optional(),
+        /** cap of the re-attach backoff (it starts at 1 s and doubles) */
+        reattachMaxDelayMs: z.coerce.number().int().min(10).optional(),
+        /** where handler replies go; cjdns only accepts [fc00::1]:1 (tests point it at loopback) */
+        replyAddress: z.string().min(1).optional(),
+        replyPort: z.coerce.number().int().min(1).max(65535).optional(),
+        /** address of the handler socket; cjdns delivers to the node's own IPv6 */
+        handlerBindAddress: z.string().min(1).optional(),
       })
       .strict()
       .default({ enabled: false }),
+    /** the cluster bus (docs/cluster.md); without redisUrl, the embedded in-memory bus */
+    cluster: z
+      .object({
+        /** redis://[:password@]host:port[/db] shared by every process of the cluster */
+        redisUrl: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+        /** key and channel prefix (several clusters can share one Redis) */
+        prefix: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1-64 of [A-Za-z0-9_.:-]').default('snode'),
+        /** this process on the bus (default hostname-pid-random: unique per process start) */
+        processName: z.string().regex(/^[0-9A-Za-z._:@-]{1,64}$/, 'must be 1-64 of [0-9A-Za-z._:@-]').optional(),
+        /** approximate bound of the Redis stream (XADD MAXLEN ~) */
+        streamMaxLen: z.coerce.number().int().min(1000).default(200_000),
+        /** announcements kept in memory while Redis is unavailable */
+        backlogLimit: z.coerce.number().int().min(1).default(50_000),
+        /** longest wait for the durable record before a failed-over node is applied locally anyway */
+        catchUpTimeoutMs: z.coerce.number().int().min(10).default(5000),
+        /** edge process: forward subnode queries to this URL (HAProxy's /subnode) instead of answering */
+        forwardSubnodeUrl: z.string().regex(/^https?:\/\//, 'must be an http:// or https:// URL').optional(),
+      })
+      .strict()
+      .default({ prefix: 'snode', streamMaxLen: 200_000, backlogLimit: 50_000, catchUpTimeoutMs: 5000 }),
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -78,15 +119,39 @@ export function mergeConfig(a: Record<string, unknown>, b: Record<string, unknow
   return out;
 }
 
+/** Remove `//` and `/* *\/` comments outside string literals (a `ws://` URL is not a comment). */
+function stripJsComments(text: string): string {
+  let out = '';
+  let quote: string | null = null;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quote !== null) {
+      out += c;
+      if (c === '\\' && i + 1 < text.length) out += text[++i];
+      else if (c === quote) quote = null;
+    } else if (c === "'" || c === '"' || c === '`') {
+      quote = c;
+      out += c;
+    } else if (c === '/' && text[i + 1] === '/') {
+      while (i + 1 < text.length && text[i + 1] !== '\n') i++;
+    } else if (c === '/' && text[i + 1] === '*') {
+      const end = text.indexOf('*/', i + 2);
+      i = end < 0 ? text.length : end + 1;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 /**
  * The original's config.js is a CommonJS module `module.exports = { connectCjdns, peers }`.
  * We never execute it: the object literal is extracted and read as JSON5-ish data.
  */
 function parseOriginalConfigJs(text: string, path: string): Record<string, unknown> {
-  const m = /module\.exports\s*=\s*(\{[\s\S]*\})\s*;?\s*$/.exec(text.replace(/\/\/[^\n]*$/gm, ''));
+  const m = /module\.exports\s*=\s*(\{[\s\S]*\})\s*;?\s*$/.exec(stripJsComments(text));
   if (!m) throw new RsError('RS_ERR_CONFIG_INVALID', `${path}: not JSON and not a 'module.exports = {…}' config`);
   const jsonish = m[1]!
-    .replace(/\/\*[\s\S]*?\*\//g, '')
     .replace(/'((?:[^'\\]|\\.)*)'/g, (_s, g: string) => JSON.stringify(g.replace(/\\'/g, "'")))
     .replace(/([{,]\s*)([A-Za-z_$][\w$]*)\s*:/g, '$1"$2":')
     .replace(/,(\s*[}\]])/g, '$1');
@@ -144,6 +209,16 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Record<stri
     ['SNODE_CJDNS_ADMIN_ADDR', ['cjdns', 'adminAddr']],
     ['SNODE_CJDNS_ADMIN_PORT', ['cjdns', 'adminPort']],
     ['SNODE_CJDNS_ADMIN_PASSWORD', ['cjdns', 'adminPassword']],
+    ['SNODE_CJDNS_ADMIN_FILE', ['cjdns', 'adminFile']],
+    ['SNODE_CLUSTER_REDIS_URL', ['cluster', 'redisUrl']],
+    ['SNODE_CLUSTER_PREFIX', ['cluster', 'prefix']],
+    ['SNODE_CLUSTER_PROCESS_NAME', ['cluster', 'processName']],
+    ['SNODE_CLUSTER_FORWARD_SUBNODE_URL', ['cluster', 'forwardSubnodeUrl']],
+    ['SNODE_ROUTING_MODE', ['routing', 'mode']],
+    ['SNODE_ROUTING_SWAP_INTERVAL_MS', ['routing', 'swapIntervalMs']],
+    ['SNODE_ROUTING_MAX_UPDATES_PER_SWAP', ['routing', 'maxUpdatesPerSwap']],
+    ['SNODE_ROUTING_VERIFY_WORKERS', ['routing', 'verifyWorkers']],
+    ['SNODE_ROUTING_REPLICA_BACKEND', ['routing', 'replicaBackend']],
   ];
   for (const [name, path] of map) if (env[name] !== undefined && env[name] !== '') set(path, env[name]);
   if (env.SNODE_PEERS) set(['peers'], env.SNODE_PEERS.split(',').map((s) => s.trim()).filter(Boolean));
@@ -163,7 +238,12 @@ function deepFreeze<T>(o: T): T {
 export function validateConfig(raw: unknown): Readonly<Config> {
   const r = configSchema.safeParse(raw);
   if (!r.success) {
-    const lines = r.error.issues.map((i) => `  - ${i.path.join('.') || '(root)'}: ${i.message}`);
+    const lines = r.error.issues.flatMap((i) =>
+      // name an unknown key by its own path (`http.prot`), not by its parent's
+      i.code === 'unrecognized_keys'
+        ? i.keys.map((k) => `  - ${[...i.path, k].join('.')}: unknown key`)
+        : [`  - ${i.path.join('.') || '(root)'}: ${i.message}`],
+    );
     throw new RsError('RS_ERR_CONFIG_INVALID', `invalid configuration:\n${lines.join('\n')}`);
   }
   return deepFreeze(r.data);

@@ -1,8 +1,6 @@
 /** `snode serve`: run the route server (embedded default: one process, no external service). */
 import type { Command } from 'commander';
-import { startApp } from '../app.ts';
-import { loadConfig, type ConfigOverrides } from '../config.ts';
-import { createLogger } from '../log.ts';
+import type { ConfigOverrides } from '../config.ts';
 import { fail } from './output.ts';
 
 interface ServeFlags {
@@ -10,8 +8,15 @@ interface ServeFlags {
   host?: string;
   port?: string;
   peer?: string[];
+  allowPeer?: string[];
   identityFile?: string;
   logLevel?: string;
+  cjdns?: boolean;
+  cjdnsAdmin?: string;
+  cjdnsPassword?: string;
+  cjdnsAdminFile?: string;
+  redis?: string;
+  forwardSubnode?: string;
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -26,12 +31,22 @@ export function registerServeCommand(program: Command): void {
     .option('--host <addr>', 'HTTP listen address (default :: = every interface; env SNODE_HTTP_HOST)')
     .option('-p, --port <n>', 'HTTP/websocket port (default 3333; env SNODE_HTTP_PORT)')
     .option('--peer <url>', 'pull announcements from this route server (repeatable; env SNODE_PEERS)', collect)
+    .option('--allow-peer <addr|cidr>', 'only these addresses may connect for replication (repeatable; default everyone)', collect)
     .option('--identity-file <file>', 'where the generated identity is kept (default .snode/identity.json)')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (default info; env SNODE_LOG_LEVEL)')
+    .option('--cjdns', 'attach to the local cjdroute (config cjdns.enabled / connectCjdns; env SNODE_CJDNS=1)')
+    .option('--cjdns-admin <addr:port>', 'cjdns admin API, e.g. 127.0.0.1:11234 or [::1]:11234 (default: ~/.cjdnsadmin, else 127.0.0.1:11234)')
+    .option('--cjdns-password <password>', 'cjdns admin password (default: ~/.cjdnsadmin, else NONE; env SNODE_CJDNS_ADMIN_PASSWORD)')
+    .option('--cjdns-admin-file <file>', 'read {addr, port, password} from this file instead of ~/.cjdnsadmin')
+    .option('--redis <url>', 'cluster bus: redis://host:port shared by every process of the cluster (env SNODE_CLUSTER_REDIS_URL; default: in-memory, one process)')
+    .option('--forward-subnode <url>', 'edge: forward subnode queries from cjdns to this URL (HAProxy /subnode) instead of answering them (env SNODE_CLUSTER_FORWARD_SUBNODE_URL)')
     .addHelpText(
       'after',
       '\nEnvironment: SNODE_HTTP_HOST, SNODE_HTTP_PORT, SNODE_PEERS (comma separated), SNODE_LOG_LEVEL,\n' +
-        'SNODE_IDENTITY_PRIVATE_KEY (64 hex), SNODE_IDENTITY_FILE, SNODE_IDENTITY_VERSION.\n' +
+        'SNODE_IDENTITY_PRIVATE_KEY (64 hex), SNODE_IDENTITY_FILE, SNODE_IDENTITY_VERSION,\n' +
+        'SNODE_CJDNS=1, SNODE_CJDNS_ADMIN_ADDR, SNODE_CJDNS_ADMIN_PORT, SNODE_CJDNS_ADMIN_PASSWORD, SNODE_CJDNS_ADMIN_FILE,\n' +
+        'SNODE_CLUSTER_REDIS_URL, SNODE_CLUSTER_PREFIX, SNODE_CLUSTER_PROCESS_NAME, SNODE_CLUSTER_FORWARD_SUBNODE_URL (docs/cluster.md).\n' +
+        'With --cjdns, /readyz answers 503 until the link to cjdroute is attached; see docs/cjdns.md.\n' +
         'Precedence: flags > environment > config file > defaults. Logs are JSON lines on stderr.\n' +
         'SIGTERM/SIGINT close the listener, finish requests in flight, and exit 0.',
     )
@@ -41,12 +56,29 @@ export function registerServeCommand(program: Command): void {
         const overrides: ConfigOverrides = {};
         if (flags.host !== undefined || flags.port !== undefined) overrides.http = { host: flags.host, port: flags.port as unknown as number };
         if (flags.peer) overrides.peers = flags.peer;
+        if (flags.allowPeer) overrides.replication = { allowList: flags.allowPeer };
         if (flags.identityFile) overrides.identity = { file: flags.identityFile };
         if (flags.logLevel) overrides.log = { level: flags.logLevel as 'info' };
+        if (flags.redis !== undefined || flags.forwardSubnode !== undefined) overrides.cluster = { redisUrl: flags.redis, forwardSubnodeUrl: flags.forwardSubnode };
+        if (flags.cjdns || flags.cjdnsAdmin || flags.cjdnsPassword !== undefined || flags.cjdnsAdminFile) {
+          const endpoint = flags.cjdnsAdmin
+            ? (await import('../transport/admin-client.ts')).parseAdminEndpoint(flags.cjdnsAdmin)
+            : undefined;
+          overrides.cjdns = {
+            enabled: flags.cjdns ? true : undefined,
+            adminAddr: endpoint?.addr,
+            adminPort: endpoint?.port,
+            adminPassword: flags.cjdnsPassword,
+            adminFile: flags.cjdnsAdminFile,
+          };
+        }
+        const { loadConfig } = await import('../config.ts'); // zod is slow to load: only `serve` needs it
         config = loadConfig({ file: flags.config, overrides });
       } catch (e) {
         fail(e);
       }
+      // loaded here so the other subcommands do not pay for the server's modules at start-up
+      const [{ startApp }, { createLogger }] = await Promise.all([import('../app.ts'), import('../log.ts')]);
       const log = createLogger(config.log.level);
       let app;
       try {

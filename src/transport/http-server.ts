@@ -54,24 +54,28 @@ function sendError(res: ServerResponse, err: RsError, status?: number): void {
 
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
+    // A refused body is still read to its end (and thrown away) before the 413 goes out: a socket
+    // closed with unread data is reset, and the client would never see the answer. The server's
+    // requestTimeout bounds a client that never stops sending.
     const declared = Number(req.headers['content-length'] ?? '0');
-    if (declared > limit) {
-      reject(new RsError('RS_ERR_HTTP_BODY_TOO_LARGE', `body of ${declared} bytes exceeds ${limit}`));
-      return;
-    }
+    let tooLarge = declared > limit ? new RsError('RS_ERR_HTTP_BODY_TOO_LARGE', `body of ${declared} bytes exceeds ${limit}`) : undefined;
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
+      if (tooLarge) return;
       size += c.length;
       if (size > limit) {
-        reject(new RsError('RS_ERR_HTTP_BODY_TOO_LARGE', `body exceeds ${limit} bytes`));
-        req.destroy();
+        tooLarge = new RsError('RS_ERR_HTTP_BODY_TOO_LARGE', `body exceeds ${limit} bytes`);
+        chunks.length = 0;
         return;
       }
       chunks.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('end', () => (tooLarge ? reject(tooLarge) : resolve(Buffer.concat(chunks))));
     req.on('error', reject);
+    req.on('close', () => {
+      if (!req.complete) reject(new RsError('RS_ERR_HTTP_BAD_REQUEST', 'request aborted before the end of its body'));
+    });
   });
 }
 

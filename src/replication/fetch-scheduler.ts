@@ -1,0 +1,205 @@
+/**
+ * Which announcement to request from which peer. The original requests every advertised hash it
+ * lacks from every peer that advertises it, with no bound and no timeout. Here each missing hash
+ * has exactly one owner peer at a time (requests are de-duplicated across peers), a few
+ * alternates that advertised it too (used when the owner times out or disconnects), and every
+ * structure is bounded:
+ *  - per peer, hashes waiting to be requested (`wanted`): the caller pauses the peer's socket at
+ *    `maxWantedPerPeer`, and above twice that hashes are discarded (counted);
+ *  - requests in flight across all peers: `maxInflight`.
+ *
+ * Pure bookkeeping, no timers and no I/O. It belongs to the replication service, and the peer
+ * actors call it synchronously from their handlers: one JS thread, each call runs to completion,
+ * so no call observes another half-done. `wake` callbacks only post a message to a peer actor.
+ */
+import { bytesToHex } from '../protocol/hex.ts';
+import { Deque } from './deque.ts';
+
+interface Entry {
+  readonly hash: Uint8Array;
+  owner: number;
+  inflight: boolean;
+  /** other peers that advertised the hash, oldest first */
+  alternates: number[];
+}
+
+interface PeerQueue {
+  readonly keys: Deque<string>;
+  /** entries owned by this peer and not yet requested (the deque may also hold stale keys) */
+  wanted: number;
+  readonly wake: () => void;
+}
+
+export type OfferResult = 'queued' | 'duplicate' | 'discarded';
+
+export interface FetchSchedulerLimits {
+  readonly maxInflight: number;
+  readonly maxWantedPerPeer: number;
+  /** alternates remembered per hash */
+  readonly maxAlternates?: number;
+}
+
+export class FetchScheduler {
+  private readonly entries = new Map<string, Entry>();
+  private readonly peers = new Map<number, PeerQueue>();
+  private inflightCount = 0;
+  private readonly maxAlternates: number;
+  /** hashes discarded because a peer's want list was at its hard cap */
+  discarded = 0;
+  /** requests handed to another peer after a timeout or disconnect */
+  reassigned = 0;
+
+  constructor(private readonly limits: FetchSchedulerLimits) {
+    this.maxAlternates = limits.maxAlternates ?? 4;
+  }
+
+  /** Register a peer; `wake` is called when it has something it could now request. */
+  addPeer(id: number, wake: () => void): void {
+    this.peers.set(id, { keys: new Deque<string>(), wanted: 0, wake });
+  }
+
+  /** An INV from `peer` advertised `hash`, which is not in our store. */
+  offer(peer: number, hash: Uint8Array): OfferResult {
+    const q = this.peers.get(peer);
+    if (!q) return 'discarded';
+    const key = bytesToHex(hash);
+    const e = this.entries.get(key);
+    if (e) {
+      if (
+        e.owner !== peer &&
+        !e.alternates.includes(peer) &&
+        e.alternates.length < this.maxAlternates
+      )
+        e.alternates.push(peer);
+      return 'duplicate';
+    }
+    if (q.wanted >= this.hardCap) {
+      this.discarded++;
+      return 'discarded';
+    }
+    this.entries.set(key, { hash, owner: peer, inflight: false, alternates: [] });
+    this.enqueue(q, key);
+    return 'queued';
+  }
+
+  /**
+   * Up to `max` hashes for `peer` to request now, oldest first (bounded by the global in-flight
+   * limit). The caller must `release` each one when its request ends.
+   */
+  take(peer: number, max: number): Uint8Array[] {
+    const q = this.peers.get(peer);
+    const out: Uint8Array[] = [];
+    if (!q) return out;
+    const n = Math.min(max, this.limits.maxInflight - this.inflightCount);
+    while (out.length < n && q.keys.length > 0) {
+      const key = q.keys.shift()!;
+      const e = this.entries.get(key);
+      if (!e || e.owner !== peer || e.inflight) continue; // stale: resolved or handed to another peer
+      e.inflight = true;
+      q.wanted--;
+      out.push(e.hash);
+    }
+    this.inflightCount += out.length;
+    return out;
+  }
+
+  /** `n` requests of a peer ended (answered, timed out, or the peer closed). */
+  release(n: number): void {
+    if (n <= 0) return;
+    const wasFull = this.inflightCount >= this.limits.maxInflight;
+    this.inflightCount = Math.max(0, this.inflightCount - n);
+    if (wasFull && this.inflightCount < this.limits.maxInflight) {
+      for (const q of this.peers.values()) if (q.wanted > 0) q.wake();
+    }
+  }
+
+  /** The hash was handled (DATA applied, nil, or accepted from another way in): forget it. */
+  resolved(hash: Uint8Array): void {
+    const key = bytesToHex(hash);
+    const e = this.entries.get(key);
+    if (!e) return;
+    this.entries.delete(key);
+    if (!e.inflight) {
+      const q = this.peers.get(e.owner);
+      if (q) {
+        q.wanted--;
+        this.compact(q);
+      }
+    }
+  }
+
+  /**
+   * The owner's request for `hash` timed out: hand it to an alternate peer (true) or forget it.
+   */
+  expired(peer: number, hash: Uint8Array): boolean {
+    const key = bytesToHex(hash);
+    const e = this.entries.get(key);
+    if (!e || e.owner !== peer) return false;
+    return this.reassign(key, e);
+  }
+
+  /** The peer is gone: its wanted and in-flight hashes go to alternates or are forgotten. */
+  removePeer(peer: number): void {
+    if (!this.peers.delete(peer)) return;
+    for (const [key, e] of [...this.entries]) if (e.owner === peer) this.reassign(key, e);
+  }
+
+  /** Hashes waiting to be requested from `peer`. */
+  wanted(peer: number): number {
+    return this.peers.get(peer)?.wanted ?? 0;
+  }
+
+  get inflight(): number {
+    return this.inflightCount;
+  }
+
+  /** Missing hashes tracked (wanted + in flight). */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Keys held in a peer's queue, stale ones included (memory bound checks). */
+  queueLength(peer: number): number {
+    return this.peers.get(peer)?.keys.length ?? 0;
+  }
+
+  get hardCap(): number {
+    return this.limits.maxWantedPerPeer * 2;
+  }
+
+  private reassign(key: string, e: Entry): boolean {
+    const old = this.peers.get(e.owner);
+    if (old && !e.inflight) {
+      old.wanted--;
+      this.compact(old);
+    }
+    while (e.alternates.length > 0) {
+      const alt = e.alternates.shift()!;
+      const q = this.peers.get(alt);
+      if (!q || q.wanted >= this.hardCap) continue;
+      e.owner = alt;
+      e.inflight = false;
+      this.enqueue(q, key);
+      this.reassigned++;
+      q.wake();
+      return true;
+    }
+    this.entries.delete(key);
+    return false;
+  }
+
+  private enqueue(q: PeerQueue, key: string): void {
+    q.keys.push(key);
+    q.wanted++;
+  }
+
+  /** Drop stale keys once they outnumber the live ones (keeps the deque bounded). */
+  private compact(q: PeerQueue): void {
+    if (q.keys.length > 2 * q.wanted + 1024) {
+      q.keys.filter((k) => {
+        const e = this.entries.get(k);
+        return e !== undefined && !e.inflight && this.peers.get(e.owner) === q;
+      });
+    }
+  }
+}

@@ -1,0 +1,156 @@
+import { expect } from 'chai';
+import fc from 'fast-check';
+import { bytesToHex } from '../../../src/protocol/hex.ts';
+import { FetchScheduler } from '../../../src/replication/fetch-scheduler.ts';
+import { randomHash } from './fixtures.ts';
+
+const hex = (h: Uint8Array): string => bytesToHex(h);
+
+function scheduler(
+  maxInflight = 100,
+  maxWantedPerPeer = 100,
+): { s: FetchScheduler; wakes: number[] } {
+  const s = new FetchScheduler({ maxInflight, maxWantedPerPeer, maxAlternates: 2 });
+  const wakes: number[] = [];
+  for (const id of [1, 2, 3]) s.addPeer(id, () => wakes.push(id));
+  return { s, wakes };
+}
+
+describe('fetch-scheduler', () => {
+  describe('#offer() / #take()', () => {
+    it('hands each missing hash to the first peer that advertised it, oldest first', () => {
+      const { s } = scheduler();
+      const [a, b] = [randomHash(), randomHash()];
+      expect(s.offer(1, a)).to.equal('queued');
+      expect(s.offer(1, b)).to.equal('queued');
+      expect(s.offer(2, a)).to.equal('duplicate');
+      expect(s.offer(1, a)).to.equal('duplicate');
+      expect(s.take(2, 10)).to.deep.equal([]);
+      expect(s.take(1, 10).map(hex)).to.deep.equal([a, b].map(hex));
+      expect(s.inflight).to.equal(2);
+      expect(s.wanted(1)).to.equal(0);
+    });
+
+    it('respects the global in-flight limit and wakes waiting peers when a slot frees', () => {
+      const { s, wakes } = scheduler(2);
+      for (let i = 0; i < 3; i++) s.offer(1, randomHash());
+      s.offer(2, randomHash());
+      expect(s.take(1, 10)).to.have.length(2);
+      expect(s.take(2, 10)).to.have.length(0);
+      s.release(1);
+      expect(wakes.sort()).to.deep.equal([1, 2]);
+      expect(s.take(2, 10)).to.have.length(1);
+    });
+
+    it('discards hashes beyond twice maxWantedPerPeer', () => {
+      const s = new FetchScheduler({ maxInflight: 10, maxWantedPerPeer: 16 });
+      s.addPeer(1, () => {});
+      const results = Array.from({ length: 40 }, () => s.offer(1, randomHash()));
+      expect(results.filter((r) => r === 'queued')).to.have.length(32);
+      expect(s.discarded).to.equal(8);
+    });
+  });
+
+  describe('#expired() / #removePeer()', () => {
+    it('hands a timed-out hash to an alternate peer and wakes it', () => {
+      const { s, wakes } = scheduler();
+      const a = randomHash();
+      s.offer(1, a);
+      s.offer(2, a);
+      s.take(1, 10);
+      s.release(1);
+      expect(s.expired(1, a)).to.equal(true);
+      expect(wakes).to.deep.equal([2]);
+      expect(s.take(2, 10).map(hex)).to.deep.equal([hex(a)]);
+      expect(s.reassigned).to.equal(1);
+    });
+
+    it('forgets a timed-out hash nobody else advertised', () => {
+      const { s } = scheduler();
+      const a = randomHash();
+      s.offer(1, a);
+      s.take(1, 1);
+      expect(s.expired(1, a)).to.equal(false);
+      expect(s.size).to.equal(0);
+      expect(s.offer(1, a)).to.equal('queued');
+    });
+
+    it("moves a disconnected peer's wanted and in-flight hashes to alternates", () => {
+      const { s } = scheduler();
+      const [a, b, c] = [randomHash(), randomHash(), randomHash()];
+      for (const h of [a, b, c]) s.offer(1, h);
+      s.offer(3, a);
+      s.offer(3, c);
+      s.take(1, 1); // a in flight
+      s.release(1);
+      s.removePeer(1);
+      expect(s.take(3, 10).map(hex).sort()).to.deep.equal([a, c].map(hex).sort());
+      expect(s.size).to.equal(2);
+    });
+  });
+
+  describe('#resolved()', () => {
+    it('forgets a hash accepted from elsewhere, and take() skips its stale queue slot', () => {
+      const { s } = scheduler();
+      const [a, b] = [randomHash(), randomHash()];
+      s.offer(1, a);
+      s.offer(1, b);
+      s.resolved(a);
+      expect(s.wanted(1)).to.equal(1);
+      expect(s.take(1, 10).map(hex)).to.deep.equal([hex(b)]);
+    });
+  });
+
+  describe('bounds (property)', () => {
+    it('never tracks more than the hard caps plus what is in flight, whatever the operations', () => {
+      const op = fc.oneof(
+        fc.record({
+          k: fc.constant('offer' as const),
+          peer: fc.integer({ min: 1, max: 3 }),
+          h: fc.integer({ min: 0, max: 60 }),
+        }),
+        fc.record({
+          k: fc.constant('take' as const),
+          peer: fc.integer({ min: 1, max: 3 }),
+          n: fc.integer({ min: 0, max: 5 }),
+        }),
+        fc.record({ k: fc.constant('resolve' as const), h: fc.integer({ min: 0, max: 60 }) }),
+        fc.record({
+          k: fc.constant('expire' as const),
+          peer: fc.integer({ min: 1, max: 3 }),
+          h: fc.integer({ min: 0, max: 60 }),
+        }),
+      );
+      fc.assert(
+        fc.property(fc.array(op, { maxLength: 300 }), (ops) => {
+          const s = new FetchScheduler({ maxInflight: 8, maxWantedPerPeer: 8 });
+          for (const id of [1, 2, 3]) s.addPeer(id, () => {});
+          const hash = (i: number): Uint8Array => new Uint8Array(64).fill(i);
+          const inflight = new Map<number, Uint8Array[]>([
+            [1, []],
+            [2, []],
+            [3, []],
+          ]);
+          for (const o of ops) {
+            if (o.k === 'offer') s.offer(o.peer, hash(o.h));
+            else if (o.k === 'take') inflight.get(o.peer)!.push(...s.take(o.peer, o.n));
+            else if (o.k === 'resolve') s.resolved(hash(o.h));
+            else {
+              const list = inflight.get(o.peer)!;
+              const i = list.findIndex((x) => x[0] === o.h);
+              if (i >= 0) {
+                list.splice(i, 1);
+                s.release(1);
+                s.expired(o.peer, hash(o.h));
+              }
+            }
+            expect(s.inflight).to.be.at.most(8);
+            for (const id of [1, 2, 3]) expect(s.wanted(id)).to.be.within(0, 16);
+            expect(s.size).to.be.at.most(3 * 16 + 8);
+          }
+        }),
+        { numRuns: 200 },
+      );
+    });
+  });
+});
