@@ -1,0 +1,161 @@
+/**
+ * The state the cluster actor owns (src/actors/cluster.ts), shared by its two halves: the
+ * publisher (this process's accepted announcements → the record) and the follower (the record →
+ * this process's route server). Only the actor's handlers touch it.
+ */
+import type { ReplyTo } from '../actors/actor-system.ts';
+import { STREAM_ID_ZERO, compareStreamIds } from '../protocol/cluster-envelope.ts';
+
+/** exact duplicate detection window per origin (re-published entries come back soon) */
+const SEQ_WINDOW = 4096;
+const MAX_ORIGINS_TRACKED = 256;
+export const LAG_SAMPLES = 2048;
+
+export type PublishResult =
+  | { readonly durable: true; readonly id: string }
+  | {
+      readonly durable: false;
+      /** bus_unavailable: queued in the backlog; backlog_full: the node will be re-published as a
+       *  snapshot when the bus returns */
+      readonly reason: 'bus_unavailable' | 'backlog_full';
+      readonly backlog: number;
+    };
+
+export type Reply = <R>(to: ReplyTo<R>, value: R) => void;
+
+export interface BacklogEntry {
+  readonly seq: number;
+  readonly nodeIp: string;
+  readonly envelope: Uint8Array;
+}
+
+/** an append throttled by maxInFlight; its caller waits for the durable reply */
+export interface WaitingAppend {
+  readonly entry: BacklogEntry;
+  readonly snapshot: Uint8Array | undefined;
+  readonly replyTo: ReplyTo<PublishResult>;
+}
+
+/** What the actor shows its facade (status, the per-announcement fast path); actor-written only. */
+export interface ClusterView {
+  caughtUp: boolean;
+  failed: boolean;
+  /** nodes whose last change came from another process: a local announcement needs a catch-up */
+  readonly foreign: Set<string>;
+  backlog: number;
+  dirty: number;
+  lastAppliedId: string;
+  published: number;
+  appliedRemote: number;
+  gapsRepaired: number;
+  resyncs: number;
+  readonly lags: number[];
+  lagNext: number;
+}
+
+/** Exact duplicate detection per origin over a sliding window of sequence numbers. */
+export class SeqWindow {
+  private readonly byOrigin = new Map<string, { seen: Set<number>; order: number[] }>();
+
+  /** true if (origin, seq) was seen recently; records it otherwise */
+  seenBefore(origin: string, seq: number): boolean {
+    let w = this.byOrigin.get(origin);
+    if (!w) {
+      if (this.byOrigin.size >= MAX_ORIGINS_TRACKED) this.byOrigin.delete(this.byOrigin.keys().next().value!);
+      w = { seen: new Set(), order: [] };
+      this.byOrigin.set(origin, w);
+    }
+    if (w.seen.has(seq)) return true;
+    w.seen.add(seq);
+    w.order.push(seq);
+    if (w.order.length > SEQ_WINDOW) w.seen.delete(w.order.shift()!);
+    return false;
+  }
+}
+
+export interface ClusterState {
+  /** per-origin sequence number of our last envelope */
+  seq: number;
+  catchingUp: boolean;
+  /** the last record entry processed (applied, skipped or our own) */
+  lastAppliedId: string;
+  /** node → id of the newest record entry (or snapshot) reflected in this process's state */
+  readonly watermark: Map<string, string>;
+  /** nodes whose last published change is ours (re-published after a Redis data loss) */
+  readonly own: Set<string>;
+  readonly seqs: SeqWindow;
+  backlog: BacklogEntry[];
+  /** nodes to re-publish as SNAPSHOT entries (backlog overflow, Redis data loss) */
+  readonly dirty: Set<string>;
+  inFlight: number;
+  /** appends throttled by maxInFlight, in seq order */
+  waiting: WaitingAppend[];
+  /** an append failed: hold new appends (backlog them) until the backlog was flushed */
+  holding: boolean;
+  drainWaiters: ReplyTo<void>[];
+  readonly view: ClusterView;
+}
+
+export function newClusterView(): ClusterView {
+  return {
+    caughtUp: false,
+    failed: false,
+    foreign: new Set(),
+    backlog: 0,
+    dirty: 0,
+    lastAppliedId: STREAM_ID_ZERO,
+    published: 0,
+    appliedRemote: 0,
+    gapsRepaired: 0,
+    resyncs: 0,
+    lags: [],
+    lagNext: 0,
+  };
+}
+
+export function newClusterState(view: ClusterView): ClusterState {
+  return {
+    seq: 0,
+    catchingUp: false,
+    lastAppliedId: STREAM_ID_ZERO,
+    watermark: new Map(),
+    own: new Set(),
+    seqs: new SeqWindow(),
+    backlog: [],
+    dirty: new Set(),
+    inFlight: 0,
+    waiting: [],
+    holding: false,
+    drainWaiters: [],
+    view,
+  };
+}
+
+/** The node's state now reflects record entry `id` (never moves backwards). */
+export function raiseWatermark(state: ClusterState, nodeIp: string, id: string): void {
+  const wm = state.watermark.get(nodeIp);
+  if (wm === undefined || compareStreamIds(id, wm) > 0) state.watermark.set(nodeIp, id);
+}
+
+export function setPosition(state: ClusterState, id: string): void {
+  state.lastAppliedId = id;
+  state.view.lastAppliedId = id;
+}
+
+/** p99 and the newest of the lag samples, ms. */
+export function lagFigures(view: ClusterView): { last: number | undefined; p99: number | undefined } {
+  const n = Math.min(view.lags.length, LAG_SAMPLES);
+  if (n === 0) return { last: undefined, p99: undefined };
+  const sorted = view.lags.slice(0, n).sort((a, b) => a - b);
+  return { last: view.lags[(view.lagNext - 1 + n) % n], p99: sorted[Math.min(n - 1, Math.ceil(0.99 * n) - 1)] };
+}
+
+export function addLagSample(view: ClusterView, lagMs: number): void {
+  if (view.lags.length < LAG_SAMPLES) view.lags.push(lagMs);
+  else view.lags[view.lagNext % LAG_SAMPLES] = lagMs;
+  view.lagNext = (view.lagNext + 1) % LAG_SAMPLES;
+}
+
+export function errText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,0 +1,133 @@
+/**
+ * The HAProxy configuration of a snode cluster, rendered for both topologies from one template so
+ * they cannot drift: `deploy/haproxy.cfg` (docker-compose: servers found through Docker's DNS) is
+ * exactly `renderHaproxyConfig(DOCKER_HAPROXY)` — a test checks it — and the native launcher
+ * renders the same frontend and backends with explicit loopback `server` lines.
+ *
+ *  - POST /subnode: consistent hash of the announcing node's IPv6 (`x-cjdns-ip`, canonical
+ *    39-character form), so one node's announcements are ordered in one process; when a process
+ *    leaves the pool only its nodes move, and they come back when it returns.
+ *  - the read API and /metrics: round robin (every process holds the whole graph).
+ *  - /cjdnsnode_websocket (replication peers): a long-lived tunnel pinned by source address.
+ *  - health checks on /healthz; a connection error marks a server down at once (kill -9), two
+ *    good checks bring it back; a request whose connection failed is re-sent to another server.
+ */
+
+export interface HaproxyServer {
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+}
+
+export type HaproxyServers =
+  /** docker-compose: `server-template` resolved through Docker's embedded DNS */
+  | { readonly kind: 'docker'; readonly service: string; readonly port: number; readonly slots: number }
+  | { readonly kind: 'static'; readonly list: readonly HaproxyServer[] };
+
+export interface HaproxyRenderOptions {
+  /** frontend bind, e.g. `:3333` or `127.0.0.1:40000` */
+  readonly bind: string;
+  readonly servers: HaproxyServers;
+  /** health-check interval (default 1000 ms) */
+  readonly checkIntervalMs?: number;
+  /** global maxconn (default 20000; haproxy needs about 2 file descriptors per connection, so
+   *  the native launcher uses 4096 to stay under the usual `ulimit -n` hard limits) */
+  readonly maxconn?: number;
+  /** comment lines at the top (without `#`) */
+  readonly header?: readonly string[];
+}
+
+export const DOCKER_HAPROXY: HaproxyRenderOptions = {
+  bind: ':3333',
+  maxconn: 20000,
+  servers: { kind: 'docker', service: 'snode', port: 3333, slots: 8 },
+  header: [
+    'HAProxy in front of a snode cluster (docker-compose.yml).',
+    'GENERATED from src/cluster/haproxy-config.ts — edit the template, then run',
+    '  npm run cluster -- --render-haproxy > deploy/haproxy.cfg',
+    'The native launcher (npm run cluster) renders the same frontend and backends with explicit',
+    'loopback servers; test/integration/cluster-deploy.int.test.ts keeps the two in step.',
+    '',
+    ' - POST /subnode: consistent hash of the announcing node\'s IPv6 (x-cjdns-ip, canonical form),',
+    '   so one node\'s announcements are ordered in one process; when a process fails only its',
+    '   nodes move, and the survivor continues their stateHash (docs/cluster.md, failover).',
+    ' - the read API and /metrics: round robin; /cjdnsnode_websocket: tunnel pinned by source.',
+    ' - health checks on /healthz; a refused connection marks a server down at once.',
+  ],
+};
+
+function serverLines(s: HaproxyServers): string[] {
+  if (s.kind === 'docker') {
+    return [`    server-template ${s.service} ${s.slots} ${s.service}:${s.port} check resolvers docker init-addr none`];
+  }
+  return s.list.map((x) => `    server ${x.name} ${x.host}:${x.port} check`);
+}
+
+function backend(name: string, balance: string[], servers: HaproxyServers): string[] {
+  return [
+    `backend ${name}`,
+    ...balance.map((l) => `    ${l}`),
+    '    option httpchk GET /healthz',
+    '    http-check expect status 200',
+    ...serverLines(servers),
+    '',
+  ];
+}
+
+export function renderHaproxyConfig(o: HaproxyRenderOptions): string {
+  const inter = o.checkIntervalMs ?? 1000;
+  const lines: string[] = [];
+  for (const h of o.header ?? []) lines.push(h === '' ? '#' : `# ${h}`);
+  lines.push(
+    'global',
+    `    maxconn ${o.maxconn ?? 20000}`,
+    '    log stdout format raw local0 warning',
+    '',
+  );
+  if (o.servers.kind === 'docker') {
+    lines.push(
+      'resolvers docker',
+      '    nameserver dns 127.0.0.11:53',
+      '    resolve_retries 3',
+      '    timeout resolve 1s',
+      '    timeout retry 1s',
+      '    hold valid 5s',
+      '',
+    );
+  }
+  lines.push(
+    'defaults',
+    '    mode http',
+    '    log global',
+    '    option httplog',
+    '    option dontlognull',
+    '    option http-keep-alive',
+    '    timeout connect 2s',
+    '    timeout client 30s',
+    '    timeout server 30s',
+    '    timeout http-request 10s',
+    '    timeout http-keep-alive 30s',
+    '    timeout queue 5s',
+    '    # websocket (replication): once upgraded, the tunnel timeout replaces client/server',
+    '    timeout tunnel 1h',
+    '    timeout client-fin 5s',
+    '    timeout server-fin 5s',
+    '    # a request whose connection failed goes to another server (never one that was sent)',
+    '    retries 3',
+    '    option redispatch 1',
+    `    default-server inter ${inter}ms fastinter ${Math.max(100, Math.floor(inter / 4))}ms fall 2 rise 2 observe layer4 error-limit 1 on-error mark-down`,
+    '',
+    'frontend snode',
+    `    bind ${o.bind}`,
+    '    acl is_subnode path /subnode',
+    '    acl is_ws path /cjdnsnode_websocket',
+    '    use_backend snode_subnode if is_subnode',
+    '    use_backend snode_ws if is_ws',
+    '    default_backend snode_read',
+    '',
+    ...backend('snode_subnode', ['balance hdr(x-cjdns-ip)', 'hash-type consistent'], o.servers),
+    ...backend('snode_read', ['balance roundrobin'], o.servers),
+    ...backend('snode_ws', ['balance source', 'hash-type consistent'], o.servers),
+  );
+  return lines.join('\n').replace(/\n+$/, '\n');
+}

@@ -1,0 +1,55 @@
+/**
+ * Prometheus figures of the cluster bus, registered on the process's registry (`/metrics`).
+ */
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+export interface ClusterMetricSources {
+  backlog(): number;
+  connected(): boolean;
+  caughtUp(): boolean;
+}
+
+export class ClusterMetrics {
+  readonly published: Counter<'result'>;
+  readonly applied: Counter<'result'>;
+  readonly gaps: Counter<'cause'>;
+  readonly resyncs: Counter<'cause'>;
+  readonly lag: Histogram;
+
+  constructor(registry: Registry | undefined, sources: ClusterMetricSources) {
+    const registers = registry ? [registry] : [];
+    this.published = new Counter({
+      name: 'snode_cluster_published_total',
+      help: 'Announcements this process published on the cluster bus, by result (durable, backlog, backlog_full, failed)',
+      labelNames: ['result'],
+      registers,
+    });
+    this.applied = new Counter({
+      name: 'snode_cluster_applied_total',
+      help: 'Record entries from other processes, by result (applied, duplicate, covered, own, malformed)',
+      labelNames: ['result'],
+      registers,
+    });
+    this.gaps = new Counter({
+      name: 'snode_cluster_gaps_total',
+      help: 'Gaps detected in the live frames and repaired from the durable record, by cause',
+      labelNames: ['cause'],
+      registers,
+    });
+    this.resyncs = new Counter({
+      name: 'snode_cluster_resyncs_total',
+      help: 'Full resynchronisations from the node snapshots, by cause',
+      labelNames: ['cause'],
+      registers,
+    });
+    this.lag = new Histogram({
+      name: 'snode_cluster_replication_lag_seconds',
+      help: 'From acceptance by the origin process to application here',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    new Gauge({ name: 'snode_cluster_backlog', help: 'Announcements waiting for Redis', registers, collect() { this.set(sources.backlog()); } });
+    new Gauge({ name: 'snode_cluster_connected', help: '1 when the cluster bus is connected', registers, collect() { this.set(sources.connected() ? 1 : 0); } });
+    new Gauge({ name: 'snode_cluster_caught_up', help: '1 once the startup catch-up finished', registers, collect() { this.set(sources.caughtUp() ? 1 : 0); } });
+  }
+}

@@ -1,0 +1,236 @@
+/**
+ * Child processes of the native cluster (`npm run cluster`, and the tests that start the same
+ * topology): redis-server, haproxy and `snode serve`, each on a loopback port, each stopped
+ * cleanly. A missing binary is an error with a clear message — never a silent skip.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { join } from 'node:path';
+
+/** A free TCP port on `host` (the kernel picks; released before use, so tiny race). */
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once('error', reject);
+    srv.listen({ host, port: 0 }, () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Throw a clear error when `bin` is not on PATH. */
+export function requireBinary(bin: string, hint: string): string {
+  const r = spawnSync('sh', ['-c', `command -v ${bin}`], { encoding: 'utf8' });
+  const path = r.stdout.trim();
+  if (r.status !== 0 || path === '') {
+    throw new Error(`${bin} is required but was not found on PATH (${hint})`);
+  }
+  return path;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Poll `check` until it returns true; throw after `timeoutMs` with `what` in the message. */
+export async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 15_000, intervalMs = 50): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      if (await check()) return;
+    } catch (e) {
+      lastError = e;
+    }
+    if (Date.now() >= deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message ?? String(lastError)})` : ''}`);
+    }
+    await sleep(intervalMs);
+  }
+}
+
+/** One request/response exchange on a raw TCP socket (a Redis PING, an HTTP probe). */
+function probe(port: number, host: string, payload: string, expect: RegExp, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ port, host });
+    let buf = '';
+    const done = (ok: boolean): void => {
+      s.destroy();
+      resolve(ok);
+    };
+    s.setTimeout(timeoutMs, () => done(false));
+    s.on('error', () => done(false));
+    s.on('connect', () => s.write(payload));
+    s.on('data', (d) => {
+      buf += d.toString('latin1');
+      if (expect.test(buf)) done(true);
+    });
+    s.on('end', () => done(expect.test(buf)));
+  });
+}
+
+export function redisPing(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return probe(port, host, 'PING\r\n', /^\+PONG\r\n/);
+}
+
+export function httpOk(port: number, path: string, host = '127.0.0.1'): Promise<boolean> {
+  return probe(port, host, `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`, /^HTTP\/1\.[01] 200 /);
+}
+
+/** A child process with its output in a log file, stopped by signal with a kill fallback. */
+export class ManagedProcess {
+  readonly child: ChildProcess;
+  private readonly exited: Promise<number | null>;
+  private exitCode: number | null | undefined;
+
+  constructor(
+    readonly name: string,
+    command: string,
+    args: readonly string[],
+    opts: { env?: NodeJS.ProcessEnv; cwd?: string; logFile: string },
+  ) {
+    const log: WriteStream = createWriteStream(opts.logFile, { flags: 'a' });
+    this.child = spawn(command, args, { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child.stdout?.pipe(log, { end: false });
+    this.child.stderr?.pipe(log, { end: false });
+    this.exited = new Promise((resolve) => {
+      this.child.once('exit', (code, signal) => {
+        this.exitCode = code ?? (signal ? -1 : null);
+        log.end();
+        resolve(this.exitCode);
+      });
+      this.child.once('error', (e) => {
+        log.write(`spawn error: ${e.message}\n`);
+        this.exitCode = -1;
+        log.end();
+        resolve(-1);
+      });
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get running(): boolean {
+    return this.exitCode === undefined;
+  }
+
+  /** Resolves with the exit code (null or -1 after a signal). */
+  wait(): Promise<number | null> {
+    return this.exited;
+  }
+
+  /** SIGKILL at once (a crash). */
+  async kill9(): Promise<void> {
+    if (this.running) this.child.kill('SIGKILL');
+    await this.exited;
+  }
+
+  /** `signal` (default SIGTERM), then SIGKILL after `graceMs`. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM', graceMs = 10_000): Promise<void> {
+    if (!this.running) return;
+    this.child.kill(signal);
+    const t = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    await this.exited;
+    clearTimeout(t);
+  }
+}
+
+// ---- redis-server -------------------------------------------------------------------------------
+
+export interface RedisServerOptions {
+  readonly port: number;
+  /** data directory (AOF and RDB live here; reuse it to restart with the same data) */
+  readonly dir: string;
+  readonly host?: string;
+  /** append-only file (default true): acknowledged announcements survive a Redis restart */
+  readonly appendonly?: boolean;
+  /** everysec (default) or always */
+  readonly appendfsync?: 'always' | 'everysec' | 'no';
+  readonly logFile?: string;
+}
+
+export interface RedisServer {
+  readonly port: number;
+  readonly host: string;
+  readonly url: string;
+  readonly dir: string;
+  readonly process: ManagedProcess;
+}
+
+export async function startRedisServer(opts: RedisServerOptions): Promise<RedisServer> {
+  const bin = requireBinary('redis-server', 'Debian/Ubuntu: apt-get install redis-server');
+  const host = opts.host ?? '127.0.0.1';
+  mkdirSync(opts.dir, { recursive: true });
+  const args = [
+    '--port', String(opts.port),
+    '--bind', host,
+    '--dir', opts.dir,
+    '--appendonly', opts.appendonly === false ? 'no' : 'yes',
+    '--appendfsync', opts.appendfsync ?? 'everysec',
+    '--save', '',
+    '--daemonize', 'no',
+    '--protected-mode', 'no',
+    // a slow subscriber is disconnected rather than growing Redis' memory; the actor repairs
+    '--client-output-buffer-limit', 'pubsub 64mb 16mb 60',
+  ];
+  const p = new ManagedProcess(`redis:${opts.port}`, bin, args, { logFile: opts.logFile ?? join(opts.dir, 'redis.log') });
+  try {
+    await waitFor(`redis-server on ${host}:${opts.port}`, async () => {
+      if (!p.running) throw new Error(`redis-server exited (see ${opts.logFile ?? join(opts.dir, 'redis.log')})`);
+      return redisPing(opts.port, host);
+    }, 10_000, 25);
+  } catch (e) {
+    await p.stop('SIGKILL');
+    throw e;
+  }
+  return { port: opts.port, host, url: `redis://${host}:${opts.port}`, dir: opts.dir, process: p };
+}
+
+// ---- haproxy --------------------------------------------------------------------------------------
+
+/** `haproxy -c -f <file>`: the config check; throws with haproxy's own message on failure. */
+export function checkHaproxyConfig(file: string): string {
+  const bin = requireBinary('haproxy', 'Debian/Ubuntu: apt-get install haproxy');
+  const r = spawnSync(bin, ['-c', '-f', file], { encoding: 'utf8' });
+  const out = `${r.stdout ?? ''}${r.stderr ?? ''}`;
+  if (r.status !== 0) throw new Error(`haproxy -c -f ${file} failed (exit ${r.status}):\n${out}`);
+  return out;
+}
+
+export interface HaproxyOptions {
+  readonly configFile: string;
+  /** a frontend port to wait for */
+  readonly port: number;
+  readonly host?: string;
+  readonly logFile: string;
+}
+
+export async function startHaproxy(opts: HaproxyOptions): Promise<ManagedProcess> {
+  const bin = requireBinary('haproxy', 'Debian/Ubuntu: apt-get install haproxy');
+  checkHaproxyConfig(opts.configFile);
+  // -db: foreground, no daemon; -Ws would need systemd
+  const p = new ManagedProcess('haproxy', bin, ['-db', '-f', opts.configFile], { logFile: opts.logFile });
+  const host = opts.host ?? '127.0.0.1';
+  try {
+    await waitFor(`haproxy on ${host}:${opts.port}`, async () => {
+      if (!p.running) throw new Error(`haproxy exited (see ${opts.logFile})`);
+      return new Promise<boolean>((resolve) => {
+        const s = connect({ port: opts.port, host }, () => {
+          s.destroy();
+          resolve(true);
+        });
+        s.on('error', () => resolve(false));
+      });
+    }, 10_000, 25);
+  } catch (e) {
+    await p.stop('SIGKILL');
+    throw e;
+  }
+  return p;
+}

@@ -1,0 +1,204 @@
+/**
+ * The cluster actor's write side: this process's accepted announcements → the durable record.
+ *
+ *  - Bus up, nothing older waiting: the append goes out at once, pipelined (at most maxInFlight
+ *    on the one command connection, so Redis stores them in order); the caller's reply is sent
+ *    when Redis answered — `durable: true` — or, if the append failed, when it went to the backlog.
+ *  - Bus away (or an append failed and the backlog is not yet flushed): into the bounded backlog
+ *    in sequence order, and the caller hears `durable: false` at once. Past the bound, the node is
+ *    marked dirty and re-published whole (a SNAPSHOT entry) when the bus returns.
+ *  - Flush: the backlog in order, pipelined by chunks, each node's snapshot with its last entry;
+ *    then the dirty nodes as SNAPSHOT entries.
+ *
+ * Runs inside the actor's handlers only; completions come back as actor messages (`settled`).
+ */
+import type { Logger } from '../log.ts';
+import { encodeClusterEnvelope } from '../protocol/cluster-envelope.ts';
+import type { ReplyTo } from '../actors/actor-system.ts';
+import type { ClusterBus } from './bus.ts';
+import {
+  errText,
+  raiseWatermark,
+  type BacklogEntry,
+  type ClusterState,
+  type PublishResult,
+  type Reply,
+  type WaitingAppend,
+} from './cluster-state.ts';
+import type { ClusterMetrics } from './metrics.ts';
+import type { ClusterNodeSnapshot, ClusterSink } from './sink.ts';
+
+export interface PublishRequest {
+  readonly ann: Uint8Array;
+  readonly nodeIp: string;
+  readonly snapshot: ClusterNodeSnapshot | undefined;
+  readonly acceptedAtMs: number;
+  readonly replyTo: ReplyTo<PublishResult>;
+}
+
+/** How an append ended; the actor feeds it back through its mailbox. */
+export type AppendOutcome =
+  | { readonly ok: true; readonly entry: BacklogEntry; readonly id: string; readonly replyTo: ReplyTo<PublishResult> }
+  | { readonly ok: false; readonly entry: BacklogEntry; readonly error: string; readonly replyTo: ReplyTo<PublishResult> };
+
+export interface RecordPublisherDeps {
+  readonly bus: ClusterBus;
+  readonly sink: ClusterSink;
+  readonly origin: string;
+  readonly log: Logger;
+  readonly metrics: ClusterMetrics;
+  readonly now: () => number;
+  readonly backlogLimit: number;
+  readonly maxInFlight: number;
+  /** hand an append's outcome back to the actor (its mailbox) */
+  readonly settled: (outcome: AppendOutcome) => void;
+}
+
+export class RecordPublisher {
+  constructor(private readonly d: RecordPublisherDeps) {}
+
+  publish(state: ClusterState, req: PublishRequest, reply: Reply): void {
+    const seq = ++state.seq;
+    let envelope: Uint8Array;
+    try {
+      envelope = encodeClusterEnvelope({ kind: 'ann', origin: this.d.origin, seq, acceptedAtMs: req.acceptedAtMs, nodeIp: req.nodeIp, ann: req.ann });
+    } catch (e) {
+      // not an announcement we can carry (size limits): a bug upstream, let supervision see it
+      this.d.log.error({ event: 'cluster:publish:unencodable', node: req.nodeIp, err: errText(e) }, 'cannot publish announcement');
+      this.d.metrics.published.inc({ result: 'failed' });
+      throw e;
+    }
+    state.own.add(req.nodeIp);
+    state.view.foreign.delete(req.nodeIp);
+    const entry: BacklogEntry = { seq, nodeIp: req.nodeIp, envelope };
+    if (!this.canAppendDirectly(state)) {
+      this.deferToBacklog(state, entry, req.replyTo, reply);
+      return;
+    }
+    const snapshot = req.snapshot ? this.snapshotEnvelope(req.nodeIp, seq, req.acceptedAtMs, req.snapshot) : undefined;
+    const item: WaitingAppend = { entry, snapshot, replyTo: req.replyTo };
+    // throttled, not failed: the caller still gets its durable reply, later
+    if (state.inFlight >= this.d.maxInFlight) state.waiting.push(item);
+    else this.send(state, item);
+  }
+
+  /** An append came back (through the mailbox). */
+  settle(state: ClusterState, o: AppendOutcome, reply: Reply): void {
+    state.inFlight--;
+    if (o.ok) {
+      state.view.published++;
+      this.d.metrics.published.inc({ result: 'durable' });
+      raiseWatermark(state, o.entry.nodeIp, o.id);
+      reply(o.replyTo, { durable: true, id: o.id });
+    } else {
+      state.holding = true;
+      this.d.log.debug({ event: 'cluster:publish:deferred', err: o.error, backlog: state.backlog.length }, 'append failed; kept in the backlog');
+      this.deferToBacklog(state, o.entry, o.replyTo, reply);
+    }
+    this.sendWaiting(state, reply);
+  }
+
+  /** Something is waiting to be re-published. */
+  pending(state: ClusterState): boolean {
+    return state.holding || state.backlog.length > 0 || state.dirty.size > 0;
+  }
+
+  /**
+   * Re-publish the backlog in order (each node's snapshot with its last entry), then the dirty
+   * nodes as SNAPSHOT entries. Stops at the first failure and keeps the rest.
+   */
+  async flush(state: ClusterState): Promise<void> {
+    if (state.inFlight > 0 || !this.d.bus.connected()) return;
+    const t0 = Date.now();
+    const total = state.backlog.length;
+    const lastIndex = new Map<string, number>();
+    state.backlog.forEach((e, i) => lastIndex.set(e.nodeIp, i));
+    // pipelined by chunks on the one command connection: Redis runs them in order; everything
+    // from the first failure on stays in the backlog (one that ran anyway is a duplicate the
+    // receivers drop)
+    let done = 0;
+    try {
+      while (done < state.backlog.length) {
+        const chunk = state.backlog.slice(done, done + this.d.maxInFlight);
+        const results = await Promise.allSettled(
+          chunk.map((e, k) => {
+            let snapshot: Uint8Array | undefined;
+            if (lastIndex.get(e.nodeIp) === done + k && !state.dirty.has(e.nodeIp)) {
+              const s = this.d.sink.nodeSnapshot(e.nodeIp);
+              if (s) snapshot = this.snapshotEnvelope(e.nodeIp, e.seq, this.d.now(), s);
+            }
+            return this.d.bus.append({ envelope: e.envelope, nodeIp: e.nodeIp, snapshot });
+          }),
+        );
+        for (let k = 0; k < results.length; k++) {
+          const r = results[k]!;
+          if (r.status === 'rejected') throw r.reason;
+          raiseWatermark(state, chunk[k]!.nodeIp, r.value);
+          state.view.published++;
+          done++;
+        }
+      }
+    } finally {
+      state.backlog = state.backlog.slice(done);
+      state.view.backlog = state.backlog.length;
+    }
+    for (const ip of [...state.dirty]) {
+      const s = this.d.sink.nodeSnapshot(ip);
+      const env = s ? this.snapshotEnvelope(ip, ++state.seq, this.d.now(), s) : undefined;
+      if (env) raiseWatermark(state, ip, await this.d.bus.append({ envelope: env, nodeIp: ip, snapshot: env }));
+      state.dirty.delete(ip);
+      state.view.dirty = state.dirty.size;
+    }
+    state.holding = false;
+    if (total > 0) this.d.log.info({ event: 'cluster:backlog:flushed', entries: total, ms: Date.now() - t0 }, 're-published the backlog');
+  }
+
+  /** The bus is up and nothing older is waiting to be re-published. */
+  private canAppendDirectly(state: ClusterState): boolean {
+    return this.d.bus.connected() && !this.pending(state);
+  }
+
+  private send(state: ClusterState, item: WaitingAppend): void {
+    state.inFlight++;
+    const { entry, replyTo } = item;
+    this.d.bus.append({ envelope: entry.envelope, nodeIp: entry.nodeIp, snapshot: item.snapshot }).then(
+      (id) => this.d.settled({ ok: true, entry, id, replyTo }),
+      (e: unknown) => this.d.settled({ ok: false, entry, error: errText(e), replyTo }),
+    );
+  }
+
+  private sendWaiting(state: ClusterState, reply: Reply): void {
+    if (!this.canAppendDirectly(state)) {
+      for (const w of state.waiting) this.deferToBacklog(state, w.entry, w.replyTo, reply);
+      state.waiting = [];
+      return;
+    }
+    while (state.waiting.length > 0 && state.inFlight < this.d.maxInFlight) this.send(state, state.waiting.shift()!);
+  }
+
+  private deferToBacklog(state: ClusterState, entry: BacklogEntry, replyTo: ReplyTo<PublishResult>, reply: Reply): void {
+    if (state.backlog.length >= this.d.backlogLimit) {
+      state.dirty.add(entry.nodeIp);
+      state.view.dirty = state.dirty.size;
+      this.d.metrics.published.inc({ result: 'backlog_full' });
+      reply(replyTo, { durable: false, reason: 'backlog_full', backlog: state.backlog.length });
+      return;
+    }
+    const b = state.backlog;
+    b.push(entry);
+    // completions of pipelined appends can arrive after newer entries were queued: keep seq order
+    if (b.length > 1 && b[b.length - 2]!.seq > entry.seq) b.sort((x, y) => x.seq - y.seq);
+    state.view.backlog = b.length;
+    this.d.metrics.published.inc({ result: 'backlog' });
+    reply(replyTo, { durable: false, reason: 'bus_unavailable', backlog: b.length });
+  }
+
+  private snapshotEnvelope(nodeIp: string, seq: number, acceptedAtMs: number, s: ClusterNodeSnapshot): Uint8Array | undefined {
+    try {
+      return encodeClusterEnvelope({ kind: 'snapshot', origin: this.d.origin, seq, acceptedAtMs, nodeIp, resetMsg: s.resetMsg, keptOldestFirst: s.keptOldestFirst });
+    } catch (e) {
+      this.d.log.warn({ event: 'cluster:snapshot:unencodable', node: nodeIp, err: errText(e) }, 'node snapshot not written');
+      return undefined;
+    }
+  }
+}

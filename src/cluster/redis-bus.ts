@@ -1,0 +1,308 @@
+/**
+ * The cluster bus on Redis (ioredis). Keys, under a configurable prefix `P`:
+ *
+ *   P:record         stream: one entry per accepted announcement, fields `p` (id of the previous
+ *                    entry) and `e` (envelope); trimmed with XADD MAXLEN ~ <streamMaxLen>
+ *   P:last           id of the newest entry (what the next entry's `p` will be)
+ *   P:node:<ipv6>    snapshot record of one node (`<id> <SNAPSHOT envelope>`), expiring with the
+ *                    node (GLOBAL_TIMEOUT_MS after its last write)
+ *   P:frames         pub/sub channel: `<id> <prevId> <envelope>` for every new entry
+ *
+ * One Lua script does XADD + SET last + SET snapshot + PUBLISH atomically, so the record, the
+ * snapshots and the live frames can never disagree, and frames are published in record order.
+ *
+ * Two connections (a subscribed connection cannot run commands):
+ *  - commands: enableOfflineQueue false, maxRetriesPerRequest 0, autoResendUnfulfilledCommands
+ *    false — a command issued while Redis is away fails at once instead of waiting in ioredis'
+ *    unbounded offline queue, and a command in flight when the connection drops fails instead of
+ *    being silently re-sent. The cluster actor owns the (bounded) backlog and re-publishes it in
+ *    order; duplicates from "executed, but the reply was lost" are removed by the receivers.
+ *    commandTimeout bounds a hung Redis.
+ *  - subscriber: autoResubscribe false — we subscribe ourselves on every `ready` and only then
+ *    report `up`, so the actor's gap repair starts after the subscription is live (nothing falls
+ *    between the repair read and the first live frame).
+ */
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Logger } from '../log.ts';
+import { silentLogger } from '../log.ts';
+import {
+  STREAM_ID_ZERO,
+  decodeClusterFrame,
+  decodeSnapshotRecord,
+  isStreamId,
+  type ClusterFrame,
+} from '../protocol/cluster-envelope.ts';
+import type {
+  ClusterAppend,
+  ClusterBus,
+  ClusterBusEvents,
+  ClusterRecordEntry,
+  ClusterRecordInfo,
+  ClusterSnapshotEntry,
+} from './bus.ts';
+
+/** a node's snapshot outlives it by nothing: GLOBAL_TIMEOUT_MS (20 h 20 min, README 4.7) */
+export const SNAPSHOT_TTL_MS = 73_200_000;
+
+export interface RedisClusterBusOptions {
+  /** redis://[:password@]host:port[/db] */
+  readonly url: string;
+  /** key and channel prefix (several clusters may share one Redis) */
+  readonly prefix?: string;
+  /** approximate stream bound (XADD MAXLEN ~) */
+  readonly streamMaxLen?: number;
+  /** a command without a reply after this long fails (the announcement goes to the backlog) */
+  readonly commandTimeoutMs?: number;
+  readonly log?: Logger;
+}
+
+const APPEND_LUA = `
+local prev = redis.call('GET', KEYS[2])
+if not prev then prev = '0-0' end
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'p', prev, 'e', ARGV[2])
+redis.call('SET', KEYS[2], id)
+if ARGV[4] ~= '' then
+  redis.call('SET', KEYS[3], id .. ' ' .. ARGV[4], 'PX', ARGV[5])
+end
+redis.call('PUBLISH', ARGV[3], id .. ' ' .. prev .. ' ' .. ARGV[2])
+return id
+`;
+
+interface AppendCommand {
+  snodeClusterAppend(
+    record: string,
+    last: string,
+    snapshotKey: string,
+    maxLen: number,
+    envelope: Buffer,
+    channel: string,
+    snapshot: Buffer,
+    ttl: number,
+  ): Promise<string>;
+}
+
+function toBuffer(b: Uint8Array): Buffer {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+}
+
+/** Only the host and port of a URL: passwords never reach the logs. */
+export function redactRedisUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname && u.pathname !== '/' ? u.pathname : ''}`;
+  } catch {
+    return '(unparsable redis url)';
+  }
+}
+
+export class RedisClusterBus implements ClusterBus {
+  readonly kind = 'redis' as const;
+  readonly prefix: string;
+  private readonly keys: { record: string; last: string; channel: string; nodePrefix: string };
+  private readonly streamMaxLen: number;
+  private readonly log: Logger;
+  private cmd: (Redis & AppendCommand) | undefined;
+  private sub: Redis | undefined;
+  private events: ClusterBusEvents | undefined;
+  private cmdReady = false;
+  private subscribed = false;
+  private reportedUp = false;
+  private closed = false;
+  private lastErrorLog = 0;
+
+  constructor(private readonly opts: RedisClusterBusOptions) {
+    this.prefix = opts.prefix ?? 'snode';
+    this.keys = {
+      record: `${this.prefix}:record`,
+      last: `${this.prefix}:last`,
+      channel: `${this.prefix}:frames`,
+      nodePrefix: `${this.prefix}:node:`,
+    };
+    this.streamMaxLen = opts.streamMaxLen ?? 200_000;
+    this.log = opts.log ?? silentLogger();
+  }
+
+  async start(events: ClusterBusEvents): Promise<void> {
+    this.events = events;
+    const common: RedisOptions = {
+      lazyConnect: true,
+      connectTimeout: 2000,
+      // reconnect quickly and forever: the cluster converges as soon as Redis is back
+      retryStrategy: (times) => Math.min(100 * times, 1000),
+      enableReadyCheck: true,
+    };
+    const cmd = new Redis(this.opts.url, {
+      ...common,
+      connectionName: `${this.prefix}-cmd`,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      autoResendUnfulfilledCommands: false,
+      commandTimeout: this.opts.commandTimeoutMs ?? 3000,
+    }) as Redis & AppendCommand;
+    cmd.defineCommand('snodeClusterAppend', { numberOfKeys: 3, lua: APPEND_LUA });
+    const sub = new Redis(this.opts.url, {
+      ...common,
+      connectionName: `${this.prefix}-sub`,
+      // SUBSCRIBE is our only command here, sent on `ready`
+      enableOfflineQueue: true,
+      maxRetriesPerRequest: null,
+      autoResubscribe: false,
+    });
+    this.cmd = cmd;
+    this.sub = sub;
+
+    cmd.on('ready', () => {
+      this.cmdReady = true;
+      this.updateUp();
+    });
+    cmd.on('close', () => {
+      this.cmdReady = false;
+      this.updateUp('command connection closed');
+    });
+    cmd.on('error', (e: Error) => this.logError('command', e));
+    sub.on('ready', () => {
+      sub.subscribe(this.keys.channel).then(
+        () => {
+          this.subscribed = true;
+          this.updateUp();
+        },
+        (e: Error) => this.logError('subscribe', e),
+      );
+    });
+    sub.on('close', () => {
+      this.subscribed = false;
+      this.updateUp('subscriber connection closed');
+    });
+    sub.on('error', (e: Error) => this.logError('subscriber', e));
+    sub.on('messageBuffer', (channel: Buffer, message: Buffer) => {
+      if (channel.toString('latin1') !== this.keys.channel) return;
+      let frame: ClusterFrame;
+      try {
+        frame = decodeClusterFrame(new Uint8Array(message.buffer, message.byteOffset, message.byteLength));
+      } catch (e) {
+        this.log.warn({ event: 'cluster:frame:malformed', err: e }, 'ignored a malformed cluster frame');
+        return;
+      }
+      this.events?.frame(frame);
+    });
+    cmd.connect().catch(() => undefined);
+    sub.connect().catch(() => undefined);
+  }
+
+  connected(): boolean {
+    return !this.closed && this.cmdReady && this.subscribed;
+  }
+
+  async append(input: ClusterAppend): Promise<string> {
+    const cmd = this.requireCmd();
+    const id = await cmd.snodeClusterAppend(
+      this.keys.record,
+      this.keys.last,
+      this.keys.nodePrefix + input.nodeIp,
+      this.streamMaxLen,
+      toBuffer(input.envelope),
+      this.keys.channel,
+      input.snapshot ? toBuffer(input.snapshot) : Buffer.alloc(0),
+      SNAPSHOT_TTL_MS,
+    );
+    return String(id);
+  }
+
+  async readAfter(afterId: string, count: number): Promise<ClusterRecordEntry[]> {
+    const cmd = this.requireCmd();
+    const rows = await cmd.xrangeBuffer(this.keys.record, `(${afterId}`, '+', 'COUNT', count);
+    const out: ClusterRecordEntry[] = [];
+    for (const [idBuf, fields] of rows) {
+      const id = idBuf.toString('latin1');
+      let prevId: string | undefined;
+      let envelope: Uint8Array | undefined;
+      for (let i = 0; i + 1 < fields.length; i += 2) {
+        const name = fields[i]!.toString('latin1');
+        if (name === 'p') prevId = fields[i + 1]!.toString('latin1');
+        else if (name === 'e') envelope = new Uint8Array(fields[i + 1]!);
+      }
+      if (prevId === undefined || envelope === undefined || !isStreamId(prevId)) {
+        this.log.warn({ event: 'cluster:record:malformed', id }, 'record entry without p/e fields');
+        continue;
+      }
+      out.push({ id, prevId, envelope });
+    }
+    return out;
+  }
+
+  async info(): Promise<ClusterRecordInfo> {
+    const cmd = this.requireCmd();
+    const [last, length] = await Promise.all([cmd.get(this.keys.last), cmd.xlen(this.keys.record)]);
+    let trimmed = false;
+    if (length > 0) {
+      const raw = (await cmd.xinfo('STREAM', this.keys.record)) as unknown[];
+      for (let i = 0; i + 1 < raw.length; i += 2) {
+        if (raw[i] === 'entries-added') trimmed = Number(raw[i + 1]) > length;
+      }
+    }
+    return { lastId: last && isStreamId(last) ? last : STREAM_ID_ZERO, length, trimmed };
+  }
+
+  async *snapshots(batchSize: number): AsyncIterable<ClusterSnapshotEntry[]> {
+    const cmd = this.requireCmd();
+    const seen = new Set<string>();
+    let cursor = '0';
+    do {
+      const [next, keys] = await cmd.scan(cursor, 'MATCH', `${this.keys.nodePrefix}*`, 'COUNT', batchSize);
+      cursor = next;
+      const fresh = keys.filter((k) => !seen.has(k));
+      for (const k of fresh) seen.add(k);
+      if (fresh.length === 0) continue;
+      const values = await cmd.mgetBuffer(fresh);
+      const batch: ClusterSnapshotEntry[] = [];
+      fresh.forEach((key, i) => {
+        const v = values[i];
+        if (!v) return; // expired between SCAN and MGET
+        try {
+          const rec = decodeSnapshotRecord(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+          batch.push({ nodeIp: key.slice(this.keys.nodePrefix.length), id: rec.id, envelope: rec.envelope });
+        } catch (e) {
+          this.log.warn({ event: 'cluster:snapshot:malformed', key, err: e }, 'ignored a malformed node snapshot');
+        }
+      });
+      if (batch.length > 0) yield batch;
+    } while (cursor !== '0');
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.events = undefined;
+    for (const c of [this.sub, this.cmd]) {
+      if (!c) continue;
+      c.removeAllListeners('ready');
+      c.disconnect(false);
+    }
+  }
+
+  private requireCmd(): Redis & AppendCommand {
+    if (this.closed || !this.cmd) throw new Error('the cluster bus is closed');
+    return this.cmd;
+  }
+
+  private updateUp(reason?: string): void {
+    const up = this.connected();
+    if (up === this.reportedUp) return;
+    this.reportedUp = up;
+    if (up) {
+      this.log.info({ event: 'cluster:redis:up', url: redactRedisUrl(this.opts.url) }, 'cluster bus connected');
+      this.events?.up();
+    } else {
+      this.log.warn({ event: 'cluster:redis:down', reason }, 'cluster bus disconnected');
+      this.events?.down(reason ?? 'disconnected');
+    }
+  }
+
+  private logError(which: string, e: Error): void {
+    // ioredis reports every failed reconnect; one line every 5 s is enough
+    const now = Date.now();
+    if (now - this.lastErrorLog < 5000) return;
+    this.lastErrorLog = now;
+    this.log.warn({ event: 'cluster:redis:error', connection: which, err: e.message }, 'cluster bus connection error');
+  }
+}

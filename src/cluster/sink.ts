@@ -1,0 +1,53 @@
+/**
+ * What the cluster actor needs from the route server of its process (the lead wires it in
+ * app.ts). `routeServerSink` adapts a RouteServer that has the third apply mode, "cluster".
+ */
+
+/** A node's durable state: replaying resetMsg, then the kept announcements oldest first, through
+ *  the "cluster" apply mode reproduces the same kept set and the same stateHash. */
+export interface ClusterNodeSnapshot {
+  readonly resetMsg: Uint8Array;
+  /** kept announcements, oldest first (README 4.5 hashing order); may start with resetMsg */
+  readonly keptOldestFirst: readonly Uint8Array[];
+}
+
+export interface ClusterSink {
+  /**
+   * Apply an announcement another process accepted, in mode "cluster": like gossip (no clock-skew
+   * and no old_message check) but without the self (`wrong_snode`) check — every process of the
+   * cluster shares the snode identity — and skipping an announcement whose hash is already in the
+   * replication store. Resolves once applied. Must not wait for the cluster actor (it calls this
+   * from inside its mailbox).
+   */
+  applyRemote(bytes: Uint8Array): Promise<void>;
+  /** The node's resetMsg and kept announcements, oldest first; undefined for an unknown node. */
+  nodeSnapshot(ip: string): ClusterNodeSnapshot | undefined;
+}
+
+/** The parts of RouteServer the adapter uses (structural, so this file imports no server code). */
+export interface ClusterCapableServer {
+  submitAnnouncement(bytes: Uint8Array, source: 'cluster'): Promise<unknown>;
+  readonly core: {
+    readonly nodes: {
+      get(ip: string):
+        | { readonly resetMsg: { readonly binary: Uint8Array }; readonly announcements: readonly { readonly binary: Uint8Array }[] }
+        | undefined;
+    };
+  };
+}
+
+/** ClusterSink over a RouteServer that implements `submitAnnouncement(bytes, 'cluster')`. */
+export function routeServerSink(server: ClusterCapableServer): ClusterSink {
+  return {
+    applyRemote: async (bytes) => {
+      await server.submitAnnouncement(bytes, 'cluster');
+    },
+    nodeSnapshot: (ip) => {
+      const rec = server.core.nodes.get(ip);
+      if (!rec) return undefined;
+      const kept: Uint8Array[] = [];
+      for (let i = rec.announcements.length - 1; i >= 0; i--) kept.push(rec.announcements[i]!.binary);
+      return { resetMsg: rec.resetMsg.binary, keptOldestFirst: kept };
+    },
+  };
+}

@@ -1,0 +1,88 @@
+/**
+ * Start the cluster layer of one process from its config: the Redis bus when `cluster.redisUrl`
+ * is set (SNODE_CLUSTER_REDIS_URL, `snode serve --redis <url>`), else the embedded in-memory bus,
+ * and the cluster actor on it. app.ts calls this and wires the route server:
+ *
+ * ```ts
+ * const cluster = await startCluster(config, routeServerSink(server), log, server.metrics.registry);
+ * server.addListener({ accepted(ann, source) { if (source !== 'cluster') … cluster.actor.publishAccepted(ann.binary, ann.nodeIp) } });
+ * // before a node's own announcement: await cluster.actor.catchUpBeforeLocalApply(nodeIp)
+ * // readiness: checks.cluster = cluster.readiness()
+ * // shutdown:  await cluster.close()
+ * ```
+ */
+import type { Registry } from 'prom-client';
+import type { ActorSystem } from '../actors/actor-system.ts';
+import { ClusterActor, type ClusterStatus } from '../actors/cluster.ts';
+import type { Config } from '../config.ts';
+import type { Logger } from '../log.ts';
+import type { ClusterBus } from './bus.ts';
+import { MemoryClusterBus } from './memory-bus.ts';
+import { RedisClusterBus, redactRedisUrl } from './redis-bus.ts';
+import type { ClusterSink } from './sink.ts';
+
+export interface StartedCluster {
+  readonly actor: ClusterActor;
+  readonly bus: ClusterBus;
+  status(): ClusterStatus;
+  /** for /readyz: not ok until the startup catch-up is done */
+  readiness(): { ok: boolean; detail: string };
+  close(): Promise<void>;
+}
+
+export interface StartClusterOptions {
+  /** the process's actor system (default: the cluster actor gets its own) */
+  readonly system?: ActorSystem;
+  readonly now?: () => number;
+  /** a bus to use instead of the one the config names (tests) */
+  readonly bus?: ClusterBus;
+}
+
+export async function startCluster(
+  config: Readonly<Pick<Config, 'cluster'>>,
+  sink: ClusterSink,
+  log: Logger,
+  registry: Registry | undefined,
+  opts: StartClusterOptions = {},
+): Promise<StartedCluster> {
+  const c = config.cluster;
+  const bus: ClusterBus =
+    opts.bus ??
+    (c.redisUrl
+      ? new RedisClusterBus({ url: c.redisUrl, prefix: c.prefix, streamMaxLen: c.streamMaxLen, log })
+      : new MemoryClusterBus());
+  const actor = await ClusterActor.start({
+    bus,
+    sink,
+    origin: c.processName,
+    system: opts.system,
+    log,
+    registry,
+    now: opts.now,
+    backlogLimit: c.backlogLimit,
+    catchUpTimeoutMs: c.catchUpTimeoutMs,
+  });
+  log.info(
+    { event: 'cluster:bus:started', bus: bus.kind, origin: actor.origin, redis: c.redisUrl ? redactRedisUrl(c.redisUrl) : undefined, prefix: c.prefix },
+    bus.kind === 'redis' ? 'cluster bus on Redis' : 'embedded in-memory cluster bus',
+  );
+  return {
+    actor,
+    bus,
+    status: () => actor.status(),
+    readiness: () => {
+      const s = actor.status();
+      const detail = s.failed
+        ? 'cluster actor failed'
+        : !s.ready
+          ? s.connected
+            ? 'catching up from the durable record'
+            : 'waiting for Redis to catch up'
+          : s.connected
+            ? 'caught up'
+            : `caught up; Redis unavailable, backlog ${s.backlog}`;
+      return { ok: s.ready, detail };
+    },
+    close: () => actor.close(),
+  };
+}

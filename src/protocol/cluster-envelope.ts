@@ -1,0 +1,234 @@
+/**
+ * The cluster bus wire formats (docs/cluster.md): what one route-server process tells the others
+ * of the same cluster through Redis. Binary, parsed with the bounds-checked reader and explicit
+ * limits — even our own processes' messages are validated (STYLE: OpenBGPD B3). Every failure is
+ * RsError RS_ERR_CLUSTER_ENVELOPE.
+ *
+ * Envelope (the value of a stream entry's `e` field, of a per-node snapshot key, and the tail of
+ * a pub/sub frame):
+ *
+ * ```
+ *  0      2   magic "CB" (0x43 0x42)
+ *  2      1   format version (1)
+ *  3      1   kind: 1 = ANN (one accepted announcement), 2 = SNAPSHOT (a node's resetMsg, then its
+ *             kept announcements oldest first)
+ *  4      1   origin length L, 1..64
+ *  5      L   origin: the process that accepted it, ASCII [0-9A-Za-z._:@-]
+ *  5+L    8   seq, u64 BE: per-origin sequence number, 1..2^53-1
+ *  13+L   8   acceptedAtMs, u64 BE: the origin's clock when it accepted (replication-lag figure)
+ *  21+L  16   nodeIp: the announcing node (fc00::/8)
+ *  37+L   2   count N of announcements: ANN exactly 1, SNAPSHOT 1..MAX_SNAPSHOT_ANNS
+ *  39+L   …   N × (u32 BE length, 120..MAX_ANN_BYTES, then the announcement's raw bytes)
+ * ```
+ * Nothing may follow the last announcement; the whole envelope is at most MAX_ENVELOPE_BYTES.
+ *
+ * Around it, two ASCII-prefixed forms carry Redis stream ids (`<ms>-<seq>`):
+ *  - pub/sub frame: `<id> SP <prevId> SP <envelope>` — `prevId` is the id of the stream entry
+ *    before this one, so a subscriber detects any missed frame (a broken chain);
+ *  - snapshot record: `<id> SP <envelope>` — the stream id the snapshot is current with.
+ */
+import { RsError } from '../errors.ts';
+import { ByteReader, writeU16BE, writeU32BE, writeU64BE } from './byte-reader.ts';
+import { ip6FromString, ip6ToString } from './keys.ts';
+
+export const CLUSTER_ENVELOPE_MAGIC = Uint8Array.of(0x43, 0x42);
+export const CLUSTER_ENVELOPE_VERSION = 1;
+/** an announcement is at least its 120-byte header */
+export const MIN_ANN_BYTES = 120;
+/** far above any real announcement (cjdns sends them in one UDP datagram) */
+export const MAX_ANN_BYTES = 64 * 1024;
+/** kept announcements of one node are a handful; the bound only stops garbage */
+export const MAX_SNAPSHOT_ANNS = 4096;
+export const MAX_ENVELOPE_BYTES = 4 * 1024 * 1024;
+export const MAX_ORIGIN_LENGTH = 64;
+const ORIGIN_RE = /^[0-9A-Za-z._:@-]{1,64}$/;
+/** Redis stream id: two unsigned 64-bit decimals */
+const STREAM_ID_RE = /^(\d{1,20})-(\d{1,20})$/;
+const MAX_STREAM_ID_LENGTH = 41;
+
+export type ClusterEnvelope =
+  | {
+      readonly kind: 'ann';
+      readonly origin: string;
+      readonly seq: number;
+      readonly acceptedAtMs: number;
+      /** 39-char IPv6 */
+      readonly nodeIp: string;
+      readonly ann: Uint8Array;
+    }
+  | {
+      readonly kind: 'snapshot';
+      readonly origin: string;
+      readonly seq: number;
+      readonly acceptedAtMs: number;
+      readonly nodeIp: string;
+      readonly resetMsg: Uint8Array;
+      /** kept announcements, oldest first (may start with resetMsg itself) */
+      readonly keptOldestFirst: readonly Uint8Array[];
+    };
+
+const KIND_ANN = 1;
+const KIND_SNAPSHOT = 2;
+
+function bad(why: string): RsError {
+  return new RsError('RS_ERR_CLUSTER_ENVELOPE', `invalid cluster envelope: ${why}`);
+}
+
+export function isValidOrigin(origin: string): boolean {
+  return ORIGIN_RE.test(origin);
+}
+
+export function encodeClusterEnvelope(env: ClusterEnvelope): Uint8Array {
+  if (!isValidOrigin(env.origin)) throw bad(`origin ${JSON.stringify(env.origin.slice(0, 80))}`);
+  if (!Number.isSafeInteger(env.seq) || env.seq < 1) throw bad(`seq ${env.seq}`);
+  if (!Number.isSafeInteger(env.acceptedAtMs) || env.acceptedAtMs < 0) throw bad(`acceptedAtMs ${env.acceptedAtMs}`);
+  let nodeIp: Uint8Array;
+  try {
+    nodeIp = ip6FromString(env.nodeIp);
+  } catch (e) {
+    throw new RsError('RS_ERR_CLUSTER_ENVELOPE', `invalid cluster envelope: nodeIp ${env.nodeIp}`, { cause: e });
+  }
+  if (nodeIp[0] !== 0xfc) throw bad(`nodeIp ${env.nodeIp} is not fc00::/8`);
+  const anns = env.kind === 'ann' ? [env.ann] : [env.resetMsg, ...env.keptOldestFirst];
+  if (anns.length > MAX_SNAPSHOT_ANNS) throw bad(`${anns.length} announcements > ${MAX_SNAPSHOT_ANNS}`);
+  const origin = Buffer.from(env.origin, 'latin1');
+  const parts: Uint8Array[] = [
+    CLUSTER_ENVELOPE_MAGIC,
+    Uint8Array.of(CLUSTER_ENVELOPE_VERSION, env.kind === 'ann' ? KIND_ANN : KIND_SNAPSHOT, origin.length),
+    origin,
+    writeU64BE(BigInt(env.seq)),
+    writeU64BE(BigInt(env.acceptedAtMs)),
+    nodeIp,
+    writeU16BE(anns.length),
+  ];
+  let size = 0;
+  for (const a of anns) {
+    if (a.length < MIN_ANN_BYTES || a.length > MAX_ANN_BYTES) throw bad(`announcement of ${a.length} bytes`);
+    parts.push(writeU32BE(a.length), a);
+    size += 4 + a.length;
+  }
+  if (size > MAX_ENVELOPE_BYTES) throw bad(`envelope larger than ${MAX_ENVELOPE_BYTES} bytes`);
+  return new Uint8Array(Buffer.concat(parts));
+}
+
+function safeU64(r: ByteReader, what: string): number {
+  const v = r.u64(what);
+  if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw bad(`${what} ${v} exceeds 2^53-1`);
+  return Number(v);
+}
+
+/** Parse an envelope; RsError RS_ERR_CLUSTER_ENVELOPE on anything unexpected. */
+export function decodeClusterEnvelope(bytes: Uint8Array): ClusterEnvelope {
+  if (!(bytes instanceof Uint8Array)) throw bad('not bytes');
+  if (bytes.length > MAX_ENVELOPE_BYTES) throw bad(`${bytes.length} bytes > ${MAX_ENVELOPE_BYTES}`);
+  const r = new ByteReader(bytes, 'RS_ERR_CLUSTER_ENVELOPE');
+  const magic = r.take(2, 'magic');
+  if (magic[0] !== CLUSTER_ENVELOPE_MAGIC[0] || magic[1] !== CLUSTER_ENVELOPE_MAGIC[1]) throw bad('bad magic');
+  const version = r.u8('version');
+  if (version !== CLUSTER_ENVELOPE_VERSION) throw bad(`unsupported format version ${version}`);
+  const kind = r.u8('kind');
+  if (kind !== KIND_ANN && kind !== KIND_SNAPSHOT) throw bad(`unknown kind ${kind}`);
+  const originLength = r.u8('origin length');
+  if (originLength < 1 || originLength > MAX_ORIGIN_LENGTH) throw bad(`origin length ${originLength}`);
+  const origin = Buffer.from(r.take(originLength, 'origin')).toString('latin1');
+  if (!isValidOrigin(origin)) throw bad('origin has characters outside [0-9A-Za-z._:@-]');
+  const seq = safeU64(r, 'seq');
+  if (seq < 1) throw bad('seq 0');
+  const acceptedAtMs = safeU64(r, 'acceptedAtMs');
+  const ipBytes = r.take(16, 'nodeIp');
+  if (ipBytes[0] !== 0xfc) throw bad('nodeIp is not fc00::/8');
+  const nodeIp = ip6ToString(ipBytes);
+  const count = r.u16('count');
+  if (kind === KIND_ANN && count !== 1) throw bad(`an ANN envelope carries exactly 1 announcement, not ${count}`);
+  if (count < 1 || count > MAX_SNAPSHOT_ANNS) throw bad(`announcement count ${count}`);
+  const anns: Uint8Array[] = [];
+  for (let i = 0; i < count; i++) {
+    const len = r.u32('announcement length');
+    if (len < MIN_ANN_BYTES || len > MAX_ANN_BYTES) throw bad(`announcement ${i} of ${len} bytes`);
+    // copy: the input may be a slice of a larger (reused) network buffer
+    anns.push(new Uint8Array(r.take(len, `announcement ${i}`)));
+  }
+  if (!r.atEnd()) throw bad(`${r.remaining} byte(s) of garbage after the last announcement`);
+  if (kind === KIND_ANN) return { kind: 'ann', origin, seq, acceptedAtMs, nodeIp, ann: anns[0]! };
+  return { kind: 'snapshot', origin, seq, acceptedAtMs, nodeIp, resetMsg: anns[0]!, keptOldestFirst: anns.slice(1) };
+}
+
+// ---- stream ids ----------------------------------------------------------------------------
+
+/** The id before every entry: "nothing applied yet". */
+export const STREAM_ID_ZERO = '0-0';
+
+export function isStreamId(id: string): boolean {
+  return id.length <= MAX_STREAM_ID_LENGTH && STREAM_ID_RE.test(id);
+}
+
+function idParts(id: string): [bigint, bigint] {
+  const m = STREAM_ID_RE.exec(id);
+  if (!m || id.length > MAX_STREAM_ID_LENGTH) throw bad(`stream id ${JSON.stringify(id.slice(0, 50))}`);
+  return [BigInt(m[1]!), BigInt(m[2]!)];
+}
+
+/** Order of two Redis stream ids: negative, 0, positive. */
+export function compareStreamIds(a: string, b: string): number {
+  if (a === b) return 0;
+  const [am, as] = idParts(a);
+  const [bm, bs] = idParts(b);
+  if (am !== bm) return am < bm ? -1 : 1;
+  if (as !== bs) return as < bs ? -1 : 1;
+  return 0;
+}
+
+// ---- frames and snapshot records -------------------------------------------------------------
+
+export interface ClusterFrame {
+  /** stream id of this entry */
+  readonly id: string;
+  /** stream id of the entry before it (STREAM_ID_ZERO for the first one ever) */
+  readonly prevId: string;
+  /** the encoded envelope (decode with decodeClusterEnvelope) */
+  readonly envelope: Uint8Array;
+}
+
+const SP = 0x20;
+
+/** Split `<ascii id> SP` off the front of `bytes`; returns the id and the offset after the space. */
+function takeId(bytes: Uint8Array, from: number, what: string): [string, number] {
+  const limit = Math.min(bytes.length, from + MAX_STREAM_ID_LENGTH + 1);
+  for (let i = from; i < limit; i++) {
+    if (bytes[i] === SP) {
+      const id = Buffer.from(bytes.subarray(from, i)).toString('latin1');
+      if (!isStreamId(id)) throw bad(`${what} ${JSON.stringify(id)} is not a stream id`);
+      return [id, i + 1];
+    }
+  }
+  throw bad(`no ${what} prefix`);
+}
+
+export function encodeClusterFrame(frame: ClusterFrame): Uint8Array {
+  if (!isStreamId(frame.id) || !isStreamId(frame.prevId)) throw bad('frame ids');
+  return new Uint8Array(Buffer.concat([Buffer.from(`${frame.id} ${frame.prevId} `, 'latin1'), frame.envelope]));
+}
+
+/** Parse a pub/sub frame (the envelope itself is decoded separately). */
+export function decodeClusterFrame(bytes: Uint8Array): ClusterFrame {
+  if (bytes.length > MAX_ENVELOPE_BYTES + 2 * (MAX_STREAM_ID_LENGTH + 1)) throw bad('frame too large');
+  const [id, afterId] = takeId(bytes, 0, 'id');
+  const [prevId, afterPrev] = takeId(bytes, afterId, 'prevId');
+  return { id, prevId, envelope: bytes.subarray(afterPrev) };
+}
+
+export interface SnapshotRecord {
+  /** the stream id the snapshot is current with */
+  readonly id: string;
+  readonly envelope: Uint8Array;
+}
+
+export function encodeSnapshotRecord(rec: SnapshotRecord): Uint8Array {
+  if (!isStreamId(rec.id)) throw bad('snapshot id');
+  return new Uint8Array(Buffer.concat([Buffer.from(`${rec.id} `, 'latin1'), rec.envelope]));
+}
+
+export function decodeSnapshotRecord(bytes: Uint8Array): SnapshotRecord {
+  const [id, after] = takeId(bytes, 0, 'id');
+  return { id, envelope: bytes.subarray(after) };
+}
