@@ -23,263 +23,46 @@
  * sent from the same socket to `[fc00::1]:1` (cjdns routes it into its TUN device, so the TUN
  * interface must be up; tests inject another destination).
  */
-import { createSocket } from 'node:dgram';
-import { isIP } from 'node:net';
-import { Counter, Gauge, Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 import { RsError, isRsError } from '../errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import type { HandlerEntry, NodeInfo } from '../protocol/admin-frame.ts';
-import type { BDict } from '../protocol/bencode.ts';
-import {
-  ip6FromPublicKey,
-  ip6ToString,
-  normalizeIp6,
-  parseNodeName,
-  publicKeyFromString,
-} from '../protocol/keys.ts';
 import { CONTENT_TYPE_CJDHT } from '../protocol/wire-headers.ts';
 import { handleHandlerFrame } from '../server/handler-frame.ts';
 import type { SelfIdentity } from '../server/identity.ts';
-import type { Sender } from '../server/sender.ts';
-import type { SubnodeResult } from '../server/subnode-handler.ts';
 import type { Config } from '../config.ts';
 import { AdminClient, HANDLERS_MAX_PAGES, resolveAdminCredentials } from './admin-client.ts';
+import { CjdnsLinkMetrics } from './cjdns-link-metrics.ts';
+import {
+  CJDNS_HANDLER_BIND_ADDRESS,
+  CJDNS_MAX_FRAMES_IN_FLIGHT,
+  CJDNS_REATTACH_MAX_DELAY_MS,
+  CJDNS_REATTACH_MIN_DELAY_MS,
+  CJDNS_REPLY_ADDRESS,
+  CJDNS_REPLY_PORT,
+  CJDNS_WATCHDOG_INTERVAL_MS,
+  type BindHandlerSocket,
+  type CjdnsAdminApi,
+  type CjdnsLinkDeps,
+  type CjdnsLinkEvent,
+  type CjdnsLinkOptions,
+  type CjdnsLinkServer,
+  type CjdnsLinkState,
+  type CjdnsLinkStatus,
+  type FrameResult,
+  type HandlerSocket,
+} from './cjdns-link-types.ts';
+import { identityFromNodeInfo } from './cjdns-node-identity.ts';
+import { bindUdpHandlerSocket } from './handler-socket.ts';
 
-/** JS cjdnsnode checks the handler every 5 s (README 9). */
-export const CJDNS_WATCHDOG_INTERVAL_MS = 5000;
-/** First re-attach delay after a loss or failure; doubles per consecutive failure. */
-export const CJDNS_REATTACH_MIN_DELAY_MS = 1000;
-/** Backoff cap: a cjdroute that comes back is found within half a minute. */
-export const CJDNS_REATTACH_MAX_DELAY_MS = 30_000;
-/** Where cjdns expects handler replies (README 6.2). */
-export const CJDNS_REPLY_ADDRESS = 'fc00::1';
-export const CJDNS_REPLY_PORT = 1;
-/** cjdns delivers to the node's own IPv6 through the TUN device, so bind every address. */
-export const CJDNS_HANDLER_BIND_ADDRESS = '::';
-/** Frames being handled at once; beyond this a datagram is dropped (and counted). */
-export const CJDNS_MAX_FRAMES_IN_FLIGHT = 256;
-
-export type CjdnsLinkState = 'detached' | 'attaching' | 'attached' | 'lost';
-
-/** The admin API calls the link needs (AdminClient implements it). */
-export interface CjdnsAdminApi {
-  /** `addr:port`, for status and logs */
-  readonly endpoint: string;
-  nodeInfo(): Promise<NodeInfo>;
-  /** `retries: 0` from the watchdog: one attempt, as the original's check */
-  listHandlers(
-    page: number,
-    opts?: { retries?: number },
-  ): Promise<{ handlers: HandlerEntry[]; more: boolean }>;
-  registerHandler(contentType: number, udpPort: number): Promise<void>;
-  unregisterHandler(udpPort: number): Promise<void>;
-}
-
-/** What the link needs of the route server (RouteServer implements it). */
-export interface CjdnsLinkServer {
-  setIdentity(self: SelfIdentity): void;
-  handleSubnodeQueryResult(dict: BDict, sender: Sender): Promise<SubnodeResult>;
-}
-
-export interface HandlerSocket {
-  readonly port: number;
-  send(bytes: Uint8Array, port: number, address: string): Promise<void>;
-  close(): Promise<void>;
-}
-
-/** Bind a datagram socket (port 0 = any); rejects with the system error (`code` EADDRINUSE …). */
-export type BindHandlerSocket = (opts: {
-  address: string;
-  port: number;
-  onDatagram: (bytes: Uint8Array) => void;
-  log: Logger;
-}) => Promise<HandlerSocket>;
-
-export type FrameResult = 'reply' | 'no_reply' | 'ignored' | 'malformed' | 'dropped' | 'error';
-
-export type CjdnsLinkEvent =
-  | { readonly type: 'state'; readonly from: CjdnsLinkState; readonly to: CjdnsLinkState }
-  | {
-      readonly type: 'attached';
-      readonly handlerPort: number;
-      readonly identity: SelfIdentity;
-      readonly reattach: boolean;
-    }
-  | { readonly type: 'lost'; readonly reason: string; readonly retryInMs: number }
-  | { readonly type: 'attach_failed'; readonly error: string; readonly retryInMs: number }
-  | { readonly type: 'frame'; readonly result: FrameResult };
-
-export interface CjdnsLinkStatus {
-  state: CjdnsLinkState;
-  adminAddr: string;
-  handlerPort: number | null;
-  /** ISO time of the current attachment, null unless attached */
-  attachedAt: string | null;
-  /** successful attachments after the first one */
-  reattaches: number;
-  lastError: string | null;
-  /** the cjdns node as `Core_nodeInfo` last described it */
-  node: { key: string; ipv6: string; version: number; encodingScheme: string } | null;
-}
-
-export interface CjdnsLinkOptions {
-  watchdogIntervalMs?: number;
-  reattachMinDelayMs?: number;
-  reattachMaxDelayMs?: number;
-  replyAddress?: string;
-  replyPort?: number;
-  bindAddress?: string;
-  maxFramesInFlight?: number;
-}
-
-export interface CjdnsLinkDeps {
-  admin: CjdnsAdminApi;
-  server: CjdnsLinkServer;
-  bindSocket?: BindHandlerSocket;
-  log?: Logger;
-  /** metrics go here (the route server's registry); a private one when absent */
-  registry?: Registry;
-  /** wall clock for `attachedAt` */
-  now?: () => number;
-  /** [0, 1) for the backoff jitter */
-  random?: () => number;
-}
-
-/** The route server's identity from `Core_nodeInfo` (no private key: cjdns keeps it). */
-export function identityFromNodeInfo(info: NodeInfo): SelfIdentity {
-  const name = parseNodeName(info.myAddr);
-  const publicKey = publicKeyFromString(name.key);
-  const ip = ip6FromPublicKey(publicKey);
-  const ipv6 = ip6ToString(ip);
-  if (ip[0] !== 0xfc) {
-    throw new RsError(
-      'RS_ERR_ADMIN_INVALID',
-      `Core_nodeInfo: key of ${info.myAddr} gives ${ipv6}, not an fc00::/8 address`,
-    );
-  }
-  let reported: string;
-  try {
-    reported = normalizeIp6(info.myIp6);
-  } catch {
-    throw new RsError(
-      'RS_ERR_ADMIN_INVALID',
-      `Core_nodeInfo: myIp6 [${info.myIp6}] is not an IPv6 address`,
-    );
-  }
-  if (reported !== ipv6) {
-    throw new RsError(
-      'RS_ERR_ADMIN_INVALID',
-      `Core_nodeInfo: myIp6 ${reported} does not match the key of myAddr (${ipv6})`,
-    );
-  }
-  return { privateKey: undefined, publicKey, key: name.key, ipv6, version: name.v };
-}
-
-/** The real handler socket: UDP on `address` (udp6 dual-stack unless it is an IPv4 address). */
-export const bindUdpHandlerSocket: BindHandlerSocket = ({ address, port, onDatagram, log }) =>
-  new Promise<HandlerSocket>((resolve, reject) => {
-    const socket = createSocket({ type: isIP(address) === 4 ? 'udp4' : 'udp6' });
-    const onBindError = (err: Error): void => {
-      try {
-        socket.close();
-      } catch {
-        // already closed by the failed bind
-      }
-      reject(err);
-    };
-    socket.once('error', onBindError);
-    socket.on('message', (msg) =>
-      onDatagram(new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength)),
-    );
-    socket.bind(port, address, () => {
-      socket.off('error', onBindError);
-      socket.on('error', (err) =>
-        log.warn({ event: 'cjdns:handler:socket_error', err }, 'handler socket error'),
-      );
-      let closed = false;
-      resolve({
-        port: socket.address().port,
-        send: (bytes, toPort, toAddress) =>
-          new Promise<void>((ok, fail) => {
-            try {
-              socket.send(bytes, toPort, toAddress, (err) => (err ? fail(err) : ok()));
-            } catch (e) {
-              fail(e as Error);
-            }
-          }),
-        close: () =>
-          new Promise<void>((ok) => {
-            if (closed) return ok();
-            closed = true;
-            socket.close(() => ok());
-          }),
-      });
-    });
-  });
+export * from './cjdns-link-types.ts';
+export { identityFromNodeInfo } from './cjdns-node-identity.ts';
+export { bindUdpHandlerSocket } from './handler-socket.ts';
 
 function describeError(e: unknown): string {
   if (isRsError(e)) return `${e.code}: ${e.message}`;
   if (e instanceof Error) return e.message;
   return String(e);
-}
-
-function counter<L extends string>(
-  registry: Registry,
-  name: string,
-  help: string,
-  labelNames: L[] = [],
-): Counter<L> {
-  return (
-    (registry.getSingleMetric(name) as Counter<L> | undefined) ??
-    new Counter({ name, help, labelNames, registers: [registry] })
-  );
-}
-
-class CjdnsLinkMetrics {
-  readonly frames: Counter<'result'>;
-  readonly replySendErrors: Counter;
-  readonly reattaches: Counter;
-  readonly attachFailures: Counter;
-  readonly losses: Counter;
-
-  constructor(registry: Registry, state: () => CjdnsLinkState) {
-    this.frames = counter(
-      registry,
-      'snode_cjdns_frames_total',
-      'Handler-socket frames from cjdns, by result',
-      ['result'],
-    );
-    this.replySendErrors = counter(
-      registry,
-      'snode_cjdns_reply_send_errors_total',
-      'Replies that could not be sent to [fc00::1]:1',
-    );
-    this.reattaches = counter(
-      registry,
-      'snode_cjdns_reattaches_total',
-      'Successful attachments to cjdroute after the first',
-    );
-    this.attachFailures = counter(
-      registry,
-      'snode_cjdns_attach_failures_total',
-      'Attach attempts that failed',
-    );
-    this.losses = counter(
-      registry,
-      'snode_cjdns_link_losses_total',
-      'Times the watchdog found the link gone',
-    );
-    if (!registry.getSingleMetric('snode_cjdns_link_attached')) {
-      new Gauge({
-        name: 'snode_cjdns_link_attached',
-        help: '1 while attached to cjdroute',
-        registers: [registry],
-        collect() {
-          this.set(state() === 'attached' ? 1 : 0);
-        },
-      });
-    }
-  }
 }
 
 export class CjdnsLink {
