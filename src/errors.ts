@@ -51,6 +51,8 @@ export const ERROR_CODES = {
   RS_ERR_ROUTE_FAILED: 'route computation failed',
   RS_ERR_MAILBOX_FULL: 'actor mailbox is full',
   RS_ERR_QUERY_TIMEOUT: 'actor query timed out',
+  RS_ERR_VERIFY_QUEUE_FULL: 'announcement verification queue is full',
+  RS_ERR_WORKER_FAILED: 'a worker thread failed',
   RS_ERR_PEER_QUEUE_FULL: 'peer send queue is full',
   RS_ERR_PEER_PROTOCOL: 'peer violated the replication protocol',
   RS_ERR_ADMIN_TIMEOUT: 'cjdns admin API call timed out',

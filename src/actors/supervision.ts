@@ -36,3 +36,25 @@ export const resumeAlways: SupervisionPolicy = { decide: () => 'resume' };
 
 /** Stop on the first crash (for actors whose owner re-creates them, e.g. a peer connection). */
 export const stopOnCrash: SupervisionPolicy = { decide: () => 'stop' };
+
+/**
+ * `restartWithBudget` kept separately for every member of an actor family (one budget per
+ * node, so a node that keeps crashing cannot spend the budget of the others). At most
+ * `maxTracked` members are tracked; the least recently crashed is forgotten first.
+ */
+export function restartWithBudgetPerActor(
+  opts: { maxRestarts?: number; withinMs?: number; onExhausted?: 'stop' | 'escalate'; maxTracked?: number } = {},
+): SupervisionPolicy {
+  const budgets = new Map<string, SupervisionPolicy>();
+  const maxTracked = opts.maxTracked ?? 10_000;
+  return {
+    decide(info, now) {
+      let p = budgets.get(info.actor);
+      if (p) budgets.delete(info.actor);
+      else p = restartWithBudget(opts);
+      budgets.set(info.actor, p);
+      if (budgets.size > maxTracked) budgets.delete(budgets.keys().next().value!);
+      return p.decide(info, now);
+    },
+  };
+}

@@ -15,17 +15,24 @@ export interface RouteServerCoreOptions {
   readonly selfIp?: string;
   /** verify announcement signatures when parsing bytes (default true) */
   readonly verifySignature?: boolean;
+  /**
+   * the node table to use (fast mode: the subnode directory's, whose records the subnode
+   * actors own); default a new one
+   */
+  readonly nodes?: NodeTable;
 }
 
 export class RouteServerCore {
-  readonly nodes = new NodeTable();
+  readonly nodes: NodeTable;
   readonly store = new AnnStore();
-  readonly routes = new RouteEngine(this.nodes);
+  readonly routes: RouteEngine;
   /** IPv6 of our own cjdns node (JS `selfNode.ipv6`); undefined until known */
   selfIp: string | undefined;
   private readonly verifySignature: boolean;
 
   constructor(opts: RouteServerCoreOptions = {}) {
+    this.nodes = opts.nodes ?? new NodeTable();
+    this.routes = new RouteEngine(this.nodes);
     this.selfIp = opts.selfIp;
     this.verifySignature = opts.verifySignature ?? true;
   }
@@ -60,7 +67,8 @@ export class RouteServerCore {
     return this.routes.getRouteForGr(srcIp, dstIp, now);
   }
 
-  private parse(bytes: Uint8Array): AnnounceInput {
+  /** Parse (and verify, unless disabled) on this thread: `{ann}` or `{parseError}`. */
+  parse(bytes: Uint8Array): AnnounceInput {
     try {
       return { ann: parseAnnouncement(bytes, { verifySignature: this.verifySignature }) };
     } catch (e) {

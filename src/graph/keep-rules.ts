@@ -8,6 +8,11 @@
  */
 import type { Announcement } from '../protocol/announcement-types.ts';
 import { AGREED_TIMEOUT_MS } from './constants.ts';
+import {
+  KEEP_KEY_ENCODING_SCHEME,
+  KEEP_KEY_VERSION,
+  KeptAnnouncement,
+} from './kept-announcement.ts';
 
 export interface KeepResult {
   /** the new kept list, newest first */
@@ -50,6 +55,7 @@ class ReplacementSet {
 
   /** Add the announcement's non-ephemeral entities; true if any of them was not yet replaced. */
   addAll(ann: Announcement): boolean {
+    if (ann instanceof KeptAnnouncement) return this.addKeys(ann.keepKeys);
     let needed = false;
     for (const e of ann.entities) {
       switch (e.type) {
@@ -67,6 +73,22 @@ class ReplacementSet {
           break;
         case 'LinkState':
           break;
+      }
+    }
+    return needed;
+  }
+
+  /** The same for a compact announcement's keys (kept-announcement.ts). */
+  private addKeys(keys: readonly number[]): boolean {
+    let needed = false;
+    for (const k of keys) {
+      if (k === KEEP_KEY_VERSION) {
+        if (!this.version) needed = this.version = true;
+      } else if (k === KEEP_KEY_ENCODING_SCHEME) {
+        if (!this.encodingScheme) needed = this.encodingScheme = true;
+      } else if (!this.peerNums.has(k)) {
+        this.peerNums.add(k);
+        needed = true;
       }
     }
     return needed;

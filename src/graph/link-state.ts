@@ -6,13 +6,9 @@
 import type { Announcement } from '../protocol/announcement-types.ts';
 import type { LinkStateEntity } from '../protocol/entity-types.ts';
 import { DECAY_PER_TIMESLOT, LINK_STATE_MAX_AGE_SLOTS, LINK_STATE_SLOTS } from './constants.ts';
-import {
-  allLinks,
-  timeslotOf,
-  type Link,
-  type LinkStateSample,
-  type NodeRecord,
-} from './node-record.ts';
+import { PackedLinkState } from '../protocol/packed-link-state.ts';
+import { LinkStateTable } from './link-state-table.ts';
+import { timeslotOf, type Link, type LinkStateSample, type NodeRecord } from './node-record.ts';
 
 /** Value of one sample: kbRecv / (lag * 2^drops), 0 when lag is 0 ("probably not real data"). */
 export function lsValue(s: LinkStateSample): number {
@@ -22,8 +18,11 @@ export function lsValue(s: LinkStateSample): number {
 
 /** The link a LinkState entity describes: the LAST link (map order, then array order) with peerNum = nodeId. */
 export function findLinkForLinkState(record: NodeRecord, nodeId: number): Link | undefined {
+  // plain loops, not the allLinks generator: a hub's announcement asks this once per link
   let found: Link | undefined;
-  for (const link of allLinks(record)) if (link.peerNum === nodeId) found = link;
+  for (const links of record.inwardLinksByIp.values()) {
+    for (let i = 0; i < links.length; i++) if (links[i]!.peerNum === nodeId) found = links[i];
+  }
   return found;
 }
 
@@ -45,14 +44,20 @@ export function applyLinkStates(record: NodeRecord, ann: Announcement): void {
 export function applyLinkState(link: Link, e: LinkStateEntity, annTimestampMs: number): void {
   const ts = timeslotOf(annTimestampMs);
   const earliestOkTs = ts - LINK_STATE_MAX_AGE_SLOTS;
-  for (const slot of [...link.linkState.keys()]) {
-    if (slot < earliestOkTs) link.linkState.delete(slot);
-  }
+  if (link.linkState instanceof LinkStateTable) link.linkState.deleteBelow(earliestOkTs);
+  else
+    for (const slot of [...link.linkState.keys()])
+      if (slot < earliestOkTs) link.linkState.delete(slot);
 
   const decaySlots = link.mostRecentLsSlot - ts;
   link.mostRecentLsSlot = ts;
   if (decaySlots > 0) link.value /= 1 + decaySlots * DECAY_PER_TIMESLOT;
 
+  const packed = e instanceof PackedLinkState ? e.packed : undefined;
+  // read each slot array once (for a packed entity they would be rebuilt on every access)
+  const lagSlots = packed ? undefined : e.lagSlots;
+  const dropSlots = packed ? undefined : e.dropSlots;
+  const kbRecvSlots = packed ? undefined : e.kbRecvSlots;
   const sp = e.startingPoint % LINK_STATE_SLOTS;
   let time = ts;
   for (let i = sp - 1; i !== sp; i--) {
@@ -60,10 +65,21 @@ export function applyLinkState(link: Link, e: LinkStateEntity, annTimestampMs: n
       i = LINK_STATE_SLOTS - 1;
       if (i === sp) break;
     }
-    const lag = e.lagSlots[i];
-    const drops = e.dropSlots[i];
-    const kbRecv = e.kbRecvSlots[i];
-    if (lag == null || drops == null || kbRecv == null) continue;
+    let lag: number | null | undefined;
+    let drops: number | null | undefined;
+    let kbRecv: number | null | undefined;
+    if (packed) {
+      // NaN = slot not sent (packed-link-state.ts)
+      lag = packed[3 * i]!;
+      drops = packed[3 * i + 1]!;
+      kbRecv = packed[3 * i + 2]!;
+      if (lag !== lag || drops !== drops || kbRecv !== kbRecv) continue;
+    } else {
+      lag = lagSlots![i];
+      drops = dropSlots![i];
+      kbRecv = kbRecvSlots![i];
+      if (lag == null || drops == null || kbRecv == null) continue;
+    }
     const sample: LinkStateSample = { drops, lag, kbRecv };
     link.linkState.set(time, sample);
     link.value += lsValue(sample) / (1 + (ts - time) * DECAY_PER_TIMESLOT);

@@ -96,7 +96,7 @@ export function linkToJson(link: Link): LinkJson {
  * JS object reproduces exactly that, since we are on the same kind of engine.
  */
 export function linkStateToJson(
-  linkState: ReadonlyMap<number, LinkStateSample>,
+  linkState: Iterable<[number, LinkStateSample]>,
 ): Record<string, LinkStateSample> {
   const out: Record<string, LinkStateSample> = {};
   for (const [slot, s] of linkState)

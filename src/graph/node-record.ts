@@ -9,12 +9,26 @@ import type { Announcement } from '../protocol/announcement-types.ts';
 import type { EncodingScheme } from '../protocol/encoding-scheme-types.ts';
 import type { PeerEntity } from '../protocol/entity-types.ts';
 import { TIMESLOT_MS } from './constants.ts';
+import { LinkStateTable } from './link-state-table.ts';
 
 /** One link-state sample as stored per timeslot (JS key order: drops, lag, kbRecv). */
 export interface LinkStateSample {
   readonly drops: number;
   readonly lag: number;
   readonly kbRecv: number;
+}
+
+/**
+ * A link's samples by timeslot: what a JS Map offers, in insertion order (a record uses the
+ * compact LinkStateTable; a plain Map fits too).
+ */
+export interface LinkStateSamples extends Iterable<[number, LinkStateSample]> {
+  readonly size: number;
+  get(slot: number): LinkStateSample | undefined;
+  set(slot: number, sample: LinkStateSample): unknown;
+  delete(slot: number): boolean;
+  keys(): IterableIterator<number>;
+  entries(): IterableIterator<[number, LinkStateSample]>;
 }
 
 /**
@@ -27,8 +41,8 @@ export interface Link {
   readonly label: string;
   readonly encodingFormNum: number;
   readonly peerNum: number;
-  /** timeslot → sample. Map order = JS object order for the original's JSON (see node-json.ts). */
-  readonly linkState: Map<number, LinkStateSample>;
+  /** timeslot → sample, in insertion order as the original's Map (see node-json.ts) */
+  readonly linkState: LinkStateSamples;
   /** timestamp (ms) of the announcement that created the link */
   readonly createTime: number;
   /** timeslot of the newest announcement whose link state was applied */
@@ -39,6 +53,12 @@ export interface Link {
   flags: number;
   /** link quality, grows with link state; 0 until link state arrives (cost = 1/value) */
   value: number;
+  /** fast engine cache (not state): the label's id in LabelTable number `labelTable` */
+  labelId?: number;
+  labelTable?: number;
+  /** fast engine cache (not state): the peer's node id in NodeIds number `peerTable` */
+  peerId?: number;
+  peerTable?: number;
 }
 
 export interface NodeRecord {
@@ -70,7 +90,7 @@ export function mkLink(peer: PeerEntity, ann: Announcement): Link {
     label: peer.label,
     encodingFormNum: peer.encodingFormNum,
     peerNum: peer.peerNum,
-    linkState: new Map(),
+    linkState: new LinkStateTable(),
     createTime: ann.timestamp,
     mostRecentLsSlot: timeslotOf(ann.timestamp),
     time: ann.timestamp,

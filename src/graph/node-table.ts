@@ -67,78 +67,25 @@ export class NodeTable {
     return this.byIp.values();
   }
 
-  /** README 4.2, step by step. */
+  /** README 4.2, step by step: look the node up, apply to its record, keep a new record. */
   handleAnnounce(input: AnnounceInput, opts: AnnounceOptions): AnnounceOutcome {
-    // 1. parse (done by the caller)
-    let ann: Announcement | undefined = 'ann' in input ? input.ann : undefined;
-    let error: ReplyError = ann ? 'none' : 'failed_parse_or_validate';
-    // 2.
-    const node = ann ? this.byIp.get(ann.nodeIp) : undefined;
-    const drop = (e: ReplyError): void => {
-      error = e;
-      ann = undefined;
-    };
-    // 3.
-    if (opts.fromNode && ann && node && node.timestamp > ann.timestamp) drop('old_message');
-    // 4.
-    if (opts.fromNode) {
-      // The original throws when its own node is not known yet; we refuse the message instead.
-      if (ann && ann.snodeIp !== opts.selfIp) drop('wrong_snode');
-      if (ann && Math.abs(opts.now - ann.timestamp) > MAX_CLOCK_SKEW_MS)
-        drop('excessive_clock_skew');
-    } else if (opts.selfIp !== undefined && ann && ann.snodeIp === opts.selfIp) {
-      drop('wrong_snode');
-    }
-    // 5.
-    let scheme: EncodingScheme | undefined;
-    const annScheme = ann ? firstEncodingScheme(ann) : undefined;
-    if (annScheme) scheme = annScheme;
-    else if (node) scheme = node.encodingScheme;
-    else if (ann) drop('no_encodingScheme');
-    // 6. (a Version of 0 counts as missing: JS truthiness)
-    let version: number | undefined;
-    const annVersion = ann ? firstVersion(ann) : undefined;
-    if (annVersion) version = annVersion;
-    else if (node) version = node.version;
-    else if (ann) drop('no_version');
-    // 7.
-    if (!ann) return this.reply(error, node);
-    // 8. (only reachable for gossip)
-    if (node && node.timestamp > ann.timestamp) return this.reply('none', node);
+    const node = 'ann' in input ? this.byIp.get(input.ann.nodeIp) : undefined;
+    const { outcome, created } = applyAnnouncement(node, input, opts);
+    if (created) this.byIp.set(created.ipv6, created);
+    return outcome;
+  }
 
-    // 9.
-    const deleted: Uint8Array[] = [];
-    let record: NodeRecord;
-    if (ann.isReset) {
-      if (node) {
-        for (const a of node.announcements) deleted.push(a.hash);
-        deleted.push(node.resetMsg.hash);
-      }
-      record = newNodeRecord(ann, scheme!, version!, zeroStateHash());
-      this.byIp.set(record.ipv6, record);
-    } else if (node) {
-      record = node;
-      const { kept, dropped } = applyKeepRules(node.announcements, ann);
-      for (const a of dropped) if (a !== node.resetMsg) deleted.push(a.hash);
-      node.announcements = kept;
-      node.timestamp = ann.timestamp;
-      node.timestampHex = ann.timestampHex;
-    } else {
-      return this.reply('unknown_node', undefined);
-    }
-    // 10., 11.
-    applyPeers(record, ann);
-    applyLinkStates(record, ann);
-    // 12., 13.
-    record.stateHash = stateHash(record);
-    return {
-      error: 'none',
-      stateHash: record.stateHash,
-      node: record,
-      accepted: ann,
-      added: [ann.hash],
-      deleted,
-    };
+  /**
+   * Directory operation: store `record` under its IPv6. An existing key keeps its position (a
+   * reset replaces the record in place, as the original's JS object does); a new key goes last.
+   */
+  put(record: NodeRecord): void {
+    this.byIp.set(record.ipv6, record);
+  }
+
+  /** Directory operation: forget a node (expiry). False if it had no record. */
+  remove(ip: string): boolean {
+    return this.byIp.delete(ip);
   }
 
   /**
@@ -157,14 +104,112 @@ export class NodeTable {
     }
     return deleted;
   }
+}
 
-  /** A reply that changes nothing; computing the hash of a known node stores it, as JS does. */
-  private reply(error: ReplyError, node: NodeRecord | undefined): AnnounceOutcome {
-    let hash: Uint8Array;
-    if (node) hash = node.stateHash = stateHash(node);
-    else hash = zeroStateHash();
-    return { error, stateHash: hash, node, accepted: undefined, added: [], deleted: [] };
+/** What applying one announcement to one node's record did. */
+export interface RecordTransition {
+  readonly outcome: AnnounceOutcome;
+  /**
+   * A record created by a reset (it replaces `node`, or is the node's first record): the caller
+   * stores it in the directory. Undefined when `node` was updated in place or nothing changed.
+   */
+  readonly created: NodeRecord | undefined;
+}
+
+/**
+ * README 4.2 for ONE node: `node` is the node's current record (undefined if unknown, or after
+ * a parse failure). Pure apart from mutating `node` in place (kept list, timestamp, links,
+ * stateHash), so the record can be owned by whoever serialises that node's announcements —
+ * the NodeTable in reference mode, the node's subnode actor in fast mode.
+ */
+export function applyAnnouncement(
+  node: NodeRecord | undefined,
+  input: AnnounceInput,
+  opts: AnnounceOptions,
+): RecordTransition {
+  // 1. parse (done by the caller)
+  let ann: Announcement | undefined = 'ann' in input ? input.ann : undefined;
+  let error: ReplyError = ann ? 'none' : 'failed_parse_or_validate';
+  // 2. (the caller looked the node up)
+  if (!ann) node = undefined;
+  const drop = (e: ReplyError): void => {
+    error = e;
+    ann = undefined;
+  };
+  // 3.
+  if (opts.fromNode && ann && node && node.timestamp > ann.timestamp) drop('old_message');
+  // 4.
+  if (opts.fromNode) {
+    // The original throws when its own node is not known yet; we refuse the message instead.
+    if (ann && ann.snodeIp !== opts.selfIp) drop('wrong_snode');
+    if (ann && Math.abs(opts.now - ann.timestamp) > MAX_CLOCK_SKEW_MS) drop('excessive_clock_skew');
+  } else if (opts.selfIp !== undefined && ann && ann.snodeIp === opts.selfIp) {
+    drop('wrong_snode');
   }
+  // 5.
+  let scheme: EncodingScheme | undefined;
+  const annScheme = ann ? firstEncodingScheme(ann) : undefined;
+  if (annScheme) scheme = annScheme;
+  else if (node) scheme = node.encodingScheme;
+  else if (ann) drop('no_encodingScheme');
+  // 6. (a Version of 0 counts as missing: JS truthiness)
+  let version: number | undefined;
+  const annVersion = ann ? firstVersion(ann) : undefined;
+  if (annVersion) version = annVersion;
+  else if (node) version = node.version;
+  else if (ann) drop('no_version');
+  // 7.
+  if (!ann) return unchanged(error, node);
+  // 8. (only reachable for gossip)
+  if (node && node.timestamp > ann.timestamp) return unchanged('none', node);
+
+  // 9.
+  const deleted: Uint8Array[] = [];
+  let record: NodeRecord;
+  let created: NodeRecord | undefined;
+  if (ann.isReset) {
+    if (node) {
+      for (const a of node.announcements) deleted.push(a.hash);
+      deleted.push(node.resetMsg.hash);
+    }
+    record = created = newNodeRecord(ann, scheme!, version!, zeroStateHash());
+  } else if (node) {
+    record = node;
+    const { kept, dropped } = applyKeepRules(node.announcements, ann);
+    for (const a of dropped) if (a !== node.resetMsg) deleted.push(a.hash);
+    node.announcements = kept;
+    node.timestamp = ann.timestamp;
+    node.timestampHex = ann.timestampHex;
+  } else {
+    return unchanged('unknown_node', undefined);
+  }
+  // 10., 11.
+  applyPeers(record, ann);
+  applyLinkStates(record, ann);
+  // 12., 13.
+  record.stateHash = stateHash(record);
+  return {
+    outcome: {
+      error: 'none',
+      stateHash: record.stateHash,
+      node: record,
+      accepted: ann,
+      added: [ann.hash],
+      deleted,
+    },
+    created,
+  };
+}
+
+/** A reply that changes nothing; computing the hash of a known node stores it, as JS does. */
+function unchanged(error: ReplyError, node: NodeRecord | undefined): RecordTransition {
+  let hash: Uint8Array;
+  if (node) hash = node.stateHash = stateHash(node);
+  else hash = zeroStateHash();
+  return {
+    outcome: { error, stateHash: hash, node, accepted: undefined, added: [], deleted: [] },
+    created: undefined,
+  };
 }
 
 function firstEncodingScheme(ann: Announcement): EncodingScheme | undefined {

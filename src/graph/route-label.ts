@@ -14,7 +14,7 @@
  * original throws (no `gr` reply, crash on `/path`) or returns `ffff.ffff.ffff.ffff`.
  */
 import { attempt, RsError, type Result } from '../errors.ts';
-import type { JsEncodingForm } from '../protocol/encoding-scheme-types.ts';
+import type { EncodingScheme, JsEncodingForm } from '../protocol/encoding-scheme-types.ts';
 import { schemeToJs } from '../protocol/encoding-scheme.ts';
 import {
   formatLabel,
@@ -38,15 +38,26 @@ export interface RouteLabel {
   readonly hops: RouteHop[];
 }
 
+/**
+ * One hop of a path as label construction needs it: the best link of n_i from n_{i−1} (its
+ * label, in n_{i−1}'s scheme, and the form of n_i's label back) and n_{i−1}'s scheme.
+ */
+export interface LabelStep {
+  /** the link label as a number */
+  readonly label: bigint;
+  /** the label as the record stores it (the hop's `origLabel`) */
+  readonly origLabel: string;
+  readonly encodingFormNum: number;
+  readonly scheme: EncodingScheme;
+}
+
 /** Build the label of `path` (`[src, …, dst]`, at least 2 nodes) from the current records. */
 export function buildRouteLabel(
   path: readonly string[],
   lookup: (ip: string) => NodeRecord | undefined,
 ): Result<RouteLabel> {
   return attempt(() => {
-    const hops: RouteHop[] = [];
-    const labelsDstFirst: bigint[] = [];
-    let formNum: number | undefined;
+    const steps: LabelStep[] = [];
     let last = lookup(path[0]!);
     for (let i = 1; i < path.length; i++) {
       const node = lookup(path[i]!);
@@ -54,23 +65,46 @@ export function buildRouteLabel(
         throw routeFailed('node on the path no longer known', path[i - 1]!, path[i]!);
       const link = node.inwardLinksByIp.get(last.ipv6)?.[0];
       if (!link) throw routeFailed('link on the path no longer known', last.ipv6, node.ipv6);
-      let label = parseLabel(link.label);
-      const curFormNum = getEncodingForm(label, last.encodingScheme);
-      if (formNum !== undefined && curFormNum < formNum)
-        label = reEncode(label, last.encodingScheme, formNum);
-      labelsDstFirst.unshift(label);
+      steps.push({
+        label: parseLabel(link.label),
+        origLabel: link.label,
+        encodingFormNum: link.encodingFormNum,
+        scheme: last.encodingScheme,
+      });
+      last = node;
+    }
+    return spliceSteps(steps, true);
+  });
+}
+
+/**
+ * The label of a path given hop by hop (README 4.8 "Label"). `withHops: false` skips the JSON
+ * hop list (the `gr` reply only needs the label). Throws RsError where re-encoding or splicing
+ * fails; callers wrap it in `attempt`.
+ */
+export function spliceSteps(steps: readonly LabelStep[], withHops: boolean): RouteLabel {
+  const hops: RouteHop[] = [];
+  const labelsDstFirst: bigint[] = new Array<bigint>(steps.length);
+  let formNum: number | undefined;
+  for (let i = 0; i < steps.length; i++) {
+    const step = steps[i]!;
+    let label = step.label;
+    const curFormNum = getEncodingForm(label, step.scheme);
+    if (formNum !== undefined && curFormNum < formNum)
+      label = reEncode(label, step.scheme, formNum);
+    labelsDstFirst[steps.length - 1 - i] = label;
+    if (withHops) {
       const hop: RouteHop = {
         label: formatLabel(label),
-        origLabel: link.label,
-        scheme: schemeToJs(last.encodingScheme),
+        origLabel: step.origLabel,
+        scheme: schemeToJs(step.scheme),
       };
       if (formNum !== undefined) hop.inverseFormNum = formNum;
       hops.push(hop);
-      formNum = link.encodingFormNum;
-      last = node;
     }
-    return { label: splice(1n, ...labelsDstFirst), hops };
-  });
+    formNum = step.encodingFormNum;
+  }
+  return { label: splice(1n, ...labelsDstFirst), hops };
 }
 
 function routeFailed(why: string, fromIp: string, toIp: string): RsError {

@@ -42,11 +42,7 @@ export const ANNOUNCEMENT_CURRENT_VERSION = 1;
 /** Derived identities cached per pubSigningKey (one entry per announcing node). */
 const DERIVED_CACHE_MAX_ENTRIES = 65536;
 
-interface DerivedNode {
-  readonly nodeKey: Uint8Array;
-  readonly nodePubKey: string;
-  readonly nodeIp: string;
-}
+type DerivedNode = DerivedNodeIdentity;
 const derivedCache = new Map<string, DerivedNode | RsError>();
 
 function hex(bytes: Uint8Array): string {
@@ -77,6 +73,25 @@ function deriveNode(pubSigningKey: Uint8Array, verified: boolean): DerivedNode {
   }
   if (d instanceof RsError) throw new RsError(d.code, d.message);
   return d;
+}
+
+/**
+ * Tell this thread's cache what another thread derived for a signing key (the verification
+ * workers send it with each verified announcement, so re-reading the bytes here with
+ * `verifySignature: false` costs no key conversion).
+ */
+export function rememberDerivedNode(pubSigningKey: Uint8Array, node: DerivedNode): void {
+  const id = hex(pubSigningKey);
+  if (derivedCache.has(id)) return;
+  if (derivedCache.size >= DERIVED_CACHE_MAX_ENTRIES) derivedCache.clear();
+  derivedCache.set(id, node);
+}
+
+/** The identity derived from an announcement's signing key (for `rememberDerivedNode`). */
+export interface DerivedNodeIdentity {
+  readonly nodeKey: Uint8Array;
+  readonly nodePubKey: string;
+  readonly nodeIp: string;
 }
 
 // ---- timestamp / flags word -----------------------------------------------------------------
@@ -146,6 +161,8 @@ export function verifyAnnouncementSignature(bytes: Uint8Array): boolean {
 export interface ParseAnnouncementOptions {
   /** check the ed25519 signature (default true; false = JS `noSigCheck`) */
   readonly verifySignature?: boolean;
+  /** LinkState entities as PackedLinkState (packed-link-state.ts) — the route server's hot path */
+  readonly packedLinkStates?: boolean;
 }
 
 /**
@@ -174,7 +191,9 @@ export function parseAnnouncement(
   if (snodeIpBytes[0] !== 0xfc)
     throw new RsError('RS_ERR_ANN_SNODE_NOT_FC', 'snode starting with non fc addr');
 
-  const entities = parseEntities(bytes, ANNOUNCEMENT_HEADER_SIZE);
+  const entities = parseEntities(bytes, ANNOUNCEMENT_HEADER_SIZE, {
+    packedLinkStates: opts.packedLinkStates === true,
+  });
   return {
     binary: bytes,
     hash: annHash(bytes),

@@ -47,8 +47,16 @@ function hex(bytes: Uint8Array): string {
 
 // ---- parsing --------------------------------------------------------------------------------
 
-/** Parse the entity region `bytes[start..]`; see the module comment for the exact rules. */
-export function parseEntities(bytes: Uint8Array, start = 0): Entity[] {
+/**
+ * Parse the entity region `bytes[start..]`; see the module comment for the exact rules.
+ * `packedLinkStates`: LinkState entities as PackedLinkState (same values, one typed array).
+ */
+export function parseEntities(
+  bytes: Uint8Array,
+  start = 0,
+  opts: { packedLinkStates?: boolean } = {},
+): Entity[] {
+  const packed = opts.packedLinkStates === true;
   const n = bytes.length;
   const out: Entity[] = [];
   let x = start;
@@ -64,7 +72,7 @@ export function parseEntities(bytes: Uint8Array, start = 0): Entity[] {
     if (type === ENTITY_TYPE.Peer) out.push(parsePeer(slice));
     else if (type === ENTITY_TYPE.EncodingScheme) out.push(parseEncodingSchemeEntity(slice));
     else if (type === ENTITY_TYPE.Version) out.push(parseVersion(slice));
-    else if (type === ENTITY_TYPE.LinkState) out.push(parseLinkState(slice));
+    else if (type === ENTITY_TYPE.LinkState) out.push(parseLinkState(slice, packed));
     x += len;
   }
   if (x !== n)
@@ -75,17 +83,34 @@ export function parseEntities(bytes: Uint8Array, start = 0): Entity[] {
   return out;
 }
 
+/** Label strings of Peer entities, shared: a network uses few distinct one-hop labels. */
+const peerLabels = new Map<number, string>();
+const PEER_LABEL_CACHE_MAX_ENTRIES = 65536;
+
+/** JS `"0000.0000." + hex(label bytes 0-1) + "." + hex(bytes 2-3)`, as one flat shared string. */
+function peerLabelString(v: number): string {
+  let s = peerLabels.get(v);
+  if (s === undefined) {
+    const h = v.toString(16).padStart(8, '0');
+    s = String.fromCharCode(
+      ...Buffer.from(`0000.0000.${h.slice(0, 4)}.${h.slice(4, 8)}`, 'latin1'),
+    );
+    if (peerLabels.size >= PEER_LABEL_CACHE_MAX_ENTRIES) peerLabels.clear();
+    peerLabels.set(v, s);
+  }
+  return s;
+}
+
 /** Peer entity slice → PeerEntity (`runt`, `invalid length <n>`, `does not begin with fc`). */
 export function parsePeer(b: Uint8Array): PeerEntity {
   if (b.length < PEER_SIZE) throw new RsError('RS_ERR_ENTITY_RUNT', 'runt');
   if (b[0] !== PEER_SIZE) throw new RsError('RS_ERR_ENTITY_BAD_LENGTH', `invalid length ${b[0]}`);
   if (b[1] !== ENTITY_TYPE.Peer) throw new RsError('RS_ERR_ENTITY_INVALID', 'invalid type');
   if (b[12] !== 0xfc) throw new RsError('RS_ERR_ENTITY_INVALID', 'does not begin with fc');
-  const l = hex(b.subarray(28, 32));
   return {
     type: 'Peer',
     ipv6: ip6ToString(b.subarray(12, 28)),
-    label: `0000.0000.${l.slice(0, 4)}.${l.slice(4, 8)}`,
+    label: peerLabelString(((b[28]! << 24) >>> 0) + ((b[29]! << 16) | (b[30]! << 8) | b[31]!)),
     mtu: ((b[4]! << 8) | b[5]!) * 8,
     peerNum: (b[6]! << 8) | b[7]!,
     unused: ((b[8]! << 24) >>> 0) + ((b[9]! << 16) | (b[10]! << 8) | b[11]!),

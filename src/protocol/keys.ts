@@ -55,27 +55,24 @@ export function isValidCjdnsIp6(bytes: Uint8Array): boolean {
   return bytes.length === 16 && bytes[0] === 0xfc;
 }
 
-/** 16 bytes → `xxxx:xxxx:…` (39 chars, lowercase, leading zeros kept, no compression). */
+const HEX_DIGITS = '0123456789abcdef';
+const ip6Codes: number[] = new Array<number>(39);
+
+/**
+ * 16 bytes → `xxxx:xxxx:…` (39 chars, lowercase, leading zeros kept, no compression). Built from
+ * char codes so the result is one flat string (concatenation would leave a tree of cons strings,
+ * several times the size, in every record and link that keeps an address).
+ */
 export function ip6ToString(bytes: Uint8Array): string {
   if (bytes.length !== 16) throw new RsError('RS_ERR_IP6_INVALID', `bad length ${bytes.length}`);
-  const hex = Buffer.from(bytes.buffer, bytes.byteOffset, 16).toString('hex');
-  return (
-    hex.slice(0, 4) +
-    ':' +
-    hex.slice(4, 8) +
-    ':' +
-    hex.slice(8, 12) +
-    ':' +
-    hex.slice(12, 16) +
-    ':' +
-    hex.slice(16, 20) +
-    ':' +
-    hex.slice(20, 24) +
-    ':' +
-    hex.slice(24, 28) +
-    ':' +
-    hex.slice(28, 32)
-  );
+  let o = 0;
+  for (let i = 0; i < 16; i++) {
+    if (i > 0 && (i & 1) === 0) ip6Codes[o++] = 0x3a; // ':'
+    const b = bytes[i]!;
+    ip6Codes[o++] = HEX_DIGITS.charCodeAt(b >>> 4);
+    ip6Codes[o++] = HEX_DIGITS.charCodeAt(b & 15);
+  }
+  return String.fromCharCode.apply(null, ip6Codes);
 }
 
 const GROUP_RE = /^[0-9a-fA-F]{1,4}$/;

@@ -15,6 +15,7 @@
  */
 import { RsError } from '../errors.ts';
 import type { LinkStateEntity } from './entity-types.ts';
+import { PackedLinkState } from './packed-link-state.ts';
 import { readVarIntDouble, writeVarInt } from './varint.ts';
 
 /** Ring size: cjdns keeps 18 samples per link, one every 10 s (`LinkState_SLOTS`). */
@@ -32,11 +33,13 @@ function pop(bytes: Uint8Array, offset: number): { value: number; next: number }
  * (RS_ERR_ENTITY_BAD_LENGTH, length byte ≠ slice length), `invalid type` (RS_ERR_ENTITY_INVALID),
  * `non-zero pad entry` (RS_ERR_LINK_STATE_INVALID).
  *
+ * `packed`: return a PackedLinkState (one Float64Array instead of three slot arrays).
+ *
  * One deliberate difference: JS writes the first sample at index `startingPoint` even when it is
  * ≥ 18 (growing the array); such a sample can never be read by the route server (it walks slots
  * 0–17 only), so here the slot arrays always have exactly 18 entries and that sample is dropped.
  */
-export function parseLinkState(bytes: Uint8Array): LinkStateEntity {
+export function parseLinkState(bytes: Uint8Array, packed = false): LinkStateEntity {
   const len = bytes.length;
   if (len < 3) throw new RsError('RS_ERR_ENTITY_RUNT', 'runt');
   if (bytes[0] !== len) throw new RsError('RS_ERR_ENTITY_BAD_LENGTH', 'unexpected length');
@@ -51,6 +54,7 @@ export function parseLinkState(bytes: Uint8Array): LinkStateEntity {
   const nodeId = pop(bytes, x);
   const startingPoint = pop(bytes, nodeId.next);
   x = startingPoint.next;
+  if (packed) return parsePackedSamples(bytes, x, nodeId.value, startingPoint.value);
 
   const lagSlots: Array<number | null> = new Array<number | null>(LINK_STATE_SLOTS).fill(null);
   const dropSlots: Array<number | null> = new Array<number | null>(LINK_STATE_SLOTS).fill(null);
@@ -74,6 +78,41 @@ export function parseLinkState(bytes: Uint8Array): LinkStateEntity {
     dropSlots,
     kbRecvSlots,
   };
+}
+
+/**
+ * The sample walk of parseLinkState into one Float64Array (NaN = not sent), with the varints
+ * read inline (the announcement hot path: no object per varint). Same values, same `runt`.
+ */
+function parsePackedSamples(
+  bytes: Uint8Array,
+  start: number,
+  nodeId: number,
+  startingPoint: number,
+): PackedLinkState {
+  const len = bytes.length;
+  const p = new Float64Array(3 * LINK_STATE_SLOTS).fill(NaN);
+  let x = start;
+  for (let i = startingPoint; x !== len; i = (i + 1) % LINK_STATE_SLOTS) {
+    for (let k = 0; k < 3; k++) {
+      // readVarIntDouble, inlined
+      if (x >= len) throw new RsError('RS_ERR_ENTITY_RUNT', 'runt');
+      const first = bytes[x]!;
+      let v: number;
+      if (first < 0xfd) {
+        v = first;
+        x += 1;
+      } else {
+        const n = first === 0xfd ? 2 : first === 0xfe ? 4 : 8;
+        if (len - x - 1 < n) throw new RsError('RS_ERR_ENTITY_RUNT', 'runt');
+        v = 0;
+        for (let j = 1; j <= n; j++) v = v * 256 + bytes[x + j]!;
+        x += 1 + n;
+      }
+      if (i < LINK_STATE_SLOTS) p[3 * i + k] = v;
+    }
+  }
+  return new PackedLinkState(nodeId, startingPoint, p);
 }
 
 export interface LinkStateSample {

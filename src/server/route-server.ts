@@ -3,8 +3,11 @@
  * to a clock, our identity, metrics and listeners. Every way in (cjdns link, HTTP subnode API,
  * replication, cluster bus) calls this facade.
  */
+import type { ActorSystem } from '../actors/actor-system.ts';
+import { defaultFastRoutingOptions, RoutingSupervisor, type FastRoutingOptions } from '../actors/routing-supervisor.ts';
+import { RsError } from '../errors.ts';
 import { RouteServerCore } from '../graph/core.ts';
-import type { AnnounceOutcome } from '../graph/node-table.ts';
+import { applyAnnouncement, type AnnounceInput, type AnnounceOutcome } from '../graph/node-table.ts';
 import type { GrRoute, RouteJson } from '../graph/route-engine.ts';
 import type { Logger } from '../log.ts';
 import { silentLogger } from '../log.ts';
@@ -15,6 +18,7 @@ import type { Clock } from './clock.ts';
 import { HttpViews, ipParam } from './http-views.ts';
 import type { SelfIdentity } from './identity.ts';
 import { ServerMetrics } from './metrics.ts';
+import { registerRoutingMetrics } from './routing-metrics.ts';
 import type { Sender } from './sender.ts';
 import { handleSubnodeQuery, type SubnodeHandlerDeps, type SubnodeResult } from './subnode-handler.ts';
 
@@ -33,13 +37,28 @@ export interface RouteServerOptions {
   metrics?: ServerMetrics;
   /** verify signatures when parsing (default true; false only for pre-verified input) */
   verifySignature?: boolean;
+  /**
+   * Route engine (default `reference`):
+   * - `reference`: the original's timing — one node table applied synchronously, routes from
+   *   a graph rebuilt lazily by the first query after 3 s (RouteEngine). `snode replay` and the
+   *   shared scenarios need it (their `gr` replies depend on that cadence).
+   * - `fast`: subnode actors, verification in worker threads, double-buffered tree replicas;
+   *   each answer equals the reference's on the active snapshot (docs/architecture-notes.md).
+   */
+  routing?: RoutingMode;
 }
+
+export type RoutingMode =
+  | { readonly mode: 'reference' }
+  | { readonly mode: 'fast'; readonly options?: FastRoutingOptions; readonly system?: ActorSystem };
 
 export class RouteServer {
   readonly core: RouteServerCore;
   readonly views: HttpViews;
   readonly metrics: ServerMetrics;
   readonly clock: Clock;
+  /** the fast path's supervisor (subnode actors, tree replicas, verify pool); fast mode only */
+  readonly routing: RoutingSupervisor | undefined;
   private self: SelfIdentity;
   private readonly log: Logger;
   private readonly listeners = new Set<StoreListener>();
@@ -50,10 +69,36 @@ export class RouteServer {
     this.self = opts.self;
     this.clock = opts.clock;
     this.log = opts.log ?? silentLogger();
-    this.core = new RouteServerCore({ selfIp: opts.self.ipv6, verifySignature: opts.verifySignature ?? true });
+    const verifySignature = opts.verifySignature ?? true;
+    if (opts.routing?.mode === 'fast') {
+      const fast = opts.routing.options ?? defaultFastRoutingOptions();
+      this.routing = new RoutingSupervisor(
+        {
+          now: () => this.clock.now(),
+          system: opts.routing.system,
+          log: (event, fields) => this.log.warn({ event, ...fields }, event),
+          effects: {
+            now: () => this.clock.now(),
+            selfIp: () => this.core.selfIp,
+            handled: (outcome, source) => this.afterAnnounce(outcome, source, true),
+            expired: (_ip, deleted) => this.afterExpire(deleted),
+            rebuilt: (ip, record) => this.log.warn({ event: 'snode:subnode:rebuilt', node: ip, announcements: record?.announcements.length ?? 0 }, 'subnode actor restarted; record rebuilt from the store'),
+            storedAnnouncement: (hash) => this.core.store.get(hash),
+            crashed: (ip, err, decision) => this.log.error({ event: 'snode:subnode:crashed', node: ip, err, decision }, 'subnode actor crashed'),
+          },
+        },
+        fast.verifyPool && !verifySignature ? { ...fast, verifyPool: { ...fast.verifyPool, verifySignature } } : fast,
+      );
+      this.core = new RouteServerCore({ selfIp: opts.self.ipv6, verifySignature, nodes: this.routing.directory.table });
+      this.routing.start();
+    } else {
+      this.routing = undefined;
+      this.core = new RouteServerCore({ selfIp: opts.self.ipv6, verifySignature });
+    }
     this.metrics =
       opts.metrics ??
       new ServerMetrics({ nodes: () => this.core.nodes.size, links: () => this.linkCount(), storeSize: () => this.core.store.size });
+    if (this.routing) registerRoutingMetrics(this.metrics.registry, this.routing);
     this.views = new HttpViews(this.core.nodes, this.core.store, (s, d) => this.getRoute(s, d));
     this.subnodeDeps = {
       now: () => this.clock.now(),
@@ -85,19 +130,50 @@ export class RouteServer {
    * must not assume the outcome is ready synchronously.
    */
   async submitAnnouncement(input: Uint8Array | Announcement, source: AnnouncementSource): Promise<AnnounceOutcome> {
-    return this.handleAnnounce(input, source);
+    const routing = this.routing;
+    if (!routing) return this.handleAnnounce(input, source);
+    // fast: parse + verify in the pool (ordered per signing key), then the node's actor
+    let parsed: AnnounceInput;
+    if (!(input instanceof Uint8Array)) parsed = { ann: input };
+    else if (routing.pool) parsed = await routing.pool.parse(input);
+    else parsed = this.core.parse(input);
+    if ('parseError' in parsed) {
+      // the node is unknown after a parse failure: no actor is involved (README 4.2 step 7)
+      const { outcome } = applyAnnouncement(undefined, parsed, { fromNode: source === 'node', now: this.clock.now(), selfIp: this.core.selfIp });
+      this.afterAnnounce(outcome, source, false);
+      return outcome;
+    }
+    return routing.directory.apply(parsed.ann, source);
   }
 
-  /** Synchronous apply on the calling thread (the in-order core the pipeline ends in). */
+  /**
+   * Synchronous apply on the calling thread (reference mode; in fast mode the node's subnode
+   * actor applies, so use `submitAnnouncement`).
+   */
   handleAnnounce(input: Uint8Array | Announcement, source: AnnouncementSource): AnnounceOutcome {
+    if (this.routing) throw new RsError('RS_ERR_INTERNAL', 'handleAnnounce is synchronous: use submitAnnouncement in fast routing mode');
     const outcome = this.core.handleAnnounce(input, { fromNode: source === 'node', now: this.clock.now() });
+    this.afterAnnounce(outcome, source, false);
+    return outcome;
+  }
+
+  /** Metrics, debug log, listeners (and in fast mode the store, which core.handleAnnounce updates otherwise). */
+  private afterAnnounce(outcome: AnnounceOutcome, source: AnnouncementSource, applyStore: boolean): void {
+    if (applyStore) {
+      for (const h of outcome.deleted) this.core.store.delete(h);
+      if (outcome.accepted) this.core.store.add(outcome.accepted.hash, outcome.accepted.binary);
+    }
     this.metrics.announcements.inc({ source, result: outcome.error });
     if (this.debugNode !== undefined && outcome.node?.ipv6 === this.debugNode) {
       this.log.info({ event: 'snode:ann:debug', node: this.debugNode, source, error: outcome.error, stateHash: bytesToHex(outcome.stateHash) }, 'debug node announcement');
     }
     for (const h of outcome.deleted) for (const l of this.listeners) l.deleted?.(h);
     if (outcome.accepted) for (const l of this.listeners) l.accepted?.(outcome.accepted, source, outcome);
-    return outcome;
+  }
+
+  private afterExpire(deleted: readonly Uint8Array[]): void {
+    for (const h of deleted) this.core.store.delete(h);
+    for (const h of deleted) for (const l of this.listeners) l.deleted?.(h);
   }
 
   async handleSubnodeQuery(dict: BDict, sender: Sender): Promise<BDict | null> {
@@ -112,12 +188,18 @@ export class RouteServer {
   }
 
   getRoute(srcIp: string, dstIp: string): RouteJson | null {
-    const r = this.core.getRoute(srcIp, dstIp, this.clock.now());
+    const r = this.routing ? this.routing.trees.active.route(srcIp, dstIp) : this.core.getRoute(srcIp, dstIp, this.clock.now());
     this.metrics.routeLookups.inc({ result: r ? 'found' : 'none' });
     return r;
   }
 
   routeForGr(srcIp: string, dstIp: string): GrRoute | null {
+    if (this.routing) {
+      // the active snapshot: never waits for an update, a rebuild or a swap
+      const r = this.routing.trees.active.routeForGr(srcIp, dstIp);
+      this.metrics.routeLookups.inc({ result: r ? 'found' : 'none' });
+      return r;
+    }
     const before = this.core.routes.cacheSize;
     const r = this.core.getRouteForGr(srcIp, dstIp, this.clock.now());
     this.metrics.routeLookups.inc({ result: r ? 'found' : 'none' });
@@ -125,8 +207,13 @@ export class RouteServer {
     return r;
   }
 
-  /** Node expiry (README 4.7); call every TABLE_CLEAN_CYCLE_MS. */
+  /**
+   * Node expiry (README 4.7); call every TABLE_CLEAN_CYCLE_MS. Returns the number of deleted
+   * announcements (fast mode: the number of expired nodes; each node's actor expires it in
+   * order with its announcements).
+   */
   expire(): number {
+    if (this.routing) return this.routing.directory.expire(this.clock.now());
     const deleted = this.core.expire(this.clock.now());
     for (const h of deleted) for (const l of this.listeners) l.deleted?.(h);
     return deleted.length;
@@ -144,7 +231,17 @@ export class RouteServer {
     return n;
   }
 
-  close(): void {
+  /**
+   * Fast mode: resolves when the active route snapshot reflects every announcement accepted so
+   * far and both tree replicas hold them (two swaps). Reference mode: at once.
+   */
+  async syncRoutes(): Promise<void> {
+    await this.routing?.trees.sync();
+  }
+
+  /** Stop timers, workers and actors. */
+  async close(): Promise<void> {
     this.metrics.close();
+    await this.routing?.close();
   }
 }

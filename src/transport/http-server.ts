@@ -35,6 +35,11 @@ export interface HttpDeps {
 const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   RS_ERR_HTTP_NOT_FOUND: 404,
   RS_ERR_HTTP_BODY_TOO_LARGE: 413,
+  // back-pressure of the fast routing path: the node retries (cjdns resends its announcement)
+  RS_ERR_MAILBOX_FULL: 503,
+  RS_ERR_VERIFY_QUEUE_FULL: 503,
+  RS_ERR_QUERY_TIMEOUT: 503,
+  RS_ERR_WORKER_FAILED: 503,
 };
 
 function sendJson(res: ServerResponse, status: number, value: unknown): void {

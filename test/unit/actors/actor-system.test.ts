@@ -42,13 +42,13 @@ describe('actor-system', () => {
     it('processes messages in order and answers asks', async () => {
       const ref = counter(system);
       for (let i = 1; i <= 10; i++) expect(system.tell(ref, { type: 'Add', n: i })).to.equal(true);
-      expect(await system.ask(ref, (replyTo) => ({ type: 'Get', replyTo }), 1000)).to.equal(55);
+      expect(await system.ask<CounterMsg, number>(ref, (replyTo) => ({ type: 'Get', replyTo }), 1000)).to.equal(55);
     });
 
     it('times out an ask with RS_ERR_QUERY_TIMEOUT', async () => {
       const ref = counter(system);
       system.tell(ref, { type: 'Slow', ms: 200 });
-      const err = await system.ask(ref, (replyTo) => ({ type: 'Get', replyTo }), 20).then(
+      const err = await system.ask<CounterMsg, number>(ref, (replyTo) => ({ type: 'Get', replyTo }), 20).then(
         () => undefined,
         (e: { code?: string }) => e,
       );
@@ -64,11 +64,11 @@ describe('actor-system', () => {
       expect(system.tell(ref, { type: 'Add', n: 1 })).to.equal(true);
       expect(system.tell(ref, { type: 'Add', n: 1 })).to.equal(false);
       expect(system.mailboxStats(ref)).to.include({ pending: 3, limit: 3, rejected: 1 });
-      const err = await system.ask(ref, (replyTo) => ({ type: 'Get', replyTo }), 100).catch((e: { code?: string }) => e);
+      const err = await system.ask<CounterMsg, number>(ref, (replyTo) => ({ type: 'Get', replyTo }), 100).catch((e: { code?: string }) => e);
       expect((err as { code?: string }).code).to.equal('RS_ERR_MAILBOX_FULL');
       await new Promise((r) => setTimeout(r, 60));
       expect(system.mailboxStats(ref).pending).to.equal(0);
-      expect(await system.ask(ref, (replyTo) => ({ type: 'Get', replyTo }), 1000)).to.equal(2);
+      expect(await system.ask<CounterMsg, number>(ref, (replyTo) => ({ type: 'Get', replyTo }), 1000)).to.equal(2);
     });
   });
 
@@ -79,7 +79,7 @@ describe('actor-system', () => {
       system.tell(ref, { type: 'Add', n: 5 });
       system.tell(ref, { type: 'Crash' });
       system.tell(ref, { type: 'Add', n: 1 });
-      expect(await system.ask(ref, (replyTo) => ({ type: 'Get', replyTo }), 1000)).to.equal(101);
+      expect(await system.ask<CounterMsg, number>(ref, (replyTo) => ({ type: 'Get', replyTo }), 1000)).to.equal(101);
       expect(starts).to.equal(2);
       expect(system.mailboxStats(ref).pending).to.equal(0);
     });
@@ -88,7 +88,7 @@ describe('actor-system', () => {
       const ref = counter(system, { policy: restartWithBudget({ maxRestarts: 1, withinMs: 60_000 }) });
       system.tell(ref, { type: 'Crash' });
       system.tell(ref, { type: 'Crash' });
-      const err = await system.ask(ref, (replyTo) => ({ type: 'Get', replyTo }), 100).catch((e: { code?: string }) => e);
+      const err = await system.ask<CounterMsg, number>(ref, (replyTo) => ({ type: 'Get', replyTo }), 100).catch((e: { code?: string }) => e);
       expect((err as { code?: string }).code).to.equal('RS_ERR_QUERY_TIMEOUT');
     });
 
@@ -104,7 +104,7 @@ describe('actor-system', () => {
         },
       });
       system.tell(a, { type: 'Crash' });
-      expect(await system.ask(a, (replyTo) => ({ type: 'Get', replyTo }), 1000)).to.equal(7);
+      expect(await system.ask<CounterMsg, number>(a, (replyTo) => ({ type: 'Get', replyTo }), 1000)).to.equal(7);
       const crashes: string[] = [];
       const b = system.spawn<number, CounterMsg>({
         name: 'stopper',

@@ -1,0 +1,215 @@
+/**
+ * Route queries (`gr`) on the fast engine, at two network sizes, idle and while announcements
+ * pour in at half the maximum ingest rate with swaps running; and freshness: how long an
+ * accepted announcement takes to be visible in routes.
+ *
+ * A query goes through the subnode handler (`handleSubnodeQuery` with a bencoded-shape `gr`
+ * dictionary: what `POST /subnode` and the cjdns link call). Latency is "served" latency: from
+ * the moment the query could run (the previous one answered) to its answer, so time spent
+ * waiting behind ingest work in the event loop counts. Two query mixes:
+ *  - uniform: source and destination uniformly random — nearly every query needs a new
+ *    shortest-path tree (the worst case);
+ *  - zipf: destinations Zipf(1)-distributed (some nodes are far more popular, as services and
+ *    hubs are), sources uniform.
+ */
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { ip6FromString } from '../src/protocol/keys.ts';
+import type { BDict } from '../src/protocol/bencode.ts';
+import type { RouteServer } from '../src/server/route-server.ts';
+import { percentile, prng, type BenchOptions, type BenchResult } from './harness.ts';
+import { lastIngestRate } from './ingest.bench.ts';
+import { buildWorld, dropWorlds, feed, linkStateUpdate, loadedServer, type World } from './world.ts';
+
+const P99_TARGET_MS = 5;
+const FRESHNESS_TARGET_MS = 1000;
+
+interface Mix {
+  readonly name: string;
+  readonly dst: (rnd: () => number, n: number) => number;
+}
+
+function zipfSampler(n: number, s = 1): (rnd: () => number) => number {
+  const cdf = new Float64Array(n);
+  let sum = 0;
+  for (let k = 0; k < n; k++) cdf[k] = sum += 1 / Math.pow(k + 1, s);
+  return (rnd) => {
+    const x = rnd() * sum;
+    let lo = 0;
+    let hi = n - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cdf[mid]! < x) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+}
+
+function grDict(w: World, src: number, dst: number, q: number): BDict {
+  return {
+    sq: new TextEncoder().encode('gr'),
+    src: ip6FromString(w.ips[src]!),
+    tar: ip6FromString(w.ips[dst]!),
+    txid: new Uint8Array([q & 255, (q >> 8) & 255]),
+  } as unknown as BDict;
+}
+
+interface QueryStats {
+  readonly qps: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly found: number;
+}
+
+/** `count` queries one after the other, each yielding to the event loop first. */
+async function queries(
+  server: RouteServer,
+  w: World,
+  count: number,
+  pick: () => [number, number],
+  stop?: () => boolean,
+): Promise<QueryStats> {
+  const lat: number[] = [];
+  let found = 0;
+  const sender = { key: undefined, ip: w.ips[0]!, version: 22 };
+  const t0 = performance.now();
+  for (let q = 0; q < count && !(stop?.() ?? false); q++) {
+    const [s, d] = pick();
+    const ready = performance.now();
+    await new Promise<void>((r) => setImmediate(r));
+    const reply = await server.handleSubnodeQuery(grDict(w, s, d, q), sender);
+    lat.push(performance.now() - ready);
+    if (reply && 'n' in reply) found++;
+  }
+  const elapsed = (performance.now() - t0) / 1000;
+  lat.sort((a, b) => a - b);
+  return {
+    qps: lat.length / elapsed,
+    p50: percentile(lat, 50),
+    p99: percentile(lat, 99),
+    found: found / Math.max(1, lat.length),
+  };
+}
+
+/** Submit link-state updates at `rate`/s in the background until stopped. */
+function backgroundIngest(
+  server: RouteServer,
+  w: World,
+  rate: number,
+  seed: number,
+): { stop: () => Promise<number>; accepted: () => number } {
+  const rnd = prng(seed);
+  let stopped = false;
+  let accepted = 0;
+  const pending: Promise<unknown>[] = [];
+  const tick = 10;
+  let credit = 0;
+  // pre-sign a pool so signing does not load the event loop during the run
+  const ready: Uint8Array[] = [];
+  for (let k = 0; k < Math.ceil(rate * 12); k++)
+    ready.push(linkStateUpdate(w, Math.floor(rnd() * w.n)));
+  const timer = setInterval(() => {
+    if (stopped) return;
+    credit += (rate * tick) / 1000;
+    const batch: Uint8Array[] = [];
+    while (credit >= 1 && ready.length > 0) {
+      batch.push(ready.shift()!);
+      credit--;
+    }
+    if (batch.length > 0)
+      pending.push(feed(server, w, batch, 4096).then((r) => (accepted += r.accepted)));
+  }, tick);
+  return {
+    accepted: () => accepted,
+    stop: async () => {
+      stopped = true;
+      clearInterval(timer);
+      await Promise.all(pending);
+      return accepted;
+    },
+  };
+}
+
+export async function run(opts: BenchOptions): Promise<BenchResult[]> {
+  const log = (s: string): void => void process.stdout.write(`# ${s}\n`);
+  const sizes = opts.quick ? [2000, 5000] : [10_000, 50_000];
+  const out: BenchResult[] = [];
+  for (const n of sizes) {
+    const w = await buildWorld(n, opts.seed, log);
+    const server = await loadedServer(w);
+    dropWorlds(w); // the bench's copy of the announcements goes: only the server's memory stays
+    const rnd = prng(opts.seed + n);
+    const zipf = zipfSampler(n);
+    const mixes: Mix[] = [
+      { name: 'uniform', dst: (r) => Math.floor(r() * n) },
+      { name: 'zipf', dst: (r) => zipf(r) },
+    ];
+    const count = opts.quick ? 1500 : n >= 50_000 ? 3000 : 6000;
+    const row = (label: string, mix: string, s: QueryStats, extra = ''): void => {
+      out.push({
+        name: `gr ${mix} ${label} at ${n} nodes: p99 latency`,
+        value: s.p99,
+        unit: 'ms',
+        baseline: { name: 'target', value: P99_TARGET_MS, unit: 'ms' },
+        ratio: P99_TARGET_MS / s.p99,
+        target: n >= 50_000 ? `p99 <= ${P99_TARGET_MS} ms (ratio >= 1)` : undefined,
+        met: n >= 50_000 ? s.p99 <= P99_TARGET_MS : undefined,
+        notes: `${Math.round(s.qps)} queries/s, p50 ${s.p50.toFixed(2)} ms, ${(s.found * 100).toFixed(0)} % routed${extra}`,
+      });
+    };
+    for (const mix of mixes) {
+      const s = await queries(server, w, count, () => [Math.floor(rnd() * n), mix.dst(rnd, n)]);
+      row('idle', mix.name, s);
+    }
+
+    // while ingesting at half the max rate, with swaps running
+    const rate = Math.max(100, (lastIngestRate ?? (opts.quick ? 2000 : 4000)) / 2);
+    const trees = server.routing!.trees;
+    const swaps0 = trees.stats.swaps;
+    const fresh: number[] = [];
+    const waiting: { seq: number; at: number }[] = [];
+    trees.onActivate = (snap) => {
+      const now = performance.now();
+      while (waiting.length > 0 && waiting[0]!.seq <= snap.seq)
+        fresh.push(now - waiting.shift()!.at);
+    };
+    // sample one node update in 20: its seq, and when its announcement was accepted (the
+    // update is made in the same step as the acceptance, inside the node's actor)
+    const changed = trees.nodeChanged.bind(trees);
+    trees.nodeChanged = (rec) => {
+      const seq = changed(rec);
+      if (rnd() < 0.05) waiting.push({ seq, at: performance.now() });
+      return seq;
+    };
+    const bg = backgroundIngest(server, w, rate, opts.seed + 7);
+    const lag = monitorEventLoopDelay({ resolution: 1 });
+    lag.enable();
+    for (const mix of mixes) {
+      const s = await queries(server, w, count, () => [Math.floor(rnd() * n), mix.dst(rnd, n)]);
+      row(
+        `while ingesting ${Math.round(rate)} ann/s`,
+        mix.name,
+        s,
+        `, ${trees.stats.swaps - swaps0} swaps so far, event-loop lag p99 ${(lag.percentile(99) / 1e6).toFixed(1)} ms`,
+      );
+    }
+    lag.disable();
+    const accepted = await bg.stop();
+    await server.syncRoutes();
+    trees.onActivate = undefined;
+    fresh.sort((a, b) => a - b);
+    const f99 = percentile(fresh, 99);
+    out.push({
+      name: `freshness at ${n} nodes: accepted → visible in routes, p99`,
+      value: f99,
+      unit: 'ms',
+      baseline: { name: 'target', value: FRESHNESS_TARGET_MS, unit: 'ms' },
+      ratio: FRESHNESS_TARGET_MS / f99,
+      target: n >= 50_000 ? `<= ${FRESHNESS_TARGET_MS} ms (ratio >= 1)` : undefined,
+      met: n >= 50_000 ? f99 <= FRESHNESS_TARGET_MS : undefined,
+      notes: `${fresh.length} samples, p50 ${percentile(fresh, 50).toFixed(0)} ms, max ${(fresh[fresh.length - 1] ?? NaN).toFixed(0)} ms; ${accepted} announcements during the run; swap interval ${server.routing!.opts.tree.swapIntervalMs} ms`,
+    });
+    await server.close();
+  }
+  return out;
+}

@@ -1,0 +1,431 @@
+/**
+ * The mutable graph of one tree replica: the newest NodeUpdate of every node, and the CSR rows
+ * of the last snapshot it built. Applying updates only records them and marks the rows they
+ * can change; `build()` then makes the next immutable snapshot, recomputing the marked rows and
+ * copying every other row from the previous snapshot ("incremental where it can"), or
+ * recomputing every row when there is no previous snapshot or most rows changed ("rebuild where
+ * it must").
+ *
+ * Row of n = the reference's `buildRouteGraph` for node n (README 4.8): for each peer p in n's
+ * inwardLinksByIp order, an edge n → p when p has a record and p has an inward link from n;
+ * the link array from p is sorted in place, stable, by value descending (as the original sorts
+ * the record's array: `[0]` is the best link afterwards), cost = 1 / links[0].value (Infinity
+ * for 0), and an edge whose cost is not > 0 is left out (node-dijkstra would throw on it).
+ *
+ * Which rows an update of node x can change: x's own row, and the row of every node n that has
+ * x in its peer list AND is in x's peer list (old or new) — the edge n → x needs both
+ * directions. So the dirty set is {x} ∪ old peers(x) ∪ new peers(x).
+ *
+ * Pure: no clock (build time is measured by the caller), no I/O; runs in the main thread or in
+ * a replica worker unchanged.
+ */
+import type { NodeUpdate } from './node-update.ts';
+import { alloc, type SnapshotData } from './snapshot-data.ts';
+
+/**
+ * Above this fraction of dirty rows a full rebuild is cheaper than patching: a full rebuild is
+ * a few sequential passes, while a dirty row's "both directions" tests are cache misses.
+ */
+const FULL_REBUILD_DIRTY_FRACTION = 0.125;
+
+interface Entry {
+  readonly version: number;
+  readonly schemeId: number;
+  /** packed links (node-update.ts); link triples are sorted in place by row builds */
+  readonly links: Float64Array;
+  /** the peer ids sorted, for nodes with many peers (hubs): membership by binary search */
+  sortedPeers?: Int32Array;
+}
+
+/** Peer lists longer than this are searched through a sorted copy. */
+const LINEAR_SCAN_MAX_PEERS = 16;
+
+export interface ReplicaModelOptions {
+  /** dirty-row fraction above which a build recomputes every row (default 1/8) */
+  readonly fullRebuildFraction?: number;
+}
+
+export class ReplicaModel {
+  private entries: (Entry | undefined)[] = [];
+  private readonly fullFraction: number;
+  private prev: SnapshotData | undefined;
+  private readonly dirty = new Set<number>();
+  private forceFull = false;
+  /** seq of the newest update applied */
+  appliedSeq = 0;
+  /** number of updates applied since the model was created */
+  appliedCount = 0;
+
+  constructor(opts: ReplicaModelOptions = {}) {
+    this.fullFraction = opts.fullRebuildFraction ?? FULL_REBUILD_DIRTY_FRACTION;
+  }
+
+  /** Apply one update (replaces the node's state). Updates must come in stream order. */
+  apply(u: NodeUpdate): void {
+    // grow densely: assigning far past the end would turn the array into a hash table (ids
+    // arrive in any order), making every row lookup of a build slow
+    while (this.entries.length <= u.id) this.entries.push(undefined);
+    const old = this.entries[u.id];
+    if (old) this.markPeers(old.links);
+    this.dirty.add(u.id);
+    if (u.present) {
+      this.entries[u.id] = { version: u.version, schemeId: u.schemeId, links: u.links };
+      this.markPeers(u.links);
+    } else if (old) {
+      this.entries[u.id] = undefined;
+    }
+    if (u.seq > this.appliedSeq) this.appliedSeq = u.seq;
+    this.appliedCount++;
+  }
+
+  applyAll(updates: readonly NodeUpdate[]): void {
+    for (const u of updates) this.apply(u);
+  }
+
+  /** Forget everything (a replica that restarts reloads from a full dump). */
+  clear(): void {
+    this.entries = [];
+    this.prev = undefined;
+    this.dirty.clear();
+    this.appliedSeq = 0;
+    this.forceFull = true;
+  }
+
+  /** Make the next build recompute every row. */
+  requestFullRebuild(): void {
+    this.forceFull = true;
+  }
+
+  /** Rows marked for recomputation since the last build. */
+  get dirtyCount(): number {
+    return this.dirty.size;
+  }
+
+  get nodeCount(): number {
+    let c = 0;
+    for (const e of this.entries) if (e) c++;
+    return c;
+  }
+
+  /** Build the next snapshot. `nowMs` is only used to report the build time. */
+  build(nowMs: () => number = () => 0): SnapshotData {
+    const t0 = nowMs();
+    const n = this.entries.length;
+    const prev = this.prev;
+    const full = this.forceFull || !prev || this.dirty.size > n * this.fullFraction;
+    const snap = full ? this.buildFull(n) : this.buildIncremental(n, prev);
+    const rowsRebuilt = full ? n : this.dirty.size;
+    this.dirty.clear();
+    this.forceFull = false;
+    const out: SnapshotData = {
+      ...snap,
+      stats: { full, rowsRebuilt, edges: snap.nbr.length, buildMs: nowMs() - t0 },
+    };
+    this.prev = out;
+    return out;
+  }
+
+  // ---- rows ----------------------------------------------------------------------------------
+
+  private markPeers(d: Float64Array): void {
+    const p = d[0]! | 0;
+    for (let i = 0; i < p; i++) this.dirty.add(d[1 + i]! | 0);
+  }
+
+  /** True if node `p` has a record with an inward link from `n`. */
+  private hasLinkFrom(p: number, n: number): boolean {
+    const e = this.entries[p];
+    if (!e) return false;
+    const d = e.links;
+    const count = d[0]! | 0;
+    if (count <= LINEAR_SCAN_MAX_PEERS) {
+      for (let i = 0; i < count; i++) if (d[1 + i] === n) return true;
+      return false;
+    }
+    let sorted = e.sortedPeers;
+    if (!sorted) {
+      sorted = new Int32Array(count);
+      for (let i = 0; i < count; i++) sorted[i] = d[1 + i]! | 0;
+      sorted.sort();
+      e.sortedPeers = sorted;
+    }
+    let lo = 0;
+    let hi = count - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const v = sorted[mid]!;
+      if (v === n) return true;
+      if (v < n) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return false;
+  }
+
+  /**
+   * Append node n's row to `out` (edges in peer order). Returns the number of edges. Sorts the
+   * link triples of every included peer in place, exactly as the reference sorts the record.
+   */
+  private writeRow(n: number, out: RowSink, mutual?: Uint8Array, mutualBase = 0): number {
+    const e = this.entries[n];
+    if (!e) return 0;
+    const d = e.links;
+    // ids and offsets are integers stored as doubles: `| 0` keeps the array indexing on ints
+    const p = d[0]! | 0;
+    let count = 0;
+    for (let i = 0; i < p; i++) {
+      const peer = d[1 + i]! | 0;
+      if (mutual ? mutual[mutualBase + i] === 0 : !this.hasLinkFrom(peer, n)) continue;
+      const from = d[1 + p + i]! | 0;
+      const to = d[2 + p + i]! | 0;
+      if (to === from) continue;
+      if (to - from > 1) sortTriples(d, 2 + 2 * p, from, to);
+      const base = 2 + 2 * p + 3 * from;
+      const cost = 1 / d[base + 2]!;
+      if (!(cost > 0)) continue;
+      out.push(peer, cost, d[base]!, d[base + 1]!);
+      count++;
+    }
+    return count;
+  }
+
+  private nodeArrays(n: number): Pick<SnapshotData, 'present' | 'version' | 'schemeId'> {
+    const present = alloc.u8(n);
+    const version = alloc.u32(n);
+    const schemeId = alloc.i32(n);
+    for (let i = 0; i < n; i++) {
+      const e = this.entries[i];
+      if (e) {
+        present[i] = 1;
+        version[i] = e.version;
+        schemeId[i] = e.schemeId;
+      } else {
+        schemeId[i] = -1;
+      }
+    }
+    return { present, version, schemeId };
+  }
+
+  private buildFull(n: number): Omit<SnapshotData, 'stats'> {
+    // The "both directions" test needs every peer's peer list: reading them from the entries
+    // is a cache miss per test, so first copy all peer lists into one flat array (one pass),
+    // then test each pair there.
+    let bound = 0;
+    for (let i = 0; i < n; i++) {
+      const e = this.entries[i];
+      if (e) bound += e.links[0]! | 0;
+    }
+    const peerOff = new Int32Array(n + 1);
+    const peerIds = new Int32Array(bound);
+    let w = 0;
+    for (let i = 0; i < n; i++) {
+      peerOff[i] = w;
+      const e = this.entries[i];
+      if (!e) continue;
+      const d = e.links;
+      const p = d[0]! | 0;
+      for (let k = 0; k < p; k++) peerIds[w++] = d[1 + k]! | 0;
+    }
+    peerOff[n] = w;
+    const mutual = new Uint8Array(bound);
+    for (let i = 0; i < n; i++) {
+      const end = peerOff[i + 1]!;
+      for (let k = peerOff[i]!; k < end; k++) {
+        const p = peerIds[k]!;
+        if (p >= n) continue;
+        const pe = peerOff[p + 1]!;
+        for (let j = peerOff[p]!; j < pe; j++) {
+          if (peerIds[j] === i) {
+            mutual[k] = 1;
+            break;
+          }
+        }
+      }
+    }
+    // every row is at most its peer count long: lay the rows out in shared arrays of that
+    // size directly and hand out views of the part used (no second copy)
+    const sink = new RowSink(bound, true);
+    const offsets = alloc.i32(n + 1);
+    for (let i = 0; i < n; i++) {
+      offsets[i] = sink.length;
+      this.writeRow(i, sink, mutual, peerOff[i]!);
+    }
+    offsets[n] = sink.length;
+    return { seq: this.appliedSeq, n, ...this.nodeArrays(n), offsets, ...sink.views() };
+  }
+
+  /**
+   * Recompute the dirty rows into a scratch sink, then lay out the new CSR: runs of clean rows
+   * are copied from the previous snapshot with one `set` per array per run.
+   */
+  private buildIncremental(n: number, prev: SnapshotData): Omit<SnapshotData, 'stats'> {
+    const dirtyIds = Int32Array.from([...this.dirty].filter((i) => i < n)).sort();
+    const scratch = new RowSink(64);
+    // rows of the dirty ids, back to back in `scratch`: row k is [ends[k-1], ends[k])
+    const ends = new Int32Array(dirtyIds.length);
+    for (let k = 0; k < dirtyIds.length; k++) {
+      this.writeRow(dirtyIds[k]!, scratch);
+      ends[k] = scratch.length;
+    }
+    // offsets: clean rows keep their previous length (0 for ids the previous snapshot lacked)
+    const offsets = alloc.i32(n + 1);
+    const prevOff = prev.offsets;
+    let total = 0;
+    let di = 0;
+    for (let i = 0; i < n; i++) {
+      offsets[i] = total;
+      if (di < dirtyIds.length && dirtyIds[di] === i) {
+        total += ends[di]! - (di > 0 ? ends[di - 1]! : 0);
+        di++;
+      } else if (i < prev.n) {
+        total += prevOff[i + 1]! - prevOff[i]!;
+      }
+    }
+    offsets[n] = total;
+    const out = new RowArrays(total);
+    const s = scratch.finish();
+    // between two dirty rows, the clean rows are one contiguous run in the previous snapshot
+    let from = 0; // first id of the current clean run
+    for (let k = 0; k <= dirtyIds.length; k++) {
+      const stop = k < dirtyIds.length ? dirtyIds[k]! : n;
+      const a = prevOff[Math.min(from, prev.n)]!;
+      const b = prevOff[Math.min(stop, prev.n)]!;
+      if (b > a) out.copyFrom(prev, a, b, offsets[from]!);
+      if (k < dirtyIds.length) {
+        const ra = k > 0 ? ends[k - 1]! : 0;
+        const rb = ends[k]!;
+        if (rb > ra) out.copyFrom(s, ra, rb, offsets[stop]!);
+        from = stop + 1;
+      }
+    }
+    return { seq: this.appliedSeq, n, ...this.nodeArrays(n), offsets, ...out.arrays() };
+  }
+}
+
+/**
+ * Stable in-place sort of link triples [from, to) by value descending — the same comparator and
+ * the same engine sort the reference applies to the record's link array, so ties (equal values,
+ * Infinity, NaN) come out in exactly the same order.
+ */
+function sortTriples(d: Float64Array, linksBase: number, from: number, to: number): void {
+  const k = to - from;
+  const idx: number[] = new Array<number>(k);
+  for (let i = 0; i < k; i++) idx[i] = i;
+  const valueOf = (i: number): number => d[linksBase + 3 * (from + i) + 2]!;
+  idx.sort((a, b) => valueOf(b) - valueOf(a));
+  let identity = true;
+  for (let i = 0; i < k; i++) if (idx[i] !== i) identity = false;
+  if (identity) return;
+  const copy = d.slice(linksBase + 3 * from, linksBase + 3 * to);
+  for (let i = 0; i < k; i++) {
+    const src = 3 * idx[i]!;
+    const dst = linksBase + 3 * (from + i);
+    d[dst] = copy[src]!;
+    d[dst + 1] = copy[src + 1]!;
+    d[dst + 2] = copy[src + 2]!;
+  }
+}
+
+type EdgeArrays = Pick<SnapshotData, 'nbr' | 'cost' | 'labelId' | 'form'>;
+
+/**
+ * Edge arrays being filled: growable plain arrays (copied into shared ones by `finish`), or —
+ * `shared`, with a capacity known to suffice — shared arrays used in place (`views`).
+ */
+class RowSink {
+  length = 0;
+  private nbr: Int32Array;
+  private cost: Float64Array;
+  private labelId: Int32Array;
+  private form: Uint8Array;
+
+  constructor(capacity: number, shared = false) {
+    const cap = Math.max(1, capacity);
+    this.nbr = shared ? alloc.i32(cap) : new Int32Array(cap);
+    this.cost = shared ? alloc.f64(cap) : new Float64Array(cap);
+    this.labelId = shared ? alloc.i32(cap) : new Int32Array(cap);
+    this.form = shared ? alloc.u8(cap) : new Uint8Array(cap);
+  }
+
+  /** The filled part of shared arrays, as views. */
+  views(): EdgeArrays {
+    const n = this.length;
+    return {
+      nbr: this.nbr.subarray(0, n),
+      cost: this.cost.subarray(0, n),
+      labelId: this.labelId.subarray(0, n),
+      form: this.form.subarray(0, n),
+    };
+  }
+
+  push(nbr: number, cost: number, labelId: number, form: number): void {
+    if (this.length === this.nbr.length) this.grow();
+    const i = this.length++;
+    this.nbr[i] = nbr;
+    this.cost[i] = cost;
+    this.labelId[i] = labelId;
+    this.form[i] = form;
+  }
+
+  private grow(): void {
+    const cap = this.nbr.length * 2;
+    const nbr = new Int32Array(cap);
+    nbr.set(this.nbr);
+    this.nbr = nbr;
+    const cost = new Float64Array(cap);
+    cost.set(this.cost);
+    this.cost = cost;
+    const labelId = new Int32Array(cap);
+    labelId.set(this.labelId);
+    this.labelId = labelId;
+    const form = new Uint8Array(cap);
+    form.set(this.form);
+    this.form = form;
+  }
+
+  finish(): EdgeArrays {
+    const out = new RowArrays(this.length);
+    out.copyFrom(
+      { nbr: this.nbr, cost: this.cost, labelId: this.labelId, form: this.form },
+      0,
+      this.length,
+      0,
+    );
+    return out.arrays();
+  }
+}
+
+/** Fixed-size (shared) edge arrays of a snapshot being laid out. */
+class RowArrays {
+  private readonly a: EdgeArrays;
+
+  constructor(size: number) {
+    this.a = {
+      nbr: alloc.i32(size),
+      cost: alloc.f64(size),
+      labelId: alloc.i32(size),
+      form: alloc.u8(size),
+    };
+  }
+
+  copyFrom(src: EdgeArrays, from: number, to: number, at: number): void {
+    const a = this.a;
+    if (to - from <= 32) {
+      // short runs: a loop beats creating four views
+      for (let i = from, j = at; i < to; i++, j++) {
+        a.nbr[j] = src.nbr[i]!;
+        a.cost[j] = src.cost[i]!;
+        a.labelId[j] = src.labelId[i]!;
+        a.form[j] = src.form[i]!;
+      }
+      return;
+    }
+    a.nbr.set(src.nbr.subarray(from, to), at);
+    a.cost.set(src.cost.subarray(from, to), at);
+    a.labelId.set(src.labelId.subarray(from, to), at);
+    a.form.set(src.form.subarray(from, to), at);
+  }
+
+  arrays(): EdgeArrays {
+    return this.a;
+  }
+}

@@ -1,0 +1,37 @@
+/** The RouteServer `routing` option for the configuration's `routing` section. */
+import { availableParallelism } from 'node:os';
+import {
+  defaultFastRoutingOptions,
+  type FastRoutingOptions,
+} from '../actors/routing-supervisor.ts';
+import { defaultVerifyWorkers } from '../workers/verify-pool.ts';
+import type { RoutingMode } from './route-server.ts';
+import type { RoutingSettings } from './routing-settings.ts';
+
+export function routingModeOf(s: RoutingSettings, cores = availableParallelism()): RoutingMode {
+  if (s.mode === 'reference') return { mode: 'reference' };
+  const base = defaultFastRoutingOptions();
+  const workers = s.verifyWorkers === 'auto' ? defaultVerifyWorkers(cores) : s.verifyWorkers;
+  const options: FastRoutingOptions = {
+    ...base,
+    tree: {
+      ...base.tree,
+      swapIntervalMs: s.swapIntervalMs,
+      maxUpdatesPerSwap: s.maxUpdatesPerSwap,
+      treeCacheSize: s.treeCacheSize,
+      backend: s.replicaBackend,
+      mailboxLimit: s.replicaMailbox,
+    },
+    subnodes: { ...base.subnodes, mailboxLimit: s.subnodeMailbox, idleMs: s.subnodeIdleMs },
+    verifyPool:
+      workers > 0
+        ? {
+            ...base.verifyPool!,
+            workers,
+            batchSize: s.verifyBatchSize,
+            maxQueued: s.verifyMaxQueued,
+          }
+        : undefined,
+  };
+  return { mode: 'fast', options };
+}

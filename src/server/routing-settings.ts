@@ -1,0 +1,43 @@
+/**
+ * The `routing` section of the configuration: which route engine serves, and the tunables of
+ * the fast one (README "Tunables"). The zod schema holds every default; `src/config.ts` mounts
+ * it and maps the SNODE_ROUTING_* variables; routing-mode.ts turns it into RouteServer options.
+ * Kept free of runtime imports so loading the configuration stays cheap.
+ */
+import { z } from 'zod';
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+export const routingSchema = z
+  .object({
+    /**
+     * `fast`: subnode actors, verification workers, double-buffered tree replicas (answers equal
+     * the reference's on each snapshot); `reference`: the original's single table and 3 s lazy
+     * graph rebuild (what `snode replay` uses)
+     */
+    mode: z.enum(['fast', 'reference']).default('fast'),
+    /** the standby tree is built and swapped in at least this often while updates wait */
+    swapIntervalMs: int(10, 60_000).default(250),
+    /** swap as soon as this many node updates wait */
+    maxUpdatesPerSwap: int(1, 10_000_000).default(5000),
+    /** destination shortest-path trees cached on the active snapshot (4 bytes per node each) */
+    treeCacheSize: int(0, 100_000).default(64),
+    /** where the tree replicas build: a worker thread each, or the main thread */
+    replicaBackend: z.enum(['worker', 'thread']).default('worker'),
+    /** update batches queued per tree replica before the coordinator holds them back */
+    replicaMailbox: int(4, 1_000_000).default(1024),
+    /** verification worker threads; `auto` = cores − 1 (at least 1); 0 = verify on the main thread */
+    verifyWorkers: z.union([z.literal('auto'), int(0, 256)]).default('auto'),
+    /** announcements per batch sent to a verification worker */
+    verifyBatchSize: int(1, 4096).default(64),
+    /** announcements waiting for verification before new ones are refused */
+    verifyMaxQueued: int(1, 10_000_000).default(10_000),
+    /** messages queued per subnode actor before its node's announcements are refused */
+    subnodeMailbox: int(1, 1_000_000).default(64),
+    /** a subnode actor idle this long is stopped (its record stays); 0 = never */
+    subnodeIdleMs: int(0, 24 * 3_600_000).default(120_000),
+  })
+  .strict()
+  .prefault({});
+
+export type RoutingSettings = z.infer<typeof routingSchema>;
