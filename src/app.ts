@@ -13,6 +13,12 @@ import type { PeerInfo } from './server/http-views.ts';
 import { identityFromPrivateKey, loadOrCreateIdentity, type SelfIdentity } from './server/identity.ts';
 import { RouteServer } from './server/route-server.ts';
 import { routingModeOf } from './server/routing-mode.ts';
+import { startCluster } from './cluster/start-cluster.ts';
+import { routeServerSink } from './cluster/sink.ts';
+import { createSubnodeForwarder } from './cluster/subnode-forwarder.ts';
+import type { BDict } from './protocol/bencode.ts';
+import type { Sender } from './server/sender.ts';
+import { subnodeKindOf, type SubnodeResult } from './server/subnode-handler.ts';
 import { ReplicationService } from './replication/replication-service.ts';
 import { openCjdnsLink, type CjdnsLink } from './transport/cjdns-link.ts';
 import { createHttpServer, type Readiness } from './transport/http-server.ts';
@@ -54,11 +60,20 @@ export async function startApp(config: Readonly<Config>, log: Logger, opts: AppO
   // `reference` (the original's timing; the shared scenario tests use it)
   const server = new RouteServer({ self: identity, clock: opts.clock ?? systemClock, log, routing: routingModeOf(config.routing) });
   let listening = false;
+  // The cluster bus: Redis when cluster.redisUrl is set, else the embedded in-memory bus (one
+  // process). A node's own announcement is acknowledged only once it is durable on the bus.
+  const cluster = await startCluster(config, routeServerSink(server), log, server.metrics.registry);
+  server.setClusterHooks({
+    beforeNodeAnnouncement: (nodeIp) => cluster.actor.catchUpBeforeLocalApply(nodeIp),
+    afterNodeAccepted: async (bytes, nodeIp) => {
+      await cluster.actor.publishAccepted(bytes, nodeIp);
+    },
+  });
   const replication = new ReplicationService({ server, settings: config.replication, peers: config.peers, log, clock: opts.clock ?? systemClock });
   const peerInfo = (): PeerInfo => replication.peerInfo();
   let cjdns: ReturnType<typeof openCjdnsLink> | undefined;
   const readiness = (): Readiness => {
-    const checks: Readiness['checks'] = { http: { ok: listening } };
+    const checks: Readiness['checks'] = { http: { ok: listening }, cluster: cluster.readiness() };
     // not ready until the first sync from every configured peer settled (or failed / timed out)
     for (const [name, check] of Object.entries(replication.readiness().checks)) checks[name] = check;
     if (config.cjdns.enabled) {
@@ -84,6 +99,7 @@ export async function startApp(config: Readonly<Config>, log: Logger, opts: AppO
         self: { key: self.key, ipv6: self.ipv6, version: self.version },
         nodes: server.core.nodes.size,
         ...(cjdns ? { cjdns: cjdns.link.status() } : {}),
+        cluster: cluster.status(),
       };
     },
   });
@@ -98,7 +114,19 @@ export async function startApp(config: Readonly<Config>, log: Logger, opts: AppO
     timers.push(t);
   }
 
-  if (config.cjdns.enabled) cjdns = openCjdnsLink(config.cjdns, { server, log, registry: server.metrics.registry });
+  // An edge process (cluster.forwardSubnodeUrl) hands the frames' queries to the pool behind
+  // HAProxy instead of answering them itself.
+  const forwarder = config.cluster.forwardSubnodeUrl ? createSubnodeForwarder({ url: config.cluster.forwardSubnodeUrl, log }) : undefined;
+  const linkServer = forwarder
+    ? {
+        setIdentity: (self: SelfIdentity) => server.setIdentity(self),
+        handleSubnodeQueryResult: async (dict: BDict, sender: Sender): Promise<SubnodeResult> => ({
+          kind: subnodeKindOf(dict),
+          reply: await forwarder.forward(dict, sender),
+        }),
+      }
+    : server;
+  if (config.cjdns.enabled) cjdns = openCjdnsLink(config.cjdns, { server: linkServer, log, registry: server.metrics.registry });
 
   try {
     await new Promise<void>((resolve, reject) => {
@@ -111,6 +139,8 @@ export async function startApp(config: Readonly<Config>, log: Logger, opts: AppO
   } catch (e) {
     await cjdns?.close();
     await replication.close();
+    await cluster.close();
+    forwarder?.close();
     throw e;
   }
   listening = true;
@@ -132,8 +162,14 @@ export async function startApp(config: Readonly<Config>, log: Logger, opts: AppO
         for (const t of timers) clearInterval(t);
         void replication.close();
         const cjdnsClosed = cjdns ? cjdns.close() : Promise.resolve();
-        const serverClosed = server.close();
-        http.close(() => void Promise.all([cjdnsClosed, serverClosed]).then(() => resolve()));
+        forwarder?.close();
+        http.close(
+          () =>
+            void cjdnsClosed
+              .then(() => cluster.close())
+              .then(() => server.close())
+              .then(() => resolve()),
+        );
         http.closeIdleConnections();
         setTimeout(() => http.closeAllConnections(), 5000).unref();
       })),

@@ -27,7 +27,8 @@ import { parseAnnouncement } from '../protocol/announcement.ts';
 import type { Announcement } from '../protocol/announcement-types.ts';
 import { bytesToHex } from '../protocol/hex.ts';
 
-export type AnnouncementSource = 'node' | 'gossip';
+export type { AnnouncementSource } from '../graph/announcement-source.ts';
+import type { AnnouncementSource } from '../graph/announcement-source.ts';
 
 export type SubnodeCommand =
   | {
@@ -244,7 +245,12 @@ export class SubnodeDirectory {
           t = applyAnnouncement(
             state.record,
             { ann },
-            { fromNode: msg.source === 'node', now: this.fx.now(), selfIp: this.fx.selfIp() },
+            {
+              fromNode: msg.source === 'node',
+              now: this.fx.now(),
+              // cluster mode: every process shares the snode identity (docs/cluster.md)
+              selfIp: msg.source === 'cluster' ? undefined : this.fx.selfIp(),
+            },
           );
         } catch (e) {
           // a broken invariant: answer the caller, then let supervision restart the actor

@@ -43,10 +43,11 @@ export class RouteServerCore {
    */
   handleAnnounce(
     input: Uint8Array | Announcement,
-    opts: { fromNode: boolean; now: number },
+    opts: { fromNode: boolean; now: number; skipSelfCheck?: boolean },
   ): AnnounceOutcome {
     const parsed = input instanceof Uint8Array ? this.parse(input) : { ann: input };
-    const outcome = this.nodes.handleAnnounce(parsed, { ...opts, selfIp: this.selfIp });
+    const selfIp = opts.skipSelfCheck ? undefined : this.selfIp;
+    const outcome = this.nodes.handleAnnounce(parsed, { fromNode: opts.fromNode, now: opts.now, selfIp });
     for (const h of outcome.deleted) this.store.delete(h);
     if (outcome.accepted) this.store.add(outcome.accepted.hash, outcome.accepted.binary);
     return outcome;

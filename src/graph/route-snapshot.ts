@@ -1,8 +1,10 @@
 /**
  * Route queries on one immutable snapshot (the fast engine). The answer for (src, dst) is what
  * the reference's `computeRoute` gives on the same graph (README 4.8): same path, same label,
- * same hops — but every search result is a whole shortest-path tree towards `dst`, cached per
- * destination (LRU), so one search answers every source for that destination.
+ * same hops — but every search result is a shortest-path tree towards `dst`, cached per
+ * destination (LRU), so one search answers every source for that destination. A search stops
+ * once the queried source is settled (a partial tree, valid for every node settled so far);
+ * a later query for an unsettled source extends the cached tree.
  *
  * Node names, schemes and labels are read from the shared append-only tables; everything that
  * can change between snapshots (which nodes have records, versions, schemes, edges, labels of
@@ -15,7 +17,7 @@ import { SELF_ROUTE_LABEL } from './constants.ts';
 import type { GraphTables } from './id-tables.ts';
 import type { GrRoute, RouteJson } from './route-engine.ts';
 import { spliceSteps, type LabelStep } from './route-label.ts';
-import { pathFromTree, SptSolver, type PreviousArray } from './shortest-path-tree.ts';
+import { pathFromTree, SearchTree, SptSolver } from './shortest-path-tree.ts';
 import type { SnapshotData } from './snapshot-data.ts';
 
 export interface RouteSnapshotOptions {
@@ -31,7 +33,7 @@ export interface RouteSnapshotStats {
 
 export class RouteSnapshot {
   readonly stats: RouteSnapshotStats = { treeHits: 0, treeMisses: 0 };
-  private readonly trees = new Map<number, PreviousArray>();
+  private readonly trees = new Map<number, SearchTree>();
 
   constructor(
     readonly data: SnapshotData,
@@ -86,24 +88,31 @@ export class RouteSnapshot {
 
   /** The node ids of the path src … dst, or null. */
   pathIds(src: number, dst: number): number[] | null {
-    return pathFromTree(this.tree(dst), src, dst);
+    return pathFromTree(this.tree(dst, src).prev, src, dst);
   }
 
-  /** Number of cached destination trees. */
+  /** Number of cached destination trees (complete or partial). */
   get cachedTrees(): number {
     return this.trees.size;
   }
 
-  private tree(dst: number): PreviousArray {
+  /** The tree towards `dst`, searched at least until `src` is settled. */
+  private tree(dst: number, src: number): SearchTree {
     const hit = this.trees.get(dst);
     if (hit) {
-      this.stats.treeHits++;
       this.trees.delete(dst);
       this.trees.set(dst, hit);
+      if (hit.knows(src)) {
+        this.stats.treeHits++;
+      } else {
+        this.stats.treeMisses++;
+        this.solver.extend(hit, src);
+      }
       return hit;
     }
     this.stats.treeMisses++;
-    const t = this.solver.solve(this.data, dst);
+    const t = new SearchTree(this.data, dst);
+    this.solver.extend(t, src);
     if (this.trees.size >= this.opts.treeCacheSize) {
       const oldest = this.trees.keys().next().value;
       if (oldest !== undefined) this.trees.delete(oldest);

@@ -6,12 +6,15 @@
 import type { ActorSystem } from '../actors/actor-system.ts';
 import { defaultFastRoutingOptions, RoutingSupervisor, type FastRoutingOptions } from '../actors/routing-supervisor.ts';
 import { RsError } from '../errors.ts';
+import type { AnnouncementSource } from '../graph/announcement-source.ts';
 import { RouteServerCore } from '../graph/core.ts';
 import { applyAnnouncement, type AnnounceInput, type AnnounceOutcome } from '../graph/node-table.ts';
 import type { GrRoute, RouteJson } from '../graph/route-engine.ts';
 import type { Logger } from '../log.ts';
 import { silentLogger } from '../log.ts';
+import { annHash, parseAnnouncement } from '../protocol/announcement.ts';
 import type { Announcement } from '../protocol/announcement-types.ts';
+import { zeroStateHash } from '../graph/state-hash.ts';
 import type { BDict } from '../protocol/bencode.ts';
 import { bytesToHex } from '../protocol/hex.ts';
 import type { Clock } from './clock.ts';
@@ -22,7 +25,15 @@ import { registerRoutingMetrics } from './routing-metrics.ts';
 import type { Sender } from './sender.ts';
 import { handleSubnodeQuery, type SubnodeHandlerDeps, type SubnodeResult } from './subnode-handler.ts';
 
-export type AnnouncementSource = 'node' | 'gossip';
+export type { AnnouncementSource } from '../graph/announcement-source.ts';
+
+/** The cluster bus's hooks around a node's own announcements (docs/cluster.md). */
+export interface ClusterHooks {
+  /** failover: catch up on this node from the durable record before applying its announcement */
+  beforeNodeAnnouncement(nodeIp: string): Promise<void>;
+  /** make an accepted announcement durable for the cluster; the node is acknowledged after this */
+  afterNodeAccepted(bytes: Uint8Array, nodeIp: string): Promise<void>;
+}
 
 /** Told about every change of the replication store (replication peers, the cluster bus). */
 export interface StoreListener {
@@ -52,6 +63,19 @@ export type RoutingMode =
   | { readonly mode: 'reference' }
   | { readonly mode: 'fast'; readonly options?: FastRoutingOptions; readonly system?: ActorSystem };
 
+/** The announcer's IPv6 from the bytes, without verifying (undefined if they do not parse). */
+function nodeIpOf(bytes: Uint8Array): string | undefined {
+  return parseOrError(bytes)?.nodeIp;
+}
+
+function parseOrError(bytes: Uint8Array): Announcement | undefined {
+  try {
+    return parseAnnouncement(bytes, { verifySignature: false });
+  } catch {
+    return undefined;
+  }
+}
+
 export class RouteServer {
   readonly core: RouteServerCore;
   readonly views: HttpViews;
@@ -64,6 +88,7 @@ export class RouteServer {
   private readonly listeners = new Set<StoreListener>();
   private debugNode: string | undefined;
   private readonly subnodeDeps: SubnodeHandlerDeps;
+  private clusterHooks: ClusterHooks | undefined;
 
   constructor(opts: RouteServerOptions) {
     this.self = opts.self;
@@ -103,7 +128,7 @@ export class RouteServer {
     this.subnodeDeps = {
       now: () => this.clock.now(),
       selfVersion: () => this.self.version,
-      announce: (bytes) => this.submitAnnouncement(bytes, 'node'),
+      announce: (bytes) => this.announceFromNode(bytes),
       routeForGr: (s, d) => this.routeForGr(s, d),
       stateHashOf: (ip) => this.core.nodes.get(ip)?.stateHash,
     };
@@ -119,6 +144,26 @@ export class RouteServer {
     this.core.selfIp = self.ipv6;
   }
 
+  /** Install the cluster bus's hooks (app.ts). */
+  setClusterHooks(hooks: ClusterHooks | undefined): void {
+    this.clusterHooks = hooks;
+  }
+
+  /**
+   * An `ann` query from the node itself: in a cluster, catch up on the node first (it may have
+   * failed over from another process) and acknowledge only once the accepted announcement is
+   * durable on the bus, so a process that dies loses nothing it acknowledged.
+   */
+  private async announceFromNode(bytes: Uint8Array): Promise<AnnounceOutcome> {
+    const hooks = this.clusterHooks;
+    if (!hooks) return this.submitAnnouncement(bytes, 'node');
+    const nodeIp = nodeIpOf(bytes);
+    if (nodeIp !== undefined) await hooks.beforeNodeAnnouncement(nodeIp);
+    const outcome = await this.submitAnnouncement(bytes, 'node');
+    if (outcome.accepted) await hooks.afterNodeAccepted(outcome.accepted.binary, outcome.accepted.nodeIp);
+    return outcome;
+  }
+
   addListener(l: StoreListener): () => void {
     this.listeners.add(l);
     return () => this.listeners.delete(l);
@@ -130,6 +175,12 @@ export class RouteServer {
    * must not assume the outcome is ready synchronously.
    */
   async submitAnnouncement(input: Uint8Array | Announcement, source: AnnouncementSource): Promise<AnnounceOutcome> {
+    if (source === 'cluster') {
+      const known = this.alreadyStored(input);
+      if (known) return known;
+      // the origin process verified it; the bus is internal to the cluster
+      if (input instanceof Uint8Array) input = parseOrError(input) ?? input;
+    }
     const routing = this.routing;
     if (!routing) return this.handleAnnounce(input, source);
     // fast: parse + verify in the pool (ordered per signing key), then the node's actor
@@ -152,9 +203,22 @@ export class RouteServer {
    */
   handleAnnounce(input: Uint8Array | Announcement, source: AnnouncementSource): AnnounceOutcome {
     if (this.routing) throw new RsError('RS_ERR_INTERNAL', 'handleAnnounce is synchronous: use submitAnnouncement in fast routing mode');
-    const outcome = this.core.handleAnnounce(input, { fromNode: source === 'node', now: this.clock.now() });
+    const outcome = this.core.handleAnnounce(input, {
+      fromNode: source === 'node',
+      now: this.clock.now(),
+      skipSelfCheck: source === 'cluster',
+    });
     this.afterAnnounce(outcome, source, false);
     return outcome;
+  }
+
+  /** `cluster` de-dup: an announcement already in the store changes nothing. */
+  private alreadyStored(input: Uint8Array | Announcement): AnnounceOutcome | undefined {
+    const hash = input instanceof Uint8Array ? annHash(input) : input.hash;
+    if (!this.core.store.has(hash)) return undefined;
+    const ip = input instanceof Uint8Array ? nodeIpOf(input) : input.nodeIp;
+    const node = ip !== undefined ? this.core.nodes.get(ip) : undefined;
+    return { error: 'none', stateHash: node?.stateHash ?? zeroStateHash(), node, accepted: undefined, added: [], deleted: [] };
   }
 
   /** Metrics, debug log, listeners (and in fast mode the store, which core.handleAnnounce updates otherwise). */

@@ -69,3 +69,12 @@ export async function handleSubnodeQuery(deps: SubnodeHandlerDeps, dict: BDict, 
       return { kind: q.kind, reply: null };
   }
 }
+
+/** The query kind of a dictionary without validating it further (for forwarded frames' metrics). */
+export function subnodeKindOf(dict: BDict): SubnodeQuery['kind'] {
+  const sq = dict.sq;
+  if (sq === undefined) return 'dht';
+  if (!(sq instanceof Uint8Array)) return 'other';
+  const name = Buffer.from(sq).toString('latin1');
+  return name === 'ann' || name === 'gr' || name === 'pn' ? name : 'other';
+}

@@ -137,21 +137,29 @@ describe('cluster: three processes behind HAProxy (real Redis, real HAProxy)', f
     expect(discontinuities).to.deep.equal([]);
     await converged();
 
+    // Routes come from each process's active snapshot (swapped every routing.swapIntervalMs), so
+    // answers agree once every snapshot holds the converged state: wait for that, bounded.
     const pairs: Array<[number, number]> = [[0, 14], [14, 0], [3, 9], [7, 8], [13, 2], [5, 5]];
     for (const [a, b] of pairs) {
       const src = net.nodes[a]!.ipv6;
       const tar = net.nodes[b]!.ipv6;
-      const answers = await Promise.all(
-        cluster.snodes.map(async (s) => {
-          const r = await postSubnode(s.port, { sq: 'gr', txid: Uint8Array.of(a, b), src: ip6FromString(src), tar: ip6FromString(tar), p: 22 }, src);
-          expect(r.reply, `gr ${a}→${b} at snode${s.index + 1}`).to.not.equal(null);
-          return { n: r.reply!.n ? bytesToHex(r.reply!.n as Uint8Array) : undefined, np: r.reply!.np ? bytesToHex(r.reply!.np as Uint8Array) : undefined };
-        }),
-      );
       const route = model.core.getRouteForGr(src, tar, Date.now());
       expect(route, `the model has a route ${a}→${b}`).to.not.equal(null);
       const expected = bytesToHex(encodeRouteN(route!.key, route!.label));
-      for (const ans of answers) expect(ans, `gr ${a}→${b}`).to.deep.equal({ ...answers[0], n: expected });
+      let last: unknown;
+      await waitFor(`gr ${a}→${b} to agree on every process`, async () => {
+        const answers = await Promise.all(
+          cluster.snodes.map(async (s) => {
+            const r = await postSubnode(s.port, { sq: 'gr', txid: Uint8Array.of(a, b), src: ip6FromString(src), tar: ip6FromString(tar), p: 22 }, src);
+            expect(r.reply, `gr ${a}→${b} at snode${s.index + 1}`).to.not.equal(null);
+            return { n: r.reply!.n ? bytesToHex(r.reply!.n as Uint8Array) : undefined, np: r.reply!.np ? bytesToHex(r.reply!.np as Uint8Array) : undefined };
+          }),
+        );
+        last = answers;
+        return answers.every((ans) => ans.n === expected && ans.np === answers[0]!.np);
+      }, 10_000, 200).catch((e: Error) => {
+        throw new Error(`${e.message}: ${JSON.stringify(last)} (expected n ${expected})`);
+      });
     }
   });
 

@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { shortestPath } from '../../../src/graph/shortest-path.ts';
-import { NONE, pathFromTree, SptSolver } from '../../../src/graph/shortest-path-tree.ts';
+import { NONE, pathFromTree, SearchTree, SptSolver } from '../../../src/graph/shortest-path-tree.ts';
 import { alloc, type SnapshotData } from '../../../src/graph/snapshot-data.ts';
 
 /** A CSR snapshot from adjacency rows (only the fields the search reads). */
@@ -88,6 +88,64 @@ describe('shortest-path-tree', () => {
       expect(pathFromTree(solver.solve(big, 49), 0, 49)).to.equal(null); // edges only go up
       expect(pathFromTree(solver.solve(small, 1), 0, 1)).to.deep.equal([0, 1]);
       expect(pathFromTree(solver.solve(big, 0), 49, 0)).to.have.length(50);
+    });
+  });
+
+  describe('SptSolver#extend() (partial trees)', () => {
+    it('stops at the source; settled nodes have their final predecessor; extending (resumed or re-run) gives the reference path', () => {
+      const arbQueries = (n: number) =>
+        fc.array(fc.tuple(fc.nat(n - 1), fc.nat(n - 1)), { minLength: 1, maxLength: 40 });
+      fc.assert(
+        fc.property(
+          arbRows.chain((rows) => fc.tuple(fc.constant(rows), arbQueries(rows.length))),
+          ([rows, queries]) => {
+            const g = csr(rows);
+            const solver = new SptSolver();
+            const full = new SptSolver();
+            const adj = (k: number) => rows[k]!.map(([v, c]) => [v, c] as const);
+            const trees = new Map<number, SearchTree>();
+            for (const [dst, src] of queries) {
+              let t = trees.get(dst);
+              if (!t) trees.set(dst, (t = new SearchTree(g, dst)));
+              // queries for other destinations in between force a re-run from dst
+              if (!t.knows(src)) solver.extend(t, src);
+              expect(t.knows(src)).to.equal(true);
+              const ref = shortestPath(adj, dst, src);
+              const got = pathFromTree(t.prev, src, dst);
+              expect(got, `${src} -> ${dst}`).to.deep.equal(ref ? ref.reverse() : null);
+              // every node settled so far (prev set) has the full tree's final predecessor
+              const whole = full.solve(g, dst);
+              for (let v = 0; v < rows.length; v++)
+                if (t.prev[v] !== NONE || t.complete) expect(t.prev[v], `prev[${v}]`).to.equal(whole[v]);
+              // the search stopped at the source: nothing beyond it was settled
+              if (!t.complete && src !== dst) {
+                let settled = 0;
+                for (let v = 0; v < rows.length; v++) if (t.prev[v] !== NONE) settled++;
+                expect(settled).to.equal(t.settled);
+              }
+            }
+          },
+        ),
+        { numRuns: 500, seed: 0x5eed05 },
+      );
+    });
+
+    it('settles only the nodes popped before the source', () => {
+      // a path 0 - 1 - 2 - 3 - 4 (unit costs): searching from 0 stops once 2 is popped
+      const line = csr([[[1, 1]], [[0, 1], [2, 1]], [[1, 1], [3, 1]], [[2, 1], [4, 1]], [[3, 1]]]);
+      const solver = new SptSolver();
+      const t = new SearchTree(line, 0);
+      solver.extend(t, 2);
+      expect(solver.lastPops).to.equal(3);
+      expect(t.complete).to.equal(false);
+      expect(Array.from(t.prev)).to.deep.equal([0, 0, 1, NONE, NONE]);
+      expect(t.knows(3)).to.equal(false);
+      solver.extend(t, 4); // resumed
+      expect(solver.lastPops).to.equal(2);
+      expect(Array.from(t.prev)).to.deep.equal([0, 0, 1, 2, 3]);
+      solver.extend(t, NONE);
+      expect(t.complete).to.equal(true);
+      expect(pathFromTree(t.prev, 4, 0)).to.deep.equal([4, 3, 2, 1, 0]);
     });
   });
 });
