@@ -93,6 +93,8 @@ export async function startApp(config: Readonly<Config>, log: Logger, opts: AppO
     readiness,
     peerInfo,
     onUpgrade: (req, socket, head) => replication.handleUpgrade(req, socket, head),
+    // with the cjdns link on, `/` also shows its state (the original's keys come first, unchanged)
+    rootExtras: () => (cjdns ? { cjdns: cjdns.link.status() } : {}),
     status: () => {
       const self = server.identity; // the cjdns node's once the link attached
       return {

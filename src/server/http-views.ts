@@ -34,8 +34,8 @@ export class HttpViews {
   ) {}
 
   /** `/` */
-  root(peerInfo: PeerInfo): { peer: PeerInfo; nodesByIp: number } {
-    return { peer: peerInfo, nodesByIp: this.table.size };
+  root(peerInfo: PeerInfo, extras: Record<string, unknown> = {}): { peer: PeerInfo; nodesByIp: number } {
+    return { peer: peerInfo, nodesByIp: this.table.size, ...extras };
   }
 
   /** `/ni` */

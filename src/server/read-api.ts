@@ -31,6 +31,8 @@ export interface ReadApiContext {
   readonly views: HttpViews;
   peerInfo(): PeerInfo;
   setDebugNode(ip: string): string;
+  /** keys added to `/` after the original's (e.g. the cjdns link's state when it is enabled) */
+  rootExtras?(): Record<string, unknown>;
 }
 
 /**
@@ -44,7 +46,7 @@ export function answerRead(pathOnly: string, ctx: ReadApiContext): ReadAnswer | 
   const n = parts.length;
   switch (first) {
     case '':
-      if (n === 2) return json(ctx.views.root(ctx.peerInfo()));
+      if (n === 2) return json(ctx.views.root(ctx.peerInfo(), ctx.rootExtras?.()));
       break;
     case 'ni':
       if (n === 2 || (n === 3 && parts[2] === '')) return json(ctx.views.ni(ctx.peerInfo()));

@@ -28,6 +28,8 @@ export interface HttpDeps {
   readiness: () => Readiness;
   peerInfo: () => PeerInfo;
   status?: () => Record<string, unknown>;
+  /** keys added to `/` after the original's */
+  rootExtras?: () => Record<string, unknown>;
   /** websocket upgrade for /cjdnsnode_websocket (replication); other paths are refused */
   onUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 }
@@ -136,6 +138,7 @@ export function createHttpServer(deps: HttpDeps): Server {
       views: server.views,
       peerInfo: deps.peerInfo,
       setDebugNode: (ip) => server.setDebugNode(ip),
+      ...(deps.rootExtras ? { rootExtras: deps.rootExtras } : {}),
     });
     if (answer) {
       const body = typeof answer.body === 'string' ? Buffer.from(answer.body, 'utf8') : Buffer.from(answer.body.buffer, answer.body.byteOffset, answer.body.byteLength);

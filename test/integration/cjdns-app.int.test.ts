@@ -104,6 +104,10 @@ describe('snode serve --cjdns (app with a fake cjdroute)', () => {
       lastError: null,
     });
     expect(fake.handlers).to.deep.equal([{ type: 256, udpPort: s.cjdns.handlerPort }]);
+    // `/` keeps the original's keys first and adds the link's state
+    const root = await get('/');
+    expect(Object.keys(root.json)).to.deep.equal(['peer', 'nodesByIp', 'cjdns']);
+    expect((root.json.cjdns as { state: string }).state).to.equal('attached');
   });
 
   it("answers the node's own pn query through the handler socket", async () => {
