@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { RsError, isRsError } from '../errors.ts';
-import type { NodeRecord } from '../graph/node-record.ts';
+import { nodeStateSummary } from '../graph/node-state-summary.ts';
 import { bytesToHex, hexToBytes } from '../protocol/hex.ts';
 import { ManualClock } from './clock.ts';
 import { handleHandlerFrame } from './handler-frame.ts';
@@ -47,30 +47,6 @@ function hexList(hashes: readonly Uint8Array[]): string[] {
   return hashes.map(bytesToHex);
 }
 
-export function nodeStateSummary(rec: NodeRecord | undefined, names: ReadonlyMap<string, string>): unknown {
-  if (!rec) return null;
-  return {
-    announcements_newest_first: rec.announcements.map((a) => bytesToHex(a.hash)),
-    resetMsg: bytesToHex(rec.resetMsg.hash),
-    timestamp_hex: rec.timestampHex,
-    version: rec.version,
-    links: [...rec.inwardLinksByIp].map(([ip, links]) => ({
-      ...(names.has(ip) ? { from: names.get(ip) } : {}),
-      fromIp: ip,
-      links: links.map((l) => ({
-        label: l.label,
-        peerNum: l.peerNum,
-        encodingFormNum: l.encodingFormNum,
-        mtu: l.mtu,
-        flags: l.flags,
-        time: l.time,
-        value: l.value,
-        mostRecentLsSlot: l.mostRecentLsSlot,
-        linkState: Object.fromEntries([...l.linkState].map(([k, v]) => [String(k), { drops: v.drops, lag: v.lag, kbRecv: v.kbRecv }])),
-      })),
-    })),
-  };
-}
 
 function str(step: Record<string, unknown>, key: string): string {
   const v = step[key];

@@ -13,14 +13,10 @@
  * byte-exact (the stubbed replication counts of `/` and `/ni` compared by presence, and the
  * deliberate 404 for unknown paths: docs/compatibility.md).
  */
-import { expect } from 'chai';
 import type { App } from '../../src/app.ts';
-import { bencodeDecode, bencodeEncode, type BDict } from '../../src/protocol/bencode.ts';
-import { bytesToHex, hexToBytes } from '../../src/protocol/hex.ts';
-import { parseHandlerFrame } from '../../src/protocol/wire-headers.ts';
 import { ManualClock } from '../../src/server/clock.ts';
 import { startTestApp } from '../helpers/app.ts';
-import { httpRequest } from '../helpers/http.ts';
+import { checkScenarioStep } from '../helpers/scenario-steps.ts';
 import { loadVectors } from '../helpers/vectors.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -28,18 +24,6 @@ type Step = any;
 
 const file = loadVectors('route_server.json');
 
-function stripStoreCounts(body: string): unknown {
-  const v = JSON.parse(body) as Record<string, unknown>;
-  for (const k of ['peer', 'peerInfo']) {
-    const info = v[k] as Record<string, unknown> | undefined;
-    if (info) {
-      expect(info).to.have.keys('peers', 'announcements', 'annByHashLen');
-      info.announcements = 'present';
-      info.annByHashLen = 'present';
-    }
-  }
-  return v;
-}
 
 describe('route server over HTTP, fast routing (shared scenarios)', () => {
   for (const scenario of file.vectors as Step[]) {
@@ -56,81 +40,7 @@ describe('route server over HTTP, fast routing (shared scenarios)', () => {
           clock.set(step.now_ms);
           // fast routing: answers come from the active snapshot; make it current first
           await app.server.syncRoutes();
-          const port = app.address().port;
-          switch (step.action) {
-            case 'ann': {
-              const txid = Uint8Array.of(0x30, 0x31, i);
-              const body = bencodeEncode({ sq: 'ann', ann: hexToBytes(step.ann_hex), txid, p: 22 });
-              const ip = step.node_state_after?.links ? undefined : undefined;
-              void ip;
-              const res = await httpRequest(port, '/subnode', {
-                method: 'POST',
-                body,
-                headers: { 'x-cjdns-ip': 'fc00:0000:0000:0000:0000:0000:0000:0001', 'x-cjdns-version': '22' },
-              });
-              expect(res.status).to.equal(200);
-              const reply = bencodeDecode(new Uint8Array(res.body)) as BDict;
-              expect(Buffer.from(reply.error as Uint8Array).toString()).to.equal(step.expected.error);
-              expect(bytesToHex(reply.stateHash as Uint8Array)).to.equal(step.expected.stateHash);
-              expect(reply.recvTime).to.equal(step.now_ms);
-              expect(reply.p).to.equal(scenario.self.version);
-              expect(bytesToHex(reply.txid as Uint8Array)).to.equal(bytesToHex(txid));
-              break;
-            }
-            case 'gossip_ann': {
-              // Replication is the way in for gossip; its wire is tested with the peer protocol.
-              const o = await app.server.submitAnnouncement(hexToBytes(step.ann_hex), 'gossip');
-              expect(o.error).to.equal(step.expected.error);
-              expect(bytesToHex(o.stateHash)).to.equal(step.expected.stateHash);
-              break;
-            }
-            case 'getRoute': {
-              app.server.core.routes.forceRebuild();
-              const res = await httpRequest(port, `/path/${step.srcIp}/${step.dstIp}`);
-              expect(res.status).to.equal(200);
-              const text = res.body.toString();
-              if (step.expected === null && !app.server.core.nodes.get(step.dstIp)) expect(text).to.equal('tar not found');
-              else expect(JSON.parse(text)).to.deep.equal(step.expected);
-              break;
-            }
-            case 'subnode_message': {
-              const frame = parseHandlerFrame(hexToBytes(step.request_frame_hex));
-              const rh = frame.routeHeader;
-              const res = await httpRequest(port, '/subnode', {
-                method: 'POST',
-                body: frame.content,
-                headers: { 'x-cjdns-key': rh.publicKey ?? '', 'x-cjdns-ip': rh.ip ?? '', 'x-cjdns-version': String(rh.version) },
-              });
-              if (step.expected_reply_frame_hex === null) {
-                expect(res.status).to.equal(204);
-              } else {
-                expect(res.status).to.equal(200);
-                const expectedContent = hexToBytes(step.expected_reply_frame_hex).subarray(72);
-                expect(bytesToHex(new Uint8Array(res.body))).to.equal(bytesToHex(expectedContent));
-              }
-              break;
-            }
-            case 'http': {
-              const res = await httpRequest(port, step.path);
-              if (step.path === '/nosuchthing') {
-                expect(res.status).to.equal(404);
-                expect(JSON.parse(res.body.toString()).error.code).to.equal('RS_ERR_HTTP_NOT_FOUND');
-                break;
-              }
-              expect(res.status).to.equal(200);
-              if (step.body_hex !== undefined) {
-                expect(res.headers['content-type']).to.equal('application/octet-stream');
-                expect(res.body.toString('hex')).to.equal(step.body_hex);
-              } else if (step.path === '/' || step.path === '/ni') {
-                expect(stripStoreCounts(res.body.toString())).to.deep.equal(stripStoreCounts(step.body));
-              } else {
-                expect(res.body.toString()).to.equal(step.body);
-              }
-              break;
-            }
-            default:
-              throw new Error(`unknown action ${step.action}`);
-          }
+          await checkScenarioStep(app, scenario, step, i);
         });
       });
     });

@@ -5,6 +5,7 @@ import { bytesToHex, hexToBytes } from '../../../src/protocol/hex.ts';
 import { ip6ToString } from '../../../src/protocol/keys.ts';
 import { formatLabel } from '../../../src/protocol/routing-label.ts';
 import { fromVectorValue, loadVectors } from '../../helpers/vectors.ts';
+import { nodeStateSummary } from '../../../src/graph/node-state-summary.ts';
 
 interface Identity {
   name: string;
@@ -53,29 +54,8 @@ function withoutNames(state: unknown): unknown {
   return { ...s, links: s.links.map(({ from: _from, ...rest }) => rest) };
 }
 
-/** A record in the vectors' node_state_after notation. */
 function nodeState(r: NodeRecord | undefined): unknown {
-  if (!r) return null;
-  return {
-    announcements_newest_first: r.announcements.map((a) => bytesToHex(a.hash)),
-    resetMsg: bytesToHex(r.resetMsg.hash),
-    timestamp_hex: r.timestampHex,
-    version: r.version,
-    links: [...r.inwardLinksByIp].map(([fromIp, links]) => ({
-      fromIp,
-      links: links.map((l) => ({
-        label: l.label,
-        peerNum: l.peerNum,
-        encodingFormNum: l.encodingFormNum,
-        mtu: l.mtu,
-        flags: l.flags,
-        time: l.time,
-        value: l.value,
-        mostRecentLsSlot: l.mostRecentLsSlot,
-        linkState: Object.fromEntries([...l.linkState].map(([k, s]) => [String(k), { ...s }])),
-      })),
-    })),
-  };
+  return nodeStateSummary(r, new Map());
 }
 
 const hexes = (hs: Uint8Array[]): string[] => hs.map(bytesToHex);

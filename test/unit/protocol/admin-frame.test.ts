@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { createHash } from 'node:crypto';
-import { ERROR_CODES, isRsError } from '../../../src/errors.ts';
+import { isRsError } from '../../../src/errors.ts';
 import {
   ADMIN_AUTH_FAILED,
   type AdminArgs,
@@ -18,6 +18,7 @@ import {
 import { type BInput, bencodeEncode } from '../../../src/protocol/bencode.ts';
 import { bytesToHex } from '../../../src/protocol/hex.ts';
 import { vectorsOf } from '../../helpers/vectors.ts';
+import { expectRsError } from '../../helpers/errors.ts';
 
 interface AuthVector {
   id: string;
@@ -53,20 +54,6 @@ const responseVectors = vectorsOf<ResponsesVector>('admin_api.json', 'responses'
 const text = (b: Uint8Array): string => Buffer.from(b).toString('latin1');
 const bytes = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'latin1'));
 const sha256Hex = (s: string | Uint8Array): string => createHash('sha256').update(s).digest('hex');
-
-function expectRsError(fn: () => unknown, code?: string): unknown {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (e) {
-    thrown = e;
-  }
-  expect(isRsError(thrown), `expected RsError, got ${String(thrown)}`).to.equal(true);
-  const c = (thrown as { code: string }).code;
-  expect(Object.keys(ERROR_CODES)).to.include(c);
-  if (code !== undefined) expect(c).to.equal(code);
-  return thrown;
-}
 
 describe('admin-frame', () => {
   describe('#buildAuthQuery()', () => {
@@ -267,7 +254,7 @@ describe('admin-frame', () => {
             () => parseRegisterHandlerReply(parseAdminReply(bencodeEncode({ error, txid: '6' }))),
             'RS_ERR_ADMIN_CALL',
           );
-          expect((e as { context: { error: string } }).context.error).to.equal(error);
+          expect(e.context?.error).to.equal(error);
         });
       }
     }

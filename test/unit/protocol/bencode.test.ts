@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { ERROR_CODES, isRsError } from '../../../src/errors.ts';
+import { isRsError } from '../../../src/errors.ts';
 import {
   BENCODE_MAX_DEPTH,
   type BInput,
@@ -17,6 +17,7 @@ import {
 } from '../../../src/protocol/bencode.ts';
 import { bytesToHex, hexToBytes } from '../../../src/protocol/hex.ts';
 import { fromVectorValue, vectorsOf } from '../../helpers/vectors.ts';
+import { expectRsError } from '../../helpers/errors.ts';
 
 interface DecodeVector {
   id: string;
@@ -34,20 +35,6 @@ const decodeVectors = vectorsOf<DecodeVector>('bencode.json', 'decode');
 const encodeVectors = vectorsOf<EncodeVector>('bencode.json', 'encode');
 
 const ascii = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'latin1'));
-
-function expectRsError(fn: () => unknown, code?: string): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (e) {
-    thrown = e;
-  }
-  expect(thrown, 'expected an RsError').to.not.equal(undefined);
-  expect(isRsError(thrown), `expected RsError, got ${String(thrown)}`).to.equal(true);
-  const c = (thrown as { code: string }).code;
-  expect(Object.keys(ERROR_CODES)).to.include(c);
-  if (code !== undefined) expect(c).to.equal(code);
-}
 
 /** Never anything but an RsError. */
 function decodeOrRsError(bytes: Uint8Array): void {

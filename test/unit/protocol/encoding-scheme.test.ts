@@ -2,7 +2,11 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { isRsError } from '../../../src/errors.ts';
 import { bytesToHex, hexToBytes } from '../../../src/protocol/hex.ts';
-import type { EncodingForm, EncodingScheme, JsEncodingForm } from '../../../src/protocol/encoding-scheme-types.ts';
+import type {
+  EncodingForm,
+  EncodingScheme,
+  JsEncodingForm,
+} from '../../../src/protocol/encoding-scheme-types.ts';
 import {
   SCHEMES,
   isSaneScheme,
@@ -60,7 +64,11 @@ function expectSchemeError(fn: () => unknown, message?: string): void {
   if (message !== undefined) expect((thrown as Error).message).to.equal(message);
 }
 
-function checkParse(parse: (b: Uint8Array) => EncodingScheme, hex: string, exp: ParseExpectation): void {
+function checkParse(
+  parse: (b: Uint8Array) => EncodingScheme,
+  hex: string,
+  exp: ParseExpectation,
+): void {
   if ('error' in exp) {
     expectSchemeError(() => parse(hexToBytes(hex)));
   } else {
@@ -132,10 +140,14 @@ describe('protocol/encoding-scheme', () => {
 
   describe('#parseSchemeStrict()', () => {
     it('rejects a scheme that decodes but is not sane', () => {
-      expectSchemeError(() => parseSchemeStrict(serializeScheme([{ bitCount: 4, prefixLen: 1, prefix: 1 }])));
+      expectSchemeError(() =>
+        parseSchemeStrict(serializeScheme([{ bitCount: 4, prefixLen: 1, prefix: 1 }])),
+      );
     });
     it('rejects zero padding the 64-bit window never reached (C dataIndex check)', () => {
-      expect(plain(parseSchemeStrict(hexToBytes('6114458100000000')))).to.deep.equal(plain(SCHEMES.v358));
+      expect(plain(parseSchemeStrict(hexToBytes('6114458100000000')))).to.deep.equal(
+        plain(SCHEMES.v358),
+      );
       expectSchemeError(() => parseSchemeStrict(hexToBytes('61144581' + '00'.repeat(12))));
     });
   });
@@ -154,7 +166,9 @@ describe('protocol/encoding-scheme', () => {
       expect(isV358(SCHEMES.v358)).to.equal(true);
       expect(isV358(plain(SCHEMES.v358))).to.equal(true);
       expect(isV358(SCHEMES.v37)).to.equal(false);
-      expect(isV358([...plain(SCHEMES.v358), { bitCount: 31, prefixLen: 0, prefix: 0 }])).to.equal(false);
+      expect(isV358([...plain(SCHEMES.v358), { bitCount: 31, prefixLen: 0, prefix: 0 }])).to.equal(
+        false,
+      );
     });
     it('prints a name or the JS JSON', () => {
       expect(printScheme(SCHEMES.v48)).to.equal('v48');
@@ -183,7 +197,9 @@ describe('protocol/encoding-scheme', () => {
       expectSchemeError(() => schemeFromAdminList([{ bitCount: 4, prefix: 'zz', prefixLen: 0 }]));
     });
     it("reproduces C's prefix stripping", () => {
-      expect(schemeToAdminList([{ bitCount: 4, prefixLen: 12, prefix: 0x123 }])[0]!.prefix).to.equal('23');
+      expect(
+        schemeToAdminList([{ bitCount: 4, prefixLen: 12, prefix: 0x123 }])[0]!.prefix,
+      ).to.equal('23');
     });
   });
 
@@ -218,7 +234,10 @@ describe('protocol/encoding-scheme', () => {
     const saneScheme = fc.oneof(saneSingle, saneMulti);
 
     it('generates only sane schemes', () => {
-      fc.assert(fc.property(saneScheme, (s) => isSaneScheme(s)), { numRuns: 500 });
+      fc.assert(
+        fc.property(saneScheme, (s) => isSaneScheme(s)),
+        { numRuns: 500 },
+      );
     });
     it('parseSchemeStrict(serializeScheme(s)) ≡ s for sane schemes (and parseSchemeJs agrees)', () => {
       fc.assert(

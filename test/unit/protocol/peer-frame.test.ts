@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { ERROR_CODES, isRsError } from '../../../src/errors.ts';
+import { isRsError } from '../../../src/errors.ts';
 import { bytesToHex, hexToBytes } from '../../../src/protocol/hex.ts';
 import {
   PEER_HASH_BYTES,
@@ -12,6 +12,7 @@ import {
   encodePeerFrame,
 } from '../../../src/protocol/peer-frame.ts';
 import { fromVectorValue, vectorsOf } from '../../helpers/vectors.ts';
+import { expectRsError } from '../../helpers/errors.ts';
 
 interface FrameVector {
   id: string;
@@ -25,19 +26,6 @@ interface BadFrameVector {
 
 const frameVectors = vectorsOf<FrameVector>('peer_protocol.json', 'frame');
 const badFrameVectors = vectorsOf<BadFrameVector>('peer_protocol.json', 'badFrame');
-
-function expectRsError(fn: () => unknown, code?: string): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (e) {
-    thrown = e;
-  }
-  expect(isRsError(thrown), `expected RsError, got ${String(thrown)}`).to.equal(true);
-  const c = (thrown as { code: string }).code;
-  expect(Object.keys(ERROR_CODES)).to.include(c);
-  if (code !== undefined) expect(c).to.equal(code);
-}
 
 function decodeOrRsError(bytes: Uint8Array, limits?: PeerFrameLimits): void {
   try {

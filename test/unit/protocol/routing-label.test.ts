@@ -1,6 +1,5 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { isRsError } from '../../../src/errors.ts';
 import type { EncodingScheme } from '../../../src/protocol/encoding-scheme-types.ts';
 import { SCHEMES } from '../../../src/protocol/encoding-scheme.ts';
 import {
@@ -24,6 +23,7 @@ import {
   type DesiredForm,
 } from '../../../src/protocol/routing-label.ts';
 import { vectorsOf } from '../../helpers/vectors.ts';
+import { expectRsError } from '../../helpers/errors.ts';
 
 const FILE = 'labels.json';
 
@@ -40,21 +40,11 @@ function schemeOf(name: string): EncodingScheme {
 }
 
 const L = (s: string): bigint => parseLabel(s, { allowZero: true });
-const isErr = (x: unknown): x is { error: string } => typeof x === 'object' && x !== null && 'error' in x;
+const isErr = (x: unknown): x is { error: string } =>
+  typeof x === 'object' && x !== null && 'error' in x;
 /** expected_c for a C function that returns UINT64_MAX on failure. */
-const isCFailure = (x: unknown): boolean => typeof x === 'string' && x.startsWith('0xffffffffffffffff');
-
-function expectRsError(fn: () => unknown, code?: string, message?: string): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (e) {
-    thrown = e;
-  }
-  expect(isRsError(thrown), `expected an RsError, got ${String(thrown)}`).to.equal(true);
-  if (code !== undefined) expect((thrown as { code: string }).code).to.equal(code);
-  if (message !== undefined) expect((thrown as Error).message).to.equal(message);
-}
+const isCFailure = (x: unknown): boolean =>
+  typeof x === 'string' && x.startsWith('0xffffffffffffffff');
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type V = { id: string; input: any; expected: any; expected_c?: any; expected_rust?: any };
@@ -76,7 +66,8 @@ describe('protocol/routing-label', () => {
         if (isErr(v.expected)) {
           expectRsError(() => parseLabel(v.input.label as string), 'RS_ERR_LABEL_INVALID');
         } else {
-          const want = typeof v.expected === 'string' ? v.expected : (v.expected.value_hex as string);
+          const want =
+            typeof v.expected === 'string' ? v.expected : (v.expected.value_hex as string);
           const got = parseLabel(v.input.label as string);
           if (want.includes('.')) expect(formatLabel(got)).to.equal(want);
           else expect(got).to.equal(BigInt('0x' + want));
@@ -89,7 +80,8 @@ describe('protocol/routing-label', () => {
     for (const v of vectorsOf<V>(FILE, 'splice')) {
       const labels = (): bigint[] => (v.input.labels as string[]).map(L);
       it(`${v.id} #spliceJs gives the JS result`, () => {
-        if (isErr(v.expected)) expectRsError(() => spliceJs(...labels()), 'RS_ERR_INPUT_INVALID', v.expected.error);
+        if (isErr(v.expected))
+          expectRsError(() => spliceJs(...labels()), 'RS_ERR_INPUT_INVALID', v.expected.error);
         else expect(formatLabel(spliceJs(...labels()))).to.equal(v.expected);
       });
       it(`${v.id} #splice gives the C result`, () => {
@@ -112,7 +104,9 @@ describe('protocol/routing-label', () => {
   describe('vectors: getEncodingForm', () => {
     for (const v of vectorsOf<V>(FILE, 'getEncodingForm')) {
       it(`${v.id} ${v.input.label as string} in ${v.input.scheme as string} is form ${String(v.expected)}`, () => {
-        expect(getEncodingForm(L(v.input.label as string), schemeOf(v.input.scheme as string))).to.equal(v.expected);
+        expect(
+          getEncodingForm(L(v.input.label as string), schemeOf(v.input.scheme as string)),
+        ).to.equal(v.expected);
       });
     }
   });
@@ -135,20 +129,42 @@ describe('protocol/routing-label', () => {
 
   describe('vectors: reEncode', () => {
     for (const v of vectorsOf<V>(FILE, 'reEncode')) {
-      const { label, scheme, desiredForm } = v.input as { label: string; scheme: string; desiredForm: DesiredForm };
+      const { label, scheme, desiredForm } = v.input as {
+        label: string;
+        scheme: string;
+        desiredForm: DesiredForm;
+      };
       it(`${v.id} #reEncode(${label}, ${scheme}, ${desiredForm}) gives the JS result`, () => {
         checkReEncode(reEncode, label, schemeOf(scheme), desiredForm, v.expected);
       });
       it(`${v.id} #reEncodeC(${label}, ${scheme}, ${desiredForm}) gives the C result`, () => {
-        checkReEncode(reEncodeC, label, schemeOf(scheme), desiredForm, 'expected_c' in v ? v.expected_c : v.expected);
+        checkReEncode(
+          reEncodeC,
+          label,
+          schemeOf(scheme),
+          desiredForm,
+          'expected_c' in v ? v.expected_c : v.expected,
+        );
       });
     }
     it('maps each failure to its code', () => {
       expectRsError(() => reEncode(L('0000.0000.0000.0013'), [], 0), 'RS_ERR_LABEL_NO_FORM');
-      expectRsError(() => reEncode(L('0000.0000.0000.0013'), SCHEMES.v358, 7), 'RS_ERR_LABEL_BAD_FORM');
-      expectRsError(() => reEncode(L('0000.0000.0000.0001'), SCHEMES.v358, 2), 'RS_ERR_LABEL_SELF_ROUTE');
-      expectRsError(() => reEncode(L('0000.0000.0000.07fc'), SCHEMES.v358, 0), 'RS_ERR_LABEL_DIRECTOR_TOO_WIDE');
-      expectRsError(() => reEncode(L('0400.0000.0000.0067'), SCHEMES.v48, 1), 'RS_ERR_LABEL_TOO_LONG');
+      expectRsError(
+        () => reEncode(L('0000.0000.0000.0013'), SCHEMES.v358, 7),
+        'RS_ERR_LABEL_BAD_FORM',
+      );
+      expectRsError(
+        () => reEncode(L('0000.0000.0000.0001'), SCHEMES.v358, 2),
+        'RS_ERR_LABEL_SELF_ROUTE',
+      );
+      expectRsError(
+        () => reEncode(L('0000.0000.0000.07fc'), SCHEMES.v358, 0),
+        'RS_ERR_LABEL_DIRECTOR_TOO_WIDE',
+      );
+      expectRsError(
+        () => reEncode(L('0400.0000.0000.0067'), SCHEMES.v48, 1),
+        'RS_ERR_LABEL_TOO_LONG',
+      );
     });
   });
 
@@ -200,7 +216,8 @@ describe('protocol/routing-label', () => {
       const dest = L(v.input.destination as string);
       const mid = L(v.input.midPath as string);
       it(`${v.id} unsplice(${v.input.destination as string}, ${v.input.midPath as string})`, () => {
-        if (isErr(v.expected)) expectRsError(() => unsplice(dest, mid), 'RS_ERR_LABEL_NOT_ROUTED', v.expected.error);
+        if (isErr(v.expected))
+          expectRsError(() => unsplice(dest, mid), 'RS_ERR_LABEL_NOT_ROUTED', v.expected.error);
         else expect(formatLabel(unsplice(dest, mid))).to.equal(v.expected);
       });
     }
@@ -222,13 +239,13 @@ describe('protocol/routing-label', () => {
 
   describe('vectors: buildLabel', () => {
     for (const v of vectorsOf<V>(FILE, 'buildLabel')) {
-      const hops = (v.input.hops as Array<{ labelP: string | null; labelN: string | null; scheme: string }>).map(
-        (h) => ({
-          labelP: h.labelP === null ? null : L(h.labelP),
-          labelN: h.labelN === null ? null : L(h.labelN),
-          scheme: schemeOf(h.scheme),
-        }),
-      );
+      const hops = (
+        v.input.hops as Array<{ labelP: string | null; labelN: string | null; scheme: string }>
+      ).map((h) => ({
+        labelP: h.labelP === null ? null : L(h.labelP),
+        labelN: h.labelN === null ? null : L(h.labelN),
+        scheme: schemeOf(h.scheme),
+      }));
       for (const [name, fn] of [
         ['buildLabel', buildLabel],
         ['buildLabelJs', buildLabelJs],
@@ -284,7 +301,11 @@ describe('protocol/routing-label', () => {
     const labelOfBits = (maxBits: number): fc.Arbitrary<bigint> =>
       fc
         .integer({ min: 0, max: maxBits - 1 })
-        .chain((top) => fc.bigInt({ min: 0n, max: (1n << BigInt(top)) - 1n }).map((low) => (1n << BigInt(top)) | low));
+        .chain((top) =>
+          fc
+            .bigInt({ min: 0n, max: (1n << BigInt(top)) - 1n })
+            .map((low) => (1n << BigInt(top)) | low),
+        );
 
     it('unsplice(splice(a, b), b) ≡ a and splice(a, b) routes through b', () => {
       fc.assert(
@@ -315,19 +336,28 @@ describe('protocol/routing-label', () => {
       const v358 = SCHEMES.v358;
       // form f director d (form 0: d = 1..7, d = 0 is the self route), above it any route
       const director = fc.oneof(
-        fc.integer({ min: 1, max: 7 }).map((d) => ({ form: 0, bits: (BigInt(d) << 1n) | 1n, size: 4 })),
-        fc.integer({ min: 0, max: 31 }).map((d) => ({ form: 1, bits: (BigInt(d) << 2n) | 2n, size: 7 })),
+        fc
+          .integer({ min: 1, max: 7 })
+          .map((d) => ({ form: 0, bits: (BigInt(d) << 1n) | 1n, size: 4 })),
+        fc
+          .integer({ min: 0, max: 31 })
+          .map((d) => ({ form: 1, bits: (BigInt(d) << 2n) | 2n, size: 7 })),
       );
       fc.assert(
-        fc.property(director, labelOfBits(48), fc.integer({ min: 1, max: 2 }), (dir, rest, wider) => {
-          fc.pre(wider > dir.form);
-          const label = (rest << BigInt(dir.size)) | dir.bits;
-          const widened = reEncode(label, v358, wider);
-          expect(reEncodeC(label, v358, wider)).to.equal(widened);
-          expect(getEncodingForm(widened, v358)).to.equal(wider);
-          expect(reEncode(widened, v358, dir.form)).to.equal(label);
-          expect(widened >> BigInt([4, 7, 10][wider]!)).to.equal(rest);
-        }),
+        fc.property(
+          director,
+          labelOfBits(48),
+          fc.integer({ min: 1, max: 2 }),
+          (dir, rest, wider) => {
+            fc.pre(wider > dir.form);
+            const label = (rest << BigInt(dir.size)) | dir.bits;
+            const widened = reEncode(label, v358, wider);
+            expect(reEncodeC(label, v358, wider)).to.equal(widened);
+            expect(getEncodingForm(widened, v358)).to.equal(wider);
+            expect(reEncode(widened, v358, dir.form)).to.equal(label);
+            expect(widened >> BigInt([4, 7, 10][wider]!)).to.equal(rest);
+          },
+        ),
         { numRuns: 1000 },
       );
     });

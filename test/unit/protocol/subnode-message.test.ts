@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { ERROR_CODES, isRsError } from '../../../src/errors.ts';
+import { isRsError } from '../../../src/errors.ts';
 import {
   type BDict,
   type BValue,
@@ -26,19 +26,7 @@ import {
   parseHandlerFrame,
 } from '../../../src/protocol/wire-headers.ts';
 import { captureBytes, fromVectorValue, vectorsOf } from '../../helpers/vectors.ts';
-
-function expectRsError(fn: () => unknown, code?: string): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (e) {
-    thrown = e;
-  }
-  expect(isRsError(thrown), `expected RsError, got ${String(thrown)}`).to.equal(true);
-  const c = (thrown as { code: string }).code;
-  expect(Object.keys(ERROR_CODES)).to.include(c);
-  if (code !== undefined) expect(c).to.equal(code);
-}
+import { expectRsError } from '../../helpers/errors.ts';
 
 /**
  * Captures 3x are SocketWrapper frames: type (1) ‖ length (4) ‖ TUN header (4) ‖ IPv6 (40) ‖ UDP (8)

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ERROR_CODES, isRsError } from '../../../src/errors.ts';
+import { isRsError } from '../../../src/errors.ts';
 import { bencodeDecode } from '../../../src/protocol/bencode.ts';
 import { bytesToHex, hexToBytes } from '../../../src/protocol/hex.ts';
 import { ip6FromPublicKey, ip6ToString } from '../../../src/protocol/keys.ts';
@@ -21,6 +21,7 @@ import {
   serializeSwitchHeader,
 } from '../../../src/protocol/wire-headers.ts';
 import { captureBytes, sharedDir, vectorsOf } from '../../helpers/vectors.ts';
+import { expectRsError } from '../../helpers/errors.ts';
 
 interface HeaderVector {
   id: string;
@@ -35,19 +36,6 @@ interface HeaderVector {
 const switchVectors = vectorsOf<HeaderVector>('wire_headers.json', 'switchHeader');
 const routeVectors = vectorsOf<HeaderVector>('wire_headers.json', 'routeHeader');
 const dataVectors = vectorsOf<HeaderVector>('wire_headers.json', 'dataHeader');
-
-function expectRsError(fn: () => unknown, code?: string): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (e) {
-    thrown = e;
-  }
-  expect(isRsError(thrown), `expected RsError, got ${String(thrown)}`).to.equal(true);
-  const c = (thrown as { code: string }).code;
-  expect(Object.keys(ERROR_CODES)).to.include(c);
-  if (code !== undefined) expect(c).to.equal(code);
-}
 
 function publicShape(rh: RouteHeader): Record<string, unknown> {
   const { publicKey, version, ip, switchHeader, isIncoming, isCtrl } = rh;
