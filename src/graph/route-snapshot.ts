@@ -4,7 +4,8 @@
  * same hops — but every search result is a shortest-path tree towards `dst`, cached per
  * destination (LRU), so one search answers every source for that destination. A search stops
  * once the queried source is settled (a partial tree, valid for every node settled so far);
- * a later query for an unsettled source extends the cached tree.
+ * a later query for an unsettled source extends the cached tree (resumed where it stopped, or
+ * re-run to the end).
  *
  * Node names, schemes and labels are read from the shared append-only tables; everything that
  * can change between snapshots (which nodes have records, versions, schemes, edges, labels of
@@ -17,7 +18,7 @@ import { SELF_ROUTE_LABEL } from './constants.ts';
 import type { GraphTables } from './id-tables.ts';
 import type { GrRoute, RouteJson } from './route-engine.ts';
 import { spliceSteps, type LabelStep } from './route-label.ts';
-import { pathFromTree, SearchTree, SptSolver } from './shortest-path-tree.ts';
+import { NONE, pathFromTree, SearchTree, SptSolver } from './shortest-path-tree.ts';
 import type { SnapshotData } from './snapshot-data.ts';
 
 export interface RouteSnapshotOptions {
@@ -106,7 +107,9 @@ export class RouteSnapshot {
         this.stats.treeHits++;
       } else {
         this.stats.treeMisses++;
-        this.solver.extend(hit, src);
+        // resumed, it only runs on to src; re-run from dst, it runs to the end, so a popular
+        // destination costs at most one (possibly resumed) partial and one full search per snapshot
+        this.solver.extend(hit, this.solver.holds(hit) ? src : NONE);
       }
       return hit;
     }

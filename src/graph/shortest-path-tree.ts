@@ -93,6 +93,11 @@ export class SptSolver {
     return tree.prev;
   }
 
+  /** Whether the scratch arrays hold `tree`'s suspended search (`extend` resumes it). */
+  holds(tree: SearchTree): boolean {
+    return this.owner === tree;
+  }
+
   /**
    * Run `tree`'s search until `target` is settled or the frontier is empty (`target` NONE: to
    * the end). Afterwards `tree.knows(target)`.
