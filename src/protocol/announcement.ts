@@ -30,6 +30,7 @@ import {
   signingKeyFromPrivate,
 } from './keys.ts';
 import { signCjdns, verify } from './signature.ts';
+import { bytesToHex } from './hex.ts';
 
 export const ANNOUNCEMENT_HEADER_SIZE = 120;
 const SIG_END = 64;
@@ -45,16 +46,13 @@ const DERIVED_CACHE_MAX_ENTRIES = 65536;
 type DerivedNode = DerivedNodeIdentity;
 const derivedCache = new Map<string, DerivedNode | RsError>();
 
-function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
-}
 
 /**
  * pubSigningKey → curve25519 key, `.k` string, IPv6 string (conversion failures cached too).
  * `verified`: the signature verified, so the key is known to decode (skips a slow check).
  */
 function deriveNode(pubSigningKey: Uint8Array, verified: boolean): DerivedNode {
-  const id = hex(pubSigningKey);
+  const id = bytesToHex(pubSigningKey);
   let d = derivedCache.get(id);
   if (d === undefined) {
     try {
@@ -81,7 +79,7 @@ function deriveNode(pubSigningKey: Uint8Array, verified: boolean): DerivedNode {
  * `verifySignature: false` costs no key conversion).
  */
 export function rememberDerivedNode(pubSigningKey: Uint8Array, node: DerivedNode): void {
-  const id = hex(pubSigningKey);
+  const id = bytesToHex(pubSigningKey);
   if (derivedCache.has(id)) return;
   if (derivedCache.size >= DERIVED_CACHE_MAX_ENTRIES) derivedCache.clear();
   derivedCache.set(id, node);
@@ -116,7 +114,7 @@ export function parseTimestampField(bytes: Uint8Array, offset = 0): TimestampFie
   const last = b[o + 7]!;
   return {
     timestamp: hi * 0x10000000 + Math.floor(lo / 16),
-    timestampHex: '0' + hex(b.subarray(o, o + 8)).slice(0, 15),
+    timestampHex: '0' + bytesToHex(b.subarray(o, o + 8)).slice(0, 15),
     isReset: ((last >> 3) & 1) === 1,
     version: last & 7,
   };
@@ -266,8 +264,8 @@ export interface AnnouncementJson {
 /** The JS `cjdnsann.parse` output shape (plus `hash`), keys in the same order. */
 export function announcementToJson(ann: Announcement): AnnouncementJson {
   return {
-    signature: hex(ann.signature),
-    pubSigningKey: hex(ann.pubSigningKey),
+    signature: bytesToHex(ann.signature),
+    pubSigningKey: bytesToHex(ann.pubSigningKey),
     snodeIp: ann.snodeIp,
     nodePubKey: ann.nodePubKey,
     nodeIp: ann.nodeIp,
@@ -275,6 +273,6 @@ export function announcementToJson(ann: Announcement): AnnouncementJson {
     isReset: ann.isReset,
     timestamp: ann.timestampHex,
     entities: ann.entities.map(entityToJson),
-    hash: hex(ann.hash),
+    hash: bytesToHex(ann.hash),
   };
 }

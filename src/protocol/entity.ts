@@ -35,15 +35,13 @@ import {
   type LinkStateInput,
   type LinkStateSample,
 } from './link-state.ts';
+import { bytesToHex } from './hex.ts';
 
 export { parseLinkState, serializeLinkState };
 
 const PEER_SIZE = 32;
 const VERSION_SIZE = 4;
 
-function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
-}
 
 // ---- parsing --------------------------------------------------------------------------------
 
@@ -87,7 +85,7 @@ export function parseEntities(
 const peerLabels = new Map<number, string>();
 const PEER_LABEL_CACHE_MAX_ENTRIES = 65536;
 
-/** JS `"0000.0000." + hex(label bytes 0-1) + "." + hex(bytes 2-3)`, as one flat shared string. */
+/** JS `"0000.0000." + bytesToHex(label bytes 0-1) + "." + bytesToHex(bytes 2-3)`, as one flat shared string. */
 function peerLabelString(v: number): string {
   let s = peerLabels.get(v);
   if (s === undefined) {
@@ -134,7 +132,7 @@ export function parseEncodingSchemeEntity(b: Uint8Array): EncodingSchemeEntity {
   if (b[1] !== ENTITY_TYPE.EncodingScheme)
     throw new RsError('RS_ERR_ENTITY_INVALID', 'invalid type');
   const schemeBytes = b.subarray(2, b[0]);
-  return { type: 'EncodingScheme', hex: hex(schemeBytes), scheme: parseSchemeJs(schemeBytes) };
+  return { type: 'EncodingScheme', hex: bytesToHex(schemeBytes), scheme: parseSchemeJs(schemeBytes) };
 }
 
 // ---- serializing ----------------------------------------------------------------------------

@@ -21,3 +21,20 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {
   return new Uint8Array(Buffer.concat(parts));
 }
+
+/** Little-endian bytes → unsigned integer (ed25519/curve25519 field elements and scalars). */
+export function leBytesToBigInt(bytes: Uint8Array): bigint {
+  let n = 0n;
+  for (let i = bytes.length - 1; i >= 0; i--) n = (n << 8n) | BigInt(bytes[i]!);
+  return n;
+}
+
+/** Unsigned integer → 32 little-endian bytes (the value must be below 2^256). */
+export function bigIntTo32LeBytes(n: bigint): Uint8Array {
+  const out = new Uint8Array(32);
+  for (let i = 0; i < 32; i++) {
+    out[i] = Number(n & 0xffn);
+    n >>= 8n;
+  }
+  return out;
+}

@@ -17,6 +17,7 @@ import {
   edPointDecodes,
   hasSmallOrderEncoding,
 } from './signature.ts';
+import { bigIntTo32LeBytes, leBytesToBigInt } from './hex.ts';
 
 const PUBLIC_KEY_RE = /^[0-9a-z]{52}\.k$/;
 
@@ -130,14 +131,7 @@ export function validateIp6(str: string): boolean {
 
 const P = 2n ** 255n - 19n;
 
-function leToBigInt(bytes: Uint8Array): bigint {
-  return BigInt('0x' + (Buffer.from(bytes).reverse().toString('hex') || '0'));
-}
 
-function bigIntTo32Le(n: bigint): Uint8Array {
-  const hex = n.toString(16).padStart(64, '0');
-  return new Uint8Array(Buffer.from(hex, 'hex').reverse());
-}
 
 /** Modular inverse by the extended Euclidean algorithm (0 < a < m, m prime). */
 function invert(a: bigint, m: bigint): bigint {
@@ -180,11 +174,11 @@ export function edToCurve(ed: Uint8Array, opts: EdToCurveOptions = {}): Uint8Arr
   }
   const raw = new Uint8Array(ed);
   raw[31] = raw[31]! & 0x7f;
-  const y = leToBigInt(raw) % P;
+  const y = leBytesToBigInt(raw) % P;
   const den = (1n - y + P) % P;
   if (den === 0n) throw new RsError('RS_ERR_KEY_CONVERSION', 'invalid key');
   const u = (((1n + y) % P) * invert(den, P)) % P;
-  return bigIntTo32Le(u);
+  return bigIntTo32LeBytes(u);
 }
 
 /** DER PKCS#8 prefix for a raw 32-byte X25519 private key (RFC 8410). */

@@ -11,6 +11,7 @@
 import { createHash, createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import { Point } from '@noble/ed25519';
 import { RsError } from '../errors.ts';
+import { bigIntTo32LeBytes, leBytesToBigInt } from './hex.ts';
 
 /** ed25519 group order L. */
 const L = 2n ** 252n + 27742317777372353535851937790883648493n;
@@ -133,20 +134,7 @@ function sha512(...parts: Uint8Array[]): Buffer {
   return h.digest();
 }
 
-function leToBigInt(bytes: Uint8Array): bigint {
-  let hex = '';
-  for (let i = bytes.length - 1; i >= 0; i--) hex += bytes[i]!.toString(16).padStart(2, '0');
-  return hex === '' ? 0n : BigInt('0x' + hex);
-}
 
-function bigIntTo32Le(n: bigint): Uint8Array {
-  const out = new Uint8Array(32);
-  for (let i = 0; i < 32; i++) {
-    out[i] = Number(n & 0xffn);
-    n >>= 8n;
-  }
-  return out;
-}
 
 function checkPrivate(priv: Uint8Array): void {
   if (!(priv instanceof Uint8Array) || priv.length !== 32) {
@@ -165,7 +153,7 @@ export function clampScalar(priv: Uint8Array): Uint8Array {
 
 /** ed25519 point `scalar · B` for a 32-byte little-endian scalar (reduced mod L), encoded. */
 export function ed25519BaseMultiply(scalarLe: Uint8Array): Uint8Array {
-  const a = leToBigInt(scalarLe) % L;
+  const a = leBytesToBigInt(scalarLe) % L;
   if (a === 0n) throw new RsError('RS_ERR_KEY_PRIVATE_INVALID', 'scalar is 0 mod L');
   return Point.BASE.multiply(a).toBytes();
 }
@@ -178,15 +166,15 @@ export function ed25519BaseMultiply(scalarLe: Uint8Array): Uint8Array {
  */
 export function signCjdns(curvePrivate: Uint8Array, message: Uint8Array): Uint8Array {
   const clamped = clampScalar(curvePrivate);
-  const a = leToBigInt(clamped) % L;
+  const a = leBytesToBigInt(clamped) % L;
   const pubA = Point.BASE.multiply(a).toBytes();
   const prefix = sha512(clamped).subarray(32, 64);
-  const r = leToBigInt(sha512(prefix, message)) % L;
+  const r = leBytesToBigInt(sha512(prefix, message)) % L;
   const R = Point.BASE.multiply(r === 0n ? 1n : r).toBytes();
-  const k = leToBigInt(sha512(R, pubA, message)) % L;
+  const k = leBytesToBigInt(sha512(R, pubA, message)) % L;
   const s = ((r === 0n ? 1n : r) + k * a) % L;
   const sig = new Uint8Array(64);
   sig.set(R, 0);
-  sig.set(bigIntTo32Le(s), 32);
+  sig.set(bigIntTo32LeBytes(s), 32);
   return sig;
 }

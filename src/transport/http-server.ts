@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Duplex } from 'node:stream';
 import { ERROR_CODES, RsError, isRsError, type ErrorCode } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { bencodeDecode, bencodeEncode } from '../protocol/bencode.ts';
+import { bencodeDecode, bencodeEncode, isBDict } from '../protocol/bencode.ts';
 import type { RouteServer } from '../server/route-server.ts';
 import { parseSenderHeaders } from '../server/sender.ts';
 import type { ServerMetrics } from '../server/metrics.ts';
@@ -114,7 +114,7 @@ export function createHttpServer(deps: HttpDeps): Server {
         metrics.malformed.inc({ way: 'subnode_http' });
         throw e;
       }
-      if (typeof dict !== 'object' || dict === null || dict instanceof Uint8Array || Array.isArray(dict)) {
+      if (!isBDict(dict)) {
         metrics.malformed.inc({ way: 'subnode_http' });
         throw new RsError('RS_ERR_SUBNODE_INVALID', 'the subnode query must be a bencoded dictionary');
       }
