@@ -201,9 +201,15 @@ export class TreeReplicas {
     });
   }
 
-  /** Send the pending updates to the standby (one message). False if its mailbox refused. */
-  private flush(): boolean {
+  /**
+   * Send the pending updates to the standby (one message). False if its mailbox refused.
+   * While a swap builds the standby's snapshot, updates stay pending: sent now they would reach
+   * the standby after its build and vanish from `missed`, so the new active snapshot would lack
+   * them with nothing left to trigger the next swap. The swap itself flushes (`fromSwap`).
+   */
+  private flush(fromSwap = false): boolean {
     if (this.pending.size === 0 || this.closed) return true;
+    if (this.swapping && !fromSwap) return true;
     const standby = this.refs[1 - this.activeIdx]!;
     const updates = [...this.pending.values()];
     if (!this.deps.system.tell(standby, { type: 'ApplyUpdates', updates })) {
@@ -229,7 +235,7 @@ export class TreeReplicas {
     if (this.swapping) return this.swapping;
     if (this.closed || (!force && this.missed.size === 0)) return Promise.resolve(false);
     const run = async (): Promise<boolean> => {
-      if (!this.flush()) return false;
+      if (!this.flush(true)) return false;
       const standbyIdx = (1 - this.activeIdx) as 0 | 1;
       let built: TreeReplicaBuilt;
       try {
@@ -250,7 +256,7 @@ export class TreeReplicas {
       this.activeIdx = standbyIdx;
       this.stats.swaps++;
       this.stats.updatesReplayed += replay.size;
-      this.flush();
+      this.flush(true);
       return true;
     };
     this.swapping = run().finally(() => {
