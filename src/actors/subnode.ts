@@ -195,17 +195,24 @@ export class SubnodeDirectory {
     return n;
   }
 
-  /** Stop actors idle for `idleMs` with nothing queued. Returns how many were stopped. */
+  /**
+   * Stop actors idle for `idleMs` with nothing queued. Returns how many were stopped. Entries of
+   * IPs that never got (or no longer have) a record are dropped once idle: every refused
+   * announcement (unknown node, wrong snode, clock skew) creates one, and keys are free to make.
+   */
   passivateIdle(now: number): number {
     if (this.opts.idleMs <= 0) return 0;
     let n = 0;
-    for (const entry of this.entries.values()) {
+    for (const [ip, entry] of this.entries) {
+      if (now - entry.lastActiveMs < this.opts.idleMs) continue;
       const ref = entry.ref;
-      if (!ref || now - entry.lastActiveMs < this.opts.idleMs) continue;
-      if (this.system.mailboxStats(ref).pending > 0) continue;
-      this.system.stop(ref);
+      if (ref && this.system.isRunning(ref)) {
+        if (this.system.mailboxStats(ref).pending > 0) continue;
+        this.system.stop(ref);
+        n++;
+      }
       entry.ref = undefined;
-      n++;
+      if (!this.table.get(ip)) this.entries.delete(ip);
     }
     this.stats.passivated += n;
     return n;
@@ -286,7 +293,10 @@ export class SubnodeDirectory {
     deleted.push(rec.resetMsg.hash);
     this.table.remove(rec.ipv6);
     const entry = this.entries.get(rec.ipv6);
-    if (entry) entry.journal = undefined;
+    if (entry) {
+      entry.journal = undefined;
+      if (!entry.ref || !this.system.isRunning(entry.ref)) this.entries.delete(rec.ipv6);
+    }
     state.record = undefined;
     this.fx.expired(rec.ipv6, deleted);
   }
