@@ -16,8 +16,8 @@ export type PublishResult =
   | {
       readonly durable: false;
       /** bus_unavailable: queued in the backlog; backlog_full: the node will be re-published as a
-       *  snapshot when the bus returns */
-      readonly reason: 'bus_unavailable' | 'backlog_full';
+       *  snapshot when the bus returns; unencodable: too large for the envelope, not published */
+      readonly reason: 'bus_unavailable' | 'backlog_full' | 'unencodable';
       readonly backlog: number;
     };
 

@@ -63,10 +63,14 @@ export class RecordPublisher {
     try {
       envelope = encodeClusterEnvelope({ kind: 'ann', origin: this.d.origin, seq, acceptedAtMs: req.acceptedAtMs, nodeIp: req.nodeIp, ann: req.ann });
     } catch (e) {
-      // not an announcement we can carry (size limits): a bug upstream, let supervision see it
+      // Not an announcement the envelope can carry (size limits). Answer the caller instead of
+      // crashing the actor: a crash would drop the reply (the caller waits its whole timeout) and
+      // a burst of such messages would spend the restart budget and stop the bus for good.
+      state.seq--;
       this.d.log.error({ event: 'cluster:publish:unencodable', node: req.nodeIp, err: errText(e) }, 'cannot publish announcement');
       this.d.metrics.published.inc({ result: 'failed' });
-      throw e;
+      reply(req.replyTo, { durable: false, reason: 'unencodable', backlog: state.backlog.length });
+      return;
     }
     state.own.add(req.nodeIp);
     state.view.foreign.delete(req.nodeIp);
