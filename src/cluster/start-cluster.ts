@@ -5,8 +5,10 @@
  *
  * ```ts
  * const cluster = await startCluster(config, routeServerSink(server), log, server.metrics.registry);
- * server.addListener({ accepted(ann, source) { if (source !== 'cluster') … cluster.actor.publishAccepted(ann.binary, ann.nodeIp) } });
- * // before a node's own announcement: await cluster.actor.catchUpBeforeLocalApply(nodeIp)
+ * server.setClusterHooks({
+ *   beforeNodeAnnouncement: (nodeIp) => cluster.actor.catchUpBeforeLocalApply(nodeIp),
+ *   afterNodeAccepted: (bytes, nodeIp) => cluster.actor.publishAccepted(bytes, nodeIp), // ack after this
+ * });
  * // readiness: checks.cluster = cluster.readiness()
  * // shutdown:  await cluster.close()
  * ```
@@ -17,7 +19,7 @@ import { ClusterActor, type ClusterStatus } from '../actors/cluster.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import type { ClusterBus } from './bus.ts';
-import { MemoryClusterBus } from './memory-bus.ts';
+import { MemoryClusterBus, MemoryClusterHub } from './memory-bus.ts';
 import { RedisClusterBus, redactRedisUrl } from './redis-bus.ts';
 import type { ClusterSink } from './sink.ts';
 
@@ -50,7 +52,8 @@ export async function startCluster(
     opts.bus ??
     (c.redisUrl
       ? new RedisClusterBus({ url: c.redisUrl, prefix: c.prefix, streamMaxLen: c.streamMaxLen, log })
-      : new MemoryClusterBus());
+      : // the embedded bus trims its record like Redis would (a single process never reads it back)
+        new MemoryClusterBus(new MemoryClusterHub(c.streamMaxLen)));
   const actor = await ClusterActor.start({
     bus,
     sink,
