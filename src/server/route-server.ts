@@ -12,7 +12,7 @@ import { applyAnnouncement, type AnnounceInput, type AnnounceOutcome } from '../
 import type { GrRoute, RouteJson } from '../graph/route-engine.ts';
 import type { Logger } from '../log.ts';
 import { silentLogger } from '../log.ts';
-import { annHash, parseAnnouncement } from '../protocol/announcement.ts';
+import { announcerIp, parseAnnouncement } from '../protocol/announcement.ts';
 import type { Announcement } from '../protocol/announcement-types.ts';
 import { zeroStateHash } from '../graph/state-hash.ts';
 import type { BDict } from '../protocol/bencode.ts';
@@ -62,11 +62,6 @@ export interface RouteServerOptions {
 export type RoutingMode =
   | { readonly mode: 'reference' }
   | { readonly mode: 'fast'; readonly options?: FastRoutingOptions; readonly system?: ActorSystem };
-
-/** The announcer's IPv6 from the bytes, without verifying (undefined if they do not parse). */
-function nodeIpOf(bytes: Uint8Array): string | undefined {
-  return parseOrError(bytes)?.nodeIp;
-}
 
 function parseOrError(bytes: Uint8Array): Announcement | undefined {
   try {
@@ -157,7 +152,7 @@ export class RouteServer {
   private async announceFromNode(bytes: Uint8Array): Promise<AnnounceOutcome> {
     const hooks = this.clusterHooks;
     if (!hooks) return this.submitAnnouncement(bytes, 'node');
-    const nodeIp = nodeIpOf(bytes);
+    const nodeIp = announcerIp(bytes);
     if (nodeIp !== undefined) await hooks.beforeNodeAnnouncement(nodeIp);
     const outcome = await this.submitAnnouncement(bytes, 'node');
     if (outcome.accepted) await hooks.afterNodeAccepted(outcome.accepted.binary, outcome.accepted.nodeIp);
@@ -176,10 +171,11 @@ export class RouteServer {
    */
   async submitAnnouncement(input: Uint8Array | Announcement, source: AnnouncementSource): Promise<AnnounceOutcome> {
     if (source === 'cluster') {
-      const known = this.alreadyStored(input);
-      if (known) return known;
-      // the origin process verified it; the bus is internal to the cluster
+      // the origin process verified it and the bus is internal to the cluster: parse once,
+      // unverified (bytes that do not parse go on and get the ordinary parse failure)
       if (input instanceof Uint8Array) input = parseOrError(input) ?? input;
+      const known = input instanceof Uint8Array ? undefined : this.alreadyStored(input);
+      if (known) return known;
     }
     const routing = this.routing;
     if (!routing) return this.handleAnnounce(input, source);
@@ -213,11 +209,9 @@ export class RouteServer {
   }
 
   /** `cluster` de-dup: an announcement already in the store changes nothing. */
-  private alreadyStored(input: Uint8Array | Announcement): AnnounceOutcome | undefined {
-    const hash = input instanceof Uint8Array ? annHash(input) : input.hash;
-    if (!this.core.store.has(hash)) return undefined;
-    const ip = input instanceof Uint8Array ? nodeIpOf(input) : input.nodeIp;
-    const node = ip !== undefined ? this.core.nodes.get(ip) : undefined;
+  private alreadyStored(ann: Announcement): AnnounceOutcome | undefined {
+    if (!this.core.store.has(ann.hash)) return undefined;
+    const node = this.core.nodes.get(ann.nodeIp);
     return { error: 'none', stateHash: node?.stateHash ?? zeroStateHash(), node, accepted: undefined, added: [], deleted: [] };
   }
 
