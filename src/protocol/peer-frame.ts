@@ -117,7 +117,8 @@ export function encodePeerFrame(msg: PeerMessage): Uint8Array {
       push(arrayHeader(2), seq, msgpackEncode(msg.name));
       break;
   }
-  return new Uint8Array(Buffer.concat(parts));
+  const frame = Buffer.concat(parts);
+  return new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength);
 }
 
 // ---- decoding --------------------------------------------------------------------------------

@@ -141,7 +141,8 @@ export class FetchScheduler {
   /** The peer is gone: its wanted and in-flight hashes go to alternates or are forgotten. */
   removePeer(peer: number): void {
     if (!this.peers.delete(peer)) return;
-    for (const [key, e] of [...this.entries]) if (e.owner === peer) this.reassign(key, e);
+    // reassign only deletes or re-keys the entry at hand: iterating the Map itself is safe
+    for (const [key, e] of this.entries) if (e.owner === peer) this.reassign(key, e);
   }
 
   /** Hashes waiting to be requested from `peer`. */

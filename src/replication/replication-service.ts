@@ -260,9 +260,12 @@ export class ReplicationService {
   ): void {
     const id = this.nextId++;
     const { server, settings, log, clock } = this.d;
-    this.scheduler.addPeer(id, () => {
-      this.handles.get(id)?.nudge({ type: 'FetchReady' });
-    });
+    // only outbound peers fetch (data flows from the accepting side to the connecting side)
+    if (role === 'outbound') {
+      this.scheduler.addPeer(id, () => {
+        this.handles.get(id)?.nudge({ type: 'FetchReady' });
+      });
+    }
     const handle = spawnPeer(this.system, ws, {
       id,
       role,
