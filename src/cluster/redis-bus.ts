@@ -222,7 +222,12 @@ export class RedisClusterBus implements ClusterBus {
         else if (name === 'e') envelope = new Uint8Array(fields[i + 1]!);
       }
       if (prevId === undefined || envelope === undefined || !isStreamId(prevId)) {
+        // Pass it on with an empty envelope: the follower counts it malformed and moves past it.
+        // Dropping it here left the position behind it for good (endless repairs, or a full
+        // resync when a later entry pointed back at it). In XRANGE order its predecessor is the
+        // previous row (or where we read from).
         this.log.warn({ event: 'cluster:record:malformed', id }, 'record entry without p/e fields');
+        out.push({ id, prevId: out.length > 0 ? out[out.length - 1]!.id : afterId, envelope: new Uint8Array(0) });
         continue;
       }
       out.push({ id, prevId, envelope });
