@@ -114,7 +114,9 @@ export class ReplicationService {
       onRefused: (addr, reason) => {
         this.metrics.refused.inc({ reason });
         this.metrics.disconnects.inc({ reason });
-        d.log.warn(
+        // debug, not warn: a refused host reconnecting in a loop would flood the log; the
+        // refusals are counted in snode_peer_refused_total{reason}
+        d.log.debug(
           { event: 'peer:ws:refused', addr, reason },
           `refused a replication peer: ${reason}`,
         );
