@@ -110,6 +110,7 @@ export class TreeReplicas {
   private seq = 0;
   private swapping: Promise<boolean> | undefined;
   private flushTimer: NodeJS.Immediate | NodeJS.Timeout | undefined;
+  private standbyStoppedLogged = false;
   private swapTimer: NodeJS.Timeout | undefined;
   private closed = false;
   /** instrumentation: called with every snapshot that becomes active */
@@ -211,6 +212,12 @@ export class TreeReplicas {
     if (this.pending.size === 0 || this.closed) return true;
     if (this.swapping && !fromSwap) return true;
     const standby = this.refs[1 - this.activeIdx]!;
+    if (!this.deps.system.isRunning(standby)) {
+      // stopped for good (restart budget spent): retrying every 10 ms would spin forever
+      if (!this.standbyStoppedLogged) this.deps.log?.('tree:replica:stopped', { replica: standby.name });
+      this.standbyStoppedLogged = true;
+      return false;
+    }
     const updates = [...this.pending.values()];
     if (!this.deps.system.tell(standby, { type: 'ApplyUpdates', updates })) {
       this.stats.deferredFlushes++;
@@ -327,7 +334,11 @@ export class TreeReplicas {
       u.seq = this.seq;
       updates.push(u);
     }
-    this.deps.system.tell(this.refs[idx]!, { type: 'Reload', updates });
+    if (!this.deps.system.tell(this.refs[idx]!, { type: 'Reload', updates })) {
+      // refused (mailbox full or stopped): keep what it lacks pending/missed, and say so
+      this.deps.log?.('tree:replica:reload_refused', { replica: name, nodes: updates.length });
+      return;
+    }
     if (idx === this.activeIdx) this.missed = new Map();
     else this.pending = new Map();
     this.deps.log?.('tree:replica:reloaded', { replica: name, nodes: updates.length });
