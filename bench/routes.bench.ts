@@ -18,7 +18,14 @@ import type { BDict } from '../src/protocol/bencode.ts';
 import type { RouteServer } from '../src/server/route-server.ts';
 import { percentile, prng, type BenchOptions, type BenchResult } from './harness.ts';
 import { lastIngestRate } from './ingest.bench.ts';
-import { buildWorld, dropWorlds, feed, linkStateUpdate, loadedServer, type World } from './world.ts';
+import {
+  buildWorld,
+  dropWorlds,
+  feed,
+  linkStateUpdate,
+  loadedServer,
+  type World,
+} from './world.ts';
 
 const P99_TARGET_MS = 5;
 const FRESHNESS_TARGET_MS = 1000;
@@ -157,9 +164,20 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
         notes: `${Math.round(s.qps)} queries/s, p50 ${s.p50.toFixed(2)} ms, ${(s.found * 100).toFixed(0)} % routed${extra}`,
       });
     };
+    const how = (): string => {
+      const now = server.routing!.trees.treeCacheTotals();
+      const d = {
+        hits: now.hits - seen.hits,
+        pairs: now.pairs - seen.pairs,
+        misses: now.misses - seen.misses,
+      };
+      seen = now;
+      return `; answered by ${d.pairs} pair searches, ${d.hits} cached trees, ${d.misses} tree searches`;
+    };
+    let seen = server.routing!.trees.treeCacheTotals();
     for (const mix of mixes) {
       const s = await queries(server, w, count, () => [Math.floor(rnd() * n), mix.dst(rnd, n)]);
-      row('idle', mix.name, s);
+      row('idle', mix.name, s, how());
     }
 
     // while ingesting at half the max rate, with swaps running
@@ -190,7 +208,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
         `while ingesting ${Math.round(rate)} ann/s`,
         mix.name,
         s,
-        `, ${trees.stats.swaps - swaps0} swaps so far, event-loop lag p99 ${(lag.percentile(99) / 1e6).toFixed(1)} ms`,
+        `, ${trees.stats.swaps - swaps0} swaps so far, event-loop lag p99 ${(lag.percentile(99) / 1e6).toFixed(1)} ms${how()}`,
       );
     }
     lag.disable();

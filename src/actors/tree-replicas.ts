@@ -37,7 +37,8 @@ import { isRsError } from '../errors.ts';
 import type { GraphTables } from '../graph/id-tables.ts';
 import type { NodeRecord } from '../graph/node-record.ts';
 import { nodeRemovedUpdate, nodeUpdateOf, type NodeUpdate } from '../graph/node-update.ts';
-import { RouteSnapshot } from '../graph/route-snapshot.ts';
+import { PairSearch } from '../graph/pair-search.ts';
+import { RouteSnapshot, type RouteSnapshotOptions } from '../graph/route-snapshot.ts';
 import { SptSolver } from '../graph/shortest-path-tree.ts';
 import { emptySnapshot, type SnapshotData } from '../graph/snapshot-data.ts';
 
@@ -48,6 +49,8 @@ export interface TreeReplicasOptions {
   readonly maxUpdatesPerSwap: number;
   /** destination trees cached per active snapshot */
   readonly treeCacheSize: number;
+  /** queries for one destination not answered by a cached tree, after which its whole tree is grown (0: never) */
+  readonly hotDestinationQueries?: number;
   /** where the replicas keep their graph: a worker thread each, or this thread */
   readonly backend: ReplicaBackendKind;
   /** bound of each replica's mailbox (update batches, build requests) */
@@ -57,10 +60,14 @@ export interface TreeReplicasOptions {
   readonly instrumentation?: ReplicaInstrumentation;
 }
 
+/** Nodes settled per slice of a hot destination's tree search (well under a millisecond at 50k nodes). */
+const TREE_GROWTH_SLICE_POPS = 2000;
+
 export const DEFAULT_TREE_OPTIONS: TreeReplicasOptions = {
   swapIntervalMs: 250,
   maxUpdatesPerSwap: 5000,
   treeCacheSize: 64,
+  hotDestinationQueries: 16,
   backend: 'worker',
   mailboxLimit: 1024,
   buildTimeoutMs: 30_000,
@@ -78,6 +85,8 @@ export interface TreeReplicasStats {
   lastBuildMs: number;
   treeHits: number;
   treeMisses: number;
+  pairSearches: number;
+  treesGrown: number;
 }
 
 export interface TreeReplicasDeps {
@@ -99,9 +108,12 @@ export class TreeReplicas {
     lastBuildMs: 0,
     treeHits: 0,
     treeMisses: 0,
+    pairSearches: 0,
+    treesGrown: 0,
   };
   private current: RouteSnapshot;
   private readonly solver = new SptSolver();
+  private readonly pairSearch = new PairSearch();
   private readonly refs: readonly [ActorRef<TreeReplicaCommand>, ActorRef<TreeReplicaCommand>];
   private readonly slots: ReadonlyMap<string, ReplicaSlot>;
   private activeIdx: 0 | 1 = 0;
@@ -124,7 +136,7 @@ export class TreeReplicas {
       emptySnapshot(),
       deps.tables,
       this.solver,
-      { treeCacheSize: opts.treeCacheSize },
+      this.snapshotOptions(),
       deps.now(),
     );
     const spawned = spawnTreeReplicas(deps.system, {
@@ -297,24 +309,52 @@ export class TreeReplicas {
     const old = this.current;
     this.stats.treeHits += old.stats.treeHits;
     this.stats.treeMisses += old.stats.treeMisses;
+    this.stats.pairSearches += old.stats.pairSearches;
+    this.stats.treesGrown += old.stats.treesGrown;
     this.stats.lastBuildMs = data.stats.buildMs;
     if (data.stats.full) this.stats.fullRebuilds++;
     this.current = new RouteSnapshot(
       data,
       this.deps.tables,
       this.solver,
-      { treeCacheSize: this.opts.treeCacheSize },
+      this.snapshotOptions(),
       this.deps.now(),
     );
     this.onActivate?.(this.current);
   }
 
-  /** Tree cache hits/misses including the active snapshot's. */
-  treeCacheTotals(): { hits: number; misses: number } {
+  /**
+   * How route lookups were answered, including the active snapshot's: cached tree, tree search,
+   * pair search; and how many hot destinations' trees were grown.
+   */
+  treeCacheTotals(): { hits: number; misses: number; pairs: number; grown: number } {
     return {
       hits: this.stats.treeHits + this.current.stats.treeHits,
       misses: this.stats.treeMisses + this.current.stats.treeMisses,
+      pairs: this.stats.pairSearches + this.current.stats.pairSearches,
+      grown: this.stats.treesGrown + this.current.stats.treesGrown,
     };
+  }
+
+  private snapshotOptions(): RouteSnapshotOptions {
+    return {
+      treeCacheSize: this.opts.treeCacheSize,
+      pairSearch: this.pairSearch,
+      hotDestinationQueries: this.opts.hotDestinationQueries ?? 0,
+      growthWanted: (snap) => this.growTrees(snap),
+    };
+  }
+
+  /**
+   * Grow the hot destinations' trees of `snap` a slice at a time, one slice per turn of the
+   * event loop, while it is the active snapshot: queries and ingest run between the slices.
+   */
+  private growTrees(snap: RouteSnapshot): void {
+    const step = (): void => {
+      if (this.closed || snap !== this.current) return;
+      if (snap.growTrees(TREE_GROWTH_SLICE_POPS)) setImmediate(step);
+    };
+    setImmediate(step);
   }
 
   private makeBackend(name: string): ReplicaBackend {

@@ -20,13 +20,16 @@
  * a replica worker unchanged.
  */
 import type { NodeUpdate } from './node-update.ts';
-import { alloc, type SnapshotData } from './snapshot-data.ts';
+import { alloc, inEdgesOf, type SnapshotData } from './snapshot-data.ts';
 
 /**
  * Above this fraction of dirty rows a full rebuild is cheaper than patching: a full rebuild is
  * a few sequential passes, while a dirty row's "both directions" tests are cache misses.
  */
 const FULL_REBUILD_DIRTY_FRACTION = 0.125;
+
+/** A snapshot without its derived parts (the transpose and the build statistics). */
+type RowsSnapshot = Omit<SnapshotData, 'stats' | 'inOffsets' | 'inNbr' | 'inCost'>;
 
 interface Entry {
   readonly version: number;
@@ -119,6 +122,7 @@ export class ReplicaModel {
     this.forceFull = false;
     const out: SnapshotData = {
       ...snap,
+      ...inEdgesOf(snap),
       stats: { full, rowsRebuilt, edges: snap.nbr.length, buildMs: nowMs() - t0 },
     };
     this.prev = out;
@@ -205,7 +209,7 @@ export class ReplicaModel {
     return { present, version, schemeId };
   }
 
-  private buildFull(n: number): Omit<SnapshotData, 'stats'> {
+  private buildFull(n: number): RowsSnapshot {
     // The "both directions" test needs every peer's peer list: reading them from the entries
     // is a cache miss per test, so first copy all peer lists into one flat array (one pass),
     // then test each pair there.
@@ -257,7 +261,7 @@ export class ReplicaModel {
    * Recompute the dirty rows into a scratch sink, then lay out the new CSR: runs of clean rows
    * are copied from the previous snapshot with one `set` per array per run.
    */
-  private buildIncremental(n: number, prev: SnapshotData): Omit<SnapshotData, 'stats'> {
+  private buildIncremental(n: number, prev: SnapshotData): RowsSnapshot {
     const dirtyIds = Int32Array.from([...this.dirty].filter((i) => i < n)).sort();
     const scratch = new RowSink(64);
     // rows of the dirty ids, back to back in `scratch`: row k is [ends[k-1], ends[k])

@@ -1,16 +1,23 @@
 /**
  * Route queries on one immutable snapshot (the fast engine). The answer for (src, dst) is what
  * the reference's `computeRoute` gives on the same graph (README 4.8): same path, same label,
- * same hops — but every search result is a shortest-path tree towards `dst`, cached per
- * destination (LRU), so one search answers every source for that destination. A search stops
- * once the queried source is settled (a partial tree, valid for every node settled so far);
- * a later query for an unsettled source extends the cached tree (resumed where it stopped, or
- * re-run to the end).
+ * same hops. A query is answered, cheapest first, by:
+ *  1. a cached shortest-path tree towards `dst` that already settled `src` (one tree answers
+ *     every source for its destination);
+ *  2. a pair search (pair-search.ts): a bidirectional search marks the few hundred nodes that
+ *     can matter and the reference search is replayed inside them — exact, without searching
+ *     half the graph;
+ *  3. when there is no finite-cost path, the reference search towards `dst`, which stops once
+ *     `src` is settled; its (partial) tree is cached per destination (LRU), and a later query
+ *     for an unsettled source extends it.
+ * A destination asked `hotDestinationQueries` times gets its whole tree: `growTrees` runs the
+ * search in slices of a bounded number of pops (the owner schedules them between other work),
+ * and from then on its queries are answered by walking the tree.
  *
  * Node names, schemes and labels are read from the shared append-only tables; everything that
  * can change between snapshots (which nodes have records, versions, schemes, edges, labels of
  * the best links) is read from the snapshot, so an answer is always that of one consistent
- * snapshot. Nothing here waits for anything: a query computes at most one tree.
+ * snapshot. Nothing here waits for anything: a query runs at most one search.
  */
 import { attempt } from '../errors.ts';
 import { formatLabel } from '../protocol/routing-label.ts';
@@ -18,23 +25,49 @@ import { SELF_ROUTE_LABEL } from './constants.ts';
 import type { GraphTables } from './id-tables.ts';
 import type { GrRoute, RouteJson } from './route-engine.ts';
 import { spliceSteps, type LabelStep } from './route-label.ts';
+import { PairSearch } from './pair-search.ts';
 import { NONE, pathFromTree, SearchTree, SptSolver } from './shortest-path-tree.ts';
 import type { SnapshotData } from './snapshot-data.ts';
 
 export interface RouteSnapshotOptions {
   /** destination trees kept per snapshot (LRU); each costs 4 bytes per node */
   readonly treeCacheSize: number;
+  /** the pair search to use (its scratch arrays are shared between snapshots); a new one by default */
+  readonly pairSearch?: PairSearch;
+  /** queries for one destination not answered by a cached tree, after which its whole tree is grown (0: never) */
+  readonly hotDestinationQueries?: number;
+  /** called when a destination became hot and `growTrees` has work (once until it has none) */
+  readonly growthWanted?: (snapshot: RouteSnapshot) => void;
 }
+
+/** Destinations counted per snapshot for `hotDestinationQueries`, at most (then counting restarts). */
+const MAX_COUNTED_DESTINATIONS = 4096;
 
 /** Counters a snapshot keeps for metrics. */
 export interface RouteSnapshotStats {
+  /** answered by a cached tree */
   treeHits: number;
+  /** answered by a tree search (no finite-cost path for the pair search) */
   treeMisses: number;
+  /** answered by a pair search */
+  pairSearches: number;
+  /** destination trees grown completely in the background */
+  treesGrown: number;
 }
 
 export class RouteSnapshot {
-  readonly stats: RouteSnapshotStats = { treeHits: 0, treeMisses: 0 };
+  readonly stats: RouteSnapshotStats = {
+    treeHits: 0,
+    treeMisses: 0,
+    pairSearches: 0,
+    treesGrown: 0,
+  };
   private readonly trees = new Map<number, SearchTree>();
+  private readonly pairs: PairSearch;
+  /** queries per destination a cached tree did not answer (for hot destinations) */
+  private readonly asked = new Map<number, number>();
+  /** hot destinations whose trees are still to grow, oldest first */
+  private readonly growQueue: number[] = [];
 
   constructor(
     readonly data: SnapshotData,
@@ -43,7 +76,9 @@ export class RouteSnapshot {
     private readonly opts: RouteSnapshotOptions,
     /** when the snapshot became active (ms), for the snapshot-age metric */
     readonly activatedAtMs: number = 0,
-  ) {}
+  ) {
+    this.pairs = opts.pairSearch ?? new PairSearch();
+  }
 
   get seq(): number {
     return this.data.seq;
@@ -89,7 +124,62 @@ export class RouteSnapshot {
 
   /** The node ids of the path src … dst, or null. */
   pathIds(src: number, dst: number): number[] | null {
+    if (src === dst) return null;
+    const cached = this.trees.get(dst);
+    if (cached?.knows(src)) {
+      this.stats.treeHits++;
+      this.trees.delete(dst);
+      this.trees.set(dst, cached);
+      return pathFromTree(cached.prev, src, dst);
+    }
+    this.count(dst);
+    const pair = this.pairs.find(this.data, src, dst);
+    if (pair) {
+      this.stats.pairSearches++;
+      return pair;
+    }
     return pathFromTree(this.tree(dst, src).prev, src, dst);
+  }
+
+  /**
+   * Run the searches of hot destinations' trees for at most `maxPops` settled nodes. True while
+   * work remains. A tree is in the cache from its first slice on: it answers the sources it
+   * settled already.
+   */
+  growTrees(maxPops: number): boolean {
+    while (this.growQueue.length > 0) {
+      const dst = this.growQueue[0]!;
+      let t = this.trees.get(dst);
+      if (!t) {
+        t = new SearchTree(this.data, dst);
+        this.cache(dst, t);
+      }
+      if (!t.complete) this.solver.extend(t, NONE, maxPops);
+      if (!t.complete) return true;
+      this.growQueue.shift();
+      this.stats.treesGrown++;
+    }
+    return false;
+  }
+
+  private count(dst: number): void {
+    const hot = this.opts.hotDestinationQueries ?? 0;
+    if (hot <= 0 || this.opts.treeCacheSize <= 0) return;
+    if (this.asked.size >= MAX_COUNTED_DESTINATIONS && !this.asked.has(dst)) this.asked.clear();
+    const c = (this.asked.get(dst) ?? 0) + 1;
+    this.asked.set(dst, c);
+    if (c !== hot) return;
+    this.growQueue.push(dst);
+    if (this.growQueue.length === 1) this.opts.growthWanted?.(this);
+  }
+
+  private cache(dst: number, t: SearchTree): void {
+    if (this.opts.treeCacheSize <= 0) return;
+    if (this.trees.size >= this.opts.treeCacheSize) {
+      const oldest = this.trees.keys().next().value;
+      if (oldest !== undefined) this.trees.delete(oldest);
+    }
+    this.trees.set(dst, t);
   }
 
   /** Number of cached destination trees (complete or partial). */
@@ -116,11 +206,7 @@ export class RouteSnapshot {
     this.stats.treeMisses++;
     const t = new SearchTree(this.data, dst);
     this.solver.extend(t, src);
-    if (this.trees.size >= this.opts.treeCacheSize) {
-      const oldest = this.trees.keys().next().value;
-      if (oldest !== undefined) this.trees.delete(oldest);
-    }
-    if (this.opts.treeCacheSize > 0) this.trees.set(dst, t);
+    this.cache(dst, t);
     return t;
   }
 

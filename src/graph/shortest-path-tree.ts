@@ -100,16 +100,18 @@ export class SptSolver {
 
   /**
    * Run `tree`'s search until `target` is settled or the frontier is empty (`target` NONE: to
-   * the end). Afterwards `tree.knows(target)`.
+   * the end), or until `maxPops` nodes were settled by this call (a slice of a search run in
+   * the background; it resumes where it stopped while this solver still holds it). Without a
+   * pop limit, afterwards `tree.knows(target)`.
    */
-  extend(tree: SearchTree, target: number): void {
+  extend(tree: SearchTree, target: number, maxPops = Infinity): void {
     if (tree.complete) {
       this.lastPops = 0;
       return;
     }
     if (this.owner !== tree) this.start(tree);
     const before = tree.settled;
-    this.run(tree, target);
+    this.run(tree, target, maxPops);
     this.lastPops = tree.settled - before;
   }
 
@@ -139,7 +141,7 @@ export class SptSolver {
    * edges are relaxed before the loop checks for the target, so stopping there leaves a state
    * that continues exactly as if it had never stopped.
    */
-  private run(tree: SearchTree, target: number): void {
+  private run(tree: SearchTree, target: number, maxPops: number): void {
     const prio = this.prio;
     const pos = this.pos;
     const pred = this.pred;
@@ -223,7 +225,7 @@ export class SptSolver {
         hs[i] = sq;
         pos[v] = i;
       }
-      if (u === target) break;
+      if (u === target || pops >= maxPops) break;
     }
     this.counter = counter;
     this.size = size;

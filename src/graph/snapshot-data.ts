@@ -31,6 +31,14 @@ export interface SnapshotData {
   readonly labelId: Int32Array;
   /** encodingFormNum of that link */
   readonly form: Uint8Array;
+  /**
+   * The same edges by target (the transpose, for searches that run backwards from a source):
+   * inOffsets has n + 1 entries; inNbr[k] is the node u of edge u → v for k in
+   * [inOffsets[v], inOffsets[v+1]), inCost[k] its cost. Built from the rows by `inEdgesOf`.
+   */
+  readonly inOffsets: Int32Array;
+  readonly inNbr: Int32Array;
+  readonly inCost: Float64Array;
   readonly stats: SnapshotStats;
 }
 
@@ -68,8 +76,37 @@ export function emptySnapshot(): SnapshotData {
     cost: alloc.f64(0),
     labelId: alloc.i32(0),
     form: alloc.u8(0),
+    inOffsets: alloc.i32(1),
+    inNbr: alloc.i32(0),
+    inCost: alloc.f64(0),
     stats: { full: true, rowsRebuilt: 0, edges: 0, buildMs: 0 },
   };
+}
+
+/**
+ * The transpose of the rows (`inOffsets`, `inNbr`, `inCost`): a counting pass and a fill pass
+ * over the edges, O(n + m). Within a target's list the sources come in id order.
+ */
+export function inEdgesOf(
+  g: Pick<SnapshotData, 'n' | 'offsets' | 'nbr' | 'cost'>,
+): Pick<SnapshotData, 'inOffsets' | 'inNbr' | 'inCost'> {
+  const { n, offsets, nbr, cost } = g;
+  const m = offsets[n]!;
+  const inOffsets = alloc.i32(n + 1);
+  for (let e = 0; e < m; e++) inOffsets[nbr[e]! + 1]!++;
+  for (let v = 0; v < n; v++) inOffsets[v + 1]! += inOffsets[v]!;
+  const next = inOffsets.slice(0, n);
+  const inNbr = alloc.i32(m);
+  const inCost = alloc.f64(m);
+  for (let u = 0; u < n; u++) {
+    const end = offsets[u + 1]!;
+    for (let e = offsets[u]!; e < end; e++) {
+      const k = next[nbr[e]!]!++;
+      inNbr[k] = u;
+      inCost[k] = cost[e]!;
+    }
+  }
+  return { inOffsets, inNbr, inCost };
 }
 
 /** Structural equality of the graph part (seq and stats ignored): used by tests and checks. */

@@ -83,19 +83,26 @@ export function registerRoutingMetrics(registry: Registry, r: RoutingSupervisor)
     'Build time of the last snapshot (in its replica)',
     () => t.stats.lastBuildMs / 1000,
   );
-  let last = { hits: 0, misses: 0 };
+  let last = { hits: 0, misses: 0, pairs: 0 };
   new Counter({
     name: 'snode_route_tree_cache_total',
-    help: 'Destination shortest-path tree lookups by result (hit, miss)',
+    help: 'Route lookups by how they were answered: hit (a cached destination tree), pair (a pair search), miss (a tree search)',
     labelNames: ['result'],
     registers: [registry],
     collect() {
       const now = t.treeCacheTotals();
       if (now.hits > last.hits) this.inc({ result: 'hit' }, now.hits - last.hits);
+      if (now.pairs > last.pairs) this.inc({ result: 'pair' }, now.pairs - last.pairs);
       if (now.misses > last.misses) this.inc({ result: 'miss' }, now.misses - last.misses);
       last = now;
     },
   });
+  counterFrom(
+    registry,
+    'snode_route_trees_grown_total',
+    'Hot destinations whose whole shortest-path tree was grown in the background',
+    () => t.treeCacheTotals().grown,
+  );
   gaugeFrom(
     registry,
     'snode_route_trees_cached',

@@ -19,6 +19,7 @@ export function routingModeOf(s: RoutingSettings, cores = availableParallelism()
       swapIntervalMs: s.swapIntervalMs,
       maxUpdatesPerSwap: s.maxUpdatesPerSwap,
       treeCacheSize: s.treeCacheSize,
+      hotDestinationQueries: s.hotDestinationQueries,
       backend: s.replicaBackend,
       mailboxLimit: s.replicaMailbox,
     },

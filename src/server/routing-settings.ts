@@ -22,6 +22,8 @@ export const routingSchema = z
     maxUpdatesPerSwap: int(1, 10_000_000).default(5000),
     /** destination shortest-path trees cached on the active snapshot (4 bytes per node each) */
     treeCacheSize: int(0, 100_000).default(64),
+    /** queries for one destination (per snapshot) after which its whole tree is grown in the background; 0 = never */
+    hotDestinationQueries: int(0, 1_000_000).default(16),
     /** where the tree replicas build: a worker thread each, or the main thread */
     replicaBackend: z.enum(['worker', 'thread']).default('worker'),
     /** update batches queued per tree replica before the coordinator holds them back */

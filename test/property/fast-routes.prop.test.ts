@@ -14,7 +14,7 @@ import { nodeUpdateOf } from '../../src/graph/node-update.ts';
 import { ReplicaModel } from '../../src/graph/replica-model.ts';
 import { buildRouteGraph } from '../../src/graph/route-graph.ts';
 import { computeRoute } from '../../src/graph/route-engine.ts';
-import { RouteSnapshot } from '../../src/graph/route-snapshot.ts';
+import { RouteSnapshot, type RouteSnapshotOptions } from '../../src/graph/route-snapshot.ts';
 import { SptSolver } from '../../src/graph/shortest-path-tree.ts';
 import type { EncodingScheme } from '../../src/protocol/encoding-scheme-types.ts';
 import { SCHEMES } from '../../src/protocol/encoding-scheme.ts';
@@ -100,7 +100,7 @@ function tableOf(spec: GraphSpec): NodeTable {
   return t;
 }
 
-function fastSnapshot(t: NodeTable): RouteSnapshot {
+function fastSnapshot(t: NodeTable, opts: RouteSnapshotOptions = { treeCacheSize: 4 }): RouteSnapshot {
   const tables = newGraphTables();
   const model = new ReplicaModel();
   let seq = 0;
@@ -109,7 +109,7 @@ function fastSnapshot(t: NodeTable): RouteSnapshot {
     u.seq = ++seq;
     model.apply(u);
   }
-  return new RouteSnapshot(model.build(), tables, new SptSolver(), { treeCacheSize: 4 });
+  return new RouteSnapshot(model.build(), tables, new SptSolver(), opts);
 }
 
 describe('fast route engine (property)', () => {
@@ -174,5 +174,36 @@ describe('fast route engine (property)', () => {
       }),
       { numRuns: 150, seed: 0x5eed02 },
     );
+  });
+
+  it("answers from hot destinations' grown trees exactly as from pair searches", () => {
+    let fromTrees = 0;
+    fc.assert(
+      fc.property(arbGraph, (spec) => {
+        const t = tableOf(spec);
+        const reference = fastSnapshot(t, { treeCacheSize: 0 });
+        const wanted: RouteSnapshot[] = [];
+        const hot = fastSnapshot(t, {
+          treeCacheSize: 64,
+          hotDestinationQueries: 2,
+          growthWanted: (snap) => wanted.push(snap),
+        });
+        for (const d of t) {
+          // two pair-searched queries make d hot; its tree then grows in slices of 3 pops
+          for (const s of t) if (s !== d) hot.route(s.ipv6, d.ipv6);
+          while (hot.growTrees(3));
+          const hits = hot.stats.treeHits;
+          for (const s of t)
+            expect(hot.route(s.ipv6, d.ipv6), `${s.ipv6} -> ${d.ipv6}`).to.deep.equal(
+              reference.route(s.ipv6, d.ipv6),
+            );
+          fromTrees += hot.stats.treeHits - hits;
+        }
+        expect(wanted.every((w) => w === hot)).to.equal(true);
+        expect(hot.cachedTrees).to.be.at.most(64);
+      }),
+      { numRuns: 200, seed: 0x5eed03 },
+    );
+    expect(fromTrees).to.be.greaterThan(500);
   });
 });

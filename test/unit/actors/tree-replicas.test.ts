@@ -148,6 +148,29 @@ describe('tree replicas', () => {
     });
   });
 
+  describe('hot destinations', () => {
+    it("grows a hot destination's whole tree between queries, then answers from it", async () => {
+      ({ server } = fastServer({ tree: { hotDestinationQueries: 3 } }));
+      await line(server, 6);
+      await server.syncRoutes();
+      const trees = server.routing!.trees;
+      // sources nearest first: each query needs more of the tree than the last one settled
+      for (const s of [5, 4, 3]) expect(server.getRoute(ipOf(s), ipOf(6))).to.not.equal(null);
+      // (the fixtures' links carry no link state: value 0, cost Infinity, so tree searches answer)
+      const before = trees.treeCacheTotals();
+      expect(before.pairs + before.misses).to.equal(3);
+      await until(() => trees.treeCacheTotals().grown === 1, 'the hot tree grown');
+      expect(trees.active.cachedTrees).to.equal(1);
+      const hits = trees.treeCacheTotals().hits;
+      const whole = [1, 2, 3, 4, 5, 6].map(ipOf);
+      expect(server.getRoute(ipOf(1), ipOf(6))?.path).to.deep.equal(whole);
+      expect(server.getRoute(ipOf(2), ipOf(6))?.path).to.deep.equal(whole.slice(1));
+      const after = trees.treeCacheTotals();
+      expect(after.hits).to.equal(hits + 2);
+      expect(after.pairs + after.misses).to.equal(3);
+    });
+  });
+
   describe('supervision', () => {
     it('restarts a replica whose worker died, reloads it, and keeps answering meanwhile', async () => {
       ({ server } = fastServer({ tree: { backend: 'worker' } }));

@@ -6,40 +6,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { shortestPath } from '../../../src/graph/shortest-path.ts';
 import { NONE, pathFromTree, SearchTree, SptSolver } from '../../../src/graph/shortest-path-tree.ts';
-import { alloc, type SnapshotData } from '../../../src/graph/snapshot-data.ts';
-
-/** A CSR snapshot from adjacency rows (only the fields the search reads). */
-function csr(rows: [number, number][][]): SnapshotData {
-  const n = rows.length;
-  const offsets = alloc.i32(n + 1);
-  let e = 0;
-  for (let i = 0; i < n; i++) {
-    offsets[i] = e;
-    e += rows[i]!.length;
-  }
-  offsets[n] = e;
-  const nbr = alloc.i32(e);
-  const cost = alloc.f64(e);
-  let k = 0;
-  for (const row of rows)
-    for (const [v, c] of row) {
-      nbr[k] = v;
-      cost[k++] = c;
-    }
-  return {
-    seq: 0,
-    n,
-    present: alloc.u8(n).fill(1),
-    version: alloc.u32(n),
-    schemeId: alloc.i32(n),
-    offsets,
-    nbr,
-    cost,
-    labelId: alloc.i32(e),
-    form: alloc.u8(e),
-    stats: { full: true, rowsRebuilt: n, edges: e, buildMs: 0 },
-  };
-}
+import { csr } from '../../helpers/csr.ts';
 
 const arbCost = fc.oneof(
   { weight: 3, arbitrary: fc.constantFrom(1, 2, 0.5) },
