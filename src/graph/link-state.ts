@@ -10,6 +10,9 @@ import { PackedLinkState } from '../protocol/packed-link-state.ts';
 import { LinkStateTable } from './link-state-table.ts';
 import { timeslotOf, type Link, type LinkStateSample, type NodeRecord } from './node-record.ts';
 
+/** Scratch slots for a PackedLinkState being applied (applyLinkState runs to completion). */
+const SLOTS = new Float64Array(3 * LINK_STATE_SLOTS);
+
 /** Value of one sample: kbRecv / (lag * 2^drops), 0 when lag is 0 ("probably not real data"). */
 export function lsValue(s: LinkStateSample): number {
   if (s.lag === 0) return 0;
@@ -53,7 +56,11 @@ export function applyLinkState(link: Link, e: LinkStateEntity, annTimestampMs: n
   link.mostRecentLsSlot = ts;
   if (decaySlots > 0) link.value /= 1 + decaySlots * DECAY_PER_TIMESLOT;
 
-  const packed = e instanceof PackedLinkState ? e.packed : undefined;
+  let packed: Float64Array | undefined;
+  if (e instanceof PackedLinkState) {
+    packed = SLOTS;
+    e.fillSlots(packed);
+  }
   // read each slot array once (for a packed entity they would be rebuilt on every access)
   const lagSlots = packed ? undefined : e.lagSlots;
   const dropSlots = packed ? undefined : e.dropSlots;

@@ -19,7 +19,7 @@ import { applyLinkStates } from './link-state.ts';
 import { newNodeRecord, type NodeRecord } from './node-record.ts';
 import { applyPeers } from './peer-links.ts';
 import type { ReplyError } from './reply-error.ts';
-import { stateHash, zeroStateHash } from './state-hash.ts';
+import { foldStateHash, stateHash, zeroStateHash } from './state-hash.ts';
 
 /** A parsed announcement, or the parse failure (which replies `failed_parse_or_validate`). */
 export type AnnounceInput = { readonly ann: Announcement } | { readonly parseError: RsError };
@@ -167,6 +167,7 @@ export function applyAnnouncement(
   const deleted: Uint8Array[] = [];
   let record: NodeRecord;
   let created: NodeRecord | undefined;
+  let folded: Uint8Array | undefined;
   if (ann.isReset) {
     if (node) {
       for (const a of node.announcements) deleted.push(a.hash);
@@ -178,6 +179,9 @@ export function applyAnnouncement(
     const { kept, dropped } = applyKeepRules(node.announcements, ann);
     for (const a of dropped) if (a !== node.resetMsg) deleted.push(a.hash);
     node.announcements = kept;
+    // nothing fell out: the new list is the old one with `ann` on top, so its chain is the old
+    // chain (kept current in `stateHash`) folded once more
+    if (dropped.length === 0) folded = foldStateHash(node.stateHash, ann.binary);
     node.timestamp = ann.timestamp;
     node.timestampHex = ann.timestampHex;
   } else {
@@ -187,7 +191,7 @@ export function applyAnnouncement(
   applyPeers(record, ann);
   applyLinkStates(record, ann);
   // 12., 13.
-  record.stateHash = stateHash(record);
+  record.stateHash = folded ?? stateHash(record);
   return {
     outcome: {
       error: 'none',
@@ -201,11 +205,12 @@ export function applyAnnouncement(
   };
 }
 
-/** A reply that changes nothing; computing the hash of a known node stores it, as JS does. */
+/**
+ * A reply that changes nothing, with the node's hash: JS recomputes and stores it here, which
+ * gives the value `stateHash` already holds (every change of the kept list updates it).
+ */
 function unchanged(error: ReplyError, node: NodeRecord | undefined): RecordTransition {
-  let hash: Uint8Array;
-  if (node) hash = node.stateHash = stateHash(node);
-  else hash = zeroStateHash();
+  const hash = node ? node.stateHash : zeroStateHash();
   return {
     outcome: { error, stateHash: hash, node, accepted: undefined, added: [], deleted: [] },
     created: undefined,

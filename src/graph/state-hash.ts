@@ -3,7 +3,7 @@
  * announcements, oldest first, starting from 64 zero bytes. The cjdns client folds its own copy
  * the same way and resets when the two differ, so this must match the original bit for bit.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Announcement } from '../protocol/announcement-types.ts';
 import { STATE_HASH_BYTES } from './constants.ts';
 import type { NodeRecord } from './node-record.ts';
@@ -13,12 +13,19 @@ export function zeroStateHash(): Uint8Array {
   return new Uint8Array(STATE_HASH_BYTES);
 }
 
+/** One step of the chain: sha512(carry || binary). */
+export function foldStateHash(carry: Uint8Array, binary: Uint8Array): Uint8Array {
+  const input = Buffer.allocUnsafe(carry.length + binary.length);
+  input.set(carry, 0);
+  input.set(binary, carry.length);
+  const d = hash('sha512', input, 'buffer');
+  return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+}
+
 /** Fold sha512(h || binary) over raw announcements given oldest first. */
 export function chainStateHash(binariesOldestFirst: Iterable<Uint8Array>): Uint8Array {
   let carry = zeroStateHash();
-  for (const binary of binariesOldestFirst) {
-    carry = new Uint8Array(createHash('sha512').update(carry).update(binary).digest());
-  }
+  for (const binary of binariesOldestFirst) carry = foldStateHash(carry, binary);
   return carry;
 }
 

@@ -46,7 +46,6 @@ const DERIVED_CACHE_MAX_ENTRIES = 65536;
 type DerivedNode = DerivedNodeIdentity;
 const derivedCache = new Map<string, DerivedNode | RsError>();
 
-
 /**
  * pubSigningKey → curve25519 key, `.k` string, IPv6 string (conversion failures cached too).
  * `verified`: the signature verified, so the key is known to decode (skips a slow check).
@@ -178,6 +177,32 @@ export interface ParseAnnouncementOptions {
 }
 
 /**
+ * Everything `parseAnnouncement` checks before the entities, in its order and with its errors:
+ * the length, the signature (when `verifySignature`), the key conversion, the two fc prefixes.
+ * Returns the identity derived from the signing key. What a verification worker runs: the
+ * entities are parsed once, by the thread that applies the announcement.
+ */
+export function checkAnnouncementHeader(
+  bytes: Uint8Array,
+  verifySignature: boolean,
+): DerivedNodeIdentity {
+  if (bytes.length < ANNOUNCEMENT_HEADER_SIZE) throw new RsError('RS_ERR_ANN_RUNT', 'runt');
+  const pubSigningKey = bytes.subarray(SIG_END, KEY_END);
+  if (
+    verifySignature &&
+    !verify(bytes.subarray(SIG_END), bytes.subarray(0, SIG_END), pubSigningKey)
+  ) {
+    throw new RsError('RS_ERR_ANN_BAD_SIGNATURE', 'signature verification failed');
+  }
+  const node = deriveNode(pubSigningKey, verifySignature);
+  if (!node.nodeIp.startsWith('fc'))
+    throw new RsError('RS_ERR_ANN_NODE_NOT_FC', 'node starting with non fc addr');
+  if (bytes[KEY_END] !== 0xfc)
+    throw new RsError('RS_ERR_ANN_SNODE_NOT_FC', 'snode starting with non fc addr');
+  return node;
+}
+
+/**
  * Parse (and by default verify) an announcement. Throws RsError with the JS message; codes
  * RS_ERR_ANN_RUNT, RS_ERR_ANN_BAD_SIGNATURE, RS_ERR_KEY_CONVERSION, RS_ERR_ANN_NODE_NOT_FC,
  * RS_ERR_ANN_SNODE_NOT_FC, then entity codes (entity.ts). The result keeps views into `bytes`
@@ -187,22 +212,11 @@ export function parseAnnouncement(
   bytes: Uint8Array,
   opts: ParseAnnouncementOptions = {},
 ): Announcement {
-  if (bytes.length < ANNOUNCEMENT_HEADER_SIZE) throw new RsError('RS_ERR_ANN_RUNT', 'runt');
+  const node = checkAnnouncementHeader(bytes, opts.verifySignature !== false);
   const signature = bytes.subarray(0, SIG_END);
   const pubSigningKey = bytes.subarray(SIG_END, KEY_END);
   const snodeIpBytes = bytes.subarray(KEY_END, SNODE_END);
   const ts = parseTimestampField(bytes, SNODE_END);
-
-  const checkSignature = opts.verifySignature !== false;
-  if (checkSignature && !verify(bytes.subarray(SIG_END), signature, pubSigningKey)) {
-    throw new RsError('RS_ERR_ANN_BAD_SIGNATURE', 'signature verification failed');
-  }
-  const node = deriveNode(pubSigningKey, checkSignature);
-  if (!node.nodeIp.startsWith('fc'))
-    throw new RsError('RS_ERR_ANN_NODE_NOT_FC', 'node starting with non fc addr');
-  if (snodeIpBytes[0] !== 0xfc)
-    throw new RsError('RS_ERR_ANN_SNODE_NOT_FC', 'snode starting with non fc addr');
-
   const entities = parseEntities(bytes, ANNOUNCEMENT_HEADER_SIZE, {
     packedLinkStates: opts.packedLinkStates === true,
   });

@@ -47,7 +47,7 @@ const VERSION_SIZE = 4;
 
 /**
  * Parse the entity region `bytes[start..]`; see the module comment for the exact rules.
- * `packedLinkStates`: LinkState entities as PackedLinkState (same values, one typed array).
+ * `packedLinkStates`: LinkState entities as PackedLinkState (same values, samples decoded when applied).
  */
 export function parseEntities(
   bytes: Uint8Array,

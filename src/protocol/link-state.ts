@@ -33,7 +33,7 @@ function pop(bytes: Uint8Array, offset: number): { value: number; next: number }
  * (RS_ERR_ENTITY_BAD_LENGTH, length byte ≠ slice length), `invalid type` (RS_ERR_ENTITY_INVALID),
  * `non-zero pad entry` (RS_ERR_LINK_STATE_INVALID).
  *
- * `packed`: return a PackedLinkState (one Float64Array instead of three slot arrays).
+ * `packed`: return a PackedLinkState (samples left in `bytes`, decoded when applied).
  *
  * One deliberate difference: JS writes the first sample at index `startingPoint` even when it is
  * ≥ 18 (growing the array); such a sample can never be read by the route server (it walks slots
@@ -54,7 +54,7 @@ export function parseLinkState(bytes: Uint8Array, packed = false): LinkStateEnti
   const nodeId = pop(bytes, x);
   const startingPoint = pop(bytes, nodeId.next);
   x = startingPoint.next;
-  if (packed) return parsePackedSamples(bytes, x, nodeId.value, startingPoint.value);
+  if (packed) return PackedLinkState.ofBytes(bytes, x, nodeId.value, startingPoint.value);
 
   const lagSlots: Array<number | null> = new Array<number | null>(LINK_STATE_SLOTS).fill(null);
   const dropSlots: Array<number | null> = new Array<number | null>(LINK_STATE_SLOTS).fill(null);
@@ -78,41 +78,6 @@ export function parseLinkState(bytes: Uint8Array, packed = false): LinkStateEnti
     dropSlots,
     kbRecvSlots,
   };
-}
-
-/**
- * The sample walk of parseLinkState into one Float64Array (NaN = not sent), with the varints
- * read inline (the announcement hot path: no object per varint). Same values, same `runt`.
- */
-function parsePackedSamples(
-  bytes: Uint8Array,
-  start: number,
-  nodeId: number,
-  startingPoint: number,
-): PackedLinkState {
-  const len = bytes.length;
-  const p = new Float64Array(3 * LINK_STATE_SLOTS).fill(NaN);
-  let x = start;
-  for (let i = startingPoint; x !== len; i = (i + 1) % LINK_STATE_SLOTS) {
-    for (let k = 0; k < 3; k++) {
-      // readVarIntDouble, inlined
-      if (x >= len) throw new RsError('RS_ERR_ENTITY_RUNT', 'runt');
-      const first = bytes[x]!;
-      let v: number;
-      if (first < 0xfd) {
-        v = first;
-        x += 1;
-      } else {
-        const n = first === 0xfd ? 2 : first === 0xfe ? 4 : 8;
-        if (len - x - 1 < n) throw new RsError('RS_ERR_ENTITY_RUNT', 'runt');
-        v = 0;
-        for (let j = 1; j <= n; j++) v = v * 256 + bytes[x + j]!;
-        x += 1 + n;
-      }
-      if (i < LINK_STATE_SLOTS) p[3 * i + k] = v;
-    }
-  }
-  return new PackedLinkState(nodeId, startingPoint, p);
 }
 
 export interface LinkStateSample {

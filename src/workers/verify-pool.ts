@@ -216,19 +216,21 @@ export class VerifyPool {
         lane.inFlight.delete(m.id);
         if (lane.inFlight.size === 0) worker.unref();
         for (let i = 0; i < waiters.length; i++) {
-          const r = m.results[i]!;
+          const r = m.results[i] as VerifyResult;
           const w = waiters[i]!;
-          if ('code' in r) {
+          if (r !== null && 'code' in r) {
             w.resolve({ parseError: new RsError(r.code as RsError['code'], r.message) });
             continue;
           }
           try {
-            // verified in the worker: read the same bytes again, without signature and key work
-            rememberDerivedNode(w.bytes.subarray(64, 96), {
-              nodeKey: r.id[0],
-              nodePubKey: r.id[1],
-              nodeIp: r.id[2],
-            });
+            // verified in the worker: parse the entities here, without signature and key work
+            // (the identity comes with a key's first verification; null: sent before)
+            if (r !== null)
+              rememberDerivedNode(w.bytes.subarray(64, 96), {
+                nodeKey: r.id[0],
+                nodePubKey: r.id[1],
+                nodeIp: r.id[2],
+              });
             w.resolve({
               ann: parseAnnouncement(w.bytes, { verifySignature: false, packedLinkStates: true }),
             });
