@@ -50,7 +50,7 @@ export function defaultFastRoutingOptions(
     verifyPool: {
       workers: defaultVerifyWorkers(cpus().length),
       batchSize: 64,
-      maxInFlight: 2,
+      maxInFlight: 4,
       maxQueued: 10_000,
       verifySignature: true,
     },

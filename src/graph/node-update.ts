@@ -9,8 +9,11 @@
  * update REPLACES the node's state in a replica, so updates are idempotent and only the newest
  * one per node matters — which is what makes replaying missed updates, and a full reload, simple.
  *
- * Packed layout of `links` (one Float64Array per node: few heap objects for 100k nodes;
- * every id is an integer < 2^31, exact in a double):
+ * Packed layout of `links` (one array of doubles per node: few heap objects for 100k nodes;
+ * every id is an integer < 2^31, exact in a double). Made on the main thread, it is a plain
+ * array — one per accepted announcement, living until the next swap, where a Float64Array's
+ * separate backing store cost several times more to allocate and collect; a replica worker
+ * receives Float64Arrays (unpackUpdates):
  * ```
  *  [0]                     P = number of peers
  *  [1 .. 1+P)              peer node ids, in inwardLinksByIp order
@@ -29,17 +32,20 @@ export interface NodeUpdate {
   readonly present: boolean;
   readonly version: number;
   readonly schemeId: number;
-  readonly links: Float64Array;
+  readonly links: PackedLinks;
 }
+
+/** The packed `links` of an update (layout above). */
+export type PackedLinks = Float64Array | number[];
 
 /** Field accessors of the packed layout. */
 export const packed = {
-  peerCount: (d: Float64Array): number => d[0]!,
-  peer: (d: Float64Array, i: number): number => d[1 + i]!,
+  peerCount: (d: PackedLinks): number => d[0]!,
+  peer: (d: PackedLinks, i: number): number => d[1 + i]!,
   /** first link index of peer i (i = P gives the end) */
-  linkOffset: (d: Float64Array, i: number): number => d[1 + d[0]! + i]!,
+  linkOffset: (d: PackedLinks, i: number): number => d[1 + d[0]! + i]!,
   /** index in `d` of link k's triple */
-  linkBase: (d: Float64Array, k: number): number => 2 + 2 * d[0]! + 3 * k,
+  linkBase: (d: PackedLinks, k: number): number => 2 + 2 * d[0]! + 3 * k,
 };
 
 const EMPTY_LINKS = new Float64Array([0, 0]);
@@ -50,7 +56,7 @@ export function nodeUpdateOf(record: NodeRecord, tables: GraphTables): NodeUpdat
   const p = byIp.size;
   let linkCount = 0;
   for (const links of byIp.values()) linkCount += links.length;
-  const d = new Float64Array(2 + 2 * p + 3 * linkCount);
+  const d = new Array<number>(2 + 2 * p + 3 * linkCount).fill(0);
   d[0] = p;
   let i = 0;
   let k = 0;

@@ -19,7 +19,7 @@
  * Pure: no clock (build time is measured by the caller), no I/O; runs in the main thread or in
  * a replica worker unchanged.
  */
-import type { NodeUpdate } from './node-update.ts';
+import type { NodeUpdate, PackedLinks } from './node-update.ts';
 import { alloc, inEdgesOf, type SnapshotData } from './snapshot-data.ts';
 
 /**
@@ -35,7 +35,7 @@ interface Entry {
   readonly version: number;
   readonly schemeId: number;
   /** packed links (node-update.ts); link triples are sorted in place by row builds */
-  readonly links: Float64Array;
+  readonly links: PackedLinks;
   /** the peer ids sorted, for nodes with many peers (hubs): membership by binary search */
   sortedPeers?: Int32Array;
 }
@@ -131,7 +131,7 @@ export class ReplicaModel {
 
   // ---- rows ----------------------------------------------------------------------------------
 
-  private markPeers(d: Float64Array): void {
+  private markPeers(d: PackedLinks): void {
     const p = d[0]! | 0;
     for (let i = 0; i < p; i++) this.dirty.add(d[1 + i]! | 0);
   }
@@ -310,7 +310,7 @@ export class ReplicaModel {
  * the same engine sort the reference applies to the record's link array, so ties (equal values,
  * Infinity, NaN) come out in exactly the same order.
  */
-function sortTriples(d: Float64Array, linksBase: number, from: number, to: number): void {
+function sortTriples(d: PackedLinks, linksBase: number, from: number, to: number): void {
   const k = to - from;
   const idx: number[] = new Array<number>(k);
   for (let i = 0; i < k; i++) idx[i] = i;
