@@ -9,7 +9,7 @@
  *
  * Bookkeeping (updates are whole-node states, so only the newest per node matters and maps
  * keyed by node id coalesce them exactly):
- *  - `pending`: updates the standby lacks and has not been sent yet (flushed each tick);
+ *  - `pending`: updates the standby lacks and has not been sent yet (flushed within 5 ms);
  *  - `missed`: updates the active replica's graph lacks.
  * A new update goes into both. On a swap the standby S becomes active and lacks exactly
  * `pending`; the old active A becomes standby and lacks exactly `missed`: so
@@ -59,6 +59,11 @@ export interface TreeReplicasOptions {
   readonly buildTimeoutMs: number;
   readonly instrumentation?: ReplicaInstrumentation;
 }
+
+/** How long an update waits for others before the pending ones are sent to the standby. */
+const FLUSH_DELAY_MS = 5;
+/** Pending updates sent at once, without waiting. */
+const FLUSH_BATCH = 1024;
 
 /** Nodes settled per slice of a hot destination's tree search (well under a millisecond at 50k nodes). */
 const TREE_GROWTH_SLICE_POPS = 2000;
@@ -121,7 +126,7 @@ export class TreeReplicas {
   private missed = new Map<number, NodeUpdate>();
   private seq = 0;
   private swapping: Promise<boolean> | undefined;
-  private flushTimer: NodeJS.Immediate | NodeJS.Timeout | undefined;
+  private flushTimer: NodeJS.Timeout | undefined;
   private standbyStoppedLogged = false;
   private swapTimer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -206,12 +211,23 @@ export class TreeReplicas {
     return u.seq;
   }
 
+  /**
+   * Flush a few milliseconds after the first pending update, so the updates of many
+   * announcements (each applied in its own actor turn) travel in one message instead of one
+   * message each; at FLUSH_BATCH pending updates, at once.
+   */
   private scheduleFlush(): void {
-    if (this.flushTimer || this.closed) return;
-    this.flushTimer = setImmediate(() => {
+    if (this.closed) return;
+    if (this.pending.size >= FLUSH_BATCH) {
+      this.flush();
+      return;
+    }
+    if (this.flushTimer) return;
+    this.flushTimer = setTimeout(() => {
       this.flushTimer = undefined;
       this.flush();
-    });
+    }, FLUSH_DELAY_MS);
+    this.flushTimer.unref();
   }
 
   /**
@@ -226,7 +242,8 @@ export class TreeReplicas {
     const standby = this.refs[1 - this.activeIdx]!;
     if (!this.deps.system.isRunning(standby)) {
       // stopped for good (restart budget spent): retrying every 10 ms would spin forever
-      if (!this.standbyStoppedLogged) this.deps.log?.('tree:replica:stopped', { replica: standby.name });
+      if (!this.standbyStoppedLogged)
+        this.deps.log?.('tree:replica:stopped', { replica: standby.name });
       this.standbyStoppedLogged = true;
       return false;
     }
@@ -297,10 +314,9 @@ export class TreeReplicas {
   async close(): Promise<void> {
     this.closed = true;
     if (this.swapTimer) clearInterval(this.swapTimer);
-    if (this.flushTimer) {
-      clearImmediate(this.flushTimer as NodeJS.Immediate);
-      clearTimeout(this.flushTimer as NodeJS.Timeout);
-    }
+    // (a Timeout, never an Immediate: clearImmediate on a Timeout would mark it destroyed
+    // and make the clearTimeout after it a no-op, leaving the timer armed)
+    if (this.flushTimer) clearTimeout(this.flushTimer);
     for (const ref of this.refs) this.deps.system.stop(ref);
     await Promise.all([...this.slots.values()].map((s) => s.backend?.close()));
   }
