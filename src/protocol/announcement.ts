@@ -40,8 +40,13 @@ const SNODE_END = 112;
 /** Header version cjdns writes (`Announce_Header_CURRENT_VERSION`); nobody checks it. */
 export const ANNOUNCEMENT_CURRENT_VERSION = 1;
 
-/** Derived identities cached per pubSigningKey (one entry per announcing node). */
-const DERIVED_CACHE_MAX_ENTRIES = 65536;
+/**
+ * Derived identities cached per pubSigningKey (one entry per announcing node; cleared whole at
+ * the bound, ~400 bytes an entry). Sized above the largest networks (a verification worker sends
+ * a key's identity to the main thread once, so a main-thread cache cleared while the worker's is
+ * not makes the main thread convert those keys itself again, once each).
+ */
+const DERIVED_CACHE_MAX_ENTRIES = 1 << 18;
 
 type DerivedNode = DerivedNodeIdentity;
 const derivedCache = new Map<string, DerivedNode | RsError>();

@@ -19,8 +19,7 @@
 import { getHeapStatistics } from 'node:v8';
 import { parentPort } from 'node:worker_threads';
 import { isRsError } from '../errors.ts';
-import { checkAnnouncementHeader } from '../protocol/announcement.ts';
-import { bytesToHex } from '../protocol/hex.ts';
+import { checkAnnouncementHeader, type DerivedNodeIdentity } from '../protocol/announcement.ts';
 
 export interface VerifyBatch {
   readonly id: number;
@@ -34,8 +33,11 @@ export type VerifyResult =
   | { readonly id: readonly [nodeKey: Uint8Array, nodePubKey: string, nodeIp: string] }
   | { readonly code: string; readonly message: string };
 
-/** Signing keys whose identity this worker has sent (cleared when it reaches the bound). */
-const told = new Set<string>();
+/**
+ * Identities this worker has sent: the objects of the derived-identity cache (one per key,
+ * stable while cached; a key whose entry was evicted is simply sent again). Cleared at the bound.
+ */
+const told = new Set<DerivedNodeIdentity>();
 const TOLD_MAX = 1 << 20;
 
 const port = parentPort;
@@ -53,12 +55,11 @@ if (port) {
       start = end;
       try {
         const node = checkAnnouncementHeader(bytes, batch.verify);
-        const key = bytesToHex(bytes.subarray(64, 96));
-        if (told.has(key)) {
+        if (told.has(node)) {
           results[i] = null;
         } else {
           if (told.size >= TOLD_MAX) told.clear();
-          told.add(key);
+          told.add(node);
           results[i] = { id: [node.nodeKey, node.nodePubKey, node.nodeIp] };
         }
       } catch (e) {
