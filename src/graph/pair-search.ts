@@ -14,6 +14,9 @@
  * outside C are never tight for a closure node, so leaving them out only drops priorities that
  * would have been overwritten), and therefore gives the same path.
  *
+ * The replay is the tree search itself (shortest-path-tree.ts), run on the sub-graph of C: its
+ * rows keep their order, only entries leading out of C are left out.
+ *
  * The set C: a bidirectional search (forward from dst over the rows, backward from src over the
  * in-edges) run until the two frontiers' keys add up to more than the best meeting cost μ plus a
  * relative margin. Every node on a path of cost ≤ μ·(1 + margin) is then settled by one of the
@@ -26,14 +29,11 @@
  * On the benchmark mesh (50k nodes, most with 2–5 peers, a few hubs) the two searches settle a
  * few hundred nodes where a search from dst settles half the graph on average.
  */
+import { pathFromTree, SearchTree, SptSolver, type SearchGraph } from './shortest-path-tree.ts';
 import type { SnapshotData } from './snapshot-data.ts';
 
 /** Relative slack on the stopping test (float sums in the two directions differ in the last bits). */
 const MARGIN = 1e-9;
-
-/** `pos` values of the replay for nodes not in its frontier */
-const UNSEEN = -1;
-const EXPLORED = -2;
 
 /** A binary min-heap of (key, node) with lazy deletion, in typed arrays. */
 class KeyHeap {
@@ -108,14 +108,14 @@ export class PairSearch {
   private bDone = new Uint8Array(0);
   private readonly fHeap = new KeyHeap();
   private readonly bHeap = new KeyHeap();
-  /** the replay's state (valid with rStamp) */
-  private rStamp = new Int32Array(0);
-  private rPrio = new Float64Array(0);
-  private rPos = new Int32Array(0);
-  private rPred = new Int32Array(0);
-  private rHeap = new Int32Array(0);
-  private rHeapPrio = new Float64Array(0);
-  private rHeapSeq = new Int32Array(0);
+  /** the nodes settled by either side, in settling order (the region C), and their count */
+  private region = new Int32Array(0);
+  private regionSize = 0;
+  /** local id in the sub-graph of a node of C (valid with the current stamp in `localStamp`) */
+  private localStamp = new Int32Array(0);
+  private localOf = new Int32Array(0);
+  /** the replay's own solver (the snapshot's may hold a suspended tree search) */
+  private readonly solver = new SptSolver();
 
   /** Nodes settled by the last `find` (both sides of the bidirectional search), for tests and metrics. */
   lastSettled = 0;
@@ -129,13 +129,9 @@ export class PairSearch {
     this.bDist = new Float64Array(cap);
     this.fDone = new Uint8Array(cap);
     this.bDone = new Uint8Array(cap);
-    this.rStamp = new Int32Array(cap);
-    this.rPrio = new Float64Array(cap);
-    this.rPos = new Int32Array(cap);
-    this.rPred = new Int32Array(cap);
-    this.rHeap = new Int32Array(cap);
-    this.rHeapPrio = new Float64Array(cap);
-    this.rHeapSeq = new Int32Array(cap);
+    this.region = new Int32Array(cap + 1);
+    this.localStamp = new Int32Array(cap);
+    this.localOf = new Int32Array(cap);
     this.capacity = cap;
     this.gen = 0;
   }
@@ -144,7 +140,7 @@ export class PairSearch {
     if (this.gen >= 0x7ffffff0) {
       this.fStamp.fill(0);
       this.bStamp.fill(0);
-      this.rStamp.fill(0);
+      this.localStamp.fill(0);
       this.gen = 0;
     }
     return ++this.gen;
@@ -188,6 +184,7 @@ export class PairSearch {
     bh.push(0, src);
     let mu = Infinity;
     let settled = 0;
+    const region = this.region;
     for (;;) {
       // drop stale entries so the tops are real frontier keys
       while (fh.size > 0 && fDone[fh.nodes[0]!] === 1) fh.pop();
@@ -200,7 +197,7 @@ export class PairSearch {
         const u = fh.nodes[0]!;
         fh.pop();
         fDone[u] = 1;
-        settled++;
+        if (!(bStamp[u] === gen && bDone[u] === 1)) region[settled++] = u;
         const end = offsets[u + 1]!;
         for (let e = offsets[u]!; e < end; e++) {
           const v = nbr[e]!;
@@ -218,7 +215,7 @@ export class PairSearch {
         const u = bh.nodes[0]!;
         bh.pop();
         bDone[u] = 1;
-        settled++;
+        if (!(fStamp[u] === gen && fDone[u] === 1)) region[settled++] = u;
         const end = inOffsets[u + 1]!;
         for (let e = inOffsets[u]!; e < end; e++) {
           const v = inNbr[e]!;
@@ -235,123 +232,63 @@ export class PairSearch {
       }
     }
     this.lastSettled = settled;
+    this.regionSize = settled;
     return mu < Infinity;
   }
 
   /**
-   * The reference search from dst (shortest-path-tree.ts' loop: 4-ary heap keyed by priority
-   * and the counter of the last insert-or-decrease, strict decreases only) over the nodes the
-   * bidirectional search settled, until src is popped; the path follows the predecessors back.
+   * The reference search from dst over the region only, until src is popped: the region's
+   * sub-graph (local ids, rows in their order without the entries leaving the region) searched by
+   * the tree search, and its path mapped back to node ids.
    */
   private replay(g: SnapshotData, src: number, dst: number, gen: number): number[] | undefined {
+    // src may have been reached by the forward side before the backward side popped it
+    if (
+      !(this.bStamp[src] === gen && this.bDone[src] === 1) &&
+      !(this.fStamp[src] === gen && this.fDone[src] === 1)
+    )
+      this.region[this.regionSize++] = src;
+    const region = this.region;
+    const k = this.regionSize;
+    const localStamp = this.localStamp;
+    const localOf = this.localOf;
+    for (let i = 0; i < k; i++) {
+      localStamp[region[i]!] = gen;
+      localOf[region[i]!] = i;
+    }
     const { offsets, nbr, cost } = g;
-    const fStamp = this.fStamp;
-    const bStamp = this.bStamp;
-    const fDone = this.fDone;
-    const bDone = this.bDone;
-    const stamp = this.rStamp;
-    const prio = this.rPrio;
-    const pos = this.rPos;
-    const pred = this.rPred;
-    const heap = this.rHeap;
-    const hp = this.rHeapPrio;
-    const hs = this.rHeapSeq;
-    stamp[dst] = gen;
-    pred[dst] = dst;
-    prio[dst] = 0;
-    heap[0] = dst;
-    hp[0] = 0;
-    hs[0] = 0;
-    pos[dst] = 0;
-    let counter = 1;
-    let size = 1;
-    let found = false;
-    while (size > 0) {
-      const u: number = heap[0]!;
-      const pu: number = hp[0]!;
-      size--;
-      if (size > 0) {
-        const last = heap[size]!;
-        const lp = hp[size]!;
-        const ls = hs[size]!;
-        let i = 0;
-        for (;;) {
-          const c0 = 4 * i + 1;
-          if (c0 >= size) break;
-          let c = c0;
-          let cp = hp[c0]!;
-          let cs = hs[c0]!;
-          const cend = c0 + 4 < size ? c0 + 4 : size;
-          for (let k = c0 + 1; k < cend; k++) {
-            const kp = hp[k]!;
-            if (kp < cp || (kp === cp && hs[k]! < cs)) {
-              c = k;
-              cp = kp;
-              cs = hs[k]!;
-            }
-          }
-          if (!(cp < lp || (cp === lp && cs < ls))) break;
-          const cv = heap[c]!;
-          heap[i] = cv;
-          hp[i] = cp;
-          hs[i] = cs;
-          pos[cv] = i;
-          i = c;
-        }
-        heap[i] = last;
-        hp[i] = lp;
-        hs[i] = ls;
-        pos[last] = i;
-      }
-      pos[u] = EXPLORED;
-      if (u === src) {
-        found = true;
-        break;
-      }
+    let m = 0;
+    for (let i = 0; i < k; i++) {
+      const u = region[i]!;
       const end = offsets[u + 1]!;
-      for (let e: number = offsets[u]!; e < end; e++) {
+      for (let e = offsets[u]!; e < end; e++) if (localStamp[nbr[e]!] === gen) m++;
+    }
+    const sub: SearchGraph = {
+      n: k,
+      offsets: new Int32Array(k + 1),
+      nbr: new Int32Array(m),
+      cost: new Float64Array(m),
+    };
+    let w = 0;
+    for (let i = 0; i < k; i++) {
+      sub.offsets[i] = w;
+      const u = region[i]!;
+      const end = offsets[u + 1]!;
+      for (let e = offsets[u]!; e < end; e++) {
         const v = nbr[e]!;
-        // only the region the two searches settled (and src, which the forward side may have
-        // reached before the backward side popped it)
-        if (
-          v !== src &&
-          !((fStamp[v] === gen && fDone[v] === 1) || (bStamp[v] === gen && bDone[v] === 1))
-        )
-          continue;
-        let i = stamp[v] === gen ? pos[v]! : UNSEEN;
-        if (i === EXPLORED) continue;
-        const candidate = pu + cost[e]!;
-        if (i === UNSEEN) {
-          stamp[v] = gen;
-          i = size++;
-        } else if (!(candidate < prio[v]!)) continue;
-        pred[v] = u;
-        prio[v] = candidate;
-        const sq = counter++;
-        while (i > 0) {
-          const parent = (i - 1) >> 2;
-          const pp = hp[parent]!;
-          if (!(candidate < pp || (candidate === pp && sq < hs[parent]!))) break;
-          const pv = heap[parent]!;
-          heap[i] = pv;
-          hp[i] = pp;
-          hs[i] = hs[parent]!;
-          pos[pv] = i;
-          i = parent;
-        }
-        heap[i] = v;
-        hp[i] = candidate;
-        hs[i] = sq;
-        pos[v] = i;
+        if (localStamp[v] !== gen) continue;
+        sub.nbr[w] = localOf[v]!;
+        sub.cost[w++] = cost[e]!;
       }
     }
-    if (!found) return undefined;
-    const path: number[] = [src];
-    let v = src;
-    while (v !== dst) {
-      v = pred[v]!;
-      path.push(v);
-    }
-    return path;
+    sub.offsets[k] = w;
+    const from = localOf[src]!;
+    const to = localOf[dst]!;
+    const tree = new SearchTree(sub, to);
+    this.solver.extend(tree, from);
+    const local = pathFromTree(tree.prev, from, to);
+    if (!local) return undefined;
+    for (let i = 0; i < local.length; i++) local[i] = region[local[i]!]!;
+    return local;
   }
 }

@@ -22,6 +22,9 @@
  */
 import type { SnapshotData } from './snapshot-data.ts';
 
+/** What a search reads of a snapshot: its rows (a pair search also runs on a sub-graph of one). */
+export type SearchGraph = Pick<SnapshotData, 'n' | 'offsets' | 'nbr' | 'cost'>;
+
 /** previous[v]: the node v was reached from (towards dst); NONE = unreached, previous[dst] = dst */
 export type PreviousArray = Int32Array;
 export const NONE = -1;
@@ -41,7 +44,7 @@ export class SearchTree {
   settled = 0;
 
   constructor(
-    readonly g: SnapshotData,
+    readonly g: SearchGraph,
     readonly dst: number,
   ) {
     this.prev = new Int32Array(g.n).fill(NONE);
@@ -87,7 +90,7 @@ export class SptSolver {
   }
 
   /** The full tree towards `dst` over the reverse graph of `g`. */
-  solve(g: SnapshotData, dst: number): PreviousArray {
+  solve(g: SearchGraph, dst: number): PreviousArray {
     const tree = new SearchTree(g, dst);
     this.extend(tree, NONE);
     return tree.prev;
