@@ -10,9 +10,9 @@
  *  3. when there is no finite-cost path, the reference search towards `dst`, which stops once
  *     `src` is settled; its (partial) tree is cached per destination (LRU), and a later query
  *     for an unsettled source extends it.
- * A destination asked `hotDestinationQueries` times gets its whole tree: `growTrees` runs the
- * search in slices of a bounded number of pops (the owner schedules them between other work),
- * and from then on its queries are answered by walking the tree.
+ * A destination asked `hotDestinationQueries` times (more on large graphs, see `count`) gets its
+ * whole tree: `growTrees` runs the search in slices of a bounded number of pops (the owner
+ * schedules them between other work), and from then on its queries are walks of the tree.
  *
  * Node names, schemes and labels are read from the shared append-only tables; everything that
  * can change between snapshots (which nodes have records, versions, schemes, edges, labels of
@@ -42,6 +42,10 @@ export interface RouteSnapshotOptions {
 
 /** Destinations counted per snapshot for `hotDestinationQueries`, at most (then counting restarts). */
 const MAX_COUNTED_DESTINATIONS = 4096;
+/** Hot destinations' trees grown per snapshot, at most. */
+const MAX_TREES_GROWN = 8;
+/** Nodes per pair search a whole tree costs as much as (see `count`). */
+const TREE_COST_IN_PAIR_SEARCHES = 500;
 
 /** Counters a snapshot keeps for metrics. */
 export interface RouteSnapshotStats {
@@ -68,6 +72,8 @@ export class RouteSnapshot {
   private readonly asked = new Map<number, number>();
   /** hot destinations whose trees are still to grow, oldest first */
   private readonly growQueue: number[] = [];
+  /** destinations made hot on this snapshot */
+  private hotQueued = 0;
 
   constructor(
     readonly data: SnapshotData,
@@ -162,13 +168,23 @@ export class RouteSnapshot {
     return false;
   }
 
+  /**
+   * Count a query for `dst`; the query that makes it hot queues its tree. A whole tree costs
+   * about n/500 pair searches (a full search settles every node, a pair search a few hundred),
+   * so on large graphs the threshold rises to that; and at most MAX_TREES_GROWN trees are grown
+   * per snapshot, so a query mix with many popular destinations cannot fill the event loop
+   * with tree searches after every swap.
+   */
   private count(dst: number): void {
-    const hot = this.opts.hotDestinationQueries ?? 0;
-    if (hot <= 0 || this.opts.treeCacheSize <= 0) return;
+    const configured = this.opts.hotDestinationQueries ?? 0;
+    if (configured <= 0 || this.opts.treeCacheSize <= 0) return;
+    if (this.hotQueued >= MAX_TREES_GROWN) return;
+    const hot = Math.max(configured, Math.ceil(this.data.n / TREE_COST_IN_PAIR_SEARCHES));
     if (this.asked.size >= MAX_COUNTED_DESTINATIONS && !this.asked.has(dst)) this.asked.clear();
     const c = (this.asked.get(dst) ?? 0) + 1;
     this.asked.set(dst, c);
     if (c !== hot) return;
+    this.hotQueued++;
     this.growQueue.push(dst);
     if (this.growQueue.length === 1) this.opts.growthWanted?.(this);
   }

@@ -22,7 +22,10 @@ export const routingSchema = z
     maxUpdatesPerSwap: int(1, 10_000_000).default(5000),
     /** destination shortest-path trees cached on the active snapshot (4 bytes per node each) */
     treeCacheSize: int(0, 100_000).default(64),
-    /** queries for one destination (per snapshot) after which its whole tree is grown in the background; 0 = never */
+    /**
+     * queries for one destination (per snapshot) after which its whole tree is grown in the
+     * background (at least n/500 on large graphs; at most 8 trees per snapshot); 0 = never
+     */
     hotDestinationQueries: int(0, 1_000_000).default(16),
     /** where the tree replicas build: a worker thread each, or the main thread */
     replicaBackend: z.enum(['worker', 'thread']).default('worker'),
