@@ -42,11 +42,11 @@ export const ANNOUNCEMENT_CURRENT_VERSION = 1;
 
 /**
  * Derived identities cached per pubSigningKey (one entry per announcing node; cleared whole at
- * the bound, ~400 bytes an entry). Sized above the largest networks (a verification worker sends
- * a key's identity to the main thread once, so a main-thread cache cleared while the worker's is
- * not makes the main thread convert those keys itself again, once each).
+ * the bound, ~400 bytes an entry, so ~50 MB at most). Sized above the largest networks: a
+ * verification worker sends a key's identity to the main thread once, so a main-thread cache
+ * cleared while the worker's is not makes the main thread convert those keys itself again.
  */
-const DERIVED_CACHE_MAX_ENTRIES = 1 << 18;
+const DERIVED_CACHE_MAX_ENTRIES = 1 << 17;
 
 type DerivedNode = DerivedNodeIdentity;
 const derivedCache = new Map<string, DerivedNode | RsError>();

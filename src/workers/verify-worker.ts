@@ -35,10 +35,10 @@ export type VerifyResult =
 
 /**
  * Identities this worker has sent: the objects of the derived-identity cache (one per key,
- * stable while cached; a key whose entry was evicted is simply sent again). Cleared at the bound.
+ * stable while cached). Weak: an identity the cache drops leaves this set with it, and its key
+ * is simply sent again the next time.
  */
-const told = new Set<DerivedNodeIdentity>();
-const TOLD_MAX = 1 << 20;
+const told = new WeakSet<DerivedNodeIdentity>();
 
 const port = parentPort;
 if (port) {
@@ -58,7 +58,6 @@ if (port) {
         if (told.has(node)) {
           results[i] = null;
         } else {
-          if (told.size >= TOLD_MAX) told.clear();
           told.add(node);
           results[i] = { id: [node.nodeKey, node.nodePubKey, node.nodeIp] };
         }
