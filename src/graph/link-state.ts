@@ -10,8 +10,23 @@ import { PackedLinkState } from '../protocol/packed-link-state.ts';
 import { LinkStateTable } from './link-state-table.ts';
 import { timeslotOf, type Link, type LinkStateSample, type NodeRecord } from './node-record.ts';
 
-/** Scratch slots for a PackedLinkState being applied (applyLinkState runs to completion). */
+/** Scratch slots of the entity being applied (applyLinkState runs to completion). */
 const SLOTS = new Float64Array(3 * LINK_STATE_SLOTS);
+
+/** The entity's 18 slots in SLOTS (packed-link-state.ts layout; NaN = not sent). */
+function slotsOf(e: LinkStateEntity): Float64Array {
+  if (e instanceof PackedLinkState) {
+    e.fillSlots(SLOTS);
+    return SLOTS;
+  }
+  const { lagSlots, dropSlots, kbRecvSlots } = e;
+  for (let i = 0; i < LINK_STATE_SLOTS; i++) {
+    SLOTS[3 * i] = lagSlots[i] ?? NaN;
+    SLOTS[3 * i + 1] = dropSlots[i] ?? NaN;
+    SLOTS[3 * i + 2] = kbRecvSlots[i] ?? NaN;
+  }
+  return SLOTS;
+}
 
 /** Value of one sample: kbRecv / (lag * 2^drops), 0 when lag is 0 ("probably not real data"). */
 export function lsValue(s: LinkStateSample): number {
@@ -56,15 +71,7 @@ export function applyLinkState(link: Link, e: LinkStateEntity, annTimestampMs: n
   link.mostRecentLsSlot = ts;
   if (decaySlots > 0) link.value /= 1 + decaySlots * DECAY_PER_TIMESLOT;
 
-  let packed: Float64Array | undefined;
-  if (e instanceof PackedLinkState) {
-    packed = SLOTS;
-    e.fillSlots(packed);
-  }
-  // read each slot array once (for a packed entity they would be rebuilt on every access)
-  const lagSlots = packed ? undefined : e.lagSlots;
-  const dropSlots = packed ? undefined : e.dropSlots;
-  const kbRecvSlots = packed ? undefined : e.kbRecvSlots;
+  const slots = slotsOf(e);
   const sp = e.startingPoint % LINK_STATE_SLOTS;
   let time = ts;
   for (let i = sp - 1; i !== sp; i--) {
@@ -72,21 +79,11 @@ export function applyLinkState(link: Link, e: LinkStateEntity, annTimestampMs: n
       i = LINK_STATE_SLOTS - 1;
       if (i === sp) break;
     }
-    let lag: number | null | undefined;
-    let drops: number | null | undefined;
-    let kbRecv: number | null | undefined;
-    if (packed) {
-      // NaN = slot not sent (packed-link-state.ts)
-      lag = packed[3 * i]!;
-      drops = packed[3 * i + 1]!;
-      kbRecv = packed[3 * i + 2]!;
-      if (lag !== lag || drops !== drops || kbRecv !== kbRecv) continue;
-    } else {
-      lag = lagSlots![i];
-      drops = dropSlots![i];
-      kbRecv = kbRecvSlots![i];
-      if (lag == null || drops == null || kbRecv == null) continue;
-    }
+    // NaN = slot not sent (JS null)
+    const lag = slots[3 * i]!;
+    const drops = slots[3 * i + 1]!;
+    const kbRecv = slots[3 * i + 2]!;
+    if (lag !== lag || drops !== drops || kbRecv !== kbRecv) continue;
     const sample: LinkStateSample = { drops, lag, kbRecv };
     link.linkState.set(time, sample);
     link.value += lsValue(sample) / (1 + (ts - time) * DECAY_PER_TIMESLOT);

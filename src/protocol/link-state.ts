@@ -53,30 +53,16 @@ export function parseLinkState(bytes: Uint8Array, packed = false): LinkStateEnti
   }
   const nodeId = pop(bytes, x);
   const startingPoint = pop(bytes, nodeId.next);
-  x = startingPoint.next;
-  if (packed) return PackedLinkState.ofBytes(bytes, x, nodeId.value, startingPoint.value);
-
-  const lagSlots: Array<number | null> = new Array<number | null>(LINK_STATE_SLOTS).fill(null);
-  const dropSlots: Array<number | null> = new Array<number | null>(LINK_STATE_SLOTS).fill(null);
-  const kbRecvSlots: Array<number | null> = new Array<number | null>(LINK_STATE_SLOTS).fill(null);
-  for (let i = startingPoint.value; x !== len; i = (i + 1) % LINK_STATE_SLOTS) {
-    const lag = pop(bytes, x);
-    const drops = pop(bytes, lag.next);
-    const kbRecv = pop(bytes, drops.next);
-    x = kbRecv.next;
-    if (i < LINK_STATE_SLOTS) {
-      lagSlots[i] = lag.value;
-      dropSlots[i] = drops.value;
-      kbRecvSlots[i] = kbRecv.value;
-    }
-  }
+  // one walk of the samples for both forms (the packed one keeps them in the bytes)
+  const p = PackedLinkState.ofBytes(bytes, startingPoint.next, nodeId.value, startingPoint.value);
+  if (packed) return p;
   return {
     type: 'LinkState',
     nodeId: nodeId.value,
     startingPoint: startingPoint.value,
-    lagSlots,
-    dropSlots,
-    kbRecvSlots,
+    lagSlots: p.lagSlots,
+    dropSlots: p.dropSlots,
+    kbRecvSlots: p.kbRecvSlots,
   };
 }
 
