@@ -95,24 +95,89 @@ class KeyHeap {
   }
 }
 
+/**
+ * One side of the bidirectional search: Dijkstra over one edge direction (rows forward from dst,
+ * the transpose backward from src), with its own distances and settled marks, valid for entries
+ * whose stamp is the current generation.
+ */
+class Side {
+  stamp = new Int32Array(0);
+  dist = new Float64Array(0);
+  /** 1 once settled (valid with the stamp) */
+  done = new Uint8Array(0);
+  readonly heap = new KeyHeap();
+
+  resize(cap: number): void {
+    this.stamp = new Int32Array(cap);
+    this.dist = new Float64Array(cap);
+    this.done = new Uint8Array(cap);
+  }
+
+  start(node: number, gen: number): void {
+    this.heap.clear();
+    this.stamp[node] = gen;
+    this.dist[node] = 0;
+    this.done[node] = 0;
+    this.heap.push(0, node);
+  }
+
+  settled(v: number, gen: number): boolean {
+    return this.stamp[v] === gen && this.done[v] === 1;
+  }
+
+  /** The top key after dropping stale entries, or Infinity when the frontier is empty. */
+  top(): number {
+    const h = this.heap;
+    while (h.size > 0 && this.done[h.nodes[0]!] === 1) h.pop();
+    return h.size > 0 ? h.keys[0]! : Infinity;
+  }
+
+  /**
+   * Settle the top node over the edges `offsets`/`nbr`/`cost` (the side's direction); returns
+   * it. Lowers `best.mu` where an edge meets a node the other side has reached.
+   */
+  expand(
+    offsets: Int32Array,
+    nbr: Int32Array,
+    cost: Float64Array,
+    other: Side,
+    gen: number,
+    best: { mu: number },
+  ): number {
+    const h = this.heap;
+    const u = h.nodes[0]!;
+    const du = h.keys[0]!;
+    h.pop();
+    this.done[u] = 1;
+    const { stamp, dist, done } = this;
+    const end = offsets[u + 1]!;
+    for (let e = offsets[u]!; e < end; e++) {
+      const v = nbr[e]!;
+      const cd = du + cost[e]!;
+      if (cd === Infinity) continue;
+      if (stamp[v] !== gen) {
+        stamp[v] = gen;
+        done[v] = 0;
+      } else if (done[v] === 1 || !(cd < dist[v]!)) continue;
+      dist[v] = cd;
+      h.push(cd, v);
+      if (other.stamp[v] === gen && cd + other.dist[v]! < best.mu) best.mu = cd + other.dist[v]!;
+    }
+    return u;
+  }
+}
+
 export class PairSearch {
   private capacity = 0;
-  /** generation stamps: an entry of the arrays below is valid only when its stamp is current */
+  /** generation stamps: an entry of the sides' arrays is valid only when its stamp is current */
   private gen = 0;
-  private fStamp = new Int32Array(0);
-  private bStamp = new Int32Array(0);
-  private fDist = new Float64Array(0);
-  private bDist = new Float64Array(0);
-  /** 1 once settled by that side (valid with the side's stamp) */
-  private fDone = new Uint8Array(0);
-  private bDone = new Uint8Array(0);
-  private readonly fHeap = new KeyHeap();
-  private readonly bHeap = new KeyHeap();
+  /** forward from dst over the rows, backward from src over the transpose */
+  private readonly fwd = new Side();
+  private readonly bwd = new Side();
   /** the nodes settled by either side, in settling order (the region C), and their count */
   private region = new Int32Array(0);
   private regionSize = 0;
-  /** local id in the sub-graph of a node of C (valid with the current stamp in `localStamp`) */
-  private localStamp = new Int32Array(0);
+  /** local id in the region's sub-graph of a node of the region */
   private localOf = new Int32Array(0);
   /** the replay's own solver (the snapshot's may hold a suspended tree search) */
   private readonly solver = new SptSolver();
@@ -123,14 +188,9 @@ export class PairSearch {
   private ensure(n: number): void {
     if (n <= this.capacity) return;
     const cap = Math.max(n, Math.ceil(this.capacity * 1.5), 16);
-    this.fStamp = new Int32Array(cap);
-    this.bStamp = new Int32Array(cap);
-    this.fDist = new Float64Array(cap);
-    this.bDist = new Float64Array(cap);
-    this.fDone = new Uint8Array(cap);
-    this.bDone = new Uint8Array(cap);
+    this.fwd.resize(cap);
+    this.bwd.resize(cap);
     this.region = new Int32Array(cap + 1);
-    this.localStamp = new Int32Array(cap);
     this.localOf = new Int32Array(cap);
     this.capacity = cap;
     this.gen = 0;
@@ -138,9 +198,8 @@ export class PairSearch {
 
   private nextGen(): number {
     if (this.gen >= 0x7ffffff0) {
-      this.fStamp.fill(0);
-      this.bStamp.fill(0);
-      this.localStamp.fill(0);
+      this.fwd.stamp.fill(0);
+      this.bwd.stamp.fill(0);
       this.gen = 0;
     }
     return ++this.gen;
@@ -158,82 +217,36 @@ export class PairSearch {
     return this.replay(g, src, dst, gen);
   }
 
+  /** Whether `v` is in the region of the current search. */
+  private inRegion(v: number, src: number, gen: number): boolean {
+    return v === src || this.fwd.settled(v, gen) || this.bwd.settled(v, gen);
+  }
+
   /**
-   * The bidirectional search; marks the settled nodes of both sides (fDone / bDone with the
-   * current stamps). False when no finite meeting cost was found.
+   * The bidirectional search, expanding the side with the smaller frontier; collects the nodes
+   * either side settles into `region`. False when no finite meeting cost was found.
    */
   private meet(g: SnapshotData, src: number, dst: number, gen: number): boolean {
-    const { offsets, nbr, cost, inOffsets, inNbr, inCost } = g;
-    const fStamp = this.fStamp;
-    const bStamp = this.bStamp;
-    const fDist = this.fDist;
-    const bDist = this.bDist;
-    const fDone = this.fDone;
-    const bDone = this.bDone;
-    const fh = this.fHeap;
-    const bh = this.bHeap;
-    fh.clear();
-    bh.clear();
-    fStamp[dst] = gen;
-    fDist[dst] = 0;
-    fDone[dst] = 0;
-    bStamp[src] = gen;
-    bDist[src] = 0;
-    bDone[src] = 0;
-    fh.push(0, dst);
-    bh.push(0, src);
-    let mu = Infinity;
-    let settled = 0;
-    const region = this.region;
+    const { fwd, bwd, region } = this;
+    fwd.start(dst, gen);
+    bwd.start(src, gen);
+    const best = { mu: Infinity };
+    let k = 0;
     for (;;) {
-      // drop stale entries so the tops are real frontier keys
-      while (fh.size > 0 && fDone[fh.nodes[0]!] === 1) fh.pop();
-      while (bh.size > 0 && bDone[bh.nodes[0]!] === 1) bh.pop();
-      if (fh.size === 0 || bh.size === 0) break;
-      const topF = fh.keys[0]!;
-      const topB = bh.keys[0]!;
-      if (topF + topB > mu * (1 + MARGIN)) break;
-      if (fh.size <= bh.size) {
-        const u = fh.nodes[0]!;
-        fh.pop();
-        fDone[u] = 1;
-        if (!(bStamp[u] === gen && bDone[u] === 1)) region[settled++] = u;
-        const end = offsets[u + 1]!;
-        for (let e = offsets[u]!; e < end; e++) {
-          const v = nbr[e]!;
-          const cd = topF + cost[e]!;
-          if (cd === Infinity) continue;
-          if (fStamp[v] !== gen) {
-            fStamp[v] = gen;
-            fDone[v] = 0;
-          } else if (fDone[v] === 1 || !(cd < fDist[v]!)) continue;
-          fDist[v] = cd;
-          fh.push(cd, v);
-          if (bStamp[v] === gen && cd + bDist[v]! < mu) mu = cd + bDist[v]!;
-        }
-      } else {
-        const u = bh.nodes[0]!;
-        bh.pop();
-        bDone[u] = 1;
-        if (!(fStamp[u] === gen && fDone[u] === 1)) region[settled++] = u;
-        const end = inOffsets[u + 1]!;
-        for (let e = inOffsets[u]!; e < end; e++) {
-          const v = inNbr[e]!;
-          const cd = topB + inCost[e]!;
-          if (cd === Infinity) continue;
-          if (bStamp[v] !== gen) {
-            bStamp[v] = gen;
-            bDone[v] = 0;
-          } else if (bDone[v] === 1 || !(cd < bDist[v]!)) continue;
-          bDist[v] = cd;
-          bh.push(cd, v);
-          if (fStamp[v] === gen && cd + fDist[v]! < mu) mu = cd + fDist[v]!;
-        }
-      }
+      const topF = fwd.top();
+      const topB = bwd.top();
+      if (topF === Infinity || topB === Infinity) break;
+      if (topF + topB > best.mu * (1 + MARGIN)) break;
+      const forward = fwd.heap.size <= bwd.heap.size;
+      const u = forward
+        ? fwd.expand(g.offsets, g.nbr, g.cost, bwd, gen, best)
+        : bwd.expand(g.inOffsets, g.inNbr, g.inCost, fwd, gen, best);
+      // settled by one side only so far: a new region node
+      if (!(forward ? bwd : fwd).settled(u, gen)) region[k++] = u;
     }
-    this.lastSettled = settled;
-    this.regionSize = settled;
-    return mu < Infinity;
+    this.lastSettled = k;
+    this.regionSize = k;
+    return best.mu < Infinity;
   }
 
   /**
@@ -243,25 +256,18 @@ export class PairSearch {
    */
   private replay(g: SnapshotData, src: number, dst: number, gen: number): number[] | undefined {
     // src may have been reached by the forward side before the backward side popped it
-    if (
-      !(this.bStamp[src] === gen && this.bDone[src] === 1) &&
-      !(this.fStamp[src] === gen && this.fDone[src] === 1)
-    )
+    if (!this.fwd.settled(src, gen) && !this.bwd.settled(src, gen))
       this.region[this.regionSize++] = src;
     const region = this.region;
     const k = this.regionSize;
-    const localStamp = this.localStamp;
     const localOf = this.localOf;
-    for (let i = 0; i < k; i++) {
-      localStamp[region[i]!] = gen;
-      localOf[region[i]!] = i;
-    }
+    for (let i = 0; i < k; i++) localOf[region[i]!] = i;
     const { offsets, nbr, cost } = g;
     let m = 0;
     for (let i = 0; i < k; i++) {
       const u = region[i]!;
       const end = offsets[u + 1]!;
-      for (let e = offsets[u]!; e < end; e++) if (localStamp[nbr[e]!] === gen) m++;
+      for (let e = offsets[u]!; e < end; e++) if (this.inRegion(nbr[e]!, src, gen)) m++;
     }
     const sub: SearchGraph = {
       n: k,
@@ -276,7 +282,7 @@ export class PairSearch {
       const end = offsets[u + 1]!;
       for (let e = offsets[u]!; e < end; e++) {
         const v = nbr[e]!;
-        if (localStamp[v] !== gen) continue;
+        if (!this.inRegion(v, src, gen)) continue;
         sub.nbr[w] = localOf[v]!;
         sub.cost[w++] = cost[e]!;
       }
