@@ -60,6 +60,9 @@ export interface TreeReplicasOptions {
   readonly instrumentation?: ReplicaInstrumentation;
 }
 
+/** The route-lookup counters of a snapshot, carried into the totals when it is replaced. */
+const ROUTE_STAT_KEYS = ['treeHits', 'treeMisses', 'pairSearches', 'treesGrown'] as const;
+
 /** How long an update waits for others before the pending ones are sent to the standby. */
 const FLUSH_DELAY_MS = 5;
 /** Pending updates sent at once, without waiting. */
@@ -323,10 +326,7 @@ export class TreeReplicas {
 
   private activate(data: SnapshotData): void {
     const old = this.current;
-    this.stats.treeHits += old.stats.treeHits;
-    this.stats.treeMisses += old.stats.treeMisses;
-    this.stats.pairSearches += old.stats.pairSearches;
-    this.stats.treesGrown += old.stats.treesGrown;
+    for (const k of ROUTE_STAT_KEYS) this.stats[k] += old.stats[k];
     this.stats.lastBuildMs = data.stats.buildMs;
     if (data.stats.full) this.stats.fullRebuilds++;
     this.current = new RouteSnapshot(

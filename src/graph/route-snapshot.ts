@@ -134,8 +134,7 @@ export class RouteSnapshot {
     const cached = this.trees.get(dst);
     if (cached?.knows(src)) {
       this.stats.treeHits++;
-      this.trees.delete(dst);
-      this.trees.set(dst, cached);
+      this.touch(dst, cached);
       return pathFromTree(cached.prev, src, dst);
     }
     this.count(dst);
@@ -189,6 +188,12 @@ export class RouteSnapshot {
     if (this.growQueue.length === 1) this.opts.growthWanted?.(this);
   }
 
+  /** Mark `dst`'s tree most recently used (the Map's order is the LRU order). */
+  private touch(dst: number, t: SearchTree): void {
+    this.trees.delete(dst);
+    this.trees.set(dst, t);
+  }
+
   private cache(dst: number, t: SearchTree): void {
     if (this.opts.treeCacheSize <= 0) return;
     if (this.trees.size >= this.opts.treeCacheSize) {
@@ -203,23 +208,18 @@ export class RouteSnapshot {
     return this.trees.size;
   }
 
-  /** The tree towards `dst`, searched at least until `src` is settled. */
+  /** The tree towards `dst`, searched at least until `src` is settled (a miss of `pathIds`). */
   private tree(dst: number, src: number): SearchTree {
+    this.stats.treeMisses++;
     const hit = this.trees.get(dst);
     if (hit) {
-      this.trees.delete(dst);
-      this.trees.set(dst, hit);
-      if (hit.knows(src)) {
-        this.stats.treeHits++;
-      } else {
-        this.stats.treeMisses++;
-        // resumed, it only runs on to src; re-run from dst, it runs to the end, so a popular
-        // destination costs at most one (possibly resumed) partial and one full search per snapshot
-        this.solver.extend(hit, this.solver.holds(hit) ? src : NONE);
-      }
+      // (pathIds answered already if it knew src) resumed, it only runs on to src; re-run from
+      // dst, it runs to the end, so a destination costs at most one (possibly resumed) partial
+      // and one full search per snapshot
+      this.touch(dst, hit);
+      this.solver.extend(hit, this.solver.holds(hit) ? src : NONE);
       return hit;
     }
-    this.stats.treeMisses++;
     const t = new SearchTree(this.data, dst);
     this.solver.extend(t, src);
     this.cache(dst, t);
