@@ -7,7 +7,7 @@ import { fail, printJson } from './output.ts';
 export function registerReplayCommand(program: Command): void {
   program
     .command('replay')
-    .description('replay a scenario (shared/vectors/route_server.json format) against a fresh in-memory server')
+    .description('replay a scenario (test/fixtures/vectors/route_server.json format) against a fresh in-memory server')
     .argument('<scenario.json>', 'a file holding one scenario object, or a whole vectors file')
     .option('--id <id>', 'only the scenario with this id or name')
     .addHelpText(

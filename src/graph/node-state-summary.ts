@@ -1,5 +1,5 @@
 /**
- * A node record in the notation of shared/vectors/route_server.json (`node_state_after`):
+ * A node record in the notation of test/fixtures/vectors/route_server.json (`node_state_after`):
  * what `snode replay` prints and what the vector tests compare. `names` maps peer IPv6 → a
  * name for the optional `from` key.
  */

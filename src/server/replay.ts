@@ -1,5 +1,5 @@
 /**
- * Replay a scenario (the format of shared/vectors/route_server.json) against a fresh in-memory
+ * Replay a scenario (the format of test/fixtures/vectors/route_server.json) against a fresh in-memory
  * route server driven by the step clock. Each step yields the actual outcome under the field
  * names the scenario uses for its expectations (`expected`, `replication`, `node_state_after`,
  * `expected_reply_frame_hex`, `body`/`body_hex`), so the two can be compared key by key.

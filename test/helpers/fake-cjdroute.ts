@@ -24,7 +24,7 @@ import {
 } from '../../src/protocol/bencode.ts';
 import { parseSchemeStrict, schemeToAdminList } from '../../src/protocol/encoding-scheme.ts';
 import { hexToBytes } from '../../src/protocol/hex.ts';
-import { sharedDir } from './vectors.ts';
+import { fixturesDir } from './vectors.ts';
 
 export interface FakeNodeInfo {
   myAddr: string;
@@ -252,12 +252,12 @@ export class FakeCjdroute {
 }
 
 /**
- * `Core_nodeInfo` of one node of the capture network (shared/captures/nodes.json), as cjdns v21.1
+ * `Core_nodeInfo` of one node of the capture network (test/fixtures/captures/nodes.json), as cjdns v21.1
  * reports it: `v21.0000.0000.0000.0001.<key>`, the default v358 scheme.
  */
 export function captureNodeInfo(name: 'A' | 'B' | 'C' | 'D', version = 21): FakeNodeInfo {
   const nodes = JSON.parse(
-    readFileSync(join(sharedDir(), 'captures', 'nodes.json'), 'utf8'),
+    readFileSync(join(fixturesDir(), 'captures', 'nodes.json'), 'utf8'),
   ) as Record<string, { publicKey: string; ipv6: string }>;
   const node = nodes[name]!;
   const compressedSchemeHex = '6114458100';

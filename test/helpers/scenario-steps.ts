@@ -1,5 +1,5 @@
 /**
- * One step of a shared route-server scenario (shared/vectors/route_server.json) against a running
+ * One step of a shared route-server scenario (test/fixtures/vectors/route_server.json) against a running
  * server, checked byte-exactly: `ann` steps as `POST /subnode` queries, `subnode_message` steps as
  * the same dictionary over `POST /subnode` with the route-header fields in headers, `getRoute`
  * and `http` steps as GETs (the stubbed replication counts of `/` and `/ni` compared by presence;

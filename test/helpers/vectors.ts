@@ -4,15 +4,15 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-/** Locate ../shared (beside the repo) or $SNODE_SHARED_DIR. Fails loudly: vectors are mandatory. */
-export function sharedDir(): string {
-  const candidates = [
-    process.env.SNODE_SHARED_DIR,
-    resolve(here, '../../../shared'),
-    resolve(here, '../../shared'),
-  ].filter((x): x is string => typeof x === 'string');
-  for (const c of candidates) if (existsSync(join(c, 'vectors'))) return c;
-  throw new Error(`shared vectors not found (looked in ${candidates.join(', ')}); set SNODE_SHARED_DIR`);
+/**
+ * The repository's own copy of the cjdns test vectors and captured frames (test/fixtures, byte
+ * for byte as produced by the cjdns implementations; provenance and checksums in
+ * test/fixtures/README.md and SHA256SUMS). Fails loudly: the fixtures are mandatory.
+ */
+export function fixturesDir(): string {
+  const dir = resolve(here, '../fixtures');
+  if (!existsSync(join(dir, 'vectors'))) throw new Error(`test fixtures not found in ${dir}`);
+  return dir;
 }
 
 export interface VectorFile<V> {
@@ -24,7 +24,7 @@ export interface VectorFile<V> {
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function loadVectors<V = any>(name: string): VectorFile<V> {
-  return JSON.parse(readFileSync(join(sharedDir(), 'vectors', name), 'utf8')) as VectorFile<V>;
+  return JSON.parse(readFileSync(join(fixturesDir(), 'vectors', name), 'utf8')) as VectorFile<V>;
 }
 
 /** Vectors of one `op`; throws if there are none (a filter that matches nothing is a bug). */
@@ -36,7 +36,7 @@ export function vectorsOf<V = any>(file: string, op: string): V[] {
 }
 
 export function captureBytes(name: string): Uint8Array {
-  return new Uint8Array(readFileSync(join(sharedDir(), 'captures', name)));
+  return new Uint8Array(readFileSync(join(fixturesDir(), 'captures', name)));
 }
 
 /** Turn `{hex: "..."}` objects (the vectors' notation for byte strings) into Uint8Arrays. */

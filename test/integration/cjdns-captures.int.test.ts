@@ -1,6 +1,6 @@
 /**
  * The frames captured between cjdns v21.1 nodes and the original route server
- * (shared/captures/), driven through the real cjdns link: a fake cjdroute whose Core_nodeInfo is
+ * (test/fixtures/captures/), driven through the real cjdns link: a fake cjdroute whose Core_nodeInfo is
  * supernode A, the link's UDP handler socket on `::`, replies injected to [::1]:<sink> instead
  * of [fc00::1]:1. The route server's clock is set from each captured reply's `recvTime`, and the
  * query frames are fed in capture order, so the replies must match byte for byte — recvTime and
@@ -77,7 +77,7 @@ const STEPS: Step[] = [
   { query: '17-B-ann-incremental.bin', reply: '18-B-ann-incremental-reply.bin' },
 ];
 
-describe('cjdns link: captured frames (shared/captures)', () => {
+describe('cjdns link: captured frames (test/fixtures/captures)', () => {
   let fake: FakeCjdroute;
   let admin: AdminClient;
   let server: RouteServer;

@@ -16,12 +16,12 @@ import { fileURLToPath } from 'node:url';
 import { SCHEMES, serializeScheme } from '../../src/protocol/encoding-scheme.ts';
 import type { EncodingScheme } from '../../src/protocol/encoding-scheme-types.ts';
 import { bytesToHex } from '../../src/protocol/hex.ts';
-import { loadVectors, sharedDir, vectorsOf } from '../helpers/vectors.ts';
+import { loadVectors, fixturesDir, vectorsOf } from '../helpers/vectors.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = join(ROOT, 'bin', 'snode.js');
-const ROUTE_SERVER_FILE = join(sharedDir(), 'vectors', 'route_server.json');
+const ROUTE_SERVER_FILE = join(fixturesDir(), 'vectors', 'route_server.json');
 
 interface CliResult {
   code: number | null;
@@ -53,7 +53,7 @@ function spawnCli(args: readonly string[], timeoutMs = 60_000): Promise<CliResul
   return new Promise((resolvePromise, reject) => {
     const env = { ...process.env };
     for (const k of Object.keys(env))
-      if (k.startsWith('SNODE_') && k !== 'SNODE_SHARED_DIR') delete env[k];
+      if (k.startsWith('SNODE_')) delete env[k];
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: ROOT,
       env,

@@ -7,7 +7,7 @@
  * original's are up to 3 s old: the reference mode keeps that timing.)
  *
  * The step checks below are those of scenarios-http.int.test.ts, which says:
- * Every scenario of shared/vectors/route_server.json through a running server: `ann` steps as
+ * Every scenario of test/fixtures/vectors/route_server.json through a running server: `ann` steps as
  * `POST /subnode` queries, `subnode_message` steps as the same dictionary over `POST /subnode`
  * with the route-header fields in headers, `getRoute` and `http` steps as GETs. Replies must be
  * byte-exact (the stubbed replication counts of `/` and `/ni` compared by presence, and the

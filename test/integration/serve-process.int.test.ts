@@ -28,7 +28,7 @@ async function freePort(): Promise<number> {
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env = { ...process.env };
   for (const k of Object.keys(env))
-    if (k.startsWith('SNODE_') && k !== 'SNODE_SHARED_DIR') delete env[k];
+    if (k.startsWith('SNODE_')) delete env[k];
   return { ...env, ...extra };
 }
 

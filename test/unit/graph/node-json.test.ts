@@ -3,14 +3,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RouteServerCore } from '../../../src/graph/core.ts';
 import { linkStateToJson, nodeRecordToJson } from '../../../src/graph/node-json.ts';
-import { captureBytes, sharedDir } from '../../helpers/vectors.ts';
+import { captureBytes, fixturesDir } from '../../helpers/vectors.ts';
 
 interface CapturedAnn {
   binary: { type: 'Buffer'; data: number[] };
   isReset: boolean;
 }
 
-const captureText = readFileSync(join(sharedDir(), 'captures', 'ni-B.json'), 'utf8');
+const captureText = readFileSync(join(fixturesDir(), 'captures', 'ni-B.json'), 'utf8');
 const capture = JSON.parse(captureText) as {
   node: { ipv6: string; mut: { announcements: CapturedAnn[]; resetMsg: CapturedAnn } };
 };

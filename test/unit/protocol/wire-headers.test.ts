@@ -20,7 +20,7 @@ import {
   serializeRouteHeader,
   serializeSwitchHeader,
 } from '../../../src/protocol/wire-headers.ts';
-import { captureBytes, sharedDir, vectorsOf } from '../../helpers/vectors.ts';
+import { captureBytes, fixturesDir, vectorsOf } from '../../helpers/vectors.ts';
 import { expectRsError } from '../../helpers/errors.ts';
 
 interface HeaderVector {
@@ -49,7 +49,7 @@ function jsExpected(v: HeaderVector): Record<string, unknown> | undefined {
   return undefined;
 }
 
-const handlerCaptures = readdirSync(join(sharedDir(), 'captures')).filter((f) =>
+const handlerCaptures = readdirSync(join(fixturesDir(), 'captures')).filter((f) =>
   /^[0-2]\d-.*\.bin$/.test(f),
 );
 
