@@ -63,6 +63,10 @@ export const ERROR_CODES = {
   RS_ERR_ADMIN_CLOSED: 'the cjdns admin API client is closed',
   RS_ERR_CJDNS_HANDLER: 'cannot bind or register the cjdns handler socket',
   RS_ERR_CLUSTER_ENVELOPE: 'invalid cluster bus envelope',
+  // peering seeder
+  RS_ERR_SEEDER_RECORD_INVALID: 'invalid peering credential record',
+  RS_ERR_SEEDER_POST_REFUSED: 'peering credentials refused',
+  RS_ERR_SEEDER_PASSWORD: 'unknown seeder password',
   RS_ERR_INTERNAL: 'internal error',
 } as const;
 
