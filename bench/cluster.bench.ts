@@ -1,6 +1,6 @@
 /**
  * The cluster issue's figures, on the shipped native topology (redis-server, route servers,
- * haproxy — src/cluster/launcher.ts):
+ * haproxy — src/cluster/native/launcher.ts):
  *  - ingest through HAProxy with 2 processes vs 1 process, measured in the same run (target ratio
  *    >= 1.7 on 2 cores; each process also applies the other's announcements from Redis);
  *  - replication lag p99 between processes: an announcement accepted by one process until the
@@ -8,7 +8,7 @@
  * Needs redis-server, haproxy and the cluster bus wired into the route server.
  */
 import { Agent, request } from 'node:http';
-import { launchCluster, type LaunchedCluster } from '../src/cluster/launcher.ts';
+import { launchCluster, type LaunchedCluster } from '../src/cluster/native/launcher.ts';
 import { bencodeDecode, bencodeEncode, isBDict } from '../src/protocol/bencode.ts';
 import { bytesToHex } from '../src/protocol/hex.ts';
 import { TreeNetwork } from '../test/cluster/fixtures.ts';

@@ -11,7 +11,7 @@
 import { createPublicKey, verify as cryptoVerify } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { defaultVerifyWorkers } from '../src/workers/verify-pool.ts';
+import { defaultVerifyWorkers } from '../src/routing/verify-pool.ts';
 import { opsPerSecond, prng, type BenchOptions, type BenchResult } from './harness.ts';
 import { buildWorld, dropWorlds, feed, linkStateUpdate, loadedServer } from './world.ts';
 

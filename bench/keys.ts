@@ -210,7 +210,7 @@ export async function loadKeys(
 }
 
 function chunkInWorker(seed: number, chunk: number): Promise<Uint8Array> {
-  const entry = new URL('../src/workers/worker-entry.mjs', import.meta.url);
+  const entry = new URL('../src/lib/worker-entry.mjs', import.meta.url);
   const module = pathToFileURL(join(here, 'keys-worker.ts')).href;
   return new Promise((resolve, reject) => {
     const w = new Worker(entry, { workerData: { module, seed, chunk } });

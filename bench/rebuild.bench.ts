@@ -8,7 +8,7 @@
  * incremental build after a burst of updates.
  */
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { buildRouteGraph } from '../src/graph/route-graph.ts';
+import { buildRouteGraph } from '../src/routing/reference/route-graph.ts';
 import { percentile, prng, type BenchOptions, type BenchResult } from './harness.ts';
 import { buildWorld, dropWorlds, feed, linkStateUpdate, loadedServer } from './world.ts';
 

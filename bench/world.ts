@@ -4,16 +4,16 @@
  * link-state updates. Timestamps come from one counter that also drives the server's clock, so
  * every announcement is fresh (`sq: ann` from the node itself: snode and clock checks apply).
  */
-import { DEFAULT_SUBNODE_OPTIONS } from '../src/actors/subnode.ts';
+import { DEFAULT_SUBNODE_OPTIONS } from '../src/routing/subnode-actors.ts';
 import {
   defaultFastRoutingOptions,
   type FastRoutingOptions,
-} from '../src/actors/routing-supervisor.ts';
-import { DEFAULT_TREE_OPTIONS } from '../src/actors/tree-replicas.ts';
+} from '../src/routing/routing-supervisor.ts';
+import { DEFAULT_TREE_OPTIONS } from '../src/routing/tree-replicas.ts';
 import { concatBytes } from '../src/protocol/hex.ts';
 import { ip6ToString } from '../src/protocol/keys.ts';
 import { serializeLinkState } from '../src/protocol/link-state.ts';
-import { ManualClock } from '../src/server/clock.ts';
+import { ManualClock } from '../src/lib/clock.ts';
 import { identityFromPrivateKey } from '../src/server/identity.ts';
 import { RouteServer } from '../src/server/route-server.ts';
 import { signedAnnouncement } from './fast-sign.ts';

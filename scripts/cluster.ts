@@ -3,8 +3,8 @@
  * redis-server, N route servers sharing one identity, HAProxy in front — on loopback ports.
  * Ctrl-C (SIGINT) or SIGTERM stops everything.
  */
-import { DOCKER_HAPROXY, renderHaproxyConfig } from '../src/cluster/haproxy-config.ts';
-import { launchCluster } from '../src/cluster/launcher.ts';
+import { DOCKER_HAPROXY, renderHaproxyConfig } from '../src/cluster/native/haproxy-config.ts';
+import { launchCluster } from '../src/cluster/native/launcher.ts';
 
 const USAGE = `usage: npm run cluster -- [--processes N] [--base-port P] [options]
 

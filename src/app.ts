@@ -8,14 +8,14 @@ import type { Config } from './config.ts';
 import { TABLE_CLEAN_CYCLE_MS } from './graph/constants.ts';
 import type { Logger } from './log.ts';
 import { hexToBytes } from './protocol/hex.ts';
-import { systemClock, type Clock } from './server/clock.ts';
-import type { PeerInfo } from './server/http-views.ts';
+import { systemClock, type Clock } from './lib/clock.ts';
+import type { PeerInfo } from './replication/peer-info.ts';
 import { identityFromPrivateKey, loadOrCreateIdentity, type SelfIdentity } from './server/identity.ts';
 import { RouteServer } from './server/route-server.ts';
-import { routingModeOf } from './server/routing-mode.ts';
+import { routingModeOf } from './routing/routing-mode.ts';
 import { startCluster } from './cluster/start-cluster.ts';
 import { routeServerSink } from './cluster/sink.ts';
-import { createSubnodeForwarder } from './cluster/subnode-forwarder.ts';
+import { createSubnodeForwarder } from './transport/subnode-forwarder.ts';
 import type { BDict } from './protocol/bencode.ts';
 import type { Sender } from './server/sender.ts';
 import { subnodeKindOf, type SubnodeResult } from './server/subnode-handler.ts';
@@ -69,7 +69,18 @@ export async function startApp(config: Readonly<Config>, log: Logger, opts: AppO
       await cluster.actor.publishAccepted(bytes, nodeIp);
     },
   });
-  const replication = new ReplicationService({ server, settings: config.replication, peers: config.peers, log, clock: opts.clock ?? systemClock });
+  const replication = new ReplicationService({
+    host: {
+      store: server.core.store,
+      submitGossip: async (bytes) => (await server.submitAnnouncement(bytes, 'gossip')).error,
+      onAccepted: (accepted) => server.addListener({ accepted: (ann) => accepted(ann.hash) }),
+      registry: server.metrics.registry,
+    },
+    settings: config.replication,
+    peers: config.peers,
+    log,
+    clock: opts.clock ?? systemClock,
+  });
   const peerInfo = (): PeerInfo => replication.peerInfo();
   let cjdns: ReturnType<typeof openCjdnsLink> | undefined;
   const readiness = (): Readiness => {

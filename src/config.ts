@@ -6,9 +6,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { clusterSchema } from './cluster/cluster-settings.ts';
 import { RsError } from './errors.ts';
 import { replicationSchema } from './replication/replication-settings.ts';
-import { routingSchema } from './server/routing-settings.ts';
+import { routingSchema } from './routing/routing-settings.ts';
+import { cjdnsSchema } from './transport/cjdns-settings.ts';
 
 const hostSchema = z.string().min(1);
 const portSchema = z.coerce.number().int().min(0).max(65535);
@@ -44,52 +46,10 @@ export const configSchema = z
     replication: replicationSchema,
     /** route engine and the fast engine's tunables (README "Tunables"); every field has a default */
     routing: routingSchema,
-    cjdns: z
-      .object({
-        enabled: z.boolean().default(false),
-        adminAddr: z.string().optional(),
-        adminPort: z.coerce.number().int().min(1).max(65535).optional(),
-        adminPassword: z.string().optional(),
-        /** ~/.cjdnsadmin-style file holding {addr, port, password} (default ~/.cjdnsadmin) */
-        adminFile: z.string().optional(),
-        // Link tuning. Absent = the defaults beside the code that uses them (transport/
-        // admin-client.ts, transport/cjdns-link.ts): 10 s, 2 retries, 5 s, 30 s, [fc00::1]:1, `::`.
-        /** wait this long for each admin API reply (cookie and call separately) */
-        callTimeoutMs: z.coerce.number().int().min(10).optional(),
-        /** attempts after a timed-out admin call */
-        callRetries: z.coerce.number().int().min(0).max(10).optional(),
-        /** how often UpperDistributor_listHandlers checks that cjdroute still has our handler */
-        watchdogIntervalMs: z.coerce.number().int().min(10).optional(),
-        /** cap of the re-attach backoff (it starts at 1 s and doubles) */
-        reattachMaxDelayMs: z.coerce.number().int().min(10).optional(),
-        /** where handler replies go; cjdns only accepts [fc00::1]:1 (tests point it at loopback) */
-        replyAddress: z.string().min(1).optional(),
-        replyPort: z.coerce.number().int().min(1).max(65535).optional(),
-        /** address of the handler socket; cjdns delivers to the node's own IPv6 */
-        handlerBindAddress: z.string().min(1).optional(),
-      })
-      .strict()
-      .default({ enabled: false }),
+    /** the link to the local cjdroute (docs/cjdns.md) */
+    cjdns: cjdnsSchema,
     /** the cluster bus (docs/cluster.md); without redisUrl, the embedded in-memory bus */
-    cluster: z
-      .object({
-        /** redis://[:password@]host:port[/db] shared by every process of the cluster */
-        redisUrl: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
-        /** key and channel prefix (several clusters can share one Redis) */
-        prefix: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1-64 of [A-Za-z0-9_.:-]').default('snode'),
-        /** this process on the bus (default hostname-pid-random: unique per process start) */
-        processName: z.string().regex(/^[0-9A-Za-z._:@-]{1,64}$/, 'must be 1-64 of [0-9A-Za-z._:@-]').optional(),
-        /** approximate bound of the Redis stream (XADD MAXLEN ~) */
-        streamMaxLen: z.coerce.number().int().min(1000).default(200_000),
-        /** announcements kept in memory while Redis is unavailable */
-        backlogLimit: z.coerce.number().int().min(1).default(50_000),
-        /** longest wait for the durable record before a failed-over node is applied locally anyway */
-        catchUpTimeoutMs: z.coerce.number().int().min(10).default(5000),
-        /** edge process: forward subnode queries to this URL (HAProxy's /subnode) instead of answering */
-        forwardSubnodeUrl: z.string().regex(/^https?:\/\//, 'must be an http:// or https:// URL').optional(),
-      })
-      .strict()
-      .default({ prefix: 'snode', streamMaxLen: 200_000, backlogLimit: 50_000, catchUpTimeoutMs: 5000 }),
+    cluster: clusterSchema,
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -6,7 +6,7 @@
  * RedisClusterBus (ioredis) and MemoryClusterBus (the embedded default, and tests).
  *
  * The bus is a transport: it never interprets envelopes. Ordering, gap repair, de-duplication
- * and catch-up live in the cluster actor (src/actors/cluster.ts).
+ * and catch-up live in the cluster actor (src/cluster/cluster-actor.ts).
  */
 import type { ClusterFrame } from '../protocol/cluster-envelope.ts';
 

@@ -1,5 +1,5 @@
 /**
- * The state the cluster actor owns (src/actors/cluster.ts), shared by its two halves: the
+ * The state the cluster actor owns (src/cluster/cluster-actor.ts), shared by its two halves: the
  * publisher (this process's accepted announcements → the record) and the follower (the record →
  * this process's route server). Only the actor's handlers touch it.
  */

@@ -15,10 +15,10 @@
  */
 import type { Registry } from 'prom-client';
 import type { ActorSystem } from '../actors/actor-system.ts';
-import { ClusterActor, type ClusterStatus } from '../actors/cluster.ts';
-import type { Config } from '../config.ts';
+import { ClusterActor, type ClusterStatus } from './cluster-actor.ts';
 import type { Logger } from '../log.ts';
 import type { ClusterBus } from './bus.ts';
+import type { ClusterSettings } from './cluster-settings.ts';
 import { MemoryClusterBus, MemoryClusterHub } from './memory-bus.ts';
 import { RedisClusterBus, redactRedisUrl } from './redis-bus.ts';
 import type { ClusterSink } from './sink.ts';
@@ -41,7 +41,7 @@ export interface StartClusterOptions {
 }
 
 export async function startCluster(
-  config: Readonly<Pick<Config, 'cluster'>>,
+  config: Readonly<{ cluster: ClusterSettings }>,
   sink: ClusterSink,
   log: Logger,
   registry: Registry | undefined,

@@ -3,7 +3,7 @@
  *
  * A record is created by a reset announcement and replaced by the next one; in between,
  * announcements of the same node update `announcements`, `timestamp` and the links in place.
- * Only `node-table.ts` and the modules it calls mutate records; everyone else reads them.
+ * Only `apply-announcement.ts` and the modules it calls mutate records; everyone else reads them.
  */
 import type { Announcement } from '../protocol/announcement-types.ts';
 import type { EncodingScheme } from '../protocol/encoding-scheme-types.ts';

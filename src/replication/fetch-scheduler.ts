@@ -13,7 +13,7 @@
  * so no call observes another half-done. `wake` callbacks only post a message to a peer actor.
  */
 import { bytesToHex } from '../protocol/hex.ts';
-import { Deque } from './deque.ts';
+import { Deque } from '../lib/deque.ts';
 
 interface Entry {
   readonly hash: Uint8Array;

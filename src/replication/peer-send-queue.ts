@@ -6,7 +6,7 @@
  * Over `maxFrames` / `maxBytes` the owner drops the peer; a socket that completes nothing for a
  * while (`stalledFor`) belongs to a peer that does not read.
  */
-import { Deque } from './deque.ts';
+import { Deque } from '../lib/deque.ts';
 
 /** What a peer needs of a websocket (ws.WebSocket satisfies it through a thin adapter). */
 export interface PeerSocket {

@@ -1,6 +1,6 @@
 /**
  * The state machine of one replication peer connection (README 7), owned by the peer actor
- * (src/actors/peer.ts), which feeds it PeerCommands one at a time. No I/O of its own: it talks to
+ * (src/replication/peer-actor.ts), which feeds it PeerCommands one at a time. No I/O of its own: it talks to
  * an abstract PeerSocket, reads an injected clock, and shares the fetch scheduler.
  *
  * Roles (7.3). Inbound (they connected to us): we send HELLO, then our whole store as INV
@@ -21,15 +21,15 @@
 import { isRsError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { decodePeerFrame, encodePeerFrame, type PeerMessage } from '../protocol/peer-frame.ts';
-import type { Clock } from '../server/clock.ts';
+import type { Clock } from '../lib/clock.ts';
 import { closeActionOf, isMisbehaviour, type DisconnectReason } from './disconnect-reason.ts';
-import { Deque } from './deque.ts';
+import { Deque } from '../lib/deque.ts';
 import type { FetchScheduler } from './fetch-scheduler.ts';
 import type { InitialSync } from './initial-sync.ts';
 import { PeerSendQueue, type PeerSocket } from './peer-send-queue.ts';
 import type { ReplicationMetrics } from './replication-metrics.ts';
 import { INV_BATCH_HASHES, type ReplicationSettings } from './replication-settings.ts';
-import { TokenBucket } from './token-bucket.ts';
+import { TokenBucket } from '../lib/token-bucket.ts';
 
 /** The original sends and expects version 1 in HELLO/OLLEH. */
 export const PEER_PROTOCOL_VERSION = 1;

@@ -8,7 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { ActorSystem } from '../actors/actor-system.ts';
-import { PeerDialer, type DialerStats } from '../actors/peer-dialer.ts';
+import { PeerDialer, type DialerStats } from './peer-dialer.ts';
 import {
   spawnPeer,
   type PeerClosed,
@@ -16,20 +16,33 @@ import {
   type PeerRole,
   type PeerStats,
   type PeerStore,
-} from '../actors/peer.ts';
+} from './peer-actor.ts';
 import type { Logger } from '../log.ts';
-import type { Clock } from '../server/clock.ts';
-import type { PeerInfo } from '../server/http-views.ts';
-import type { RouteServer } from '../server/route-server.ts';
-import { PeerWsServer } from '../transport/ws-server.ts';
+import type { Clock } from '../lib/clock.ts';
+import type { Registry } from 'prom-client';
+import { PeerWsServer } from './peer-ws-server.ts';
 import { AllowList } from './allow-list.ts';
 import { FetchScheduler } from './fetch-scheduler.ts';
 import { InitialSync, type InitialSyncSnapshot } from './initial-sync.ts';
+import type { PeerInfo, PeerInfoEntry } from './peer-info.ts';
 import { ReplicationMetrics } from './replication-metrics.ts';
 import type { ReplicationSettings } from './replication-settings.ts';
 
+/** What replication needs of the route server of its process (app.ts wires it). */
+export interface ReplicationHost {
+  /** the replication store: what peers are offered and served */
+  readonly store: PeerStore & { sizes(): { announcements: number; annByHashLen: number } };
+  /** the gossip way in; resolves to the reply error (`none`: accepted, or nothing to change) */
+  submitGossip(bytes: Uint8Array): Promise<string>;
+  /** calls `accepted` with the hash of every announcement the store took in, whatever way it
+   *  came in; returns the unsubscribe function */
+  onAccepted(accepted: (hash: Uint8Array) => void): () => void;
+  /** where the snode_peer_* metrics go */
+  readonly registry: Registry;
+}
+
 export interface ReplicationServiceDeps {
-  readonly server: RouteServer;
+  readonly host: ReplicationHost;
   readonly settings: ReplicationSettings;
   /** URLs to pull from (config `peers`) */
   readonly peers: readonly string[];
@@ -40,9 +53,6 @@ export interface ReplicationServiceDeps {
   /** an actor system to spawn peers in (default: an own one, shut down by close) */
   readonly system?: ActorSystem;
 }
-
-/** One `/` peerInfo entry: the original's four fields, plus the initial sync of an outbound peer. */
-export type PeerInfoEntry = PeerInfo['peers'][number] & { sync?: InitialSyncSnapshot };
 
 export interface ReplicationReadiness {
   readonly ok: boolean;
@@ -72,7 +82,6 @@ export class ReplicationService {
   private readonly syncs = new Map<string, InitialSync>();
   private readonly wss: PeerWsServer;
   private readonly allow: AllowList;
-  private readonly store: PeerStore;
   private readonly removeListener: () => void;
   private nextId = 1;
   private pendingAdvert: Uint8Array[] = [];
@@ -82,7 +91,7 @@ export class ReplicationService {
   private closing = false;
 
   constructor(private readonly d: ReplicationServiceDeps) {
-    const { server, settings } = d;
+    const { host, settings } = d;
     this.system =
       d.system ??
       new ActorSystem(
@@ -95,17 +104,11 @@ export class ReplicationService {
       maxInflight: settings.maxOutstandingGlobal,
       maxWantedPerPeer: settings.maxWantedPerPeer,
     });
-    this.metrics = new ReplicationMetrics(server.metrics.registry, {
+    this.metrics = new ReplicationMetrics(host.registry, {
       peers: () => ({ inbound: this.count('inbound'), outbound: this.count('outbound') }),
       inflight: () => this.scheduler.inflight,
       wanted: () => this.scheduler.size,
     });
-    // read through the route server each time: its internals may be rebuilt
-    this.store = {
-      has: (h) => server.core.store.has(h),
-      get: (h) => server.core.store.get(h),
-      hashes: () => server.core.store.hashes(),
-    };
     this.wss = new PeerWsServer({
       maxPayload: settings.maxFrameBytes,
       isAllowed: (addr) => this.allow.allows(addr),
@@ -141,7 +144,7 @@ export class ReplicationService {
         }),
       );
     }
-    this.removeListener = server.addListener({ accepted: (ann) => this.onAccepted(ann.hash) });
+    this.removeListener = host.onAccepted((hash) => this.onAccepted(hash));
   }
 
   /** Dial the configured peers (after the HTTP server listens). */
@@ -182,7 +185,7 @@ export class ReplicationService {
         info.sync = sync.snapshot();
       peers.push(info);
     }
-    return { peers, ...this.d.server.core.store.sizes() };
+    return { peers, ...this.d.host.store.sizes() };
   }
 
   /** Ready once every configured peer's initial sync settled, failed or timed out. */
@@ -261,7 +264,7 @@ export class ReplicationService {
     sync?: InitialSync,
   ): void {
     const id = this.nextId++;
-    const { server, settings, log, clock } = this.d;
+    const { host, settings, log, clock } = this.d;
     // only outbound peers fetch (data flows from the accepting side to the connecting side)
     if (role === 'outbound') {
       this.scheduler.addPeer(id, () => {
@@ -273,8 +276,8 @@ export class ReplicationService {
       role,
       addr,
       url,
-      store: this.store,
-      submit: async (bytes) => (await server.submitAnnouncement(bytes, 'gossip')).error,
+      store: host.store,
+      submit: (bytes) => host.submitGossip(bytes),
       scheduler: this.scheduler,
       settings,
       metrics: this.metrics,

@@ -3,19 +3,13 @@
  * store and the route engine. Pure functions of the state; the HTTP transport serialises them.
  */
 import { RsError } from '../errors.ts';
-import type { AnnStore } from '../graph/ann-store.ts';
+import type { ReplicationStore } from '../graph/replication-store.ts';
 import { nodeRecordToJson } from '../graph/node-json.ts';
-import type { NodeTable } from '../graph/node-table.ts';
-import type { RouteJson } from '../graph/route-engine.ts';
+import type { NodeTable } from '../graph/apply-announcement.ts';
+import type { PeerInfo } from '../replication/peer-info.ts';
+import type { RouteJson } from '../routing/route-answer.ts';
 import { schemeToJs } from '../protocol/encoding-scheme.ts';
 import { ip6FromString, ip6ToString } from '../protocol/keys.ts';
-
-/** What `/` and `/ni` report about replication peers (`peer` / `peerInfo`). */
-export interface PeerInfo {
-  peers: Array<{ addr: string; outstandingRequests: number; msgsOnWire: number; msgQueue: number }>;
-  announcements: number;
-  annByHashLen: number;
-}
 
 /** Normalise a path parameter to the 39-char form; a malformed address is a 400. */
 export function ipParam(text: string, what: string): string {
@@ -29,7 +23,7 @@ export function ipParam(text: string, what: string): string {
 export class HttpViews {
   constructor(
     private readonly table: NodeTable,
-    private readonly store: AnnStore,
+    private readonly store: ReplicationStore,
     private readonly route: (srcIp: string, dstIp: string) => RouteJson | null,
   ) {}
 

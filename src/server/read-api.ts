@@ -4,7 +4,8 @@
  * docs/compatibility.md).
  */
 import { RsError } from '../errors.ts';
-import type { HttpViews, PeerInfo } from './http-views.ts';
+import type { PeerInfo } from '../replication/peer-info.ts';
+import type { HttpViews } from './http-views.ts';
 
 export interface ReadAnswer {
   readonly status: number;

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { RsError, isRsError } from '../errors.ts';
 import { nodeStateSummary } from '../graph/node-state-summary.ts';
 import { bytesToHex, hexToBytes } from '../protocol/hex.ts';
-import { ManualClock } from './clock.ts';
+import { ManualClock } from '../lib/clock.ts';
 import { handleHandlerFrame } from './handler-frame.ts';
 import { identityFromPrivateKey } from './identity.ts';
 import { answerRead } from './read-api.ts';

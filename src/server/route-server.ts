@@ -3,13 +3,13 @@
  * to a clock, our identity, metrics and listeners. Every way in (cjdns link, HTTP subnode API,
  * replication, cluster bus) calls this facade.
  */
-import type { ActorSystem } from '../actors/actor-system.ts';
-import { defaultFastRoutingOptions, RoutingSupervisor, type FastRoutingOptions } from '../actors/routing-supervisor.ts';
+import type { RoutingMode } from '../routing/routing-mode.ts';
+import { defaultFastRoutingOptions, RoutingSupervisor } from '../routing/routing-supervisor.ts';
 import { RsError } from '../errors.ts';
 import type { AnnouncementSource } from '../graph/announcement-source.ts';
-import { RouteServerCore } from '../graph/core.ts';
-import { applyAnnouncement, type AnnounceInput, type AnnounceOutcome } from '../graph/node-table.ts';
-import type { GrRoute, RouteJson } from '../graph/route-engine.ts';
+import { RouteServerCore } from '../routing/reference/core.ts';
+import { applyAnnouncement, type AnnounceInput, type AnnounceOutcome } from '../graph/apply-announcement.ts';
+import type { GrRoute, RouteJson } from '../routing/route-answer.ts';
 import type { Logger } from '../log.ts';
 import { silentLogger } from '../log.ts';
 import { announcerIp, parseAnnouncement } from '../protocol/announcement.ts';
@@ -17,11 +17,11 @@ import type { Announcement } from '../protocol/announcement-types.ts';
 import { zeroStateHash } from '../graph/state-hash.ts';
 import type { BDict } from '../protocol/bencode.ts';
 import { bytesToHex } from '../protocol/hex.ts';
-import type { Clock } from './clock.ts';
+import type { Clock } from '../lib/clock.ts';
 import { HttpViews, ipParam } from './http-views.ts';
 import type { SelfIdentity } from './identity.ts';
 import { ServerMetrics } from './metrics.ts';
-import { registerRoutingMetrics } from './routing-metrics.ts';
+import { registerRoutingMetrics } from '../routing/routing-metrics.ts';
 import type { Sender } from './sender.ts';
 import { handleSubnodeQuery, type SubnodeHandlerDeps, type SubnodeResult } from './subnode-handler.ts';
 
@@ -58,10 +58,6 @@ export interface RouteServerOptions {
    */
   routing?: RoutingMode;
 }
-
-export type RoutingMode =
-  | { readonly mode: 'reference' }
-  | { readonly mode: 'fast'; readonly options?: FastRoutingOptions; readonly system?: ActorSystem };
 
 function parseOrError(bytes: Uint8Array): Announcement | undefined {
   try {

@@ -2,8 +2,8 @@
  * Subnode queries (`sq: ann | gr | pn`) in, reply dictionaries out, exactly as the original
  * (README 5.3). Transport-independent: the cjdns handler link and `POST /subnode` both call it.
  */
-import type { AnnounceOutcome } from '../graph/node-table.ts';
-import type { GrRoute } from '../graph/route-engine.ts';
+import type { AnnounceOutcome } from '../graph/apply-announcement.ts';
+import type { GrRoute } from '../routing/route-answer.ts';
 import { zeroStateHash } from '../graph/state-hash.ts';
 import type { BDict } from '../protocol/bencode.ts';
 import { ip6ToString } from '../protocol/keys.ts';

@@ -30,9 +30,9 @@ import type { HandlerEntry, NodeInfo } from '../protocol/admin-frame.ts';
 import { CONTENT_TYPE_CJDHT } from '../protocol/wire-headers.ts';
 import { handleHandlerFrame } from '../server/handler-frame.ts';
 import type { SelfIdentity } from '../server/identity.ts';
-import type { Config } from '../config.ts';
 import { AdminClient, HANDLERS_MAX_PAGES, resolveAdminCredentials } from './admin-client.ts';
 import { CjdnsLinkMetrics } from './cjdns-link-metrics.ts';
+import type { CjdnsSettings } from './cjdns-settings.ts';
 import {
   CJDNS_HANDLER_BIND_ADDRESS,
   CJDNS_MAX_FRAMES_IN_FLIGHT,
@@ -504,7 +504,7 @@ export class CjdnsLink {
  * Throws RS_ERR_CONFIG_INVALID for an unreadable or invalid admin file.
  */
 export function openCjdnsLink(
-  cfg: Readonly<Config['cjdns']>,
+  cfg: Readonly<CjdnsSettings>,
   deps: { server: CjdnsLinkServer; log: Logger; registry?: Registry; home?: string },
 ): { link: CjdnsLink; admin: AdminClient; close(): Promise<void> } {
   const credentials = resolveAdminCredentials({

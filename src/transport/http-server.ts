@@ -11,7 +11,7 @@ import { bencodeDecode, bencodeEncode, isBDict } from '../protocol/bencode.ts';
 import type { RouteServer } from '../server/route-server.ts';
 import { parseSenderHeaders } from '../server/sender.ts';
 import type { ServerMetrics } from '../server/metrics.ts';
-import type { PeerInfo } from '../server/http-views.ts';
+import type { PeerInfo } from '../replication/peer-info.ts';
 import { answerRead } from '../server/read-api.ts';
 
 export interface Readiness {

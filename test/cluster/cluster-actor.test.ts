@@ -5,7 +5,7 @@
  * bounded backlog, backlog overflow, failover, Redis data loss.
  */
 import { expect } from 'chai';
-import { ClusterActor, type PublishResult } from '../../src/actors/cluster.ts';
+import { ClusterActor, type PublishResult } from '../../src/cluster/cluster-actor.ts';
 import { MemoryClusterBus, MemoryClusterHub } from '../../src/cluster/memory-bus.ts';
 import { decodeClusterEnvelope, encodeClusterEnvelope } from '../../src/protocol/cluster-envelope.ts';
 import { CoreSink, RecordingSink, TreeNetwork, eventually, fcIdentities } from './fixtures.ts';

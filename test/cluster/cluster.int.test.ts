@@ -1,6 +1,6 @@
 /**
  * "Done when" of the cluster issue, end to end: three real route-server processes started by the
- * shipped launcher (src/cluster/launcher.ts, i.e. `npm run cluster`), a real redis-server, and a
+ * shipped launcher (src/cluster/native/launcher.ts, i.e. `npm run cluster`), a real redis-server, and a
  * real haproxy with the shipped rules. Announcements go through HAProxy like an edge would send
  * them; a model (the graph core, fed every acknowledged announcement in order) says what each
  * node's stateHash must be after each acknowledgement and what every process must end up holding.
@@ -10,8 +10,8 @@
  * /readyz). Run:  npx mocha test/cluster/cluster.int.test.ts
  */
 import { expect } from 'chai';
-import { RouteServerCore } from '../../src/graph/core.ts';
-import { waitFor } from '../../src/cluster/processes.ts';
+import { RouteServerCore } from '../../src/routing/reference/core.ts';
+import { waitFor } from '../../src/cluster/native/processes.ts';
 import { bstr } from '../../src/protocol/bencode.ts';
 import { bytesToHex } from '../../src/protocol/hex.ts';
 import { ip6FromString } from '../../src/protocol/keys.ts';

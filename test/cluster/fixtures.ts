@@ -11,7 +11,7 @@ import { SCHEMES } from '../../src/protocol/encoding-scheme.ts';
 import { serializeEncodingSchemeEntity, serializePeer, serializeVersion } from '../../src/protocol/entity.ts';
 import { bytesToHex, concatBytes } from '../../src/protocol/hex.ts';
 import { ip6FromPublicKey, ip6ToString, publicFromPrivate } from '../../src/protocol/keys.ts';
-import { RouteServerCore } from '../../src/graph/core.ts';
+import { RouteServerCore } from '../../src/routing/reference/core.ts';
 import type { ClusterNodeSnapshot, ClusterSink } from '../../src/cluster/sink.ts';
 
 /** mulberry32 */

@@ -1,7 +1,7 @@
 import { startApp, type App } from '../../src/app.ts';
 import { validateConfig, type ConfigInput } from '../../src/config.ts';
 import { silentLogger } from '../../src/log.ts';
-import type { Clock } from '../../src/server/clock.ts';
+import type { Clock } from '../../src/lib/clock.ts';
 
 /** Start a route server on a free loopback port with an explicit identity (reference routing by default). */
 export async function startTestApp(opts: { privateKeyHex: string; version?: number; clock?: Clock; config?: ConfigInput }): Promise<App> {

@@ -1,12 +1,12 @@
 /**
- * The shipped native cluster (src/cluster/launcher.ts — the code behind `npm run cluster`) for
+ * The shipped native cluster (src/cluster/native/launcher.ts — the code behind `npm run cluster`) for
  * tests, plus the client side of the checks: subnode queries through HAProxy or to one process,
  * `/dump` as a set of announcement hashes, per-node stateHash through `pn`. Throws with a clear
  * message when redis-server or haproxy is missing.
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { launchCluster, type LaunchedCluster, type LaunchOptions } from '../../src/cluster/launcher.ts';
+import { launchCluster, type LaunchedCluster, type LaunchOptions } from '../../src/cluster/native/launcher.ts';
 import { annHash } from '../../src/protocol/announcement.ts';
 import { bencodeDecode, bencodeEncode, isBDict, type BDict, type BInput } from '../../src/protocol/bencode.ts';
 import { bytesToHex } from '../../src/protocol/hex.ts';

@@ -1,5 +1,5 @@
 /** CSR snapshots for graph tests, from adjacency rows. */
-import { alloc, inEdgesOf, type SnapshotData } from '../../src/graph/snapshot-data.ts';
+import { alloc, inEdgesOf, type SnapshotData } from '../../src/routing/snapshot-data.ts';
 
 /** A CSR snapshot from adjacency rows (only the fields the search reads). */
 export function csr(rows: [number, number][][]): SnapshotData {

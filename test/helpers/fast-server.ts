@@ -7,13 +7,13 @@
 import {
   defaultFastRoutingOptions,
   type FastRoutingOptions,
-} from '../../src/actors/routing-supervisor.ts';
-import { DEFAULT_SUBNODE_OPTIONS, type SubnodeDirectoryOptions } from '../../src/actors/subnode.ts';
-import { DEFAULT_TREE_OPTIONS, type TreeReplicasOptions } from '../../src/actors/tree-replicas.ts';
-import { ManualClock } from '../../src/server/clock.ts';
+} from '../../src/routing/routing-supervisor.ts';
+import { DEFAULT_SUBNODE_OPTIONS, type SubnodeDirectoryOptions } from '../../src/routing/subnode-actors.ts';
+import { DEFAULT_TREE_OPTIONS, type TreeReplicasOptions } from '../../src/routing/tree-replicas.ts';
+import { ManualClock } from '../../src/lib/clock.ts';
 import type { SelfIdentity } from '../../src/server/identity.ts';
 import { RouteServer } from '../../src/server/route-server.ts';
-import type { VerifyPoolOptions } from '../../src/workers/verify-pool.ts';
+import type { VerifyPoolOptions } from '../../src/routing/verify-pool.ts';
 import { T0 } from '../unit/graph/fixtures.ts';
 
 export const TEST_SELF: SelfIdentity = {

@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkHaproxyConfig, startHaproxy, type ManagedProcess } from '../../src/cluster/processes.ts';
+import { checkHaproxyConfig, startHaproxy, type ManagedProcess } from '../../src/cluster/native/processes.ts';
 
 export { checkHaproxyConfig };
 

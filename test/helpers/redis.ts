@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, startRedisServer, type RedisServer } from '../../src/cluster/processes.ts';
+import { freePort, startRedisServer, type RedisServer } from '../../src/cluster/native/processes.ts';
 
 export interface TestRedis {
   readonly port: number;

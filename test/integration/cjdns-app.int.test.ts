@@ -10,7 +10,7 @@ import type { App } from '../../src/app.ts';
 import { bytesToHex } from '../../src/protocol/hex.ts';
 import { bdict, bencodeDecode, bint } from '../../src/protocol/bencode.ts';
 import { parseHandlerFrame } from '../../src/protocol/wire-headers.ts';
-import { ManualClock } from '../../src/server/clock.ts';
+import { ManualClock } from '../../src/lib/clock.ts';
 import { generateIdentity } from '../../src/server/identity.ts';
 import { startTestApp } from '../helpers/app.ts';
 import { FakeCjdroute, captureNodeInfo, waitFor } from '../helpers/fake-cjdroute.ts';

@@ -22,7 +22,7 @@ import {
   ROUTE_HEADER_BYTES,
   DATA_HEADER_BYTES,
 } from '../../src/protocol/wire-headers.ts';
-import { ManualClock } from '../../src/server/clock.ts';
+import { ManualClock } from '../../src/lib/clock.ts';
 import { generateIdentity } from '../../src/server/identity.ts';
 import { RouteServer } from '../../src/server/route-server.ts';
 import { AdminClient } from '../../src/transport/admin-client.ts';

@@ -10,8 +10,8 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DOCKER_HAPROXY, renderHaproxyConfig } from '../../src/cluster/haproxy-config.ts';
-import { freePort, waitFor } from '../../src/cluster/processes.ts';
+import { DOCKER_HAPROXY, renderHaproxyConfig } from '../../src/cluster/native/haproxy-config.ts';
+import { freePort, waitFor } from '../../src/cluster/native/processes.ts';
 import { checkHaproxyConfig, checkHaproxyText, startTestHaproxy, type TestHaproxy } from '../helpers/haproxy.ts';
 import { httpRequest } from '../helpers/http.ts';
 import { fcIdentities } from '../cluster/fixtures.ts';
@@ -27,7 +27,7 @@ describe('cluster deployment files', function () {
   this.timeout(30_000);
 
   describe('deploy/haproxy.cfg', () => {
-    it('is exactly the docker rendering of src/cluster/haproxy-config.ts', () => {
+    it('is exactly the docker rendering of src/cluster/native/haproxy-config.ts', () => {
       const shipped = readFileSync(join(ROOT, 'deploy/haproxy.cfg'), 'utf8');
       expect(shipped, 'regenerate: npm run cluster -- --render-haproxy > deploy/haproxy.cfg').to.equal(renderHaproxyConfig(DOCKER_HAPROXY));
     });

@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { App } from '../../src/app.ts';
-import { createSubnodeForwarder } from '../../src/cluster/subnode-forwarder.ts';
+import { createSubnodeForwarder } from '../../src/transport/subnode-forwarder.ts';
 import type { RsError } from '../../src/errors.ts';
 import { bencodeDecode, bencodeEncode, utf8Bytes } from '../../src/protocol/bencode.ts';
 import { bytesToHex } from '../../src/protocol/hex.ts';

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { httpOk, waitFor } from '../../src/cluster/processes.ts';
+import { httpOk, waitFor } from '../../src/cluster/native/processes.ts';
 import { fcIdentities } from '../cluster/fixtures.ts';
 import { postSubnode, startTestCluster, type TestCluster } from '../helpers/cluster.ts';
 import { httpRequest } from '../helpers/http.ts';

@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
-import { ClusterActor, type PublishResult } from '../../src/actors/cluster.ts';
+import { ClusterActor, type PublishResult } from '../../src/cluster/cluster-actor.ts';
 import { RedisClusterBus } from '../../src/cluster/redis-bus.ts';
 import { encodeClusterEnvelope } from '../../src/protocol/cluster-envelope.ts';
 import { CoreSink, RecordingSink, TreeNetwork, eventually, fcIdentities, sleep } from '../cluster/fixtures.ts';

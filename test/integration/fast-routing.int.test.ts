@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import type { App } from '../../src/app.ts';
 import { bencodeEncode } from '../../src/protocol/bencode.ts';
 import { hexToBytes } from '../../src/protocol/hex.ts';
-import { ManualClock } from '../../src/server/clock.ts';
+import { ManualClock } from '../../src/lib/clock.ts';
 import { startTestApp } from '../helpers/app.ts';
 import { httpRequest } from '../helpers/http.ts';
 import { loadVectors } from '../helpers/vectors.ts';

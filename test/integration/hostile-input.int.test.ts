@@ -17,7 +17,7 @@ import {
 } from '../../src/protocol/bencode.ts';
 import { bytesToHex, hexToBytes } from '../../src/protocol/hex.ts';
 import { publicKeyFromString } from '../../src/protocol/keys.ts';
-import { ManualClock } from '../../src/server/clock.ts';
+import { ManualClock } from '../../src/lib/clock.ts';
 import { startTestApp } from '../helpers/app.ts';
 import { httpRequest } from '../helpers/http.ts';
 import { fromVectorValue, loadVectors } from '../helpers/vectors.ts';

@@ -9,7 +9,7 @@ import { expect } from 'chai';
 import type { App } from '../../src/app.ts';
 import { bytesToHex, hexToBytes } from '../../src/protocol/hex.ts';
 import { encodePeerFrame } from '../../src/protocol/peer-frame.ts';
-import { ManualClock } from '../../src/server/clock.ts';
+import { ManualClock } from '../../src/lib/clock.ts';
 import { startTestApp } from '../helpers/app.ts';
 import { httpRequest } from '../helpers/http.ts';
 import {

@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import type { App } from '../../src/app.ts';
 import { hexToBytes } from '../../src/protocol/hex.ts';
-import { ManualClock, type Clock } from '../../src/server/clock.ts';
+import { ManualClock, type Clock } from '../../src/lib/clock.ts';
 import { startTestApp } from '../helpers/app.ts';
 import { httpRequest } from '../helpers/http.ts';
 import { routeVectors, waitUntil } from '../unit/replication/fixtures.ts';

@@ -14,7 +14,7 @@
  * deliberate 404 for unknown paths: docs/compatibility.md).
  */
 import type { App } from '../../src/app.ts';
-import { ManualClock } from '../../src/server/clock.ts';
+import { ManualClock } from '../../src/lib/clock.ts';
 import { startTestApp } from '../helpers/app.ts';
 import { checkScenarioStep } from '../helpers/scenario-steps.ts';
 import { loadVectors } from '../helpers/vectors.ts';

@@ -8,14 +8,14 @@
  */
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { newGraphTables } from '../../src/graph/id-tables.ts';
-import { NodeTable } from '../../src/graph/node-table.ts';
-import { nodeUpdateOf } from '../../src/graph/node-update.ts';
-import { ReplicaModel } from '../../src/graph/replica-model.ts';
-import { buildRouteGraph } from '../../src/graph/route-graph.ts';
-import { computeRoute } from '../../src/graph/route-engine.ts';
-import { RouteSnapshot, type RouteSnapshotOptions } from '../../src/graph/route-snapshot.ts';
-import { SptSolver } from '../../src/graph/shortest-path-tree.ts';
+import { newGraphTables } from '../../src/routing/id-tables.ts';
+import { NodeTable } from '../../src/graph/apply-announcement.ts';
+import { nodeUpdateOf } from '../../src/routing/node-update.ts';
+import { ReplicaModel } from '../../src/routing/replica-model.ts';
+import { buildRouteGraph } from '../../src/routing/reference/route-graph.ts';
+import { computeRoute } from '../../src/routing/reference/route-engine.ts';
+import { RouteSnapshot, type RouteSnapshotOptions } from '../../src/routing/route-snapshot.ts';
+import { SptSolver } from '../../src/routing/shortest-path-tree.ts';
 import type { EncodingScheme } from '../../src/protocol/encoding-scheme-types.ts';
 import { SCHEMES } from '../../src/protocol/encoding-scheme.ts';
 import type { Entity } from '../../src/protocol/entity-types.ts';

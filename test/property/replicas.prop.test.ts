@@ -14,15 +14,16 @@
  */
 import { expect } from 'chai';
 import fc from 'fast-check';
-import type { GraphTables } from '../../src/graph/id-tables.ts';
+import type { GraphTables } from '../../src/routing/id-tables.ts';
 import type { NodeRecord } from '../../src/graph/node-record.ts';
-import { nodeUpdateOf, packed, type NodeUpdate } from '../../src/graph/node-update.ts';
-import { ReplicaModel } from '../../src/graph/replica-model.ts';
-import { buildRouteGraph } from '../../src/graph/route-graph.ts';
-import { computeRoute, type RouteJson } from '../../src/graph/route-engine.ts';
-import { RouteSnapshot } from '../../src/graph/route-snapshot.ts';
-import { SptSolver } from '../../src/graph/shortest-path-tree.ts';
-import { sameGraph } from '../../src/graph/snapshot-data.ts';
+import { nodeUpdateOf, packed, type NodeUpdate } from '../../src/routing/node-update.ts';
+import { ReplicaModel } from '../../src/routing/replica-model.ts';
+import { buildRouteGraph } from '../../src/routing/reference/route-graph.ts';
+import type { RouteJson } from '../../src/routing/route-answer.ts';
+import { computeRoute } from '../../src/routing/reference/route-engine.ts';
+import { RouteSnapshot } from '../../src/routing/route-snapshot.ts';
+import { SptSolver } from '../../src/routing/shortest-path-tree.ts';
+import { sameGraph } from '../../src/routing/snapshot-data.ts';
 import type { Entity } from '../../src/protocol/entity-types.ts';
 import type { RouteServer } from '../../src/server/route-server.ts';
 import { fastServer, until } from '../helpers/fast-server.ts';

@@ -10,7 +10,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { AGREED_TIMEOUT_MS } from '../../../src/graph/constants.ts';
-import { RouteServerCore } from '../../../src/graph/core.ts';
+import { RouteServerCore } from '../../../src/routing/reference/core.ts';
 import type { NodeRecord } from '../../../src/graph/node-record.ts';
 import { announcementsStateHash } from '../../../src/graph/state-hash.ts';
 import type { Announcement } from '../../../src/protocol/announcement-types.ts';
@@ -26,7 +26,7 @@ import {
 } from '../../../src/protocol/routing-label.ts';
 import { encodingScheme, ipOf, linkState, mkAnn, peer, SNODE_IP, T0, version } from './fixtures.ts';
 import { loadVectors } from '../../helpers/vectors.ts';
-import { nodeDijkstraPath } from './node-dijkstra-model.ts';
+import { nodeDijkstraPath } from '../routing/reference/node-dijkstra-model.ts';
 
 const NODES = 5;
 

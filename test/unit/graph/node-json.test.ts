@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RouteServerCore } from '../../../src/graph/core.ts';
+import { RouteServerCore } from '../../../src/routing/reference/core.ts';
 import { linkStateToJson, nodeRecordToJson } from '../../../src/graph/node-json.ts';
 import { captureBytes, fixturesDir } from '../../helpers/vectors.ts';
 

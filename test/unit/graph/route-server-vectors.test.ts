@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { RouteServerCore } from '../../../src/graph/core.ts';
+import { RouteServerCore } from '../../../src/routing/reference/core.ts';
 import type { NodeRecord } from '../../../src/graph/node-record.ts';
 import { bytesToHex, hexToBytes } from '../../../src/protocol/hex.ts';
 import { ip6ToString } from '../../../src/protocol/keys.ts';

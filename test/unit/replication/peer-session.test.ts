@@ -11,7 +11,7 @@ import {
   type PeerRole,
 } from '../../../src/replication/peer-session.ts';
 import { RsError } from '../../../src/errors.ts';
-import { AnnStore } from '../../../src/graph/ann-store.ts';
+import { ReplicationStore } from '../../../src/graph/replication-store.ts';
 import { silentLogger } from '../../../src/log.ts';
 import { bytesToHex } from '../../../src/protocol/hex.ts';
 import {
@@ -19,7 +19,7 @@ import {
   encodePeerFrame,
   type PeerMessage,
 } from '../../../src/protocol/peer-frame.ts';
-import { ManualClock } from '../../../src/server/clock.ts';
+import { ManualClock } from '../../../src/lib/clock.ts';
 import { FetchScheduler } from '../../../src/replication/fetch-scheduler.ts';
 import { InitialSync } from '../../../src/replication/initial-sync.ts';
 import type { PeerSocket } from '../../../src/replication/peer-send-queue.ts';
@@ -78,7 +78,7 @@ const T0 = 1_700_000_000_000;
 
 function harness(opts: {
   role: PeerRole;
-  store?: AnnStore;
+  store?: ReplicationStore;
   scheduler?: FetchScheduler;
   settings?: Partial<ReplicationSettings>;
   sync?: InitialSync;
@@ -87,7 +87,7 @@ function harness(opts: {
   submit?: (bytes: Uint8Array) => Promise<string>;
 }): Harness {
   const settings = defaultReplicationSettings(opts.settings);
-  const store = opts.store ?? new AnnStore();
+  const store = opts.store ?? new ReplicationStore();
   const scheduler =
     opts.scheduler ??
     new FetchScheduler({
@@ -153,7 +153,7 @@ function hex(h: Uint8Array): string {
 describe('peer (PeerSession)', () => {
   describe('inbound (serving our store)', () => {
     it('sends HELLO, then the store as INV batches of 128 in store order, paced by the socket', async () => {
-      const store = new AnnStore();
+      const store = new ReplicationStore();
       const hashes = Array.from({ length: 5000 }, randomHash);
       for (const h of hashes) store.add(h, Uint8Array.of(1));
       const h = harness({ role: 'inbound', store, settings: { sendHighWaterBytes: 20_000 } });
@@ -180,7 +180,7 @@ describe('peer (PeerSession)', () => {
     });
 
     it('never holds more than a few inventory frames in its queue while the socket is full', async () => {
-      const store = new AnnStore();
+      const store = new ReplicationStore();
       for (let i = 0; i < 20_000; i++) store.add(randomHash(), Uint8Array.of(1));
       const h = harness({ role: 'inbound', store, settings: { sendHighWaterBytes: 1024 } });
       h.socket.bufferedAmount = 10_000; // full from the start
@@ -191,7 +191,7 @@ describe('peer (PeerSession)', () => {
     });
 
     it('reaches announcements added during the inventory through the store iterator, and advertises later ones', async () => {
-      const store = new AnnStore();
+      const store = new ReplicationStore();
       const early = Array.from({ length: 300 }, randomHash);
       for (const x of early) store.add(x, Uint8Array.of(1));
       const h = harness({ role: 'inbound', store });
@@ -215,7 +215,7 @@ describe('peer (PeerSession)', () => {
     });
 
     it('answers GET_DATA with DATA (nil when unknown) and PING with ACK', async () => {
-      const store = new AnnStore();
+      const store = new ReplicationStore();
       const known = randomHash();
       store.add(known, Uint8Array.of(9, 9));
       const h = harness({ role: 'inbound', store });
@@ -233,7 +233,7 @@ describe('peer (PeerSession)', () => {
     });
 
     it('drops a peer whose send queue overflows (it never reads)', async () => {
-      const store = new AnnStore();
+      const store = new ReplicationStore();
       const known = randomHash();
       store.add(known, new Uint8Array(100));
       const h = harness({
@@ -250,7 +250,7 @@ describe('peer (PeerSession)', () => {
     });
 
     it('pauses reading when the send queue is half full', async () => {
-      const store = new AnnStore();
+      const store = new ReplicationStore();
       const known = randomHash();
       store.add(known, new Uint8Array(100));
       const h = harness({
@@ -300,7 +300,7 @@ describe('peer (PeerSession)', () => {
         .filter((m): m is Extract<PeerMessage, { type: 'GET_DATA' }> => m.type === 'GET_DATA');
 
     it('greets with OLLEH and requests only the advertised hashes it lacks, in order, seq from its start time', async () => {
-      const store = new AnnStore();
+      const store = new ReplicationStore();
       const have = randomHash();
       store.add(have, Uint8Array.of(1));
       const h = await greeted({ role: 'outbound', store });
@@ -469,7 +469,7 @@ describe('peer (PeerSession)', () => {
     it('shares work through the scheduler: two peers advertising the same hash cause one request, the other takes over on timeout', async () => {
       const scheduler = new FetchScheduler({ maxInflight: 100, maxWantedPerPeer: 100 });
       const clock = new ManualClock(T0);
-      const store = new AnnStore();
+      const store = new ReplicationStore();
       const settings = { requestTimeoutMs: 1000 };
       const p1 = await greeted({ role: 'outbound', scheduler, clock, store, settings, id: 1 });
       const p2 = await greeted({ role: 'outbound', scheduler, clock, store, settings, id: 2 });
@@ -486,7 +486,7 @@ describe('peer (PeerSession)', () => {
 
     it('tracks the initial sync and settles it once nothing is pending and the INVs stopped', async () => {
       const sync = new InitialSync('ws://peer/cjdnsnode_websocket');
-      const store = new AnnStore();
+      const store = new ReplicationStore();
       const present = randomHash();
       store.add(present, Uint8Array.of(1));
       const h = await greeted({ role: 'outbound', store, sync, settings: { syncQuietMs: 500 } });

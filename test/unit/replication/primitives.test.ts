@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { Deque } from '../../../src/replication/deque.ts';
+import { Deque } from '../../../src/lib/deque.ts';
 import { InitialSync } from '../../../src/replication/initial-sync.ts';
 import { PeerSendQueue, type PeerSocket } from '../../../src/replication/peer-send-queue.ts';
-import { TokenBucket } from '../../../src/replication/token-bucket.ts';
+import { TokenBucket } from '../../../src/lib/token-bucket.ts';
 
 describe('replication primitives', () => {
   describe('Deque', () => {

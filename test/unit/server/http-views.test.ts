@@ -6,8 +6,9 @@
 import { expect } from 'chai';
 import { announcementToJson, parseAnnouncement } from '../../../src/protocol/announcement.ts';
 import { hexToBytes } from '../../../src/protocol/hex.ts';
-import { ManualClock } from '../../../src/server/clock.ts';
-import { ipParam, type PeerInfo } from '../../../src/server/http-views.ts';
+import { ManualClock } from '../../../src/lib/clock.ts';
+import type { PeerInfo } from '../../../src/replication/peer-info.ts';
+import { ipParam } from '../../../src/server/http-views.ts';
 import { identityFromPrivateKey } from '../../../src/server/identity.ts';
 import { RouteServer } from '../../../src/server/route-server.ts';
 import { loadVectors } from '../../helpers/vectors.ts';

@@ -5,10 +5,10 @@
  * main thread, and with worker replicas and the verification pool.
  */
 import { expect } from 'chai';
-import { defaultFastRoutingOptions } from '../../../src/actors/routing-supervisor.ts';
-import { DEFAULT_TREE_OPTIONS } from '../../../src/actors/tree-replicas.ts';
+import { defaultFastRoutingOptions } from '../../../src/routing/routing-supervisor.ts';
+import { DEFAULT_TREE_OPTIONS } from '../../../src/routing/tree-replicas.ts';
 import { bytesToHex, hexToBytes } from '../../../src/protocol/hex.ts';
-import { ManualClock } from '../../../src/server/clock.ts';
+import { ManualClock } from '../../../src/lib/clock.ts';
 import { identityFromPrivateKey } from '../../../src/server/identity.ts';
 import { RouteServer } from '../../../src/server/route-server.ts';
 import { loadVectors } from '../../helpers/vectors.ts';

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { createSocket, type Socket } from 'node:dgram';
 import { bytesToHex } from '../../../src/protocol/hex.ts';
 import { parseHandlerFrame } from '../../../src/protocol/wire-headers.ts';
-import { ManualClock } from '../../../src/server/clock.ts';
+import { ManualClock } from '../../../src/lib/clock.ts';
 import { generateIdentity } from '../../../src/server/identity.ts';
 import { RouteServer } from '../../../src/server/route-server.ts';
 import { AdminClient } from '../../../src/transport/admin-client.ts';

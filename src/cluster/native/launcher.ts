@@ -1,0 +1,203 @@
+/**
+ * The native cluster (no Docker): redis-server (append-only file in a temp dir), N route-server
+ * processes (`node bin/snode.js serve`) sharing one cjdns identity and one Redis, and HAProxy in
+ * front with the configuration rendered from the same template as deploy/haproxy.cfg. Used by
+ * `npm run cluster` (scripts/cluster.ts) and by the cluster tests, so the tested topology is the
+ * shipped one.
+ */
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { bytesToHex } from '../../protocol/hex.ts';
+import { generateIdentity, identityFromPrivateKey } from '../../server/identity.ts';
+import { renderHaproxyConfig } from './haproxy-config.ts';
+import {
+  ManagedProcess,
+  freePort,
+  httpOk,
+  startHaproxy,
+  startRedisServer,
+  waitFor,
+  type RedisServer,
+} from './processes.ts';
+
+const REPO_ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
+const SNODE_BIN = join(REPO_ROOT, 'bin', 'snode.js');
+
+export interface LaunchOptions {
+  readonly processes: number;
+  /** haproxy on P, route servers on P+1…P+N, redis on P+N+1 (default: free ports) */
+  readonly basePort?: number;
+  readonly host?: string;
+  /** working directory for logs, the Redis data and the haproxy config (default: a new temp dir) */
+  readonly dir?: string;
+  /** the cluster's shared curve25519 private key, 64 hex (default: a new identity) */
+  readonly privateKeyHex?: string;
+  /** SNODE_LOG_LEVEL of the route servers (default info) */
+  readonly logLevel?: string;
+  /** extra environment for every route server */
+  readonly env?: Readonly<Record<string, string>>;
+  /** extra node flags for every route server (e.g. --cpu-prof) */
+  readonly nodeArgs?: readonly string[];
+  /** health-check interval of HAProxy (default 1000 ms) */
+  readonly checkIntervalMs?: number;
+  /** wait for /readyz of every process before returning (default true) */
+  readonly waitReady?: boolean;
+  readonly startTimeoutMs?: number;
+  /** progress lines (default: none) */
+  readonly onProgress?: (line: string) => void;
+}
+
+export interface SnodeInstance {
+  readonly index: number;
+  readonly port: number;
+  readonly url: string;
+  process: ManagedProcess;
+}
+
+export interface LaunchedCluster {
+  readonly dir: string;
+  readonly host: string;
+  readonly identity: { readonly privateKeyHex: string; readonly key: string; readonly ipv6: string };
+  readonly redis: RedisServer;
+  readonly snodes: SnodeInstance[];
+  readonly haproxy: { readonly port: number; readonly url: string; readonly configFile: string; readonly process: ManagedProcess };
+  /** kill -9 one route server (indices from 0) */
+  kill(index: number): Promise<void>;
+  /** (re)start one route server on its port; waits for /healthz (and /readyz unless told not to) */
+  start(index: number, opts?: { waitReady?: boolean }): Promise<void>;
+  /** stop Redis (SIGTERM: it writes its append-only file) and start it on the same port and dir */
+  restartRedis(opts?: { downMs?: number; signal?: NodeJS.Signals }): Promise<void>;
+  /** SIGTERM everything (route servers, haproxy, redis), in that order; idempotent */
+  stop(): Promise<void>;
+}
+
+async function allocatePorts(n: number, base: number | undefined, host: string): Promise<{ haproxy: number; snodes: number[]; redis: number }> {
+  if (base !== undefined) {
+    return { haproxy: base, snodes: Array.from({ length: n }, (_, i) => base + 1 + i), redis: base + n + 1 };
+  }
+  const ports = new Set<number>();
+  while (ports.size < n + 2) ports.add(await freePort(host));
+  const list = [...ports];
+  return { haproxy: list[0]!, snodes: list.slice(1, n + 1), redis: list[n + 1]! };
+}
+
+export async function launchCluster(opts: LaunchOptions): Promise<LaunchedCluster> {
+  if (!Number.isInteger(opts.processes) || opts.processes < 1 || opts.processes > 64) {
+    throw new Error(`--processes must be an integer 1..64, not ${opts.processes}`);
+  }
+  const host = opts.host ?? '127.0.0.1';
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'snode-cluster-'));
+  mkdirSync(join(dir, 'logs'), { recursive: true });
+  const progress = opts.onProgress ?? (() => undefined);
+  const timeoutMs = opts.startTimeoutMs ?? 30_000;
+  const ports = await allocatePorts(opts.processes, opts.basePort, host);
+
+  const privateKeyHex = opts.privateKeyHex ?? bytesToHex(generateIdentity(22).privateKey!);
+  const id = identityFromPrivateKey(new Uint8Array(Buffer.from(privateKeyHex, 'hex')), 22);
+  const identity = { privateKeyHex, key: id.key, ipv6: id.ipv6 };
+
+  const redisDir = join(dir, 'redis');
+  const started: ManagedProcess[] = [];
+  let redis: RedisServer | undefined;
+  let haproxyProcess: ManagedProcess | undefined;
+  const snodes: SnodeInstance[] = [];
+
+  const spawnSnode = (index: number): ManagedProcess => {
+    const port = ports.snodes[index]!;
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      ...opts.env,
+      SNODE_HTTP_HOST: host,
+      SNODE_HTTP_PORT: String(port),
+      SNODE_IDENTITY_PRIVATE_KEY: privateKeyHex,
+      SNODE_CLUSTER_REDIS_URL: redis!.url,
+      SNODE_LOG_LEVEL: opts.logLevel ?? 'info',
+    };
+    const p = new ManagedProcess(`snode${index + 1}`, process.execPath, [...(opts.nodeArgs ?? []), SNODE_BIN, 'serve'], {
+      env,
+      cwd: dir,
+      logFile: join(dir, 'logs', `snode${index + 1}.log`),
+    });
+    started.push(p);
+    return p;
+  };
+
+  const waitSnode = async (s: SnodeInstance, waitReady: boolean): Promise<void> => {
+    await waitFor(`snode${s.index + 1} /healthz on ${host}:${s.port}`, async () => {
+      if (!s.process.running) throw new Error(`snode${s.index + 1} exited (see ${join(dir, 'logs', `snode${s.index + 1}.log`)})`);
+      return httpOk(s.port, '/healthz', host);
+    }, timeoutMs);
+    if (waitReady) await waitFor(`snode${s.index + 1} /readyz`, () => httpOk(s.port, '/readyz', host), timeoutMs);
+  };
+
+  const stopAll = async (): Promise<void> => {
+    await Promise.all(snodes.map((s) => s.process.stop('SIGTERM', 10_000)));
+    await Promise.all(started.filter((p) => p.running).map((p) => (p === redis?.process ? Promise.resolve() : p.stop('SIGTERM', 5000))));
+    if (haproxyProcess) await haproxyProcess.stop('SIGTERM', 5000);
+    if (redis) await redis.process.stop('SIGTERM', 10_000);
+  };
+
+  try {
+    progress(`starting redis-server on ${host}:${ports.redis} (data in ${redisDir})`);
+    redis = await startRedisServer({ port: ports.redis, host, dir: redisDir, logFile: join(dir, 'logs', 'redis.log') });
+    started.push(redis.process);
+
+    progress(`starting ${opts.processes} route server(s) on ${host}:${ports.snodes.join(', ')}`);
+    for (let i = 0; i < opts.processes; i++) {
+      snodes.push({ index: i, port: ports.snodes[i]!, url: `http://${host}:${ports.snodes[i]}`, process: spawnSnode(i) });
+    }
+    await Promise.all(snodes.map((s) => waitSnode(s, opts.waitReady ?? true)));
+
+    const configFile = join(dir, 'haproxy.cfg');
+    writeFileSync(
+      configFile,
+      renderHaproxyConfig({
+        bind: `${host}:${ports.haproxy}`,
+        servers: { kind: 'static', list: snodes.map((s) => ({ name: `snode${s.index + 1}`, host, port: s.port })) },
+        checkIntervalMs: opts.checkIntervalMs,
+        maxconn: 4096,
+        header: [`native snode cluster rendered by src/cluster/native/launcher.ts for ${opts.processes} process(es)`],
+      }),
+    );
+    progress(`starting haproxy on ${host}:${ports.haproxy}`);
+    haproxyProcess = await startHaproxy({ configFile, port: ports.haproxy, host, logFile: join(dir, 'logs', 'haproxy.log') });
+    started.push(haproxyProcess);
+    const haproxyPort = ports.haproxy;
+    // HAProxy starts with every server up; wait until one answers through it
+    await waitFor('a route server through haproxy', () => httpOk(haproxyPort, '/healthz', host), timeoutMs);
+
+    let stopping: Promise<void> | undefined;
+    const cluster: LaunchedCluster = {
+      dir,
+      host,
+      identity,
+      get redis() {
+        return redis!;
+      },
+      snodes,
+      haproxy: { port: haproxyPort, url: `http://${host}:${haproxyPort}`, configFile, process: haproxyProcess },
+      kill: async (index) => {
+        await snodes[index]!.process.kill9();
+      },
+      start: async (index, o = {}) => {
+        const s = snodes[index]!;
+        if (s.process.running) throw new Error(`snode${index + 1} is running`);
+        s.process = spawnSnode(index);
+        await waitSnode(s, o.waitReady ?? true);
+      },
+      restartRedis: async (o = {}) => {
+        await redis!.process.stop(o.signal ?? 'SIGTERM', 10_000);
+        if (o.downMs) await new Promise((r) => setTimeout(r, o.downMs));
+        redis = await startRedisServer({ port: ports.redis, host, dir: redisDir, logFile: join(dir, 'logs', 'redis.log') });
+        started.push(redis.process);
+      },
+      stop: () => (stopping ??= stopAll()),
+    };
+    return cluster;
+  } catch (e) {
+    await stopAll().catch(() => undefined);
+    throw e;
+  }
+}

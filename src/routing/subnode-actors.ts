@@ -1,0 +1,355 @@
+/**
+ * Subnode actors: one per announcing cjdns node (keyed by its IPv6). The actor owns the node's
+ * record — its kept announcements, links and `stateHash` — and applies that node's
+ * announcements strictly in order, one at a time (README 4.2 via `applyAnnouncement`).
+ * Signatures are checked and bytes parsed before a message reaches it.
+ *
+ * The directory (`SubnodeDirectory`) is the supervisor side: it spawns a node's actor on its
+ * first message, keeps `nodesByIp` (the original's insertion order, which routes and the read
+ * API depend on) pointing at the records the actors own, passivates idle actors (the record
+ * stays in the directory at rest; the next message spawns a new owner), and restarts crashed
+ * ones (policy: `restartWithBudgetPerActor`). A restarted actor rebuilds its record by
+ * replaying the node's kept announcements, read back from the replication store, so no other
+ * node is touched and the node's kept list and stateHash come back exactly; link values are
+ * recomputed from the link state those announcements carry.
+ *
+ * Mailboxes are bounded: when a node floods us faster than its actor applies, `apply` refuses
+ * with RS_ERR_MAILBOX_FULL (the transport sends no reply; cjdns retries) and counts it.
+ */
+import type { ActorFamily, ActorRef, ActorSystem, ReplyTo } from '../actors/actor-system.ts';
+import { restartWithBudgetPerActor } from '../actors/supervision.ts';
+import { RsError, isRsError } from '../errors.ts';
+import { GLOBAL_TIMEOUT_MS } from '../graph/constants.ts';
+import { KeptAnnouncement } from '../graph/kept-announcement.ts';
+import type { NodeRecord } from '../graph/node-record.ts';
+import { applyAnnouncement, NodeTable, type AnnounceOutcome } from '../graph/apply-announcement.ts';
+import { parseAnnouncement } from '../protocol/announcement.ts';
+import type { Announcement } from '../protocol/announcement-types.ts';
+import { bytesToHex } from '../protocol/hex.ts';
+
+export type { AnnouncementSource } from '../graph/announcement-source.ts';
+import type { AnnouncementSource } from '../graph/announcement-source.ts';
+
+export type SubnodeCommand =
+  | {
+      readonly type: 'ApplyAnnouncement';
+      readonly ann: Announcement;
+      readonly source: AnnouncementSource;
+      readonly replyTo: ReplyTo<SubnodeReply>;
+    }
+  | { readonly type: 'Expire'; readonly cutoffMs: number };
+
+export type SubnodeReply =
+  | { readonly ok: true; readonly outcome: AnnounceOutcome }
+  | { readonly ok: false; readonly error: RsError };
+
+interface SubnodeState {
+  record: NodeRecord | undefined;
+}
+
+/** What the subnode actors need from the rest of the server. */
+export interface SubnodeEffects {
+  now(): number;
+  /** our own cjdns node's IPv6 (JS `selfNode.ipv6`), once known */
+  selfIp(): string | undefined;
+  /** an announcement was handled (accepted or not), inside the node's actor, in its order */
+  handled(outcome: AnnounceOutcome, source: AnnouncementSource): void;
+  /** the node was forgotten by expiry; `deleted` = its hashes to drop from the store */
+  expired(ip: string, deleted: Uint8Array[]): void;
+  /** the node's record was rebuilt after a crash (undefined: nothing could be rebuilt) */
+  rebuilt(ip: string, record: NodeRecord | undefined): void;
+  /** raw bytes of a stored announcement (the replication store) */
+  storedAnnouncement(hash: Uint8Array): Uint8Array | undefined;
+  crashed?(ip: string, error: unknown, decision: string): void;
+}
+
+export interface SubnodeDirectoryOptions {
+  /** queued + running messages per node actor before `apply` refuses */
+  readonly mailboxLimit: number;
+  /** stop an actor idle this long (its record stays in the directory); 0 = never */
+  readonly idleMs: number;
+  /** how long `apply` waits for the node's actor */
+  readonly askTimeoutMs: number;
+  /** restarts allowed per node within `restartWithinMs` before the actor is stopped */
+  readonly maxRestarts: number;
+  readonly restartWithinMs: number;
+}
+
+export const DEFAULT_SUBNODE_OPTIONS: SubnodeDirectoryOptions = {
+  mailboxLimit: 64,
+  idleMs: 120_000,
+  askTimeoutMs: 10_000,
+  maxRestarts: 3,
+  restartWithinMs: 60_000,
+};
+
+/**
+ * A node's kept list after its last successful message (crash recovery). The record replaces
+ * its `announcements` array on every accepted announcement and never mutates an old one, so
+ * keeping references is enough (and allocates nothing per message).
+ */
+interface Journal {
+  readonly resetMsg: Announcement;
+  /** newest first */
+  readonly announcements: readonly Announcement[];
+}
+
+interface Entry {
+  ref: ActorRef<SubnodeCommand> | undefined;
+  journal: Journal | undefined;
+  lastActiveMs: number;
+}
+
+export interface SubnodeStats {
+  spawned: number;
+  passivated: number;
+  crashes: number;
+  rebuilt: number;
+  /** `apply` refused because the node's mailbox was full */
+  rejected: number;
+}
+
+/** nact names allow no ':' — a node's actor is named by its address without them. */
+function actorName(ip: string): string {
+  return 'sn-' + ip.replaceAll(':', '');
+}
+
+function ipOfActor(name: string): string {
+  return name.slice(3).replace(/(.{4})(?!$)/g, '$1:');
+}
+
+export class SubnodeDirectory {
+  /** nodesByIp: insertion order as the original; the records are owned by the actors */
+  readonly table = new NodeTable();
+  readonly stats: SubnodeStats = { spawned: 0, passivated: 0, crashes: 0, rebuilt: 0, rejected: 0 };
+  private readonly entries = new Map<string, Entry>();
+  private readonly family: ActorFamily<SubnodeCommand>;
+
+  constructor(
+    private readonly system: ActorSystem,
+    private readonly fx: SubnodeEffects,
+    private readonly opts: SubnodeDirectoryOptions = DEFAULT_SUBNODE_OPTIONS,
+  ) {
+    this.family = system.family<SubnodeState, SubnodeCommand>({
+      kind: 'subnode',
+      initialState: (name, restart) => {
+        const ip = ipOfActor(name);
+        return { record: restart ? this.rebuild(ip) : this.table.get(ip) };
+      },
+      handle: (state, msg, ctx) => this.handle(state, msg, ctx.reply),
+      supervision: restartWithBudgetPerActor({
+        maxRestarts: opts.maxRestarts,
+        withinMs: opts.restartWithinMs,
+      }),
+      mailboxLimit: opts.mailboxLimit,
+      onCrash: (name, error, decision) => {
+        this.stats.crashes++;
+        this.fx.crashed?.(ipOfActor(name), error, decision);
+      },
+    });
+  }
+
+  /** Live subnode actors (the others are at rest in the directory). */
+  get activeActors(): number {
+    return this.family.size;
+  }
+
+  /**
+   * Hand a parsed announcement to its node's actor and wait for the outcome. Throws
+   * RS_ERR_MAILBOX_FULL when the node's mailbox is full, RS_ERR_QUERY_TIMEOUT when its actor
+   * does not answer in time, RS_ERR_INTERNAL when the actor crashed on it.
+   */
+  async apply(ann: Announcement, source: AnnouncementSource): Promise<AnnounceOutcome> {
+    const ref = this.actorFor(ann.nodeIp);
+    let reply: SubnodeReply;
+    try {
+      reply = await this.system.ask<SubnodeCommand, SubnodeReply>(
+        ref,
+        (replyTo) => ({ type: 'ApplyAnnouncement', ann, source, replyTo }),
+        this.opts.askTimeoutMs,
+      );
+    } catch (e) {
+      if (isRsError(e) && e.code === 'RS_ERR_MAILBOX_FULL') this.stats.rejected++;
+      throw e;
+    }
+    if (!reply.ok) throw reply.error;
+    return reply.outcome;
+  }
+
+  /**
+   * Forget every node silent for GLOBAL_TIMEOUT_MS (README 4.7). A node with a live actor is
+   * told to expire itself (in order with its announcements); a node at rest is expired here.
+   * Returns the number of nodes found expired.
+   */
+  expire(now: number): number {
+    const cutoffMs = now - GLOBAL_TIMEOUT_MS;
+    let n = 0;
+    for (const rec of [...this.table]) {
+      if (!(rec.timestamp < cutoffMs)) continue;
+      n++;
+      const entry = this.entries.get(rec.ipv6);
+      if (entry?.ref && this.system.isRunning(entry.ref))
+        this.system.tell(entry.ref, { type: 'Expire', cutoffMs });
+      else this.expireRecord({ record: rec }, cutoffMs);
+    }
+    return n;
+  }
+
+  /**
+   * Stop actors idle for `idleMs` with nothing queued. Returns how many were stopped. Entries of
+   * IPs that never got (or no longer have) a record are dropped once idle: every refused
+   * announcement (unknown node, wrong snode, clock skew) creates one, and keys are free to make.
+   */
+  passivateIdle(now: number): number {
+    if (this.opts.idleMs <= 0) return 0;
+    let n = 0;
+    for (const [ip, entry] of this.entries) {
+      if (now - entry.lastActiveMs < this.opts.idleMs) continue;
+      const ref = entry.ref;
+      if (ref && this.system.isRunning(ref)) {
+        if (this.system.mailboxStats(ref).pending > 0) continue;
+        this.system.stop(ref);
+        n++;
+      }
+      entry.ref = undefined;
+      if (!this.table.get(ip)) this.entries.delete(ip);
+    }
+    this.stats.passivated += n;
+    return n;
+  }
+
+  /** The live actor of a node (tests and metrics), if any. */
+  actorOf(ip: string): ActorRef<SubnodeCommand> | undefined {
+    const ref = this.entries.get(ip)?.ref;
+    return ref && this.system.isRunning(ref) ? ref : undefined;
+  }
+
+  private actorFor(ip: string): ActorRef<SubnodeCommand> {
+    let entry = this.entries.get(ip);
+    if (!entry) {
+      entry = { ref: undefined, journal: undefined, lastActiveMs: 0 };
+      this.entries.set(ip, entry);
+    }
+    entry.lastActiveMs = this.fx.now();
+    if (!entry.ref || !this.system.isRunning(entry.ref)) {
+      entry.ref = this.family.spawn(actorName(ip));
+      this.stats.spawned++;
+    }
+    return entry.ref;
+  }
+
+  private handle(
+    state: SubnodeState,
+    msg: SubnodeCommand,
+    reply: <R>(to: ReplyTo<R>, v: R) => void,
+  ): SubnodeState {
+    switch (msg.type) {
+      case 'ApplyAnnouncement': {
+        // the record keeps the compact form; its parsed entities are dropped once applied
+        const ann = new KeptAnnouncement(msg.ann, state.record);
+        let t;
+        try {
+          t = applyAnnouncement(
+            state.record,
+            { ann },
+            {
+              fromNode: msg.source === 'node',
+              now: this.fx.now(),
+              // cluster mode: every process shares the snode identity (docs/cluster.md)
+              selfIp: msg.source === 'cluster' ? undefined : this.fx.selfIp(),
+            },
+          );
+        } catch (e) {
+          // a broken invariant: answer the caller, then let supervision restart the actor
+          reply<SubnodeReply>(msg.replyTo, {
+            ok: false,
+            error: new RsError('RS_ERR_INTERNAL', `subnode ${msg.ann.nodeIp} crashed`, {
+              cause: e,
+            }),
+          });
+          throw e;
+        }
+        const { outcome, created } = t;
+        if (created) {
+          state.record = created;
+          this.table.put(created);
+        }
+        if (outcome.accepted && state.record) this.remember(state.record);
+        this.fx.handled(outcome, msg.source);
+        ann.release();
+        reply<SubnodeReply>(msg.replyTo, { ok: true, outcome });
+        return state;
+      }
+      case 'Expire':
+        this.expireRecord(state, msg.cutoffMs);
+        return state;
+    }
+  }
+
+  private expireRecord(state: SubnodeState, cutoffMs: number): void {
+    const rec = state.record;
+    if (!rec || !(rec.timestamp < cutoffMs)) return;
+    const deleted: Uint8Array[] = rec.announcements.map((a) => a.hash);
+    deleted.push(rec.resetMsg.hash);
+    this.table.remove(rec.ipv6);
+    const entry = this.entries.get(rec.ipv6);
+    if (entry) {
+      entry.journal = undefined;
+      if (!entry.ref || !this.system.isRunning(entry.ref)) this.entries.delete(rec.ipv6);
+    }
+    state.record = undefined;
+    this.fx.expired(rec.ipv6, deleted);
+  }
+
+  private remember(rec: NodeRecord): void {
+    let entry = this.entries.get(rec.ipv6);
+    if (!entry) {
+      entry = { ref: undefined, journal: undefined, lastActiveMs: this.fx.now() };
+      this.entries.set(rec.ipv6, entry);
+    }
+    entry.journal = { resetMsg: rec.resetMsg, announcements: rec.announcements };
+  }
+
+  /**
+   * Crash recovery: replay the node's kept announcements (as of its last successful message)
+   * from the replication store into a fresh record. They were verified when accepted, so they
+   * are parsed without the signature check, and applied as replication would (no clock or
+   * snode checks): the reset first, then the kept ones oldest first.
+   */
+  private rebuild(ip: string): NodeRecord | undefined {
+    const journal = this.entries.get(ip)?.journal;
+    let record: NodeRecord | undefined;
+    if (journal) {
+      const reset = journal.resetMsg.hash;
+      const keptOldestFirst = [...journal.announcements].reverse().map((a) => a.hash);
+      const hashes = [reset, ...keptOldestFirst.filter((h) => bytesToHex(h) !== bytesToHex(reset))];
+      for (const h of hashes) {
+        const bytes = this.fx.storedAnnouncement(h);
+        if (!bytes) continue;
+        let ann: Announcement;
+        try {
+          ann = parseAnnouncement(bytes, { verifySignature: false });
+        } catch {
+          continue;
+        }
+        const kept = new KeptAnnouncement(ann, record);
+        const t = applyAnnouncement(
+          record,
+          { ann: kept },
+          { fromNode: false, now: this.fx.now(), selfIp: undefined },
+        );
+        kept.release();
+        if (t.created) record = t.created;
+      }
+    }
+    if (record) {
+      this.table.put(record);
+      this.remember(record);
+    } else {
+      this.table.remove(ip);
+    }
+    this.stats.rebuilt++;
+    this.fx.rebuilt(ip, record);
+    return record;
+  }
+}

@@ -1,0 +1,262 @@
+/**
+ * A pool of worker threads that parse and verify announcements (ed25519 is the costliest thing
+ * the route server does per message). Callers `await parse(bytes)`; the main thread never
+ * verifies while the pool runs. A worker returns the verdict (the exact parse error, or
+ * "verified" with the identity derived from the key); for a verified message the main thread
+ * re-reads the bytes without the signature check (its key cache seeded with the worker's
+ * derivation), which costs a quarter of copying the parsed objects back (verify-worker.ts).
+ *
+ * - Routing: a message goes to the worker chosen by its signing key (bytes 64..96), so every
+ *   key is imported into exactly one worker's KeyObject cache, and all announcements of one
+ *   node go through one FIFO: results come back in submission order per node, which the
+ *   subnode actors rely on (per-node order) even though batches of different workers finish
+ *   out of order.
+ * - Batching: a worker has at most `maxInFlight` batches outstanding; while it is busy, new
+ *   messages queue and leave together (up to `batchSize`), so batches grow with the load and a
+ *   lone message is sent at once.
+ * - Bounds: at most `maxQueued` messages wait in all queues; beyond that `parse` rejects with
+ *   RS_ERR_VERIFY_QUEUE_FULL (the caller refuses the announcement; cjdns retries).
+ * - A worker that dies fails its outstanding batches (RS_ERR_WORKER_FAILED) and is replaced.
+ */
+import type { Worker } from 'node:worker_threads';
+import { isRsError, RsError } from '../errors.ts';
+import type { AnnounceInput } from '../graph/apply-announcement.ts';
+import { parseAnnouncement, rememberDerivedNode } from '../protocol/announcement.ts';
+import { spawnWorker } from '../lib/spawn-worker.ts';
+import type { VerifyResult } from './verify-worker.ts';
+
+export interface VerifyPoolOptions {
+  /** worker threads (default: cores − 1, at least 1) */
+  readonly workers: number;
+  /** most messages per batch */
+  readonly batchSize: number;
+  /** batches outstanding per worker before messages queue */
+  readonly maxInFlight: number;
+  /** messages queued in the pool before `parse` refuses */
+  readonly maxQueued: number;
+  /** check signatures (false only for pre-verified input) */
+  readonly verifySignature: boolean;
+}
+
+interface Waiter {
+  resolve(r: AnnounceInput): void;
+  reject(e: Error): void;
+  readonly bytes: Uint8Array;
+}
+
+interface Lane {
+  worker: Worker;
+  queue: Uint8Array[];
+  waiters: Waiter[];
+  inFlight: Map<number, Waiter[]>;
+  heapWaiters: ((n: number) => void)[];
+}
+
+export interface VerifyPoolStats {
+  batches: number;
+  messages: number;
+  rejected: number;
+  workerRestarts: number;
+}
+
+export class VerifyPool {
+  readonly stats: VerifyPoolStats = { batches: 0, messages: 0, rejected: 0, workerRestarts: 0 };
+  private readonly lanes: Lane[] = [];
+  private queued = 0;
+  private nextId = 1;
+  private closed = false;
+
+  constructor(private readonly opts: VerifyPoolOptions) {
+    const n = Math.max(1, Math.floor(opts.workers));
+    for (let i = 0; i < n; i++) {
+      const lane: Lane = {
+        worker: undefined as unknown as Worker,
+        queue: [],
+        waiters: [],
+        inFlight: new Map(),
+        heapWaiters: [],
+      };
+      this.lanes.push(lane);
+      this.startWorker(lane, i);
+    }
+  }
+
+  get size(): number {
+    return this.lanes.length;
+  }
+
+  /** Messages waiting to be sent to a worker. */
+  get queueDepth(): number {
+    return this.queued;
+  }
+
+  /** Messages sent to workers and not answered yet. */
+  get inFlight(): number {
+    let n = 0;
+    for (const l of this.lanes) for (const w of l.inFlight.values()) n += w.length;
+    return n;
+  }
+
+  /**
+   * Parse and verify `bytes` in a worker: `{ann}`, or `{parseError}` with the exact error of
+   * `parseAnnouncement`. Rejects only when the pool is full (RS_ERR_VERIFY_QUEUE_FULL), closed,
+   * or a worker died (RS_ERR_WORKER_FAILED).
+   */
+  parse(bytes: Uint8Array): Promise<AnnounceInput> {
+    if (this.closed)
+      return Promise.reject(new RsError('RS_ERR_WORKER_FAILED', 'verification pool closed'));
+    if (this.queued >= this.opts.maxQueued) {
+      this.stats.rejected++;
+      return Promise.reject(
+        new RsError(
+          'RS_ERR_VERIFY_QUEUE_FULL',
+          `${this.queued} announcements are waiting for verification`,
+        ),
+      );
+    }
+    const lane = this.lanes[this.laneOf(bytes)]!;
+    return new Promise<AnnounceInput>((resolve, reject) => {
+      lane.queue.push(bytes);
+      lane.waiters.push({ resolve, reject, bytes });
+      this.queued++;
+      if (lane.inFlight.size < this.opts.maxInFlight) this.send(lane);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const err = new RsError('RS_ERR_WORKER_FAILED', 'verification pool closed');
+    for (const lane of this.lanes) {
+      for (const w of lane.waiters) w.reject(err);
+      for (const ws of lane.inFlight.values()) for (const w of ws) w.reject(err);
+      lane.waiters = [];
+      lane.queue = [];
+      lane.inFlight.clear();
+    }
+    await Promise.all(this.lanes.map((l) => l.worker.terminate()));
+  }
+
+  /** V8 heap used by each worker (diagnostics). */
+  heapUsed(): Promise<number[]> {
+    return Promise.all(
+      this.lanes.map(
+        (lane) =>
+          new Promise<number>((resolve) => {
+            lane.heapWaiters.push(resolve);
+            lane.worker.postMessage({ op: 'heap' });
+          }),
+      ),
+    );
+  }
+
+  /** Instrumentation: terminate worker `i` as if it had crashed (it is replaced). */
+  async killWorkerForTest(i: number): Promise<void> {
+    await this.lanes[i]!.worker.terminate();
+  }
+
+  /** Which worker a message goes to (tests). */
+  workerFor(bytes: Uint8Array): number {
+    return this.laneOf(bytes);
+  }
+
+  /** FNV-1a over the signing key: stable, so a key always lands on the same worker. */
+  private laneOf(bytes: Uint8Array): number {
+    const n = this.lanes.length;
+    if (n === 1 || bytes.length < 96) return 0;
+    let h = 0x811c9dc5;
+    for (let i = 64; i < 96; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+    return (h >>> 0) % n;
+  }
+
+  private send(lane: Lane): void {
+    const count = Math.min(lane.queue.length, this.opts.batchSize);
+    if (count === 0) return;
+    const items = lane.queue.splice(0, count);
+    const waiters = lane.waiters.splice(0, count);
+    this.queued -= count;
+    let total = 0;
+    for (const b of items) total += b.length;
+    const buf = new Uint8Array(total);
+    const ends = new Int32Array(count);
+    let off = 0;
+    for (let i = 0; i < count; i++) {
+      buf.set(items[i]!, off);
+      off += items[i]!.length;
+      ends[i] = off;
+    }
+    const id = this.nextId++;
+    if (lane.inFlight.size === 0) lane.worker.ref(); // keep the process alive while work is out
+    lane.inFlight.set(id, waiters);
+    this.stats.batches++;
+    this.stats.messages += count;
+    lane.worker.postMessage({ id, buf, ends, verify: this.opts.verifySignature }, [
+      buf.buffer,
+      ends.buffer,
+    ]);
+  }
+
+  private startWorker(lane: Lane, index: number): void {
+    const worker = spawnWorker(new URL('./verify-worker.ts', import.meta.url), {}, `verify-${index}`);
+    worker.unref();
+    lane.worker = worker;
+    worker.on(
+      'message',
+      (m: {
+        id: number;
+        results: VerifyResult[];
+        op?: string;
+        heap?: { used_heap_size: number };
+      }) => {
+        if (m.op === 'heap') {
+          for (const w of lane.heapWaiters.splice(0)) w(m.heap!.used_heap_size);
+          return;
+        }
+        const waiters = lane.inFlight.get(m.id);
+        if (!waiters) return;
+        lane.inFlight.delete(m.id);
+        if (lane.inFlight.size === 0) worker.unref();
+        for (let i = 0; i < waiters.length; i++) {
+          const r = m.results[i] as VerifyResult;
+          const w = waiters[i]!;
+          if (r !== null && 'code' in r) {
+            w.resolve({ parseError: new RsError(r.code as RsError['code'], r.message) });
+            continue;
+          }
+          try {
+            // verified in the worker: parse the entities here, without signature and key work
+            // (the identity comes with a key's first verification; null: sent before)
+            if (r !== null)
+              rememberDerivedNode(w.bytes.subarray(64, 96), {
+                nodeKey: r.id[0],
+                nodePubKey: r.id[1],
+                nodeIp: r.id[2],
+              });
+            w.resolve({
+              ann: parseAnnouncement(w.bytes, { verifySignature: false, packedLinkStates: true }),
+            });
+          } catch (e) {
+            w.resolve({ parseError: isRsError(e) ? e : new RsError('RS_ERR_INTERNAL', String(e)) });
+          }
+        }
+        if (lane.queue.length > 0) this.send(lane);
+      },
+    );
+    const failed = (why: string): void => {
+      if (lane.worker !== worker) return;
+      const err = new RsError('RS_ERR_WORKER_FAILED', `verification worker ${index} ${why}`);
+      for (const ws of lane.inFlight.values()) for (const w of ws) w.reject(err);
+      lane.inFlight.clear();
+      if (this.closed) return;
+      this.stats.workerRestarts++;
+      this.startWorker(lane, index);
+      if (lane.queue.length > 0) this.send(lane);
+    };
+    worker.on('error', (e) => failed(`failed: ${e.message}`));
+    worker.on('exit', (code) => failed(`exited (${code})`));
+  }
+}
+
+/** Default pool size: one worker per core but one (the main thread's), at least one. */
+export function defaultVerifyWorkers(cores: number): number {
+  return Math.max(1, cores - 1);
+}

@@ -1,0 +1,101 @@
+/**
+ * The layering of src/ (eslint.config.js, docs/architecture-notes.md "Layout") is enforced by
+ * lint: these cases run ESLint on imports written into files of each folder, so a rule that
+ * stopped matching (a pattern typo, a folder left out) fails here rather than letting the layers
+ * drift again.
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import { ESLint } from 'eslint';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+describe('layers (the lint boundary rule)', function () {
+  this.timeout(60_000);
+  let eslint: ESLint;
+  before(() => {
+    eslint = new ESLint({ cwd: ROOT });
+  });
+
+  async function restricted(file: string, source: string): Promise<string[]> {
+    const [r] = await eslint.lintText(`import { x } from '${source}';\nexport const y = x;\n`, {
+      filePath: join(ROOT, file),
+    });
+    return r!.messages.filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message);
+  }
+
+  const refused: Array<[string, string]> = [
+    ['src/lib/x.ts', '../protocol/hex.ts'],
+    ['src/errors.ts', './protocol/hex.ts'],
+    ['src/protocol/x.ts', '../graph/node-record.ts'],
+    ['src/protocol/x.ts', '../actors/actor-system.ts'],
+    ['src/actors/x.ts', '../protocol/hex.ts'],
+    ['src/graph/x.ts', '../routing/route-label.ts'],
+    ['src/graph/x.ts', '../actors/actor-system.ts'],
+    ['src/routing/x.ts', './reference/core.ts'],
+    ['src/routing/x.ts', '../replication/peer-actor.ts'],
+    ['src/routing/x.ts', '../cluster/bus.ts'],
+    ['src/routing/reference/x.ts', '../../server/route-server.ts'],
+    ['src/replication/x.ts', '../server/route-server.ts'],
+    ['src/replication/x.ts', '../routing/route-snapshot.ts'],
+    ['src/replication/x.ts', '../transport/http-server.ts'],
+    ['src/cluster/x.ts', '../replication/peer-actor.ts'],
+    ['src/cluster/x.ts', './native/launcher.ts'],
+    ['src/cluster/x.ts', '../config.ts'],
+    ['src/server/x.ts', '../transport/http-server.ts'],
+    ['src/server/x.ts', '../cli/output.ts'],
+    ['src/server/x.ts', '../app.ts'],
+    ['src/transport/x.ts', '../cli/output.ts'],
+    ['src/transport/x.ts', '../config.ts'],
+  ];
+  for (const [file, source] of refused) {
+    it(`refuses ${source} in ${file}`, async () => {
+      expect(await restricted(file, source)).to.have.length(1);
+    });
+  }
+
+  const allowed: Array<[string, string]> = [
+    ['src/protocol/x.ts', '../errors.ts'],
+    ['src/protocol/x.ts', '../lib/deque.ts'],
+    ['src/graph/x.ts', '../protocol/hex.ts'],
+    ['src/routing/x.ts', '../graph/node-record.ts'],
+    ['src/routing/x.ts', '../actors/actor-system.ts'],
+    ['src/routing/reference/x.ts', '../route-label.ts'],
+    ['src/server/x.ts', '../routing/reference/core.ts'],
+    ['src/server/x.ts', '../replication/replication-service.ts'],
+    ['src/server/x.ts', '../cluster/bus.ts'],
+    ['src/transport/x.ts', '../server/route-server.ts'],
+    ['src/cluster/native/x.ts', '../../server/identity.ts'],
+    ['src/cli/x.ts', '../config.ts'],
+  ];
+  for (const [file, source] of allowed) {
+    it(`allows ${source} in ${file}`, async () => {
+      expect(await restricted(file, source)).to.deep.equal([]);
+    });
+  }
+
+  it('covers every folder of src/', async () => {
+    const folders: string[] = [];
+    const walk = (dir: string): void => {
+      for (const name of readdirSync(dir)) {
+        const p = join(dir, name);
+        if (statSync(p).isDirectory()) {
+          folders.push(relative(ROOT, p));
+          walk(p);
+        }
+      }
+    };
+    walk(join(ROOT, 'src'));
+    expect(folders).to.include('src/routing/reference');
+    for (const folder of folders) {
+      const config = (await eslint.calculateConfigForFile(join(ROOT, folder, 'x.ts'))) as {
+        rules?: Record<string, unknown>;
+      };
+      expect(config.rules?.['no-restricted-imports'], `${folder} has no layer`).to.not.equal(
+        undefined,
+      );
+    }
+  });
+});

@@ -1,0 +1,82 @@
+/**
+ * ReplicaModel: the reverse graph of README 4.8 in CSR form, rebuilt incrementally (only the
+ * rows an update can change) or in full, with the same result either way.
+ */
+import { expect } from 'chai';
+import { newGraphTables } from '../../../src/routing/id-tables.ts';
+import { NodeTable } from '../../../src/graph/apply-announcement.ts';
+import { nodeRemovedUpdate, nodeUpdateOf } from '../../../src/routing/node-update.ts';
+import { ReplicaModel } from '../../../src/routing/replica-model.ts';
+import { sameGraph } from '../../../src/routing/snapshot-data.ts';
+import type { Entity } from '../../../src/protocol/entity-types.ts';
+import { ipOf, mkAnn, mkReset, peer, T0 } from '../graph/fixtures.ts';
+
+function table(spec: Record<number, Entity[]>): NodeTable {
+  const t = new NodeTable();
+  for (const [n, es] of Object.entries(spec))
+    t.handleAnnounce(
+      { ann: mkReset(ipOf(Number(n)), T0, es) },
+      { fromNode: false, now: T0, selfIp: undefined },
+    );
+  return t;
+}
+
+describe('replica-model', () => {
+  describe('ReplicaModel#build()', () => {
+    it('has an edge n → p only where both directions are announced, in inwardLinksByIp order', () => {
+      const t = table({
+        1: [peer(ipOf(2), 0x13, 1), peer(ipOf(3), 0x15, 2)],
+        2: [peer(ipOf(1), 0x17, 1)],
+        3: [],
+      });
+      const tables = newGraphTables();
+      const m = new ReplicaModel();
+      for (const r of t) m.apply(nodeUpdateOf(r, tables));
+      const s = m.build();
+      const id = (n: number) => tables.ids.find(ipOf(n))!;
+      const row = (n: number) => [...s.nbr.subarray(s.offsets[id(n)]!, s.offsets[id(n) + 1]!)];
+      expect(row(1)).to.deep.equal([id(2)]);
+      expect(row(2)).to.deep.equal([id(1)]);
+      expect(row(3)).to.deep.equal([]);
+      expect(s.cost[s.offsets[id(1)]!]).to.equal(Number.POSITIVE_INFINITY); // value 0
+      expect(s.stats.full).to.equal(true);
+    });
+
+    it('rebuilds only the touched rows and gives what a full rebuild gives', () => {
+      const spec: Record<number, Entity[]> = {};
+      for (let n = 1; n <= 100; n++)
+        spec[n] = [
+          peer(ipOf(n === 100 ? 1 : n + 1), 0x13, 1),
+          peer(ipOf(n === 1 ? 100 : n - 1), 0x15, 2),
+        ];
+      const t = table(spec);
+      const tables = newGraphTables();
+      const m = new ReplicaModel();
+      for (const r of t) m.apply(nodeUpdateOf(r, tables));
+      m.build();
+      // node 7 adds a link to 20 (20 has none back yet), node 20 answers, node 9 expires
+      t.handleAnnounce(
+        { ann: mkAnn({ nodeIp: ipOf(7), timestamp: T0 + 1, entities: [peer(ipOf(20), 0x17, 3)] }) },
+        { fromNode: false, now: T0, selfIp: undefined },
+      );
+      t.handleAnnounce(
+        { ann: mkAnn({ nodeIp: ipOf(20), timestamp: T0 + 1, entities: [peer(ipOf(7), 0x19, 3)] }) },
+        { fromNode: false, now: T0, selfIp: undefined },
+      );
+      m.apply(nodeUpdateOf(t.get(ipOf(7))!, tables));
+      m.apply(nodeUpdateOf(t.get(ipOf(20))!, tables));
+      m.apply(nodeRemovedUpdate(tables.ids.find(ipOf(9))!));
+      t.remove(ipOf(9));
+      const inc = m.build();
+      expect(inc.stats.full).to.equal(false);
+      expect(inc.stats.rowsRebuilt).to.be.lessThan(10);
+      const scratch = new ReplicaModel();
+      for (const r of t) scratch.apply(nodeUpdateOf(r, tables));
+      expect(sameGraph(inc, scratch.build())).to.equal(true);
+      const full = new ReplicaModel();
+      for (const r of t) full.apply(nodeUpdateOf(r, tables));
+      full.requestFullRebuild();
+      expect(sameGraph(full.build(), inc)).to.equal(true);
+    });
+  });
+});

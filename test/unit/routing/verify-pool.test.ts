@@ -1,0 +1,121 @@
+/**
+ * The verification pool gives exactly what `parseAnnouncement` gives on the main thread
+ * (announcement or error code and JS message), keeps each node's announcements in order across
+ * workers, bounds its queue, and survives a worker dying.
+ */
+import { expect } from 'chai';
+import { announcementToJson, parseAnnouncement } from '../../../src/protocol/announcement.ts';
+import { hexToBytes } from '../../../src/protocol/hex.ts';
+import { VerifyPool, type VerifyPoolOptions } from '../../../src/routing/verify-pool.ts';
+import { SIGNED_NODES, signedAnn } from '../../helpers/signed-nodes.ts';
+import { loadVectors } from '../../helpers/vectors.ts';
+import { SNODE_IP, T0 } from '../graph/fixtures.ts';
+
+const OPTS: VerifyPoolOptions = {
+  workers: 2,
+  batchSize: 8,
+  maxInFlight: 2,
+  maxQueued: 10_000,
+  verifySignature: true,
+};
+
+function syncOutcome(bytes: Uint8Array): unknown {
+  try {
+    return { ann: announcementToJson(parseAnnouncement(bytes)) };
+  } catch (e) {
+    const err = e as { code: string; message: string };
+    return { code: err.code, message: err.message };
+  }
+}
+
+describe('verify-pool', () => {
+  let pool: VerifyPool;
+  afterEach(async () => pool.close());
+
+  describe('VerifyPool#parse()', () => {
+    it('gives the same announcements and the same error codes and messages as parsing on the main thread', async () => {
+      pool = new VerifyPool(OPTS);
+      const vectors = loadVectors<{ op: string; hex?: string }>(
+        'announcements.json',
+      ).vectors.filter((v) => v.op === 'parse' && v.hex);
+      const inputs = vectors.map((v) => hexToBytes(v.hex!));
+      // plus corruptions of every kind: truncated, flipped signature, flipped entity byte
+      for (const b of inputs.slice(0, 3)) {
+        inputs.push(b.subarray(0, 100), b.subarray(0, b.length - 3));
+        const sig = b.slice();
+        sig[10]! ^= 1;
+        const ent = b.slice();
+        ent[ent.length - 1]! ^= 0x40;
+        inputs.push(sig, ent);
+      }
+      const got = await Promise.all(inputs.map((b) => pool.parse(b)));
+      let failures = 0;
+      got.forEach((r, i) => {
+        const want = syncOutcome(inputs[i]!);
+        if ('ann' in r)
+          expect({ ann: announcementToJson(r.ann) }, `input ${i}`).to.deep.equal(want);
+        else {
+          failures++;
+          expect(
+            { code: r.parseError.code, message: r.parseError.message },
+            `input ${i}`,
+          ).to.deep.equal(want);
+        }
+      });
+      expect(failures).to.be.greaterThan(5);
+      expect(got.length - failures).to.be.greaterThan(5);
+    });
+
+    it('resolves the announcements of each node in submission order across workers and batches', async () => {
+      pool = new VerifyPool(OPTS);
+      const nodes = [...SIGNED_NODES.values()];
+      const msgs: { node: string; i: number; bytes: Uint8Array }[] = [];
+      for (let i = 0; i < 12; i++)
+        for (const n of nodes)
+          msgs.push({
+            node: n.name,
+            i,
+            bytes: signedAnn(n, { timestamp: T0 + i, snodeIp: SNODE_IP, isReset: i === 0 }),
+          });
+      expect(new Set(msgs.map((m) => pool.workerFor(m.bytes))).size).to.equal(2); // both workers used
+      const order = new Map<string, number[]>();
+      await Promise.all(
+        msgs.map((m) =>
+          pool.parse(m.bytes).then((r) => {
+            expect('ann' in r).to.equal(true);
+            const list = order.get(m.node) ?? [];
+            list.push(m.i);
+            order.set(m.node, list);
+          }),
+        ),
+      );
+      for (const [, list] of order) expect(list).to.deep.equal([...list].sort((a, b) => a - b));
+      expect(pool.stats.batches).to.be.lessThan(msgs.length); // messages did travel in batches
+    });
+
+    it('refuses with RS_ERR_VERIFY_QUEUE_FULL beyond maxQueued and counts it', async () => {
+      pool = new VerifyPool({ ...OPTS, workers: 1, maxInFlight: 1, batchSize: 1, maxQueued: 2 });
+      const bytes = signedAnn(SIGNED_NODES.get('alice')!, { timestamp: T0, snodeIp: SNODE_IP });
+      const results = await Promise.allSettled(Array.from({ length: 6 }, () => pool.parse(bytes)));
+      const refused = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
+      expect(refused.length).to.be.greaterThan(0);
+      for (const r of refused) expect(r.reason.code).to.equal('RS_ERR_VERIFY_QUEUE_FULL');
+      expect(pool.stats.rejected).to.equal(refused.length);
+    });
+
+    it('fails the batches of a worker that died and replaces the worker', async () => {
+      pool = new VerifyPool({ ...OPTS, workers: 1 });
+      const bytes = signedAnn(SIGNED_NODES.get('alice')!, { timestamp: T0, snodeIp: SNODE_IP });
+      expect('ann' in (await pool.parse(bytes))).to.equal(true);
+      const pending = pool.parse(bytes);
+      await pool.killWorkerForTest(0);
+      const r = await pending.then(
+        () => 'resolved',
+        (e: { code: string }) => e.code,
+      );
+      expect(['resolved', 'RS_ERR_WORKER_FAILED']).to.include(r);
+      expect('ann' in (await pool.parse(bytes))).to.equal(true);
+      expect(pool.stats.workerRestarts).to.equal(1);
+    });
+  });
+});
