@@ -6,11 +6,12 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Config } from './config.ts';
 import { TABLE_CLEAN_CYCLE_MS } from './graph/constants.ts';
+import { RsError } from './errors.ts';
 import type { Logger } from './log.ts';
 import { hexToBytes } from './protocol/hex.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
 import type { PeerInfo } from './replication/peer-info.ts';
-import { identityFromPrivateKey, loadOrCreateIdentity, type SelfIdentity } from './server/identity.ts';
+import { identityFromPrivateKey, identityFromPublicKey, loadOrCreateIdentity, type SelfIdentity } from './server/identity.ts';
 import { RouteServer } from './server/route-server.ts';
 import { routingModeOf } from './routing/routing-mode.ts';
 import { startCluster } from './cluster/start-cluster.ts';
@@ -42,11 +43,26 @@ export interface AppOptions {
   expiryTimer?: boolean;
 }
 
+/**
+ * Our identity before any cjdns link: `identity.privateKey`, else `identity.publicKey` (a cjdns
+ * node's key, when we do not hold its private key), else the identity file (created once).
+ * Both keys given must name the same node.
+ */
 export function resolveIdentity(config: Readonly<Config>, log: Logger): SelfIdentity {
-  if (config.identity.privateKey) {
-    return identityFromPrivateKey(hexToBytes(config.identity.privateKey.toLowerCase()), config.identity.version);
+  const { privateKey, publicKey, version } = config.identity;
+  if (privateKey || publicKey) {
+    let identity: SelfIdentity;
+    try {
+      identity = privateKey ? identityFromPrivateKey(hexToBytes(privateKey.toLowerCase()), version) : identityFromPublicKey(publicKey!, version);
+    } catch (e) {
+      throw new RsError('RS_ERR_CONFIG_INVALID', `identity.${privateKey ? 'privateKey' : 'publicKey'}: ${(e as Error).message}`, { cause: e });
+    }
+    if (publicKey && identity.key !== publicKey) {
+      throw new RsError('RS_ERR_CONFIG_INVALID', `identity.privateKey gives ${identity.key}, not identity.publicKey ${publicKey}`);
+    }
+    return identity;
   }
-  const { identity, created } = loadOrCreateIdentity(config.identity.file, config.identity.version);
+  const { identity, created } = loadOrCreateIdentity(config.identity.file, version);
   log.info(
     { event: created ? 'identity:file:created' : 'identity:file:loaded', file: config.identity.file, key: identity.key, ipv6: identity.ipv6 },
     created ? 'generated a new route-server identity' : 'loaded the route-server identity',
@@ -139,7 +155,12 @@ export async function startApp(config: Readonly<Config>, log: Logger, opts: AppO
         }),
       }
     : server;
-  if (config.cjdns.enabled) cjdns = openCjdnsLink(config.cjdns, { server: linkServer, log, registry: server.metrics.registry });
+  // identity.publicKey names the cjdns node we answer for (so does the pool behind an edge):
+  // the link refuses a cjdroute with another key rather than adopt it (the pool would answer
+  // every announcement wrong_snode)
+  if (config.cjdns.enabled) {
+    cjdns = openCjdnsLink(config.cjdns, { server: linkServer, log, registry: server.metrics.registry, expectedKey: config.identity.publicKey });
+  }
 
   try {
     await new Promise<void>((resolve, reject) => {

@@ -5,6 +5,7 @@
  * This is the only module that reads process.env.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { clusterSchema } from './cluster/cluster-settings.ts';
 import { RsError } from './errors.ts';
@@ -33,7 +34,12 @@ export const configSchema = z
       .object({
         /** curve25519 private key, 64 hex digits; when absent the key is read from / created in `file` */
         privateKey: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits').optional(),
-        /** where a generated identity is persisted */
+        /**
+         * the cjdns node's public key (`….k`) for a process that does not hold its private key: a
+         * cluster behind a cjdns edge; an attached edge refuses a cjdroute with another key
+         */
+        publicKey: z.string().regex(/^[0-9a-z]{52}\.k$/, 'must be a cjdns public key (52 base32 digits + .k)').optional(),
+        /** where a generated identity is persisted (under $STATE_DIRECTORY when systemd sets it) */
         file: z.string().min(1).default('.snode/identity.json'),
         /** protocol version announced in replies (`p`) */
         version: z.coerce.number().int().min(1).max(65535).default(22),
@@ -163,6 +169,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Record<stri
     ['SNODE_HTTP_PORT', ['http', 'port']],
     ['SNODE_HTTP_MAX_BODY_BYTES', ['http', 'maxBodyBytes']],
     ['SNODE_IDENTITY_PRIVATE_KEY', ['identity', 'privateKey']],
+    ['SNODE_IDENTITY_PUBLIC_KEY', ['identity', 'publicKey']],
     ['SNODE_IDENTITY_FILE', ['identity', 'file']],
     ['SNODE_IDENTITY_VERSION', ['identity', 'version']],
     ['SNODE_LOG_LEVEL', ['log', 'level']],
@@ -184,6 +191,16 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Record<stri
   if (env.SNODE_PEERS) set(['peers'], env.SNODE_PEERS.split(',').map((s) => s.trim()).filter(Boolean));
   if (env.SNODE_CJDNS === '1' || env.SNODE_CJDNS === 'true') set(['cjdns', 'enabled'], true);
   return out;
+}
+
+/**
+ * Defaults that depend on how the process was started, below every source: systemd's
+ * `StateDirectory=` sets $STATE_DIRECTORY (absolute; several are separated by `:`), and the
+ * generated identity then lives there rather than under the working directory.
+ */
+export function defaultsFromEnv(env: NodeJS.ProcessEnv = process.env): Record<string, unknown> {
+  const stateDir = env.STATE_DIRECTORY?.split(':')[0];
+  return stateDir ? { identity: { file: join(stateDir, 'identity.json') } } : {};
 }
 
 function deepFreeze<T>(o: T): T {
@@ -210,9 +227,10 @@ export function validateConfig(raw: unknown): Readonly<Config> {
 }
 
 export function loadConfig(opts: { file?: string; env?: NodeJS.ProcessEnv; overrides?: ConfigOverrides }): Readonly<Config> {
-  let raw: Record<string, unknown> = {};
+  const env = opts.env ?? process.env;
+  let raw = defaultsFromEnv(env);
   if (opts.file) raw = mergeConfig(raw, readConfigFile(opts.file));
-  raw = mergeConfig(raw, configFromEnv(opts.env ?? process.env));
+  raw = mergeConfig(raw, configFromEnv(env));
   if (opts.overrides) raw = mergeConfig(raw, opts.overrides as Record<string, unknown>);
   return validateConfig(raw);
 }

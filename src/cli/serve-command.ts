@@ -32,7 +32,7 @@ export function registerServeCommand(program: Command): void {
     .option('-p, --port <n>', 'HTTP/websocket port (default 3333; env SNODE_HTTP_PORT)')
     .option('--peer <url>', 'pull announcements from this route server (repeatable; env SNODE_PEERS)', collect)
     .option('--allow-peer <addr|cidr>', 'only these addresses may connect for replication (repeatable; default everyone)', collect)
-    .option('--identity-file <file>', 'where the generated identity is kept (default .snode/identity.json)')
+    .option('--identity-file <file>', 'where the generated identity is kept (default $STATE_DIRECTORY/identity.json under systemd, else .snode/identity.json)')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (default info; env SNODE_LOG_LEVEL)')
     .option('--cjdns', 'attach to the local cjdroute (config cjdns.enabled / connectCjdns; env SNODE_CJDNS=1)')
     .option('--cjdns-admin <addr:port>', 'cjdns admin API, e.g. 127.0.0.1:11234 or [::1]:11234 (default: ~/.cjdnsadmin, else 127.0.0.1:11234)')
@@ -43,7 +43,7 @@ export function registerServeCommand(program: Command): void {
     .addHelpText(
       'after',
       '\nEnvironment: SNODE_HTTP_HOST, SNODE_HTTP_PORT, SNODE_PEERS (comma separated), SNODE_LOG_LEVEL,\n' +
-        'SNODE_IDENTITY_PRIVATE_KEY (64 hex), SNODE_IDENTITY_FILE, SNODE_IDENTITY_VERSION,\n' +
+        'SNODE_IDENTITY_PRIVATE_KEY (64 hex), SNODE_IDENTITY_PUBLIC_KEY (….k), SNODE_IDENTITY_FILE, SNODE_IDENTITY_VERSION,\n' +
         'SNODE_CJDNS=1, SNODE_CJDNS_ADMIN_ADDR, SNODE_CJDNS_ADMIN_PORT, SNODE_CJDNS_ADMIN_PASSWORD, SNODE_CJDNS_ADMIN_FILE,\n' +
         'SNODE_CLUSTER_REDIS_URL, SNODE_CLUSTER_PREFIX, SNODE_CLUSTER_PROCESS_NAME, SNODE_CLUSTER_FORWARD_SUBNODE_URL (docs/cluster.md).\n' +
         'With --cjdns, /readyz answers 503 until the link to cjdroute is attached; see docs/cjdns.md.\n' +

@@ -1,6 +1,7 @@
 /**
  * The route server's own cjdns identity (key, IPv6, version). Until the server is attached to
- * a cjdns node it comes from config, or is generated once and persisted to a file (0600).
+ * a cjdns node it comes from config (a private key, or only the public key of a cjdns node whose
+ * private key stays with cjdroute), or is generated once and persisted to a file (0600).
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -8,7 +9,7 @@ import { dirname } from 'node:path';
 import { z } from 'zod';
 import { RsError } from '../errors.ts';
 import { bytesToHex, hexToBytes } from '../protocol/hex.ts';
-import { ip6FromPublicKey, ip6ToString, publicFromPrivate, publicKeyToString } from '../protocol/keys.ts';
+import { ip6FromPublicKey, ip6ToString, publicFromPrivate, publicKeyFromString, publicKeyToString } from '../protocol/keys.ts';
 
 export interface SelfIdentity {
   /** curve25519 private key (absent when the identity comes from an attached cjdns node) */
@@ -29,6 +30,19 @@ export function identityFromPrivateKey(privateKey: Uint8Array, version: number):
     throw new RsError('RS_ERR_KEY_NOT_CJDNS', `private key gives ${ip6ToString(ip)}, not an fc00::/8 cjdns address`);
   }
   return { privateKey, publicKey, key: publicKeyToString(publicKey), ipv6: ip6ToString(ip), version };
+}
+
+/**
+ * The identity of a cjdns node known by its public key only: the route server never signs
+ * anything, it only needs the key and IPv6 that announcements are addressed to.
+ */
+export function identityFromPublicKey(key: string, version: number): SelfIdentity {
+  const publicKey = publicKeyFromString(key);
+  const ip = ip6FromPublicKey(publicKey);
+  if (ip[0] !== 0xfc) {
+    throw new RsError('RS_ERR_KEY_NOT_CJDNS', `public key ${key} gives ${ip6ToString(ip)}, not an fc00::/8 cjdns address`);
+  }
+  return { privateKey: undefined, publicKey, key: publicKeyToString(publicKey), ipv6: ip6ToString(ip), version };
 }
 
 /** Draw random keys until one gives an fc… address (1 in 256 on average). */

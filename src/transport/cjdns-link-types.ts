@@ -92,6 +92,8 @@ export interface CjdnsLinkOptions {
   replyPort?: number;
   bindAddress?: string;
   maxFramesInFlight?: number;
+  /** the node's key we must find (`identity.publicKey`): any other node fails the attach */
+  expectedKey?: string;
 }
 
 export interface CjdnsLinkDeps {

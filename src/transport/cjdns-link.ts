@@ -80,6 +80,7 @@ export class CjdnsLink {
   private readonly replyPort: number;
   private readonly bindAddress: string;
   private readonly maxFramesInFlight: number;
+  private readonly expectedKey: string | undefined;
 
   private current: CjdnsLinkState = 'detached';
   /** bumped by start() and stop(): results of older async work are dropped */
@@ -116,6 +117,7 @@ export class CjdnsLink {
     this.replyPort = opts.replyPort ?? CJDNS_REPLY_PORT;
     this.bindAddress = opts.bindAddress ?? CJDNS_HANDLER_BIND_ADDRESS;
     this.maxFramesInFlight = opts.maxFramesInFlight ?? CJDNS_MAX_FRAMES_IN_FLIGHT;
+    this.expectedKey = opts.expectedKey;
   }
 
   get state(): CjdnsLinkState {
@@ -340,6 +342,12 @@ export class CjdnsLink {
   private async attach(gen: number): Promise<boolean> {
     const info = await this.admin.nodeInfo();
     const identity = identityFromNodeInfo(info);
+    if (this.expectedKey !== undefined && identity.key !== this.expectedKey) {
+      throw new RsError(
+        'RS_ERR_CONFIG_INVALID',
+        `cjdroute is node ${identity.key}, but identity.publicKey is ${this.expectedKey}`,
+      );
+    }
     if (gen !== this.generation) return false;
     this.node = info;
     this.identity = identity;
@@ -505,7 +513,7 @@ export class CjdnsLink {
  */
 export function openCjdnsLink(
   cfg: Readonly<CjdnsSettings>,
-  deps: { server: CjdnsLinkServer; log: Logger; registry?: Registry; home?: string },
+  deps: { server: CjdnsLinkServer; log: Logger; registry?: Registry; home?: string; expectedKey?: string | undefined },
 ): { link: CjdnsLink; admin: AdminClient; close(): Promise<void> } {
   const credentials = resolveAdminCredentials({
     addr: cfg.adminAddr,
@@ -539,6 +547,7 @@ export function openCjdnsLink(
       replyAddress: cfg.replyAddress,
       replyPort: cfg.replyPort,
       bindAddress: cfg.handlerBindAddress,
+      expectedKey: deps.expectedKey,
     },
   );
   link.start();

@@ -185,6 +185,43 @@ describe('config', () => {
       expect(configFromEnv({})).to.deep.equal({});
       expect(configFromEnv({ SNODE_HTTP_PORT: '1' })).to.deep.equal({ http: { port: '1' } });
     });
+
+    it('SNODE_IDENTITY_PUBLIC_KEY sets identity.publicKey (a cjdns key only)', () => {
+      const key = '5tuqmmh7pud922brcpffm81024j0ld2q2wzcb1xz1xfwx85vgl00.k';
+      expect(loadConfig({ env: { SNODE_IDENTITY_PUBLIC_KEY: key } }).identity.publicKey).to.equal(key);
+      const e = configError(() => loadConfig({ env: { SNODE_IDENTITY_PUBLIC_KEY: 'ab'.repeat(32) } }));
+      expect(e.code).to.equal('RS_ERR_CONFIG_INVALID');
+      expect(e.message).to.contain('identity.publicKey');
+    });
+  });
+
+  describe('the state directory (systemd StateDirectory=)', () => {
+    it('puts the identity file under $STATE_DIRECTORY (the first one when several)', () => {
+      expect(loadConfig({ env: { STATE_DIRECTORY: '/var/lib/snode' } }).identity.file).to.equal(
+        '/var/lib/snode/identity.json',
+      );
+      expect(
+        loadConfig({ env: { STATE_DIRECTORY: '/var/lib/snode:/var/lib/other' } }).identity.file,
+      ).to.equal('/var/lib/snode/identity.json');
+    });
+
+    it('is only a default: the file, SNODE_IDENTITY_FILE and --identity-file win', () => {
+      const env = { STATE_DIRECTORY: '/var/lib/snode' };
+      const p = file('state.json', JSON.stringify({ identity: { file: '/etc/snode/id.json' } }));
+      expect(loadConfig({ file: p, env }).identity.file).to.equal('/etc/snode/id.json');
+      expect(
+        loadConfig({ env: { ...env, SNODE_IDENTITY_FILE: '/srv/id.json' } }).identity.file,
+      ).to.equal('/srv/id.json');
+      expect(
+        loadConfig({ env, overrides: { identity: { file: '/flag/id.json' } } }).identity.file,
+      ).to.equal('/flag/id.json');
+    });
+
+    it('without it (or empty) the identity stays at .snode/identity.json', () => {
+      expect(loadConfig({ env: { STATE_DIRECTORY: '' } }).identity.file).to.equal(
+        '.snode/identity.json',
+      );
+    });
   });
 
   describe('the original cjdnsnode config.js', () => {

@@ -1,11 +1,12 @@
 /**
  * The route server's own identity: generation (fc… addresses only), the persisted identity
- * file (created 0600, reloaded unchanged, corrupt → RS_ERR_CONFIG_INVALID), and derivation from
- * a configured private key (the route_server.json identities).
+ * file (created 0600, reloaded unchanged, corrupt → RS_ERR_CONFIG_INVALID), derivation from
+ * a configured private key (the route_server.json identities) or a cjdns node's public key, and
+ * which of them the configuration picks.
  */
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bytesToHex, hexToBytes } from '../../../src/protocol/hex.ts';
@@ -14,10 +15,15 @@ import {
   ip6ToString,
   publicFromPrivate,
   publicKeyFromString,
+  publicKeyToString,
 } from '../../../src/protocol/keys.ts';
+import { resolveIdentity } from '../../../src/app.ts';
+import { validateConfig } from '../../../src/config.ts';
+import { silentLogger } from '../../../src/log.ts';
 import {
   generateIdentity,
   identityFromPrivateKey,
+  identityFromPublicKey,
   loadOrCreateIdentity,
 } from '../../../src/server/identity.ts';
 import { loadVectors } from '../../helpers/vectors.ts';
@@ -91,6 +97,58 @@ describe('server identity', () => {
     it('a key of the wrong length is rejected with an RS error', () => {
       const e = thrown(() => identityFromPrivateKey(new Uint8Array(31), 22));
       expect(e.code).to.match(/^RS_ERR_/);
+    });
+  });
+
+  describe('identityFromPublicKey', () => {
+    for (const id of identities) {
+      it(`${id.name}: the same key and IPv6 as from its private key, no private key`, () => {
+        const got = identityFromPublicKey(id.public_key, 21);
+        const full = identityFromPrivateKey(hexToBytes(id.private_hex), 21);
+        expect(got).to.deep.equal({ ...full, privateKey: undefined });
+      });
+    }
+
+    it('a key that does not give an fc address is RS_ERR_KEY_NOT_CJDNS', () => {
+      const nonFc = publicKeyToString(publicFromPrivate(NON_FC_PRIVATE));
+      expect(thrown(() => identityFromPublicKey(nonFc, 22)).code).to.equal('RS_ERR_KEY_NOT_CJDNS');
+    });
+  });
+
+  describe('resolveIdentity (the configured identity)', () => {
+    const [a, b] = [identities[0]!, identities[1]!];
+    const resolve = (identity: Record<string, unknown>): ReturnType<typeof resolveIdentity> =>
+      resolveIdentity(validateConfig({ identity }), silentLogger());
+
+    it('identity.publicKey alone: that node, without a private key and without touching the file', () => {
+      const file = join(dir, 'never-created.json');
+      const got = resolve({ publicKey: a.public_key, file });
+      expect(got).to.include({ key: a.public_key, ipv6: a.ipv6, privateKey: undefined });
+      expect(existsSync(file)).to.equal(false);
+    });
+
+    it('identity.privateKey with the matching identity.publicKey', () => {
+      const got = resolve({ privateKey: a.private_hex, publicKey: a.public_key });
+      expect(got.key).to.equal(a.public_key);
+      expect(bytesToHex(got.privateKey!)).to.equal(a.private_hex);
+    });
+
+    it('identity.privateKey and identity.publicKey of different nodes are RS_ERR_CONFIG_INVALID', () => {
+      const e = thrown(() => resolve({ privateKey: a.private_hex, publicKey: b.public_key }));
+      expect(e.code).to.equal('RS_ERR_CONFIG_INVALID');
+      expect(e.message).to.contain(b.public_key);
+    });
+
+    it('an identity.publicKey that is not a cjdns key is RS_ERR_CONFIG_INVALID', () => {
+      const nonFc = publicKeyToString(publicFromPrivate(NON_FC_PRIVATE));
+      expect(thrown(() => resolve({ publicKey: nonFc })).code).to.equal('RS_ERR_CONFIG_INVALID');
+    });
+
+    it('neither key: the identity file, created once', () => {
+      const file = join(dir, 'resolved', 'identity.json');
+      const first = resolve({ file });
+      expect(existsSync(file)).to.equal(true);
+      expect(resolve({ file }).key).to.equal(first.key);
     });
   });
 

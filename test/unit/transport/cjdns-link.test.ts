@@ -211,6 +211,19 @@ describe('transport/cjdns-link', () => {
       fake.nodeInfo = A;
       await waitFor(() => l.state === 'attached', 'attached once cjdroute is sane');
     });
+
+    it('refuses a node other than the expected one (identity.publicKey) and keeps our identity', async () => {
+      const before = server.identity;
+      const l = makeLink({ expectedKey: identityFromNodeInfo(captureNodeInfo('B')).key });
+      l.start();
+      await waitFor(() => events.some((e) => e.type === 'attach_failed'), 'a failed attempt');
+      expect(l.status().lastError).to.match(/^RS_ERR_CONFIG_INVALID: cjdroute is node 5tuq.*identity\.publicKey is/);
+      expect(server.identity).to.equal(before);
+      expect(fake.handlers).to.deep.equal([], 'no handler registered for a node we do not answer for');
+      fake.nodeInfo = captureNodeInfo('B');
+      await waitFor(() => l.state === 'attached', 'attached once cjdroute is the expected node');
+      expect(server.identity.key).to.equal(identityFromNodeInfo(captureNodeInfo('B')).key);
+    });
   });
 
   describe('watchdog', () => {
