@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { SCHEMES, serializeScheme } from '../../src/protocol/encoding-scheme.ts';
 import type { EncodingScheme } from '../../src/protocol/encoding-scheme-types.ts';
 import { bytesToHex } from '../../src/protocol/hex.ts';
+import { cleanEnv } from '../helpers/snode-process.ts';
 import { loadVectors, fixturesDir, vectorsOf } from '../helpers/vectors.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -51,12 +52,9 @@ async function inSlot<T>(fn: () => Promise<T>): Promise<T> {
 
 function spawnCli(args: readonly string[], timeoutMs = 60_000): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
-    const env = { ...process.env };
-    for (const k of Object.keys(env))
-      if (k.startsWith('SNODE_')) delete env[k];
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: ROOT,
-      env,
+      env: cleanEnv(),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const out: Buffer[] = [];

@@ -72,7 +72,9 @@ describe('cluster deployment files', function () {
     const bin = dockerCompose();
     const run = (args: string[]): void => {
       if (!bin) throw new Error('unreachable');
-      const r = spawnSync(bin, args, { cwd: ROOT, encoding: 'utf8', env: { ...process.env, HOME: process.env.HOME ?? '/root' } });
+      // the edge override requires the cjdns node's public key (test/integration/docker-deploy.int.test.ts)
+      const env = { ...process.env, HOME: process.env.HOME ?? '/root', CJDNS_PUBLIC_KEY: '5tuqmmh7pud922brcpffm81024j0ld2q2wzcb1xz1xfwx85vgl00.k' };
+      const r = spawnSync(bin, args, { cwd: ROOT, encoding: 'utf8', env });
       expect(r.status, `docker-compose ${args.join(' ')}:\n${r.stdout}${r.stderr}`).to.equal(0);
     };
     if (!bin && process.env.CI !== 'true') {

@@ -4,142 +4,15 @@
  * closes and exits 0 (`snode:process:stopped`). Bad configuration exits 1 with an error JSON.
  */
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { freePort } from '../../src/cluster/native/processes.ts';
 import { httpRequest } from '../helpers/http.ts';
+import { exitWithin, killStartedSnodes, startSnode, type SnodeProcess } from '../helpers/snode-process.ts';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const BIN = join(ROOT, 'bin', 'snode.js');
-
-/** A port that was free a moment ago (listen on 0, read it, close). */
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
-
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const k of Object.keys(env))
-    if (k.startsWith('SNODE_')) delete env[k];
-  return { ...env, ...extra };
-}
-
-interface Proc {
-  child: ChildProcess;
-  logs: any[];
-  stdout: () => string;
-  stderr: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** resolves with the first log line with this event (rejects on exit or timeout) */
-  waitFor(event: string, timeoutMs?: number): Promise<any>;
-}
-
-const started: ChildProcess[] = [];
-
-function serve(args: string[], env: Record<string, string> = {}): Proc {
-  const child = spawn(process.execPath, [BIN, 'serve', ...args], {
-    cwd: ROOT,
-    env: cleanEnv(env),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  started.push(child);
-  const logs: any[] = [];
-  let out = '';
-  let err = '';
-  let partial = '';
-  const waiters: Array<{ event: string; resolve: (v: any) => void }> = [];
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString('utf8')));
-  child.stderr!.on('data', (c: Buffer) => {
-    const text = c.toString('utf8');
-    err += text;
-    partial += text;
-    let nl;
-    while ((nl = partial.indexOf('\n')) >= 0) {
-      const line = partial.slice(0, nl);
-      partial = partial.slice(nl + 1);
-      let v: any;
-      try {
-        v = JSON.parse(line);
-      } catch {
-        continue; // not every stderr line has to be JSON (e.g. a Node warning)
-      }
-      logs.push(v);
-      for (const w of [...waiters]) {
-        if (v.event === w.event) {
-          waiters.splice(waiters.indexOf(w), 1);
-          w.resolve(v);
-        }
-      }
-    }
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
-    child.on('exit', (code, signal) => r({ code, signal })),
-  );
-  return {
-    child,
-    logs,
-    stdout: () => out,
-    stderr: () => err,
-    exited,
-    waitFor(event, timeoutMs = 15_000) {
-      const seen = logs.find((l) => l.event === event);
-      if (seen) return Promise.resolve(seen);
-      return new Promise((res, rej) => {
-        const timer = setTimeout(
-          () =>
-            rej(
-              new Error(
-                `no ${event} log within ${timeoutMs} ms; stderr:\n${err.slice(-2000)}\nstdout:\n${out}`,
-              ),
-            ),
-          timeoutMs,
-        );
-        const w = {
-          event,
-          resolve: (v: any) => {
-            clearTimeout(timer);
-            res(v);
-          },
-        };
-        waiters.push(w);
-        void exited.then(({ code, signal }) => {
-          clearTimeout(timer);
-          rej(
-            new Error(
-              `process exited (${code ?? signal}) before ${event}; stderr:\n${err.slice(-2000)}\nstdout:\n${out}`,
-            ),
-          );
-        });
-      });
-    },
-  };
-}
-
-async function exitWithin(
-  p: Proc,
-  ms: number,
-): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_r, rej) => {
-    timer = setTimeout(
-      () => rej(new Error(`did not exit within ${ms} ms; stderr:\n${p.stderr().slice(-2000)}`)),
-      ms,
-    );
-  });
-  try {
-    return await Promise.race([p.exited, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+const serve = (args: string[], env: Record<string, string> = {}): SnodeProcess => startSnode(['serve', ...args], env);
 
 describe('snode serve (child process)', function () {
   this.timeout(60_000);
@@ -148,7 +21,7 @@ describe('snode serve (child process)', function () {
     dir = mkdtempSync(join(tmpdir(), 'snode-serve-'));
   });
   after(() => {
-    for (const c of started) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    killStartedSnodes();
     rmSync(dir, { recursive: true, force: true });
   });
 
