@@ -73,7 +73,7 @@ export function resolveIdentity(config: Readonly<Config>, log: Logger): SelfIden
 export async function startApp(config: Readonly<Config>, log: Logger, opts: AppOptions = {}): Promise<App> {
   const identity = resolveIdentity(config, log);
   // routing.mode: `fast` (default: subnode actors, verify workers, double-buffered trees) or
-  // `reference` (the original's timing; the shared scenario tests use it)
+  // `reference` (the original's timing; the route-server scenario tests use it)
   const server = new RouteServer({ self: identity, clock: opts.clock ?? systemClock, log, routing: routingModeOf(config.routing) });
   let listening = false;
   // The cluster bus: Redis when cluster.redisUrl is set, else the embedded in-memory bus (one

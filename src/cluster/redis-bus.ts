@@ -41,7 +41,7 @@ import type {
   ClusterSnapshotEntry,
 } from './bus.ts';
 
-/** a node's snapshot outlives it by nothing: GLOBAL_TIMEOUT_MS (20 h 20 min, README 4.7) */
+/** a node's snapshot outlives it by nothing: GLOBAL_TIMEOUT_MS (20 h 20 min, docs/protocol.md §4.7) */
 export const SNAPSHOT_TTL_MS = 73_200_000;
 
 export interface RedisClusterBusOptions {

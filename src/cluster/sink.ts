@@ -7,7 +7,7 @@
  *  the "cluster" apply mode reproduces the same kept set and the same stateHash. */
 export interface ClusterNodeSnapshot {
   readonly resetMsg: Uint8Array;
-  /** kept announcements, oldest first (README 4.5 hashing order); may start with resetMsg */
+  /** kept announcements, oldest first (docs/protocol.md §4.5 hashing order); may start with resetMsg */
   readonly keptOldestFirst: readonly Uint8Array[];
 }
 

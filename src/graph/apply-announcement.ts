@@ -1,6 +1,6 @@
 /**
  * The table of announcing nodes and the announcement state machine (JS `handleAnnounce`,
- * README 4.2, and expiry 4.7).
+ * docs/protocol.md §4.2, and expiry §4.7).
  *
  * `nodesByIp` has the original's JS-object key order: a node is appended when first created, a
  * reset replaces the record in place (same position), and a node re-created after expiry goes to
@@ -67,7 +67,7 @@ export class NodeTable {
     return this.byIp.values();
   }
 
-  /** README 4.2, step by step: look the node up, apply to its record, keep a new record. */
+  /** docs/protocol.md §4.2, step by step: look the node up, apply to its record, keep a new record. */
   handleAnnounce(input: AnnounceInput, opts: AnnounceOptions): AnnounceOutcome {
     const node = 'ann' in input ? this.byIp.get(input.ann.nodeIp) : undefined;
     const { outcome, created } = applyAnnouncement(node, input, opts);
@@ -90,7 +90,7 @@ export class NodeTable {
 
   /**
    * Forget every node whose newest announcement is older than `now - GLOBAL_TIMEOUT_MS`
-   * (README 4.7). Returns the hashes to delete from the replication store: each node's kept
+   * (docs/protocol.md §4.7). Returns the hashes to delete from the replication store: each node's kept
    * announcements, then its resetMsg. Links pointing to a forgotten node stay in other records.
    */
   expire(now: number): Uint8Array[] {
@@ -117,7 +117,7 @@ export interface RecordTransition {
 }
 
 /**
- * README 4.2 for ONE node: `node` is the node's current record (undefined if unknown, or after
+ * docs/protocol.md §4.2 for ONE node: `node` is the node's current record (undefined if unknown, or after
  * a parse failure). Pure apart from mutating `node` in place (kept list, timestamp, links,
  * stateHash), so the record can be owned by whoever serialises that node's announcements —
  * the NodeTable in reference mode, the node's subnode actor in fast mode.

@@ -1,5 +1,5 @@
 /**
- * Which announcements of a node are kept (JS `addAnnouncement`, README 4.3).
+ * Which announcements of a node are kept (JS `addAnnouncement`, docs/protocol.md §4.3).
  *
  * Entities are non-ephemeral (Version, EncodingScheme, Peer) or ephemeral (LinkState and unknown
  * types). An announcement is kept while one of its non-ephemeral entities has not been replaced

@@ -3,7 +3,7 @@
  * announcements for the keep rules, the stateHash, `/dump`, `/ni` and replication; the parsed
  * entities — Peer objects, 18-slot link-state arrays — were several kilobytes per announcement
  * and only `/ni` reads them back. This keeps the raw bytes, the hash, the header fields and the
- * keys the keep rules compare (README 4.3), and re-parses the entities from the bytes when asked
+ * keys the keep rules compare (docs/protocol.md §4.3), and re-parses the entities from the bytes when asked
  * (the bytes parsed before, so they parse again to the same entities).
  *
  * While the announcement is being applied, the parsed entities are still attached (the state

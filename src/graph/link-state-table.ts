@@ -81,7 +81,7 @@ export class LinkStateTable implements Iterable<[number, LinkStateSample]> {
     return true;
   }
 
-  /** Remove every sample whose slot is below `minSlot` (README 4.6 step 2), keeping the order. */
+  /** Remove every sample whose slot is below `minSlot` (docs/protocol.md §4.6 step 2), keeping the order. */
   deleteBelow(minSlot: number): void {
     const stride = this.wide ? WIDE_STRIDE : NARROW_STRIDE;
     const arr = this.wide ?? this.narrow;

@@ -1,5 +1,5 @@
 /**
- * Link state → link value (README 4.6), graph side. The arithmetic is IEEE-754 double in the
+ * Link state → link value (docs/protocol.md §4.6), graph side. The arithmetic is IEEE-754 double in the
  * original's exact order: the value is the edge cost (1/value) of route computation, so a
  * different rounding can change routes.
  */
@@ -54,7 +54,7 @@ export function applyLinkStates(record: NodeRecord, ann: Announcement): void {
 }
 
 /**
- * One LinkState entity on one link (README 4.6 steps 2–4):
+ * One LinkState entity on one link (docs/protocol.md §4.6 steps 2–4):
  * forget samples older than 120 timeslots, decay the value when the announcement is older than
  * the newest one applied, then walk the ring backwards from the newest sample — the slot at
  * `startingPoint` (the oldest sample) is never used and empty slots consume no timeslot.

@@ -1,5 +1,5 @@
 /**
- * A node record as the original's `/ni/<ip>` prints it (`{"node": <this>}`, README 8): the JS
+ * A node record as the original's `/ni/<ip>` prints it (`{"node": <this>}`, docs/protocol.md §8): the JS
  * node object passed through JSON.stringify, keys in the original's order. Checked field by field
  * against a capture of the original (`captures/ni-B.json`).
  *

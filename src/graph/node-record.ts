@@ -1,5 +1,5 @@
 /**
- * One announcing node as the route server keeps it (README 4.1), and its inward links.
+ * One announcing node as the route server keeps it (docs/protocol.md §4.1), and its inward links.
  *
  * A record is created by a reset announcement and replaced by the next one; in between,
  * announcements of the same node update `announcements`, `timestamp` and the links in place.
@@ -32,7 +32,7 @@ export interface LinkStateSamples extends Iterable<[number, LinkStateSample]> {
 }
 
 /**
- * A link "the peer can reach this node with `label`" (README 1.8, 4.1). The label is in the
+ * A link "the peer can reach this node with `label`" (docs/protocol.md §1.8, §4.1). The label is in the
  * PEER's encoding scheme; `encodingFormNum` is the form of this node's label back to the peer,
  * in this node's scheme; `peerNum` identifies the link and is what LinkState `nodeId` refers to.
  */
@@ -76,15 +76,15 @@ export interface NodeRecord {
   timestamp: number;
   /** the same timestamp as the original keeps it: 16 lowercase hex digits */
   timestampHex: string;
-  /** kept announcements, newest first (README 4.3) */
+  /** kept announcements, newest first (docs/protocol.md §4.3) */
   announcements: Announcement[];
   /** the reset that created the record; kept for replication even once it is no longer hashed */
   readonly resetMsg: Announcement;
-  /** the last stateHash computed for this record (README 4.5) */
+  /** the last stateHash computed for this record (docs/protocol.md §4.5) */
   stateHash: Uint8Array;
 }
 
-/** JS `mkLink(peer, ann)`: a fresh link with value 0 and no link state (README 4.1). */
+/** JS `mkLink(peer, ann)`: a fresh link with value 0 and no link state (docs/protocol.md §4.1). */
 export function mkLink(peer: PeerEntity, ann: Announcement): Link {
   return {
     label: peer.label,
@@ -105,7 +105,7 @@ export function timeslotOf(timestampMs: number): number {
   return Math.floor(timestampMs / TIMESLOT_MS);
 }
 
-/** A record as created by a reset announcement (README 4.2 step 9); stateHash is filled by the caller. */
+/** A record as created by a reset announcement (docs/protocol.md §4.2 step 9); stateHash is filled by the caller. */
 export function newNodeRecord(
   ann: Announcement,
   encodingScheme: EncodingScheme,

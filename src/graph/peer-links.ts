@@ -1,5 +1,5 @@
 /**
- * Peer entities → inward links of the announcing node (README 4.4).
+ * Peer entities → inward links of the announcing node (docs/protocol.md §4.4).
  *
  * A Peer entity says "the announcer can be reached from `ipv6` with `label`"; label 0 withdraws
  * every link of that peer IP with the same peerNum. Links are identified by peerNum within one

@@ -1,5 +1,5 @@
 /**
- * The replication store (README 7.4): every announcement this server offers to its replication
+ * The replication store (docs/protocol.md §7.4): every announcement this server offers to its replication
  * peers, as an ordered hash list plus hash → bytes. A Map gives both with O(1) add/delete/has/get:
  * its iteration order is insertion order, and re-adding an existing hash keeps its position (the
  * original logs "Tried to add hash … multiple times" and changes nothing). Deletions are never

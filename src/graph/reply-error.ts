@@ -1,5 +1,5 @@
 /**
- * The error strings of an `ann` reply exactly as they go on the wire (README 4.2), and the
+ * The error strings of an `ann` reply exactly as they go on the wire (docs/protocol.md §4.2), and the
  * PascalCase `RejectReason` our logs and metrics use for every one of them except `none`.
  */
 

@@ -1,5 +1,5 @@
 /**
- * The per-node stateHash (README 4.5): a sha512 chain over the raw bytes of the kept
+ * The per-node stateHash (docs/protocol.md §4.5): a sha512 chain over the raw bytes of the kept
  * announcements, oldest first, starting from 64 zero bytes. The cjdns client folds its own copy
  * the same way and resets when the two differ, so this must match the original bit for bit.
  */

@@ -5,7 +5,7 @@ import { type BInput, type BValue, bencodeDecode, bencodeEncode, isBDict } from 
 import type { JsEncodingForm } from './encoding-scheme-types.ts';
 
 /**
- * cjdns admin API frames (protocol README 6.1): bencoded dictionaries over UDP.
+ * cjdns admin API frames (docs/protocol.md §6.1): bencoded dictionaries over UDP.
  *
  * Requests are `{q, args, txid}`; functions that need auth go through the cookie dance:
  * `{q:'cookie', txid}` → `{cookie, txid}`, then `{q:'auth', aq, args, cookie, txid, hash}` where

@@ -1,5 +1,5 @@
 /**
- * Announcement messages (README section 1): a 120-byte signed header followed by entities.
+ * Announcement messages (docs/protocol.md §1): a 120-byte signed header followed by entities.
  *
  * ```
  *  0                 64               96            112            120

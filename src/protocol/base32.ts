@@ -1,5 +1,5 @@
 /**
- * cjdns Base32 (C `util/Base32.h`, README 2.1).
+ * cjdns Base32 (C `util/Base32.h`, docs/protocol.md §2.1).
  *
  * Alphabet `0123456789bcdfghjklmnpqrstuvwxyz` (no a, e, i, o). Bits are consumed least
  * significant first: each input byte is or-ed into an accumulator above the bits already there,

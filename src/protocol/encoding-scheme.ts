@@ -1,7 +1,7 @@
 /**
  * Encoding schemes: (de)serialisation, sanity rules and the JS / admin-API shapes.
  *
- * Wire layout (protocol README 1.7, C `EncodingScheme_serialize`): the bytes are one
+ * Wire layout (docs/protocol.md §1.7, C `EncodingScheme_serialize`): the bytes are one
  * little-endian bit stream, least significant bit of byte 0 first. Each form in order appends
  * `prefixLen` (5 bits), `bitCount` (5 bits), then `prefix` (`prefixLen` bits), every field
  * least-significant bit first; the last byte is padded with zero bits.
@@ -24,7 +24,7 @@ function form(bitCount: number, prefixLen: number, prefix: number): EncodingForm
   return Object.freeze({ bitCount, prefixLen, prefix });
 }
 
-/** The named schemes of cjdnsplice `SCHEMES` (README 1.7 table). v358 is the cjdns default. */
+/** The named schemes of cjdnsplice `SCHEMES` (docs/protocol.md §1.7). v358 is the cjdns default. */
 export const SCHEMES = Object.freeze({
   f4: Object.freeze([form(4, 0, 0)]),
   f8: Object.freeze([form(8, 0, 0)]),

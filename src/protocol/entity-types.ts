@@ -1,6 +1,6 @@
 import type { EncodingScheme } from './encoding-scheme-types.ts';
 
-/** Entity type numbers on the wire (section 1.6). */
+/** Entity type numbers on the wire (docs/protocol.md §1.6). */
 export const ENTITY_TYPE = { EncodingScheme: 0, Peer: 1, Version: 2, LinkState: 3 } as const;
 
 export interface EncodingSchemeEntity {

@@ -1,5 +1,5 @@
 /**
- * Announcement entities (README 1.6–1.10): the bytes after the 120-byte header.
+ * Announcement entities (docs/protocol.md §1.6–§1.10): the bytes after the 120-byte header.
  *
  * Framing (JS `cjdnsann.parseEntities`, the authority): at offset x, `len = byte[x]`;
  * `0` → error `0 length entity in message`; `1` → one pad byte; otherwise the entity is

@@ -1,12 +1,12 @@
 /**
- * cjdns keys and addresses (README section 2).
+ * cjdns keys and addresses (docs/protocol.md §2).
  *
- * - public key string: 52 Base32 chars + ".k" for a 32-byte curve25519 key (2.2);
+ * - public key string: 52 Base32 chars + ".k" for a 32-byte curve25519 key (§2.2);
  * - IPv6: sha512(sha512(key))[0..16], valid for cjdns iff byte 0 is 0xfc; printed as 8 groups of
- *   4 lowercase hex digits, leading zeros kept, no "::" (2.3);
+ *   4 lowercase hex digits, leading zeros kept, no "::" (§2.3);
  * - conversions private → X25519 public, private → cjdns ed25519 signing key, ed25519 public →
- *   curve25519 public (2.4);
- * - node names `v<version>.<label 19 chars>.<key>.k` (2.5).
+ *   curve25519 public (§2.4);
+ * - node names `v<version>.<label 19 chars>.<key>.k` (§2.5).
  */
 import { createPrivateKey, createPublicKey, hash } from 'node:crypto';
 import { RsError } from '../errors.ts';
@@ -196,7 +196,7 @@ export function publicFromPrivate(priv: Uint8Array): Uint8Array {
   return new Uint8Array(spki.subarray(spki.length - 32));
 }
 
-/** cjdns signing key: ed25519 point clamp(priv)·B, no SHA-512 of a seed (README 1.3). */
+/** cjdns signing key: ed25519 point clamp(priv)·B, no SHA-512 of a seed (docs/protocol.md §1.3). */
 export function signingKeyFromPrivate(priv: Uint8Array): Uint8Array {
   return ed25519BaseMultiply(clampScalar(priv));
 }

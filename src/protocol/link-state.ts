@@ -1,5 +1,5 @@
 /**
- * LinkState entity (type 3, README 1.10).
+ * LinkState entity (type 3, docs/protocol.md §1.10).
  *
  * ```
  *   0        1        2        3 … 3+pads-1

@@ -2,7 +2,7 @@ import { decode as msgpackDecode, encode as msgpackEncode } from '@msgpack/msgpa
 import { RsError, isRsError } from '../errors.ts';
 
 /**
- * Replication frames between route servers (protocol README 7.2): one msgpack array
+ * Replication frames between route servers (docs/protocol.md §7.2): one msgpack array
  * `[seq, TYPE, ...args]` per WebSocket binary message.
  *
  * | frame                          | message                                   |

@@ -1,5 +1,5 @@
 /**
- * Routing labels (protocol README 3): 64-bit unsigned integers held as `bigint`, read right to
+ * Routing labels (docs/protocol.md §3): 64-bit unsigned integers held as `bigint`, read right to
  * left. The first hop's director sits in the least significant bits and the most significant set
  * bit terminates the label. String form `xxxx.xxxx.xxxx.xxxx`; self route `0000.0000.0000.0001`.
  *
@@ -12,7 +12,7 @@ import { RsError, type ErrorCode } from '../errors.ts';
 import type { EncodingForm, EncodingScheme } from './encoding-scheme-types.ts';
 import { isV358, printScheme } from './encoding-scheme.ts';
 
-/** Labels the server handles have at most this many bits (README 3.1). */
+/** Labels the server handles have at most this many bits (docs/protocol.md §3.1). */
 export const MAX_LABEL_BITS = 60;
 export const SELF_ROUTE = 1n;
 /** What C `LabelSplicer_splice` and JS `splice` return on failure. */
@@ -96,7 +96,7 @@ function log2Number(n: number): number {
 
 /**
  * cjdnsplice `getEncodingForm`: index of the first form (scheme order) whose `prefixLen` low bits
- * equal its prefix; a form with prefixLen 0 matches anything; −1 if none (README 3.2).
+ * equal its prefix; a form with prefixLen 0 matches anything; −1 if none (docs/protocol.md §3.2).
  */
 export function getEncodingForm(label: bigint, scheme: EncodingScheme): number {
   const low = Number(BigInt.asUintN(32, label));
@@ -146,9 +146,9 @@ function canonicalFormJs(dir: number, scheme: EncodingScheme): number {
 }
 
 /**
- * cjdnsplice `reEncode` (README 3.4), the one the route server uses: re-encode the first director
+ * cjdnsplice `reEncode` (docs/protocol.md §3.4), the one the route server uses: re-encode the first director
  * of `label` into form `desiredForm` (or the canonical form). For v358 the director numbering is
- * adjusted (README 3.3), including the JS quirk: a form-1 director `00111` asked for form 0, or
+ * adjusted (docs/protocol.md §3.3), including the JS quirk: a form-1 director `00111` asked for form 0, or
  * any form-2 director `00000111`, is not adjusted but is still written in the requested form.
  * Errors (message as JS: `Failed to reencode <label> to form <n> in scheme <name>`):
  * RS_ERR_LABEL_NO_FORM, RS_ERR_LABEL_BAD_FORM, RS_ERR_LABEL_SELF_ROUTE,
@@ -289,7 +289,7 @@ function needTwo(n: number): void {
 
 /**
  * Splice labels, destination-most first (the last argument is the first hop):
- * `splice2(go, via) = ((go ^ 1) << log2(via)) ^ via`, applied left to right (README 3.5).
+ * `splice2(go, via) = ((go ^ 1) << log2(via)) ^ via`, applied left to right (docs/protocol.md §3.5).
  * C/Rust limit: fails with RS_ERR_LABEL_TOO_LONG when log2(go) + log2(via) > 59; a 60-bit result
  * is allowed. JS ({@link spliceJs}) already fails at 60 result bits and returns all-ones instead
  * of throwing. Fewer than 2 labels: RS_ERR_INPUT_INVALID.
@@ -427,7 +427,7 @@ function spliceReversed(path: readonly bigint[], spliceFn: (...l: bigint[]) => b
 }
 
 /**
- * cjdnsplice `buildLabel` (README 3.6): where a hop's reverse label uses a wider form than its
+ * cjdnsplice `buildLabel` (docs/protocol.md §3.6): where a hop's reverse label uses a wider form than its
  * forward label, re-encode the forward label ({@link reEncode}) to the reverse label's form, then
  * splice the forward labels ({@link splice}, C length rule). See {@link buildLabelJs}.
  */

@@ -1,5 +1,5 @@
 /**
- * ed25519 signatures as cjdns uses them (README 1.3). The only module that imports an ed25519
+ * ed25519 signatures as cjdns uses them (docs/protocol.md §1.3). The only module that imports an ed25519
  * library (STYLE: "signature.ts — the only importer of @noble/ed25519").
  *
  * - `verify` is the hot path: Node's native `crypto.verify` with a bounded LRU cache of imported

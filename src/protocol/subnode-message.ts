@@ -4,7 +4,7 @@ import { writeU64BE } from './byte-reader.ts';
 
 /**
  * Subnode queries (cjdns node → route server) and the route server's replies, as bencoded
- * dictionaries (protocol README 5). Pure: no clock (callers pass `recvTime`), no I/O.
+ * dictionaries (docs/protocol.md §5). Pure: no clock (callers pass `recvTime`), no I/O.
  *
  * Queries carry `sq` (`ann`, `gr`, `pn`, …), `txid` (echoed byte for byte), `p` (sender's
  * protocol version) and usually `es`/`ei`. A dictionary without `sq` is ordinary DHT traffic that
@@ -165,7 +165,7 @@ function echoRequest(request: BDict): BDict {
   return out;
 }
 
-/** `ann` reply: a new dictionary `{error, p, recvTime, stateHash, txid}` (README 5.3). */
+/** `ann` reply: a new dictionary `{error, p, recvTime, stateHash, txid}` (docs/protocol.md §5.3). */
 export function buildAnnReply(args: {
   txid: Uint8Array;
   error: string;

@@ -1,5 +1,5 @@
 /**
- * cjdns VarInt (C `util/VarInt.h`, README 1.10) — big endian, unlike Bitcoin's:
+ * cjdns VarInt (C `util/VarInt.h`, docs/protocol.md §1.10) — big endian, unlike Bitcoin's:
  *
  *   value < 0xfd          1 byte:  the value
  *   value ≤ 0xffff        fd + 2 bytes BE

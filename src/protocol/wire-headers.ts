@@ -4,7 +4,7 @@ import { bytesEqual, bytesToHex, concatBytes } from './hex.ts';
 import { ip6FromPublicKey, ip6ToString, publicKeyToString } from './keys.ts';
 
 /**
- * cjdns wire headers as a content-type handler sees them (protocol README 6.2), parsed and
+ * cjdns wire headers as a content-type handler sees them (docs/protocol.md §6.2), parsed and
  * re-serialised with the rules of the JS library cjdnshdr 0.3.1, because the bytes of our replies
  * must equal the JS route server's.
  *

@@ -1,9 +1,9 @@
 /**
- * The state machine of one replication peer connection (README 7), owned by the peer actor
+ * The state machine of one replication peer connection (docs/protocol.md §7), owned by the peer actor
  * (src/replication/peer-actor.ts), which feeds it PeerCommands one at a time. No I/O of its own: it talks to
  * an abstract PeerSocket, reads an injected clock, and shares the fetch scheduler.
  *
- * Roles (7.3). Inbound (they connected to us): we send HELLO, then our whole store as INV
+ * Roles (§7.3). Inbound (they connected to us): we send HELLO, then our whole store as INV
  * batches of 128 in store order — pulled from the store's live iterator only as fast as the
  * socket drains, never materialised as frames at once — then INVs for newly accepted
  * announcements; we answer GET_DATA with DATA and PING with ACK. Outbound (we dialled): we send
@@ -561,7 +561,7 @@ export class PeerSession {
     }
     if (now - this.lastPingCycleAt >= s.pingCycleMs) {
       this.lastPingCycleAt = now;
-      // §7.5; silence while we hold the socket paused is ours, not the peer's
+      // docs/protocol.md §7.5; silence while we hold the socket paused is ours, not the peer's
       if (this.paused) this.lastMessageAt = now;
       const lag = now - this.lastMessageAt;
       if (lag > s.dropAfterMs) {

@@ -1,5 +1,5 @@
 /**
- * `/cjdnsnode_websocket` on the HTTP server (README 7.1): a `ws` server in noServer mode fed by
+ * `/cjdnsnode_websocket` on the HTTP server (docs/protocol.md §7.1): a `ws` server in noServer mode fed by
  * the HTTP server's upgrade hook. It only admits: the allow-list and the inbound peer limit are
  * checked before the websocket handshake (403 / 503), everything else is the peer actor's job.
  */

@@ -1,5 +1,5 @@
 /**
- * Replication between route servers (README 7): the websocket endpoint for inbound peers, one
+ * Replication between route servers (docs/protocol.md §7): the websocket endpoint for inbound peers, one
  * dialer per configured URL, the peer actors, the fetch scheduler they share, the initial-sync
  * trackers behind readiness, and the route-server listener that advertises every newly accepted
  * announcement to inbound peers. The composition root (app.ts) owns one instance.
@@ -174,7 +174,7 @@ export class ReplicationService {
     this.wss.handleUpgrade(req, socket, head);
   }
 
-  /** `/` and `/ni` peerInfo (README 8). */
+  /** `/` and `/ni` peerInfo (docs/protocol.md §8). */
   peerInfo(): PeerInfo {
     const peers: PeerInfoEntry[] = [];
     for (const h of this.handles.values()) {

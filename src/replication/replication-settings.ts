@@ -1,6 +1,6 @@
 /**
  * The `replication` section of the configuration: limits and timers of the peer protocol
- * (README 7). The zod schema holds every default; `src/config.ts` mounts it. The original
+ * (docs/protocol.md §7). The zod schema holds every default; `src/config.ts` mounts it. The original
  * (cjdnsnode `peer.js`) has none of these limits: unbounded queues, no request timeouts, and
  * two reconnect timers after an error followed by a close.
  */
@@ -9,14 +9,14 @@ import { isValidAllowEntry } from './allow-list.ts';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
-/** §7.5: the original checks every 5 s, pings after 20 s of silence and drops after 60 s. */
+/** docs/protocol.md §7.5: the original checks every 5 s, pings after 20 s of silence and drops after 60 s. */
 export const PING_CYCLE_MS = 5000;
 export const PING_AFTER_MS = 20_000;
 export const DROP_AFTER_MS = 60_000;
-/** §7.5: the original reconnects 1 s after a close and 10 s after an error. */
+/** docs/protocol.md §7.5: the original reconnects 1 s after a close and 10 s after an error. */
 export const RECONNECT_AFTER_CLOSE_MS = 1000;
 export const RECONNECT_AFTER_ERROR_MS = 10_000;
-/** §7.3: INV batch size at connect. */
+/** docs/protocol.md §7.3: INV batch size at connect. */
 export const INV_BATCH_HASHES = 128;
 
 export const replicationSchema = z
@@ -72,11 +72,11 @@ export const replicationSchema = z
     stableSessionMs: int(0, 24 * 3_600_000).default(30_000),
     /** websocket opening handshake timeout of outgoing connections */
     handshakeTimeoutMs: int(10, 600_000).default(10_000),
-    /** §7.5 ping cycle */
+    /** docs/protocol.md §7.5 ping cycle */
     pingCycleMs: int(10, 3_600_000).default(PING_CYCLE_MS),
-    /** §7.5 ping a peer silent for this long */
+    /** docs/protocol.md §7.5 ping a peer silent for this long */
     pingAfterMs: int(10, 3_600_000).default(PING_AFTER_MS),
-    /** §7.5 drop a peer silent for this long (Idle) */
+    /** docs/protocol.md §7.5 drop a peer silent for this long (Idle) */
     dropAfterMs: int(10, 3_600_000).default(DROP_AFTER_MS),
     /** per-peer housekeeping timer: request timeouts, throttling, sync progress */
     tickMs: int(5, 60_000).default(500),

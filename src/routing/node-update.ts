@@ -3,8 +3,8 @@
  * actor sends to the tree replicas after every accepted announcement (and on expiry), and what
  * the coordinator replays into a replica that missed it.
  *
- * It carries everything the reverse graph and label construction read from a record (README
- * 4.8): the inward links per peer IPv6 in `inwardLinksByIp` key order, each peer's link array in
+ * It carries everything the reverse graph and label construction read from a record (docs/protocol.md
+ * §4.8): the inward links per peer IPv6 in `inwardLinksByIp` key order, each peer's link array in
  * its current order with label, form and value; the encoding scheme and version. Applying an
  * update REPLACES the node's state in a replica, so updates are idempotent and only the newest
  * one per node matters — which is what makes replaying missed updates, and a full reload, simple.

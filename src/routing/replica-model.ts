@@ -6,7 +6,7 @@
  * recomputing every row when there is no previous snapshot or most rows changed ("rebuild where
  * it must").
  *
- * Row of n = the reference's `buildRouteGraph` for node n (README 4.8): for each peer p in n's
+ * Row of n = the reference's `buildRouteGraph` for node n (docs/protocol.md §4.8): for each peer p in n's
  * inwardLinksByIp order, an edge n → p when p has a record and p has an inward link from n;
  * the link array from p is sorted in place, stable, by value descending (as the original sorts
  * the record's array: `[0]` is the best link afterwards), cost = 1 / links[0].value (Infinity

@@ -1,5 +1,5 @@
 /**
- * Path → spliced routing label (README 4.8 "Label").
+ * Path → spliced routing label (docs/protocol.md §4.8 "Label").
  *
  * Walking the path src = n0 … nk = dst, hop i uses the best link (`[0]` after the graph sort) of
  * n_i from n_{i−1}: its label is in n_{i−1}'s scheme. Every switch swaps the forward director for
@@ -78,7 +78,7 @@ export function buildRouteLabel(
 }
 
 /**
- * The label of a path given hop by hop (README 4.8 "Label"). `withHops: false` skips the JSON
+ * The label of a path given hop by hop (docs/protocol.md §4.8 "Label"). `withHops: false` skips the JSON
  * hop list (the `gr` reply only needs the label). Throws RsError where re-encoding or splicing
  * fails; callers wrap it in `attempt`.
  */

@@ -1,6 +1,6 @@
 /**
  * Route queries on one immutable snapshot (the fast engine). The answer for (src, dst) is what
- * the reference's `computeRoute` gives on the same graph (README 4.8): same path, same label,
+ * the reference's `computeRoute` gives on the same graph (docs/protocol.md §4.8): same path, same label,
  * same hops. A query is answered, cheapest first, by:
  *  1. a cached shortest-path tree towards `dst` that already settled `src` (one tree answers
  *     every source for its destination);

@@ -1,6 +1,6 @@
 /**
  * An immutable route-graph snapshot in compact form: integer node ids, the reverse graph of
- * README 4.8 as CSR (compressed sparse rows) with edge costs and the label data of each edge's
+ * docs/protocol.md §4.8 as CSR (compressed sparse rows) with edge costs and the label data of each edge's
  * best link. A tree replica builds one; the active one answers every route query.
  *
  * Row `n` lists the edges n → p ("p can reach n": n has an inward link from p and p one from n),
@@ -25,7 +25,7 @@ export interface SnapshotData {
   readonly offsets: Int32Array;
   /** edge target (the peer p of edge n → p) */
   readonly nbr: Int32Array;
-  /** 1 / value of the best link: Infinity for a zero value (JS-exact, README 4.8) */
+  /** 1 / value of the best link: Infinity for a zero value (JS-exact, docs/protocol.md §4.8) */
   readonly cost: Float64Array;
   /** LabelTable id of the best link from p to n (the label p uses to reach n) */
   readonly labelId: Int32Array;

@@ -1,7 +1,7 @@
 /**
  * Subnode actors: one per announcing cjdns node (keyed by its IPv6). The actor owns the node's
  * record — its kept announcements, links and `stateHash` — and applies that node's
- * announcements strictly in order, one at a time (README 4.2 via `applyAnnouncement`).
+ * announcements strictly in order, one at a time (docs/protocol.md §4.2 via `applyAnnouncement`).
  * Signatures are checked and bytes parsed before a message reaches it.
  *
  * The directory (`SubnodeDirectory`) is the supervisor side: it spawns a node's actor on its
@@ -177,7 +177,7 @@ export class SubnodeDirectory {
   }
 
   /**
-   * Forget every node silent for GLOBAL_TIMEOUT_MS (README 4.7). A node with a live actor is
+   * Forget every node silent for GLOBAL_TIMEOUT_MS (docs/protocol.md §4.7). A node with a live actor is
    * told to expire itself (in order with its announcements); a node at rest is expired here.
    * Returns the number of nodes found expired.
    */

@@ -19,7 +19,7 @@ export interface NodeLinksLookup {
   get(ip: string): { readonly inwardLinksByIp: ReadonlyMap<string, unknown> } | undefined;
 }
 
-/** A SeederGraph over the node table (keys of `inwardLinksByIp` = the peers a node announced, README 4.4). */
+/** A SeederGraph over the node table (keys of `inwardLinksByIp` = the peers a node announced, docs/protocol.md §4.4). */
 export function seederGraphOf(nodes: NodeLinksLookup): SeederGraph {
   return {
     peerInfo(nodeIp, asker) {

@@ -1,5 +1,5 @@
 /**
- * One datagram from cjdns' UpperDistributor handler socket → the reply datagram (README 6.2):
+ * One datagram from cjdns' UpperDistributor handler socket → the reply datagram (docs/protocol.md §6.2):
  * RouteHeader ‖ DataHeader ‖ bencoded content. Frames that are not CJDHT, carry no `sq`, lack a
  * key, IPv6 or version, or are malformed get no reply.
  */

@@ -1,5 +1,5 @@
 /**
- * The bodies of the original's read API (README 8), built from the node table, the replication
+ * The bodies of the original's read API (docs/protocol.md §8), built from the node table, the replication
  * store and the route engine. Pure functions of the state; the HTTP transport serialises them.
  */
 import { RsError } from '../errors.ts';

@@ -1,5 +1,5 @@
 /**
- * GET answers of the original's read API (README 8) as plain values, shared by the HTTP transport
+ * GET answers of the original's read API (docs/protocol.md §8) as plain values, shared by the HTTP transport
  * and `snode replay`. Unknown paths are a 404 JSON error (the original echoed the URL; see
  * docs/compatibility.md).
  */

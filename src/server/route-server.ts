@@ -52,7 +52,7 @@ export interface RouteServerOptions {
    * Route engine (default `reference`):
    * - `reference`: the original's timing — one node table applied synchronously, routes from
    *   a graph rebuilt lazily by the first query after 3 s (RouteEngine). `snode replay` and the
-   *   shared scenarios need it (their `gr` replies depend on that cadence).
+   *   route-server scenarios need it (their `gr` replies depend on that cadence).
    * - `fast`: subnode actors, verification in worker threads, double-buffered tree replicas;
    *   each answer equals the reference's on the active snapshot (docs/architecture-notes.md).
    */
@@ -181,7 +181,7 @@ export class RouteServer {
     else if (routing.pool) parsed = await routing.pool.parse(input);
     else parsed = this.core.parse(input);
     if ('parseError' in parsed) {
-      // the node is unknown after a parse failure: no actor is involved (README 4.2 step 7)
+      // the node is unknown after a parse failure: no actor is involved (docs/protocol.md §4.2 step 7)
       const { outcome } = applyAnnouncement(undefined, parsed, { fromNode: source === 'node', now: this.clock.now(), selfIp: this.core.selfIp });
       this.afterAnnounce(outcome, source, false);
       return outcome;
@@ -262,7 +262,7 @@ export class RouteServer {
   }
 
   /**
-   * Node expiry (README 4.7); call every TABLE_CLEAN_CYCLE_MS. Returns the number of deleted
+   * Node expiry (docs/protocol.md §4.7); call every TABLE_CLEAN_CYCLE_MS. Returns the number of deleted
    * announcements (fast mode: the number of expired nodes; each node's actor expires it in
    * order with its announcements).
    */

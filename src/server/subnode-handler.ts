@@ -1,6 +1,6 @@
 /**
  * Subnode queries (`sq: ann | gr | pn`) in, reply dictionaries out, exactly as the original
- * (README 5.3). Transport-independent: the cjdns handler link and `POST /subnode` both call it.
+ * (docs/protocol.md §5.3). Transport-independent: the cjdns handler link and `POST /subnode` both call it.
  */
 import type { AnnounceOutcome } from '../graph/apply-announcement.ts';
 import type { GrRoute } from '../routing/route-answer.ts';

@@ -1,5 +1,5 @@
 /**
- * cjdns admin API client over UDP (protocol README 6.1): one datagram per request, replies matched
+ * cjdns admin API client over UDP (docs/protocol.md §6.1): one datagram per request, replies matched
  * by `txid`, cookie + sha256 auth, per-exchange timeout with retries, and a bounded number of
  * calls in flight. The frames themselves are built and parsed by protocol/admin-frame.ts.
  *
@@ -39,7 +39,7 @@ import {
 } from '../protocol/admin-frame.ts';
 import { normalizeIp6 } from '../protocol/keys.ts';
 
-/** cjdns defaults (README 9) and cjdnsadmin's. */
+/** cjdns defaults (docs/protocol.md §9) and cjdnsadmin's. */
 export const ADMIN_DEFAULT_ADDR = '127.0.0.1';
 export const ADMIN_DEFAULT_PORT = 11234;
 export const ADMIN_DEFAULT_PASSWORD = 'NONE';

@@ -7,13 +7,13 @@ import type { SelfIdentity } from '../server/identity.ts';
 import type { Sender } from '../server/sender.ts';
 import type { SubnodeResult } from '../server/subnode-handler.ts';
 
-/** JS cjdnsnode checks the handler every 5 s (README 9). */
+/** JS cjdnsnode checks the handler every 5 s (docs/protocol.md §9). */
 export const CJDNS_WATCHDOG_INTERVAL_MS = 5000;
 /** First re-attach delay after a loss or failure; doubles per consecutive failure. */
 export const CJDNS_REATTACH_MIN_DELAY_MS = 1000;
 /** Backoff cap: a cjdroute that comes back is found within half a minute. */
 export const CJDNS_REATTACH_MAX_DELAY_MS = 30_000;
-/** Where cjdns expects handler replies (README 6.2). */
+/** Where cjdns expects handler replies (docs/protocol.md §6.2). */
 export const CJDNS_REPLY_ADDRESS = 'fc00::1';
 export const CJDNS_REPLY_PORT = 1;
 /** cjdns delivers to the node's own IPv6 through the TUN device, so bind every address. */

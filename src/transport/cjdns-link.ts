@@ -1,5 +1,5 @@
 /**
- * The cjdns link: the session with the local cjdroute (protocol README 6.1, 6.2).
+ * The cjdns link: the session with the local cjdroute (docs/protocol.md §6.1, §6.2).
  *
  * State machine (all state lives in this object; all I/O goes through the injected admin API,
  * socket binder and route server, so an actor can wrap it later):

@@ -1,4 +1,4 @@
-/** The UDP socket cjdns' UpperDistributor delivers CJDHT frames to (README 6.2). */
+/** The UDP socket cjdns' UpperDistributor delivers CJDHT frames to (docs/protocol.md §6.2). */
 import { createSocket } from 'node:dgram';
 import { isIP } from 'node:net';
 import type { BindHandlerSocket, HandlerSocket } from './cjdns-link-types.ts';

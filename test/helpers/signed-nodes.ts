@@ -1,5 +1,5 @@
 /**
- * Real cjdns identities (the shared vectors' alice, bob, … with their private keys) and
+ * Real cjdns identities (the fixture vectors' alice, bob, … with their private keys) and
  * properly signed announcements from them, for tests that need the bytes to parse and verify
  * (the verification pool, crash recovery from the replication store).
  */

@@ -1,6 +1,6 @@
 /**
  * The `snode` command as a user runs it: `node bin/snode.js …` in a child process.
- * Protocol tools against the shared vectors (ann decode, key, label, scheme), --help on every
+ * Protocol tools against the fixture vectors (ann decode, key, label, scheme), --help on every
  * command, usage errors, and `snode replay` of route_server.json (whole file and single
  * scenarios) compared step by step with the vectors.
  *

@@ -1,8 +1,8 @@
 /**
  * Interop with the original route server (cjdnsnode peer.js), frame by frame, in both roles:
  * a raw websocket client plays the original's connecting side against our server, and a raw
- * websocket server plays the original's accepting side for our dialer. Frames are the shared
- * peer_protocol.json vectors where one exists; the others are built by hand from the msgpack
+ * websocket server plays the original's accepting side for our dialer. Frames are the
+ * peer_protocol.json fixture vectors where one exists; the others are built by hand from the msgpack
  * layout the vectors show (and the layout is checked against the vector first).
  */
 import { expect } from 'chai';

@@ -1,5 +1,5 @@
 /**
- * The shared scenarios of scenarios-http.int.test.ts against `routing.mode: 'fast'` (subnode
+ * The route-server scenarios of scenarios-http.int.test.ts against `routing.mode: 'fast'` (subnode
  * actors, verification workers, worker tree replicas), with the tree replicas synced before
  * every step: once routes are current, every reply — `ann` stateHash and error, `gr` frames,
  * `/path`, `/ni`, `/walk`, `/dump` — is byte-identical to the original's. (Without the sync the
@@ -25,7 +25,7 @@ type Step = any;
 const file = loadVectors('route_server.json');
 
 
-describe('route server over HTTP, fast routing (shared scenarios)', () => {
+describe('route server over HTTP, fast routing (route-server scenarios)', () => {
   for (const scenario of file.vectors as Step[]) {
     describe(scenario.name as string, () => {
       let app: App;

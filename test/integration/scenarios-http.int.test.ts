@@ -17,7 +17,7 @@ type Step = any;
 const file = loadVectors('route_server.json');
 
 
-describe('route server over HTTP (shared scenarios)', () => {
+describe('route server over HTTP (route-server scenarios)', () => {
   for (const scenario of file.vectors as Step[]) {
     describe(scenario.name as string, () => {
       let app: App;

@@ -54,7 +54,7 @@ export class RouteServerCore {
     return outcome;
   }
 
-  /** Node expiry (README 4.7), store included. Returns the deleted hashes. */
+  /** Node expiry (docs/protocol.md §4.7), store included. Returns the deleted hashes. */
   expire(now: number): Uint8Array[] {
     const deleted = this.nodes.expire(now);
     for (const h of deleted) this.store.delete(h);

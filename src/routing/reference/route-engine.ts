@@ -1,5 +1,5 @@
 /**
- * Route queries (JS `getRoute`, README 4.8–4.9): lazy graph rebuild, route cache, search and
+ * Route queries (JS `getRoute`, docs/protocol.md §4.8–§4.9): lazy graph rebuild, route cache, search and
  * label construction.
  *
  * There is no timer: the first query that finds the graph missing or older than

@@ -1,5 +1,5 @@
 /**
- * The route graph snapshot (README 4.8 "Graph"), built in reverse: an edge N → P means "P can
+ * The route graph snapshot (docs/protocol.md §4.8 "Graph"), built in reverse: an edge N → P means "P can
  * reach N" (N has an inward link from P). The search runs from the destination to the source.
  *
  * Building has one side effect the original has and routes depend on: each included link array

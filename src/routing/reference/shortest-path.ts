@@ -1,5 +1,5 @@
 /**
- * Shortest path with the exact tie-breaking of `node-dijkstra` 2.2.1 (README 4.8 "Search").
+ * Shortest path with the exact tie-breaking of `node-dijkstra` 2.2.1 (docs/protocol.md §4.8 "Search").
  *
  * node-dijkstra keeps its frontier as an array re-sorted (stably, by priority) after every
  * insert and every priority decrease. Among entries of equal priority the array order is

@@ -116,7 +116,7 @@ describe('protocol/encoding-scheme', () => {
     }
   });
 
-  describe('#parseSchemeJs() (README 1.7 examples)', () => {
+  describe('#parseSchemeJs() (docs/protocol.md §1.7 examples)', () => {
     it('reads a trailing 0xff byte as a 4th form (31,0,0)', () => {
       expect(plain(parseSchemeJs(hexToBytes('6114458100ff')))).to.deep.equal([
         ...plain(SCHEMES.v358),

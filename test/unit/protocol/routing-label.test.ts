@@ -94,7 +94,7 @@ describe('protocol/routing-label', () => {
         }
       });
     }
-    it('README 3.5: a 60-bit result is allowed in C, all-ones in JS', () => {
+    it('docs/protocol.md §3.5: a 60-bit result is allowed in C, all-ones in JS', () => {
       const args = [L('0200.0000.0000.1111'), L('0000.0000.0000.0005')];
       expect(spliceJs(...args)).to.equal(LABEL_ALL_ONES);
       expect(formatLabel(splice(...args))).to.equal('0800.0000.0000.4445');

@@ -29,7 +29,7 @@ const sequences = vectorsOf<SequenceVector>('link_state.json', 'varintSequence')
 
 /**
  * Vector errata. varintSequence/028 comes from the Rust test `test_exact_size_match`, which
- * asserts `0x08090a0b0c0d0e0f` for `ff08090a0b0c0d0e0f` (big endian, as README 1.10, C VarInt.h
+ * asserts `0x08090a0b0c0d0e0f` for `ff08090a0b0c0d0e0f` (big endian, as docs/protocol.md §1.10, C VarInt.h
  * and JS LinkState.js read it; link_state parse/011 confirms big endian for `ff`). The vector's
  * fourth value 578437695752307201 is 0x0807060504030201, which no implementation produces from
  * these bytes, so the Rust test's own value is used instead.

@@ -1,5 +1,5 @@
 /**
- * ReplicaModel: the reverse graph of README 4.8 in CSR form, rebuilt incrementally (only the
+ * ReplicaModel: the reverse graph of docs/protocol.md §4.8 in CSR form, rebuilt incrementally (only the
  * rows an update can change) or in full, with the same result either way.
  */
 import { expect } from 'chai';

@@ -1,5 +1,5 @@
 /**
- * RouteServer in fast routing mode against the shared route-server scenarios: every `ann` /
+ * RouteServer in fast routing mode against the route-server scenarios (test/fixtures): every `ann` /
  * `gossip_ann` reply (error and stateHash) is the vector's, and once the tree replicas are in
  * sync every `getRoute` is the vector's — with the replicas in this thread and parsing on the
  * main thread, and with worker replicas and the verification pool.
