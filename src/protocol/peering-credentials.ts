@@ -1,5 +1,5 @@
 /**
- * Peering credentials (SEEDER.md §3): the binary "dnsseed" record a cjdns node posts with
+ * Peering credentials (docs/seeder.md): the binary "dnsseed" record a cjdns node posts with
  * `sq: "pc"`, the route server answers in `pr`, and a nameserver serves as DNS TXT `cjdns0=…`.
  *
  * A record is a run of TLVs. `L` is the **whole** TLV's length, its 2 header bytes included:
@@ -216,7 +216,7 @@ export function encodeCredentialRecord(rec: {
   return new Uint8Array(Buffer.concat(parts));
 }
 
-/** Two credentials are the same entry when every field is equal (SEEDER.md §4.1). */
+/** Two credentials are the same entry when every field is equal (docs/seeder.md). */
 export function credentialKey(c: PeeringCredential): string {
   const hex = (b: Uint8Array): string =>
     Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');

@@ -1,5 +1,5 @@
 /**
- * Text forms of peering credentials (SEEDER.md §3, "Text forms"):
+ * Text forms of peering credentials (docs/seeder.md):
  *
  * - address `1.2.3.4:11234` / `[2001:4860:4860::8888]:11234` (RFC 5952, as Rust prints a
  *   SocketAddr: an IPv4-mapped address as `::ffff:1.2.3.4`);

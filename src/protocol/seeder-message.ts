@@ -1,5 +1,5 @@
 /**
- * The peering seeder's subnode query and reply (SEEDER.md §2).
+ * The peering seeder's subnode query and reply (docs/seeder.md).
  *
  * Query: `sq: "pc"`, `pc` = a binary credential record (peering-credentials.ts), plus the usual
  * `txid`, `p`, `es`, `ei`. No `pc`, or no `txid`: no reply (the newest Rust port's rule).

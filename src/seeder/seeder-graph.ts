@@ -1,5 +1,5 @@
 /**
- * What the seeder needs from the route server's graph (SEEDER.md §4.3), and nothing more: how
+ * What the seeder needs from the route server's graph (docs/seeder.md), and nothing more: how
  * many distinct peers a node announced, and whether one given node is among them.
  */
 

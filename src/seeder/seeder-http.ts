@@ -1,5 +1,5 @@
 /**
- * The seeder's HTTP API for testers and nameservers (SEEDER.md §5), transport-independent:
+ * The seeder's HTTP API for testers and nameservers (docs/seeder.md), transport-independent:
  *
  *   GET  /seeder-peers?passwd=<pw>   200 JSON array of SeederListPeer
  *   POST /seeder-testres             JSON {passwd, nodes: [{addr, ip6, error}]} → 200 `{}`

@@ -1,5 +1,5 @@
 /**
- * The `seeder` section of the configuration (SEEDER.md §5). Its first four keys are the Rust
+ * The `seeder` section of the configuration (docs/seeder.md). Its first four keys are the Rust
  * port's, spelled as its `config.json` spells them, so that file loads as it is; the Rust port
  * requires all four, here each has the Rust example's value as its default (no passwords: the
  * HTTP API answers nobody until some are configured). The last three are ours: the bounds and
@@ -42,7 +42,7 @@ export const seederSchema = z
 
 export type SeederSettings = z.infer<typeof seederSchema>;
 
-/** The Rust port's constants (SEEDER.md §4, §5). */
+/** The Rust port's constants (docs/seeder.md). */
 export const NUM_PEERS_TO_RESPOND = 6;
 /** a nameserver is only given peers a tester checked within this window */
 export const NAMESERVER_CHECK_WINDOW_SEC = 3600;

@@ -1,5 +1,5 @@
 /**
- * The seeder's state (SEEDER.md §4.1): one entry per (sender IPv6, exact credential), in
+ * The seeder's state (docs/seeder.md): one entry per (sender IPv6, exact credential), in
  * insertion order (the selection hands out the oldest first).
  *
  * Bounded, unlike the Rust port's (which keeps every entry forever):
@@ -76,7 +76,7 @@ export class SeederTable {
   }
 
   /**
-   * A node posted `creds` with `peerId` (SEEDER.md §4.2 step 2): refresh its entry, or append a
+   * A node posted `creds` with `peerId` (docs/seeder.md): refresh its entry, or append a
    * new one at ring `ring`. A changed PeerID replaces the old one and clears the test verdict;
    * `private` stays as it was decided (the Rust port's behaviour).
    */

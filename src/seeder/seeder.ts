@@ -1,5 +1,5 @@
 /**
- * The peering seeder (SEEDER.md §4, §5): cjdns nodes with public peering post their credentials
+ * The peering seeder (docs/seeder.md): cjdns nodes with public peering post their credentials
  * (`sq: "pc"`) and are handed other public peers to connect to; a tester lists every entry and
  * posts its test verdicts; a nameserver lists the tested-good public peers to serve as DNS seeds.
  *

@@ -1,5 +1,5 @@
 /**
- * Which public peers a posting node is handed (SEEDER.md §4.2 step 3, §4.3, §4.4), as the
+ * Which public peers a posting node is handed (docs/seeder.md), as the
  * Rust port chooses them.
  *
  * For each posted credential `c` (whose entry is at ring `myRing`), up to NUM_PEERS_TO_RESPOND
@@ -66,7 +66,7 @@ export class Selection {
   }
 }
 
-/** Add candidates for one posted credential whose entry is `mine` (SEEDER.md §4.2 step 3). */
+/** Add candidates for one posted credential whose entry is `mine` (docs/seeder.md). */
 export function selectFor(
   mine: SeederEntry,
   entries: readonly SeederEntry[],
@@ -90,7 +90,7 @@ export function selectFor(
 }
 
 /**
- * SEEDER.md §4.4: while more than NUM_PEERS_TO_RESPOND were chosen, drop one at a uniformly
+ * While more than NUM_PEERS_TO_RESPOND were chosen, drop one at a uniformly
  * random index other than 0 (the first one is the "better" one). `random` ∈ [0, 1).
  */
 export function trimSelection(

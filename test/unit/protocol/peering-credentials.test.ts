@@ -1,5 +1,5 @@
 /**
- * The peering-credential record (SEEDER.md §3) against the worked example in
+ * The peering-credential record (docs/seeder.md) against the worked example in
  * test/fixtures/vectors/seeder.json: exact bytes both ways, every truncation, every framing and
  * field error, the text forms, and round-trips of random records.
  */
@@ -68,7 +68,7 @@ function recordError(input: Uint8Array): { code: string; message: string } {
   return rsErrorOf(() => decodeCredentialRecord(input));
 }
 
-describe('peering credentials (SEEDER.md §3)', () => {
+describe('peering credentials', () => {
   const v = worked!;
   const record = bytes(v.hex);
 

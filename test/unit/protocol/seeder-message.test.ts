@@ -1,5 +1,5 @@
 /**
- * The `sq: "pc"` query and its reply (SEEDER.md §2): the reply carries `txid`, a non-zero `p`
+ * The `sq: "pc"` query and its reply (docs/seeder.md): the reply carries `txid`, a non-zero `p`
  * (the C node drops a reply without it), `recvTime`, and `pr` or `err` (cut to 128 bytes).
  */
 import { expect } from 'chai';

@@ -1,6 +1,6 @@
 /**
- * The seeder's state and its API for posting nodes, testers and nameservers (SEEDER.md §2, §4,
- * §5): the sender check, refusals, the bounds and the expiry, the password rules, the
+ * The seeder's state and its API for posting nodes, testers and nameservers (docs/seeder.md):
+ * the sender check, refusals, the bounds and the expiry, the password rules, the
  * nameserver's filter, test verdicts; and the HTTP answers built from them.
  */
 import { expect } from 'chai';

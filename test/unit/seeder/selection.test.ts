@@ -1,5 +1,5 @@
 /**
- * Which peers a posting node is handed (SEEDER.md §4.2–4.4): oldest first, at most 6, public
+ * Which peers a posting node is handed (docs/seeder.md): oldest first, at most 6, public
  * only, same address family, never the asker itself, never a node that already has the asker
  * as a peer, never a node the graph does not hold or that is full; ring passes; the random trim.
  */
