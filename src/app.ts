@@ -74,7 +74,7 @@ export async function startApp(config: Readonly<Config>, log: Logger, opts: AppO
   const identity = resolveIdentity(config, log);
   // routing.mode: `fast` (default: subnode actors, verify workers, double-buffered trees) or
   // `reference` (the original's timing; the route-server scenario tests use it)
-  const server = new RouteServer({ self: identity, clock: opts.clock ?? systemClock, log, routing: routingModeOf(config.routing) });
+  const server = new RouteServer({ self: identity, clock: opts.clock ?? systemClock, log, routing: routingModeOf(config.routing), seeder: config.seeder });
   let listening = false;
   // The cluster bus: Redis when cluster.redisUrl is set, else the embedded in-memory bus (one
   // process). A node's own announcement is acknowledged only once it is durable on the bus.

@@ -11,6 +11,7 @@ import { clusterSchema } from './cluster/cluster-settings.ts';
 import { RsError } from './errors.ts';
 import { replicationSchema } from './replication/replication-settings.ts';
 import { routingSchema } from './routing/routing-settings.ts';
+import { seederSchema } from './seeder/seeder-settings.ts';
 import { cjdnsSchema } from './transport/cjdns-settings.ts';
 
 const hostSchema = z.string().min(1);
@@ -56,6 +57,8 @@ export const configSchema = z
     cjdns: cjdnsSchema,
     /** the cluster bus (docs/cluster.md); without redisUrl, the embedded in-memory bus */
     cluster: clusterSchema,
+    /** the peering seeder (docs/seeder.md); the Rust port's keys, every field has a default */
+    seeder: seederSchema,
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

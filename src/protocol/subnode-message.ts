@@ -1,12 +1,13 @@
 import { RsError } from '../errors.ts';
 import { type BDict, type BValue, bstr, isBDict, utf8Bytes } from './bencode.ts';
 import { writeU64BE } from './byte-reader.ts';
+import { parsePcQuery, type PcQuery } from './seeder-message.ts';
 
 /**
  * Subnode queries (cjdns node → route server) and the route server's replies, as bencoded
  * dictionaries (docs/protocol.md §5). Pure: no clock (callers pass `recvTime`), no I/O.
  *
- * Queries carry `sq` (`ann`, `gr`, `pn`, …), `txid` (echoed byte for byte), `p` (sender's
+ * Queries carry `sq` (`ann`, `gr`, `pn`; `pc` is the peering seeder's, seeder-message.ts), `txid` (echoed byte for byte), `p` (sender's
  * protocol version) and usually `es`/`ei`. A dictionary without `sq` is ordinary DHT traffic that
  * the handler also sees; it is classified as `dht` and must be ignored.
  *
@@ -49,7 +50,7 @@ export interface PnQuery extends QueryBase {
   readonly p?: number;
 }
 
-/** An `sq` the route server does not implement (e.g. `pc`): no reply. */
+/** An `sq` the route server does not implement: no reply. */
 export interface OtherQuery extends QueryBase {
   readonly kind: 'other';
   readonly sq: string;
@@ -60,7 +61,9 @@ export interface DhtMessage extends QueryBase {
   readonly kind: 'dht';
 }
 
-export type SubnodeQuery = AnnQuery | GrQuery | PnQuery | OtherQuery | DhtMessage;
+export type { PcQuery } from './seeder-message.ts';
+
+export type SubnodeQuery = AnnQuery | GrQuery | PnQuery | PcQuery | OtherQuery | DhtMessage;
 
 function invalid(message: string): RsError {
   return new RsError('RS_ERR_SUBNODE_INVALID', `invalid subnode message: ${message}`);
@@ -135,6 +138,9 @@ export function parseSubnodeQuery(value: BValue): SubnodeQuery {
       const q: PnQuery = { kind: 'pn', txid: requireTxid(raw), raw };
       return withP(q, optionalP(raw));
     }
+    case 'pc':
+      // the peering seeder (docs/seeder.md)
+      return parsePcQuery(raw);
     default:
       return { kind: 'other', sq, raw };
   }

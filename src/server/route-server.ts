@@ -24,6 +24,10 @@ import { ServerMetrics } from './metrics.ts';
 import { registerRoutingMetrics } from '../routing/routing-metrics.ts';
 import type { Sender } from './sender.ts';
 import { handleSubnodeQuery, type SubnodeHandlerDeps, type SubnodeResult } from './subnode-handler.ts';
+import type { PcOutcome } from '../protocol/seeder-message.ts';
+import { Seeder } from '../seeder/seeder.ts';
+import { seederGraphOf } from '../seeder/seeder-graph.ts';
+import { seederSchema, type SeederSettings } from '../seeder/seeder-settings.ts';
 
 export type { AnnouncementSource } from '../graph/announcement-source.ts';
 
@@ -57,6 +61,8 @@ export interface RouteServerOptions {
    *   each answer equals the reference's on the active snapshot (docs/architecture-notes.md).
    */
   routing?: RoutingMode;
+  /** the peering seeder's settings (docs/seeder.md; default: the `seeder` section's defaults) */
+  seeder?: SeederSettings;
 }
 
 function parseOrError(bytes: Uint8Array): Announcement | undefined {
@@ -74,6 +80,8 @@ export class RouteServer {
   readonly clock: Clock;
   /** the fast path's supervisor (subnode actors, tree replicas, verify pool); fast mode only */
   readonly routing: RoutingSupervisor | undefined;
+  /** the peering seeder (`sq: pc`, `/seeder-peers`, `/seeder-testres`), reading peer counts from the node table */
+  readonly seeder: Seeder;
   private self: SelfIdentity;
   private readonly log: Logger;
   private readonly listeners = new Set<StoreListener>();
@@ -111,9 +119,15 @@ export class RouteServer {
       this.routing = undefined;
       this.core = new RouteServerCore({ selfIp: opts.self.ipv6, verifySignature });
     }
+    this.seeder = new Seeder({ settings: opts.seeder ?? seederSchema.parse(undefined), graph: seederGraphOf(this.core.nodes) });
     this.metrics =
       opts.metrics ??
-      new ServerMetrics({ nodes: () => this.core.nodes.size, links: () => this.linkCount(), storeSize: () => this.core.store.size });
+      new ServerMetrics({
+        nodes: () => this.core.nodes.size,
+        links: () => this.linkCount(),
+        storeSize: () => this.core.store.size,
+        seederEntries: () => this.seeder.size,
+      });
     if (this.routing) registerRoutingMetrics(this.metrics.registry, this.routing);
     this.views = new HttpViews(this.core.nodes, this.core.store, (s, d) => this.getRoute(s, d));
     this.subnodeDeps = {
@@ -122,6 +136,7 @@ export class RouteServer {
       announce: (bytes) => this.announceFromNode(bytes),
       routeForGr: (s, d) => this.routeForGr(s, d),
       stateHashOf: (ip) => this.core.nodes.get(ip)?.stateHash,
+      postCredentials: (ip, record) => this.postCredentials(ip, record),
     };
   }
 
@@ -239,6 +254,14 @@ export class RouteServer {
     const r = await handleSubnodeQuery(this.subnodeDeps, dict, sender);
     this.metrics.queries.inc({ type: r.kind });
     return r;
+  }
+
+  /** `sq: pc` from the node `senderIp` (docs/seeder.md). */
+  postCredentials(senderIp: string, record: Uint8Array): PcOutcome {
+    const outcome = this.seeder.post(senderIp, record, Math.floor(this.clock.now() / 1000));
+    this.metrics.seederPosts.inc({ result: 'pr' in outcome ? 'ok' : 'err' });
+    if ('err' in outcome) this.log.debug({ event: 'snode:seeder:refused', node: senderIp, err: outcome.err }, 'peering credentials refused');
+    return outcome;
   }
 
   getRoute(srcIp: string, dstIp: string): RouteJson | null {

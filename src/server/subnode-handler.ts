@@ -1,6 +1,7 @@
 /**
  * Subnode queries (`sq: ann | gr | pn`) in, reply dictionaries out, exactly as the original
- * (docs/protocol.md §5.3). Transport-independent: the cjdns handler link and `POST /subnode` both call it.
+ * (docs/protocol.md §5.3); `sq: pc` (the peering seeder, docs/seeder.md) as the Rust port answers it.
+ * Transport-independent: the cjdns handler link and `POST /subnode` both call it.
  */
 import type { AnnounceOutcome } from '../graph/apply-announcement.ts';
 import type { GrRoute } from '../routing/route-answer.ts';
@@ -16,6 +17,7 @@ import {
   parseSubnodeQuery,
   type SubnodeQuery,
 } from '../protocol/subnode-message.ts';
+import { buildPcReply, type PcOutcome } from '../protocol/seeder-message.ts';
 import type { Sender } from './sender.ts';
 
 /** What the handler needs from the route server. */
@@ -26,6 +28,8 @@ export interface SubnodeHandlerDeps {
   announce(bytes: Uint8Array): Promise<AnnounceOutcome>;
   routeForGr(srcIp: string, dstIp: string): GrRoute | null;
   stateHashOf(ip: string): Uint8Array | undefined;
+  /** the peering seeder: a node's credential record in, `pr` or `err` out */
+  postCredentials(senderIp: string, record: Uint8Array): PcOutcome;
 }
 
 export interface SubnodeResult {
@@ -64,6 +68,11 @@ export async function handleSubnodeQuery(deps: SubnodeHandlerDeps, dict: BDict, 
         kind: q.kind,
         reply: buildPnReply(q.raw, { recvTime: deps.now(), stateHash: deps.stateHashOf(sender.ip) ?? zeroStateHash() }),
       };
+    case 'pc': {
+      if (q.pc === undefined) return { kind: q.kind, reply: null };
+      const outcome = deps.postCredentials(sender.ip, q.pc);
+      return { kind: q.kind, reply: buildPcReply({ txid: q.txid, p: deps.selfVersion(), recvTime: deps.now(), outcome }) };
+    }
     case 'other':
     case 'dht':
       return { kind: q.kind, reply: null };
@@ -76,5 +85,5 @@ export function subnodeKindOf(dict: BDict): SubnodeQuery['kind'] {
   if (sq === undefined) return 'dht';
   if (!(sq instanceof Uint8Array)) return 'other';
   const name = Buffer.from(sq).toString('latin1');
-  return name === 'ann' || name === 'gr' || name === 'pn' ? name : 'other';
+  return name === 'ann' || name === 'gr' || name === 'pn' || name === 'pc' ? name : 'other';
 }

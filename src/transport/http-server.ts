@@ -1,6 +1,7 @@
 /**
  * HTTP transport: the original's read API (`/`, `/ni`, `/ni/<ip>`, `/walk`, `/dump`,
- * `/path/<src>/<dst>`), health and metrics, and the subnode API (`POST /subnode`). Thin: every
+ * `/path/<src>/<dst>`), health and metrics, the subnode API (`POST /subnode`) and the peering
+ * seeder's API (`GET /seeder-peers`, `POST /seeder-testres`, docs/seeder.md). Thin: every
  * answer comes from the route server facade; this file only maps requests and errors.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -13,6 +14,7 @@ import { parseSenderHeaders } from '../server/sender.ts';
 import type { ServerMetrics } from '../server/metrics.ts';
 import type { PeerInfo } from '../replication/peer-info.ts';
 import { answerRead } from '../server/read-api.ts';
+import { seederPeers, seederTestResults } from '../seeder/seeder-http.ts';
 
 export interface Readiness {
   ready: boolean;
@@ -88,7 +90,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 
 /** Route name used in metrics (bounded cardinality). */
 function routeName(first: string): string {
-  return ['', 'ni', 'walk', 'dump', 'path', 'healthz', 'readyz', 'metrics', 'subnode', 'debugnode', 'status'].includes(first)
+  return ['', 'ni', 'walk', 'dump', 'path', 'healthz', 'readyz', 'metrics', 'subnode', 'debugnode', 'status', 'seeder-peers', 'seeder-testres'].includes(first)
     ? first || 'root'
     : 'other';
 }
@@ -129,6 +131,20 @@ export function createHttpServer(deps: HttpDeps): Server {
       res.writeHead(200, { 'Content-Type': 'application/x-bencode', 'Content-Length': bytes.length });
       res.end(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
       return;
+    }
+
+    if (pathOnly === '/seeder-peers' || pathOnly === '/seeder-testres') {
+      // the peering seeder's API for testers and nameservers (docs/seeder.md)
+      const post = pathOnly === '/seeder-testres';
+      if (method !== (post ? 'POST' : 'GET')) {
+        return sendError(res, new RsError('RS_ERR_HTTP_BAD_REQUEST', `${post ? 'POST' : 'GET'} ${pathOnly}`), 405);
+      }
+      const nowSec = Math.floor(server.clock.now() / 1000);
+      const query = url.includes('?') ? url.slice(url.indexOf('?') + 1) : '';
+      const answer = post
+        ? seederTestResults(server.seeder, new Uint8Array(await readBody(req, deps.maxBodyBytes)), nowSec)
+        : seederPeers(server.seeder, new URLSearchParams(query), nowSec);
+      return sendText(res, answer.status, answer.body, answer.contentType);
     }
 
     if (method !== 'GET' && method !== 'HEAD') {

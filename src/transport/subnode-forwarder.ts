@@ -3,7 +3,9 @@
  * the pool through HAProxy (`POST /subnode`, the HTTP subnode API) and hands the reply back to
  * cjdns, instead of answering it itself. The sender's route-header fields travel as `x-cjdns-*`
  * headers; `x-cjdns-ip` is always the canonical 39-character form, which is what HAProxy hashes
- * on, so all of one node's announcements reach the same process.
+ * on, so all of one node's announcements reach the same process. `x-cjdns-sq` names the query
+ * (`ann`, `gr`, `pn`, `pc`, `other`): HAProxy sends `pc` to the process holding the peering
+ * seeder (docs/seeder.md).
  *
  * Connections are kept alive (one bounded node:http Agent); a request reused on a socket the
  * server had just closed is retried once (the keep-alive race), nothing else is retried. A failure
@@ -18,6 +20,7 @@ import type { Logger } from '../log.ts';
 import { bencodeDecode, bencodeEncode, isBDict, type BDict } from '../protocol/bencode.ts';
 import { bytesToHex } from '../protocol/hex.ts';
 import type { Sender } from '../server/sender.ts';
+import { subnodeKindOf } from '../server/subnode-handler.ts';
 
 export type SubnodeForwardFn = (dict: BDict, sender: Sender) => Promise<BDict | null>;
 
@@ -112,6 +115,7 @@ export function createSubnodeForwarder(opts: SubnodeForwarderOptions): SubnodeFo
       'content-type': 'application/x-bencode',
       'x-cjdns-ip': sender.ip,
       'x-cjdns-version': String(sender.version),
+      'x-cjdns-sq': subnodeKindOf(dict),
     };
     if (sender.key) headers['x-cjdns-key'] = bytesToHex(sender.key);
     let reply: Reply;

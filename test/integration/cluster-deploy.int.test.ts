@@ -162,6 +162,35 @@ describe('cluster deployment files', function () {
       }, 10_000, 100);
     });
 
+    it('pins the peering seeder (tagged pc queries, /seeder-*) to the first healthy process, and moves it when that one fails', async () => {
+      const pc = async (ip: string): Promise<string> =>
+        (await httpRequest(haproxy.port, '/subnode', { method: 'POST', body: 'de', headers: { 'x-cjdns-ip': ip, 'x-cjdns-sq': 'pc' } })).body.toString();
+      const api = async (): Promise<string[]> => [
+        (await httpRequest(haproxy.port, '/seeder-peers?passwd=x')).body.toString(),
+        (await httpRequest(haproxy.port, '/seeder-testres', { method: 'POST', body: '{}' })).body.toString(),
+      ];
+      const owners = async (): Promise<Set<string>> => {
+        const seen = new Set<string>();
+        for (const ip of ips.slice(0, 12)) seen.add(await pc(ip));
+        for (const s of await api()) seen.add(s);
+        return seen;
+      };
+      expect([...(await owners())]).to.deep.equal(['0']);
+      // an untagged query of the same nodes still follows the hash
+      const hashed = new Set<string>();
+      for (const ip of ips) hashed.add(await post(ip));
+      expect(hashed.size).to.equal(3);
+
+      down.add(0);
+      try {
+        await waitFor('haproxy marks s0 down', async () => (await pc(ips[0]!)) !== '0', 10_000, 100);
+        expect([...(await owners())]).to.deep.equal(['1']);
+      } finally {
+        down.delete(0);
+      }
+      await waitFor('s0 takes the seeder back', async () => [...(await owners())].join() === '0', 10_000, 100);
+    });
+
     it('balances the read API round robin', async () => {
       const seen = new Set<string>();
       for (let i = 0; i < 6; i++) seen.add((await httpRequest(haproxy.port, '/ni')).body.toString());

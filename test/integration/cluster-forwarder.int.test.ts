@@ -10,6 +10,7 @@ import type { RsError } from '../../src/errors.ts';
 import { bencodeDecode, bencodeEncode, utf8Bytes } from '../../src/protocol/bencode.ts';
 import { bytesToHex } from '../../src/protocol/hex.ts';
 import { ip6FromString } from '../../src/protocol/keys.ts';
+import { encodeCredentialRecord } from '../../src/protocol/peering-credentials.ts';
 import type { Sender } from '../../src/server/sender.ts';
 import { startTestApp } from '../helpers/app.ts';
 import { TreeNetwork, fcIdentities } from '../cluster/fixtures.ts';
@@ -65,6 +66,22 @@ describe('subnode forwarder (edge → pool)', function () {
       }
     });
 
+    it('returns the seeder\'s pc reply (p and pr) for a node posting its own credentials', async () => {
+      const fwd = createSubnodeForwarder({ url: `http://127.0.0.1:${app.address().port}/subnode` });
+      try {
+        const pc = encodeCredentialRecord({
+          peerId: utf8Bytes('PUB_edge'),
+          peers: [{ address: { ip: Uint8Array.of(192, 0, 2, 1), port: 1 }, login: 1, password: new Uint8Array(8), publicKey: node.publicKey, version: 22 }],
+        });
+        const reply = (await fwd.forward({ sq: sq('pc'), txid: txid(6), p: 22, pc }, sender))!;
+        expect(Object.keys(reply).sort()).to.deep.equal(['p', 'pr', 'recvTime', 'txid']);
+        expect(reply.p).to.equal(22);
+        expect(app.server.seeder.size).to.equal(1);
+      } finally {
+        fwd.close();
+      }
+    });
+
     it('returns null when the pool sends no reply (204)', async () => {
       const fwd = createSubnodeForwarder({ url: `http://127.0.0.1:${app.address().port}/subnode` });
       try {
@@ -92,6 +109,7 @@ describe('subnode forwarder (edge → pool)', function () {
       expect(seen!.headers['x-cjdns-ip']).to.equal(node.ipv6);
       expect(seen!.headers['x-cjdns-key']).to.equal(bytesToHex(node.publicKey));
       expect(seen!.headers['x-cjdns-version']).to.equal('22');
+      expect(seen!.headers['x-cjdns-sq'], 'what HAProxy routes the seeder on').to.equal('pn');
       expect(seen!.headers['content-type']).to.equal('application/x-bencode');
       expect(bencodeDecode(new Uint8Array(seen!.body))).to.deep.equal({ sq: new Uint8Array(Buffer.from('pn')), txid: txid(5) });
     });

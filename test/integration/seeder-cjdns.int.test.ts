@@ -59,7 +59,7 @@ describe('peering seeder through the cjdns handler socket', () => {
         seeder: { tester_passwds: ['t'] },
       },
     });
-    await waitFor(() => app.cjdns?.link.state === 'attached', 'the cjdns link');
+    await waitFor(() => app.cjdns?.state === 'attached', 'the cjdns link');
   });
   after(async () => {
     await app?.close();
@@ -78,8 +78,8 @@ describe('peering seeder through the cjdns handler socket', () => {
     // p is our version: the attached cjdns node's (A, v21)
     expect(reply).to.deep.include({ p: 21, txid, recvTime: 1_700_000_000_000 });
     expect(decodeCredentialRecord(reply.pr as Uint8Array).peers).to.deep.equal([]);
-    expect(bytesToHex(frame.routeHeader.publicKey)).to.equal(bytesToHex(bQuery.routeHeader.publicKey));
-    expect(bytesToHex(frame.routeHeader.ip6)).to.equal(bytesToHex(bQuery.routeHeader.ip6));
+    expect(frame.routeHeader.publicKey).to.equal(nodes.B!.publicKey);
+    expect(frame.routeHeader.ip).to.equal(nodes.B!.ipv6);
     expect(frame.routeHeader.version).to.equal(bQuery.routeHeader.version);
     const listed = JSON.parse((await httpRequest(app.address().port, '/seeder-peers?passwd=t')).body.toString()) as Array<{ id: string; peer: { address: string; public_key: string } }>;
     expect(listed).to.have.length(1);

@@ -287,6 +287,53 @@ describe('config', () => {
     });
   });
 
+  describe("the Rust port's config.json", () => {
+    // cjdns-snode/config.example.json of the Rust port, with passwords filled in
+    const rust = {
+      connectCjdns: false,
+      peers: ['ws://[fc50:71b5:aebf:7b70:6577:ec8:2542:9dd9]:3333/cjdnsnode_websocket'],
+      seeder: {
+        tester_passwds: ['t1', 't2'],
+        nameserver_passwds: ['n1'],
+        max_connection_count: 64,
+        share_peers_with_nameserver: 20,
+      },
+    };
+
+    it('loads as it is: the seeder section keeps its keys, ours get their defaults', () => {
+      const c = loadConfig({ file: file('rust.json', JSON.stringify(rust, null, 4)), env: {} });
+      expect(c.cjdns.enabled).to.equal(false);
+      expect(c.peers).to.deep.equal(rust.peers);
+      expect(c.seeder).to.deep.equal({
+        ...rust.seeder,
+        max_entries: 10_000,
+        max_entries_per_node: 4,
+        expire_after_sec: 3600,
+      });
+    });
+
+    it('without a seeder section: the Rust example values and no passwords', () => {
+      expect(loadConfig({ env: {} }).seeder).to.include({ max_connection_count: 128, share_peers_with_nameserver: 50 });
+      expect(loadConfig({ env: {} }).seeder.tester_passwds).to.deep.equal([]);
+    });
+
+    it('refuses unknown seeder keys, empty passwords and out-of-range numbers, naming the key', () => {
+      const bad: Array<[unknown, string]> = [
+        [{ tester_passwd: [] }, 'seeder.tester_passwd'],
+        [{ nameserver_passwds: [''] }, 'seeder.nameserver_passwds.0'],
+        [{ tester_passwds: 'pw' }, 'seeder.tester_passwds'],
+        [{ max_connection_count: -1 }, 'seeder.max_connection_count'],
+        [{ expire_after_sec: 1 }, 'seeder.expire_after_sec'],
+        [{ max_entries: 0 }, 'seeder.max_entries'],
+      ];
+      for (const [seeder, key] of bad) {
+        const e = configError(() => validateConfig({ seeder }));
+        expect(e.code, key).to.equal('RS_ERR_CONFIG_INVALID');
+        expect(e.message, key).to.contain(key);
+      }
+    });
+  });
+
   describe('validation', () => {
     const cases: Array<[string, () => unknown, string]> = [
       [

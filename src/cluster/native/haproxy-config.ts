@@ -9,6 +9,9 @@
  *    leaves the pool only its nodes move, and they come back when it returns.
  *  - the read API and /metrics: round robin (every process holds the whole graph).
  *  - /cjdnsnode_websocket (replication peers): a long-lived tunnel pinned by source address.
+ *  - the peering seeder (`/seeder-peers`, `/seeder-testres`, and `POST /subnode` tagged
+ *    `x-cjdns-sq: pc` by the edge): `balance first`, i.e. one process holds the seeder's state
+ *    and the next healthy one takes over when it fails (docs/seeder.md, "In a cluster").
  *  - health checks on /healthz; a connection error marks a server down at once (kill -9), two
  *    good checks bring it back; a request whose connection failed is re-sent to another server.
  */
@@ -52,6 +55,8 @@ export const DOCKER_HAPROXY: HaproxyRenderOptions = {
     '   so one node\'s announcements are ordered in one process; when a process fails only its',
     '   nodes move, and the survivor continues their stateHash (docs/cluster.md, failover).',
     ' - the read API and /metrics: round robin; /cjdnsnode_websocket: tunnel pinned by source.',
+    ' - the peering seeder (/seeder-peers, /seeder-testres, POST /subnode with x-cjdns-sq: pc):',
+    '   the first healthy server, the next one when it fails (docs/seeder.md).',
     ' - health checks on /healthz; a refused connection marks a server down at once.',
   ],
 };
@@ -121,6 +126,11 @@ export function renderHaproxyConfig(o: HaproxyRenderOptions): string {
     `    bind ${o.bind}`,
     '    acl is_subnode path /subnode',
     '    acl is_ws path /cjdnsnode_websocket',
+    '    acl is_seeder path /seeder-peers /seeder-testres',
+    '    acl is_pc req.hdr(x-cjdns-sq) -m str pc',
+    '    # the peering seeder lives in one process (docs/seeder.md): its API and the pc queries the',
+    '    # edge tags with x-cjdns-sq go to the first healthy server',
+    '    use_backend snode_seeder if is_seeder || is_subnode is_pc',
     '    use_backend snode_subnode if is_subnode',
     '    use_backend snode_ws if is_ws',
     '    default_backend snode_read',
@@ -128,6 +138,7 @@ export function renderHaproxyConfig(o: HaproxyRenderOptions): string {
     ...backend('snode_subnode', ['balance hdr(x-cjdns-ip)', 'hash-type consistent'], o.servers),
     ...backend('snode_read', ['balance roundrobin'], o.servers),
     ...backend('snode_ws', ['balance source', 'hash-type consistent'], o.servers),
+    ...backend('snode_seeder', ['balance first'], o.servers),
   );
   return lines.join('\n').replace(/\n+$/, '\n');
 }

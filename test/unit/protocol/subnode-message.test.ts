@@ -118,10 +118,15 @@ describe('subnode-message', () => {
     }
 
     it('classifies an unknown sq as other', () => {
-      expect(parseSubnodeQuery(d({ sq: utf8Bytes('pc'), txid }))).to.deep.include({
+      expect(parseSubnodeQuery(d({ sq: utf8Bytes('cp'), txid }))).to.deep.include({
         kind: 'other',
-        sq: 'pc',
+        sq: 'cp',
       });
+    });
+
+    it('classifies pc as the peering seeder\'s query', () => {
+      const pc = Uint8Array.of(4, 3, 0x41);
+      expect(parseSubnodeQuery(d({ sq: utf8Bytes('pc'), txid, pc }))).to.deep.include({ kind: 'pc', txid, pc });
     });
 
     it('classifies a dictionary without sq as dht, even with q', () => {
