@@ -27,7 +27,7 @@ export function registerServeCommand(program: Command): void {
   program
     .command('serve')
     .description('run the route server: HTTP read API, POST /subnode, replication websocket')
-    .option('-c, --config <file>', 'config file: JSON, or the original cjdnsnode config.js {connectCjdns, peers}')
+    .option('-c, --config <file>', 'config file: JSON (the Rust port\'s config.json too: seeder section, docs/seeder.md), or the original cjdnsnode config.js {connectCjdns, peers}')
     .option('--host <addr>', 'HTTP listen address (default :: = every interface; env SNODE_HTTP_HOST)')
     .option('-p, --port <n>', 'HTTP/websocket port (default 3333; env SNODE_HTTP_PORT)')
     .option('--peer <url>', 'pull announcements from this route server (repeatable; env SNODE_PEERS)', collect)
