@@ -13,8 +13,6 @@ import { RsError } from '../errors.ts';
 import { peerAddressFromString } from '../protocol/peering-text.ts';
 import type { Seeder, TestResult } from './seeder.ts';
 
-export const SEEDER_PATHS = ['seeder-peers', 'seeder-testres'] as const;
-
 export interface SeederHttpAnswer {
   readonly status: number;
   readonly contentType: string;
