@@ -1,10 +1,9 @@
-/** `snode ann|key|label|scheme …`: the protocol library on the command line. */
+/** `snode ann|label|scheme …`: the protocol library on the command line. */
 import type { Command } from 'commander';
 import { RsError, attempt } from '../errors.ts';
 import { announcementToJson, parseAnnouncement } from '../protocol/announcement.ts';
 import { parseSchemeJs } from '../protocol/encoding-scheme.ts';
 import { hexToBytes } from '../protocol/hex.ts';
-import { ip6FromPublicKey, ip6ToString, publicFromPrivate, publicKeyFromString, publicKeyToString } from '../protocol/keys.ts';
 import { LABEL_ALL_ONES, formatLabel, getEncodingForm, parseLabel, reEncode, splice, spliceJs, type DesiredForm } from '../protocol/routing-label.ts';
 import { runJson, usage } from './output.ts';
 
@@ -28,21 +27,6 @@ export function registerProtocolCommands(program: Command): void {
     .option('--no-verify', 'skip the signature check')
     .action((hex: string, opts: { verify: boolean }) =>
       runJson(() => announcementToJson(parseAnnouncement(hexArg(hex, 'announcement'), { verifySignature: opts.verify }))),
-    );
-
-  program
-    .command('key')
-    .description('a public key (….k) or a 32-byte private key (64 hex digits) → key and cjdns IPv6')
-    .argument('<key>', 'public key string ending in .k, or private key hex')
-    .action((text: string) =>
-      runJson(() => {
-        if (/^[0-9a-fA-F]{64}$/.test(text)) {
-          const pub = publicFromPrivate(hexToBytes(text.toLowerCase()));
-          return { key: publicKeyToString(pub), ipv6: ip6ToString(ip6FromPublicKey(pub)), publicKey: publicKeyToString(pub) };
-        }
-        const pub = publicKeyFromString(text);
-        return { key: publicKeyToString(pub), ipv6: ip6ToString(ip6FromPublicKey(pub)) };
-      }),
     );
 
   const label = program.command('label').description('routing labels');

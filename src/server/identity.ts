@@ -54,6 +54,12 @@ export function generateIdentity(version: number, random: (n: number) => Uint8Ar
   }
 }
 
+/** What the identity file holds (and `snode keygen` prints). */
+export function identityFileBody(identity: SelfIdentity): { privateKey: string; publicKey: string; ipv6: string } {
+  if (!identity.privateKey) throw new RsError('RS_ERR_INTERNAL', 'an identity without its private key has no identity file');
+  return { privateKey: bytesToHex(identity.privateKey), publicKey: identity.key, ipv6: identity.ipv6 };
+}
+
 const identityFileSchema = z.object({ privateKey: z.string().regex(/^[0-9a-f]{64}$/i) }).passthrough();
 
 /** Load the identity from `file`, or create and persist a new one. */
@@ -75,7 +81,7 @@ export function loadOrCreateIdentity(file: string, version: number): { identity:
   }
   const identity = generateIdentity(version);
   mkdirSync(dirname(file), { recursive: true });
-  const body = { privateKey: bytesToHex(identity.privateKey!), publicKey: identity.key, ipv6: identity.ipv6 };
+  const body = identityFileBody(identity);
   // Atomic create: several processes of one cluster may start together on a shared volume;
   // link() fails if another one won the race, and then everybody uses the winner's identity.
   const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;

@@ -1,8 +1,10 @@
 /**
  * The `snode` command as a user runs it: `node bin/snode.js …` in a child process.
- * Protocol tools against the fixture vectors (ann decode, key, label, scheme), --help on every
- * command, usage errors, and `snode replay` of route_server.json (whole file and single
- * scenarios) compared step by step with the vectors.
+ * Protocol tools against the fixture vectors (ann decode, key, keygen, label, scheme), --help on
+ * every command, usage errors, and `snode replay` of route_server.json (whole file and single
+ * scenarios) compared step by step with the vectors. Streams and exit codes: a result is JSON on
+ * stdout with nothing on stderr, exit 0; an error is one JSON line on stderr with nothing on
+ * stdout, exit 1.
  *
  * Spawning is the slow part (~0.5 s of CPU each), so every describe block starts all of its
  * processes in `before` through a small pool, and the tests only await the results.
@@ -98,20 +100,25 @@ function desc(r: CliResult): string {
   return `exit ${r.code}\nstdout: ${r.stdout.slice(0, 600)}\nstderr: ${r.stderr.slice(0, 600)}`;
 }
 
-/** Exit 0 and exactly one JSON value on stdout. */
-function okJson(r: CliResult): any {
+const nonEmptyLines = (text: string): string[] => text.split('\n').filter((l) => l !== '');
+
+/** Exit 0, one JSON line per result on stdout, nothing on stderr. */
+function okLines(r: CliResult): any[] {
   expect(r.code, desc(r)).to.equal(0);
-  const lines = r.stdout.split('\n').filter((l) => l !== '');
-  expect(lines, desc(r)).to.have.length(1);
-  return JSON.parse(lines[0]!);
+  expect(r.stderr, desc(r)).to.equal('');
+  return nonEmptyLines(r.stdout).map((l) => JSON.parse(l));
 }
 
-/** Exit 1 and exactly one `{"error":{"code","message"}}` line on stdout. */
-function errJson(r: CliResult, code?: string | RegExp): { code: string; message: string } {
-  expect(r.code, desc(r)).to.equal(1);
-  const lines = r.stdout.split('\n').filter((l) => l !== '');
+/** Exit 0 and exactly one JSON value on stdout, nothing on stderr. */
+function okJson(r: CliResult): any {
+  const lines = okLines(r);
   expect(lines, desc(r)).to.have.length(1);
-  const v = JSON.parse(lines[0]!);
+  return lines[0];
+}
+
+/** A `{"error":{"code","message"}}` line (of stderr). */
+function errorLine(line: string, r: CliResult, code?: string | RegExp): { code: string; message: string } {
+  const v = JSON.parse(line);
   expect(Object.keys(v), desc(r)).to.deep.equal(['error']);
   expect(Object.keys(v.error).sort(), desc(r)).to.deep.equal(['code', 'message']);
   expect(v.error.code)
@@ -121,6 +128,15 @@ function errJson(r: CliResult, code?: string | RegExp): { code: string; message:
   if (typeof code === 'string') expect(v.error.code, desc(r)).to.equal(code);
   else if (code) expect(v.error.code, desc(r)).to.match(code);
   return v.error;
+}
+
+/** Exit 1, nothing on stdout, and exactly one `{"error":{"code","message"}}` line on stderr. */
+function errJson(r: CliResult, code?: string | RegExp): { code: string; message: string } {
+  expect(r.code, desc(r)).to.equal(1);
+  expect(r.stdout, desc(r)).to.equal('');
+  const lines = nonEmptyLines(r.stderr);
+  expect(lines, desc(r)).to.have.length(1);
+  return errorLine(lines[0]!, r, code);
 }
 
 /**
@@ -351,6 +367,42 @@ describe('snode CLI (child processes)', function () {
     }
   });
 
+  describe('key with several keys, keygen', () => {
+    const many = [pubVectors[0].key, privVectors[0].private_hex, pubVectors[1].key];
+    const withBad = [pubVectors[0].key, badKeyVectors[0].key, pubVectors[1].key];
+    prefetch([['key', ...many], ['key', ...withBad], ['keygen']]);
+
+    it('several keys → one JSON line per key, in order, exit 0', async () => {
+      const lines = okLines(await cli('key', ...many));
+      expect(lines).to.deep.equal(await Promise.all(many.map(async (k) => okJson(await cli('key', k)))));
+    });
+
+    it('a bad key among several → the others on stdout, its error (naming its position) on stderr, exit 1', async () => {
+      const r = await cli('key', ...withBad);
+      expect(r.code, desc(r)).to.equal(1);
+      const out = nonEmptyLines(r.stdout).map((l) => JSON.parse(l));
+      expect(out).to.deep.equal([{ key: pubVectors[0].key, ipv6: pubVectors[0].ipv6 }, { key: pubVectors[1].key, ipv6: pubVectors[1].ipv6 }]);
+      const errs = nonEmptyLines(r.stderr);
+      expect(errs, desc(r)).to.have.length(1);
+      expect(errorLine(errs[0]!, r, 'RS_ERR_KEY_INVALID').message).to.match(/^key 2 \(/);
+    });
+
+    it('keygen → a new identity (private key, public key, fc… IPv6) that `snode key` agrees with', async () => {
+      const a = okJson(await cli('keygen'));
+      expect(Object.keys(a)).to.deep.equal(['privateKey', 'publicKey', 'ipv6']);
+      expect(a.privateKey).to.match(/^[0-9a-f]{64}$/);
+      expect(a.publicKey).to.match(/^[0-9a-z]{52}\.k$/);
+      expect(a.ipv6).to.match(/^fc[0-9a-f]{2}(:[0-9a-f]{4}){7}$/);
+      const b = okJson(await inSlot(() => spawnCli(['keygen']))); // a second run (cli() memoises)
+      expect(b.privateKey).to.not.equal(a.privateKey);
+      const check = okLines(await cli('key', a.privateKey, a.publicKey));
+      expect(check).to.deep.equal([
+        { key: a.publicKey, ipv6: a.ipv6, publicKey: a.publicKey },
+        { key: a.publicKey, ipv6: a.ipv6 },
+      ]);
+    });
+  });
+
   describe('label splice / form / reencode (labels.json)', () => {
     // representative (each spawn costs ~0.3 s of CPU; the library itself is tested on every
     // vector in test/unit/protocol): splices incl. the JS all-ones result and the argument
@@ -465,6 +517,7 @@ describe('snode CLI (child processes)', function () {
       'ann',
       'ann decode',
       'key',
+      'keygen',
       'label',
       'label splice',
       'label form',
@@ -479,12 +532,16 @@ describe('snode CLI (child processes)', function () {
       ['key', '--bogus', 'x'],
       ['serve', '--no-such-flag'],
       ['ann', 'decode'],
+      ['key'],
+      ['keygen', 'extra'],
     ];
     prefetch([
       ['--help'],
       ...KNOWN.map((c) => [...c.split(' '), '--help']),
       ['help', 'label'],
       ['--version'],
+      [],
+      ['ann'],
       ...usage,
     ]);
 
@@ -530,8 +587,23 @@ describe('snode CLI (child processes)', function () {
       expect(r.stdout.trim()).to.match(/^\d+\.\d+\.\d+/);
     });
 
+    it('bare `snode` → the help on stderr, nothing on stdout, exit 1', async () => {
+      const r = await cli();
+      expect(r.code, desc(r)).to.equal(1);
+      expect(r.stdout).to.equal('');
+      expect(r.stderr).to.match(/^Usage: snode \[options\] \[command\]/);
+      expect(r.stderr).to.contain('keygen');
+    });
+
+    it('a command group without its subcommand (`snode ann`) → its help on stderr, exit 1', async () => {
+      const r = await cli('ann');
+      expect(r.code, desc(r)).to.equal(1);
+      expect(r.stdout).to.equal('');
+      expect(r.stderr).to.match(/^Usage: snode ann /);
+    });
+
     for (const args of usage) {
-      it(`snode ${args.join(' ')} → exit 1 RS_ERR_CLI_USAGE JSON on stdout`, async () => {
+      it(`snode ${args.join(' ')} → exit 1 RS_ERR_CLI_USAGE JSON on stderr`, async () => {
         const e = errJson(await cli(...args), 'RS_ERR_CLI_USAGE');
         expect(e.message).to.not.match(/^error: /);
       });
@@ -601,6 +673,7 @@ describe('snode CLI (child processes)', function () {
       it(`a step that cannot be run (${name}) → an error on its line, exit 1`, async () => {
         const r = await cli('replay', tmpFile(name));
         expect(r.code, desc(r)).to.equal(1);
+        // the step's outcome is a result line (stdout), like every other step's
         const lines = r.stdout
           .split('\n')
           .filter((l) => l !== '')

@@ -1,7 +1,7 @@
 /**
  * `snode serve` as a real process: it starts with no external service, logs JSON lines on stderr
  * (`http:server:listening`), answers HTTP, persists its identity (0600), and on SIGTERM/SIGINT
- * closes and exits 0 (`snode:process:stopped`). Bad configuration exits 1 with an error JSON.
+ * closes and exits 0 (`snode:process:stopped`). Bad configuration exits 1 with an error JSON on stderr.
  */
 import { expect } from 'chai';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -142,8 +142,9 @@ describe('snode serve (child process)', function () {
       const p = serve([...args, '--identity-file', join(dir, 'never-created.json')], env);
       const { code } = await exitWithin(p, 15_000);
       expect(code, p.stderr()).to.equal(1);
+      expect(p.stdout(), 'nothing on stdout').to.equal('');
       const lines = p
-        .stdout()
+        .stderr()
         .split('\n')
         .filter((l) => l !== '');
       expect(lines).to.have.length(1);
@@ -157,7 +158,8 @@ describe('snode serve (child process)', function () {
   it('a config file that does not exist → exit 1 with RS_ERR_CONFIG_INVALID', async () => {
     const p = serve(['--config', join(dir, 'missing.json')]);
     expect((await exitWithin(p, 15_000)).code).to.equal(1);
-    expect(JSON.parse(p.stdout()).error.code).to.equal('RS_ERR_CONFIG_INVALID');
+    expect(p.stdout()).to.equal('');
+    expect(JSON.parse(p.stderr()).error.code).to.equal('RS_ERR_CONFIG_INVALID');
   });
 
   it('a port that is already in use → logs snode:process:start_failed and exits 1', async () => {
