@@ -102,7 +102,7 @@ async function histogramP99(port: number): Promise<number | undefined> {
       .on('error', reject)
       .end();
   });
-  const buckets = [...text.matchAll(/^snode_cluster_replication_lag_seconds_bucket\{le="([^"]+)"\} (\d+)/gm)].map((m) => ({ le: m[1] === '+Inf' ? Infinity : Number(m[1]), n: Number(m[2]) }));
+  const buckets = [...text.matchAll(/^snode_cluster_replication_lag_seconds_bucket\{le="([^"]+)"[^}]*\} (\d+)/gm)].map((m) => ({ le: m[1] === '+Inf' ? Infinity : Number(m[1]), n: Number(m[2]) }));
   const total = buckets.find((b) => b.le === Infinity)?.n ?? 0;
   if (total === 0) return undefined;
   const hit = buckets.find((b) => b.n >= 0.99 * total);

@@ -79,6 +79,8 @@ export async function startApp(config: Readonly<Config>, log: Logger, opts: AppO
   // The cluster bus: Redis when cluster.redisUrl is set, else the embedded in-memory bus (one
   // process). A node's own announcement is acknowledged only once it is durable on the bus.
   const cluster = await startCluster(config, routeServerSink(server), log, server.metrics.registry);
+  // every series on /metrics names this process as the cluster bus does (docs/metrics.md)
+  server.metrics.setProcessName(cluster.actor.origin);
   server.setClusterHooks({
     beforeNodeAnnouncement: (nodeIp) => cluster.actor.catchUpBeforeLocalApply(nodeIp),
     afterNodeAccepted: async (bytes, nodeIp) => {

@@ -6,6 +6,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { RsError } from '../errors.ts';
+import { VERSION } from '../lib/version.ts';
 import { registerKeyCommands } from './key-commands.ts';
 import { fail } from './output.ts';
 import { registerProtocolCommands } from './protocol-commands.ts';
@@ -16,7 +17,7 @@ const program = new Command();
 program
   .name('snode')
   .description('cjdns route server (supernode) and protocol tools')
-  .version('0.1.0')
+  .version(VERSION)
   .exitOverride();
 // commander's own error text is replaced by the JSON error line; help asked for goes to stdout,
 // help shown because a command was incomplete goes to stderr

@@ -172,8 +172,8 @@ export function createHttpServer(deps: HttpDeps): Server {
       case 'status':
         return sendJson(res, 200, deps.status ? deps.status() : {});
       case 'metrics': {
-        const text = await metrics.registry.metrics();
-        return sendText(res, 200, text, metrics.registry.contentType);
+        const text = await metrics.exposition();
+        return sendText(res, 200, text, metrics.contentType);
       }
       default:
         throw new RsError('RS_ERR_HTTP_NOT_FOUND', `no such path: ${pathOnly.slice(0, 200)}`);

@@ -13,13 +13,13 @@ import { httpOk, waitFor } from '../../src/cluster/native/processes.ts';
 import { fcIdentities } from '../cluster/fixtures.ts';
 import { postSubnode, startTestCluster, type TestCluster } from '../helpers/cluster.ts';
 import { httpRequest } from '../helpers/http.ts';
+import { parseSamples, sampleValue } from '../helpers/metrics.ts';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
 async function pnCount(port: number): Promise<number> {
   const text = (await httpRequest(port, '/metrics')).body.toString();
-  const m = /^snode_subnode_queries_total\{type="pn"\} (\d+)/m.exec(text);
-  return m ? Number(m[1]) : 0;
+  return sampleValue(text, 'snode_subnode_queries_total', { type: 'pn' }) ?? 0;
 }
 
 function alive(pid: number | undefined): boolean {
@@ -53,6 +53,20 @@ describe('native cluster launcher', function () {
         const status = JSON.parse((await httpRequest(s.port, '/status')).body.toString()) as { self: { key: string; ipv6: string } };
         expect(status.self.ipv6).to.equal(cluster.identity.ipv6);
       }
+    });
+
+    it("labels every series of each process with that process's name (distinct; the origin /status shows)", async () => {
+      const names: string[] = [];
+      for (const s of cluster.snodes) {
+        const status = JSON.parse((await httpRequest(s.port, '/status')).body.toString()) as { cluster: { origin: string } };
+        const samples = parseSamples((await httpRequest(s.port, '/metrics')).body.toString());
+        expect(new Set(samples.map((x) => x.labels.process)), s.url).to.deep.equal(new Set([status.cluster.origin]));
+        names.push(status.cluster.origin);
+      }
+      expect(new Set(names).size).to.equal(cluster.snodes.length);
+      // through haproxy each answer is one of them, and says which
+      const via = parseSamples((await httpRequest(cluster.haproxy.port, '/metrics')).body.toString());
+      expect(names).to.include(via[0]!.labels.process);
     });
 
     it('routes every subnode query of one node to the same process', async () => {

@@ -10,6 +10,7 @@ import { hexToBytes } from '../../src/protocol/hex.ts';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { startTestApp } from '../helpers/app.ts';
 import { httpRequest } from '../helpers/http.ts';
+import { sampleValue } from '../helpers/metrics.ts';
 import { loadVectors } from '../helpers/vectors.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -84,7 +85,7 @@ describe('fast routing over HTTP', () => {
       'snode_event_loop_lag_p99_seconds',
     ])
       expect(text, m).to.contain(m);
-    expect(/snode_tree_swaps_total (\d+)/.exec(text)?.[1]).to.not.equal('0');
+    expect(sampleValue(text, 'snode_tree_swaps_total')).to.be.greaterThan(0);
   });
 
   describe('back-pressure', () => {

@@ -7,7 +7,9 @@
  *  - POST /subnode: consistent hash of the announcing node's IPv6 (`x-cjdns-ip`, canonical
  *    39-character form), so one node's announcements are ordered in one process; when a process
  *    leaves the pool only its nodes move, and they come back when it returns.
- *  - the read API and /metrics: round robin (every process holds the whole graph).
+ *  - the read API: round robin (every process holds the whole graph). `/metrics` too, so each
+ *    answer is one process's (its `process` label says which): scrape each process directly
+ *    (docs/metrics.md).
  *  - /cjdnsnode_websocket (replication peers): a long-lived tunnel pinned by source address.
  *  - the peering seeder (`/seeder-peers`, `/seeder-testres`, and `POST /subnode` tagged
  *    `x-cjdns-sq: pc` by the edge): `balance first`, i.e. one process holds the seeder's state
@@ -46,7 +48,7 @@ export const DOCKER_HAPROXY: HaproxyRenderOptions = {
   servers: { kind: 'docker', service: 'snode', port: 3333, slots: 8 },
   header: [
     'HAProxy in front of a snode cluster (docker-compose.yml).',
-    'GENERATED from src/cluster/haproxy-config.ts — edit the template, then run',
+    'GENERATED from src/cluster/native/haproxy-config.ts — edit the template, then run',
     '  npm run cluster -- --render-haproxy > deploy/haproxy.cfg',
     'The native launcher (npm run cluster) renders the same frontend and backends with explicit',
     'loopback servers; test/integration/cluster-deploy.int.test.ts keeps the two in step.',
@@ -54,7 +56,9 @@ export const DOCKER_HAPROXY: HaproxyRenderOptions = {
     ' - POST /subnode: consistent hash of the announcing node\'s IPv6 (x-cjdns-ip, canonical form),',
     '   so one node\'s announcements are ordered in one process; when a process fails only its',
     '   nodes move, and the survivor continues their stateHash (docs/cluster.md, failover).',
-    ' - the read API and /metrics: round robin; /cjdnsnode_websocket: tunnel pinned by source.',
+    ' - the read API: round robin; /cjdnsnode_websocket: tunnel pinned by source.',
+    ' - /metrics here is one process per answer (round robin): scrape each process itself',
+    '   (docs/metrics.md).',
     ' - the peering seeder (/seeder-peers, /seeder-testres, POST /subnode with x-cjdns-sq: pc):',
     '   the first healthy server, the next one when it fails (docs/seeder.md).',
     ' - health checks on /healthz; a refused connection marks a server down at once.',
