@@ -1,0 +1,178 @@
+/**
+ * `/ui/…`: the live network map page and its endpoints (docs/ui.md). Read-only.
+ *
+ * - `/ui/` and `/ui/<file>`: the built page (ui-assets.ts);
+ * - `/ui/api/graph`: the whole graph, binary, streamed in bounded slices (graph-encoder.ts), at
+ *   most `graphStreams` at a time and each within `graphDeadlineMs`;
+ * - `/ui/api/node/<ip|key>`, `/ui/api/path/<src>/<dst>`: compact JSON (node-details.ts);
+ * - `/ui/api/events`: the live status stream (ui-events.ts).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { RsError } from '../errors.ts';
+import type { NodeRecord } from '../graph/node-record.ts';
+import type { RouteJson } from '../routing/route-answer.ts';
+import type { Logger } from '../log.ts';
+import { encodeGraph } from '../server/ui/graph-encoder.ts';
+import { nodeIpOf, uiNode, uiPath } from '../server/ui/node-details.ts';
+import { StatusSampler, type StatusSources } from '../server/ui/status-sampler.ts';
+import { RequestGate } from './request-gate.ts';
+import { defaultUiDir, readUiAsset } from './ui-assets.ts';
+import { StatusStream } from './ui-events.ts';
+
+export interface UiLimits {
+  /** whole-graph streams at a time (each ~50 bytes per node and link, ~30 ms of slices at 50k nodes) */
+  readonly graphStreams: number;
+  /** a graph stream not finished by then (a client that stopped reading) is cut */
+  readonly graphDeadlineMs: number;
+  readonly eventStreams: number;
+  readonly statusIntervalMs: number;
+}
+
+export const DEFAULT_UI_LIMITS: UiLimits = {
+  graphStreams: 2,
+  graphDeadlineMs: 60_000,
+  eventStreams: 16,
+  statusIntervalMs: 1000,
+};
+
+export interface UiHttpDeps {
+  /** the node table */
+  readonly nodes: Iterable<NodeRecord> & { get(ip: string): NodeRecord | undefined };
+  route(srcIp: string, dstIp: string): RouteJson | null;
+  /** ms, the server's clock */
+  now(): number;
+  readonly status: StatusSources;
+  readonly log: Logger;
+  /** the built page (default: dist/ui of this package) */
+  readonly dir?: string;
+  readonly limits?: Partial<UiLimits>;
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    throw new RsError('RS_ERR_HTTP_BAD_REQUEST', 'malformed percent-encoding in the path');
+  }
+}
+
+function sendJson(res: ServerResponse, value: unknown, head: boolean): void {
+  const body = Buffer.from(JSON.stringify(value), 'utf8');
+  res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': body.length, 'Cache-Control': 'no-store' });
+  res.end(head ? undefined : body);
+}
+
+/** Wait until `res` can take more, or is gone. */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.once('drain', done);
+    res.once('close', done);
+  });
+}
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+export class UiHttp {
+  private readonly limits: UiLimits;
+  private readonly dir: string;
+  private readonly graphGate: RequestGate;
+  private readonly events: StatusStream;
+
+  constructor(private readonly deps: UiHttpDeps) {
+    this.limits = { ...DEFAULT_UI_LIMITS, ...deps.limits };
+    this.dir = deps.dir ?? defaultUiDir();
+    this.graphGate = new RequestGate(this.limits.graphStreams, 'graph streams');
+    this.events = new StatusStream(new StatusSampler(deps.status), deps.log, {
+      intervalMs: this.limits.statusIntervalMs,
+      maxClients: this.limits.eventStreams,
+    });
+  }
+
+  /** Answer a GET/HEAD under `/ui` (`pathOnly` starts with `/ui`). Throws RsError for 4xx/503. */
+  async handle(req: IncomingMessage, res: ServerResponse, pathOnly: string): Promise<void> {
+    const head = req.method === 'HEAD';
+    const parts = pathOnly.split('/');
+    const n = parts.length;
+    if (n === 2) {
+      res.writeHead(308, { Location: '/ui/' });
+      res.end();
+      return;
+    }
+    if (parts[2] !== 'api') {
+      if (n !== 3) throw new RsError('RS_ERR_HTTP_NOT_FOUND', `no such path: ${pathOnly.slice(0, 200)}`);
+      const asset = await readUiAsset(this.dir, safeDecode(parts[2]!));
+      res.writeHead(200, { 'Content-Type': asset.contentType, 'Content-Length': asset.body.length, 'Cache-Control': 'no-cache' });
+      res.end(head ? undefined : asset.body);
+      return;
+    }
+    switch (n === 4 || n === 5 || n === 6 ? parts[3] : undefined) {
+      case 'graph':
+        if (n === 4) return this.streamGraph(res, head);
+        break;
+      case 'events':
+        if (n === 4) return this.events.open(req, res);
+        break;
+      case 'node':
+        if (n === 5) return sendJson(res, this.node(safeDecode(parts[4]!)), head);
+        break;
+      case 'path':
+        if (n === 6) return sendJson(res, this.path(safeDecode(parts[4]!), safeDecode(parts[5]!)), head);
+        break;
+      default:
+        break;
+    }
+    throw new RsError('RS_ERR_HTTP_NOT_FOUND', `no such path: ${pathOnly.slice(0, 200)}`);
+  }
+
+  private node(text: string): unknown {
+    const ip = nodeIpOf(text);
+    const rec = this.deps.nodes.get(ip);
+    if (!rec) throw new RsError('RS_ERR_HTTP_NOT_FOUND', `no node ${ip}`);
+    return uiNode(rec, (peer) => this.deps.nodes.get(peer));
+  }
+
+  private path(srcText: string, dstText: string): unknown {
+    const src = nodeIpOf(srcText, 'src');
+    const dst = nodeIpOf(dstText, 'dst');
+    if (!this.deps.nodes.get(src)) throw new RsError('RS_ERR_HTTP_NOT_FOUND', `src not found: ${src}`);
+    if (!this.deps.nodes.get(dst)) throw new RsError('RS_ERR_HTTP_NOT_FOUND', `tar not found: ${dst}`);
+    return uiPath(src, dst, this.deps.route(src, dst));
+  }
+
+  private async streamGraph(res: ServerResponse, head: boolean): Promise<void> {
+    const release = this.graphGate.acquire();
+    const deadline = setTimeout(() => res.destroy(), this.limits.graphDeadlineMs);
+    deadline.unref();
+    try {
+      res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Cache-Control': 'no-store' });
+      if (head) {
+        res.end();
+        return;
+      }
+      const chunks = encodeGraph(this.deps.nodes, this.deps.now());
+      try {
+        for (const chunk of chunks) {
+          if (res.destroyed) return;
+          if (!res.write(chunk)) await drained(res);
+          else await nextTurn();
+        }
+      } finally {
+        chunks.return();
+      }
+      res.end();
+    } finally {
+      clearTimeout(deadline);
+      release();
+    }
+  }
+
+  /** End the event streams (shutdown). */
+  close(): void {
+    this.events.close();
+  }
+}
