@@ -23,6 +23,7 @@ import { subnodeKindOf, type SubnodeResult } from './server/subnode-handler.ts';
 import { ReplicationService } from './replication/replication-service.ts';
 import { openCjdnsLink, type CjdnsLink } from './transport/cjdns-link.ts';
 import { createHttpServer, type Readiness } from './transport/http-server.ts';
+import { UiHttp } from './transport/ui-http.ts';
 
 export interface App {
   readonly server: RouteServer;
@@ -113,6 +114,29 @@ export async function startApp(config: Readonly<Config>, log: Logger, opts: AppO
     return { ready: Object.values(checks).every((c) => c.ok), checks };
   };
 
+  // the live network map at /ui/ (docs/ui.md)
+  const ui = new UiHttp({
+    nodes: server.core.nodes,
+    route: (src, dst) => server.getRoute(src, dst),
+    now: () => server.clock.now(),
+    log,
+    status: {
+      counters: server.metrics,
+      now: () => server.clock.now(),
+      self: () => ({ key: server.identity.key, ipv6: server.identity.ipv6, version: server.identity.version }),
+      readiness,
+      nodes: () => server.core.nodes.size,
+      links: () => server.linkCount(),
+      peerInfo,
+      cjdns: () => (cjdns ? { ...cjdns.link.status() } : null),
+      cluster: () => {
+        const c = cluster.status();
+        const self = { origin: c.origin, self: true, lastSeen: server.clock.now(), entries: c.published };
+        return { bus: c.bus, connected: c.connected, ready: c.ready, backlog: c.backlog, lagMs: c.lagMs, processes: [self] };
+      },
+    },
+  });
+
   const http = createHttpServer({
     server,
     metrics: server.metrics,
@@ -122,6 +146,7 @@ export async function startApp(config: Readonly<Config>, log: Logger, opts: AppO
     readiness,
     peerInfo,
     onUpgrade: (req, socket, head) => replication.handleUpgrade(req, socket, head),
+    ui,
     // with the cjdns link on, `/` also shows its state (the original's keys come first, unchanged)
     rootExtras: () => (cjdns ? { cjdns: cjdns.link.status() } : {}),
     status: () => {
@@ -196,6 +221,7 @@ export async function startApp(config: Readonly<Config>, log: Logger, opts: AppO
       (closing ??= new Promise<void>((resolve) => {
         listening = false;
         for (const t of timers) clearInterval(t);
+        ui.close();
         void replication.close();
         const cjdnsClosed = cjdns ? cjdns.close() : Promise.resolve();
         forwarder?.close();

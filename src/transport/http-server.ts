@@ -1,7 +1,8 @@
 /**
  * HTTP transport: the original's read API (`/`, `/ni`, `/ni/<ip>`, `/walk`, `/dump`,
  * `/path/<src>/<dst>`), health and metrics, the subnode API (`POST /subnode`) and the peering
- * seeder's API (`GET /seeder-peers`, `POST /seeder-testres`, docs/seeder.md). Thin: every
+ * seeder's API (`GET /seeder-peers`, `POST /seeder-testres`, docs/seeder.md); `/ui/…` goes to the
+ * live network map (ui-http.ts, docs/ui.md). Thin: every
  * answer comes from the route server facade; this file only maps requests and errors.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -15,6 +16,7 @@ import type { ServerMetrics } from '../server/metrics.ts';
 import type { PeerInfo } from '../replication/peer-info.ts';
 import { answerRead } from '../server/read-api.ts';
 import { seederPeers, seederTestResults } from '../seeder/seeder-http.ts';
+import type { UiHttp } from './ui-http.ts';
 
 export interface Readiness {
   ready: boolean;
@@ -32,6 +34,8 @@ export interface HttpDeps {
   status?: () => Record<string, unknown>;
   /** keys added to `/` after the original's */
   rootExtras?: () => Record<string, unknown>;
+  /** the live network map under /ui (docs/ui.md) */
+  ui?: UiHttp;
   /** websocket upgrade for /cjdnsnode_websocket (replication); other paths are refused */
   onUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 }
@@ -39,6 +43,8 @@ export interface HttpDeps {
 const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   RS_ERR_HTTP_NOT_FOUND: 404,
   RS_ERR_HTTP_BODY_TOO_LARGE: 413,
+  // a capped heavy request (the map's graph and event streams): retry shortly
+  RS_ERR_HTTP_BUSY: 503,
   // back-pressure of the fast routing path: the node retries (cjdns resends its announcement)
   RS_ERR_MAILBOX_FULL: 503,
   RS_ERR_VERIFY_QUEUE_FULL: 503,
@@ -90,7 +96,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 
 /** Route name used in metrics (bounded cardinality). */
 function routeName(first: string): string {
-  return ['', 'ni', 'walk', 'dump', 'path', 'healthz', 'readyz', 'metrics', 'subnode', 'debugnode', 'status', 'seeder-peers', 'seeder-testres'].includes(first)
+  return ['', 'ni', 'walk', 'dump', 'path', 'healthz', 'readyz', 'metrics', 'subnode', 'debugnode', 'status', 'seeder-peers', 'seeder-testres', 'ui'].includes(first)
     ? first || 'root'
     : 'other';
 }
@@ -150,6 +156,7 @@ export function createHttpServer(deps: HttpDeps): Server {
     if (method !== 'GET' && method !== 'HEAD') {
       return sendError(res, new RsError('RS_ERR_HTTP_BAD_REQUEST', `method ${method} not allowed on ${pathOnly}`), 405);
     }
+    if (first === 'ui' && deps.ui) return deps.ui.handle(req, res, pathOnly);
     const answer = answerRead(pathOnly, {
       views: server.views,
       peerInfo: deps.peerInfo,
