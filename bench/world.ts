@@ -41,15 +41,21 @@ export interface World {
 
 const cache = new Map<string, World>();
 
+/**
+ * The world of `n` nodes for `seed`. `given` (at least n + 1 keys): use these identities instead of
+ * bench/keys.ts's for the seed (tests pass a stored list, see keysFromScalars).
+ */
 export async function buildWorld(
   n: number,
   seed: number,
   log: (s: string) => void = () => undefined,
+  given?: readonly BenchKey[],
 ): Promise<World> {
-  const id = `${n}/${seed}`;
+  const id = `${n}/${seed}${given ? '/given' : ''}`;
   const hit = cache.get(id);
   if (hit) return hit;
-  const keys = await loadKeys(n + 1, seed, log);
+  if (given && given.length < n + 1) throw new RangeError(`${n} nodes need ${n + 1} keys, ${given.length} given`);
+  const keys = given ?? (await loadKeys(n + 1, seed, log));
   const t0 = Date.now();
   const topo = generateTopology(n, seed);
   const ips = keys.slice(0, n).map((k) => ip6ToString(k.ip));

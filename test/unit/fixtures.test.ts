@@ -1,6 +1,6 @@
 /**
  * The fixtures are data produced by the cjdns implementations, kept byte for byte: every file
- * under test/fixtures/{vectors,captures} must match SHA256SUMS, and nothing may be missing or extra.
+ * under test/fixtures/{vectors,captures,mesh} must match SHA256SUMS, and nothing may be missing or extra.
  */
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
@@ -19,7 +19,7 @@ describe('test fixtures', () => {
         return [file!, sum!] as const;
       }),
   );
-  const present = ['vectors', 'captures'].flatMap((sub) =>
+  const present = ['vectors', 'captures', 'mesh'].flatMap((sub) =>
     readdirSync(join(dir, sub)).map((f) => `${sub}/${f}`),
   );
 
