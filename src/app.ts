@@ -132,7 +132,8 @@ export async function startApp(config: Readonly<Config>, log: Logger, opts: AppO
       cluster: () => {
         const c = cluster.status();
         const self = { origin: c.origin, self: true, lastSeen: server.clock.now(), entries: c.published };
-        return { bus: c.bus, connected: c.connected, ready: c.ready, backlog: c.backlog, lagMs: c.lagMs, processes: [self] };
+        const others = c.processes.map((p) => ({ origin: p.origin, self: false, lastSeen: p.lastAcceptedAt, entries: p.entries }));
+        return { bus: c.bus, connected: c.connected, ready: c.ready, backlog: c.backlog, lagMs: c.lagMs, processes: [self, ...others] };
       },
     },
   });

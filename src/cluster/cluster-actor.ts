@@ -97,6 +97,8 @@ export interface ClusterStatus {
   readonly lagMs: { readonly last: number | undefined; readonly p99: number | undefined };
   /** the actor crashed past its restart budget: the process should not be ready */
   readonly failed: boolean;
+  /** the other processes seen on the bus through their record entries, most recently active first */
+  readonly processes: readonly { readonly origin: string; readonly lastAcceptedAt: number; readonly entries: number }[];
 }
 
 // ---- messages ---------------------------------------------------------------------------------
@@ -304,6 +306,7 @@ export class ClusterActor {
       resyncs: v.resyncs,
       lagMs: lagFigures(v),
       failed: v.failed,
+      processes: [...v.origins].reverse().map(([origin, o]) => ({ origin, lastAcceptedAt: o.lastAcceptedAt, entries: o.entries })),
     };
   }
 

@@ -51,6 +51,16 @@ export interface ClusterView {
   resyncs: number;
   readonly lags: number[];
   lagNext: number;
+  /** the other processes seen on the bus, least recently active first (at most MAX_ORIGINS_TRACKED) */
+  readonly origins: Map<string, OriginSeen>;
+}
+
+/** What this process saw of another process through its record entries. */
+export interface OriginSeen {
+  /** the newest acceptance time among its entries (ms, that process's clock) */
+  lastAcceptedAt: number;
+  /** its record entries read here (live, repaired or replayed) */
+  entries: number;
 }
 
 /** Exact duplicate detection per origin over a sliding window of sequence numbers. */
@@ -110,6 +120,7 @@ export function newClusterView(): ClusterView {
     resyncs: 0,
     lags: [],
     lagNext: 0,
+    origins: new Map(),
   };
 }
 
@@ -154,6 +165,14 @@ export function addLagSample(view: ClusterView, lagMs: number): void {
   if (view.lags.length < LAG_SAMPLES) view.lags.push(lagMs);
   else view.lags[view.lagNext % LAG_SAMPLES] = lagMs;
   view.lagNext = (view.lagNext + 1) % LAG_SAMPLES;
+}
+
+/** Note a record entry of another process (moves it to the most recently active end). */
+export function noteOrigin(view: ClusterView, origin: string, acceptedAtMs: number): void {
+  const seen = view.origins.get(origin);
+  if (seen) view.origins.delete(origin);
+  else if (view.origins.size >= MAX_ORIGINS_TRACKED) view.origins.delete(view.origins.keys().next().value!);
+  view.origins.set(origin, { lastAcceptedAt: Math.max(seen?.lastAcceptedAt ?? 0, acceptedAtMs), entries: (seen?.entries ?? 0) + 1 });
 }
 
 export function errText(e: unknown): string {

@@ -21,7 +21,7 @@ import {
 } from '../protocol/cluster-envelope.ts';
 import { bytesEqual } from '../protocol/hex.ts';
 import type { ClusterBus, ClusterRecordEntry } from './bus.ts';
-import { addLagSample, errText, raiseWatermark, setPosition, type ClusterState } from './cluster-state.ts';
+import { addLagSample, errText, noteOrigin, raiseWatermark, setPosition, type ClusterState } from './cluster-state.ts';
 import type { ClusterMetrics } from './metrics.ts';
 import type { ClusterSink } from './sink.ts';
 
@@ -157,6 +157,7 @@ export class RecordFollower {
       this.d.metrics.applied.inc({ result: 'own' });
       return;
     }
+    noteOrigin(state.view, env.origin, env.acceptedAtMs);
     if (env.kind === 'snapshot') {
       await this.applySnapshot(state, env, entry.id);
       return;

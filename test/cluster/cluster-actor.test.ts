@@ -290,6 +290,23 @@ describe('cluster actor (memory bus)', () => {
   });
 
   describe('#status()', () => {
+    it('lists the other processes seen on the bus, most recently active first', async () => {
+      const a = await proc({ name: 'proc-a' });
+      const b = await proc({ name: 'proc-b' });
+      const c = await proc({ name: 'proc-c' });
+      await ingestRound(a, [0, 1], 'reset');
+      await ingestRound(b, [2], 'reset');
+      await converged(a, c);
+      await converged(b, c);
+      const seen = c.actor.status().processes;
+      expect(seen.map((p) => [p.origin, p.entries])).to.deep.equal([
+        ['proc-b', 1],
+        ['proc-a', 2],
+      ]);
+      for (const p of seen) expect(p.lastAcceptedAt).to.be.greaterThan(0);
+      expect(a.actor.status().processes.map((p) => p.origin)).to.deep.equal(['proc-b']);
+    });
+
     it('reports not ready until the startup catch-up is done', async () => {
       hub.setAvailable(false);
       const a = await proc();

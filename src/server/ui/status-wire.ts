@@ -28,13 +28,17 @@ export interface UiPeer {
   readonly sync?: UiPeerSync;
 }
 
+/**
+ * A process of the cluster: this one, and every other one this process saw on the bus through
+ * its record entries (a process that has published nothing since this one started is not known).
+ */
 export interface UiClusterProcess {
   readonly origin: string;
   /** this process */
   readonly self: boolean;
-  /** ms: when its newest record entry was applied here (this process: now) */
+  /** ms: this process: now; another: the newest acceptance time among its entries (its clock) */
   readonly lastSeen: number;
-  /** record entries of that process applied here since start (this process: published) */
+  /** this process: the entries it published; another: its entries read here */
   readonly entries: number;
 }
 
