@@ -41,6 +41,7 @@ const state: MapState = {
   route: () => Promise.reject(new Error('the map is not loaded yet')),
   stopRefine: () => undefined,
   settled: () => Promise.resolve(),
+  frameRate: () => Promise.reject(new Error('the map is not loaded yet')),
 };
 window.snodeMap = state;
 
@@ -142,6 +143,17 @@ async function boot(): Promise<void> {
     settled: async () => {
       while (map.sigma.getCamera().isAnimated()) await new Promise((r) => setTimeout(r, 20));
       await nextFrame(map);
+    },
+    frameRate: async (durationMs: number) => {
+      const camera = map.sigma.getCamera();
+      let frames = 0;
+      const count = (): void => void frames++;
+      map.sigma.on('afterRender', count);
+      const t0 = performance.now();
+      await camera.animate({ ratio: 0.3, x: 0.6, y: 0.4 }, { duration: durationMs / 2 });
+      await camera.animate({ ratio: 1, x: 0.5, y: 0.5 }, { duration: durationMs / 2 });
+      map.sigma.off('afterRender', count);
+      return (frames * 1000) / (performance.now() - t0);
     },
   });
   state.phase = 'ready';

@@ -39,6 +39,8 @@ export interface MapState {
   stopRefine(): void;
   /** resolves once the camera stopped moving and the frame after it is drawn */
   settled(): Promise<void>;
+  /** frames drawn per second while the camera zooms in and out for `durationMs` (the bench) */
+  frameRate(durationMs: number): Promise<number>;
 }
 
 declare global {

@@ -6,6 +6,7 @@
  */
 import Graph from 'graphology';
 import Sigma from 'sigma';
+import { EdgeLineProgram, EdgeRectangleProgram } from 'sigma/rendering';
 import type { DecodedGraph } from '../../src/server/ui/graph-wire.ts';
 import { ipAt } from '../../src/server/ui/graph-wire.ts';
 import type { Layout } from './layout.ts';
@@ -14,9 +15,9 @@ export const COLORS = {
   fresh: '#2a9d8f',
   recent: '#457b9d',
   stale: '#9aa5b1',
-  edge: 'rgba(120, 138, 156, 0.35)',
-  faded: '#e9edf1',
-  fadedEdge: 'rgba(120, 138, 156, 0.08)',
+  edge: '#d3dbe3',
+  faded: '#dde3e9',
+  fadedEdge: '#f0f3f6',
   path: '#ff3b00',
   pathEnd: '#b5179e',
   selected: '#ffb000',
@@ -65,10 +66,14 @@ export function buildGraph(g: DecodedGraph, layout: Layout, degree: Uint32Array)
       degree: degree[i]!,
     });
   }
+  // one edge per pair (a link read twice while the table changed during the stream is skipped)
+  const seen = new Set<number>();
   for (let e = 0; e < g.edgeCount; e++) {
-    const a = ips[g.edges[2 * e]!]!;
-    const b = ips[g.edges[2 * e + 1]!]!;
-    if (a !== b) graph.mergeEdge(a, b, { size: 0.4, color: COLORS.edge });
+    const [i, j] = [g.edges[2 * e]!, g.edges[2 * e + 1]!];
+    const pair = Math.min(i, j) * g.nodeCount + Math.max(i, j);
+    if (i === j || seen.has(pair)) continue;
+    seen.add(pair);
+    graph.addEdge(ips[i]!, ips[j]!, { size: 0.4, color: COLORS.edge });
   }
   return { graph, ips };
 }
@@ -98,6 +103,9 @@ export class MapView {
       minCameraRatio: 0.002,
       maxCameraRatio: 4,
       defaultEdgeColor: COLORS.edge,
+      // 1-pixel lines (2 vertices each) for the ~100k links; a route's links thick on top
+      defaultEdgeType: 'line',
+      edgeProgramClasses: { line: EdgeLineProgram, thick: EdgeRectangleProgram },
       nodeReducer: (node, data) => this.reduceNode(node, data),
       edgeReducer: (edge, data) => this.reduceEdge(edge, data),
     });
@@ -115,12 +123,13 @@ export class MapView {
       const end = node === this.highlight.path[0] || node === this.highlight.path[this.highlight.path.length - 1];
       return { ...data, color: end ? COLORS.pathEnd : COLORS.path, size: data.size + 4, zIndex: 2, forceLabel: end };
     }
-    if (this.active) return { ...data, color: COLORS.faded, label: '', zIndex: 0 };
+    // faded nodes shrink: sigma draws every node above every link, so they would cut the route's links
+    if (this.active) return { ...data, color: COLORS.faded, size: Math.min(data.size, 1.5), label: '', zIndex: 0 };
     return data;
   }
 
-  private reduceEdge(edge: string, data: EdgeAttributes): Partial<EdgeAttributes> & { zIndex?: number } {
-    if (this.pathEdges.has(edge)) return { ...data, color: COLORS.path, size: 4, zIndex: 2 };
+  private reduceEdge(edge: string, data: EdgeAttributes): Partial<EdgeAttributes> & { zIndex?: number; type?: string } {
+    if (this.pathEdges.has(edge)) return { ...data, color: COLORS.path, size: 4, zIndex: 2, type: 'thick' };
     if (this.pathNodes.size > 0) return { ...data, color: COLORS.fadedEdge, zIndex: 0 };
     return data;
   }

@@ -1,8 +1,9 @@
 /**
  * The node table as the map page's binary graph stream (format: graph-wire.ts), produced in
- * bounded slices: the generator yields one chunk per slice of nodes, and the HTTP side writes
- * it and lets the event loop run before asking for the next, so a 50k-node graph never holds
- * the loop for more than a slice (about a millisecond) and the stream is never one big string.
+ * bounded slices: the generator yields one chunk per slice of nodes (at most 4,096 nodes and
+ * about 4 ms of work), and the HTTP side writes it and lets the event loop run before asking for
+ * the next, so a 50k-node graph never holds the loop for more than a slice and the stream is
+ * never one big string.
  *
  * The records are taken once when the stream starts (the node order and indices are fixed
  * then); links are read slice by slice while the table keeps changing, so a link added or
@@ -20,12 +21,17 @@ import {
   GRAPH_NODE_BYTES,
 } from './graph-wire.ts';
 
-/** Nodes per chunk: ~100 KB of node records, or the links of this many nodes. */
+/** At most this many nodes per chunk (~100 KB of node records, or the links of this many nodes). */
 export const GRAPH_SLICE_NODES = 4096;
+/** A slice also ends once it has run this long (checked every 64 nodes): a loaded machine still
+ *  gets the event loop back within a few milliseconds. */
+export const GRAPH_SLICE_BUDGET_MS = 4;
 
 export interface GraphEncodeOptions {
-  /** nodes per slice (tests use small slices to cover the chunking) */
+  /** nodes per slice at most (tests use small slices to cover the chunking) */
   readonly sliceNodes?: number;
+  /** time per slice at most, ms (0: end a slice at every 64th node) */
+  readonly sliceBudgetMs?: number;
 }
 
 /** One hex digit's value (the address strings are lowercase, validated when the record was made). */
@@ -56,24 +62,30 @@ export function* encodeGraph(
   nowMs: number,
   opts: GraphEncodeOptions = {},
 ): Generator<Uint8Array, void, undefined> {
-  const slice = Math.max(1, opts.sliceNodes ?? GRAPH_SLICE_NODES);
+  const maxNodes = Math.max(1, opts.sliceNodes ?? GRAPH_SLICE_NODES);
+  const budgetMs = opts.sliceBudgetMs ?? GRAPH_SLICE_BUDGET_MS;
   const nodes = Array.from(records);
   const n = nodes.length;
   if (n >= GRAPH_MAX_NODES) throw new RangeError(`${n} nodes do not fit the graph stream`);
   const index = new Map<string, number>();
+  /** the slice that started at `deadline - budgetMs` is over (checked every 64 nodes) */
+  const sliceOver = (i: number, deadline: number): boolean => (i & 63) === 0 && performance.now() >= deadline;
 
-  let start = 0;
+  // nodes: the header, then the node records, slice by slice
+  let i = 0;
   do {
-    const end = Math.min(n, start + slice);
+    const start = i;
+    const limit = Math.min(n, start + maxNodes);
+    const deadline = performance.now() + budgetMs;
     const head = start === 0 ? GRAPH_HEADER_BYTES : 0;
-    const out = new Uint8Array(head + (end - start) * GRAPH_NODE_BYTES);
+    const out = new Uint8Array(head + (limit - start) * GRAPH_NODE_BYTES);
     const view = new DataView(out.buffer);
     if (start === 0) {
       view.setUint32(0, GRAPH_MAGIC, true);
       view.setUint32(4, n, true);
       view.setUint32(8, Math.max(0, Math.floor(nowMs / 1000)) >>> 0, true);
     }
-    for (let i = start; i < end; i++) {
+    while (i < limit) {
       const r = nodes[i]!;
       index.set(r.ipv6, i);
       const o = head + (i - start) * GRAPH_NODE_BYTES;
@@ -81,16 +93,19 @@ export function* encodeGraph(
       view.setUint32(o + 16, Math.max(0, Math.min(0xffffffff, Math.floor(r.timestamp / 1000))), true);
       view.setUint16(o + 20, Math.min(0xffff, r.version), true);
       out[o + 22] = Math.min(255, r.announcements.length);
+      i++;
+      if (sliceOver(i, deadline)) break;
     }
-    yield out;
-    start = end;
-  } while (start < n);
+    yield out.subarray(0, head + (i - start) * GRAPH_NODE_BYTES);
+  } while (i < n);
 
+  // links: one chunk per slice of nodes (each link once, from the lower index when both announce it)
   let scratch = new Uint32Array(2 * 1024);
-  for (start = 0; start < n; start += slice) {
-    const end = Math.min(n, start + slice);
+  for (let ia = 0; ia < n; ) {
+    const limit = Math.min(n, ia + maxNodes);
+    const deadline = performance.now() + budgetMs;
     let k = 0;
-    for (let ia = start; ia < end; ia++) {
+    while (ia < limit) {
       const rec = nodes[ia]!;
       for (const [peerIp, links] of rec.inwardLinksByIp) {
         if (links.length === 0) continue;
@@ -122,6 +137,8 @@ export function* encodeGraph(
         scratch[2 * k + 1] = (b | (dir << 30)) >>> 0;
         k++;
       }
+      ia++;
+      if (sliceOver(ia, deadline)) break;
     }
     if (k === 0) continue;
     const out = new Uint8Array(4 + k * GRAPH_EDGE_BYTES);

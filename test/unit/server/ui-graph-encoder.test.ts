@@ -83,6 +83,9 @@ describe('map graph stream', () => {
       const bytes = encode(server, slice);
       expect(decodeGraph(bytes), `slice ${slice}`).to.deep.equal(decodeGraph(whole));
     }
+    // slices cut by time (a budget of 0: every 64th node ends a slice)
+    const timed = [...encodeGraph(server.core.nodes, server.clock.now(), { sliceBudgetMs: 0 })];
+    expect(decodeGraph(concatBytes(...timed))).to.deep.equal(decodeGraph(whole));
     // one chunk per slice of nodes, then edge chunks, then the end
     const chunks = [...encodeGraph(server.core.nodes, 0, { sliceNodes: 7 })];
     expect(chunks[0]!.length).to.equal(GRAPH_HEADER_BYTES + 7 * GRAPH_NODE_BYTES);
