@@ -1,31 +1,26 @@
 /**
- * Reconnect delays of an outgoing peer: the original's 1 s (after a close) and 10 s (after a
- * failed dial) are the bases; each consecutive failure doubles the delay up to a maximum, and a
- * random spread of ±jitter keeps many servers from reconnecting in lock-step.
+ * Exponential backoff with jitter: the one retry-delay rule of the project (the replication
+ * dialer's reconnects, the cjdns link's re-attaches). Retry `attempt` (0 = the first) waits
+ * `baseMs · 2^attempt`, capped at `maxMs`, randomised by the jitter:
+ *  - `{ spread: f }`: uniformly within ±f of it (still capped, at least 1 ms), so that many
+ *    servers reconnecting to one peer do not come back in lock-step;
+ *  - `'equal'`: half of it fixed, the other half random ("equal jitter").
  */
-export interface BackoffSettings {
-  readonly reconnectBaseMs: number;
-  readonly reconnectErrorBaseMs: number;
-  readonly reconnectMaxMs: number;
-  /** 0..1 */
-  readonly reconnectJitter: number;
+export type Jitter = { readonly spread: number } | 'equal';
+
+export interface Backoff {
+  readonly baseMs: number;
+  readonly maxMs: number;
+  readonly jitter: Jitter;
 }
 
-export type ReconnectCause = 'closed' | 'error';
+/** Past this many doublings every delay is capped anyway (and 2^attempt stays finite). */
+const MAX_DOUBLINGS = 30;
 
-/**
- * @param failures consecutive failures including this one (0 after a stable session)
- * @param random uniform in [0, 1)
- */
-export function reconnectDelayMs(
-  s: BackoffSettings,
-  cause: ReconnectCause,
-  failures: number,
-  random: () => number,
-): number {
-  const base = cause === 'error' ? s.reconnectErrorBaseMs : s.reconnectBaseMs;
-  const exp = Math.min(Math.max(0, failures - 1), 40);
-  const raw = Math.min(s.reconnectMaxMs, base * 2 ** exp);
-  const spread = 1 + s.reconnectJitter * (2 * random() - 1);
-  return Math.max(1, Math.min(s.reconnectMaxMs, Math.round(raw * spread)));
+/** @param random uniform in [0, 1) */
+export function backoffDelayMs(b: Backoff, attempt: number, random: () => number): number {
+  const raw = Math.min(b.maxMs, b.baseMs * 2 ** Math.min(Math.max(0, attempt), MAX_DOUBLINGS));
+  if (b.jitter === 'equal') return Math.round(raw / 2 + (random() * raw) / 2);
+  const spread = 1 + b.jitter.spread * (2 * random() - 1);
+  return Math.max(1, Math.min(b.maxMs, Math.round(raw * spread)));
 }

@@ -4,13 +4,13 @@
  * 10 s timer on 'error' and another 1 s timer on 'close', so an error followed by a close starts
  * two connections, each of which can do it again (a reconnect storm). Here every attempt settles
  * once (error and close of the same attempt are one failure), the timer slot holds at most one
- * timer, and the delay grows exponentially with jitter (backoff.ts): 1 s after a session that
+ * timer, and the delay grows exponentially with jitter (reconnect-delay.ts): 1 s after a session that
  * lasted `stableSessionMs`, doubling per short-lived session; 10 s after a failed dial, doubling
  * per consecutive failure; capped by `reconnectMaxMs`.
  */
 import { WebSocket } from 'ws';
 import type { Logger } from '../log.ts';
-import { reconnectDelayMs, type ReconnectCause } from '../lib/backoff.ts';
+import { reconnectDelayMs, type ReconnectCause } from './reconnect-delay.ts';
 import type { ReplicationMetrics } from './replication-metrics.ts';
 import type { ReplicationSettings } from './replication-settings.ts';
 

@@ -25,6 +25,7 @@
  */
 import { Registry } from 'prom-client';
 import { RsError, isRsError } from '../errors.ts';
+import { backoffDelayMs } from '../lib/backoff.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import type { HandlerEntry, NodeInfo } from '../protocol/admin-frame.ts';
 import { CONTENT_TYPE_CJDHT } from '../protocol/wire-headers.ts';
@@ -221,12 +222,12 @@ export class CjdnsLink {
 
   /** Exponential backoff with "equal jitter": half fixed, half random, capped. */
   private nextDelay(): number {
-    const base = Math.min(
-      this.reattachMaxDelayMs,
-      this.reattachMinDelayMs * 2 ** Math.min(this.failures, 30),
-    );
-    this.failures++;
-    return Math.round(base / 2 + (this.random() * base) / 2);
+    const backoff = {
+      baseMs: this.reattachMinDelayMs,
+      maxMs: this.reattachMaxDelayMs,
+      jitter: 'equal',
+    } as const;
+    return backoffDelayMs(backoff, this.failures++, this.random);
   }
 
   private beginAttach(gen: number): void {
