@@ -29,71 +29,12 @@
  * On the benchmark mesh (50k nodes, most with 2–5 peers, a few hubs) the two searches settle a
  * few hundred nodes where a search from dst settles half the graph on average.
  */
+import { MinHeap } from '../lib/heap.ts';
 import { pathFromTree, SearchTree, SptSolver, type SearchGraph } from './shortest-path-tree.ts';
 import type { SnapshotData } from './snapshot-data.ts';
 
 /** Relative slack on the stopping test (float sums in the two directions differ in the last bits). */
 const MARGIN = 1e-9;
-
-/** A binary min-heap of (key, node) with lazy deletion, in typed arrays. */
-class KeyHeap {
-  keys = new Float64Array(16);
-  nodes = new Int32Array(16);
-  size = 0;
-
-  clear(): void {
-    this.size = 0;
-  }
-
-  push(key: number, node: number): void {
-    if (this.size === this.keys.length) this.grow();
-    const keys = this.keys;
-    const nodes = this.nodes;
-    let i = this.size++;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      const pk = keys[parent]!;
-      if (!(key < pk)) break;
-      keys[i] = pk;
-      nodes[i] = nodes[parent]!;
-      i = parent;
-    }
-    keys[i] = key;
-    nodes[i] = node;
-  }
-
-  /** Remove the top entry (read it from keys[0] / nodes[0] first). */
-  pop(): void {
-    const size = --this.size;
-    if (size === 0) return;
-    const keys = this.keys;
-    const nodes = this.nodes;
-    const lk = keys[size]!;
-    const ln = nodes[size]!;
-    let i = 0;
-    for (;;) {
-      let c = 2 * i + 1;
-      if (c >= size) break;
-      let ck = keys[c]!;
-      if (c + 1 < size && keys[c + 1]! < ck) ck = keys[++c]!;
-      if (!(ck < lk)) break;
-      keys[i] = ck;
-      nodes[i] = nodes[c]!;
-      i = c;
-    }
-    keys[i] = lk;
-    nodes[i] = ln;
-  }
-
-  private grow(): void {
-    const keys = new Float64Array(this.keys.length * 2);
-    keys.set(this.keys);
-    const nodes = new Int32Array(this.nodes.length * 2);
-    nodes.set(this.nodes);
-    this.keys = keys;
-    this.nodes = nodes;
-  }
-}
 
 /**
  * One side of the bidirectional search: Dijkstra over one edge direction (rows forward from dst,
@@ -105,12 +46,15 @@ class Side {
   dist = new Float64Array(0);
   /** 1 once settled (valid with the stamp) */
   done = new Uint8Array(0);
-  readonly heap = new KeyHeap();
+  /** the frontier by distance: the nodes reached (stamp current) and not yet settled */
+  readonly heap = new MinHeap();
 
   resize(cap: number): void {
     this.stamp = new Int32Array(cap);
     this.dist = new Float64Array(cap);
     this.done = new Uint8Array(cap);
+    // a position is read only for a node in the frontier, so it is never reset
+    this.heap.trackPositions(cap);
   }
 
   start(node: number, gen: number): void {
@@ -118,18 +62,17 @@ class Side {
     this.stamp[node] = gen;
     this.dist[node] = 0;
     this.done[node] = 0;
-    this.heap.push(0, node);
+    this.heap.push(node, 0);
   }
 
   settled(v: number, gen: number): boolean {
     return this.stamp[v] === gen && this.done[v] === 1;
   }
 
-  /** The top key after dropping stale entries, or Infinity when the frontier is empty. */
+  /** The top key, or Infinity when the frontier is empty. */
   top(): number {
     const h = this.heap;
-    while (h.size > 0 && this.done[h.nodes[0]!] === 1) h.pop();
-    return h.size > 0 ? h.keys[0]! : Infinity;
+    return h.size > 0 ? h.prios[0]! : Infinity;
   }
 
   /**
@@ -145,8 +88,8 @@ class Side {
     best: { mu: number },
   ): number {
     const h = this.heap;
-    const u = h.nodes[0]!;
-    const du = h.keys[0]!;
+    const u = h.items[0]!;
+    const du = h.prios[0]!;
     h.pop();
     this.done[u] = 1;
     const { stamp, dist, done } = this;
@@ -158,9 +101,13 @@ class Side {
       if (stamp[v] !== gen) {
         stamp[v] = gen;
         done[v] = 0;
+        dist[v] = cd;
+        h.push(v, cd);
       } else if (done[v] === 1 || !(cd < dist[v]!)) continue;
-      dist[v] = cd;
-      h.push(cd, v);
+      else {
+        dist[v] = cd;
+        h.decrease(v, cd);
+      }
       if (other.stamp[v] === gen && cd + other.dist[v]! < best.mu) best.mu = cd + other.dist[v]!;
     }
     return u;

@@ -20,6 +20,7 @@
  * Everything is typed arrays (node ids index them); the scratch arrays are reused between
  * searches and a tree is only its `previous` array (4 bytes per node) and a flag.
  */
+import { MinHeap } from '../lib/heap.ts';
 import type { SnapshotData } from './snapshot-data.ts';
 
 /** What a search reads of a snapshot: its rows (a pair search also runs on a sub-graph of one). */
@@ -60,19 +61,15 @@ export class SptSolver {
   private capacity = 0;
   /** priority of every node in the frontier or explored, by node id */
   private prio = new Float64Array(0);
-  /** heap index of every node in the frontier, UNSEEN or EXPLORED, by node id */
+  /** heap index of every node in the frontier, UNSEEN or EXPLORED, by node id (the heap's positions) */
   private pos = new Int32Array(0);
   /** tentative predecessor of every node in the frontier, by node id */
   private pred = new Int32Array(0);
-  /** the heap: node ids, and their (priority, counter) keys stored in heap order */
-  private heap = new Int32Array(0);
-  private heapPrio = new Float64Array(0);
-  private heapSeq = new Int32Array(0);
+  /** the frontier, keyed by (priority, counter of the last insert-or-decrease) */
+  private readonly heap = new MinHeap();
 
-  /** the tree whose search the scratch arrays hold (resumable), and that search's counters */
+  /** the tree whose search the scratch arrays and the heap hold (resumable) */
   private owner: SearchTree | null = null;
-  private counter = 0;
-  private size = 0;
 
   /** Pops performed by the last `solve` / `extend` call (for metrics and tests). */
   lastPops = 0;
@@ -81,11 +78,8 @@ export class SptSolver {
     if (n <= this.capacity) return;
     const cap = Math.max(n, Math.ceil(this.capacity * 1.5), 16);
     this.prio = new Float64Array(cap);
-    this.pos = new Int32Array(cap);
+    this.pos = this.heap.trackPositions(cap);
     this.pred = new Int32Array(cap);
-    this.heap = new Int32Array(cap);
-    this.heapPrio = new Float64Array(cap);
-    this.heapSeq = new Int32Array(cap);
     this.capacity = cap;
   }
 
@@ -126,114 +120,52 @@ export class SptSolver {
     const dst = tree.dst;
     this.pred[dst] = dst;
     this.prio[dst] = 0;
-    this.heap[0] = dst;
-    this.heapPrio[0] = 0;
-    this.heapSeq[0] = 0;
-    this.pos[dst] = 0;
-    this.counter = 1;
-    this.size = 1;
+    this.heap.clear();
+    this.heap.push(dst, 0);
     tree.settled = 0;
     this.owner = tree;
   }
 
   /**
-   * The search loop, all state in locals. The frontier is a 4-ary min-heap of node ids whose
-   * keys (priority, counter) sit in heap order next to them (`hp`, `hs`: sift steps read
-   * contiguous memory); `pos` gives a node's heap index for decrease-key. A decrease always
-   * lowers the priority strictly, so the entry only moves towards the root. A popped node's
-   * edges are relaxed before the loop checks for the target, so stopping there leaves a state
-   * that continues exactly as if it had never stopped.
+   * The search loop. A decrease always lowers the priority strictly, so the entry only moves
+   * towards the root. A popped node's edges are relaxed before the loop checks for the target,
+   * so stopping there leaves a state that continues exactly as if it had never stopped.
    */
   private run(tree: SearchTree, target: number, maxPops: number): void {
     const prio = this.prio;
     const pos = this.pos;
     const pred = this.pred;
     const heap = this.heap;
-    const hp = this.heapPrio;
-    const hs = this.heapSeq;
     const out = tree.prev;
     const g = tree.g;
     const offsets = g.offsets;
     const nbr = g.nbr;
     const cost = g.cost;
-    let counter = this.counter;
-    let size = this.size;
     let pops = 0;
 
-    while (size > 0) {
-      const u: number = heap[0]!;
-      const pu: number = hp[0]!;
-      size--;
-      if (size > 0) {
-        // sift the last entry down from the root
-        const last = heap[size]!;
-        const lp = hp[size]!;
-        const ls = hs[size]!;
-        let i = 0;
-        for (;;) {
-          const c0 = 4 * i + 1;
-          if (c0 >= size) break;
-          let c = c0;
-          let cp = hp[c0]!;
-          let cs = hs[c0]!;
-          const cend = c0 + 4 < size ? c0 + 4 : size;
-          for (let k = c0 + 1; k < cend; k++) {
-            const kp = hp[k]!;
-            if (kp < cp || (kp === cp && hs[k]! < cs)) {
-              c = k;
-              cp = kp;
-              cs = hs[k]!;
-            }
-          }
-          if (!(cp < lp || (cp === lp && cs < ls))) break;
-          const cv = heap[c]!;
-          heap[i] = cv;
-          hp[i] = cp;
-          hs[i] = cs;
-          pos[cv] = i;
-          i = c;
-        }
-        heap[i] = last;
-        hp[i] = lp;
-        hs[i] = ls;
-        pos[last] = i;
-      }
+    while (heap.size > 0) {
+      const u: number = heap.items[0]!;
+      const pu: number = heap.prios[0]!;
+      heap.pop();
       pops++;
       pos[u] = EXPLORED;
       out[u] = pred[u]!;
       const end = offsets[u + 1]!;
       for (let e: number = offsets[u]!; e < end; e++) {
         const v = nbr[e]!;
-        let i = pos[v]!;
+        const i = pos[v]!;
         if (i === EXPLORED) continue;
         const candidate = pu + cost[e]!;
-        if (i === UNSEEN) i = size++;
-        else if (!(candidate < prio[v]!)) continue;
+        if (i !== UNSEEN && !(candidate < prio[v]!)) continue;
         pred[v] = u;
         prio[v] = candidate;
-        const sq = counter++;
-        while (i > 0) {
-          const parent = (i - 1) >> 2;
-          const pp = hp[parent]!;
-          if (!(candidate < pp || (candidate === pp && sq < hs[parent]!))) break;
-          const pv = heap[parent]!;
-          heap[i] = pv;
-          hp[i] = pp;
-          hs[i] = hs[parent]!;
-          pos[pv] = i;
-          i = parent;
-        }
-        heap[i] = v;
-        hp[i] = candidate;
-        hs[i] = sq;
-        pos[v] = i;
+        if (i === UNSEEN) heap.push(v, candidate);
+        else heap.decrease(v, candidate);
       }
       if (u === target || pops >= maxPops) break;
     }
-    this.counter = counter;
-    this.size = size;
     tree.settled += pops;
-    if (size === 0) {
+    if (heap.size === 0) {
       tree.complete = true;
       this.owner = null;
     }

@@ -4,15 +4,17 @@
  * node-dijkstra keeps its frontier as an array re-sorted (stably, by priority) after every
  * insert and every priority decrease. Among entries of equal priority the array order is
  * therefore the order in which they were last set: an inserted entry goes last, and so does a
- * decreased one (everything of its new, lower priority was already ahead of it). A binary heap
- * keyed by (priority, counter of the last set) pops exactly the same sequence in O(log n).
+ * decreased one (everything of its new, lower priority was already ahead of it). A heap
+ * keyed by (priority, counter of the last set) pops exactly the same sequence in O(log n)
+ * (lib/heap.ts).
  *
  * Priorities are doubles: Infinity + x = Infinity, and a frontier entry is only updated when the
  * new priority is strictly smaller. With every cost Infinity the search is a breadth-first
  * search in neighbour (insertion) order.
  *
- * Generic in the key type so a later integer-id / CSR graph can reuse it unchanged.
+ * Generic in the key type (the reference engine searches by IPv6).
  */
+import { MinHeap } from '../../lib/heap.ts';
 
 /** Neighbours of a node with edge costs, in the order node-dijkstra iterates them. */
 export type NeighboursOf<K> = (key: K) => Iterable<readonly [K, number]> | undefined;
@@ -61,92 +63,47 @@ export function shortestPath<K>(neighboursOf: NeighboursOf<K>, start: K, goal: K
   return reversed.reverse();
 }
 
-interface FrontierEntry<K> {
-  readonly key: K;
-  priority: number;
-  /** counter value of the last insert or decrease: the tie-break */
-  seq: number;
-  index: number;
-}
-
-/** Min-heap on (priority, seq) with decrease-key. */
+/**
+ * node-dijkstra's frontier: pops by priority, then by the order of the last insert or decrease
+ * (the heap's seq), keys of any type (mapped to dense ids for the heap).
+ */
 export class Frontier<K> {
-  private readonly heap: FrontierEntry<K>[] = [];
-  private readonly byKey = new Map<K, FrontierEntry<K>>();
-  private counter = 0;
+  private readonly heap = new MinHeap();
+  /** the id of every key in the frontier */
+  private readonly idOf = new Map<K, number>();
+  /** the key of every id handed out */
+  private readonly keyOf: K[] = [];
 
   get size(): number {
-    return this.heap.length;
+    return this.heap.size;
   }
 
   priorityOf(key: K): number | undefined {
-    return this.byKey.get(key)?.priority;
+    const id = this.idOf.get(key);
+    return id === undefined ? undefined : this.heap.prios[this.heap.pos![id]!];
   }
 
   /** Insert, or set a new priority (callers only ever lower it, as node-dijkstra's caller does). */
   set(key: K, priority: number): void {
-    const existing = this.byKey.get(key);
-    if (existing) {
-      existing.priority = priority;
-      existing.seq = this.counter++;
-      this.siftUp(existing.index);
-      this.siftDown(existing.index);
+    const existing = this.idOf.get(key);
+    if (existing !== undefined) {
+      this.heap.decrease(existing, priority);
       return;
     }
-    const entry: FrontierEntry<K> = { key, priority, seq: this.counter++, index: this.heap.length };
-    this.heap.push(entry);
-    this.byKey.set(key, entry);
-    this.siftUp(entry.index);
+    const id = this.keyOf.length;
+    this.keyOf.push(key);
+    this.idOf.set(key, id);
+    this.heap.trackPositions(id + 1);
+    this.heap.push(id, priority);
   }
 
   pop(): { key: K; priority: number } {
-    const top = this.heap[0];
-    if (!top) throw new Error('Frontier.pop on an empty frontier');
-    const last = this.heap.pop()!;
-    if (last !== top) {
-      last.index = 0;
-      this.heap[0] = last;
-      this.siftDown(0);
-    }
-    this.byKey.delete(top.key);
-    return { key: top.key, priority: top.priority };
-  }
-
-  private less(a: FrontierEntry<K>, b: FrontierEntry<K>): boolean {
-    return a.priority < b.priority || (a.priority === b.priority && a.seq < b.seq);
-  }
-
-  private siftUp(i: number): void {
     const h = this.heap;
-    const e = h[i]!;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      const parent = h[p]!;
-      if (!this.less(e, parent)) break;
-      h[i] = parent;
-      parent.index = i;
-      i = p;
-    }
-    h[i] = e;
-    e.index = i;
-  }
-
-  private siftDown(i: number): void {
-    const h = this.heap;
-    const n = h.length;
-    const e = h[i]!;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= n) break;
-      const r = l + 1;
-      const c = r < n && this.less(h[r]!, h[l]!) ? r : l;
-      const child = h[c]!;
-      if (!this.less(child, e)) break;
-      h[i] = child;
-      child.index = i;
-      i = c;
-    }
-    h[i] = e;
-    e.index = i;
+    if (h.size === 0) throw new Error('Frontier.pop on an empty frontier');
+    const key = this.keyOf[h.items[0]!]!;
+    const priority = h.prios[0]!;
+    h.pop();
+    this.idOf.delete(key);
+    return { key, priority };
   }
 }
