@@ -4,8 +4,6 @@ import type { EncodingScheme } from '../../../src/protocol/encoding-scheme-types
 import { SCHEMES } from '../../../src/protocol/encoding-scheme.ts';
 import {
   LABEL_ALL_ONES,
-  buildLabel,
-  buildLabelJs,
   formatLabel,
   getEncodingForm,
   isOneHop,
@@ -235,39 +233,6 @@ describe('protocol/routing-label', () => {
         expect(got).to.deep.equal(v.expected);
       });
     }
-  });
-
-  describe('vectors: buildLabel', () => {
-    for (const v of vectorsOf<V>(FILE, 'buildLabel')) {
-      const hops = (
-        v.input.hops as Array<{ labelP: string | null; labelN: string | null; scheme: string }>
-      ).map((h) => ({
-        labelP: h.labelP === null ? null : L(h.labelP),
-        labelN: h.labelN === null ? null : L(h.labelN),
-        scheme: schemeOf(h.scheme),
-      }));
-      for (const [name, fn] of [
-        ['buildLabel', buildLabel],
-        ['buildLabelJs', buildLabelJs],
-      ] as const) {
-        it(`${v.id} #${name}`, () => {
-          const out = fn(hops);
-          expect(formatLabel(out.label)).to.equal(v.expected.label);
-          expect(out.path.map(formatLabel)).to.deep.equal(v.expected.path);
-        });
-      }
-    }
-    it('rejects a missing forward label before the last hop', () => {
-      const s = SCHEMES.v358;
-      expectRsError(
-        () =>
-          buildLabel([
-            { labelP: null, labelN: null, scheme: s },
-            { labelP: 0x13n, labelN: null, scheme: s },
-          ]),
-        'RS_ERR_INPUT_INVALID',
-      );
-    });
   });
 
   describe('#parseLabel() / #formatLabel()', () => {
