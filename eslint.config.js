@@ -8,13 +8,13 @@ import tseslint from 'typescript-eslint';
  * import cycle, fails lint. src/errors.ts and src/log.ts sit in the bottom layer with lib/;
  * src/config.ts and src/app.ts are the top (they assemble every subsystem).
  *
- *   lib < protocol, actors < graph < routing, replication, cluster, seeder < server < transport < cli
+ *   lib < protocol, actors < graph < routing, replication, cluster, seeder, store < server < transport < cli
  *
  * (routing/reference may import routing, not the other way round; cluster/native — deployment
  * tooling that starts whole route-server processes — sits at the top with cli.)
  */
 const BELOW_SUBSYSTEMS = ['lib', 'protocol', 'actors', 'graph'];
-const SUBSYSTEMS = ['routing', 'reference', 'replication', 'cluster', 'seeder'];
+const SUBSYSTEMS = ['routing', 'reference', 'replication', 'cluster', 'seeder', 'store'];
 const LAYERS = [
   { files: ['src/errors.ts', 'src/log.ts', 'src/lib/**'], mayImport: ['lib'] },
   { files: ['src/protocol/**'], mayImport: ['lib', 'protocol'] },
@@ -25,6 +25,7 @@ const LAYERS = [
   { files: ['src/replication/**'], mayImport: [...BELOW_SUBSYSTEMS, 'replication'] },
   { files: ['src/cluster/*.ts'], mayImport: [...BELOW_SUBSYSTEMS, 'cluster'] },
   { files: ['src/seeder/**'], mayImport: [...BELOW_SUBSYSTEMS, 'seeder'] },
+  { files: ['src/store/**'], mayImport: [...BELOW_SUBSYSTEMS, 'store'] },
   { files: ['src/server/**'], mayImport: [...BELOW_SUBSYSTEMS, ...SUBSYSTEMS, 'server'] },
   {
     files: ['src/transport/**'],
