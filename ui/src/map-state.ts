@@ -10,6 +10,8 @@ export interface MapTimings {
   decodeMs: number;
   layoutMs: number;
   graphMs: number;
+  /** sigma: processing every node and link, and the first frame */
+  drawMs: number;
   /** from navigation start to the first frame with the whole graph */
   loadMs: number;
 }

@@ -23,6 +23,10 @@ export const COLORS = {
   selected: '#ffb000',
 } as const;
 
+/**
+ * A node's attributes carry every field sigma's display data has (its defaults would otherwise
+ * add them to each of 50k objects on every pass: a shape change per object).
+ */
 export interface NodeAttributes {
   x: number;
   y: number;
@@ -30,12 +34,24 @@ export interface NodeAttributes {
   color: string;
   label: string;
   degree: number;
+  type: string;
+  hidden: boolean;
+  highlighted: boolean;
+  forceLabel: boolean;
+  zIndex: number;
 }
 
 export interface EdgeAttributes {
   size: number;
   color: string;
+  label: string;
+  type: string;
+  hidden: boolean;
+  forceLabel: boolean;
+  zIndex: number;
 }
+
+const EDGE: EdgeAttributes = { size: 0.4, color: COLORS.edge, label: '', type: 'line', hidden: false, forceLabel: false, zIndex: 0 };
 
 export type MapGraph = Graph<NodeAttributes, EdgeAttributes>;
 
@@ -64,6 +80,11 @@ export function buildGraph(g: DecodedGraph, layout: Layout, degree: Uint32Array)
       color: ageColor(g.serverTimeSec - g.lastSeenSec[i]!),
       label: ip,
       degree: degree[i]!,
+      type: 'circle',
+      hidden: false,
+      highlighted: false,
+      forceLabel: false,
+      zIndex: 0,
     });
   }
   // one edge per pair (a link read twice while the table changed during the stream is skipped)
@@ -73,7 +94,7 @@ export function buildGraph(g: DecodedGraph, layout: Layout, degree: Uint32Array)
     const pair = Math.min(i, j) * g.nodeCount + Math.max(i, j);
     if (i === j || seen.has(pair)) continue;
     seen.add(pair);
-    graph.addEdge(ips[i]!, ips[j]!, { size: 0.4, color: COLORS.edge });
+    graph.addEdge(ips[i]!, ips[j]!, { ...EDGE });
   }
   return { graph, ips };
 }
@@ -115,7 +136,7 @@ export class MapView {
     return this.pathNodes.size > 0 || this.highlight.selected !== null;
   }
 
-  private reduceNode(node: string, data: NodeAttributes): Partial<NodeAttributes> & { zIndex?: number; forceLabel?: boolean; highlighted?: boolean } {
+  private reduceNode(node: string, data: NodeAttributes): NodeAttributes {
     if (node === this.highlight.selected) {
       return { ...data, color: COLORS.selected, size: data.size + 6, zIndex: 3, forceLabel: true, highlighted: true };
     }
@@ -128,7 +149,7 @@ export class MapView {
     return data;
   }
 
-  private reduceEdge(edge: string, data: EdgeAttributes): Partial<EdgeAttributes> & { zIndex?: number; type?: string } {
+  private reduceEdge(edge: string, data: EdgeAttributes): EdgeAttributes {
     if (this.pathEdges.has(edge)) return { ...data, color: COLORS.path, size: 4, zIndex: 2, type: 'thick' };
     if (this.pathNodes.size > 0) return { ...data, color: COLORS.fadedEdge, zIndex: 0 };
     return data;
