@@ -1,11 +1,14 @@
 /**
- * Start a worker thread running a TypeScript module (given by its URL: `new URL('./x.ts',
- * import.meta.url)` in the caller).
+ * Start a worker thread running a module of this code base, given by the URL of its TypeScript
+ * source (`new URL('./x.ts', import.meta.url)` in the caller).
  *
- * The sources are TypeScript. A worker that loads them through tsx (worker-entry.mjs) carries
- * tsx's loader machinery, ~25 MB per thread; so the module is first bundled into plain
- * JavaScript with esbuild — the compiler tsx itself runs on, always installed beside it — once
- * per process, and the worker starts from that code (~6 MB per thread, faster start). If
+ * Compiled (dist/, what `snode` runs after `npm run build`): the worker runs the compiled module
+ * beside this one, `x.js` — plain JavaScript, no TypeScript toolchain at run time.
+ *
+ * From the sources (development and the tests, through tsx): a worker that loads them through
+ * tsx (worker-entry.mjs) carries tsx's loader machinery, ~25 MB per thread; so the module is
+ * first bundled into plain JavaScript with esbuild (a dev dependency, the compiler tsx runs on)
+ * once per process, and the worker starts from that code (~6 MB per thread, faster start). If
  * esbuild cannot be loaded or fails, the worker falls back to the tsx entry.
  */
 import { createRequire } from 'node:module';
@@ -13,6 +16,8 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
 const ENTRY = new URL('./worker-entry.mjs', import.meta.url);
+/** this module was compiled to JavaScript (dist/), so were the workers' */
+const COMPILED = import.meta.url.endsWith('.js');
 
 /**
  * A worker's young generation: V8 lets it grow to 16 MB × 2 per thread, which a verification or
@@ -54,15 +59,9 @@ export function spawnWorker(
   data: Record<string, unknown> = {},
   name?: string,
 ): Worker {
+  const options = { workerData: data, name: name ?? url.pathname, execArgv: [], resourceLimits: WORKER_LIMITS };
+  if (COMPILED) return new Worker(new URL(url.href.replace(/\.ts$/, '.js')), options);
   const code = bundle(fileURLToPath(url));
-  if (code !== null) {
-    return new Worker(code, {
-      eval: true,
-      workerData: data,
-      name: name ?? url.pathname,
-      execArgv: [],
-      resourceLimits: WORKER_LIMITS,
-    });
-  }
+  if (code !== null) return new Worker(code, { ...options, eval: true });
   return new Worker(ENTRY, { workerData: { ...data, module: url.href }, name: name ?? url.pathname });
 }

@@ -31,15 +31,20 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
   return { ...env, ...extra };
 }
 
-/** `node bin/snode.js …args` with cleanEnv(env), in the repository (or `opts.cwd`). */
+/**
+ * `node bin/snode.js …args` with cleanEnv(env), in the repository (or `opts.cwd`); `opts.bin`
+ * runs another copy of bin/snode.js, and `opts.compiled` without SNODE_FROM_SOURCE (its dist/).
+ */
 export function startSnode(
   args: string[],
   env: Record<string, string> = {},
-  opts: { cwd?: string } = {},
+  opts: { cwd?: string; bin?: string; compiled?: boolean } = {},
 ): SnodeProcess {
-  const child = spawn(process.execPath, [BIN, ...args], {
+  const childEnv = cleanEnv(env);
+  if (opts.compiled) delete childEnv.SNODE_FROM_SOURCE;
+  const child = spawn(process.execPath, [opts.bin ?? BIN, ...args], {
     cwd: opts.cwd ?? ROOT,
-    env: cleanEnv(env),
+    env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   started.add(child);

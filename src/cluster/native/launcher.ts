@@ -24,6 +24,11 @@ import {
 
 const REPO_ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 const SNODE_BIN = join(REPO_ROOT, 'bin', 'snode.js');
+/**
+ * The route servers run what the launcher runs: the sources when it runs from them (`npm run
+ * cluster`, the tests: bin/snode.js would otherwise prefer a dist/ built earlier), else dist/.
+ */
+const RUN_SOURCES: NodeJS.ProcessEnv = import.meta.url.endsWith('.ts') ? { SNODE_FROM_SOURCE: '1' } : {};
 
 export interface LaunchOptions {
   readonly processes: number;
@@ -108,6 +113,7 @@ export async function launchCluster(opts: LaunchOptions): Promise<LaunchedCluste
     const port = ports.snodes[index]!;
     const env: NodeJS.ProcessEnv = {
       ...process.env,
+      ...RUN_SOURCES,
       ...opts.env,
       SNODE_HTTP_HOST: host,
       SNODE_HTTP_PORT: String(port),
