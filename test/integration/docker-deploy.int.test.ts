@@ -1,6 +1,7 @@
 /**
- * The Docker deployment files (no Docker engine needed): the image's Dockerfile (a supported
- * Node LTS, a non-root user with a HOME), the build context (.dockerignore), the compose
+ * The Docker deployment files (no Docker engine needed): the image's Dockerfile (two stages, a
+ * supported Node LTS, the compiled dist/ and production dependencies only, a non-root user with
+ * a HOME), the build context (.dockerignore), the compose
  * files (no obsolete `version:`, the cjdns edge's identity wiring and admin-file mount, read from
  * the YAML; `docker-compose config` merges them when installed, required under CI=true), and the
  * edge setup end to end: the route server and the edge run as the compose runs them (the image's
@@ -137,6 +138,7 @@ describe('Docker deployment files', function () {
 
   describe('deploy/Dockerfile', () => {
     it('starts every stage from a supported Node.js LTS line (an even major, 22 or later)', () => {
+      expect(stages.length).to.be.greaterThanOrEqual(2);
       for (const s of stages) {
         const m = /^node:(\d+)(?:[.-]|$)/.exec(s.from);
         expect(m, s.from).to.not.equal(null);
@@ -146,7 +148,14 @@ describe('Docker deployment files', function () {
       }
     });
 
-    it('runs bin/snode.js serve', () => {
+    it('compiles in a build stage and ships only dist/, bin/ and the pruned production dependencies', () => {
+      const build = stages.find((s) => s.name === 'build')!;
+      const runs = build.lines.filter((l) => l.startsWith('RUN ')).join('\n');
+      expect(runs).to.match(/npm ci\b/).and.match(/npm run build/).and.match(/npm prune --omit=dev/);
+      const copies = image.lines.filter((l) => l.startsWith('COPY '));
+      expect(copies.filter((l) => !l.includes('--from=build'))).to.deep.equal(['COPY bin ./bin']);
+      expect(copies.join('\n')).to.include('/src/dist ./dist').and.include('/src/node_modules ./node_modules');
+      expect(copies.join('\n')).to.not.match(/\bsrc \.\/src|tsconfig/);
       expect(jsonForm(image, 'ENTRYPOINT')).to.deep.equal(['node', 'bin/snode.js']);
       expect(jsonForm(image, 'CMD')).to.deep.equal(['serve']);
     });
