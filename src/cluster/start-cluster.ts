@@ -20,7 +20,6 @@ import type { Logger } from '../log.ts';
 import type { ClusterBus } from './bus.ts';
 import type { ClusterSettings } from './cluster-settings.ts';
 import { MemoryClusterBus, MemoryClusterHub } from './memory-bus.ts';
-import { RedisClusterBus, redactRedisUrl } from './redis-bus.ts';
 import type { ClusterSink } from './sink.ts';
 
 export interface StartedCluster {
@@ -48,10 +47,12 @@ export async function startCluster(
   opts: StartClusterOptions = {},
 ): Promise<StartedCluster> {
   const c = config.cluster;
+  // ioredis is loaded only for a Redis bus: a single process starts without it
+  const redis = c.redisUrl ? await import('./redis-bus.ts') : undefined;
   const bus: ClusterBus =
     opts.bus ??
-    (c.redisUrl
-      ? new RedisClusterBus({ url: c.redisUrl, prefix: c.prefix, streamMaxLen: c.streamMaxLen, log })
+    (redis && c.redisUrl
+      ? new redis.RedisClusterBus({ url: c.redisUrl, prefix: c.prefix, streamMaxLen: c.streamMaxLen, log })
       : // the embedded bus trims its record like Redis would (a single process never reads it back)
         new MemoryClusterBus(new MemoryClusterHub(c.streamMaxLen)));
   const actor = await ClusterActor.start({
@@ -66,7 +67,7 @@ export async function startCluster(
     catchUpTimeoutMs: c.catchUpTimeoutMs,
   });
   log.info(
-    { event: 'cluster:bus:started', bus: bus.kind, origin: actor.origin, redis: c.redisUrl ? redactRedisUrl(c.redisUrl) : undefined, prefix: c.prefix },
+    { event: 'cluster:bus:started', bus: bus.kind, origin: actor.origin, redis: redis && c.redisUrl ? redis.redactRedisUrl(c.redisUrl) : undefined, prefix: c.prefix },
     bus.kind === 'redis' ? 'cluster bus on Redis' : 'embedded in-memory cluster bus',
   );
   return {
