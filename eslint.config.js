@@ -104,6 +104,11 @@ export default tseslint.config(
     },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
+  // plain JavaScript run by Node before anything is compiled (bin/snode.js, the build helper)
+  {
+    files: ['**/*.mjs', 'bin/*.js'],
+    languageOptions: { globals: { process: 'readonly', URL: 'readonly' } },
+  },
   {
     rules: {
       '@typescript-eslint/no-unused-vars': [
