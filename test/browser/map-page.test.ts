@@ -188,6 +188,23 @@ describe('map page in Chromium (10k-node mesh)', function () {
     expect(await page.textContent('#path-error')).to.contain('tar not found');
   });
 
+  it('retries the graph while the server refuses it as busy', async () => {
+    const second = await browser.context.newPage();
+    let asked = 0;
+    await second.route('**/ui/api/graph', async (route) => {
+      if (++asked === 1) {
+        await route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ error: { code: 'RS_ERR_HTTP_BUSY', message: '2 graph streams already in progress' } }) });
+      } else {
+        await route.continue();
+      }
+    });
+    await second.goto(`${mesh.url}/ui/?refine=0`);
+    await second.waitForFunction(() => window.snodeMap?.phase !== 'loading', null, { timeout: 120_000 });
+    expect(await second.evaluate(() => ({ phase: window.snodeMap.phase, nodes: window.snodeMap.nodes }))).to.deep.equal({ phase: 'ready', nodes: NODES });
+    expect(asked).to.equal(2);
+    await second.close();
+  });
+
   it('streams the live status: nodes, links, announcements per second by result', async () => {
     await page.waitForFunction(() => window.snodeMap.statusSamples >= 2);
     const first = (await page.evaluate(() => window.snodeMap.status))!;

@@ -3,7 +3,7 @@
  * sigma, and wires search, node details, routes and the live status panel. `window.snodeMap`
  * exposes what the page holds and draws (the browser tests read it).
  */
-import { fetchGraph, fetchNode, watchStatus } from './api.ts';
+import { ApiError, fetchGraph, fetchNode, watchStatus } from './api.ts';
 import { showError, showLoading, showNode } from './details-panel.ts';
 import { byId } from './dom.ts';
 import { count } from './format.ts';
@@ -65,8 +65,21 @@ function nextFrame(map: MapView): Promise<void> {
   });
 }
 
+/** The graph; while the server's graph streams are all taken (503, or 429 for this client), retry a few times. */
+async function loadGraph(): Promise<Awaited<ReturnType<typeof fetchGraph>>> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fetchGraph();
+    } catch (e) {
+      if (!(e instanceof ApiError) || (e.status !== 503 && e.status !== 429) || attempt >= 6) throw e;
+      byId('summary').textContent = `the server is busy (${e.message}); retrying…`;
+      await new Promise((r) => setTimeout(r, 1000 * attempt));
+    }
+  }
+}
+
 async function boot(): Promise<void> {
-  const loaded = await fetchGraph();
+  const loaded = await loadGraph();
   const g = loaded.graph;
   const t0 = performance.now();
   const { offsets, nbr } = adjacencyOf(g.nodeCount, g.edges);
