@@ -30,8 +30,8 @@ process.stdout.write(
   JSON.stringify({
     n,
     links: server.linkCount(),
-    nodes: server.core.nodes.size,
-    announcements: server.core.store.size,
+    nodes: server.nodes.size,
+    announcements: server.store.size,
     actors: live,
     rss: after.rss - before.rss,
     rssAtRest: rested.rss - before.rss,

@@ -159,11 +159,11 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
     // initial sync: B pulls a loaded A
     const a = await startServer(keyA!);
     await ingest(a, anns, window);
-    if (a.server.core.store.size !== n)
-      throw new Error(`replication bench: A kept ${a.server.core.store.size} of ${n}`);
+    if (a.server.store.size !== n)
+      throw new Error(`replication bench: A kept ${a.server.store.size} of ${n}`);
     t = performance.now();
     const b = await startServer(keyB!, [`ws://127.0.0.1:${a.address().port}/cjdnsnode_websocket`]);
-    await until(() => b.server.core.store.size === n, 'the initial sync', timeoutMs);
+    await until(() => b.server.store.size === n, 'the initial sync', timeoutMs);
     syncRate = Math.max(syncRate, rate(t));
     await b.close();
     await a.close();
@@ -182,7 +182,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
     );
     t = performance.now();
     await ingest(a2, anns, window);
-    await until(() => b2.server.core.store.size === n, 'live propagation', timeoutMs);
+    await until(() => b2.server.store.size === n, 'live propagation', timeoutMs);
     liveRate = Math.max(liveRate, rate(t));
     await b2.close();
     await a2.close();

@@ -82,15 +82,19 @@ export async function startApp(config: Readonly<Config>, log: Logger, opts: AppO
   const cluster = await startCluster(config, routeServerSink(server), log, server.metrics.registry);
   // every series on /metrics names this process as the cluster bus does (docs/metrics.md)
   server.metrics.setProcessName(cluster.actor.origin);
-  server.setClusterHooks({
-    beforeNodeAnnouncement: (nodeIp) => cluster.actor.catchUpBeforeLocalApply(nodeIp),
-    afterNodeAccepted: async (bytes, nodeIp) => {
-      await cluster.actor.publishAccepted(bytes, nodeIp);
-    },
-  });
+  // Only a bus other processes read gets our announcements (the ingest funnel's cluster hooks):
+  // the embedded bus of a single process has no reader, so nothing is published or encoded.
+  if (cluster.shared) {
+    server.setClusterHooks({
+      beforeNodeAnnouncement: (nodeIp) => cluster.actor.catchUpBeforeLocalApply(nodeIp),
+      afterNodeAccepted: async (bytes, nodeIp) => {
+        await cluster.actor.publishAccepted(bytes, nodeIp);
+      },
+    });
+  }
   const replication = new ReplicationService({
     host: {
-      store: server.core.store,
+      store: server.store,
       submitGossip: async (bytes) => (await server.submitAnnouncement(bytes, 'gossip')).error,
       onAccepted: (accepted) => server.addListener({ accepted: (ann) => accepted(ann.hash) }),
       registry: server.metrics.registry,
@@ -116,7 +120,7 @@ export async function startApp(config: Readonly<Config>, log: Logger, opts: AppO
 
   // the live network map at /ui/ (docs/ui.md)
   const ui = new UiHttp({
-    nodes: server.core.nodes,
+    nodes: server.nodes,
     route: (src, dst) => server.getRoute(src, dst),
     now: () => server.clock.now(),
     log,
@@ -125,7 +129,7 @@ export async function startApp(config: Readonly<Config>, log: Logger, opts: AppO
       now: () => server.clock.now(),
       self: () => ({ key: server.identity.key, ipv6: server.identity.ipv6, version: server.identity.version }),
       readiness,
-      nodes: () => server.core.nodes.size,
+      nodes: () => server.nodes.size,
       links: () => server.linkCount(),
       peerInfo,
       cjdns: () => (cjdns ? { ...cjdns.link.status() } : null),
@@ -154,7 +158,7 @@ export async function startApp(config: Readonly<Config>, log: Logger, opts: AppO
       const self = server.identity; // the cjdns node's once the link attached
       return {
         self: { key: self.key, ipv6: self.ipv6, version: self.version },
-        nodes: server.core.nodes.size,
+        nodes: server.nodes.size,
         ...(cjdns ? { cjdns: cjdns.link.status() } : {}),
         cluster: cluster.status(),
       };

@@ -30,7 +30,7 @@ export const configSchema = z
         requestTimeoutMs: z.coerce.number().int().min(100).default(10_000),
       })
       .strict()
-      .default({ host: '::', port: 3333, maxBodyBytes: 64 * 1024, requestTimeoutMs: 10_000 }),
+      .prefault({}),
     identity: z
       .object({
         /** curve25519 private key, 64 hex digits; when absent the key is read from / created in `file` */
@@ -46,7 +46,7 @@ export const configSchema = z
         version: z.coerce.number().int().min(1).max(65535).default(22),
       })
       .strict()
-      .default({ file: '.snode/identity.json', version: 22 }),
+      .prefault({}),
     /** replication: websocket URLs of other route servers to pull from */
     peers: z.array(z.string().regex(/^wss?:\/\//, 'must be a ws:// or wss:// URL')).default([]),
     /** replication limits and timers (docs/replication.md); every field has a default */
@@ -64,7 +64,7 @@ export const configSchema = z
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
       })
       .strict()
-      .default({ level: 'info' }),
+      .prefault({}),
   })
   .strict();
 

@@ -27,6 +27,7 @@ import {
   type PublishResult,
   type Reply,
 } from './cluster-state.ts';
+import { CLUSTER_DEFAULTS } from './cluster-settings.ts';
 import { ClusterMetrics } from './metrics.ts';
 import { RecordFollower } from './record-follower.ts';
 import { RecordPublisher, type AppendOutcome, type PublishRequest } from './record-publisher.ts';
@@ -40,15 +41,11 @@ import type { SupervisionPolicy } from '../actors/supervision.ts';
 
 export type { PublishResult } from './cluster-state.ts';
 
-/** announcements kept while the bus is away; past it, nodes are re-published as snapshots */
-export const DEFAULT_BACKLOG_LIMIT = 50_000;
 /** appends awaiting Redis at once (pipelined on one connection, so still in order) */
 export const DEFAULT_MAX_IN_FLIGHT = 256;
 /** mailbox slots kept for the actor's own completions (must exceed the in-flight bound) */
 const INTERNAL_RESERVE = 1024;
 export const DEFAULT_MAILBOX_LIMIT = 20_000;
-/** how long a failover waits for the durable record before applying locally anyway */
-export const DEFAULT_CATCH_UP_TIMEOUT_MS = 5000;
 export const DEFAULT_PUBLISH_TIMEOUT_MS = 15_000;
 /** how often the actor compares the record's newest id with its own position */
 export const DEFAULT_ANTI_ENTROPY_INTERVAL_MS = 1000;
@@ -194,7 +191,7 @@ export class ClusterActor {
     this.log = opts.log ?? silentLogger();
     this.now = opts.now ?? Date.now;
     this.cfg = {
-      catchUpTimeoutMs: opts.catchUpTimeoutMs ?? DEFAULT_CATCH_UP_TIMEOUT_MS,
+      catchUpTimeoutMs: opts.catchUpTimeoutMs ?? CLUSTER_DEFAULTS.catchUpTimeoutMs,
       publishTimeoutMs: opts.publishTimeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS,
       antiEntropyIntervalMs: opts.antiEntropyIntervalMs ?? DEFAULT_ANTI_ENTROPY_INTERVAL_MS,
       mailboxLimit: Math.max(opts.mailboxLimit ?? DEFAULT_MAILBOX_LIMIT, INTERNAL_RESERVE * 2),
@@ -209,7 +206,7 @@ export class ClusterActor {
     const common = { bus: this.bus, sink: this.sink, origin: this.origin, log: this.log, metrics, now: this.now };
     this.publisher = new RecordPublisher({
       ...common,
-      backlogLimit: opts.backlogLimit ?? DEFAULT_BACKLOG_LIMIT,
+      backlogLimit: opts.backlogLimit ?? CLUSTER_DEFAULTS.backlogLimit,
       // completions of in-flight appends use the reserved mailbox slots
       maxInFlight: Math.min(opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT, INTERNAL_RESERVE - 1),
       settled: (outcome) => this.tellInternal({ type: 'AppendSettled', outcome }),

@@ -36,11 +36,9 @@ export const clusterSchema = z
       .optional(),
   })
   .strict()
-  .default({
-    prefix: 'snode',
-    streamMaxLen: 200_000,
-    backlogLimit: 50_000,
-    catchUpTimeoutMs: 5000,
-  });
+  .prefault({});
 
 export type ClusterSettings = z.infer<typeof clusterSchema>;
+
+/** Every default of the section (the schema is the one place they are written). */
+export const CLUSTER_DEFAULTS: ClusterSettings = clusterSchema.parse(undefined);

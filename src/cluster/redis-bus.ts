@@ -23,6 +23,7 @@
  *    between the repair read and the first live frame).
  */
 import { Redis, type RedisOptions } from 'ioredis';
+import { CLUSTER_DEFAULTS } from './cluster-settings.ts';
 import type { Logger } from '../log.ts';
 import { silentLogger } from '../log.ts';
 import {
@@ -111,14 +112,14 @@ export class RedisClusterBus implements ClusterBus {
   private lastErrorLog = 0;
 
   constructor(private readonly opts: RedisClusterBusOptions) {
-    this.prefix = opts.prefix ?? 'snode';
+    this.prefix = opts.prefix ?? CLUSTER_DEFAULTS.prefix;
     this.keys = {
       record: `${this.prefix}:record`,
       last: `${this.prefix}:last`,
       channel: `${this.prefix}:frames`,
       nodePrefix: `${this.prefix}:node:`,
     };
-    this.streamMaxLen = opts.streamMaxLen ?? 200_000;
+    this.streamMaxLen = opts.streamMaxLen ?? CLUSTER_DEFAULTS.streamMaxLen;
     this.log = opts.log ?? silentLogger();
   }
 

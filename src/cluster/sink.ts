@@ -27,12 +27,10 @@ export interface ClusterSink {
 /** The parts of RouteServer the adapter uses (structural, so this file imports no server code). */
 export interface ClusterCapableServer {
   submitAnnouncement(bytes: Uint8Array, source: 'cluster'): Promise<unknown>;
-  readonly core: {
-    readonly nodes: {
-      get(ip: string):
-        | { readonly resetMsg: { readonly binary: Uint8Array }; readonly announcements: readonly { readonly binary: Uint8Array }[] }
-        | undefined;
-    };
+  readonly nodes: {
+    get(ip: string):
+      | { readonly resetMsg: { readonly binary: Uint8Array }; readonly announcements: readonly { readonly binary: Uint8Array }[] }
+      | undefined;
   };
 }
 
@@ -43,7 +41,7 @@ export function routeServerSink(server: ClusterCapableServer): ClusterSink {
       await server.submitAnnouncement(bytes, 'cluster');
     },
     nodeSnapshot: (ip) => {
-      const rec = server.core.nodes.get(ip);
+      const rec = server.nodes.get(ip);
       if (!rec) return undefined;
       const kept: Uint8Array[] = [];
       for (let i = rec.announcements.length - 1; i >= 0; i--) kept.push(rec.announcements[i]!.binary);

@@ -5,7 +5,7 @@
  *
  * ```ts
  * const cluster = await startCluster(config, routeServerSink(server), log, server.metrics.registry);
- * server.setClusterHooks({
+ * if (cluster.shared) server.setClusterHooks({
  *   beforeNodeAnnouncement: (nodeIp) => cluster.actor.catchUpBeforeLocalApply(nodeIp),
  *   afterNodeAccepted: (bytes, nodeIp) => cluster.actor.publishAccepted(bytes, nodeIp), // ack after this
  * });
@@ -25,6 +25,9 @@ import type { ClusterSink } from './sink.ts';
 export interface StartedCluster {
   readonly actor: ClusterActor;
   readonly bus: ClusterBus;
+  /** another process may read this bus (Redis, or a bus handed in): publish to it; the
+   *  embedded bus of a single process has no reader */
+  readonly shared: boolean;
   status(): ClusterStatus;
   /** for /readyz: not ok until the startup catch-up is done */
   readiness(): { ok: boolean; detail: string };
@@ -73,6 +76,7 @@ export async function startCluster(
   return {
     actor,
     bus,
+    shared: opts.bus !== undefined || c.redisUrl !== undefined,
     status: () => actor.status(),
     readiness: () => {
       const s = actor.status();

@@ -10,7 +10,8 @@
  * (`added`) and remove from (`deleted`) the store, in the order the original calls
  * `addAnn`/`deleteAnn` (deletions always come before the addition); the caller applies them.
  */
-import type { RsError } from '../errors.ts';
+import { isRsError, type RsError } from '../errors.ts';
+import { parseAnnouncement } from '../protocol/announcement.ts';
 import type { Announcement } from '../protocol/announcement-types.ts';
 import type { EncodingScheme } from '../protocol/encoding-scheme-types.ts';
 import { GLOBAL_TIMEOUT_MS, MAX_CLOCK_SKEW_MS } from './constants.ts';
@@ -23,6 +24,16 @@ import { foldStateHash, stateHash, zeroStateHash } from './state-hash.ts';
 
 /** A parsed announcement, or the parse failure (which replies `failed_parse_or_validate`). */
 export type AnnounceInput = { readonly ann: Announcement } | { readonly parseError: RsError };
+
+/** Parse (and verify the signature, if asked) on this thread: `{ann}` or `{parseError}`. */
+export function parseAnnounceInput(bytes: Uint8Array, verify: boolean): AnnounceInput {
+  try {
+    return { ann: parseAnnouncement(bytes, { verifySignature: verify }) };
+  } catch (e) {
+    if (isRsError(e)) return { parseError: e };
+    throw e;
+  }
+}
 
 export interface AnnounceOptions {
   /** true: `sq: ann` from the node itself over the cjdns link; false: replication (gossip) */

@@ -89,20 +89,6 @@ export function rememberDerivedNode(pubSigningKey: Uint8Array, node: DerivedNode
   derivedCache.set(id, node);
 }
 
-/**
- * The announcer's IPv6 from its signing key alone (bytes 64..96), without parsing the entities,
- * hashing or verifying; cached per key like the full parse. Undefined for a runt or a key that
- * does not convert. For routing a message before it is parsed (cluster catch-up).
- */
-export function announcerIp(bytes: Uint8Array): string | undefined {
-  if (bytes.length < ANNOUNCEMENT_HEADER_SIZE) return undefined;
-  try {
-    return deriveNode(bytes.subarray(64, 96), false).nodeIp;
-  } catch {
-    return undefined;
-  }
-}
-
 /** The identity derived from an announcement's signing key (for `rememberDerivedNode`). */
 export interface DerivedNodeIdentity {
   readonly nodeKey: Uint8Array;

@@ -1,7 +1,8 @@
 /**
  * The `routing` section of the configuration: which route engine serves, and the tunables of
  * the fast one (README "Tunables"). The zod schema holds every default; `src/config.ts` mounts
- * it and maps the SNODE_ROUTING_* variables; routing-mode.ts turns it into RouteServer options.
+ * it and maps the SNODE_ROUTING_* variables; routing-supervisor.ts turns it into the fast engine's
+ * options.
  * Kept free of runtime imports so loading the configuration stays cheap.
  */
 import { z } from 'zod';
@@ -46,3 +47,6 @@ export const routingSchema = z
   .prefault({});
 
 export type RoutingSettings = z.infer<typeof routingSchema>;
+
+/** Every default of the section (the schema is the one place they are written). */
+export const ROUTING_DEFAULTS: RoutingSettings = routingSchema.parse(undefined);

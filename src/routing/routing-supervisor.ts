@@ -12,25 +12,32 @@
  *                      starts a fresh one from the record at rest)
  *
  * Every crash policy is explicit (nact's default would stop the actor silently). The flow of
- * an announcement: bytes → pool (parse + verify, ordered per signing key) → the node's subnode
- * actor (state machine, in order) → effects (store, listeners) and a node update → the standby
+ * an announcement (the fast engine's part of the ingest funnel, server/ingest.ts): bytes → pool
+ * (parse + verify, ordered per signing key) → the node's subnode actor (state machine, in
+ * order) → the funnel's recorder (store, metrics, listeners) and a node update → the standby
  * tree replica → a snapshot at the next swap → queries.
  */
-import { cpus } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { ActorSystem } from '../actors/actor-system.ts';
+import type { AnnouncementSource } from '../graph/announcement-source.ts';
 import {
-  DEFAULT_SUBNODE_OPTIONS,
-  SubnodeDirectory,
-  type SubnodeDirectoryOptions,
-  type SubnodeEffects,
-} from './subnode-actors.ts';
-import { DEFAULT_TREE_OPTIONS, TreeReplicas, type TreeReplicasOptions } from './tree-replicas.ts';
+  parseAnnounceInput,
+  type AnnounceInput,
+  type AnnounceOutcome,
+  type NodeTable,
+} from '../graph/apply-announcement.ts';
+import type { Announcement } from '../protocol/announcement-types.ts';
 import { newGraphTables, type GraphTables } from './id-tables.ts';
+import type { GrRoute, RouteJson } from './route-answer.ts';
+import type { ApplyRules, EngineDeps, RoutingEngine } from './routing-engine.ts';
+import { ROUTING_DEFAULTS, type RoutingSettings } from './routing-settings.ts';
 import {
-  defaultVerifyWorkers,
-  VerifyPool,
-  type VerifyPoolOptions,
-} from './verify-pool.ts';
+  SubnodeDirectory,
+  subnodeOptionsOf,
+  type SubnodeDirectoryOptions,
+} from './subnode-actors.ts';
+import { TreeReplicas, treeOptionsOf, type TreeReplicasOptions } from './tree-replicas.ts';
+import { VerifyPool, verifyPoolOptionsOf, type VerifyPoolOptions } from './verify-pool.ts';
 
 export interface FastRoutingOptions {
   readonly tree: TreeReplicasOptions;
@@ -41,34 +48,32 @@ export interface FastRoutingOptions {
   readonly passivateEveryMs: number;
 }
 
-export function defaultFastRoutingOptions(
-  overrides: Partial<FastRoutingOptions> = {},
+/** The fast engine's options for the configuration's `routing` section (the schema holds the defaults). */
+export function fastRoutingOptions(
+  s: RoutingSettings = ROUTING_DEFAULTS,
+  cores = availableParallelism(),
 ): FastRoutingOptions {
   return {
-    tree: DEFAULT_TREE_OPTIONS,
-    subnodes: DEFAULT_SUBNODE_OPTIONS,
-    verifyPool: {
-      workers: defaultVerifyWorkers(cpus().length),
-      batchSize: 64,
-      maxInFlight: 4,
-      maxQueued: 10_000,
-      verifySignature: true,
-    },
+    tree: treeOptionsOf(s),
+    subnodes: subnodeOptionsOf(s),
+    verifyPool: verifyPoolOptionsOf(s, cores),
     passivateEveryMs: 30_000,
-    ...overrides,
   };
 }
 
-export interface RoutingSupervisorDeps {
-  /** the subnode actors' effects, except the tree updates the supervisor adds itself */
-  readonly effects: SubnodeEffects;
-  readonly now: () => number;
-  readonly log?: (event: string, fields: Record<string, unknown>) => void;
+/** The defaults, some of them replaced (tests, benchmarks). */
+export function defaultFastRoutingOptions(
+  overrides: Partial<FastRoutingOptions> = {},
+): FastRoutingOptions {
+  return { ...fastRoutingOptions(), ...overrides };
+}
+
+export interface RoutingSupervisorDeps extends EngineDeps {
   /** share an actor system (default: the supervisor creates and shuts down its own) */
   readonly system?: ActorSystem;
 }
 
-export class RoutingSupervisor {
+export class RoutingSupervisor implements RoutingEngine {
   readonly system: ActorSystem;
   readonly tables: GraphTables = newGraphTables();
   readonly pool: VerifyPool | undefined;
@@ -76,56 +81,109 @@ export class RoutingSupervisor {
   readonly directory: SubnodeDirectory;
   private readonly ownsSystem: boolean;
   private passivateTimer: NodeJS.Timeout | undefined;
-  private readonly now: () => number;
 
   constructor(
-    deps: RoutingSupervisorDeps,
+    private readonly deps: RoutingSupervisorDeps,
     readonly opts: FastRoutingOptions = defaultFastRoutingOptions(),
   ) {
-    this.now = deps.now;
+    const { now, log, recorder } = deps;
     this.ownsSystem = !deps.system;
-    this.system = deps.system ?? new ActorSystem(undefined, deps.now);
+    this.system = deps.system ?? new ActorSystem(undefined, now);
     this.pool = opts.verifyPool ? new VerifyPool(opts.verifyPool) : undefined;
-    const fx = deps.effects;
     // a restarted replica reloads from the directory's records (created just below)
-    this.trees = new TreeReplicas(
+    const trees = new TreeReplicas(
       {
         system: this.system,
         tables: this.tables,
         dumpAll: () => this.directory.table,
-        now: deps.now,
-        log: deps.log,
+        now,
+        log: (event, fields) => log.warn({ event, ...fields }, event),
       },
       opts.tree,
     );
-    const trees = this.trees;
+    this.trees = trees;
+    // what the subnode actors do after each message, in the node's order: the funnel's record
+    // (store, metrics, listeners) and the node's update for the tree replicas
     this.directory = new SubnodeDirectory(
       this.system,
       {
-        ...fx,
+        now,
+        selfIp: deps.selfIp,
         handled: (outcome, source) => {
-          fx.handled(outcome, source);
+          recorder.applied(outcome, source);
           if (outcome.accepted && outcome.node) trees.nodeChanged(outcome.node);
         },
         expired: (ip, deleted) => {
-          fx.expired(ip, deleted);
+          recorder.expired(deleted);
           trees.nodeRemoved(ip);
         },
         rebuilt: (ip, record) => {
-          fx.rebuilt(ip, record);
+          log.warn(
+            {
+              event: 'snode:subnode:rebuilt',
+              node: ip,
+              announcements: record?.announcements.length ?? 0,
+            },
+            'subnode actor restarted; record rebuilt from the store',
+          );
           if (record) trees.nodeChanged(record);
           else trees.nodeRemoved(ip);
         },
+        storedAnnouncement: (hash) => recorder.stored(hash),
+        crashed: (ip, err, decision) =>
+          log.error(
+            { event: 'snode:subnode:crashed', node: ip, err, decision },
+            'subnode actor crashed',
+          ),
       },
       opts.subnodes,
     );
+    this.start();
   }
 
-  start(): void {
+  get nodes(): NodeTable {
+    return this.directory.table;
+  }
+
+  /** In the verification pool (ordered per signing key) when verifying, else on this thread. */
+  parse(bytes: Uint8Array, verify: boolean): AnnounceInput | Promise<AnnounceInput> {
+    if (verify && this.pool) return this.pool.parse(bytes);
+    return parseAnnounceInput(bytes, verify);
+  }
+
+  /** In the node's subnode actor. */
+  apply(
+    ann: Announcement,
+    rules: ApplyRules,
+    source: AnnouncementSource,
+  ): Promise<AnnounceOutcome> {
+    return this.directory.apply(ann, rules, source);
+  }
+
+  /** From the active snapshot: never waits for an update, a rebuild or a swap. */
+  route(srcIp: string, dstIp: string): RouteJson | null {
+    return this.trees.active.route(srcIp, dstIp);
+  }
+
+  routeForGr(srcIp: string, dstIp: string): GrRoute | null {
+    return this.trees.active.routeForGr(srcIp, dstIp);
+  }
+
+  /** Each expired node's actor expires it in order with its announcements; returns how many nodes. */
+  expire(now: number): number {
+    return this.directory.expire(now);
+  }
+
+  /** Resolves when the active snapshot reflects every update so far and both replicas hold them. */
+  sync(): Promise<void> {
+    return this.trees.sync();
+  }
+
+  private start(): void {
     this.trees.start();
     if (this.opts.subnodes.idleMs > 0 && !this.passivateTimer) {
       this.passivateTimer = setInterval(
-        () => this.directory.passivateIdle(this.now()),
+        () => this.directory.passivateIdle(this.deps.now()),
         this.opts.passivateEveryMs,
       );
       this.passivateTimer.unref();

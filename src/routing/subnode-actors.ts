@@ -27,13 +27,15 @@ import { parseAnnouncement } from '../protocol/announcement.ts';
 import type { Announcement } from '../protocol/announcement-types.ts';
 import { bytesToHex } from '../protocol/hex.ts';
 
-export type { AnnouncementSource } from '../graph/announcement-source.ts';
 import type { AnnouncementSource } from '../graph/announcement-source.ts';
+import type { ApplyRules } from './routing-engine.ts';
+import { ROUTING_DEFAULTS, type RoutingSettings } from './routing-settings.ts';
 
 export type SubnodeCommand =
   | {
       readonly type: 'ApplyAnnouncement';
       readonly ann: Announcement;
+      readonly rules: ApplyRules;
       readonly source: AnnouncementSource;
       readonly replyTo: ReplyTo<SubnodeReply>;
     }
@@ -50,7 +52,7 @@ interface SubnodeState {
 /** What the subnode actors need from the rest of the server. */
 export interface SubnodeEffects {
   now(): number;
-  /** our own cjdns node's IPv6 (JS `selfNode.ipv6`), once known */
+  /** our own cjdns node's IPv6 (JS `selfNode.ipv6`), once known; read at apply time */
   selfIp(): string | undefined;
   /** an announcement was handled (accepted or not), inside the node's actor, in its order */
   handled(outcome: AnnounceOutcome, source: AnnouncementSource): void;
@@ -75,13 +77,18 @@ export interface SubnodeDirectoryOptions {
   readonly restartWithinMs: number;
 }
 
-export const DEFAULT_SUBNODE_OPTIONS: SubnodeDirectoryOptions = {
-  mailboxLimit: 64,
-  idleMs: 120_000,
-  askTimeoutMs: 10_000,
-  maxRestarts: 3,
-  restartWithinMs: 60_000,
-};
+/** The subnode actors' options for the configuration's `routing` section. */
+export function subnodeOptionsOf(s: RoutingSettings): SubnodeDirectoryOptions {
+  return {
+    mailboxLimit: s.subnodeMailbox,
+    idleMs: s.subnodeIdleMs,
+    askTimeoutMs: 10_000,
+    maxRestarts: 3,
+    restartWithinMs: 60_000,
+  };
+}
+
+export const DEFAULT_SUBNODE_OPTIONS: SubnodeDirectoryOptions = subnodeOptionsOf(ROUTING_DEFAULTS);
 
 /**
  * A node's kept list after its last successful message (crash recovery). The record replaces
@@ -159,13 +166,13 @@ export class SubnodeDirectory {
    * RS_ERR_MAILBOX_FULL when the node's mailbox is full, RS_ERR_QUERY_TIMEOUT when its actor
    * does not answer in time, RS_ERR_INTERNAL when the actor crashed on it.
    */
-  async apply(ann: Announcement, source: AnnouncementSource): Promise<AnnounceOutcome> {
+  async apply(ann: Announcement, rules: ApplyRules, source: AnnouncementSource): Promise<AnnounceOutcome> {
     const ref = this.actorFor(ann.nodeIp);
     let reply: SubnodeReply;
     try {
       reply = await this.system.ask<SubnodeCommand, SubnodeReply>(
         ref,
-        (replyTo) => ({ type: 'ApplyAnnouncement', ann, source, replyTo }),
+        (replyTo) => ({ type: 'ApplyAnnouncement', ann, rules, source, replyTo }),
         this.opts.askTimeoutMs,
       );
     } catch (e) {
@@ -253,10 +260,9 @@ export class SubnodeDirectory {
             state.record,
             { ann },
             {
-              fromNode: msg.source === 'node',
+              fromNode: msg.rules.fromNode,
               now: this.fx.now(),
-              // cluster mode: every process shares the snode identity (docs/cluster.md)
-              selfIp: msg.source === 'cluster' ? undefined : this.fx.selfIp(),
+              selfIp: msg.rules.selfCheck ? this.fx.selfIp() : undefined,
             },
           );
         } catch (e) {

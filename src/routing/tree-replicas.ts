@@ -39,6 +39,7 @@ import type { NodeRecord } from '../graph/node-record.ts';
 import { nodeRemovedUpdate, nodeUpdateOf, type NodeUpdate } from './node-update.ts';
 import { PairSearch } from './pair-search.ts';
 import { RouteSnapshot, type RouteSnapshotOptions } from './route-snapshot.ts';
+import { ROUTING_DEFAULTS, type RoutingSettings } from './routing-settings.ts';
 import { SptSolver } from './shortest-path-tree.ts';
 import { emptySnapshot, type SnapshotData } from './snapshot-data.ts';
 
@@ -71,15 +72,23 @@ const FLUSH_BATCH = 1024;
 /** Nodes settled per slice of a hot destination's tree search (well under a millisecond at 50k nodes). */
 const TREE_GROWTH_SLICE_POPS = 2000;
 
-export const DEFAULT_TREE_OPTIONS: TreeReplicasOptions = {
-  swapIntervalMs: 250,
-  maxUpdatesPerSwap: 5000,
-  treeCacheSize: 64,
-  hotDestinationQueries: 16,
-  backend: 'worker',
-  mailboxLimit: 1024,
-  buildTimeoutMs: 30_000,
-};
+/** How long a swap waits for the standby's snapshot. */
+const BUILD_TIMEOUT_MS = 30_000;
+
+/** The tree replicas' options for the configuration's `routing` section. */
+export function treeOptionsOf(s: RoutingSettings): TreeReplicasOptions {
+  return {
+    swapIntervalMs: s.swapIntervalMs,
+    maxUpdatesPerSwap: s.maxUpdatesPerSwap,
+    treeCacheSize: s.treeCacheSize,
+    hotDestinationQueries: s.hotDestinationQueries,
+    backend: s.replicaBackend,
+    mailboxLimit: s.replicaMailbox,
+    buildTimeoutMs: BUILD_TIMEOUT_MS,
+  };
+}
+
+export const DEFAULT_TREE_OPTIONS: TreeReplicasOptions = treeOptionsOf(ROUTING_DEFAULTS);
 
 export interface TreeReplicasStats {
   swaps: number;

@@ -23,6 +23,7 @@ import { isRsError, RsError } from '../errors.ts';
 import type { AnnounceInput } from '../graph/apply-announcement.ts';
 import { parseAnnouncement, rememberDerivedNode } from '../protocol/announcement.ts';
 import { spawnWorker } from '../lib/spawn-worker.ts';
+import type { RoutingSettings } from './routing-settings.ts';
 import type { VerifyResult } from './verify-worker.ts';
 
 export interface VerifyPoolOptions {
@@ -259,4 +260,11 @@ export class VerifyPool {
 /** Default pool size: one worker per core but one (the main thread's), at least one. */
 export function defaultVerifyWorkers(cores: number): number {
   return Math.max(1, cores - 1);
+}
+
+/** The pool's options for the configuration's `routing` section; undefined: verify on the main thread. */
+export function verifyPoolOptionsOf(s: RoutingSettings, cores: number): VerifyPoolOptions | undefined {
+  const workers = s.verifyWorkers === 'auto' ? defaultVerifyWorkers(cores) : s.verifyWorkers;
+  if (workers === 0) return undefined;
+  return { workers, batchSize: s.verifyBatchSize, maxInFlight: 4, maxQueued: s.verifyMaxQueued, verifySignature: true };
 }

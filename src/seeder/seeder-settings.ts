@@ -30,15 +30,7 @@ export const seederSchema = z
     expire_after_sec: int(60, 365 * 24 * 3600).default(3600),
   })
   .strict()
-  .default({
-    tester_passwds: [],
-    nameserver_passwds: [],
-    max_connection_count: 128,
-    share_peers_with_nameserver: 50,
-    max_entries: 10_000,
-    max_entries_per_node: 4,
-    expire_after_sec: 3600,
-  });
+  .prefault({});
 
 export type SeederSettings = z.infer<typeof seederSchema>;
 

@@ -87,12 +87,12 @@ export async function replayScenario(scenario: Scenario, names: ReadonlyMap<stri
               ...base,
               expected: { error: o.error, stateHash: bytesToHex(o.stateHash) },
               replication: takeReplication(),
-              node_state_after: nodeStateSummary(ip ? server.core.nodes.get(ip) : undefined, names),
+              node_state_after: nodeStateSummary(ip ? server.nodes.get(ip) : undefined, names),
             });
             break;
           }
           case 'getRoute': {
-            server.core.routes.forceRebuild();
+            server.reference?.routes.forceRebuild();
             out.push({ ...base, expected: server.getRoute(str(s, 'srcIp'), str(s, 'dstIp')) });
             takeReplication();
             break;
@@ -114,7 +114,7 @@ export async function replayScenario(scenario: Scenario, names: ReadonlyMap<stri
             try {
               const a = answerRead(path.split('?')[0]!, {
                 views: server.views,
-                peerInfo: () => ({ peers: [], ...server.core.store.sizes() }),
+                peerInfo: () => ({ peers: [], ...server.store.sizes() }),
                 setDebugNode: (ip) => server.setDebugNode(ip),
               });
               if (!a) throw new RsError('RS_ERR_HTTP_NOT_FOUND', `${path} is not replayed`);

@@ -30,6 +30,6 @@ export const cjdnsSchema = z
     handlerBindAddress: z.string().min(1).optional(),
   })
   .strict()
-  .default({ enabled: false });
+  .prefault({});
 
 export type CjdnsSettings = z.infer<typeof cjdnsSchema>;

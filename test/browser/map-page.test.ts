@@ -110,7 +110,7 @@ describe('map page in Chromium (10k-node mesh)', function () {
 
   it('finds a node by part of its IPv6, shows its links, announcements and last seen', async () => {
     const ip = mesh.world.ips[1234]!;
-    const rec = mesh.app.server.core.nodes.get(ip)!;
+    const rec = mesh.app.server.nodes.get(ip)!;
     await page.fill('#search-input', ip.slice(0, 14));
     await page.waitForSelector(`#search-results li[data-ip="${ip}"]`);
     await page.press('#search-input', 'Enter');
@@ -134,7 +134,7 @@ describe('map page in Chromium (10k-node mesh)', function () {
 
   it('finds a node by its key', async () => {
     const ip = mesh.world.ips[777]!;
-    const key = mesh.app.server.core.nodes.get(ip)!.key;
+    const key = mesh.app.server.nodes.get(ip)!.key;
     await page.fill('#search-input', key);
     await page.press('#search-input', 'Enter');
     await page.waitForFunction((want) => window.snodeMap.detailsOf === want, ip);

@@ -39,7 +39,7 @@ describe('cluster actor (memory bus)', () => {
   async function ingest(p: Proc, nodeIndex: number, bytes: Uint8Array): Promise<{ stateHash: string; publish: PublishResult }> {
     const ip = net.nodes[nodeIndex]!.ipv6;
     await p.actor.catchUpBeforeLocalApply(ip);
-    const r = p.sink.local(bytes);
+    const r = await p.sink.local(bytes);
     expect(r.error, 'local apply').to.equal('none');
     const publish = await p.actor.publishAccepted(bytes, ip);
     return { stateHash: r.stateHash, publish };
@@ -264,7 +264,7 @@ describe('cluster actor (memory bus)', () => {
       const b = await proc();
       const model = new CoreSink(SNODE); // the node's own view: every announcement it sent, in order
       const send = async (p: Proc, i: number, bytes: Uint8Array): Promise<string> => {
-        const expected = model.local(bytes).stateHash;
+        const expected = (await model.local(bytes)).stateHash;
         const { stateHash } = await ingest(p, i, bytes);
         return stateHash === expected ? 'continuous' : 'diverged';
       };

@@ -10,7 +10,9 @@
  * /readyz). Run:  npx mocha test/cluster/cluster.int.test.ts
  */
 import { expect } from 'chai';
-import { RouteServerCore } from '../../src/routing/reference/core.ts';
+import { systemClock } from '../../src/lib/clock.ts';
+import { RouteServer } from '../../src/server/route-server.ts';
+import { selfWithIp } from '../helpers/reference-server.ts';
 import { waitFor } from '../../src/cluster/native/processes.ts';
 import { bstr } from '../../src/protocol/bencode.ts';
 import { bytesToHex } from '../../src/protocol/hex.ts';
@@ -23,12 +25,12 @@ const NODES = 15;
 
 /** What the nodes were told: every acknowledged announcement applied in acknowledgement order. */
 class Model {
-  readonly core: RouteServerCore;
+  readonly server: RouteServer;
   constructor(snodeIp: string) {
-    this.core = new RouteServerCore({ selfIp: snodeIp });
+    this.server = new RouteServer({ self: selfWithIp(snodeIp), clock: systemClock, routing: { mode: 'reference' } });
   }
-  accept(bytes: Uint8Array): string {
-    const o = this.core.handleAnnounce(bytes, { fromNode: true, now: Date.now() });
+  async accept(bytes: Uint8Array): Promise<string> {
+    const o = await this.server.submitAnnouncement(bytes, 'node');
     if (o.error !== 'none') throw new Error(`model refused an announcement the cluster acknowledged: ${o.error}`);
     return bytesToHex(o.stateHash);
   }
@@ -70,7 +72,7 @@ describe('cluster: three processes behind HAProxy (real Redis, real HAProxy)', f
           const error = bstr(r.reply.error);
           if (error !== 'none') throw new Error(`node ${i}: the cluster answered ${error}`);
           acked++;
-          const expected = model.accept(bytes);
+          const expected = await model.accept(bytes);
           const got = bytesToHex(r.reply.stateHash as Uint8Array);
           if (got !== expected) discontinuities.push(`node ${i} ack #${acked}: ${got.slice(0, 16)}… expected ${expected.slice(0, 16)}…`);
           return;
@@ -107,7 +109,7 @@ describe('cluster: three processes behind HAProxy (real Redis, real HAProxy)', f
 
   /** Every process holds exactly the acknowledged state: /dump sets and per-node stateHash. */
   async function converged(timeoutMs = 20_000): Promise<void> {
-    const { kept, stateHashes } = coreState(model.core);
+    const { kept, stateHashes } = coreState(model.server);
     let why = '';
     await waitFor('every process to hold the acknowledged state', async () => {
       for (const s of cluster.snodes) {
@@ -143,7 +145,7 @@ describe('cluster: three processes behind HAProxy (real Redis, real HAProxy)', f
     for (const [a, b] of pairs) {
       const src = net.nodes[a]!.ipv6;
       const tar = net.nodes[b]!.ipv6;
-      const route = model.core.getRouteForGr(src, tar, Date.now());
+      const route = model.server.routeForGr(src, tar);
       expect(route, `the model has a route ${a}→${b}`).to.not.equal(null);
       const expected = bytesToHex(encodeRouteN(route!.key, route!.label));
       let last: unknown;
@@ -183,7 +185,7 @@ describe('cluster: three processes behind HAProxy (real Redis, real HAProxy)', f
     for (let i = 0; i < NODES; i += 3) await announce(i, net.update(i, Date.now())); // missed by snode3
     await cluster.start(2, { waitReady: false });
     await waitFor('snode3 ready', async () => (await readyz(cluster.snodes[2]!.port))?.status === 200, 20_000, 20);
-    const { kept, stateHashes } = coreState(model.core);
+    const { kept, stateHashes } = coreState(model.server);
     const dump = await dumpSet(cluster.snodes[2]!.port);
     expect([...kept].filter((h) => !dump.has(h)), 'acknowledged announcements missing at the moment of ready').to.deep.equal([]);
     for (const [ip, h] of stateHashes) expect(await stateHashAt(cluster.snodes[2]!.port, ip), ip).to.equal(h);

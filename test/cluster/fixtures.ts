@@ -2,8 +2,9 @@
  * Shared material for the cluster tests and the cluster bench: deterministic cjdns identities, a
  * small tree-shaped network whose nodes announce signed messages (routes are unique, so `gr`
  * answers do not depend on tie-breaks), and sinks that stand in for a route server:
- *  - CoreSink runs the real graph core and implements the "cluster" apply mode the way the route
- *    server must (gossip without the self check, skipping hashes already stored);
+ *  - CoreSink is a real route server (reference engine) behind the production sink: the ingest
+ *    funnel applies the "cluster" source (gossip without the self check, skipping hashes already
+ *    stored);
  *  - RecordingSink only records what it was asked to apply.
  */
 import { annHash, buildAnnouncement } from '../../src/protocol/announcement.ts';
@@ -11,8 +12,10 @@ import { SCHEMES } from '../../src/protocol/encoding-scheme.ts';
 import { serializeEncodingSchemeEntity, serializePeer, serializeVersion } from '../../src/protocol/entity.ts';
 import { bytesToHex, concatBytes } from '../../src/protocol/hex.ts';
 import { ip6FromPublicKey, ip6ToString, publicFromPrivate } from '../../src/protocol/keys.ts';
-import { RouteServerCore } from '../../src/routing/reference/core.ts';
-import type { ClusterNodeSnapshot, ClusterSink } from '../../src/cluster/sink.ts';
+import { routeServerSink, type ClusterNodeSnapshot, type ClusterSink } from '../../src/cluster/sink.ts';
+import type { NodeTable } from '../../src/graph/apply-announcement.ts';
+import { RouteServer } from '../../src/server/route-server.ts';
+import { selfWithIp } from '../helpers/reference-server.ts';
 
 /** mulberry32 */
 export function prng(seed: number): () => number {
@@ -126,7 +129,7 @@ export interface CoreState {
   readonly kept: Set<string>;
 }
 
-export function coreState(core: RouteServerCore): CoreState {
+export function coreState(core: { readonly nodes: NodeTable }): CoreState {
   const stateHashes = new Map<string, string>();
   const kept = new Set<string>();
   for (const rec of core.nodes) {
@@ -137,50 +140,41 @@ export function coreState(core: RouteServerCore): CoreState {
 }
 
 /**
- * A route server reduced to its core: `local` = an announcement from the node itself (fromNode),
- * `applyRemote` = the "cluster" apply mode (gossip rules without the self check; an announcement
- * whose hash is already stored is skipped).
+ * A route server (reference engine) behind the production sink: `local` = an announcement from
+ * the node itself, `applyRemote` = the "cluster" source of the ingest funnel. The counters
+ * observe what the funnel does with each remote announcement (skipped: already stored).
  */
 export class CoreSink implements ClusterSink {
-  readonly core: RouteServerCore;
+  readonly server: RouteServer;
+  private readonly sink: ClusterSink;
   remoteApplied = 0;
   remoteSkipped = 0;
 
   constructor(
     readonly snodeIp: string,
-    private readonly now: () => number = Date.now,
+    now: () => number = Date.now,
   ) {
-    this.core = new RouteServerCore({ selfIp: snodeIp });
+    this.server = new RouteServer({ self: selfWithIp(snodeIp), clock: { now }, routing: { mode: 'reference' } });
+    this.sink = routeServerSink(this.server);
   }
 
-  local(bytes: Uint8Array): { error: string; stateHash: string } {
-    const o = this.core.handleAnnounce(bytes, { fromNode: true, now: this.now() });
+  async local(bytes: Uint8Array): Promise<{ error: string; stateHash: string }> {
+    const o = await this.server.submitAnnouncement(bytes, 'node');
     return { error: o.error, stateHash: bytesToHex(o.stateHash) };
   }
 
   async applyRemote(bytes: Uint8Array): Promise<void> {
-    if (this.core.store.has(annHash(bytes))) {
-      this.remoteSkipped++;
-      return;
-    }
-    const self = this.core.selfIp;
-    this.core.selfIp = undefined; // "cluster" mode: no wrong_snode check
-    try {
-      this.core.handleAnnounce(bytes, { fromNode: false, now: this.now() });
-      this.remoteApplied++;
-    } finally {
-      this.core.selfIp = self;
-    }
+    if (this.server.store.has(annHash(bytes))) this.remoteSkipped++;
+    else this.remoteApplied++;
+    await this.sink.applyRemote(bytes);
   }
 
   nodeSnapshot(ip: string): ClusterNodeSnapshot | undefined {
-    const rec = this.core.nodes.get(ip);
-    if (!rec) return undefined;
-    return { resetMsg: rec.resetMsg.binary, keptOldestFirst: [...rec.announcements].reverse().map((a) => a.binary) };
+    return this.sink.nodeSnapshot(ip);
   }
 
   state(): CoreState {
-    return coreState(this.core);
+    return coreState(this.server);
   }
 }
 

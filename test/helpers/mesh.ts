@@ -34,7 +34,7 @@ export async function meshServer(n: number, seed = 7): Promise<{ server: RouteSe
   world.clock.set(T0);
   for (const m of world.initial.flat()) {
     world.clock.set(Math.max(world.clock.now(), timestampOf(m)));
-    const outcome = server.handleAnnounce(m, 'node');
+    const outcome = await server.submitAnnouncement(m, 'node');
     if (outcome.error !== 'none') throw new Error(`mesh announcement refused: ${outcome.error}`);
   }
   return { server, world };

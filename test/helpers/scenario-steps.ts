@@ -66,11 +66,11 @@ export async function checkScenarioStep(
       break;
     }
     case 'getRoute': {
-      app.server.core.routes.forceRebuild();
+      app.server.reference?.routes.forceRebuild();
       const res = await httpRequest(port, `/path/${step.srcIp}/${step.dstIp}`);
       expect(res.status).to.equal(200);
       const text = res.body.toString();
-      if (step.expected === null && !app.server.core.nodes.get(step.dstIp))
+      if (step.expected === null && !app.server.nodes.get(step.dstIp))
         expect(text).to.equal('tar not found');
       else expect(JSON.parse(text)).to.deep.equal(step.expected);
       break;

@@ -182,7 +182,7 @@ describe('cjdns link: captured frames (test/fixtures/captures)', () => {
     expect(got.p).to.equal(21);
     expect(got.recvTime).to.equal(clock.now());
     expect(got.txid).to.deep.equal(content(query).txid);
-    const record = server.core.nodes.get(A.myIp6)!;
+    const record = server.nodes.get(A.myIp6)!;
     expect(bytesToHex(got.stateHash as Uint8Array)).to.equal(bytesToHex(record.stateHash!));
     expect(bytesToHex(got.stateHash as Uint8Array)).not.to.equal(
       bytesToHex(bbytes(content(captureBytes('04-A-self-ann-reply.bin')).stateHash)!),

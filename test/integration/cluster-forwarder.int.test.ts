@@ -52,7 +52,7 @@ describe('subnode forwarder (edge → pool)', function () {
         const annReply = (await fwd.forward({ sq: sq('ann'), ann, txid: txid(1), p: 22 }, { key: net.nodes[0]!.publicKey, ip: net.nodes[0]!.ipv6, version: 22 }))!;
         expect(Buffer.from(annReply.txid as Uint8Array).equals(Buffer.from(txid(1)))).to.equal(true);
         expect(Buffer.from(annReply.error as Uint8Array).toString()).to.equal('none');
-        const hash = bytesToHex(app.server.core.nodes.get(net.nodes[0]!.ipv6)!.stateHash);
+        const hash = bytesToHex(app.server.nodes.get(net.nodes[0]!.ipv6)!.stateHash);
         expect(bytesToHex(annReply.stateHash as Uint8Array)).to.equal(hash);
 
         const pn = (await fwd.forward({ sq: sq('pn'), txid: txid(2), p: 22 }, { key: net.nodes[0]!.publicKey, ip: net.nodes[0]!.ipv6, version: 22 }))!;

@@ -60,7 +60,7 @@ describe('cluster bus on Redis', function () {
   async function ingest(p: Proc, i: number, bytes: Uint8Array): Promise<PublishResult> {
     const ip = net.nodes[i]!.ipv6;
     await p.actor.catchUpBeforeLocalApply(ip);
-    expect(p.sink.local(bytes).error).to.equal('none');
+    expect((await p.sink.local(bytes)).error).to.equal('none');
     return p.actor.publishAccepted(bytes, ip);
   }
 

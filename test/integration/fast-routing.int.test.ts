@@ -64,7 +64,7 @@ describe('fast routing over HTTP', () => {
         await app.server.syncRoutes();
         const res = await httpRequest(port, `/path/${step.srcIp}/${step.dstIp}`);
         const text = res.body.toString();
-        if (step.expected === null && !app.server.core.nodes.get(step.dstIp))
+        if (step.expected === null && !app.server.nodes.get(step.dstIp))
           expect(text).to.equal('tar not found');
         else expect(JSON.parse(text)).to.deep.equal(step.expected);
       }

@@ -529,9 +529,9 @@ describe('hostile input storm (in-process server)', function () {
     // a day later: every announcement of the storm is now too far from our clock, so even an
     // unmutated one from the vectors is refused (excessive_clock_skew) and the table stays put
     clock.set(routes.steps[4].now_ms + 86_400_000);
-    aliceHashBefore = bytesToHex(app.server.core.nodes.get(ipOf('alice'))!.stateHash!);
+    aliceHashBefore = bytesToHex(app.server.nodes.get(ipOf('alice'))!.stateHash!);
     expect(aliceHashBefore).to.equal(routes.steps[0].expected.stateHash);
-    nodesBefore = app.server.core.nodes.size;
+    nodesBefore = app.server.nodes.size;
   });
   after(async () => app?.close());
 
@@ -724,8 +724,8 @@ describe('hostile input storm (in-process server)', function () {
 
   it('still serves afterwards: /healthz, an unchanged table, a correct pn and gr reply', async () => {
     expect((await httpRequest(port, '/healthz')).status).to.equal(200);
-    expect(app.server.core.nodes.size).to.equal(nodesBefore);
-    expect(bytesToHex(app.server.core.nodes.get(ipOf('alice'))!.stateHash!)).to.equal(
+    expect(app.server.nodes.size).to.equal(nodesBefore);
+    expect(bytesToHex(app.server.nodes.get(ipOf('alice'))!.stateHash!)).to.equal(
       aliceHashBefore,
     );
 

@@ -148,14 +148,14 @@ describe('hostile replication peers', () => {
       });
       // big store entries: the GET_DATA answers must overflow the socket buffers
       for (let i = 0; i < entries; i++)
-        app.server.core.store.add(randomHash(), new Uint8Array(randomBytes(4000)));
+        app.server.store.add(randomHash(), new Uint8Array(randomBytes(4000)));
     });
     after(async () => app?.close());
 
     it('keeps the send queue bounded and drops the peer', async () => {
       const p = await RawPeer.connect(app.address().port);
       p.ws.pause(); // never read again
-      const hashes = [...app.server.core.store.hashes()];
+      const hashes = [...app.server.store.hashes()];
       for (let round = 0; round < 10; round++)
         for (const h of hashes) p.send({ type: 'GET_DATA', seq: round, hash: h });
       let maxQueue = 0;

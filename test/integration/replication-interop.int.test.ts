@@ -88,7 +88,7 @@ describe('replication interop with the original (cjdnsnode) frames', () => {
     });
 
     it('sends HELLO (vector 008) first, then the whole store as INV in store order', async () => {
-      const stored = [...app.server.core.store.hashes()];
+      const stored = [...app.server.store.hashes()];
       await waitUntil(() => peer.frames.length >= 2, 'HELLO and INV');
       expect(bytesToHex(peer.frames[0]!)).to.equal(HELLO.hex);
       expect(bytesToHex(peer.frames[1]!)).to.equal(invHex(stored));
@@ -103,12 +103,12 @@ describe('replication interop with the original (cjdnsnode) frames', () => {
     });
 
     it('answers GET_DATA for a stored hash with the announcement bytes under the same seq', async () => {
-      const hash = [...app.server.core.store.hashes()][1]!;
+      const hash = [...app.server.store.hashes()][1]!;
       const n = peer.frames.length;
       peer.sendRaw(hexToBytes(getDataHex(SEQ + 7, hash)));
       await waitUntil(() => peer.frames.length > n, 'the DATA reply');
       expect(bytesToHex(peer.frames[n]!)).to.equal(
-        dataHex(SEQ + 7, app.server.core.store.get(hash)!),
+        dataHex(SEQ + 7, app.server.store.get(hash)!),
       );
     });
 
@@ -204,7 +204,7 @@ describe('replication interop with the original (cjdnsnode) frames', () => {
         () => app.replication.stats().peers[0]?.outstanding === 0,
         'both requests settled',
       );
-      expect(app.server.core.store.size).to.equal(0);
+      expect(app.server.store.size).to.equal(0);
     });
 
     it('ignores unknown types and applies DATA through the gossip path', async () => {
@@ -216,7 +216,7 @@ describe('replication interop with the original (cjdnsnode) frames', () => {
       await waitUntil(() => p.frames.length > n, 'the GET_DATA');
       expect(bytesToHex(p.frames[n]!)).to.equal(getDataHex(SEQ + 2, hash));
       p.sendRaw(hexToBytes(dataHex(SEQ + 2, hexToBytes(stepAnn.ann_hex))));
-      await waitUntil(() => app.server.core.store.has(hash), 'the announcement in our store');
+      await waitUntil(() => app.server.store.has(hash), 'the announcement in our store');
       const dump = await httpRequest(app.address().port, '/dump');
       expect(dump.body.toString('hex')).to.equal(
         `${(stepAnn.ann_hex.length / 2).toString(16).padStart(8, '0')}${stepAnn.ann_hex}00000000`,

@@ -86,12 +86,12 @@ describe('replication between two route servers', () => {
   describe('initial sync', () => {
     it('pulls every stored announcement of A into B', async () => {
       await waitUntil(
-        () => b.server.core.store.size === a.server.core.store.size,
+        () => b.server.store.size === a.server.store.size,
         "B to hold A's store",
       );
       expect(
-        [...b.server.core.store.hashes()].map((h) => Buffer.from(h).toString('hex')),
-      ).to.deep.equal([...a.server.core.store.hashes()].map((h) => Buffer.from(h).toString('hex')));
+        [...b.server.store.hashes()].map((h) => Buffer.from(h).toString('hex')),
+      ).to.deep.equal([...a.server.store.hashes()].map((h) => Buffer.from(h).toString('hex')));
     });
 
     it('serves the same /dump and /ni on B as on A', async () => {
@@ -103,8 +103,8 @@ describe('replication between two route servers', () => {
     });
 
     it('computes the same routes on B as on A', async () => {
-      a.server.core.routes.forceRebuild();
-      b.server.core.routes.forceRebuild();
+      a.server.reference!.routes.forceRebuild();
+      b.server.reference!.routes.forceRebuild();
       for (const [src, dst] of routePairs) {
         const [ra, rb] = [await get(a, `/path/${src}/${dst}`), await get(b, `/path/${src}/${dst}`)];
         expect(rb.text, `/path/${src}/${dst}`).to.equal(ra.text);
@@ -134,11 +134,11 @@ describe('replication between two route servers', () => {
       );
       expect(rootB.peer.peers[0].sync).to.include({
         state: 'done',
-        needed: a.server.core.store.size,
-        fetched: a.server.core.store.size,
+        needed: a.server.store.size,
+        fetched: a.server.store.size,
         failed: 0,
       });
-      expect(rootB.peer.announcements).to.equal(a.server.core.store.size);
+      expect(rootB.peer.announcements).to.equal(a.server.store.size);
       const rootA = JSON.parse((await get(a, '/')).text);
       expect(rootA.peer.peers).to.have.length(1);
       expect(rootA.peer.peers[0].addr).to.match(/127\.0\.0\.1/);
@@ -153,17 +153,17 @@ describe('replication between two route servers', () => {
 
   describe('live propagation', () => {
     it('advertises an announcement accepted by A afterwards and B applies it', async () => {
-      const before = b.server.core.store.size;
+      const before = b.server.store.size;
       await feed(a, clockA, liveStep);
       await waitUntil(
-        () => b.server.core.store.has(hexToBytes(liveStep.ann_hash)),
+        () => b.server.store.has(hexToBytes(liveStep.ann_hash)),
         'the live announcement on B',
       );
-      expect(b.server.core.store.size).to.be.greaterThanOrEqual(before);
+      expect(b.server.store.size).to.be.greaterThanOrEqual(before);
       const [da, db] = [await get(a, '/dump'), await get(b, '/dump')];
       expect(db.hex).to.equal(da.hex);
-      a.server.core.routes.forceRebuild();
-      b.server.core.routes.forceRebuild();
+      a.server.reference!.routes.forceRebuild();
+      b.server.reference!.routes.forceRebuild();
       for (const [src, dst] of routePairs) {
         const [ra, rb] = [await get(a, `/path/${src}/${dst}`), await get(b, `/path/${src}/${dst}`)];
         expect(rb.text, `/path/${src}/${dst}`).to.equal(ra.text);
@@ -181,7 +181,7 @@ describe('replication between two route servers', () => {
       });
       try {
         await waitUntil(
-          () => c.server.core.store.size === b.server.core.store.size,
+          () => c.server.store.size === b.server.store.size,
           "C to hold B's store",
         );
         // the default apply window overlaps nodes: the same records, in an order that may differ

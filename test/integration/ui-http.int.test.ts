@@ -83,7 +83,7 @@ describe('map page endpoints over HTTP (300-node mesh)', function () {
     expect(r.headers['content-type']).to.equal('application/octet-stream');
     expect(r.headers['transfer-encoding']).to.equal('chunked');
     const g = decodeGraph(new Uint8Array(r.body));
-    const records = [...mesh.app.server.core.nodes];
+    const records = [...mesh.app.server.nodes];
     expect(g.nodeCount).to.equal(N);
     expect(records.map((x) => x.ipv6)).to.deep.equal(Array.from({ length: N }, (_, i) => ipAt(g.ips, i)));
     expect(g.edgeCount).to.equal(mesh.world.topo.edges);
@@ -92,7 +92,7 @@ describe('map page endpoints over HTTP (300-node mesh)', function () {
 
   it('shows a node by IPv6 or by key', async () => {
     const ip = mesh.world.ips[17]!;
-    const rec = mesh.app.server.core.nodes.get(ip)!;
+    const rec = mesh.app.server.nodes.get(ip)!;
     const byIp = await json<UiNode>(`/ui/api/node/${ip}`);
     expect(byIp).to.include({ ip, key: rec.key, lastSeen: rec.timestamp });
     expect(byIp.links).to.have.length(mesh.world.topo.neighbours[17]!.length);

@@ -261,7 +261,7 @@ async function runInterleaving(cmds: Cmd[]): Promise<{ queries: number; heldQuer
     await finish();
     // the final replay: both replicas, built after it, equal a from-scratch build
     await trees.sync();
-    const final = [...server.core.nodes].map((r) => nodeUpdateOf(r, tables));
+    const final = [...server.nodes].map((r) => nodeUpdateOf(r, tables));
     const scratch = scratchSnapshot(final, tables);
     const first = trees.active.data;
     expect(await trees.swap(true)).to.equal(true);

@@ -10,7 +10,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { AGREED_TIMEOUT_MS } from '../../../src/graph/constants.ts';
-import { RouteServerCore } from '../../../src/routing/reference/core.ts';
+import type { RouteServer } from '../../../src/server/route-server.ts';
 import type { NodeRecord } from '../../../src/graph/node-record.ts';
 import { announcementsStateHash } from '../../../src/graph/state-hash.ts';
 import type { Announcement } from '../../../src/protocol/announcement-types.ts';
@@ -25,6 +25,7 @@ import {
   reEncodeC,
 } from '../../../src/protocol/routing-label.ts';
 import { encodingScheme, ipOf, linkState, mkAnn, peer, SNODE_IP, T0, version } from './fixtures.ts';
+import { referenceServer } from '../../helpers/reference-server.ts';
 import { loadVectors } from '../../helpers/vectors.ts';
 import { nodeDijkstraPath } from '../routing/reference/node-dijkstra-model.ts';
 
@@ -183,12 +184,12 @@ function opEntities(op: Op): Entity[] {
 // ---- route checks ------------------------------------------------------------------------------
 
 /** The reverse graph built independently: edge n → p iff both directions, cost 1 / best value. */
-function independentGraph(core: RouteServerCore): Map<string, Map<string, number>> {
+function independentGraph(server: RouteServer): Map<string, Map<string, number>> {
   const g = new Map<string, Map<string, number>>();
-  for (const [nip, n] of core.nodes.nodesByIp) {
+  for (const [nip, n] of server.nodes.nodesByIp) {
     const es = new Map<string, number>();
     for (const [pip, links] of n.inwardLinksByIp) {
-      if (!core.nodes.get(pip)?.inwardLinksByIp.has(nip)) continue;
+      if (!server.nodes.get(pip)?.inwardLinksByIp.has(nip)) continue;
       es.set(pip, 1 / Math.max(...links.map((l) => l.value)));
     }
     g.set(nip, es);
@@ -212,20 +213,15 @@ function bfsReachable(g: Map<string, Map<string, number>>, from: string, to: str
 }
 
 /** Walk the label over the path's best links: each hop's director must be the one announced. */
-function checkRoute(
-  core: RouteServerCore,
-  srcIp: string,
-  dstIp: string,
-  now: number,
-): 'route' | 'none' {
-  const route = core.getRoute(srcIp, dstIp, now);
+function checkRoute(server: RouteServer, srcIp: string, dstIp: string): 'route' | 'none' {
+  const route = server.getRoute(srcIp, dstIp);
   if (srcIp === dstIp) {
     expect(route).to.deep.equal(
-      core.nodes.get(srcIp) ? { label: '0000.0000.0000.0001', hops: [] } : null,
+      server.nodes.get(srcIp) ? { label: '0000.0000.0000.0001', hops: [] } : null,
     );
     return 'none';
   }
-  const g = independentGraph(core);
+  const g = independentGraph(server);
   const expectedPath = nodeDijkstraPath(g, dstIp, srcIp);
   if (!route) {
     if (!bfsReachable(g, dstIp, srcIp)) expect(expectedPath).to.equal(null);
@@ -236,8 +232,8 @@ function checkRoute(
   let rest = parseLabel(route.label);
   let prevFormNum: number | undefined;
   for (let i = 1; i < path.length; i++) {
-    const from = core.nodes.get(path[i - 1]!)!;
-    const to: NodeRecord = core.nodes.get(path[i]!)!;
+    const from = server.nodes.get(path[i - 1]!)!;
+    const to: NodeRecord = server.nodes.get(path[i]!)!;
     const hop = route.hops[i - 1]!;
     const links = to.inwardLinksByIp.get(from.ipv6)!;
     const best = Math.max(...links.map((l) => l.value));
@@ -268,9 +264,9 @@ function checkRoute(
 // ---- the properties ----------------------------------------------------------------------------
 
 /** Run one stream and check every invariant after every step; returns the number of routes checked. */
-function runStream(a: Announcer, edges: Edge[], ops: Op[]): number {
+async function runStream(a: Announcer, edges: Edge[], ops: Op[]): Promise<number> {
   let routesChecked = 0;
-  const core = new RouteServerCore({ selfIp: SNODE_IP });
+  const { server, announce, clock: serverClock } = referenceServer(SNODE_IP);
   const acceptedSinceReset = new Map<string, Announcement[]>();
   for (const { node, entities } of preludeSpecs(edges)) {
     const input = a.make({
@@ -280,7 +276,7 @@ function runStream(a: Announcer, edges: Edge[], ops: Op[]): number {
       snodeIp: SNODE_IP,
       entities: mapPeers(entities, a),
     });
-    const out = core.handleAnnounce(input, { fromNode: true, now: T0 });
+    const out = await announce(input, { fromNode: true, now: T0 });
     expect(out.error).to.equal('none');
     acceptedSinceReset.set(a.ip(node), [out.accepted!]);
   }
@@ -296,13 +292,13 @@ function runStream(a: Announcer, edges: Edge[], ops: Op[]): number {
       entities: mapPeers(opEntities(op), a),
     });
     const now = clock + op.skew;
-    const out = core.handleAnnounce(input, { fromNode: !op.gossip, now });
+    const out = await announce(input, { fromNode: !op.gossip, now });
     if (out.accepted) {
       const list = out.accepted.isReset ? [] : acceptedSinceReset.get(ip)!;
       list.push(out.accepted);
       acceptedSinceReset.set(ip, list);
     }
-    const rec = core.nodes.get(ip);
+    const rec = server.nodes.get(ip);
     if (out.error !== 'failed_parse_or_validate' && out.error !== 'unknown_node' && rec) {
       const model = announcementsStateHash(keptFromScratch(acceptedSinceReset.get(ip)!));
       expect(bytesToHex(out.stateHash)).to.equal(bytesToHex(model));
@@ -310,20 +306,21 @@ function runStream(a: Announcer, edges: Edge[], ops: Op[]): number {
       expect(out.stateHash).to.deep.equal(new Uint8Array(64));
     }
     if (op.expire) {
-      core.expire(now);
+      serverClock.set(now);
+      server.expire();
       for (const k of [...acceptedSinceReset.keys()])
-        if (!core.nodes.get(k)) acceptedSinceReset.delete(k);
+        if (!server.nodes.get(k)) acceptedSinceReset.delete(k);
     }
     // the store holds every record's kept announcements and resetMsg, nothing else
     const expected = new Set<string>();
-    for (const r of core.nodes) {
+    for (const r of server.nodes) {
       for (const x of r.announcements) expected.add(bytesToHex(x.hash));
       expected.add(bytesToHex(r.resetMsg.hash));
     }
-    expect(new Set([...core.store.hashes()].map(bytesToHex))).to.deep.equal(expected);
+    expect(new Set([...server.store.hashes()].map(bytesToHex))).to.deep.equal(expected);
 
-    core.routes.forceRebuild();
-    if (checkRoute(core, a.ip(op.route[0]), a.ip(op.route[1]), now) === 'route') routesChecked++;
+    server.reference!.routes.forceRebuild();
+    if (checkRoute(server, a.ip(op.route[0]), a.ip(op.route[1])) === 'route') routesChecked++;
   }
   return routesChecked;
 }
@@ -349,24 +346,32 @@ function signedAnnouncer(): Announcer {
 }
 
 describe('graph core properties', () => {
-  it('keeps stateHash, store and routes consistent over random announcement streams', () => {
+  it('keeps stateHash, store and routes consistent over random announcement streams', async () => {
     let routesChecked = 0;
-    fc.assert(
-      fc.property(arbPrelude, fc.array(arbOp, { minLength: 1, maxLength: 40 }), (edges, ops) => {
-        routesChecked += runStream(fakeAnnouncer, edges, ops);
-      }),
+    await fc.assert(
+      fc.asyncProperty(
+        arbPrelude,
+        fc.array(arbOp, { minLength: 1, maxLength: 40 }),
+        async (edges, ops) => {
+          routesChecked += await runStream(fakeAnnouncer, edges, ops);
+        },
+      ),
       { numRuns: 500 },
     );
     expect(routesChecked).to.be.greaterThan(100);
   });
 
-  it('holds the same for real signed announcements parsed from bytes', () => {
+  it('holds the same for real signed announcements parsed from bytes', async () => {
     const signed = signedAnnouncer();
     let routesChecked = 0;
-    fc.assert(
-      fc.property(arbPrelude, fc.array(arbOp, { minLength: 1, maxLength: 15 }), (edges, ops) => {
-        routesChecked += runStream(signed, edges, ops);
-      }),
+    await fc.assert(
+      fc.asyncProperty(
+        arbPrelude,
+        fc.array(arbOp, { minLength: 1, maxLength: 15 }),
+        async (edges, ops) => {
+          routesChecked += await runStream(signed, edges, ops);
+        },
+      ),
       { numRuns: 40 },
     );
     expect(routesChecked).to.be.greaterThan(10);

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RouteServerCore } from '../../../src/routing/reference/core.ts';
+import type { RouteServer } from '../../../src/server/route-server.ts';
+import { referenceServer } from '../../helpers/reference-server.ts';
 import { linkStateToJson, nodeRecordToJson } from '../../../src/graph/node-json.ts';
 import { captureBytes, fixturesDir } from '../../helpers/vectors.ts';
 
@@ -29,8 +30,8 @@ function annOfFrame(frame: Uint8Array): Uint8Array {
  * of capture 17 (dropped from the kept list later, but its samples stay in the links), then the
  * newest update. Sent by B itself, so fromNode with A as our own node, at each message's time.
  */
-function replayCapture(): RouteServerCore {
-  const core = new RouteServerCore({ selfIp: 'fc0c:d99e:8c36:fbdf:7ac2:748a:05ba:31b4' });
+async function replayCapture(): Promise<RouteServer> {
+  const { server, announce } = referenceServer('fc0c:d99e:8c36:fbdf:7ac2:748a:05ba:31b4');
   const { announcements, resetMsg } = capture.node.mut;
   const newest = announcements.find((a) => !a.isReset)!;
   const sequence = [
@@ -40,24 +41,24 @@ function replayCapture(): RouteServerCore {
   ];
   for (const bytes of sequence) {
     const ts = Number(Buffer.from(bytes.subarray(112, 120)).readBigUInt64BE() >> 4n);
-    const out = core.handleAnnounce(bytes, { fromNode: true, now: ts });
+    const out = await announce(bytes, { fromNode: true, now: ts });
     expect(out.error).to.equal('none');
   }
-  return core;
+  return server;
 }
 
 describe('node-json', () => {
   describe('#nodeRecordToJson()', () => {
-    it("reproduces the original's /ni/<ip> capture byte for byte", () => {
-      const core = replayCapture();
-      const record = core.nodes.get(capture.node.ipv6)!;
+    it("reproduces the original's /ni/<ip> capture byte for byte", async () => {
+      const server = await replayCapture();
+      const record = server.nodes.get(capture.node.ipv6)!;
       const body = JSON.stringify({ node: nodeRecordToJson(record) }, null, 2);
       expect(JSON.parse(body)).to.deep.equal(capture);
       expect(body).to.equal(captureText.trimEnd());
     });
 
-    it('prints stateHash and binary as Node Buffer JSON', () => {
-      const record = replayCapture().nodes.get(capture.node.ipv6)!;
+    it('prints stateHash and binary as Node Buffer JSON', async () => {
+      const record = (await replayCapture()).nodes.get(capture.node.ipv6)!;
       const json = nodeRecordToJson(record);
       expect(json.mut.stateHash).to.deep.equal({
         type: 'Buffer',

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
-import { RouteServerCore } from '../../../src/routing/reference/core.ts';
 import type { NodeRecord } from '../../../src/graph/node-record.ts';
 import { bytesToHex, hexToBytes } from '../../../src/protocol/hex.ts';
 import { ip6ToString } from '../../../src/protocol/keys.ts';
 import { formatLabel } from '../../../src/protocol/routing-label.ts';
+import { referenceServer, type ReferenceServer } from '../../helpers/reference-server.ts';
 import { fromVectorValue, loadVectors } from '../../helpers/vectors.ts';
 import { nodeStateSummary } from '../../../src/graph/node-state-summary.ts';
 
@@ -64,18 +64,19 @@ const utf8 = (b: unknown): string => Buffer.from(b as Uint8Array).toString('utf8
 describe('route_server.json scenarios (graph core)', () => {
   for (const scenario of file.vectors) {
     describe(scenario.name, () => {
-      // Steps share state: each `it` runs one step against the scenario's core, in order.
-      let core: RouteServerCore;
+      // Steps share state: each `it` runs one step against the scenario's server (reference
+      // engine, through the ingest funnel), in order.
+      let ref: ReferenceServer;
       before(() => {
-        core = new RouteServerCore({ selfIp: scenario.self.ipv6 });
+        ref = referenceServer(scenario.self.ipv6);
       });
 
       scenario.steps.forEach((step, i) => {
         const title = `step ${i} ${step.action}${step.note ? ` (${step.note.slice(0, 60)})` : ''}`;
 
         if (step.action === 'ann' || step.action === 'gossip_ann') {
-          it(`${title} replies, replicates and updates the record as the original`, () => {
-            const out = core.handleAnnounce(hexToBytes(step.ann_hex!), {
+          it(`${title} replies, replicates and updates the record as the original`, async () => {
+            const out = await ref.announce(hexToBytes(step.ann_hex!), {
               fromNode: step.action === 'ann',
               now: step.now_ms,
             });
@@ -84,16 +85,15 @@ describe('route_server.json scenarios (graph core)', () => {
             expect({ addAnn: hexes(out.added), deleteAnn: hexes(out.deleted) }).to.deep.equal(
               step.replication,
             );
-            expect(nodeState(core.nodes.get(ipOf(step.node!)))).to.deep.equal(
+            expect(nodeState(ref.server.nodes.get(ipOf(step.node!)))).to.deep.equal(
               withoutNames(step.node_state_after),
             );
           });
         } else if (step.action === 'getRoute') {
           it(`${title} returns the original's route`, () => {
-            core.routes.forceRebuild();
-            expect(core.getRoute(step.srcIp!, step.dstIp!, step.now_ms)).to.deep.equal(
-              step.expected,
-            );
+            ref.server.reference!.routes.forceRebuild();
+            ref.clock.set(step.now_ms);
+            expect(ref.server.getRoute(step.srcIp!, step.dstIp!)).to.deep.equal(step.expected);
           });
         } else if (step.action === 'subnode_message') {
           const content = fromVectorValue(step.request_content) as Record<string, unknown>;
@@ -105,8 +105,8 @@ describe('route_server.json scenarios (graph core)', () => {
               >)
             : undefined;
           if (sq === 'ann') {
-            it(`${title} applies the ann as fromNode and replies as the original`, () => {
-              const out = core.handleAnnounce(content.ann as Uint8Array, {
+            it(`${title} applies the ann as fromNode and replies as the original`, async () => {
+              const out = await ref.announce(content.ann as Uint8Array, {
                 fromNode: true,
                 now: step.now_ms,
               });
@@ -120,7 +120,8 @@ describe('route_server.json scenarios (graph core)', () => {
             it(`${title} computes the route of the gr reply (no forced rebuild)`, () => {
               const src = ip6ToString(content.src as Uint8Array);
               const tar = ip6ToString(content.tar as Uint8Array);
-              const r = core.getRouteForGr(src, tar, step.now_ms);
+              ref.clock.set(step.now_ms);
+              const r = ref.server.routeForGr(src, tar);
               if (!reply!.n) {
                 expect(r).to.equal(null);
                 return;
@@ -133,7 +134,7 @@ describe('route_server.json scenarios (graph core)', () => {
             });
           } else if (sq === 'pn') {
             it(`${title} has the stateHash the pn reply carries`, () => {
-              const rec = core.nodes.get(ipOf(step.from!));
+              const rec = ref.server.nodes.get(ipOf(step.from!));
               const expected = bytesToHex(reply!.stateHash!);
               expect(rec ? bytesToHex(rec.stateHash) : '00'.repeat(64)).to.equal(expected);
             });
@@ -145,14 +146,14 @@ describe('route_server.json scenarios (graph core)', () => {
           it(`${title} ${step.path} computes the original's route`, () => {
             const [, , srcIp, dstIp] = step.path!.split('/');
             const body = step.body;
-            const srcKnown = core.nodes.get(srcIp!) !== undefined;
-            const dstKnown = core.nodes.get(dstIp!) !== undefined;
+            const srcKnown = ref.server.nodes.get(srcIp!) !== undefined;
+            const dstKnown = ref.server.nodes.get(dstIp!) !== undefined;
             if (!srcKnown) expect(body).to.equal('src not found');
             else if (!dstKnown) expect(body).to.equal('tar not found');
-            else
-              expect(JSON.stringify(core.getRoute(srcIp!, dstIp!, step.now_ms), null, 2)).to.equal(
-                body,
-              );
+            else {
+              ref.clock.set(step.now_ms);
+              expect(JSON.stringify(ref.server.getRoute(srcIp!, dstIp!), null, 2)).to.equal(body);
+            }
           });
         }
         // the other http steps belong to the server layer and change no graph state

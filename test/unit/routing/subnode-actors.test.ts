@@ -45,9 +45,9 @@ describe('subnode actors', () => {
       for (const a of anns)
         slow.push(bytesToHex((await ref.submitAnnouncement(a, 'gossip')).stateHash));
       expect(fast.map((o) => bytesToHex(o.stateHash))).to.deep.equal(slow);
-      expect(hashOf(server.core.nodes.get(ipOf(1)))).to.equal(hashOf(ref.core.nodes.get(ipOf(1))));
-      expect([...server.core.store.hashes()].map(bytesToHex)).to.deep.equal(
-        [...ref.core.store.hashes()].map(bytesToHex),
+      expect(hashOf(server.nodes.get(ipOf(1)))).to.equal(hashOf(ref.nodes.get(ipOf(1))));
+      expect([...server.store.hashes()].map(bytesToHex)).to.deep.equal(
+        [...ref.store.hashes()].map(bytesToHex),
       );
       await ref.close();
     });
@@ -56,7 +56,7 @@ describe('subnode actors', () => {
       ({ server } = fastServer());
       for (const n of [5, 3, 9]) await server.submitAnnouncement(mkReset(ipOf(n), T0), 'gossip');
       await server.submitAnnouncement(mkReset(ipOf(3), T0 + 1), 'gossip'); // a reset keeps the position
-      expect([...server.core.nodes.nodesByIp.keys()]).to.deep.equal([ipOf(5), ipOf(3), ipOf(9)]);
+      expect([...server.nodes.nodesByIp.keys()]).to.deep.equal([ipOf(5), ipOf(3), ipOf(9)]);
       expect(server.routing!.directory.activeActors).to.equal(3);
     });
 
@@ -115,10 +115,10 @@ describe('subnode actors', () => {
         expect((await server.submitAnnouncement(b, 'gossip')).error).to.equal('none');
       for (const b of history(bob))
         expect((await server.submitAnnouncement(b, 'gossip')).error).to.equal('none');
-      const before = server.core.nodes.get(alice.ipv6)!;
+      const before = server.nodes.get(alice.ipv6)!;
       const aliceHash = hashOf(before);
       const aliceKept = before.announcements.map((a) => bytesToHex(a.hash));
-      const bobRecord = server.core.nodes.get(bob.ipv6)!;
+      const bobRecord = server.nodes.get(bob.ipv6)!;
       const bobHash = hashOf(bobRecord);
       const bobActor = server.routing!.directory.actorOf(bob.ipv6);
 
@@ -144,7 +144,7 @@ describe('subnode actors', () => {
       expect((err as { code?: string }).code).to.equal('RS_ERR_INTERNAL');
       await until(() => server.routing!.directory.stats.rebuilt === 1, 'the record rebuilt');
 
-      const rebuilt = server.core.nodes.get(alice.ipv6)!;
+      const rebuilt = server.nodes.get(alice.ipv6)!;
       expect(rebuilt).to.not.equal(before); // a fresh record, not the half-mutated one
       expect(rebuilt.announcements.map((a) => bytesToHex(a.hash))).to.deep.equal(aliceKept);
       expect(hashOf(rebuilt)).to.equal(aliceHash);
@@ -154,7 +154,7 @@ describe('subnode actors', () => {
       );
       expect(server.routing!.directory.stats.crashes).to.equal(1);
       // bob: same record object, same hash, same actor
-      expect(server.core.nodes.get(bob.ipv6)).to.equal(bobRecord);
+      expect(server.nodes.get(bob.ipv6)).to.equal(bobRecord);
       expect(hashOf(bobRecord)).to.equal(bobHash);
       expect(server.routing!.directory.actorOf(bob.ipv6)).to.equal(bobActor);
       // alice's restarted actor keeps serving, in the same directory position
@@ -163,22 +163,22 @@ describe('subnode actors', () => {
         'gossip',
       );
       expect(next.error).to.equal('none');
-      expect([...server.core.nodes.nodesByIp.keys()]).to.deep.equal([alice.ipv6, bob.ipv6]);
+      expect([...server.nodes.nodesByIp.keys()]).to.deep.equal([alice.ipv6, bob.ipv6]);
     });
 
     it('passivates idle actors; the next announcement continues from the record at rest', async () => {
       ({ server, clock } = fastServer({ subnodes: { idleMs: 1000 } }));
       const anns = chain(1, T0);
       for (const a of anns.slice(0, 10)) await server.submitAnnouncement(a, 'gossip');
-      const record = server.core.nodes.get(ipOf(1))!;
+      const record = server.nodes.get(ipOf(1))!;
       clock.set(T0 + 5000);
       expect(server.routing!.directory.passivateIdle(clock.now())).to.equal(1);
       await until(() => server.routing!.directory.activeActors === 0, 'the actor stopped');
-      expect(server.core.nodes.get(ipOf(1))).to.equal(record);
+      expect(server.nodes.get(ipOf(1))).to.equal(record);
       const ref = new RouteServer({ self: TEST_SELF, clock });
       for (const a of anns) await ref.submitAnnouncement(a, 'gossip');
       for (const a of anns.slice(10)) await server.submitAnnouncement(a, 'gossip');
-      expect(hashOf(server.core.nodes.get(ipOf(1)))).to.equal(hashOf(ref.core.nodes.get(ipOf(1))));
+      expect(hashOf(server.nodes.get(ipOf(1)))).to.equal(hashOf(ref.nodes.get(ipOf(1))));
       await ref.close();
     });
   });
@@ -197,9 +197,9 @@ describe('subnode actors', () => {
       server.addListener({ deleted: (h) => deleted.push(bytesToHex(h)) });
       clock.set(T0 + GLOBAL_TIMEOUT_MS + 1);
       expect(server.expire()).to.equal(1);
-      await until(() => !server.core.nodes.get(ipOf(1)), 'node 1 expired');
+      await until(() => !server.nodes.get(ipOf(1)), 'node 1 expired');
       expect(deleted).to.have.length(2); // its reset, listed once as kept and once as resetMsg
-      expect(server.core.store.size).to.equal(1);
+      expect(server.store.size).to.equal(1);
       await server.syncRoutes();
       expect(server.getRoute(ipOf(2), ipOf(1))).to.equal(null);
     });

@@ -135,7 +135,7 @@ describe('tree replicas', () => {
       expect(await trees.swap(true)).to.equal(true);
       const b = trees.active.data;
       const scratch = new ReplicaModel();
-      for (const rec of server.core.nodes) scratch.apply(nodeUpdateOf(rec, server.routing!.tables));
+      for (const rec of server.nodes) scratch.apply(nodeUpdateOf(rec, server.routing!.tables));
       const s = scratch.build();
       expect(sameGraph(a, s)).to.equal(true);
       expect(sameGraph(b, s)).to.equal(true);
@@ -191,7 +191,7 @@ describe('tree replicas', () => {
       await server.syncRoutes();
       expect(server.getRoute(ipOf(1), ipOf(4))).to.deep.equal(route);
       const scratch = new ReplicaModel();
-      for (const rec of server.core.nodes) scratch.apply(nodeUpdateOf(rec, server.routing!.tables));
+      for (const rec of server.nodes) scratch.apply(nodeUpdateOf(rec, server.routing!.tables));
       expect(sameGraph(trees.active.data, scratch.build())).to.equal(true);
     });
   });

@@ -23,7 +23,7 @@ import { meshServer } from '../../helpers/mesh.ts';
 const N = 60;
 
 function encode(server: RouteServer, sliceNodes?: number): Uint8Array {
-  return concatBytes(...encodeGraph(server.core.nodes, server.clock.now(), sliceNodes ? { sliceNodes } : {}));
+  return concatBytes(...encodeGraph(server.nodes, server.clock.now(), sliceNodes ? { sliceNodes } : {}));
 }
 
 /** Decoded edges as "ipA ipB dir" strings. */
@@ -50,7 +50,7 @@ describe('map graph stream', () => {
 
   it('holds every node of the table, in table order, with last seen, version and kept announcements', () => {
     const g = decodeGraph(encode(server));
-    const records = [...server.core.nodes];
+    const records = [...server.nodes];
     expect(g.nodeCount).to.equal(N);
     expect(g.serverTimeSec).to.equal(Math.floor(server.clock.now() / 1000));
     records.forEach((r, i) => {
@@ -63,7 +63,7 @@ describe('map graph stream', () => {
 
   it('holds every link of the mesh once, announced by both ends', () => {
     const g = decodeGraph(encode(server));
-    const index = new Map([...server.core.nodes].map((r, i) => [r.ipv6, i]));
+    const index = new Map([...server.nodes].map((r, i) => [r.ipv6, i]));
     const expected = new Set<string>();
     world.topo.neighbours.forEach((ns, i) =>
       ns.forEach((j) => {
@@ -84,19 +84,19 @@ describe('map graph stream', () => {
       expect(decodeGraph(bytes), `slice ${slice}`).to.deep.equal(decodeGraph(whole));
     }
     // slices cut by time (a budget of 0: every 64th node ends a slice)
-    const timed = [...encodeGraph(server.core.nodes, server.clock.now(), { sliceBudgetMs: 0 })];
+    const timed = [...encodeGraph(server.nodes, server.clock.now(), { sliceBudgetMs: 0 })];
     expect(decodeGraph(concatBytes(...timed))).to.deep.equal(decodeGraph(whole));
     // one chunk per slice of nodes, then edge chunks, then the end
-    const chunks = [...encodeGraph(server.core.nodes, 0, { sliceNodes: 7 })];
+    const chunks = [...encodeGraph(server.nodes, 0, { sliceNodes: 7 })];
     expect(chunks[0]!.length).to.equal(GRAPH_HEADER_BYTES + 7 * GRAPH_NODE_BYTES);
     expect(chunks.at(-1)).to.deep.equal(new Uint8Array(4));
   });
 
   it('marks a link only one end announces with that end', () => {
-    const records = [...server.core.nodes];
+    const records = [...server.nodes];
     const a = records[3]!;
     const peerIp = [...a.inwardLinksByIp.keys()][0]!;
-    const b = server.core.nodes.get(peerIp)!;
+    const b = server.nodes.get(peerIp)!;
     b.inwardLinksByIp.delete(a.ipv6); // b no longer announces a; a still announces b
     const g = decodeGraph(encode(server));
     const edges = edgeSet(g).filter((e) => e.includes(a.ipv6) && e.includes(b.ipv6));
@@ -106,7 +106,7 @@ describe('map graph stream', () => {
 
   it('leaves out peers without a record', () => {
     const gone = world.ips[10]!;
-    expect(server.core.nodes.remove(gone)).to.equal(true);
+    expect(server.nodes.remove(gone)).to.equal(true);
     const g = decodeGraph(encode(server));
     expect(g.nodeCount).to.equal(N - 1);
     expect(edgeSet(g).some((e) => e.includes(gone))).to.equal(false);
@@ -114,11 +114,11 @@ describe('map graph stream', () => {
   });
 
   it('stays a valid stream when the table changes while it streams', () => {
-    const chunks = encodeGraph(server.core.nodes, 0, { sliceNodes: 5 });
+    const chunks = encodeGraph(server.nodes, 0, { sliceNodes: 5 });
     const parts: Uint8Array[] = [chunks.next().value as Uint8Array];
     // a node leaves and another's links change between slices
-    server.core.nodes.remove(world.ips[20]!);
-    server.core.nodes.get(world.ips[30]!)!.inwardLinksByIp.clear();
+    server.nodes.remove(world.ips[20]!);
+    server.nodes.get(world.ips[30]!)!.inwardLinksByIp.clear();
     for (const c of chunks) parts.push(c);
     const g = decodeGraph(concatBytes(...parts));
     expect(g.nodeCount).to.equal(N); // the nodes were read when the stream started

@@ -25,7 +25,7 @@ describe('map node details and routes', () => {
       expect(nodeIpOf(ip.toUpperCase())).to.equal(ip);
       expect(nodeIpOf('fc00:0:0:0:0:0:0:1')).to.equal('fc00:0000:0000:0000:0000:0000:0000:0001');
       expect(nodeIpOf('fc00::1')).to.equal('fc00:0000:0000:0000:0000:0000:0000:0001');
-      expect(nodeIpOf(server.core.nodes.get(ip)!.key)).to.equal(ip);
+      expect(nodeIpOf(server.nodes.get(ip)!.key)).to.equal(ip);
     });
 
     for (const bad of ['', 'fc00', 'fc00::1::2', 'x'.repeat(200), 'abc.k', 'a'.repeat(52) + '.k', 'fc00:0000:0000:0000:0000:0000:0000:00001']) {
@@ -45,8 +45,8 @@ describe('map node details and routes', () => {
   describe('uiNode', () => {
     it('shows a node: identity, last seen, every link with its value and the link back', () => {
       const ip = world.ips[0]!; // a hub
-      const rec = server.core.nodes.get(ip)!;
-      const node = uiNode(rec, (x) => server.core.nodes.get(x));
+      const rec = server.nodes.get(ip)!;
+      const node = uiNode(rec, (x) => server.nodes.get(x));
       expect(node).to.include({ ip, key: rec.key, version: 22, lastSeen: rec.timestamp, encodingScheme: 'v358', stateHash: bytesToHex(rec.stateHash) });
       expect(node.links).to.have.length(world.topo.neighbours[0]!.length);
       for (const l of node.links) {
@@ -54,7 +54,7 @@ describe('map node details and routes', () => {
         expect(l).to.include({ label: link.label, value: link.value, mtu: link.mtu, peerNum: link.peerNum, time: link.time, samples: link.linkState.size });
         expect(l.value).to.be.greaterThan(0); // the mesh sends link state
         expect(l.last).to.not.equal(null);
-        const back = server.core.nodes.get(l.peer)!.inwardLinksByIp.get(ip)![0]!;
+        const back = server.nodes.get(l.peer)!.inwardLinksByIp.get(ip)![0]!;
         expect(l.back).to.deep.equal({ label: back.label, value: back.value });
       }
       const JSONsize = JSON.stringify(node).length;
@@ -62,8 +62,8 @@ describe('map node details and routes', () => {
     });
 
     it('lists the kept announcements newest first with their entities', () => {
-      const rec = server.core.nodes.get(world.ips[0]!)!;
-      const node = uiNode(rec, (x) => server.core.nodes.get(x));
+      const rec = server.nodes.get(world.ips[0]!)!;
+      const node = uiNode(rec, (x) => server.nodes.get(x));
       expect(node.announcements.map((a) => a.hash)).to.deep.equal(rec.announcements.map((a) => bytesToHex(a.hash)));
       const reset = node.announcements.find((a) => a.isReset)!;
       expect(reset.entities).to.include({ Version: 1, EncodingScheme: 1 });
@@ -74,7 +74,7 @@ describe('map node details and routes', () => {
     });
 
     it('shows no link back when the peer has no record', () => {
-      const rec = server.core.nodes.get(world.ips[1]!)!;
+      const rec = server.nodes.get(world.ips[1]!)!;
       const node = uiNode(rec, () => undefined);
       expect(node.links.every((l) => l.back === null)).to.equal(true);
     });

@@ -87,7 +87,7 @@ describe('map page endpoints: bounds', () => {
 
   function ui(limits: Partial<UiLimits>, dir?: string): UiHttp {
     const u = new UiHttp({
-      nodes: server.core.nodes,
+      nodes: server.nodes,
       route: (s, d) => server.getRoute(s, d),
       now: () => server.clock.now(),
       log: silentLogger(),
@@ -98,7 +98,7 @@ describe('map page endpoints: bounds', () => {
         now: () => server.clock.now(),
         self: () => ({ key: 'k', ipv6: 'fc00::1', version: 22 }),
         readiness: () => ({ ready: true, checks: {} }),
-        nodes: () => server.core.nodes.size,
+        nodes: () => server.nodes.size,
         links: () => server.linkCount(),
         peerInfo: () => ({ peers: [], announcements: 0, annByHashLen: 0 }),
         cjdns: () => null,

@@ -1,0 +1,192 @@
+/**
+ * The one way in for announcements. Whatever brought it — the cjdns link and `POST /subnode`
+ * (both `sq: ann` from the node itself, through the subnode query handler), a replication peer,
+ * or another process of our cluster on the bus — an announcement goes through `submit`, and
+ * the table below decides, in this one place, everything that differs between the sources:
+ *
+ *   source   verify  fromNode  self-check  skip if stored  cluster hooks
+ *   node     yes     yes       yes         no              catch up before, publish after
+ *   gossip   yes     no        yes         no              no
+ *   cluster  no      no        no          yes             no
+ *
+ * - verify: cluster entries were verified by the process that accepted them, and the bus is
+ *   internal to the cluster (docs/cluster.md);
+ * - fromNode: the clock-skew, old-message and snode checks of docs/protocol.md §4.2;
+ * - self-check: gossip naming us as its route server is refused (wrong_snode); every process of
+ *   a cluster shares the snode identity, so cluster entries are not checked;
+ * - skip if stored: a cluster entry whose hash is already in the replication store changes
+ *   nothing (re-publications, our own announcements coming back);
+ * - cluster hooks: only where another process reads the bus (Redis). A node that failed over
+ *   from another process is caught up from the durable record before its announcement is
+ *   applied, and an accepted announcement is acknowledged only once it is durable there. The
+ *   embedded bus of a single process has no other reader: nothing is published or encoded.
+ *
+ * The walk: parse once (the engine chooses where: the verification pool, or this thread) →
+ * de-duplicate → catch up → the engine applies it in the node's order and calls `applied` here
+ * (the replication store, metrics, the debug log, listeners) → publish. Node expiry comes back
+ * through `expired`.
+ */
+import type { AnnouncementSource } from '../graph/announcement-source.ts';
+import {
+  applyAnnouncement,
+  type AnnounceInput,
+  type AnnounceOutcome,
+} from '../graph/apply-announcement.ts';
+import type { ReplicationStore } from '../graph/replication-store.ts';
+import { zeroStateHash } from '../graph/state-hash.ts';
+import type { Logger } from '../log.ts';
+import type { Announcement } from '../protocol/announcement-types.ts';
+import { bytesToHex } from '../protocol/hex.ts';
+import type { ApplyRecorder, ApplyRules, RoutingEngine } from '../routing/routing-engine.ts';
+import type { ServerMetrics } from './metrics.ts';
+
+interface IngestRules extends ApplyRules {
+  readonly verify: boolean;
+  readonly skipIfStored: boolean;
+  readonly clusterHooks: boolean;
+}
+
+export const INGEST_RULES: Readonly<Record<AnnouncementSource, IngestRules>> = {
+  node: { verify: true, fromNode: true, selfCheck: true, skipIfStored: false, clusterHooks: true },
+  gossip: {
+    verify: true,
+    fromNode: false,
+    selfCheck: true,
+    skipIfStored: false,
+    clusterHooks: false,
+  },
+  cluster: {
+    verify: false,
+    fromNode: false,
+    selfCheck: false,
+    skipIfStored: true,
+    clusterHooks: false,
+  },
+};
+
+/** The cluster bus's hooks around a node's own announcements (docs/cluster.md). */
+export interface ClusterHooks {
+  /** failover: catch up on this node from the durable record before applying its announcement */
+  beforeNodeAnnouncement(nodeIp: string): Promise<void>;
+  /** make an accepted announcement durable for the cluster; the node is acknowledged after this */
+  afterNodeAccepted(bytes: Uint8Array, nodeIp: string): Promise<void>;
+}
+
+/** Told about every change of the replication store (replication peers, the cluster bus). */
+export interface StoreListener {
+  accepted?(ann: Announcement, source: AnnouncementSource, outcome: AnnounceOutcome): void;
+  deleted?(hash: Uint8Array): void;
+}
+
+export interface IngestDeps {
+  readonly store: ReplicationStore;
+  readonly metrics: ServerMetrics;
+  readonly log: Logger;
+  readonly now: () => number;
+}
+
+export class Ingest implements ApplyRecorder {
+  private engine: RoutingEngine | undefined;
+  private hooks: ClusterHooks | undefined;
+  private readonly listeners = new Set<StoreListener>();
+  /** `/debugnode/<ip>`: every announcement of this node is logged */
+  debugNode: string | undefined;
+
+  constructor(private readonly d: IngestDeps) {}
+
+  /** The engine this funnel feeds (it records through this object). */
+  feed(engine: RoutingEngine): void {
+    this.engine = engine;
+  }
+
+  /** Install the cluster bus's hooks: only when another process reads the bus (app.ts). */
+  setClusterHooks(hooks: ClusterHooks | undefined): void {
+    this.hooks = hooks;
+  }
+
+  addListener(l: StoreListener): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+
+  /**
+   * JS `handleAnnounce(bytes, fromNode)` for every source. Announcements of one node are
+   * applied strictly in submission order. Rejects with a typed RsError when the engine refuses
+   * (a full verification queue or node mailbox: RS_ERR_VERIFY_QUEUE_FULL, RS_ERR_MAILBOX_FULL).
+   */
+  async submit(
+    input: Uint8Array | Announcement,
+    source: AnnouncementSource,
+  ): Promise<AnnounceOutcome> {
+    const engine = this.engine!;
+    const rules = INGEST_RULES[source];
+    const parsed: AnnounceInput =
+      input instanceof Uint8Array ? await engine.parse(input, rules.verify) : { ann: input };
+    if ('parseError' in parsed) {
+      // no node is involved after a parse failure (docs/protocol.md §4.2 step 7)
+      const { outcome } = applyAnnouncement(undefined, parsed, {
+        fromNode: rules.fromNode,
+        now: this.d.now(),
+        selfIp: undefined,
+      });
+      this.applied(outcome, source);
+      return outcome;
+    }
+    const ann = parsed.ann;
+    if (rules.skipIfStored && this.d.store.has(ann.hash)) return this.unchanged(ann);
+    const hooks = rules.clusterHooks ? this.hooks : undefined;
+    // before queueing into the node's order: the catch-up applies the node's entries first
+    if (hooks) await hooks.beforeNodeAnnouncement(ann.nodeIp);
+    const outcome = await engine.apply(ann, rules, source);
+    if (hooks && outcome.accepted)
+      await hooks.afterNodeAccepted(outcome.accepted.binary, outcome.accepted.nodeIp);
+    return outcome;
+  }
+
+  /** ApplyRecorder: the store changes (deletions before the addition), metrics, debug log, listeners. */
+  applied(outcome: AnnounceOutcome, source: AnnouncementSource): void {
+    const store = this.d.store;
+    for (const h of outcome.deleted) store.delete(h);
+    if (outcome.accepted) store.add(outcome.accepted.hash, outcome.accepted.binary);
+    this.d.metrics.announcements.inc({ source, result: outcome.error });
+    if (this.debugNode !== undefined && outcome.node?.ipv6 === this.debugNode) {
+      this.d.log.info(
+        {
+          event: 'snode:ann:debug',
+          node: this.debugNode,
+          source,
+          error: outcome.error,
+          stateHash: bytesToHex(outcome.stateHash),
+        },
+        'debug node announcement',
+      );
+    }
+    for (const h of outcome.deleted) for (const l of this.listeners) l.deleted?.(h);
+    if (outcome.accepted)
+      for (const l of this.listeners) l.accepted?.(outcome.accepted, source, outcome);
+  }
+
+  /** ApplyRecorder: expired nodes' announcements leave the store. */
+  expired(deleted: readonly Uint8Array[]): void {
+    for (const h of deleted) this.d.store.delete(h);
+    for (const h of deleted) for (const l of this.listeners) l.deleted?.(h);
+  }
+
+  /** ApplyRecorder: crash recovery reads a node's kept announcements back. */
+  stored(hash: Uint8Array): Uint8Array | undefined {
+    return this.d.store.get(hash);
+  }
+
+  /** An announcement already stored: nothing changes; the reply carries the node's hash. */
+  private unchanged(ann: Announcement): AnnounceOutcome {
+    const node = this.engine!.nodes.get(ann.nodeIp);
+    return {
+      error: 'none',
+      stateHash: node?.stateHash ?? zeroStateHash(),
+      node,
+      accepted: undefined,
+      added: [],
+      deleted: [],
+    };
+  }
+}
