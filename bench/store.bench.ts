@@ -125,7 +125,7 @@ async function reloadTime(opts: BenchOptions, dir: string, log: (s: string) => v
   const updates: Uint8Array[] = [];
   for (let k = 0; k < n; k++) updates.push(linkStateUpdate(w, Math.floor(rnd() * n)));
   await feedDurable(first.server, w, updates, first.store);
-  const live = first.server.core.store.size;
+  const live = first.server.store.size;
   await first.store!.close();
   await first.server.close();
   const fileBytes = statSync(path).size;
@@ -138,10 +138,10 @@ async function reloadTime(opts: BenchOptions, dir: string, log: (s: string) => v
   const t1 = performance.now();
   await server.syncRoutes();
   const routesMs = performance.now() - t1;
-  const ok = server.core.nodes.size === n && server.core.store.size === live;
+  const ok = server.nodes.size === n && server.store.size === live;
   await store.close();
   await server.close();
-  if (!ok) throw new Error(`reload: ${server.core.nodes.size} nodes / ${server.core.store.size} announcements, expected ${n} / ${live}`);
+  if (!ok) throw new Error(`reload: ${server.nodes.size} nodes / ${server.store.size} announcements, expected ${n} / ${live}`);
   return [
     {
       name: `reload at start, ${n} nodes (${r.announcements} announcements, ${(fileBytes / 1e6).toFixed(1)} MB log)`,

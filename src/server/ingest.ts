@@ -10,7 +10,8 @@
  *   cluster  no      no        no          yes             no
  *
  * - verify: cluster entries were verified by the process that accepted them, and the bus is
- *   internal to the cluster (docs/cluster.md);
+ *   internal to the cluster (docs/cluster.md); the announcement store's replay at start
+ *   (store-wiring.ts) uses the same row: what it holds was verified when accepted;
  * - fromNode: the clock-skew, old-message and snode checks of docs/protocol.md §4.2;
  * - self-check: gossip naming us as its route server is refused (wrong_snode); every process of
  *   a cluster shares the snode identity, so cluster entries are not checked;

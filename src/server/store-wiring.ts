@@ -18,7 +18,7 @@ export function restoreTargetOf(server: RouteServer): RestoreTarget {
       for (const a of announcements) errors.push((await server.submitAnnouncement(a, 'cluster')).error);
       return errors;
     },
-    live: server.core.store,
+    live: server.store,
   };
 }
 

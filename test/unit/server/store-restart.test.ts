@@ -10,7 +10,7 @@ import { ManualClock } from '../../../src/lib/clock.ts';
 import { bytesToHex, hexToBytes } from '../../../src/protocol/hex.ts';
 import { defaultFastRoutingOptions } from '../../../src/routing/routing-supervisor.ts';
 import { DEFAULT_TREE_OPTIONS } from '../../../src/routing/tree-replicas.ts';
-import { RouteServerCore } from '../../../src/routing/reference/core.ts';
+import { referenceServer } from '../../helpers/reference-server.ts';
 import { identityFromPrivateKey } from '../../../src/server/identity.ts';
 import { RouteServer } from '../../../src/server/route-server.ts';
 import { recordChanges, restoreTargetOf } from '../../../src/server/store-wiring.ts';
@@ -58,13 +58,13 @@ async function start(engine: Engine, clock: ManualClock, medium: MemoryLogMedium
   };
 }
 
-/** What the nodes were told: the graph core fed every acknowledged announcement. */
+/** What the nodes were told: a reference route server fed every acknowledged announcement. */
 function model() {
-  const core = new RouteServerCore({ selfIp: self.ipv6 });
+  const ref = referenceServer(self.ipv6);
   return {
-    core,
-    accept(bytes: Uint8Array, now: number): string {
-      const o = core.handleAnnounce(bytes, { fromNode: true, now });
+    core: ref.server,
+    async accept(bytes: Uint8Array, now: number): Promise<string> {
+      const o = await ref.announce(bytes, { fromNode: true, now });
       if (o.error !== 'none') throw new Error(`model refused: ${o.error}`);
       return bytesToHex(o.stateHash);
     },
@@ -72,7 +72,7 @@ function model() {
 }
 
 function serverState(server: RouteServer): { stateHashes: Map<string, string>; kept: Set<string> } {
-  return coreState(server.core as unknown as RouteServerCore);
+  return coreState(server);
 }
 
 for (const engine of ['reference', 'fast'] as const) {
@@ -88,7 +88,7 @@ for (const engine of ['reference', 'fast'] as const) {
       const send = async (s: Awaited<ReturnType<typeof start>>, bytes: Uint8Array): Promise<void> => {
         const r = await s.announce(bytes);
         expect(r.error).to.equal('none');
-        expect(r.stateHash).to.equal(m.accept(bytes, clock.now()));
+        expect(r.stateHash).to.equal(await m.accept(bytes, clock.now()));
       };
       for (let i = 0; i < net.nodes.length; i++) await send(a, net.reset(i, clock.now()));
       for (let round = 0; round < 5; round++) {
@@ -108,7 +108,7 @@ for (const engine of ['reference', 'fast'] as const) {
       const got = serverState(b.server);
       expect([...got.kept].sort()).to.deep.equal([...expected.kept].sort());
       expect(got.stateHashes).to.deep.equal(expected.stateHashes);
-      expect(b.server.core.store.size).to.equal(a.server.core.store.size);
+      expect(b.server.store.size).to.equal(a.server.store.size);
       // no node needs a reset: its next announcement continues the chain it was told
       for (let i = 0; i < net.nodes.length; i++) await send(b, net.update(i, clock.now() + i));
       await b.server.syncRoutes();
@@ -134,9 +134,9 @@ for (const engine of ['reference', 'fast'] as const) {
       const medium2 = MemoryLogMedium.holding(image);
       const b = await start(engine, clock, medium2);
       expect(b.store.report).to.include({ nodes: 5, expiredNodes: 5 });
-      expect(b.server.core.nodes.size).to.equal(5);
-      for (let i = 0; i < 5; i++) expect(b.server.core.nodes.get(net.nodes[i]!.ipv6), `node ${i}`).to.not.equal(undefined);
-      for (let i = 5; i < 10; i++) expect(b.server.core.nodes.get(net.nodes[i]!.ipv6), `node ${i}`).to.equal(undefined);
+      expect(b.server.nodes.size).to.equal(5);
+      for (let i = 0; i < 5; i++) expect(b.server.nodes.get(net.nodes[i]!.ipv6), `node ${i}`).to.not.equal(undefined);
+      for (let i = 5; i < 10; i++) expect(b.server.nodes.get(net.nodes[i]!.ipv6), `node ${i}`).to.equal(undefined);
       await b.store.compact('test');
       const c = await start(engine, clock, MemoryLogMedium.holding(medium2.crashImage(0)));
       expect(c.store.report).to.include({ nodes: 5, expiredNodes: 0, expiredAnnouncements: 0 });
