@@ -69,7 +69,7 @@ async function ingestRate(processes: number, opts: BenchOptions, privateKeyHex: 
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     agent.destroy();
     let lagP99Ms: number | undefined;
-    if (processes > 1) lagP99Ms = await histogramP99(cluster.snodes[1]!.port);
+    if (processes > 1) lagP99Ms = await histogramP99(cluster.snodes[1]!.adminPort);
     return { rate: accepted / seconds, lagP99Ms };
   } finally {
     await cluster.stop();

@@ -29,6 +29,7 @@ export async function startMeshApp(n: number, seed: number, opts: MeshAppOptions
   const world = await buildWorld(n, seed, log, opts.keys);
   const config = validateConfig({
     http: { host: '127.0.0.1', port: 0 },
+    admin: { host: '127.0.0.1', port: 0 },
     identity: { privateKey: bytesToHex(world.selfKey.priv), version: 22 },
     routing: { mode: 'fast' },
     log: { level: 'silent' },

@@ -13,7 +13,7 @@ one shared cjdns identity, SNODE_CLUSTER_REDIS_URL) and haproxy on loopback port
 URLs, and stops everything on Ctrl-C / SIGTERM. Needs redis-server and haproxy on PATH.
 
   --processes N        route-server processes (default 3)
-  --base-port P        haproxy on P, route servers on P+1..P+N, redis on P+N+1 (default: free ports)
+  --base-port P        haproxy on P, route servers on P+1..P+N, redis on P+N+1, admin listeners on P+N+2..P+2N+1 (default: free ports)
   --host ADDR          loopback address to bind (default 127.0.0.1)
   --dir DIR            logs, Redis data and haproxy.cfg here (default: a new temp dir)
   --private-key HEX    the cluster's curve25519 private key (default: a new identity)
@@ -78,7 +78,7 @@ process.stdout.write(
     '',
     `snode cluster up: ${processes} route server(s) behind haproxy`,
     `  haproxy (use this)   ${cluster.haproxy.url}   e.g. curl ${cluster.haproxy.url}/ni`,
-    ...cluster.snodes.map((s) => `  snode${s.index + 1}               ${s.url}   (pid ${s.process.pid})`),
+    ...cluster.snodes.map((s) => `  snode${s.index + 1}               ${s.url}   (pid ${s.process.pid})   admin ${s.adminUrl}`),
     `  redis                ${cluster.redis.url}   (append-only file in ${cluster.redis.dir})`,
     `  identity             ${cluster.identity.key} (${cluster.identity.ipv6})`,
     `  logs and config      ${cluster.dir}`,

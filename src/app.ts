@@ -24,10 +24,18 @@ import { ReplicationService } from './replication/replication-service.ts';
 import { openCjdnsLink, type CjdnsLink } from './transport/cjdns-link.ts';
 import { createHttpServer, type Readiness } from './transport/http-server.ts';
 import { UiHttp } from './transport/ui-http.ts';
+import { createAdminHttpServer } from './transport/admin-http-server.ts';
+import { ClientAddress } from './transport/client-address.ts';
+import { HeavyRequests } from './transport/heavy-requests.ts';
+import { HTTP_HOST_AUTO, LOOPBACK_HOST, isLoopbackHost } from './transport/http-settings.ts';
+import { closeServer, listen } from './transport/listen.ts';
+import { TunListener } from './transport/tun-listener.ts';
 
 export interface App {
   readonly server: RouteServer;
   readonly http: Server;
+  /** the admin listener (`admin.enabled`), else undefined */
+  readonly admin: Server | undefined;
   readonly identity: SelfIdentity;
   /** replication with other route servers (peers, /cjdnsnode_websocket) */
   readonly replication: ReplicationService;
@@ -35,6 +43,10 @@ export interface App {
   readonly cjdns: CjdnsLink | undefined;
   /** the bound HTTP address (port resolved when 0 was asked for) */
   address(): { host: string; port: number };
+  /** the bound admin address, undefined without the admin listener */
+  adminAddress(): { host: string; port: number } | undefined;
+  /** with `http.host: auto` and the cjdns link: the cjdns address also listened on, if any */
+  tunAddress(): string | undefined;
   close(): Promise<void>;
 }
 
@@ -150,20 +162,33 @@ export async function startApp(config: Readonly<Config>, log: Logger, opts: AppO
     requestTimeoutMs: config.http.requestTimeoutMs,
     readiness,
     peerInfo,
-    onUpgrade: (req, socket, head) => replication.handleUpgrade(req, socket, head),
     ui,
+    clientAddress: new ClientAddress(config.http.trustedProxies),
+    heavy: new HeavyRequests(config.http.heavy, server.metrics.registry),
+    onUpgrade: (req, socket, head, client) => replication.handleUpgrade(req, socket, head, client),
     // with the cjdns link on, `/` also shows its state (the original's keys come first, unchanged)
     rootExtras: () => (cjdns ? { cjdns: cjdns.link.status() } : {}),
-    status: () => {
-      const self = server.identity; // the cjdns node's once the link attached
-      return {
-        self: { key: self.key, ipv6: self.ipv6, version: self.version },
-        nodes: server.nodes.size,
-        ...(cjdns ? { cjdns: cjdns.link.status() } : {}),
-        cluster: cluster.status(),
-      };
-    },
   });
+  // operator endpoints on their own listener (docs/security.md)
+  const admin = config.admin.enabled
+    ? createAdminHttpServer({
+        server,
+        metrics: server.metrics,
+        log,
+        requestTimeoutMs: config.http.requestTimeoutMs,
+        ...(config.admin.token !== undefined ? { token: config.admin.token } : {}),
+        readiness,
+        status: () => {
+          const self = server.identity; // the cjdns node's once the link attached
+          return {
+            self: { key: self.key, ipv6: self.ipv6, version: self.version },
+            nodes: server.nodes.size,
+            ...(cjdns ? { cjdns: cjdns.link.status() } : {}),
+            cluster: cluster.status(),
+          };
+        },
+      })
+    : undefined;
 
   const timers: NodeJS.Timeout[] = [];
   if (opts.expiryTimer ?? true) {
@@ -194,15 +219,14 @@ export async function startApp(config: Readonly<Config>, log: Logger, opts: AppO
     cjdns = openCjdnsLink(config.cjdns, { server: linkServer, log, registry: server.metrics.registry, expectedKey: config.identity.publicKey });
   }
 
+  // http.host `auto`: loopback, plus the cjdns node's own address while the link is attached
+  const auto = config.http.host === HTTP_HOST_AUTO;
+  let tun: TunListener | undefined;
   try {
-    await new Promise<void>((resolve, reject) => {
-      http.once('error', reject);
-      http.listen({ host: config.http.host, port: config.http.port }, () => {
-        http.off('error', reject);
-        resolve();
-      });
-    });
+    await listen(http, auto ? LOOPBACK_HOST : config.http.host, config.http.port);
+    if (admin) await listen(admin, config.admin.host, config.admin.port);
   } catch (e) {
+    if (http.listening) await closeServer(http);
     await cjdns?.close();
     await replication.close();
     await cluster.close();
@@ -213,15 +237,35 @@ export async function startApp(config: Readonly<Config>, log: Logger, opts: AppO
   replication.start();
   const addr = http.address() as AddressInfo;
   log.info({ event: 'http:server:listening', host: addr.address, port: addr.port, key: identity.key, ipv6: identity.ipv6 }, 'route server listening');
+  if (auto && cjdns) {
+    const t = new TunListener(http, addr.port, log);
+    tun = t;
+    cjdns.link.addListener((e) => {
+      if (e.type === 'attached') t.follow(e.identity.ipv6);
+    });
+  }
+  const adminAddr = admin ? (admin.address() as AddressInfo) : undefined;
+  if (adminAddr) {
+    log.info({ event: 'http:admin:listening', host: adminAddr.address, port: adminAddr.port, token: config.admin.token !== undefined }, 'admin listener');
+    if (!isLoopbackHost(adminAddr.address) && config.admin.token === undefined) {
+      log.warn(
+        { event: 'http:admin:exposed', host: adminAddr.address, port: adminAddr.port },
+        'the admin listener is reachable beyond loopback without admin.token: firewall it or set a token (docs/security.md)',
+      );
+    }
+  }
 
   let closing: Promise<void> | undefined;
   return {
     server,
     http,
+    admin,
     identity,
     replication,
     cjdns: cjdns?.link,
     address: () => ({ host: addr.address, port: addr.port }),
+    adminAddress: () => (adminAddr ? { host: adminAddr.address, port: adminAddr.port } : undefined),
+    tunAddress: () => tun?.address,
     close: () =>
       (closing ??= new Promise<void>((resolve) => {
         listening = false;
@@ -230,6 +274,8 @@ export async function startApp(config: Readonly<Config>, log: Logger, opts: AppO
         void replication.close();
         const cjdnsClosed = cjdns ? cjdns.close() : Promise.resolve();
         forwarder?.close();
+        void tun?.close();
+        if (admin) void closeServer(admin);
         http.close(
           () =>
             void cjdnsClosed

@@ -13,24 +13,14 @@ import { replicationSchema } from './replication/replication-settings.ts';
 import { routingSchema } from './routing/routing-settings.ts';
 import { seederSchema } from './seeder/seeder-settings.ts';
 import { cjdnsSchema } from './transport/cjdns-settings.ts';
-
-const hostSchema = z.string().min(1);
-const portSchema = z.coerce.number().int().min(0).max(65535);
+import { adminSchema, httpSchema } from './transport/http-settings.ts';
 
 export const configSchema = z
   .object({
-    http: z
-      .object({
-        /** listen address; the original bound every interface, the Rust port only 127.0.0.1 */
-        host: hostSchema.default('::'),
-        port: portSchema.default(3333),
-        /** largest accepted request body (POST /subnode) */
-        maxBodyBytes: z.coerce.number().int().min(256).max(16 * 1024 * 1024).default(64 * 1024),
-        /** per-request socket timeout */
-        requestTimeoutMs: z.coerce.number().int().min(100).default(10_000),
-      })
-      .strict()
-      .prefault({}),
+    /** the public listener (read API, POST /subnode, replication websocket; docs/security.md) */
+    http: httpSchema,
+    /** the operator listener (/status, /metrics, /debugnode; docs/security.md) */
+    admin: adminSchema,
     identity: z
       .object({
         /** curve25519 private key, 64 hex digits; when absent the key is read from / created in `file` */
@@ -171,6 +161,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Record<stri
     ['SNODE_HTTP_HOST', ['http', 'host']],
     ['SNODE_HTTP_PORT', ['http', 'port']],
     ['SNODE_HTTP_MAX_BODY_BYTES', ['http', 'maxBodyBytes']],
+    ['SNODE_ADMIN_HOST', ['admin', 'host']],
+    ['SNODE_ADMIN_PORT', ['admin', 'port']],
+    ['SNODE_ADMIN_TOKEN', ['admin', 'token']],
     ['SNODE_IDENTITY_PRIVATE_KEY', ['identity', 'privateKey']],
     ['SNODE_IDENTITY_PUBLIC_KEY', ['identity', 'publicKey']],
     ['SNODE_IDENTITY_FILE', ['identity', 'file']],
@@ -192,6 +185,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Record<stri
   ];
   for (const [name, path] of map) if (env[name] !== undefined && env[name] !== '') set(path, env[name]);
   if (env.SNODE_PEERS) set(['peers'], env.SNODE_PEERS.split(',').map((s) => s.trim()).filter(Boolean));
+  if (env.SNODE_HTTP_TRUSTED_PROXIES) set(['http', 'trustedProxies'], env.SNODE_HTTP_TRUSTED_PROXIES.split(',').map((s) => s.trim()).filter(Boolean));
+  if (env.SNODE_ADMIN === '0' || env.SNODE_ADMIN === 'false') set(['admin', 'enabled'], false);
   if (env.SNODE_CJDNS === '1' || env.SNODE_CJDNS === 'true') set(['cjdns', 'enabled'], true);
   return out;
 }

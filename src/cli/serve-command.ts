@@ -7,6 +7,8 @@ interface ServeFlags {
   config?: string;
   host?: string;
   port?: string;
+  adminHost?: string;
+  adminPort?: string;
   peer?: string[];
   allowPeer?: string[];
   identityFile?: string;
@@ -28,8 +30,10 @@ export function registerServeCommand(program: Command): void {
     .command('serve')
     .description('run the route server: HTTP read API, POST /subnode, replication websocket')
     .option('-c, --config <file>', 'config file: JSON (the Rust port\'s config.json too: seeder section, docs/seeder.md), or the original cjdnsnode config.js {connectCjdns, peers}')
-    .option('--host <addr>', 'HTTP listen address (default :: = every interface; env SNODE_HTTP_HOST)')
+    .option('--host <addr>', 'public HTTP listen address (default auto = 127.0.0.1, plus the cjdns node\'s address with --cjdns; :: = every interface; env SNODE_HTTP_HOST)')
     .option('-p, --port <n>', 'HTTP/websocket port (default 3333; env SNODE_HTTP_PORT)')
+    .option('--admin-host <addr>', 'admin listener (/status, /metrics, /debugnode) address (default 127.0.0.1; env SNODE_ADMIN_HOST)')
+    .option('--admin-port <n>', 'admin listener port (default 3335; env SNODE_ADMIN_PORT)')
     .option('--peer <url>', 'pull announcements from this route server (repeatable; env SNODE_PEERS)', collect)
     .option('--allow-peer <addr|cidr>', 'only these addresses may connect for replication (repeatable; default everyone)', collect)
     .option('--identity-file <file>', 'where the generated identity is kept (default $STATE_DIRECTORY/identity.json under systemd, else .snode/identity.json)')
@@ -42,11 +46,13 @@ export function registerServeCommand(program: Command): void {
     .option('--forward-subnode <url>', 'edge: forward subnode queries from cjdns to this URL (HAProxy /subnode) instead of answering them (env SNODE_CLUSTER_FORWARD_SUBNODE_URL)')
     .addHelpText(
       'after',
-      '\nEnvironment: SNODE_HTTP_HOST, SNODE_HTTP_PORT, SNODE_PEERS (comma separated), SNODE_LOG_LEVEL,\n' +
+      '\nEnvironment: SNODE_HTTP_HOST, SNODE_HTTP_PORT, SNODE_HTTP_TRUSTED_PROXIES (comma separated), SNODE_PEERS (comma separated), SNODE_LOG_LEVEL,\n' +
+        'SNODE_ADMIN_HOST, SNODE_ADMIN_PORT, SNODE_ADMIN_TOKEN (bearer token for the admin listener), SNODE_ADMIN=0 (no admin listener),\n' +
         'SNODE_IDENTITY_PRIVATE_KEY (64 hex), SNODE_IDENTITY_PUBLIC_KEY (….k), SNODE_IDENTITY_FILE, SNODE_IDENTITY_VERSION,\n' +
         'SNODE_CJDNS=1, SNODE_CJDNS_ADMIN_ADDR, SNODE_CJDNS_ADMIN_PORT, SNODE_CJDNS_ADMIN_PASSWORD, SNODE_CJDNS_ADMIN_FILE,\n' +
         'SNODE_CLUSTER_REDIS_URL, SNODE_CLUSTER_PREFIX, SNODE_CLUSTER_PROCESS_NAME, SNODE_CLUSTER_FORWARD_SUBNODE_URL (docs/cluster.md).\n' +
         'With --cjdns, /readyz answers 503 until the link to cjdroute is attached; see docs/cjdns.md.\n' +
+        'What each listener exposes and how to lock it down: docs/security.md.\n' +
         'Precedence: flags > environment > config file > defaults. Logs are JSON lines on stderr.\n' +
         'SIGTERM/SIGINT close the listener, finish requests in flight, and exit 0.',
     )
@@ -55,6 +61,7 @@ export function registerServeCommand(program: Command): void {
       try {
         const overrides: ConfigOverrides = {};
         if (flags.host !== undefined || flags.port !== undefined) overrides.http = { host: flags.host, port: flags.port as unknown as number };
+        if (flags.adminHost !== undefined || flags.adminPort !== undefined) overrides.admin = { host: flags.adminHost, port: flags.adminPort as unknown as number };
         if (flags.peer) overrides.peers = flags.peer;
         if (flags.allowPeer) overrides.replication = { allowList: flags.allowPeer };
         if (flags.identityFile) overrides.identity = { file: flags.identityFile };

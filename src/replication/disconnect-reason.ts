@@ -18,6 +18,7 @@ export const DISCONNECT_REASONS = {
   RequestTimeouts: 'replication.maxConsecutiveTimeouts GET_DATA requests timed out in a row',
   NotAllowed: 'remote address not in replication.allowList',
   TooManyPeers: 'replication.maxInboundPeers reached',
+  TooManyFromAddress: 'replication.maxInboundPeersPerAddress reached for the remote address',
   Shutdown: 'the server is shutting down',
   Crashed: 'the peer actor crashed (a bug)',
 } as const;
@@ -37,6 +38,7 @@ const MISBEHAVIOUR: ReadonlySet<DisconnectReason> = new Set<DisconnectReason>([
   'RequestTimeouts',
   'NotAllowed',
   'TooManyPeers',
+  'TooManyFromAddress',
   'Crashed',
 ]);
 

@@ -22,6 +22,7 @@ import type { Clock } from '../lib/clock.ts';
 import type { Registry } from 'prom-client';
 import { PeerWsServer } from './peer-ws-server.ts';
 import { AllowList } from './allow-list.ts';
+import { addressKey } from '../lib/address-slots.ts';
 import { FetchScheduler } from './fetch-scheduler.ts';
 import { InitialSync, type InitialSyncSnapshot } from './initial-sync.ts';
 import type { PeerInfo, PeerInfoEntry } from './peer-info.ts';
@@ -78,6 +79,8 @@ export class ReplicationService {
   private readonly system: ActorSystem;
   private readonly ownsSystem: boolean;
   private readonly handles = new Map<number, PeerHandle>();
+  /** inbound peer id → its address group (per-address limit) */
+  private readonly inboundKeys = new Map<number, string>();
   private readonly dialers = new Map<string, PeerDialer>();
   private readonly syncs = new Map<string, InitialSync>();
   private readonly wss: PeerWsServer;
@@ -112,7 +115,12 @@ export class ReplicationService {
     this.wss = new PeerWsServer({
       maxPayload: settings.maxFrameBytes,
       isAllowed: (addr) => this.allow.allows(addr),
-      hasRoom: () => !this.closing && this.count('inbound') < settings.maxInboundPeers,
+      noRoom: (addr) =>
+        this.closing || this.count('inbound') >= settings.maxInboundPeers
+          ? 'TooManyPeers'
+          : this.inboundFrom(addr) >= settings.maxInboundPeersPerAddress
+            ? 'TooManyFromAddress'
+            : undefined,
       onConnection: (ws, addr) => this.acceptInbound(ws, addr),
       onRefused: (addr, reason) => {
         this.metrics.refused.inc({ reason });
@@ -169,9 +177,9 @@ export class ReplicationService {
     }
   }
 
-  /** HttpDeps.onUpgrade for /cjdnsnode_websocket. */
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    this.wss.handleUpgrade(req, socket, head);
+  /** HttpDeps.onUpgrade for /cjdnsnode_websocket (`client`: the resolved remote address). */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, client?: string): void {
+    this.wss.handleUpgrade(req, socket, head, client);
   }
 
   /** `/` and `/ni` peerInfo (docs/protocol.md §8). */
@@ -239,6 +247,14 @@ export class ReplicationService {
     return n;
   }
 
+  /** Inbound peers connected from the address group (lib/address-slots.ts) of `addr`. */
+  private inboundFrom(addr: string): number {
+    const key = addressKey(addr);
+    let n = 0;
+    for (const k of this.inboundKeys.values()) if (k === key) n++;
+    return n;
+  }
+
   private acceptInbound(ws: WebSocket, addr: string): void {
     if (this.closing) {
       ws.terminate();
@@ -287,6 +303,7 @@ export class ReplicationService {
       onClosed: (closed) => this.onPeerClosed(closed),
     });
     this.handles.set(id, handle);
+    if (role === 'inbound') this.inboundKeys.set(id, addressKey(addr));
     this.metrics.connections.inc({ direction: role });
     if (role === 'inbound')
       log.info({ event: 'peer:ws:accepted', peer: id, addr }, 'replication peer connected');
@@ -294,6 +311,7 @@ export class ReplicationService {
 
   private onPeerClosed(closed: PeerClosed): void {
     this.handles.delete(closed.id);
+    this.inboundKeys.delete(closed.id);
     this.scheduler.removePeer(closed.id);
     if (closed.role === 'outbound' && closed.url !== undefined) {
       const sync = this.syncs.get(closed.url);

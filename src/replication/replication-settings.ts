@@ -86,6 +86,8 @@ export const replicationSchema = z
       .default([]),
     /** inbound connections accepted at once */
     maxInboundPeers: int(0, 100_000).default(64),
+    /** inbound connections one client (an IPv4 address, an IPv6 /64) may hold at once */
+    maxInboundPeersPerAddress: int(1, 100_000).default(4),
     /** initial sync of a configured peer is settled once nothing is pending and no INV came for this long */
     syncQuietMs: int(0, 3_600_000).default(3000),
     /** give up waiting for the initial sync (readiness turns ready anyway) */

@@ -1,11 +1,13 @@
 /**
  * The bodies of the original's read API (docs/protocol.md §8), built from the node table, the replication
- * store and the route engine. Pure functions of the state; the HTTP transport serialises them.
+ * store and the route engine. Pure functions of the state; the whole-table ones (`/walk`, `/dump`,
+ * `/ni`) also come in chunks for the HTTP transport to stream.
  */
 import { RsError } from '../errors.ts';
 import type { ReplicationStore } from '../graph/replication-store.ts';
 import { nodeRecordToJson } from '../graph/node-json.ts';
 import type { NodeTable } from '../graph/apply-announcement.ts';
+import type { NodeRecord } from '../graph/node-record.ts';
 import type { PeerInfo } from '../replication/peer-info.ts';
 import type { RouteJson } from '../routing/route-answer.ts';
 import { schemeToJs } from '../protocol/encoding-scheme.ts';
@@ -20,6 +22,24 @@ export function ipParam(text: string, what: string): string {
   }
 }
 
+/** Target size of one chunk of a streamed answer: well under a millisecond of work. */
+export const READ_CHUNK_BYTES = 16 * 1024;
+
+interface NiEntry {
+  ip6: string;
+  announcements: number;
+  rst: boolean;
+}
+
+function niEntry(n: NodeRecord): NiEntry {
+  return { ip6: n.ipv6, announcements: n.announcements.length, rst: !n.announcements.includes(n.resetMsg) };
+}
+
+/** `JSON.stringify(value, null, 2)` as it prints at the depth whose lines start with `indent`. */
+function indented(value: unknown, indent: string): string {
+  return indent + JSON.stringify(value, null, 2).replace(/\n/g, `\n${indent}`);
+}
+
 export class HttpViews {
   constructor(
     private readonly table: NodeTable,
@@ -32,18 +52,45 @@ export class HttpViews {
     return { peer: peerInfo, nodesByIp: this.table.size, ...extras };
   }
 
-  /** `/ni` */
+  /** `/ni` as a value (`snode replay`); HTTP streams the same text with `niChunks`. */
   ni(peerInfo: PeerInfo): unknown {
-    const nodes: Array<{ ip6: string; announcements: number; rst: boolean }> = [];
+    const nodes: NiEntry[] = [];
     let totalAnnouncements = 0;
     let rsts = 0;
     for (const n of this.table) {
-      const rst = !n.announcements.includes(n.resetMsg);
-      nodes.push({ ip6: n.ipv6, announcements: n.announcements.length, rst });
-      totalAnnouncements += n.announcements.length;
-      if (rst) rsts++;
+      const entry = niEntry(n);
+      nodes.push(entry);
+      totalAnnouncements += entry.announcements;
+      if (entry.rst) rsts++;
     }
     return { nodes, totalAnnouncements, totalWithRsts: totalAnnouncements + rsts, peerInfo, totalNodes: this.table.size };
+  }
+
+  /**
+   * `/ni` as the text `JSON.stringify(ni(peerInfo), null, 2)` gives, in chunks of about
+   * `chunkBytes` (see walkChunks for what is snapshotted).
+   */
+  *niChunks(peerInfo: PeerInfo, chunkBytes = READ_CHUNK_BYTES): Generator<string, void, undefined> {
+    const nodes = Array.from(this.table);
+    let totalAnnouncements = 0;
+    let rsts = 0;
+    let buf = '{\n  "nodes": [';
+    for (let i = 0; i < nodes.length; i++) {
+      const entry = niEntry(nodes[i]!);
+      totalAnnouncements += entry.announcements;
+      if (entry.rst) rsts++;
+      buf += (i === 0 ? '\n' : ',\n') + indented(entry, '    ');
+      if (buf.length >= chunkBytes) {
+        yield buf;
+        buf = '';
+      }
+    }
+    buf += nodes.length > 0 ? '\n  ],' : '],';
+    buf += `\n  "totalAnnouncements": ${totalAnnouncements},`;
+    buf += `\n  "totalWithRsts": ${totalAnnouncements + rsts},`;
+    buf += `\n  "peerInfo": ${indented(peerInfo, '  ').slice(2)},`;
+    buf += `\n  "totalNodes": ${nodes.length}\n}`;
+    yield buf;
   }
 
   /** `/ni/<ip>`: `{node}` or `{}` for an unknown node. */
@@ -54,34 +101,70 @@ export class HttpViews {
 
   /** `/walk`: one JSON array per line, nodes first, then links whose peer has a record. */
   walk(): string {
-    const lines: string[] = [];
-    for (const n of this.table) {
-      lines.push(
-        JSON.stringify(['node', Math.floor(n.timestamp / 1000), '-', `v${n.version}.0000.0000.0000.0001.${n.key}`, schemeToJs(n.encodingScheme), n.ipv6]),
-      );
+    return Array.from(this.walkChunks()).join('');
+  }
+
+  /**
+   * `/walk` in chunks of about `chunkBytes`, so a large table is never one string and never
+   * holds the event loop for more than a chunk. The node list is taken when the first chunk is
+   * asked for (which nodes, in which order); each node's lines are written from its record as
+   * it is when its chunk is made, all of a node's lines in one chunk. A link is listed when its
+   * peer has a record at that moment.
+   */
+  *walkChunks(chunkBytes = READ_CHUNK_BYTES): Generator<string, void, undefined> {
+    const nodes = Array.from(this.table);
+    let buf = '';
+    let first = true;
+    const add = (line: string): void => {
+      buf += first ? line : `\n${line}`;
+      first = false;
+    };
+    for (const n of nodes) {
+      add(JSON.stringify(['node', Math.floor(n.timestamp / 1000), '-', `v${n.version}.0000.0000.0000.0001.${n.key}`, schemeToJs(n.encodingScheme), n.ipv6]));
+      if (buf.length >= chunkBytes) {
+        yield buf;
+        buf = '';
+      }
     }
-    for (const n of this.table) {
+    for (const n of nodes) {
       for (const [peerIp, links] of n.inwardLinksByIp) {
         const peer = this.table.get(peerIp);
         if (!peer) continue;
-        for (const l of links) lines.push(JSON.stringify(['link', Math.floor(l.time / 1000), '-', n.key, peer.key, l.label]));
+        for (const l of links) add(JSON.stringify(['link', Math.floor(l.time / 1000), '-', n.key, peer.key, l.label]));
+      }
+      if (buf.length >= chunkBytes) {
+        yield buf;
+        buf = '';
       }
     }
-    return lines.join('\n');
+    if (buf.length > 0) yield buf;
   }
 
   /** `/dump`: for each node, each kept announcement newest first: u32 BE length ‖ bytes; then 4 zero bytes. */
   dump(): Uint8Array {
-    const parts: Buffer[] = [];
-    for (const n of this.table) {
+    return new Uint8Array(Buffer.concat(Array.from(this.dumpChunks())));
+  }
+
+  /** `/dump` in chunks of about `chunkBytes` (see walkChunks for what is snapshotted). */
+  *dumpChunks(chunkBytes = READ_CHUNK_BYTES): Generator<Uint8Array, void, undefined> {
+    const nodes = Array.from(this.table);
+    let parts: Uint8Array[] = [];
+    let size = 0;
+    for (const n of nodes) {
       for (const a of n.announcements) {
         const len = Buffer.alloc(4);
         len.writeUInt32BE(a.binary.length);
-        parts.push(len, Buffer.from(a.binary.buffer, a.binary.byteOffset, a.binary.byteLength));
+        parts.push(len, a.binary);
+        size += 4 + a.binary.length;
+      }
+      if (size >= chunkBytes) {
+        yield Buffer.concat(parts, size);
+        parts = [];
+        size = 0;
       }
     }
     parts.push(Buffer.alloc(4));
-    return new Uint8Array(Buffer.concat(parts));
+    yield Buffer.concat(parts, size + 4);
   }
 
   /** `/path/<src>/<dst>`: `src not found` / `tar not found` as text, else the route or null. */

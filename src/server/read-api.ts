@@ -28,6 +28,30 @@ function safeDecode(s: string): string {
   }
 }
 
+/** A whole-table answer, made chunk by chunk (the HTTP transport streams it with back-pressure). */
+export interface StreamedAnswer {
+  readonly contentType: string;
+  chunks(): Iterator<string | Uint8Array, unknown, undefined>;
+}
+
+/**
+ * `/walk`, `/dump` and `/ni` — the answers whose size grows with the table — as streams, or
+ * undefined for any other path. answerRead gives the same bodies in one piece.
+ */
+export function heavyRead(pathOnly: string, ctx: Pick<ReadApiContext, 'views' | 'peerInfo'>): StreamedAnswer | undefined {
+  switch (pathOnly) {
+    case '/walk':
+      return { contentType: TEXT_TYPE, chunks: () => ctx.views.walkChunks() };
+    case '/dump':
+      return { contentType: 'application/octet-stream', chunks: () => ctx.views.dumpChunks() };
+    case '/ni':
+    case '/ni/':
+      return { contentType: JSON_TYPE, chunks: () => ctx.views.niChunks(ctx.peerInfo()) };
+    default:
+      return undefined;
+  }
+}
+
 export interface ReadApiContext {
   readonly views: HttpViews;
   peerInfo(): PeerInfo;

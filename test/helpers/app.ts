@@ -1,18 +1,19 @@
 import { startApp, type App } from '../../src/app.ts';
 import { validateConfig, type ConfigInput } from '../../src/config.ts';
-import { silentLogger } from '../../src/log.ts';
+import { silentLogger, type Logger } from '../../src/log.ts';
 import type { Clock } from '../../src/lib/clock.ts';
 
-/** Start a route server on a free loopback port with an explicit identity (reference routing by default). */
-export async function startTestApp(opts: { privateKeyHex: string; version?: number; clock?: Clock; config?: ConfigInput }): Promise<App> {
+/** Start a route server on free loopback ports (public and admin) with an explicit identity (reference routing by default). */
+export async function startTestApp(opts: { privateKeyHex: string; version?: number; clock?: Clock; config?: ConfigInput; log?: Logger }): Promise<App> {
   const config = validateConfig({
     ...opts.config,
     http: { host: '127.0.0.1', port: 0, ...(opts.config?.http ?? {}) },
+    admin: { host: '127.0.0.1', port: 0, ...(opts.config?.admin ?? {}) },
     // the integration tests check the original's timing (3 s lazy graph rebuild): reference
     // routing unless a test asks for the fast engine
     routing: { mode: 'reference', ...(opts.config?.routing ?? {}) },
     identity: { privateKey: opts.privateKeyHex, version: opts.version ?? 22 },
     log: { level: 'silent' },
   });
-  return startApp(config, silentLogger(), { clock: opts.clock, expiryTimer: false });
+  return startApp(config, opts.log ?? silentLogger(), { clock: opts.clock, expiryTimer: false });
 }

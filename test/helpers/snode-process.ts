@@ -24,11 +24,15 @@ export interface SnodeProcess {
 
 const started = new Set<ChildProcess>();
 
-/** The runner's environment without its SNODE_* variables (but SNODE_FROM_SOURCE), plus `extra`. */
+/**
+ * The runner's environment without its SNODE_* variables (but SNODE_FROM_SOURCE), plus `extra`.
+ * The admin listener gets a free port (its default, 3335, would collide between processes)
+ * unless `extra` names one; the `http:admin:listening` log line says which.
+ */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env = { ...process.env };
   for (const k of Object.keys(env)) if (k.startsWith('SNODE_') && k !== 'SNODE_FROM_SOURCE') delete env[k];
-  return { ...env, ...extra };
+  return { ...env, SNODE_ADMIN_PORT: '0', ...extra };
 }
 
 /**

@@ -37,12 +37,13 @@ describe('snode serve --cjdns (app with a fake cjdroute)', () => {
   let app: App;
   const clock = new ManualClock(0);
 
-  const get = async (path: string): Promise<{ status: number; json: Record<string, unknown> }> => {
-    const r = await httpRequest(app.address().port, path);
+  const get = async (path: string, port = app.address().port): Promise<{ status: number; json: Record<string, unknown> }> => {
+    const r = await httpRequest(port, path);
     return { status: r.status, json: JSON.parse(r.body.toString()) as Record<string, unknown> };
   };
+  /** /status is an operator endpoint: the admin listener */
   const status = async (): Promise<StatusBody> =>
-    (await get('/status')).json as unknown as StatusBody;
+    (await get('/status', app.adminAddress()!.port)).json as unknown as StatusBody;
 
   before(async () => {
     fake = await FakeCjdroute.start({ nodeInfo: A, password: 'app-pw' });
@@ -117,7 +118,7 @@ describe('snode serve --cjdns (app with a fake cjdroute)', () => {
     await fake.deliver(captureBytes('01-A-self-pn-query.bin'));
     await waitFor(() => replies.length === 1, 'the reply');
     expect(bytesToHex(replies[0]!)).to.equal(bytesToHex(expected));
-    const metrics = (await httpRequest(app.address().port, '/metrics')).body.toString();
+    const metrics = (await httpRequest(app.adminAddress()!.port, '/metrics')).body.toString();
     expect(sampleValue(metrics, 'snode_cjdns_frames_total', { result: 'reply' })).to.equal(1);
     expect(sampleValue(metrics, 'snode_cjdns_link_attached')).to.equal(1);
   });

@@ -332,6 +332,7 @@ describe('Docker deployment files', function () {
       writeFileSync(inHome, readFileSync(hostFile));
 
       const edgePort = await freePort();
+      const edgeAdminPort = await freePort();
       const forward = new URL((edgeService.command as string[])[(edgeService.command as string[]).indexOf('--forward-subnode') + 1]!);
       const command = (edgeService.command as string[]).map((a) => (a === forward.href ? `http://127.0.0.1:${poolPort}${forward.pathname}` : a));
       // replies go to [fc00::1]:1 through cjdns's TUN device; here to a loopback socket
@@ -341,12 +342,13 @@ describe('Docker deployment files', function () {
         ...containerEnv(edgeService, vars()),
         HOME: home,
         SNODE_HTTP_PORT: String(edgePort),
+        SNODE_ADMIN_PORT: String(edgeAdminPort),
         SNODE_IDENTITY_FILE: join(dir, 'edge', 'identity.json'), // /data of the image: never used with a public key
         SNODE_LOG_LEVEL: 'warn',
       });
       procs.push(edge);
       await waitUntil('the edge attached (/readyz)', async () => (await httpRequest(edgePort, '/readyz').catch(() => ({ status: 0 }))).status === 200);
-      const status = JSON.parse((await httpRequest(edgePort, '/status')).body.toString()) as { self: { key: string } };
+      const status = JSON.parse((await httpRequest(edgeAdminPort, '/status')).body.toString()) as { self: { key: string } };
       expect(status.self.key).to.equal(cjdnsKey);
 
       const txid = utf8Bytes('edge-1');

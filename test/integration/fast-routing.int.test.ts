@@ -72,7 +72,7 @@ describe('fast routing over HTTP', () => {
   });
 
   it('reports the routing metrics on /metrics', async () => {
-    const res = await httpRequest(app.address().port, '/metrics');
+    const res = await httpRequest(app.adminAddress()!.port, '/metrics');
     const text = res.body.toString();
     for (const m of [
       'snode_tree_swaps_total',

@@ -54,7 +54,7 @@ describe('docs/metrics.md against /metrics', () => {
         },
       },
     });
-    const r = await httpRequest(app.address().port, '/metrics');
+    const r = await httpRequest(app.adminAddress()!.port, '/metrics');
     expect(r.status).to.equal(200);
     expect(String(r.headers['content-type'])).to.match(/^text\/plain/);
     scrape = r.body.toString('utf8');

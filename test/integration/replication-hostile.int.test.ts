@@ -38,12 +38,12 @@ async function start(
 }
 
 async function disconnects(app: App, reason: string): Promise<number> {
-  const text = (await httpRequest(app.address().port, '/metrics')).body.toString();
+  const text = (await httpRequest(app.adminAddress()!.port, '/metrics')).body.toString();
   return sampleValue(text, 'snode_peer_disconnects_total', { reason }) ?? 0;
 }
 
 async function metric(app: App, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const text = (await httpRequest(app.address().port, '/metrics')).body.toString();
+  const text = (await httpRequest(app.adminAddress()!.port, '/metrics')).body.toString();
   return sampleValue(text, name, labels) ?? 0;
 }
 

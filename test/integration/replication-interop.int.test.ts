@@ -236,7 +236,7 @@ describe('replication interop with the original (cjdnsnode) frames', () => {
       p.send(encodePeerFrame({ type: 'OLLEH', seq: 0, version: 1 }));
       await waitUntil(() => p.closed, 'the drop');
       expect(p.closeCode).to.equal(1008);
-      const metrics = (await httpRequest(app.address().port, '/metrics')).body.toString();
+      const metrics = (await httpRequest(app.adminAddress()!.port, '/metrics')).body.toString();
       expect(sampleValue(metrics, 'snode_peer_disconnects_total', { reason: 'WrongGreeting' })).to.equal(1);
       await waitUntil(() => raw.peers.length === 2, 'the reconnect (1 s ± 20 %)', 3000);
       const dialer = app.replication.stats().dialers[0]!;

@@ -94,7 +94,7 @@ describe('replication reconnect', () => {
     expect(name).to.equal(`peer ws://127.0.0.1:${port}/cjdnsnode_websocket`);
     expect(check.ok).to.equal(true);
     expect(check.detail).to.match(/^failed: dial failed/);
-    const metrics = (await httpRequest(app.address().port, '/metrics')).body.toString();
+    const metrics = (await httpRequest(app.adminAddress()!.port, '/metrics')).body.toString();
     expect(sampleValue(metrics, 'snode_peer_dials_total', { result: 'failed' })).to.be.greaterThan(0);
   });
 

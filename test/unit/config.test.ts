@@ -37,9 +37,13 @@ describe('config', () => {
   }
 
   describe('defaults', () => {
-    it('serves on :: port 3333 with no peers, no cjdns, log level info', () => {
+    it('serves on auto (loopback, plus the cjdns address) port 3333, admin on 127.0.0.1:3335, with no peers, no cjdns, log level info', () => {
       const c = loadConfig({ env: {} });
-      expect(c.http.host).to.equal('::');
+      expect(c.http.host).to.equal('auto');
+      expect(c.http.trustedProxies).to.deep.equal([]);
+      expect(c.http.heavy).to.deep.equal({ perAddress: 2, total: 16, writeTimeoutMs: 30_000, deadlineMs: 600_000 });
+      expect(c.admin).to.deep.equal({ enabled: true, host: '127.0.0.1', port: 3335 });
+      expect(c.replication.maxInboundPeersPerAddress).to.equal(4);
       expect(c.http.port).to.equal(3333);
       expect(c.http.maxBodyBytes).to.equal(64 * 1024);
       expect(c.http.requestTimeoutMs).to.equal(10_000);
@@ -87,6 +91,10 @@ describe('config', () => {
         SNODE_HTTP_HOST: '127.0.0.2',
         SNODE_HTTP_PORT: '4001',
         SNODE_HTTP_MAX_BODY_BYTES: '1024',
+        SNODE_HTTP_TRUSTED_PROXIES: '10.0.0.1, 192.168.0.0/16,',
+        SNODE_ADMIN_HOST: '::1',
+        SNODE_ADMIN_PORT: '4002',
+        SNODE_ADMIN_TOKEN: 'a-token-of-16-chars-or-more',
         SNODE_IDENTITY_PRIVATE_KEY: 'ab'.repeat(32),
         SNODE_IDENTITY_FILE: '/tmp/x.json',
         SNODE_IDENTITY_VERSION: '21',
@@ -103,7 +111,12 @@ describe('config', () => {
         port: 4001,
         maxBodyBytes: 1024,
         requestTimeoutMs: 10_000,
+        trustedProxies: ['10.0.0.1', '192.168.0.0/16'],
+        heavy: { perAddress: 2, total: 16, writeTimeoutMs: 30_000, deadlineMs: 600_000 },
       });
+      expect(c.admin).to.deep.equal({ enabled: true, host: '::1', port: 4002, token: 'a-token-of-16-chars-or-more' });
+      expect(loadConfig({ env: { SNODE_ADMIN: '0' } }).admin.enabled).to.equal(false);
+      expect(() => loadConfig({ env: { SNODE_HTTP_TRUSTED_PROXIES: 'haproxy' } })).to.throw(/http\.trustedProxies\.0/);
       expect(c.identity).to.deep.equal({
         privateKey: 'ab'.repeat(32),
         file: '/tmp/x.json',

@@ -111,6 +111,8 @@ export function renderHaproxyConfig(o: HaproxyRenderOptions): string {
     '    option httplog',
     '    option dontlognull',
     '    option http-keep-alive',
+    '    # the client address for the route servers\' per-client limits (http.trustedProxies)',
+    '    option forwardfor',
     '    timeout connect 2s',
     '    timeout client 30s',
     '    timeout server 30s',

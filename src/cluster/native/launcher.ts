@@ -32,7 +32,7 @@ const RUN_SOURCES: NodeJS.ProcessEnv = import.meta.url.endsWith('.ts') ? { SNODE
 
 export interface LaunchOptions {
   readonly processes: number;
-  /** haproxy on P, route servers on P+1…P+N, redis on P+N+1 (default: free ports) */
+  /** haproxy on P, route servers on P+1…P+N, redis on P+N+1, their admin listeners on P+N+2…P+2N+1 (default: free ports) */
   readonly basePort?: number;
   readonly host?: string;
   /** working directory for logs, the Redis data and the haproxy config (default: a new temp dir) */
@@ -58,6 +58,9 @@ export interface SnodeInstance {
   readonly index: number;
   readonly port: number;
   readonly url: string;
+  /** its admin listener (/status, /metrics) */
+  readonly adminPort: number;
+  readonly adminUrl: string;
   process: ManagedProcess;
 }
 
@@ -78,14 +81,22 @@ export interface LaunchedCluster {
   stop(): Promise<void>;
 }
 
-async function allocatePorts(n: number, base: number | undefined, host: string): Promise<{ haproxy: number; snodes: number[]; redis: number }> {
+interface Ports {
+  haproxy: number;
+  snodes: number[];
+  redis: number;
+  admins: number[];
+}
+
+async function allocatePorts(n: number, base: number | undefined, host: string): Promise<Ports> {
   if (base !== undefined) {
-    return { haproxy: base, snodes: Array.from({ length: n }, (_, i) => base + 1 + i), redis: base + n + 1 };
+    const range = (from: number): number[] => Array.from({ length: n }, (_, i) => from + i);
+    return { haproxy: base, snodes: range(base + 1), redis: base + n + 1, admins: range(base + n + 2) };
   }
   const ports = new Set<number>();
-  while (ports.size < n + 2) ports.add(await freePort(host));
+  while (ports.size < 2 * n + 2) ports.add(await freePort(host));
   const list = [...ports];
-  return { haproxy: list[0]!, snodes: list.slice(1, n + 1), redis: list[n + 1]! };
+  return { haproxy: list[0]!, snodes: list.slice(1, n + 1), redis: list[n + 1]!, admins: list.slice(n + 2) };
 }
 
 export async function launchCluster(opts: LaunchOptions): Promise<LaunchedCluster> {
@@ -117,6 +128,10 @@ export async function launchCluster(opts: LaunchOptions): Promise<LaunchedCluste
       ...opts.env,
       SNODE_HTTP_HOST: host,
       SNODE_HTTP_PORT: String(port),
+      SNODE_ADMIN_HOST: host,
+      SNODE_ADMIN_PORT: String(ports.admins[index]!),
+      // HAProxy runs on this host: its X-Forwarded-For names the client (per-client limits)
+      SNODE_HTTP_TRUSTED_PROXIES: host,
       SNODE_IDENTITY_PRIVATE_KEY: privateKeyHex,
       SNODE_CLUSTER_REDIS_URL: redis!.url,
       SNODE_LOG_LEVEL: opts.logLevel ?? 'info',
@@ -152,7 +167,8 @@ export async function launchCluster(opts: LaunchOptions): Promise<LaunchedCluste
 
     progress(`starting ${opts.processes} route server(s) on ${host}:${ports.snodes.join(', ')}`);
     for (let i = 0; i < opts.processes; i++) {
-      snodes.push({ index: i, port: ports.snodes[i]!, url: `http://${host}:${ports.snodes[i]}`, process: spawnSnode(i) });
+      const adminPort = ports.admins[i]!;
+      snodes.push({ index: i, port: ports.snodes[i]!, url: `http://${host}:${ports.snodes[i]}`, adminPort, adminUrl: `http://${host}:${adminPort}`, process: spawnSnode(i) });
     }
     await Promise.all(snodes.map((s) => waitSnode(s, opts.waitReady ?? true)));
 
