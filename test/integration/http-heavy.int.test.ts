@@ -16,6 +16,7 @@ import { bytesToHex } from '../../src/protocol/hex.ts';
 import { generateIdentity } from '../../src/server/identity.ts';
 import { startTestApp } from '../helpers/app.ts';
 import { httpRequest } from '../helpers/http.ts';
+import { sampleValue, scrapeMetrics } from '../helpers/metrics.ts';
 import { oracleDump, oracleNi, oracleWalk } from '../helpers/read-api-oracle.ts';
 import { rawClient, until, type RawClient } from '../helpers/raw-http.ts';
 import { fillSyntheticTable } from '../helpers/synthetic-table.ts';
@@ -32,13 +33,11 @@ function trackConnections(app: App): Map<number, Socket> {
   return byPort;
 }
 
-async function metric(app: App, re: RegExp): Promise<number> {
-  const text = (await httpRequest(app.adminAddress()!.port, '/metrics')).body.toString();
-  const m = re.exec(text);
-  return m ? Number(m[1]) : 0;
+async function metric(app: App, name: string, labels: Record<string, string> = {}): Promise<number> {
+  return sampleValue(await scrapeMetrics(app.adminAddress()!.port), name, labels) ?? 0;
 }
 
-const heavyActive = (app: App): Promise<number> => metric(app, /^snode_http_heavy_active (\d+)/m);
+const heavyActive = (app: App): Promise<number> => metric(app, 'snode_http_heavy_active');
 
 /** Status line of a request whose answer we read. */
 async function statusOf(port: number, path: string, opts: { localAddress?: string; headers?: Record<string, string> } = {}): Promise<number> {
@@ -132,8 +131,8 @@ describe('whole-table answers (/walk, /dump, /ni)', function () {
       const port = app.address().port;
       expect(await statusOf(port, '/walk', { localAddress: '127.0.0.2' })).to.equal(429);
       expect(await statusOf(port, '/dump', { localAddress: '127.0.0.4' })).to.equal(503);
-      expect(await metric(app, /^snode_http_heavy_refused_total\{reason="address"\} (\d+)/m)).to.equal(1);
-      expect(await metric(app, /^snode_http_heavy_refused_total\{reason="total"\} (\d+)/m)).to.equal(1);
+      expect(await metric(app, 'snode_http_heavy_refused_total', { reason: 'address' })).to.equal(1);
+      expect(await metric(app, 'snode_http_heavy_refused_total', { reason: 'total' })).to.equal(1);
     });
 
     it('answers /healthz, /path and /ni/<ip> while they hold', async () => {
@@ -147,7 +146,7 @@ describe('whole-table answers (/walk, /dump, /ni)', function () {
       const server = held.map((c) => sockets.get(c.socket.localPort!)!);
       await Promise.all(server.map((s) => new Promise<void>((r) => (s.destroyed ? r() : s.once('close', () => r())))));
       await until(async () => (await heavyActive(app)) === 0, 'the slots to be released');
-      expect(await metric(app, /^snode_http_heavy_ended_total\{end="write_timeout"\} (\d+)/m)).to.equal(4);
+      expect(await metric(app, 'snode_http_heavy_ended_total', { end: 'write_timeout' })).to.equal(4);
       // and the next request is served in full
       const r = await httpRequest(app.address().port, '/dump', { timeoutMs: 60_000 });
       expect(r.status).to.equal(200);
@@ -167,7 +166,7 @@ describe('whole-table answers (/walk, /dump, /ni)', function () {
       const r = await httpRequest(app.address().port, '/walk', { timeoutMs: 30_000 }).catch((e: Error) => e);
       // the client sees a body cut short (or the reset)
       if (!(r instanceof Error)) expect(r.body.length).to.be.below(Buffer.byteLength(oracleWalk(app.server.nodes)));
-      await until(async () => (await metric(app, /^snode_http_heavy_ended_total\{end="deadline"\} (\d+)/m)) === 1, 'the deadline');
+      await until(async () => (await metric(app, 'snode_http_heavy_ended_total', { end: 'deadline' })) === 1, 'the deadline');
       expect(await heavyActive(app)).to.equal(0);
     });
   });
@@ -237,6 +236,6 @@ describe('replication websockets per address', function () {
     expect(await connectFrom('127.0.0.2')).to.equal('open');
     expect(await connectFrom('127.0.0.2')).to.equal(429);
     expect(await connectFrom('127.0.0.3')).to.equal('open');
-    expect(await metric(app, /^snode_peer_refused_total\{reason="TooManyFromAddress"\} (\d+)/m)).to.equal(1);
+    expect(await metric(app, 'snode_peer_refused_total', { reason: 'TooManyFromAddress' })).to.equal(1);
   });
 });

@@ -85,7 +85,7 @@ describe('docs/metrics.md against /metrics', () => {
 
   it('every series carries process="<the cluster process name>" (the origin /status shows)', async () => {
     const status = JSON.parse(
-      (await httpRequest(app.address().port, '/status')).body.toString(),
+      (await httpRequest(app.adminAddress()!.port, '/status')).body.toString(),
     ) as { cluster: { origin: string } };
     const origin = status.cluster.origin;
     expect(origin).to.be.a('string').and.not.equal('');

@@ -7,9 +7,8 @@
  *  - POST /subnode: consistent hash of the announcing node's IPv6 (`x-cjdns-ip`, canonical
  *    39-character form), so one node's announcements are ordered in one process; when a process
  *    leaves the pool only its nodes move, and they come back when it returns.
- *  - the read API: round robin (every process holds the whole graph). `/metrics` too, so each
- *    answer is one process's (its `process` label says which): scrape each process directly
- *    (docs/metrics.md).
+ *  - the read API: round robin (every process holds the whole graph). `/metrics` is not here:
+ *    it is on each process's admin listener (docs/security.md, docs/metrics.md).
  *  - /cjdnsnode_websocket (replication peers): a long-lived tunnel pinned by source address.
  *  - the peering seeder (`/seeder-peers`, `/seeder-testres`, and `POST /subnode` tagged
  *    `x-cjdns-sq: pc` by the edge): `balance first`, i.e. one process holds the seeder's state
@@ -57,7 +56,7 @@ export const DOCKER_HAPROXY: HaproxyRenderOptions = {
     '   so one node\'s announcements are ordered in one process; when a process fails only its',
     '   nodes move, and the survivor continues their stateHash (docs/cluster.md, failover).',
     ' - the read API: round robin; /cjdnsnode_websocket: tunnel pinned by source.',
-    ' - /metrics here is one process per answer (round robin): scrape each process itself',
+    ' - /metrics is on each process\'s admin listener, not here: scrape each process itself',
     '   (docs/metrics.md).',
     ' - the peering seeder (/seeder-peers, /seeder-testres, POST /subnode with x-cjdns-sq: pc):',
     '   the first healthy server, the next one when it fails (docs/seeder.md).',
