@@ -16,8 +16,6 @@ export const CJDNS_REATTACH_MAX_DELAY_MS = 30_000;
 /** Where cjdns expects handler replies (docs/protocol.md §6.2). */
 export const CJDNS_REPLY_ADDRESS = 'fc00::1';
 export const CJDNS_REPLY_PORT = 1;
-/** cjdns delivers to the node's own IPv6 through the TUN device, so bind every address. */
-export const CJDNS_HANDLER_BIND_ADDRESS = '::';
 /** Frames being handled at once; beyond this a datagram is dropped (and counted). */
 export const CJDNS_MAX_FRAMES_IN_FLIGHT = 256;
 
@@ -54,10 +52,14 @@ export type BindHandlerSocket = (opts: {
   address: string;
   port: number;
   onDatagram: (bytes: Uint8Array) => void;
+  /** only datagrams from this address and port are handed to onDatagram (cjdns: [fc00::1]:1) */
+  acceptFrom?: { readonly address: string; readonly port: number };
+  /** a datagram from anywhere else, dropped */
+  onForeign?: (from: { address: string; port: number; bytes: number }) => void;
   log: Logger;
 }) => Promise<HandlerSocket>;
 
-export type FrameResult = 'reply' | 'no_reply' | 'ignored' | 'malformed' | 'dropped' | 'error';
+export type FrameResult = 'reply' | 'no_reply' | 'ignored' | 'malformed' | 'dropped' | 'foreign' | 'error';
 
 export type CjdnsLinkEvent =
   | { readonly type: 'state'; readonly from: CjdnsLinkState; readonly to: CjdnsLinkState }
@@ -88,8 +90,10 @@ export interface CjdnsLinkOptions {
   watchdogIntervalMs?: number;
   reattachMinDelayMs?: number;
   reattachMaxDelayMs?: number;
+  /** where replies go, and the only source frames are accepted from (cjdns: [fc00::1]:1) */
   replyAddress?: string;
   replyPort?: number;
+  /** the handler socket's address; default: the cjdns node's own IPv6 (its TUN address) */
   bindAddress?: string;
   maxFramesInFlight?: number;
   /** the node's key we must find (`identity.publicKey`): any other node fails the attach */

@@ -13,15 +13,17 @@
  * `myIp6`) → `RouteServer.setIdentity`; then a handler socket for content type 256 (CJDHT): the
  * one we already hold (re-registered if cjdroute forgot it), else the port of an existing type-256
  * handler that we can bind (how cjdnsniff reuses the handler of a previous run), else a random
- * port on `::` registered with `UpperDistributor_registerHandler`.
+ * port registered with `UpperDistributor_registerHandler` — on the node's own IPv6 (its TUN
+ * address, where cjdns delivers) unless `bindAddress` says otherwise.
  * Attached: every `watchdogIntervalMs` `UpperDistributor_listHandlers(0)` (and further pages while
  * there are more) must list our port; an error, a timeout or a missing port (cjdroute restarted)
  * → lost. From lost, the next attempt follows an exponential backoff with jitter, capped.
  * Nothing here throws out of a timer or a socket callback.
  *
- * Handler socket: each datagram goes through handleHandlerFrame to the route server; a reply is
- * sent from the same socket to `[fc00::1]:1` (cjdns routes it into its TUN device, so the TUN
- * interface must be up; tests inject another destination).
+ * Handler socket: each datagram from `[fc00::1]:1` (cjdns' TUN source; anything else is dropped
+ * as `foreign`) goes through handleHandlerFrame to the route server; a reply is sent from the
+ * same socket to `[fc00::1]:1` (cjdns routes it into its TUN device, so the TUN interface must be
+ * up; tests inject another address, which is then also the only accepted source).
  */
 import { Registry } from 'prom-client';
 import { RsError, isRsError } from '../errors.ts';
@@ -35,7 +37,6 @@ import { AdminClient, HANDLERS_MAX_PAGES, resolveAdminCredentials } from './admi
 import { CjdnsLinkMetrics } from './cjdns-link-metrics.ts';
 import type { CjdnsSettings } from './cjdns-settings.ts';
 import {
-  CJDNS_HANDLER_BIND_ADDRESS,
   CJDNS_MAX_FRAMES_IN_FLIGHT,
   CJDNS_REATTACH_MAX_DELAY_MS,
   CJDNS_REATTACH_MIN_DELAY_MS,
@@ -79,7 +80,10 @@ export class CjdnsLink {
   private readonly reattachMaxDelayMs: number;
   private readonly replyAddress: string;
   private readonly replyPort: number;
-  private readonly bindAddress: string;
+  /** configured handler address; undefined = the cjdns node's own IPv6 */
+  private readonly bindAddress: string | undefined;
+  /** the address the current socket is bound to */
+  private socketAddress: string | undefined;
   private readonly maxFramesInFlight: number;
   private readonly expectedKey: string | undefined;
 
@@ -116,7 +120,7 @@ export class CjdnsLink {
     );
     this.replyAddress = opts.replyAddress ?? CJDNS_REPLY_ADDRESS;
     this.replyPort = opts.replyPort ?? CJDNS_REPLY_PORT;
-    this.bindAddress = opts.bindAddress ?? CJDNS_HANDLER_BIND_ADDRESS;
+    this.bindAddress = opts.bindAddress;
     this.maxFramesInFlight = opts.maxFramesInFlight ?? CJDNS_MAX_FRAMES_IN_FLIGHT;
     this.expectedKey = opts.expectedKey;
   }
@@ -354,6 +358,11 @@ export class CjdnsLink {
     this.identity = identity;
     this.server.setIdentity(identity);
 
+    if (this.socket && this.socketAddress !== this.handlerAddress()) {
+      // the node's address changed (another key): the socket listens where nothing arrives
+      await this.socket.close();
+      this.socket = undefined;
+    }
     if (this.socket) {
       // cjdroute may have restarted: our socket is fine, make sure it is (still) registered
       if (!(await this.isRegistered(this.socket.port))) await this.register(this.socket.port);
@@ -371,7 +380,7 @@ export class CjdnsLink {
       } catch (e) {
         throw new RsError(
           'RS_ERR_CJDNS_HANDLER',
-          `cannot bind a handler socket on ${this.bindAddress}: ${(e as Error).message}`,
+          `cannot bind a handler socket on ${this.handlerAddress()}: ${(e as Error).message}${this.bindAddress === undefined ? ' (is the cjdns TUN interface up?)' : ''}`,
           { cause: e },
         );
       }
@@ -381,6 +390,7 @@ export class CjdnsLink {
       return false;
     }
     this.socket = socket;
+    this.socketAddress = this.handlerAddress();
     if (!reused) await this.register(socket.port);
     else
       this.log.info(
@@ -390,14 +400,31 @@ export class CjdnsLink {
     return gen === this.generation;
   }
 
+  /** Where the handler socket binds: as configured, else the node's own IPv6 (the TUN address). */
+  private handlerAddress(): string {
+    return this.bindAddress ?? this.identity!.ipv6;
+  }
+
+  /**
+   * Bind the handler socket; only datagrams from the reply address (cjdns' TUN source,
+   * [fc00::1]:1) reach the route server, anything else is dropped and counted as `foreign`.
+   */
   private bind(port: number): Promise<HandlerSocket> {
     let socket: HandlerSocket | undefined;
     const onDatagram = (bytes: Uint8Array): void => {
       if (socket) this.onDatagram(bytes, socket);
     };
-    return this.bindSocket({ address: this.bindAddress, port, onDatagram, log: this.log }).then(
-      (s) => (socket = s),
-    );
+    return this.bindSocket({
+      address: this.handlerAddress(),
+      port,
+      onDatagram,
+      acceptFrom: { address: this.replyAddress, port: this.replyPort },
+      onForeign: (from) => {
+        this.countFrame('foreign');
+        this.log.debug({ event: 'cjdns:frame:foreign', from: `[${from.address}]:${from.port}`, bytes: from.bytes }, 'dropped a datagram that did not come from cjdns');
+      },
+      log: this.log,
+    }).then((s) => (socket = s));
   }
 
   /** The socket, or undefined when the port is taken or not ours to bind. */

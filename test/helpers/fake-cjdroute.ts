@@ -6,7 +6,9 @@
  * 20 s or from the future fail), and the functions the route server uses: `ping`,
  * `Core_nodeInfo`, `UpperDistributor_registerHandler` / `listHandlers` (8 per page, `more`) /
  * `unregisterHandler`. `restart()` forgets every handler; `silent` drops every request;
- * `dropRequests` drops the next n; `deliver()` sends a frame to every CJDHT handler as cjdns would.
+ * `dropRequests` drops the next n; `deliver()` sends a frame to every CJDHT handler as cjdns would
+ * — from the `tun` socket when one is set (the test's reply sink: cjdns sends from the address
+ * its replies go to, [fc00::1]:1), else from a socket of its own (a source the link drops).
  */
 import { createHash } from 'node:crypto';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
@@ -63,6 +65,8 @@ export class FakeCjdroute {
   nowSeconds: () => number = () => Math.floor(Date.now() / 1000);
   authFailures = 0;
   restarts = 0;
+  /** the socket frames are delivered from: where the link's replies go (its accepted source) */
+  tun: Socket | undefined;
   private lastClient: RemoteInfo | undefined;
   private readonly distributor: Socket;
 
@@ -119,12 +123,16 @@ export class FakeCjdroute {
     return new Promise((resolve) => this.socket.send(bytes, c.port, c.address, () => resolve()));
   }
 
-  /** Deliver a handler frame to every CJDHT handler (from [::1]:<distributor port>). */
-  async deliver(frame: Uint8Array): Promise<number> {
+  /** Deliver a handler frame to every CJDHT handler (from `tun`, else from a socket of ours). */
+  async deliver(frame: Uint8Array, from: Socket = this.tun ?? this.distributor): Promise<number> {
     const ports = this.handlers.filter((h) => h.type === 256).map((h) => h.udpPort);
-    for (const p of ports)
-      await new Promise<void>((resolve) => this.distributor.send(frame, p, '::1', () => resolve()));
+    for (const p of ports) await new Promise<void>((resolve) => from.send(frame, p, '::1', () => resolve()));
     return ports.length;
+  }
+
+  /** Deliver from a source that is not cjdns' (a forged frame from another local socket). */
+  deliverForged(frame: Uint8Array): Promise<number> {
+    return this.deliver(frame, this.distributor);
   }
 
   close(): Promise<void> {

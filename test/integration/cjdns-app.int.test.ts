@@ -6,7 +6,9 @@
  */
 import { expect } from 'chai';
 import { createSocket, type Socket } from 'node:dgram';
+import { Writable } from 'node:stream';
 import type { App } from '../../src/app.ts';
+import { createLogger } from '../../src/log.ts';
 import { bytesToHex } from '../../src/protocol/hex.ts';
 import { bdict, bencodeDecode, bint } from '../../src/protocol/bencode.ts';
 import { parseHandlerFrame } from '../../src/protocol/wire-headers.ts';
@@ -51,6 +53,7 @@ describe('snode serve --cjdns (app with a fake cjdroute)', () => {
     sink = createSocket('udp6');
     await new Promise<void>((resolve) => sink.bind(0, '::1', () => resolve()));
     sink.on('message', (m) => replies.push(new Uint8Array(m)));
+    fake.tun = sink; // cjdns sends from where its replies go
     const own = generateIdentity(22);
     app = await startTestApp({
       privateKeyHex: bytesToHex(own.privateKey!),
@@ -66,6 +69,7 @@ describe('snode serve --cjdns (app with a fake cjdroute)', () => {
           watchdogIntervalMs: 30,
           reattachMaxDelayMs: 200,
           replyAddress: '::1',
+          handlerBindAddress: '::1',
           replyPort: sink.address().port,
         },
       },
@@ -139,5 +143,44 @@ describe('snode serve --cjdns (app with a fake cjdroute)', () => {
     const link = app.cjdns!;
     await app.close();
     expect(link.status()).to.include({ state: 'detached', handlerPort: null });
+  });
+});
+
+describe('snode serve --cjdns with http.host auto', () => {
+  const A = captureNodeInfo('A');
+  let fake: FakeCjdroute;
+  let app: App;
+  const logs: Array<{ event?: string; host?: string; level: number }> = [];
+
+  before(async () => {
+    fake = await FakeCjdroute.start({ nodeInfo: A, password: 'auto-pw' });
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        for (const line of chunk.toString().split('\n')) if (line) logs.push(JSON.parse(line) as (typeof logs)[number]);
+        cb();
+      },
+    });
+    app = await startTestApp({
+      privateKeyHex: bytesToHex(generateIdentity(22).privateKey!),
+      log: createLogger('info', sink),
+      config: {
+        http: { host: 'auto' },
+        cjdns: { enabled: true, adminAddr: '127.0.0.1', adminPort: fake.port, adminPassword: 'auto-pw', callTimeoutMs: 200, handlerBindAddress: '::1' },
+      },
+    });
+  });
+  after(async () => {
+    await app?.close();
+    await fake.close();
+  });
+
+  it("listens on loopback, and once attached also tries the cjdns node's address (retrying while it cannot be bound)", async () => {
+    expect(app.address().host).to.equal('127.0.0.1');
+    expect((await httpRequest(app.address().port, '/healthz')).status).to.equal(200);
+    await waitFor(() => logs.some((l) => l.event === 'http:tun:listen_failed'), 'the cjdns-address listener to be tried', 5000);
+    const line = logs.find((l) => l.event === 'http:tun:listen_failed')!;
+    expect(line.host).to.equal(A.myIp6); // this host has no cjdns TUN interface
+    expect(line.level).to.equal(40);
+    expect(app.tunAddress()).to.equal(undefined);
   });
 });

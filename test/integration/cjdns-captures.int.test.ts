@@ -114,9 +114,10 @@ describe('cjdns link: captured frames (test/fixtures/captures)', () => {
     sink = createSocket('udp6');
     await new Promise<void>((resolve) => sink.bind(0, '::1', () => resolve()));
     sink.on('message', (m) => replies.push(new Uint8Array(m)));
+    fake.tun = sink; // cjdns sends from where its replies go
     link = new CjdnsLink(
       { admin, server },
-      { replyAddress: '::1', replyPort: sink.address().port, watchdogIntervalMs: 60_000 },
+      { replyAddress: '::1', replyPort: sink.address().port, bindAddress: '::1', watchdogIntervalMs: 60_000 },
     );
     link.addListener((e) => {
       if (e.type === 'frame') results.push(e.result);

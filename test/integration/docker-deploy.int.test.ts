@@ -306,6 +306,7 @@ describe('Docker deployment files', function () {
       sink = createSocket('udp6');
       await new Promise<void>((r) => sink.bind(0, '::1', () => r()));
       sink.on('message', (m) => replies.push(new Uint8Array(m)));
+      fake.tun = sink; // cjdns sends from where its replies go
     });
     after(async () => {
       for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGTERM');
@@ -335,9 +336,10 @@ describe('Docker deployment files', function () {
       const edgeAdminPort = await freePort();
       const forward = new URL((edgeService.command as string[])[(edgeService.command as string[]).indexOf('--forward-subnode') + 1]!);
       const command = (edgeService.command as string[]).map((a) => (a === forward.href ? `http://127.0.0.1:${poolPort}${forward.pathname}` : a));
-      // replies go to [fc00::1]:1 through cjdns's TUN device; here to a loopback socket
+      // replies go to [fc00::1]:1 through cjdns's TUN device (and frames come from there, at the
+      // node's own address); here a loopback socket and loopback
       const cfg = join(dir, 'edge-test.json');
-      writeFileSync(cfg, JSON.stringify({ cjdns: { replyAddress: '::1', replyPort: sink.address().port } }));
+      writeFileSync(cfg, JSON.stringify({ cjdns: { replyAddress: '::1', replyPort: sink.address().port, handlerBindAddress: '::1' } }));
       const edge = startSnode([...command, '--config', cfg], {
         ...containerEnv(edgeService, vars()),
         HOME: home,

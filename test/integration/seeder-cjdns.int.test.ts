@@ -51,11 +51,12 @@ describe('peering seeder through the cjdns handler socket', () => {
     sink = createSocket('udp6');
     await new Promise<void>((resolve) => sink.bind(0, '::1', () => resolve()));
     sink.on('message', (m) => replies.push(new Uint8Array(m)));
+    fake.tun = sink; // cjdns sends from where its replies go
     app = await startTestApp({
       privateKeyHex: bytesToHex(generateIdentity(22).privateKey!),
       clock,
       config: {
-        cjdns: { enabled: true, adminAddr: '127.0.0.1', adminPort: fake.port, adminPassword: 'pc-pw', callTimeoutMs: 200, replyAddress: '::1', replyPort: sink.address().port },
+        cjdns: { enabled: true, adminAddr: '127.0.0.1', adminPort: fake.port, adminPassword: 'pc-pw', callTimeoutMs: 200, replyAddress: '::1', replyPort: sink.address().port, handlerBindAddress: '::1' },
         seeder: { tester_passwds: ['t'] },
       },
     });

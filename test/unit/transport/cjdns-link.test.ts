@@ -8,7 +8,9 @@ import { RouteServer } from '../../../src/server/route-server.ts';
 import { AdminClient } from '../../../src/transport/admin-client.ts';
 import {
   CjdnsLink,
+  bindUdpHandlerSocket,
   identityFromNodeInfo,
+  type BindHandlerSocket,
   type CjdnsLinkEvent,
   type CjdnsLinkOptions,
 } from '../../../src/transport/cjdns-link.ts';
@@ -49,15 +51,16 @@ describe('transport/cjdns-link', () => {
   let link: CjdnsLink | undefined;
   let events: CjdnsLinkEvent[];
 
-  const makeLink = (opts: CjdnsLinkOptions = {}, random?: () => number): CjdnsLink => {
+  const makeLink = (opts: CjdnsLinkOptions = {}, random?: () => number, bindSocket?: BindHandlerSocket): CjdnsLink => {
     link = new CjdnsLink(
-      { admin, server, registry: server.metrics.registry, ...(random ? { random } : {}) },
+      { admin, server, registry: server.metrics.registry, ...(random ? { random } : {}), ...(bindSocket ? { bindSocket } : {}) },
       {
         watchdogIntervalMs: 25,
         reattachMinDelayMs: 10,
         reattachMaxDelayMs: 40,
         replyAddress: '::1',
         replyPort: sink.port,
+        bindAddress: '::1',
         ...opts,
       },
     );
@@ -83,6 +86,7 @@ describe('transport/cjdns-link', () => {
       clock: new ManualClock(1_795_234_223_384),
     });
     sink = await ReplySink.open();
+    fake.tun = sink.socket; // cjdns sends from where its replies go
     events = [];
     link = undefined;
   });
@@ -306,6 +310,42 @@ describe('transport/cjdns-link', () => {
       );
     });
 
+    it("drops a frame that does not come from cjdns' TUN source (the reply address), unanswered, counted foreign", async () => {
+      const l = makeLink();
+      l.start();
+      await waitFor(() => l.state === 'attached', 'attached');
+      // a signed query injected from another local socket: parsed, it would get a reply
+      expect(await fake.deliverForged(captureBytes('01-A-self-pn-query.bin'))).to.equal(1);
+      await waitFor(() => events.some((e) => e.type === 'frame'), 'the frame');
+      expect(events.filter((e) => e.type === 'frame')).to.deep.equal([{ type: 'frame', result: 'foreign' }]);
+      // the same frame from cjdns is answered
+      await fake.deliver(captureBytes('01-A-self-pn-query.bin'));
+      await waitFor(() => sink.frames.length === 1, 'the reply to the genuine frame');
+      expect(sink.frames).to.have.length(1);
+      const counted = await server.metrics.registry.getSingleMetricAsString('snode_cjdns_frames_total');
+      expect(counted).to.match(/result="foreign"\S* 1$/m);
+    });
+
+    it("binds the handler socket to the cjdns node's own IPv6 (its TUN address) unless told otherwise", async () => {
+      const seen: Array<{ address: string; acceptFrom: unknown }> = [];
+      const recording: BindHandlerSocket = (o) => {
+        seen.push({ address: o.address, acceptFrom: o.acceptFrom });
+        return bindUdpHandlerSocket({ ...o, address: '::1' }); // this host has no TUN address
+      };
+      const l = makeLink({ bindAddress: undefined }, undefined, recording);
+      l.start();
+      await waitFor(() => l.state === 'attached', 'attached');
+      expect(seen).to.deep.equal([{ address: A.myIp6, acceptFrom: { address: '::1', port: sink.port } }]);
+    });
+
+    it('does not attach while the TUN address cannot be bound, and says why', async () => {
+      const l = makeLink({ bindAddress: undefined });
+      l.start();
+      await waitFor(() => events.some((e) => e.type === 'attach_failed'), 'the attach to fail');
+      expect(l.state).to.not.equal('attached');
+      expect(l.status().lastError).to.match(/^RS_ERR_CJDNS_HANDLER: cannot bind a handler socket on fc.* \(is the cjdns TUN interface up\?\)$/);
+    });
+
     it('drops garbage datagrams, counts them, and keeps answering', async () => {
       const l = makeLink();
       l.start();
@@ -348,7 +388,12 @@ describe('transport/cjdns-link', () => {
     });
 
     it('survives a reply it cannot send, and counts it', async () => {
-      const l = makeLink({ replyPort: 0 }); // the socket refuses to send to port 0
+      // the real socket, whose sends fail (as they do while the TUN interface is down)
+      const failingSends: BindHandlerSocket = async (o) => ({
+        ...(await bindUdpHandlerSocket(o)),
+        send: () => Promise.reject(Object.assign(new Error('send ENETUNREACH'), { code: 'ENETUNREACH' })),
+      });
+      const l = makeLink({}, undefined, failingSends);
       l.start();
       await waitFor(() => l.state === 'attached', 'attached');
       await fake.deliver(captureBytes('01-A-self-pn-query.bin'));
