@@ -6,8 +6,8 @@
  *   graph build, first render), median of 3 loads; target ≤ 10 s;
  * - the graph stream on the server: time and bytes, beside `/walk` (the original's whole-graph
  *   answer) measured in the same run, and the longest event-loop stall while each is answered
- *   (the stream yields between slices; `/walk` builds one string), with the stall of the same
- *   process idle for as long as a baseline;
+ *   (both stream chunk by chunk), with the stall of the same process idle for as long as a
+ *   baseline;
  * - frames per second while the camera zooms (informational: software rendering on shared cores).
  */
 import { request } from 'node:http';
@@ -111,7 +111,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
         unit: 'ms',
         baseline: { name: '/walk', value: walkStall, unit: 'ms' },
         ratio: walkStall / graphStall,
-        notes: `the stream yields to the event loop after every slice (at most 4,096 nodes or ~4 ms of work); /walk builds its whole answer in one turn; idle for as long, the same process stalls up to ${Math.max(...idle).toFixed(0)} ms (the machine's load and GC)`,
+        notes: `both are heavy answers made chunk by chunk in the shared pump (the graph in slices of at most 1,024 nodes or ~2 ms of work); idle for as long, the same process stalls up to ${Math.max(...idle).toFixed(0)} ms (the machine's load and GC)`,
       },
       {
         name: `frames per second while the camera zooms at ${n} nodes`,

@@ -114,7 +114,9 @@ export function createHttpServer(deps: HttpDeps): Server {
     if (method !== 'GET' && method !== 'HEAD') {
       return sendError(res, new RsError('RS_ERR_HTTP_BAD_REQUEST', `method ${method} not allowed on ${pathOnly.slice(0, 200)}`), 405);
     }
-    if (first === 'ui' && deps.ui) return deps.ui.handle(req, res, pathOnly);
+    if (first === 'ui' && deps.ui) {
+      return deps.ui.handle(req, res, pathOnly, (answer) => deps.heavy.answer(req, res, deps.clientAddress.of(req), answer));
+    }
     if (ADMIN_ONLY.has(first)) {
       throw new RsError('RS_ERR_HTTP_NOT_FOUND', `no such path: ${pathOnly.slice(0, 200)} (operator endpoints are on the admin listener)`);
     }

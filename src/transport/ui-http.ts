@@ -2,8 +2,9 @@
  * `/ui/…`: the live network map page and its endpoints (docs/ui.md). Read-only.
  *
  * - `/ui/` and `/ui/<file>`: the built page (ui-assets.ts);
- * - `/ui/api/graph`: the whole graph, binary, streamed in bounded slices (graph-encoder.ts), at
- *   most `graphStreams` at a time and each within `graphDeadlineMs`;
+ * - `/ui/api/graph`: the whole graph, binary, made in bounded slices (graph-encoder.ts) and
+ *   streamed as a heavy answer (heavy-requests.ts: per-client and total caps, back-pressure, the
+ *   shared chunk pump, a write timeout and a deadline), like `/walk`;
  * - `/ui/api/node/<ip|key>`, `/ui/api/path/<src>/<dst>`: compact JSON (node-details.ts);
  * - `/ui/api/events`: the live status stream (ui-events.ts).
  */
@@ -15,25 +16,22 @@ import type { Logger } from '../log.ts';
 import { encodeGraph } from '../server/ui/graph-encoder.ts';
 import { nodeIpOf, uiNode, uiPath } from '../server/ui/node-details.ts';
 import { StatusSampler, type StatusSources } from '../server/ui/status-sampler.ts';
-import { RequestGate } from './request-gate.ts';
+import type { HeavyAnswer } from './heavy-requests.ts';
 import { defaultUiDir, readUiAsset } from './ui-assets.ts';
 import { StatusStream } from './ui-events.ts';
 
 export interface UiLimits {
-  /** whole-graph streams at a time (each ~50 bytes per node and link, ~30 ms of slices at 50k nodes) */
-  readonly graphStreams: number;
-  /** a graph stream not finished by then (a client that stopped reading) is cut */
-  readonly graphDeadlineMs: number;
   readonly eventStreams: number;
   readonly statusIntervalMs: number;
 }
 
 export const DEFAULT_UI_LIMITS: UiLimits = {
-  graphStreams: 2,
-  graphDeadlineMs: 60_000,
   eventStreams: 16,
   statusIntervalMs: 1000,
 };
+
+/** Stream a heavy answer for the request being handled (http-server.ts: HeavyRequests#answer). */
+export type StreamHeavy = (answer: HeavyAnswer) => Promise<unknown>;
 
 export interface UiHttpDeps {
   /** the node table */
@@ -62,39 +60,25 @@ function sendJson(res: ServerResponse, value: unknown, head: boolean): void {
   res.end(head ? undefined : body);
 }
 
-/** Wait until `res` can take more, or is gone. */
-function drained(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.once('drain', done);
-    res.once('close', done);
-  });
-}
-
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
 export class UiHttp {
   private readonly limits: UiLimits;
   private readonly dir: string;
-  private readonly graphGate: RequestGate;
   private readonly events: StatusStream;
 
   constructor(private readonly deps: UiHttpDeps) {
     this.limits = { ...DEFAULT_UI_LIMITS, ...deps.limits };
     this.dir = deps.dir ?? defaultUiDir();
-    this.graphGate = new RequestGate(this.limits.graphStreams, 'graph streams');
     this.events = new StatusStream(new StatusSampler(deps.status), deps.log, {
       intervalMs: this.limits.statusIntervalMs,
       maxClients: this.limits.eventStreams,
     });
   }
 
-  /** Answer a GET/HEAD under `/ui` (`pathOnly` starts with `/ui`). Throws RsError for 4xx/503. */
-  async handle(req: IncomingMessage, res: ServerResponse, pathOnly: string): Promise<void> {
+  /**
+   * Answer a GET/HEAD under `/ui` (`pathOnly` starts with `/ui`); `streamHeavy` streams the graph.
+   * Throws RsError for 4xx/503.
+   */
+  async handle(req: IncomingMessage, res: ServerResponse, pathOnly: string, streamHeavy: StreamHeavy): Promise<void> {
     const head = req.method === 'HEAD';
     const parts = pathOnly.split('/');
     const n = parts.length;
@@ -112,7 +96,14 @@ export class UiHttp {
     }
     switch (n === 4 || n === 5 || n === 6 ? parts[3] : undefined) {
       case 'graph':
-        if (n === 4) return this.streamGraph(res, head);
+        if (n === 4) {
+          await streamHeavy({
+            contentType: 'application/octet-stream',
+            headers: { 'Cache-Control': 'no-store' },
+            chunks: () => encodeGraph(this.deps.nodes, this.deps.now()),
+          });
+          return;
+        }
         break;
       case 'events':
         if (n === 4) return this.events.open(req, res);
@@ -142,33 +133,6 @@ export class UiHttp {
     if (!this.deps.nodes.get(src)) throw new RsError('RS_ERR_HTTP_NOT_FOUND', `src not found: ${src}`);
     if (!this.deps.nodes.get(dst)) throw new RsError('RS_ERR_HTTP_NOT_FOUND', `tar not found: ${dst}`);
     return uiPath(src, dst, this.deps.route(src, dst));
-  }
-
-  private async streamGraph(res: ServerResponse, head: boolean): Promise<void> {
-    const release = this.graphGate.acquire();
-    const deadline = setTimeout(() => res.destroy(), this.limits.graphDeadlineMs);
-    deadline.unref();
-    try {
-      res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Cache-Control': 'no-store' });
-      if (head) {
-        res.end();
-        return;
-      }
-      const chunks = encodeGraph(this.deps.nodes, this.deps.now());
-      try {
-        for (const chunk of chunks) {
-          if (res.destroyed) return;
-          if (!res.write(chunk)) await drained(res);
-          else await nextTurn();
-        }
-      } finally {
-        chunks.return();
-      }
-      res.end();
-    } finally {
-      clearTimeout(deadline);
-      release();
-    }
   }
 
   /** End the event streams (shutdown). */

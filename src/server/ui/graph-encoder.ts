@@ -1,9 +1,9 @@
 /**
  * The node table as the map page's binary graph stream (format: graph-wire.ts), produced in
- * bounded slices: the generator yields one chunk per slice of nodes (at most 4,096 nodes and
- * about 4 ms of work), and the HTTP side writes it and lets the event loop run before asking for
- * the next, so a 50k-node graph never holds the loop for more than a slice and the stream is
- * never one big string.
+ * bounded slices: the generator yields one chunk per slice of nodes (at most 1,024 nodes and
+ * about 2 ms of work), and the HTTP side (a heavy answer: stream-response.ts) asks for the next
+ * only once the client took it, within the shared per-turn budget, so a 50k-node graph never
+ * holds the loop for more than a slice and the stream is never one big string.
  *
  * The records are taken once when the stream starts (the node order and indices are fixed
  * then); links are read slice by slice while the table keeps changing, so a link added or
@@ -21,11 +21,11 @@ import {
   GRAPH_NODE_BYTES,
 } from './graph-wire.ts';
 
-/** At most this many nodes per chunk (~100 KB of node records, or the links of this many nodes). */
-export const GRAPH_SLICE_NODES = 4096;
+/** At most this many nodes per chunk (24 KB of node records, or the links of this many nodes). */
+export const GRAPH_SLICE_NODES = 1024;
 /** A slice also ends once it has run this long (checked every 64 nodes): a loaded machine still
  *  gets the event loop back within a few milliseconds. */
-export const GRAPH_SLICE_BUDGET_MS = 4;
+export const GRAPH_SLICE_BUDGET_MS = 2;
 
 export interface GraphEncodeOptions {
   /** nodes per slice at most (tests use small slices to cover the chunking) */
