@@ -178,6 +178,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Record<stri
     ['SNODE_CLUSTER_PROCESS_NAME', ['cluster', 'processName']],
     ['SNODE_CLUSTER_FORWARD_SUBNODE_URL', ['cluster', 'forwardSubnodeUrl']],
     ['SNODE_ROUTING_MODE', ['routing', 'mode']],
+    ['SNODE_ROUTING_POLICY', ['routing', 'policy']],
     ['SNODE_ROUTING_SWAP_INTERVAL_MS', ['routing', 'swapIntervalMs']],
     ['SNODE_ROUTING_MAX_UPDATES_PER_SWAP', ['routing', 'maxUpdatesPerSwap']],
     ['SNODE_ROUTING_VERIFY_WORKERS', ['routing', 'verifyWorkers']],

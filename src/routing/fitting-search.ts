@@ -50,6 +50,14 @@ export interface FittingGraph {
   readonly inEdge: Int32Array;
 }
 
+/** A fitting route: its nodes src … dst, the edge of every hop, its cost and label bits. */
+export interface FittingRoute {
+  readonly path: number[];
+  readonly edges: number[];
+  readonly cost: number;
+  readonly bits: number;
+}
+
 /** A consistent lower bound of the cost from a node to the destination (0 everywhere is one). */
 export type CostToGo = (v: number) => number;
 
@@ -90,9 +98,9 @@ export class FittingSearch {
   ) {}
 
   /**
-   * The edges of the best fitting route src … dst, hop by hop (hop i is edge e_i of row n_i), or
-   * null when no route's label fits. `classes` = the largest number of arrival classes of any
-   * scheme in `g` (1 + its form count). src ≠ dst.
+   * The best fitting route src … dst — its nodes, and hop by hop its edge (hop i is edge
+   * edges[i−1] of row path[i]) — or null when no route's label fits. `classes` = the largest
+   * number of arrival classes of any scheme in `g` (1 + its form count). src ≠ dst.
    */
   find(
     g: FittingGraph,
@@ -100,7 +108,7 @@ export class FittingSearch {
     dst: number,
     classes: number,
     costToGo: CostToGo = () => 0,
-  ): number[] | null {
+  ): FittingRoute | null {
     this.ensure(g.n * classes);
     this.keys = this.order.keysFor(g.n);
     const reach = this.fewestBits(g, src, dst, classes);
@@ -202,7 +210,7 @@ export class FittingSearch {
     classes: number,
     reachLevel: number,
     costToGo: CostToGo,
-  ): number[] | null {
+  ): FittingRoute | null {
     const { inOffsets, inNbr, inEdge, cost, labelId, form, schemeId } = g;
     const minBits = this.minBits;
     const settled = this.settledBits;
@@ -214,7 +222,7 @@ export class FittingSearch {
       while (this.heapSize > 0) {
         const l = this.pop();
         const v = this.lNode[l]!;
-        if (v === dst) return this.edgesOf(l);
+        if (v === dst) return this.routeOf(l);
         const cls = this.lCls[l]!;
         const bits = this.lBits[l]!;
         const s = v * classes + cls;
@@ -240,7 +248,9 @@ export class FittingSearch {
             if (nb + still > MAX_DIRECTOR_BITS || nb >= settled[us]!) continue;
           }
           const gc = g0 + cost[e]!;
-          this.push(this.newLabel(u, ucls, nb, gc, l, e, gc + costToGo(u)));
+          const key = gc + costToGo(u);
+          if (key === Infinity) continue; // u cannot reach dst
+          this.push(this.newLabel(u, ucls, nb, gc, l, e, key));
         }
       }
       return null;
@@ -363,9 +373,16 @@ export class FittingSearch {
     return top;
   }
 
-  private edgesOf(l: number): number[] {
-    const out = new Array<number>(this.lDepth[l]!);
-    for (let x = l, i = out.length - 1; i >= 0; x = this.lParent[x]!, i--) out[i] = this.lEdge[x]!;
-    return out;
+  private routeOf(l: number): FittingRoute {
+    const hops = this.lDepth[l]!;
+    const path = new Array<number>(hops + 1);
+    const edges = new Array<number>(hops);
+    let x = l;
+    for (let i = hops; i > 0; i--, x = this.lParent[x]!) {
+      path[i] = this.lNode[x]!;
+      edges[i - 1] = this.lEdge[x]!;
+    }
+    path[0] = this.lNode[x]!;
+    return { path, edges, cost: this.lCost[l]!, bits: this.lBits[l]! };
   }
 }

@@ -26,11 +26,22 @@
  * Only finite paths are handled: when src cannot be reached at a finite cost (no path, or only
  * through Infinity-cost edges) `find` returns undefined and the caller runs the full search.
  *
+ * Under the `best` policy (a TieOrder given: integer costs, none infinite) the replay uses that
+ * order for equal-cost predecessors (shortest-path-tree.ts), and "no finite meeting cost" means
+ * no path at all: `find` returns null. After a `find`, `costToDst` gives a consistent lower
+ * bound of every node's cost to dst for the fitting search (fitting-search.ts).
+ *
  * On the benchmark mesh (50k nodes, most with 2–5 peers, a few hubs) the two searches settle a
  * few hundred nodes where a search from dst settles half the graph on average.
  */
 import { MinHeap } from '../lib/heap.ts';
-import { pathFromTree, SearchTree, SptSolver, type SearchGraph } from './shortest-path-tree.ts';
+import {
+  pathFromTree,
+  SearchTree,
+  SptSolver,
+  type SearchGraph,
+  type TieOrder,
+} from './shortest-path-tree.ts';
 import type { SnapshotData } from './snapshot-data.ts';
 
 /** Relative slack on the stopping test (float sums in the two directions differ in the last bits). */
@@ -155,13 +166,26 @@ export class PairSearch {
   /**
    * The reference path src … dst (node ids) on `g`, or undefined when it has no finite-cost
    * path (the caller falls back to the full search, which also decides "no path"). src ≠ dst,
-   * both < g.n.
+   * both < g.n. With `ties` (`best`): the first cheapest path in that order, or null when there
+   * is no path.
    */
-  find(g: SnapshotData, src: number, dst: number): number[] | undefined {
+  find(g: SnapshotData, src: number, dst: number, ties?: TieOrder): number[] | null | undefined {
     this.ensure(g.n);
     const gen = this.nextGen();
-    if (!this.meet(g, src, dst, gen)) return undefined;
-    return this.replay(g, src, dst, gen);
+    if (!this.meet(g, src, dst, gen)) return ties ? null : undefined;
+    return this.replay(g, src, dst, gen, ties);
+  }
+
+  /**
+   * A consistent lower bound of the cost from a node to dst of the last `find` (valid until the
+   * next one): exact for the nodes the forward side settled, its frontier key for the others
+   * (every path from an unsettled node to dst crosses the frontier). Infinity: cannot reach dst.
+   */
+  costToDst(): (v: number) => number {
+    const fwd = this.fwd;
+    const gen = this.gen;
+    const top = fwd.top();
+    return (v) => (fwd.settled(v, gen) ? fwd.dist[v]! : top);
   }
 
   /** Whether `v` is in the region of the current search. */
@@ -201,7 +225,13 @@ export class PairSearch {
    * sub-graph (local ids, rows in their order without the entries leaving the region) searched by
    * the tree search, and its path mapped back to node ids.
    */
-  private replay(g: SnapshotData, src: number, dst: number, gen: number): number[] | undefined {
+  private replay(
+    g: SnapshotData,
+    src: number,
+    dst: number,
+    gen: number,
+    ties: TieOrder | undefined,
+  ): number[] | undefined {
     // src may have been reached by the forward side before the backward side popped it
     if (!this.fwd.settled(src, gen) && !this.bwd.settled(src, gen))
       this.region[this.regionSize++] = src;
@@ -237,11 +267,18 @@ export class PairSearch {
     sub.offsets[k] = w;
     const from = localOf[src]!;
     const to = localOf[dst]!;
-    const tree = new SearchTree(sub, to);
+    const tree = new SearchTree(sub, to, ties && localTies(ties, region, k));
     this.solver.extend(tree, from);
     const local = pathFromTree(tree.prev, from, to);
     if (!local) return undefined;
     for (let i = 0; i < local.length; i++) local[i] = region[local[i]!]!;
     return local;
   }
+}
+
+/** `ties` for the local ids of a region's sub-graph (local id i is node region[i]). */
+function localTies(ties: TieOrder, region: Int32Array, k: number): TieOrder {
+  const keys = new Float64Array(k);
+  for (let i = 0; i < k; i++) keys[i] = ties.keys[region[i]!]!;
+  return { keys, before: (a, b) => ties.before(region[a]!, region[b]!) };
 }

@@ -11,6 +11,10 @@
  * the link array from p is sorted in place, stable, by value descending (as the original sorts
  * the record's array: `[0]` is the best link afterwards), cost = 1 / links[0].value (Infinity
  * for 0), and an edge whose cost is not > 0 is left out (node-dijkstra would throw on it).
+ * That is the `original` policy. Under `best` (route-policy.ts) every link from p is an edge of
+ * its own (a longer route may need a narrower parallel link to fit), with its integer cost
+ * `bestLinkCost(value)`; the edges to one peer are ordered by cost, then the record's order (the
+ * canonical position of a link among the parallel ones), and the stored triples stay unsorted.
  *
  * Which rows an update of node x can change: x's own row, and the row of every node n that has
  * x in its peer list AND is in x's peer list (old or new) — the edge n → x needs both
@@ -19,7 +23,9 @@
  * Pure: no clock (build time is measured by the caller), no I/O; runs in the main thread or in
  * a replica worker unchanged.
  */
+import { bestLinkCost } from './best-cost.ts';
 import type { NodeUpdate, PackedLinks } from './node-update.ts';
+import type { RoutePolicy } from './route-policy.ts';
 import { alloc, inEdgesOf, type SnapshotData } from './snapshot-data.ts';
 
 /**
@@ -29,12 +35,12 @@ import { alloc, inEdgesOf, type SnapshotData } from './snapshot-data.ts';
 const FULL_REBUILD_DIRTY_FRACTION = 0.125;
 
 /** A snapshot without its derived parts (the transpose and the build statistics). */
-type RowsSnapshot = Omit<SnapshotData, 'stats' | 'inOffsets' | 'inNbr' | 'inCost'>;
+type RowsSnapshot = Omit<SnapshotData, 'stats' | 'inOffsets' | 'inNbr' | 'inCost' | 'inEdge'>;
 
 interface Entry {
   readonly version: number;
   readonly schemeId: number;
-  /** packed links (node-update.ts); link triples are sorted in place by row builds */
+  /** packed links (node-update.ts); `original` row builds sort the link triples in place */
   readonly links: PackedLinks;
   /** the peer ids sorted, for nodes with many peers (hubs): membership by binary search */
   sortedPeers?: Int32Array;
@@ -46,11 +52,14 @@ const LINEAR_SCAN_MAX_PEERS = 16;
 export interface ReplicaModelOptions {
   /** dirty-row fraction above which a build recomputes every row (default 1/8) */
   readonly fullRebuildFraction?: number;
+  /** which edges and costs the rows hold (default `original`) */
+  readonly policy?: RoutePolicy;
 }
 
 export class ReplicaModel {
   private entries: (Entry | undefined)[] = [];
   private readonly fullFraction: number;
+  private readonly best: boolean;
   private prev: SnapshotData | undefined;
   private readonly dirty = new Set<number>();
   private forceFull = false;
@@ -61,6 +70,7 @@ export class ReplicaModel {
 
   constructor(opts: ReplicaModelOptions = {}) {
     this.fullFraction = opts.fullRebuildFraction ?? FULL_REBUILD_DIRTY_FRACTION;
+    this.best = opts.policy === 'best';
   }
 
   /** Apply one update (replaces the node's state). Updates must come in stream order. */
@@ -166,8 +176,9 @@ export class ReplicaModel {
   }
 
   /**
-   * Append node n's row to `out` (edges in peer order). Returns the number of edges. Sorts the
-   * link triples of every included peer in place, exactly as the reference sorts the record.
+   * Append node n's row to `out` (edges in peer order). Returns the number of edges. `original`:
+   * sorts the link triples of every included peer in place, exactly as the reference sorts the
+   * record, and writes the best one; `best`: writes every link (bestLinksOf).
    */
   private writeRow(n: number, out: RowSink, mutual?: Uint8Array, mutualBase = 0): number {
     const e = this.entries[n];
@@ -182,6 +193,10 @@ export class ReplicaModel {
       const from = d[1 + p + i]! | 0;
       const to = d[2 + p + i]! | 0;
       if (to === from) continue;
+      if (this.best) {
+        count += writeBestLinks(d, 2 + 2 * p, from, to, peer, out);
+        continue;
+      }
       if (to - from > 1) sortTriples(d, 2 + 2 * p, from, to);
       const base = 2 + 2 * p + 3 * from;
       const cost = 1 / d[base + 2]!;
@@ -214,9 +229,14 @@ export class ReplicaModel {
     // is a cache miss per test, so first copy all peer lists into one flat array (one pass),
     // then test each pair there.
     let bound = 0;
+    let edgeBound = 0;
     for (let i = 0; i < n; i++) {
       const e = this.entries[i];
-      if (e) bound += e.links[0]! | 0;
+      if (!e) continue;
+      const p = e.links[0]! | 0;
+      bound += p;
+      // a row has at most one edge per peer (`original`) or per link (`best`)
+      edgeBound += this.best ? e.links[1 + 2 * p]! | 0 : p;
     }
     const peerOff = new Int32Array(n + 1);
     const peerIds = new Int32Array(bound);
@@ -245,9 +265,9 @@ export class ReplicaModel {
         }
       }
     }
-    // every row is at most its peer count long: lay the rows out in shared arrays of that
-    // size directly and hand out views of the part used (no second copy)
-    const sink = new RowSink(bound, true);
+    // lay the rows out in shared arrays of the largest size they can have and hand out views
+    // of the part used (no second copy)
+    const sink = new RowSink(edgeBound, true);
     const offsets = alloc.i32(n + 1);
     for (let i = 0; i < n; i++) {
       offsets[i] = sink.length;
@@ -303,6 +323,38 @@ export class ReplicaModel {
     }
     return { seq: this.appliedSeq, n, ...this.nodeArrays(n), offsets, ...out.arrays() };
   }
+}
+
+/**
+ * `best`: one edge per link of the peer, ordered by cost and then the record's order (stable),
+ * the packed triples left as they are. Returns the number of edges written.
+ */
+function writeBestLinks(
+  d: PackedLinks,
+  linksBase: number,
+  from: number,
+  to: number,
+  peer: number,
+  out: RowSink,
+): number {
+  const k = to - from;
+  if (k === 1) {
+    const base = linksBase + 3 * from;
+    out.push(peer, bestLinkCost(d[base + 2]!), d[base]!, d[base + 1]!);
+    return 1;
+  }
+  const idx: number[] = new Array<number>(k);
+  const cost: number[] = new Array<number>(k);
+  for (let i = 0; i < k; i++) {
+    idx[i] = i;
+    cost[i] = bestLinkCost(d[linksBase + 3 * (from + i) + 2]!);
+  }
+  idx.sort((a, b) => cost[a]! - cost[b]! || a - b);
+  for (const i of idx) {
+    const base = linksBase + 3 * (from + i);
+    out.push(peer, cost[i]!, d[base]!, d[base + 1]!);
+  }
+  return k;
 }
 
 /**

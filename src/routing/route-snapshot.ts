@@ -14,6 +14,10 @@
  * whole tree: `growTrees` runs the search in slices of a bounded number of pops (the owner
  * schedules them between other work), and from then on its queries are walks of the tree.
  *
+ * Under the `best` policy (best-routing.ts) the trees and the pair search order equal-cost
+ * paths canonically, "no finite path" means no path at all (every cost is finite), and a path
+ * whose label does not fit is replaced by the fitting search's answer (fitting-search.ts).
+ *
  * Node names, schemes and labels are read from the shared append-only tables; everything that
  * can change between snapshots (which nodes have records, versions, schemes, edges, labels of
  * the best links) is read from the snapshot, so an answer is always that of one consistent
@@ -24,9 +28,10 @@ import { formatLabel } from '../protocol/routing-label.ts';
 import { SELF_ROUTE_LABEL } from '../graph/constants.ts';
 import type { GraphTables } from './id-tables.ts';
 import type { GrRoute, RouteJson } from './route-answer.ts';
+import type { BestRouting } from './best-routing.ts';
 import { spliceSteps, type LabelStep } from './route-label.ts';
 import { PairSearch } from './pair-search.ts';
-import { NONE, pathFromTree, SearchTree, SptSolver } from './shortest-path-tree.ts';
+import { NONE, pathFromTree, SearchTree, SptSolver, type TieOrder } from './shortest-path-tree.ts';
 import type { SnapshotData } from './snapshot-data.ts';
 
 export interface RouteSnapshotOptions {
@@ -38,6 +43,8 @@ export interface RouteSnapshotOptions {
   readonly hotDestinationQueries?: number;
   /** called when a destination became hot and `growTrees` has work (once until it has none) */
   readonly growthWanted?: (snapshot: RouteSnapshot) => void;
+  /** the `best` policy's shared state; absent: the `original` policy */
+  readonly best?: BestRouting;
 }
 
 /** Destinations counted per snapshot for `hotDestinationQueries`, at most (then counting restarts). */
@@ -57,6 +64,14 @@ export interface RouteSnapshotStats {
   pairSearches: number;
   /** destination trees grown completely in the background */
   treesGrown: number;
+  /** `best`: routes whose cheapest path did not fit, answered by the fitting search */
+  fittingSearches: number;
+}
+
+/** A route as node ids and, hop by hop, the snapshot edge used (hop i: edges[i−1] of row path[i]). */
+interface RouteIds {
+  readonly path: number[];
+  readonly edges: number[];
 }
 
 export class RouteSnapshot {
@@ -65,6 +80,7 @@ export class RouteSnapshot {
     treeMisses: 0,
     pairSearches: 0,
     treesGrown: 0,
+    fittingSearches: 0,
   };
   private readonly trees = new Map<number, SearchTree>();
   private readonly pairs: PairSearch;
@@ -74,6 +90,8 @@ export class RouteSnapshot {
   private readonly growQueue: number[] = [];
   /** destinations made hot on this snapshot */
   private hotQueued = 0;
+  /** `best`: the node order for ties (made on first use) */
+  private tieOrder: TieOrder | undefined;
 
   constructor(
     readonly data: SnapshotData,
@@ -104,7 +122,8 @@ export class RouteSnapshot {
     const key = this.tables.ids.keyOf(dst);
     if (!key) return null;
     if (src === dst) return { key, version: this.data.version[dst]!, label: 1n };
-    const steps = this.steps(src, dst);
+    const r = this.routeIds(src, dst);
+    const steps = r && this.stepsOf(r);
     if (!steps) return null;
     const built = attempt(() => spliceSteps(steps, false));
     return built.ok ? { key, version: this.data.version[dst]!, label: built.value.label } : null;
@@ -116,16 +135,34 @@ export class RouteSnapshot {
     const dst = this.nodeId(dstIp);
     if (src === undefined || dst === undefined) return null;
     if (src === dst) return { label: SELF_ROUTE_LABEL, hops: [] };
-    const path = this.pathIds(src, dst);
-    const steps = path && this.stepsOf(path);
-    if (!path || !steps) return null;
+    const r = this.routeIds(src, dst);
+    const steps = r && this.stepsOf(r);
+    if (!r || !steps) return null;
     const built = attempt(() => spliceSteps(steps, true));
     if (!built.ok) return null;
     return {
       label: formatLabel(built.value.label),
       hops: built.value.hops,
-      path: path.map((id) => this.tables.ids.ipOf(id)),
+      path: r.path.map((id) => this.tables.ids.ipOf(id)),
     };
+  }
+
+  /**
+   * The route src … dst with its edges, or null. `original`: the path of the search, whatever
+   * its label (label construction decides); `best`: the first cheapest path if its label fits,
+   * else the fitting search's route.
+   */
+  routeIds(src: number, dst: number): RouteIds | null {
+    const path = this.pathIds(src, dst);
+    if (!path) return null;
+    const edges: number[] = [];
+    const best = this.opts.best;
+    if (!best) return this.edgesOf(path, edges) ? { path, edges } : null;
+    if (best.edgesAndFit(this.data, path, edges)) return { path, edges };
+    this.stats.fittingSearches++;
+    // the pair search's forward side bounds the cost still to go (consistent: A*)
+    this.pairs.find(this.data, src, dst, this.ties());
+    return best.fitting.find(this.data, src, dst, best.classes(), this.pairs.costToDst());
   }
 
   /** The node ids of the path src … dst, or null. */
@@ -138,12 +175,20 @@ export class RouteSnapshot {
       return pathFromTree(cached.prev, src, dst);
     }
     this.count(dst);
-    const pair = this.pairs.find(this.data, src, dst);
+    const pair = this.pairs.find(this.data, src, dst, this.ties());
     if (pair) {
       this.stats.pairSearches++;
       return pair;
     }
+    if (pair === null) return null; // `best`: no path at all
     return pathFromTree(this.tree(dst, src).prev, src, dst);
+  }
+
+  /** `best`: the canonical order for equal-cost ties; undefined under `original`. */
+  private ties(): TieOrder | undefined {
+    const best = this.opts.best;
+    if (!best) return undefined;
+    return (this.tieOrder ??= best.ties(this.data.n));
   }
 
   /**
@@ -156,7 +201,7 @@ export class RouteSnapshot {
       const dst = this.growQueue[0]!;
       let t = this.trees.get(dst);
       if (!t) {
-        t = new SearchTree(this.data, dst);
+        t = new SearchTree(this.data, dst, this.ties());
         this.cache(dst, t);
       }
       if (!t.complete) this.solver.extend(t, NONE, maxPops);
@@ -220,40 +265,47 @@ export class RouteSnapshot {
       this.solver.extend(hit, this.solver.holds(hit) ? src : NONE);
       return hit;
     }
-    const t = new SearchTree(this.data, dst);
+    const t = new SearchTree(this.data, dst, this.ties());
     this.solver.extend(t, src);
     this.cache(dst, t);
     return t;
   }
 
-  private steps(src: number, dst: number): LabelStep[] | null {
-    const path = this.pathIds(src, dst);
-    return path ? this.stepsOf(path) : null;
-  }
-
   /**
-   * Hop i uses the edge n_i → n_{i−1} (n_i's best inward link from n_{i−1}); the tree gave
-   * n_{i−1} its predecessor n_i over exactly such an edge. With parallel edges impossible (one
-   * row entry per peer), finding it is a scan of n_i's row. A label the reference could not
-   * parse fails the route, as `parseLabel` throwing does there.
+   * Hop i uses the edge n_i → n_{i−1} (n_i's link from n_{i−1}); the tree gave n_{i−1} its
+   * predecessor n_i over exactly such an edge. With one row entry per peer (`original`), finding
+   * it is a scan of n_i's row; under `best` the first of the parallel entries is the cheapest.
    */
-  private stepsOf(path: readonly number[]): LabelStep[] | null {
-    const { offsets, nbr, labelId, form, schemeId } = this.data;
-    const steps: LabelStep[] = new Array<LabelStep>(path.length - 1);
+  private edgesOf(path: readonly number[], edges: number[]): boolean {
+    const { offsets, nbr } = this.data;
     for (let i = 1; i < path.length; i++) {
       const from = path[i - 1]!;
       const to = path[i]!;
       let e = offsets[to]!;
       const end = offsets[to + 1]!;
       while (e < end && nbr[e] !== from) e++;
-      if (e === end) return null; // cannot happen: the tree only uses snapshot edges
+      if (e === end) return false; // cannot happen: the tree only uses snapshot edges
+      edges.push(e);
+    }
+    return true;
+  }
+
+  /**
+   * The label construction input of a route. A label the reference could not parse fails the
+   * route, as `parseLabel` throwing does there.
+   */
+  private stepsOf(r: RouteIds): LabelStep[] | null {
+    const { labelId, form, schemeId } = this.data;
+    const steps: LabelStep[] = new Array<LabelStep>(r.edges.length);
+    for (let i = 0; i < r.edges.length; i++) {
+      const e = r.edges[i]!;
       const label = this.tables.labels.valueOf(labelId[e]!);
       if (label === undefined) return null;
-      steps[i - 1] = {
+      steps[i] = {
         label,
         origLabel: this.tables.labels.textOf(labelId[e]!),
         encodingFormNum: form[e]!,
-        scheme: this.tables.schemes.get(schemeId[from]!),
+        scheme: this.tables.schemes.get(schemeId[r.path[i]!]!),
       };
     }
     return steps;

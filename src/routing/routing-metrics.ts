@@ -99,6 +99,12 @@ export function registerRoutingMetrics(registry: Registry, r: RoutingSupervisor)
   });
   counterFrom(
     registry,
+    'snode_route_fitting_searches_total',
+    'Route lookups (best policy) whose cheapest path had a label too long, answered by the fitting search',
+    () => t.treeCacheTotals().fitting,
+  );
+  counterFrom(
+    registry,
     'snode_route_trees_grown_total',
     'Hot destinations whose whole shortest-path tree was grown in the background',
     () => t.treeCacheTotals().grown,

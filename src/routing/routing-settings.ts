@@ -6,6 +6,7 @@
  * Kept free of runtime imports so loading the configuration stays cheap.
  */
 import { z } from 'zod';
+import { ROUTE_POLICIES } from './route-policy.ts';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -17,6 +18,12 @@ export const routingSchema = z
      * graph rebuild (what `snode replay` uses)
      */
     mode: z.enum(['fast', 'reference']).default('fast'),
+    /**
+     * `best`: the lowest-cost route whose label fits (finite costs for every link, a
+     * canonical tie-break); `original`: exactly the original's route choice (what `snode replay`
+     * and the shared scenarios use). docs/compatibility.md "Route policy".
+     */
+    policy: z.enum(ROUTE_POLICIES).default('best'),
     /** the standby tree is built and swapped in at least this often while updates wait */
     swapIntervalMs: int(10, 60_000).default(250),
     /** swap as soon as this many node updates wait */

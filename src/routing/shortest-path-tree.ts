@@ -19,12 +19,27 @@
  *
  * Everything is typed arrays (node ids index them); the scratch arrays are reused between
  * searches and a tree is only its `previous` array (4 bytes per node) and a flag.
+ *
+ * The `best` policy (route-policy.ts) searches with a canonical tie-break instead: its costs are
+ * integers, so equal-cost paths are exactly equal, and a tree given a `TieOrder` makes prev[v]
+ * the *first in node order* of the in-neighbours tight for v (all of them are settled before v,
+ * costs being positive). The path prev[src], prev[prev[src]], … is then the first of the
+ * cheapest paths in hop-by-hop node order — the order the fitting search and the reference use.
  */
 import { MinHeap } from '../lib/heap.ts';
 import type { SnapshotData } from './snapshot-data.ts';
 
 /** What a search reads of a snapshot: its rows (a pair search also runs on a sub-graph of one). */
 export type SearchGraph = Pick<SnapshotData, 'n' | 'offsets' | 'nbr' | 'cost'>;
+
+/**
+ * A canonical order of node ids for equal-cost ties: u before v iff keys[u] < keys[v], or the
+ * keys are equal and `before(u, v)`.
+ */
+export interface TieOrder {
+  readonly keys: Float64Array;
+  before(u: number, v: number): boolean;
+}
 
 /** previous[v]: the node v was reached from (towards dst); NONE = unreached, previous[dst] = dst */
 export type PreviousArray = Int32Array;
@@ -47,6 +62,8 @@ export class SearchTree {
   constructor(
     readonly g: SearchGraph,
     readonly dst: number,
+    /** `best`: equal-cost predecessors decided by this order (default: node-dijkstra's) */
+    readonly ties?: TieOrder,
   ) {
     this.prev = new Int32Array(g.n).fill(NONE);
   }
@@ -142,6 +159,8 @@ export class SptSolver {
     const nbr = g.nbr;
     const cost = g.cost;
     let pops = 0;
+    const ties = tree.ties;
+    const tk = ties?.keys;
 
     while (heap.size > 0) {
       const u: number = heap.items[0]!;
@@ -156,7 +175,16 @@ export class SptSolver {
         const i = pos[v]!;
         if (i === EXPLORED) continue;
         const candidate = pu + cost[e]!;
-        if (i !== UNSEEN && !(candidate < prio[v]!)) continue;
+        if (i !== UNSEEN && !(candidate < prio[v]!)) {
+          if (tk !== undefined && candidate === prio[v]) {
+            // `best`: an equal-cost predecessor earlier in node order wins
+            const p = pred[v]!;
+            const ku = tk[u]!;
+            const kp = tk[p]!;
+            if (ku < kp || (ku === kp && u !== p && ties!.before(u, p))) pred[v] = u;
+          }
+          continue;
+        }
         pred[v] = u;
         prio[v] = candidate;
         if (i === UNSEEN) heap.push(v, candidate);

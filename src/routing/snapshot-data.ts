@@ -25,20 +25,25 @@ export interface SnapshotData {
   readonly offsets: Int32Array;
   /** edge target (the peer p of edge n → p) */
   readonly nbr: Int32Array;
-  /** 1 / value of the best link: Infinity for a zero value (JS-exact, docs/protocol.md §4.8) */
+  /**
+   * `original`: 1 / value of the best link, Infinity for a zero value (JS-exact, docs/protocol.md §4.8);
+   * `best`: the link's integer cost (best-cost.ts)
+   */
   readonly cost: Float64Array;
-  /** LabelTable id of the best link from p to n (the label p uses to reach n) */
+  /** LabelTable id of the link from p to n (the label p uses to reach n) */
   readonly labelId: Int32Array;
   /** encodingFormNum of that link */
   readonly form: Uint8Array;
   /**
    * The same edges by target (the transpose, for searches that run backwards from a source):
    * inOffsets has n + 1 entries; inNbr[k] is the node u of edge u → v for k in
-   * [inOffsets[v], inOffsets[v+1]), inCost[k] its cost. Built from the rows by `inEdgesOf`.
+   * [inOffsets[v], inOffsets[v+1]), inCost[k] its cost, inEdge[k] its index in u's row (for the
+   * label data). Built from the rows by `inEdgesOf`.
    */
   readonly inOffsets: Int32Array;
   readonly inNbr: Int32Array;
   readonly inCost: Float64Array;
+  readonly inEdge: Int32Array;
   readonly stats: SnapshotStats;
 }
 
@@ -79,17 +84,19 @@ export function emptySnapshot(): SnapshotData {
     inOffsets: alloc.i32(1),
     inNbr: alloc.i32(0),
     inCost: alloc.f64(0),
+    inEdge: alloc.i32(0),
     stats: { full: true, rowsRebuilt: 0, edges: 0, buildMs: 0 },
   };
 }
 
 /**
- * The transpose of the rows (`inOffsets`, `inNbr`, `inCost`): a counting pass and a fill pass
- * over the edges, O(n + m). Within a target's list the sources come in id order.
+ * The transpose of the rows (`inOffsets`, `inNbr`, `inCost`, `inEdge`): a counting pass and a
+ * fill pass over the edges, O(n + m). Within a target's list the sources come in id order (and
+ * a source's parallel edges in row order).
  */
 export function inEdgesOf(
   g: Pick<SnapshotData, 'n' | 'offsets' | 'nbr' | 'cost'>,
-): Pick<SnapshotData, 'inOffsets' | 'inNbr' | 'inCost'> {
+): Pick<SnapshotData, 'inOffsets' | 'inNbr' | 'inCost' | 'inEdge'> {
   const { n, offsets, nbr, cost } = g;
   const m = offsets[n]!;
   const inOffsets = alloc.i32(n + 1);
@@ -98,15 +105,17 @@ export function inEdgesOf(
   const next = inOffsets.slice(0, n);
   const inNbr = alloc.i32(m);
   const inCost = alloc.f64(m);
+  const inEdge = alloc.i32(m);
   for (let u = 0; u < n; u++) {
     const end = offsets[u + 1]!;
     for (let e = offsets[u]!; e < end; e++) {
       const k = next[nbr[e]!]!++;
       inNbr[k] = u;
       inCost[k] = cost[e]!;
+      inEdge[k] = e;
     }
   }
-  return { inOffsets, inNbr, inCost };
+  return { inOffsets, inNbr, inCost, inEdge };
 }
 
 /** Structural equality of the graph part (seq and stats ignored): used by tests and checks. */

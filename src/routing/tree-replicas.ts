@@ -37,7 +37,9 @@ import { isRsError } from '../errors.ts';
 import type { GraphTables } from './id-tables.ts';
 import type { NodeRecord } from '../graph/node-record.ts';
 import { nodeRemovedUpdate, nodeUpdateOf, type NodeUpdate } from './node-update.ts';
+import { BestRouting } from './best-routing.ts';
 import { PairSearch } from './pair-search.ts';
+import type { RoutePolicy } from './route-policy.ts';
 import { RouteSnapshot, type RouteSnapshotOptions } from './route-snapshot.ts';
 import { ROUTING_DEFAULTS, type RoutingSettings } from './routing-settings.ts';
 import { SptSolver } from './shortest-path-tree.ts';
@@ -58,11 +60,19 @@ export interface TreeReplicasOptions {
   readonly mailboxLimit: number;
   /** how long a swap waits for the standby's snapshot */
   readonly buildTimeoutMs: number;
+  /** which routes the snapshots answer (route-policy.ts; default `original`) */
+  readonly policy?: RoutePolicy;
   readonly instrumentation?: ReplicaInstrumentation;
 }
 
 /** The route-lookup counters of a snapshot, carried into the totals when it is replaced. */
-const ROUTE_STAT_KEYS = ['treeHits', 'treeMisses', 'pairSearches', 'treesGrown'] as const;
+const ROUTE_STAT_KEYS = [
+  'treeHits',
+  'treeMisses',
+  'pairSearches',
+  'treesGrown',
+  'fittingSearches',
+] as const;
 
 /** How long an update waits for others before the pending ones are sent to the standby. */
 const FLUSH_DELAY_MS = 5;
@@ -85,6 +95,7 @@ export function treeOptionsOf(s: RoutingSettings): TreeReplicasOptions {
     backend: s.replicaBackend,
     mailboxLimit: s.replicaMailbox,
     buildTimeoutMs: BUILD_TIMEOUT_MS,
+    policy: s.policy,
   };
 }
 
@@ -104,6 +115,7 @@ export interface TreeReplicasStats {
   treeMisses: number;
   pairSearches: number;
   treesGrown: number;
+  fittingSearches: number;
 }
 
 export interface TreeReplicasDeps {
@@ -127,10 +139,13 @@ export class TreeReplicas {
     treeMisses: 0,
     pairSearches: 0,
     treesGrown: 0,
+    fittingSearches: 0,
   };
   private current: RouteSnapshot;
   private readonly solver = new SptSolver();
   private readonly pairSearch = new PairSearch();
+  /** `best` policy: node order, hop bits and the fitting search, shared by every snapshot */
+  private readonly best: BestRouting | undefined;
   private readonly refs: readonly [ActorRef<TreeReplicaCommand>, ActorRef<TreeReplicaCommand>];
   private readonly slots: ReadonlyMap<string, ReplicaSlot>;
   private activeIdx: 0 | 1 = 0;
@@ -149,6 +164,7 @@ export class TreeReplicas {
     private readonly deps: TreeReplicasDeps,
     private readonly opts: TreeReplicasOptions = DEFAULT_TREE_OPTIONS,
   ) {
+    this.best = opts.policy === 'best' ? new BestRouting(deps.tables) : undefined;
     this.current = new RouteSnapshot(
       emptySnapshot(),
       deps.tables,
@@ -352,12 +368,19 @@ export class TreeReplicas {
    * How route lookups were answered, including the active snapshot's: cached tree, tree search,
    * pair search; and how many hot destinations' trees were grown.
    */
-  treeCacheTotals(): { hits: number; misses: number; pairs: number; grown: number } {
+  treeCacheTotals(): {
+    hits: number;
+    misses: number;
+    pairs: number;
+    grown: number;
+    fitting: number;
+  } {
     return {
       hits: this.stats.treeHits + this.current.stats.treeHits,
       misses: this.stats.treeMisses + this.current.stats.treeMisses,
       pairs: this.stats.pairSearches + this.current.stats.pairSearches,
       grown: this.stats.treesGrown + this.current.stats.treesGrown,
+      fitting: this.stats.fittingSearches + this.current.stats.fittingSearches,
     };
   }
 
@@ -367,6 +390,7 @@ export class TreeReplicas {
       pairSearch: this.pairSearch,
       hotDestinationQueries: this.opts.hotDestinationQueries ?? 0,
       growthWanted: (snap) => this.growTrees(snap),
+      best: this.best,
     };
   }
 
@@ -383,9 +407,14 @@ export class TreeReplicas {
   }
 
   private makeBackend(name: string): ReplicaBackend {
+    const instr = this.opts.instrumentation;
+    const withPolicy: ReplicaInstrumentation = {
+      ...instr,
+      model: { ...instr?.model, policy: this.opts.policy ?? 'original' },
+    };
     return this.opts.backend === 'worker'
-      ? new WorkerReplica(name, this.opts.instrumentation)
-      : new InThreadReplica(this.opts.instrumentation);
+      ? new WorkerReplica(name, withPolicy)
+      : new InThreadReplica(withPolicy);
   }
 
   /** A replica restarted empty: reload it with every node's current state. */

@@ -58,7 +58,8 @@ function str(step: Record<string, unknown>, key: string): string {
 export async function replayScenario(scenario: Scenario, names: ReadonlyMap<string, string> = new Map()): Promise<Record<string, unknown>[]> {
   const clock = new ManualClock(0);
   const self = identityFromPrivateKey(hexToBytes(scenario.self.private_hex.toLowerCase()), scenario.self.version ?? 22);
-  const server = new RouteServer({ self, clock });
+  // the scenarios hold the original's answers: its engine, its timing, its route choice
+  const server = new RouteServer({ self, clock, routing: { mode: 'reference', policy: 'original' } });
   const store = { added: [] as Uint8Array[], deleted: [] as Uint8Array[] };
   server.addListener({
     accepted: (ann) => store.added.push(ann.hash),

@@ -94,7 +94,7 @@ export class RouteServer {
       this.engine = this.routing;
       registerRoutingMetrics(this.metrics.registry, this.routing);
     } else {
-      this.reference = new ReferenceEngine(deps);
+      this.reference = new ReferenceEngine(deps, opts.routing?.policy);
       this.engine = this.reference;
     }
     this.ingest.feed(this.engine);

@@ -17,17 +17,9 @@ import type { NodeTable } from '../../src/graph/apply-announcement.ts';
 import { RouteServer } from '../../src/server/route-server.ts';
 import { selfWithIp } from '../helpers/reference-server.ts';
 
-/** mulberry32 */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../helpers/prng.ts';
+
+export { prng };
 
 export interface TestIdentity {
   readonly privateKey: Uint8Array;

@@ -9,9 +9,9 @@ export async function startTestApp(opts: { privateKeyHex: string; version?: numb
     ...opts.config,
     http: { host: '127.0.0.1', port: 0, ...(opts.config?.http ?? {}) },
     admin: { host: '127.0.0.1', port: 0, ...(opts.config?.admin ?? {}) },
-    // the integration tests check the original's timing (3 s lazy graph rebuild): reference
-    // routing unless a test asks for the fast engine
-    routing: { mode: 'reference', ...(opts.config?.routing ?? {}) },
+    // the integration tests check the original's timing (3 s lazy graph rebuild) and route
+    // choice: reference routing, policy `original`, unless a test asks otherwise
+    routing: { mode: 'reference', policy: 'original', ...(opts.config?.routing ?? {}) },
     identity: { privateKey: opts.privateKeyHex, version: opts.version ?? 22 },
     log: { level: 'silent' },
   });

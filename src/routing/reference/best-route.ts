@@ -135,7 +135,7 @@ export function bestRouteOnRecords(
   heap.push({ node: src, arrival: undefined, cost: 0, bits: 0, hops: [] });
   const settled = new Map<string, number>();
   for (let l = heap.pop(); l; l = heap.pop()) {
-    if (l.node === dst) {
+    if (l.node.ipv6 === dst.ipv6) {
       return {
         path: [src.ipv6, ...l.hops.map((h) => h.to.ipv6)],
         steps: l.hops.map(stepOf),

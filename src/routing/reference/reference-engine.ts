@@ -2,7 +2,8 @@
  * The reference engine (`routing.mode: reference`): the original route server's timing, kept as
  * the oracle of the tests and the engine of `snode replay`. One node table applied
  * synchronously on this thread (docs/protocol.md §4.2), routes from a graph rebuilt lazily by
- * the first query after 3 s (route-engine.ts). Nothing here does I/O.
+ * the first query after 3 s (route-engine.ts) — the original's route choice, or under policy
+ * `best` the plain search on the records (best-route.ts). Nothing here does I/O.
  */
 import type { AnnouncementSource } from '../../graph/announcement-source.ts';
 import {
@@ -14,14 +15,21 @@ import {
 import type { Announcement } from '../../protocol/announcement-types.ts';
 import type { GrRoute, RouteJson } from '../route-answer.ts';
 import type { ApplyRules, EngineDeps, RoutingEngine } from '../routing-engine.ts';
+import type { RoutePolicy } from '../route-policy.ts';
 import { RouteEngine } from './route-engine.ts';
 
 export class ReferenceEngine implements RoutingEngine {
   readonly nodes = new NodeTable();
-  /** the original's `getRoute`: lazy graph, `dst|src` cache */
-  readonly routes = new RouteEngine(this.nodes);
+  /** the original's `getRoute` (or the plain `best` search): lazy graph, `dst|src` cache */
+  readonly routes: RouteEngine;
 
-  constructor(private readonly deps: EngineDeps) {}
+  constructor(
+    private readonly deps: EngineDeps,
+    /** which routes to answer (default `original`) */
+    policy: RoutePolicy = 'original',
+  ) {
+    this.routes = new RouteEngine(this.nodes, policy);
+  }
 
   /** On this thread. */
   parse(bytes: Uint8Array, verify: boolean): AnnounceInput {

@@ -5,6 +5,10 @@
  * There is no timer: the first query that finds the graph missing or older than
  * GRAPH_REBUILD_AGE_MS rebuilds it and clears the cache. The cache is keyed `dst|src` and holds
  * misses (null) too. Labels are read from the current links when a route is first computed.
+ *
+ * Under the `best` policy (route-policy.ts) the same cadence applies to its hop list
+ * (best-route.ts `recordHops`, which reorders nothing), and a route is the plain `best` search
+ * on the records: this engine is then the oracle of the fast engine's `best` answers.
  */
 import { formatLabel } from '../../protocol/routing-label.ts';
 import { GRAPH_REBUILD_AGE_MS, SELF_ROUTE_LABEL } from '../../graph/constants.ts';
@@ -13,6 +17,10 @@ import { buildRouteGraph, type RouteGraph } from './route-graph.ts';
 import type { GrRoute, RouteJson } from '../route-answer.ts';
 import { buildRouteLabel } from '../route-label.ts';
 import { shortestPath } from './shortest-path.ts';
+import { spliceSteps } from '../route-label.ts';
+import type { RoutePolicy } from '../route-policy.ts';
+import { bestRouteOnRecords, recordHops, type RecordHop } from './best-route.ts';
+import { attempt } from '../../errors.ts';
 
 /** A computed route: the JSON shape plus the label as a number. */
 export interface ComputedRoute {
@@ -28,18 +36,25 @@ export interface NodeSource {
 
 export class RouteEngine {
   private graph: RouteGraph | undefined;
+  /** `best`: the hops of the records when the graph was last built */
+  private hops:
+    { readonly builtAtMs: number; readonly bySender: Map<string, RecordHop[]> } | undefined;
   private readonly cache = new Map<string, ComputedRoute | null>();
 
-  constructor(private readonly nodes: NodeSource) {}
+  constructor(
+    private readonly nodes: NodeSource,
+    readonly policy: RoutePolicy = 'original',
+  ) {}
 
   /** Drop the graph: the next query that needs it rebuilds it (and clears the cache). */
   forceRebuild(): void {
     this.graph = undefined;
+    this.hops = undefined;
   }
 
   /** When the current graph was built, or undefined if there is none. */
   get graphBuiltAtMs(): number | undefined {
-    return this.graph?.builtAtMs;
+    return this.policy === 'best' ? this.hops?.builtAtMs : this.graph?.builtAtMs;
   }
 
   /** Number of cached `dst|src` entries (misses included). */
@@ -74,15 +89,41 @@ export class RouteEngine {
     if (!src || !dst) return null;
     if (src === dst) return { json: { label: SELF_ROUTE_LABEL, hops: [] }, label: 1n, dst };
 
-    const graph = this.currentGraph(now);
+    if (this.policy === 'best') this.currentHops(now);
+    const graph = this.policy === 'best' ? undefined : this.currentGraph(now);
     const cacheKey = dst.ipv6 + '|' + src.ipv6;
     const cached = this.cache.get(cacheKey);
     if (cached !== undefined) return cached;
 
-    const result = computeRoute(graph, nodesByIp, src, dst);
+    const result = graph
+      ? computeRoute(graph, nodesByIp, src, dst)
+      : computeBestRoute(this.hops!.bySender, nodesByIp, src, dst);
     this.cache.set(cacheKey, result);
     return result;
   }
+
+  /** `best`: the hop list to search at `now`, rebuilt (and the cache cleared) when stale. */
+  private currentHops(now: number): void {
+    if (!this.hops || this.hops.builtAtMs + GRAPH_REBUILD_AGE_MS < now) {
+      this.cache.clear();
+      this.hops = { builtAtMs: now, bySender: recordHops(this.nodes.nodesByIp) };
+    }
+  }
+}
+
+/** The `best` route on the records (best-route.ts) and its label. */
+export function computeBestRoute(
+  hops: Map<string, RecordHop[]>,
+  nodesByIp: ReadonlyMap<string, NodeRecord>,
+  src: NodeRecord,
+  dst: NodeRecord,
+): ComputedRoute | null {
+  const r = bestRouteOnRecords(nodesByIp, src.ipv6, dst.ipv6, hops);
+  if (!r) return null;
+  const built = attempt(() => spliceSteps(r.steps, true));
+  if (!built.ok) return null;
+  const label = built.value.label;
+  return { json: { label: formatLabel(label), hops: built.value.hops, path: r.path }, label, dst };
 }
 
 /** Search the reverse graph from dst to src, then build the label along src … dst. */
