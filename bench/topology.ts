@@ -8,7 +8,9 @@
  * label in the smallest v358 form that holds it, as cjdns does; the Peer entity for the link
  * A—B in A's announcement carries B's label to A, A's label to B as peerNum, and that label's
  * form. Link quality comes from synthetic LinkState samples (lag, kbRecv) so link values — and
- * therefore route costs — differ per link, with ties where samples agree.
+ * therefore route costs — differ per link, with ties where samples agree. `measured` can leave a
+ * fraction of the link ends without LinkState (value 0: unmeasured, as brand-new links and
+ * links with drops are in a real network).
  *
  * `announcementsFor` turns a node into real signed announcement bytes (bench/keys.ts makes the
  * keys; signing is bench/fast-sign.ts): a reset with Version, EncodingScheme and as many Peer +
@@ -39,6 +41,8 @@ export interface Topology {
   readonly iface: number[][];
   /** per node and neighbour: [lag ms, kbRecv] of its link-state samples */
   readonly quality: Array<Array<[number, number]>>;
+  /** per node and neighbour: whether node i sends LinkState for that link (value > 0) */
+  readonly measured: boolean[][];
   readonly edges: number;
 }
 
@@ -50,7 +54,11 @@ export function v358Label(i: number): { label: number; form: number } {
   throw new RangeError(`interface ${i} does not fit v358`);
 }
 
-export function generateTopology(n: number, seed: number): Topology {
+/**
+ * A mesh of `n` nodes; `measuredFraction` of the link ends (each end on its own) carry link
+ * state, the others stay unmeasured.
+ */
+export function generateTopology(n: number, seed: number, measuredFraction = 1): Topology {
   const rnd = prng(seed ^ 0x70b0);
   const neighbours: number[][] = Array.from({ length: n }, () => []);
   const adj: Set<number>[] = Array.from({ length: n }, () => new Set<number>());
@@ -92,9 +100,11 @@ export function generateTopology(n: number, seed: number): Topology {
   const quality = neighbours.map((ns) =>
     ns.map((): [number, number] => [5 + Math.floor(rnd() * 200), Math.floor(rnd() * 4000)]),
   );
+  const mrnd = prng(seed ^ 0x5a17);
+  const measured = neighbours.map((ns) => ns.map(() => mrnd() < measuredFraction));
   let edges = 0;
   for (const ns of neighbours) edges += ns.length;
-  return { n, neighbours, iface, quality, edges: edges / 2 };
+  return { n, neighbours, iface, quality, measured, edges: edges / 2 };
 }
 
 /** IPv6 strings and keys of the nodes, from bench/keys.ts. */
@@ -134,15 +144,17 @@ export function entitiesFor(
       encodingFormNum: mine.form,
     });
     const [lag, kb] = t.quality[i]![k]!;
-    const ls = serializeLinkState({
-      nodeId: mine.label & 0xffff,
-      startingPoint: 0,
-      samples: Array.from({ length: LINK_STATE_SAMPLES }, (_, s) => ({
-        lag: lag + ((s + sampleShift) % 5),
-        drops: 0,
-        kbRecv: kb + 7 * ((s + sampleShift) % 3),
-      })),
-    });
+    const ls = !t.measured[i]![k]
+      ? new Uint8Array(0)
+      : serializeLinkState({
+          nodeId: mine.label & 0xffff,
+          startingPoint: 0,
+          samples: Array.from({ length: LINK_STATE_SAMPLES }, (_, s) => ({
+            lag: lag + ((s + sampleShift) % 5),
+            drops: 0,
+            kbRecv: kb + 7 * ((s + sampleShift) % 3),
+          })),
+        });
     if (size + peer.length + ls.length > ENTITY_BUDGET_BYTES && parts.length > 0) {
       out.push(concatBytes(...parts));
       parts = [];

@@ -42,22 +42,24 @@ export interface World {
 const cache = new Map<string, World>();
 
 /**
- * The world of `n` nodes for `seed`. `given` (at least n + 1 keys): use these identities instead of
- * bench/keys.ts's for the seed (tests pass a stored list, see keysFromScalars).
+ * The world of `n` nodes for `seed` (cached). `given` (at least n + 1 keys): use these identities
+ * instead of bench/keys.ts's for the seed (tests pass a stored list, see keysFromScalars).
+ * `measuredFraction` of the link ends carry link state (topology.ts), 1 by default.
  */
 export async function buildWorld(
   n: number,
   seed: number,
   log: (s: string) => void = () => undefined,
   given?: readonly BenchKey[],
+  measuredFraction = 1,
 ): Promise<World> {
-  const id = `${n}/${seed}${given ? '/given' : ''}`;
+  const id = `${n}/${seed}${given ? '/given' : ''}/${measuredFraction}`;
   const hit = cache.get(id);
   if (hit) return hit;
   if (given && given.length < n + 1) throw new RangeError(`${n} nodes need ${n + 1} keys, ${given.length} given`);
   const keys = given ?? (await loadKeys(n + 1, seed, log));
   const t0 = Date.now();
-  const topo = generateTopology(n, seed);
+  const topo = generateTopology(n, seed, measuredFraction);
   const ips = keys.slice(0, n).map((k) => ip6ToString(k.ip));
   const selfKey = keys[n]!;
   const snodeIp = ip6ToString(selfKey.ip);
@@ -68,7 +70,7 @@ export async function buildWorld(
     initial.push(parts.map((e, k) => signedAnnouncement(keys[i]!, snodeIp, ts++, k === 0, e)));
   }
   log(
-    `  world of ${n} nodes, ${topo.edges} links: ${((Date.now() - t0) / 1000).toFixed(1)} s to build and sign`,
+    `  world of ${n} nodes, ${topo.edges} links${measuredFraction < 1 ? `, ${Math.round(measuredFraction * 100)} % of link ends measured` : ''}: ${((Date.now() - t0) / 1000).toFixed(1)} s to build and sign`,
   );
   const w: World = {
     n,
@@ -99,6 +101,7 @@ export function linkStateUpdate(w: World, i: number): Uint8Array {
   const parts: Uint8Array[] = [];
   let size = 0;
   for (let k = 0; k < ns.length && size < 600; k++) {
+    if (!w.topo.measured[i]![k]) continue; // this end stays unmeasured
     const mine = v358Label(w.topo.iface[i]![k]!);
     const [lag, kb] = w.topo.quality[i]![k]!;
     const e = serializeLinkState({

@@ -140,6 +140,9 @@ export class PairSearch {
   /** the replay's own solver (the snapshot's may hold a suspended tree search) */
   private readonly solver = new SptSolver();
 
+  /** the last `find`'s question */
+  private last: { g: SnapshotData; src: number; dst: number } | undefined;
+
   /** Nodes settled by the last `find` (both sides of the bidirectional search), for tests and metrics. */
   lastSettled = 0;
 
@@ -172,8 +175,15 @@ export class PairSearch {
   find(g: SnapshotData, src: number, dst: number, ties?: TieOrder): number[] | null | undefined {
     this.ensure(g.n);
     const gen = this.nextGen();
+    this.last = { g, src, dst };
     if (!this.meet(g, src, dst, gen)) return ties ? null : undefined;
     return this.replay(g, src, dst, gen, ties);
+  }
+
+  /** Whether the last `find` was this one (its bound, `costToDst`, is still there). */
+  ranLast(g: SnapshotData, src: number, dst: number): boolean {
+    const l = this.last;
+    return l !== undefined && l.g === g && l.src === src && l.dst === dst;
   }
 
   /**

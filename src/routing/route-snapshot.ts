@@ -161,7 +161,7 @@ export class RouteSnapshot {
     if (best.edgesAndFit(this.data, path, edges)) return { path, edges };
     this.stats.fittingSearches++;
     // the pair search's forward side bounds the cost still to go (consistent: A*)
-    this.pairs.find(this.data, src, dst, this.ties());
+    if (!this.pairs.ranLast(this.data, src, dst)) this.pairs.find(this.data, src, dst, this.ties());
     return best.fitting.find(this.data, src, dst, best.classes(), this.pairs.costToDst());
   }
 

@@ -93,7 +93,8 @@ function compareAll(
 }
 
 describe('fast engine, best policy: equal to the reference implementation (property)', () => {
-  it('on random cjdns-like networks, whatever order the nodes arrived in', () => {
+  it('on random cjdns-like networks, whatever order the nodes arrived in', function () {
+    this.timeout(180_000);
     const seen: Seen = { routes: 0, none: 0, fitting: 0, detours: 0 };
     fc.assert(
       fc.property(arbNetwork, fc.nat(), (topo, seed) => {
@@ -109,7 +110,8 @@ describe('fast engine, best policy: equal to the reference implementation (prope
     expect(seen.detours, 'routes found by the fitting search').to.be.greaterThan(50);
   });
 
-  it('on hostile labels, forms and schemes', () => {
+  it('on hostile labels, forms and schemes', function () {
+    this.timeout(180_000);
     const seen: Seen = { routes: 0, none: 0, fitting: 0, detours: 0 };
     fc.assert(
       fc.property(arbHostile, fc.nat(), (spec, seed) => {
@@ -122,7 +124,8 @@ describe('fast engine, best policy: equal to the reference implementation (prope
     expect(seen.detours, 'routes found by the fitting search').to.be.greaterThan(50);
   });
 
-  it('answers from cached, partial and grown trees as from pair searches', () => {
+  it('answers from cached, partial and grown trees as from pair searches', function () {
+    this.timeout(180_000);
     fc.assert(
       fc.property(arbNetwork, (topo) => {
         const table = tableOfTopology(topo);
@@ -192,7 +195,7 @@ function mesh(n: number, seed: number): Topology {
 
 describe('fast engine, best policy, generated meshes', () => {
   it('equals the reference on sampled pairs, and every label walks to its destination', function () {
-    this.timeout(120_000);
+    this.timeout(180_000);
     const seen: Seen = { routes: 0, none: 0, fitting: 0, detours: 0 };
     for (const [n, seed] of [
       [300, 1],

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { PairSearch } from '../../../src/routing/pair-search.ts';
 import { inEdgesOf } from '../../../src/routing/snapshot-data.ts';
 import { shortestPath } from '../../../src/routing/reference/shortest-path.ts';
-import { pathFromTree, SptSolver } from '../../../src/routing/shortest-path-tree.ts';
+import { pathFromTree, SearchTree, SptSolver } from '../../../src/routing/shortest-path-tree.ts';
 import { csr } from '../../helpers/csr.ts';
 
 /** Sum of the costs along a path src … dst (edges dst-wards are row entries of the next node). */
@@ -127,5 +127,77 @@ describe('pair-search', () => {
     expect(Array.from(t.inOffsets)).to.deep.equal([0, 1, 2, 4]);
     expect(Array.from(t.inNbr)).to.deep.equal([2, 0, 0, 1]);
     expect(Array.from(t.inCost)).to.deep.equal([7, 1, 3, 5]);
+    expect(Array.from(t.inEdge)).to.deep.equal([3, 0, 1, 2]);
+  });
+
+  describe('with a tie order (policy best: integer costs)', () => {
+    const arbIntRows = (maxN: number) =>
+      fc.integer({ min: 1, max: maxN }).chain((n) =>
+        fc.array(
+          fc.array(fc.tuple(fc.nat(n - 1), fc.constantFrom(100, 100, 150, 200)), {
+            maxLength: 4,
+          }),
+          { minLength: n, maxLength: n },
+        ),
+      );
+    /** node order: a permutation of the ids (as addresses order nodes, not ids) */
+    const tiesOf = (rank: number[]) => ({
+      keys: Float64Array.from(rank),
+      before: (a: number, b: number) => rank[a]! < rank[b]!,
+    });
+
+    it('gives the first cheapest path in node order, null without a path, and a consistent bound', function () {
+      this.timeout(120_000);
+      fc.assert(
+        fc.property(arbIntRows(14), fc.nat(), (rows, seed) => {
+          const n = rows.length;
+          const rank = Array.from({ length: n }, (_, i) => (i * 7919 + seed) % n);
+          const ties = tiesOf(rank.map((r, i) => r * n + i));
+          const g = csr(rows);
+          const search = new PairSearch();
+          const solver = new SptSolver();
+          for (let dst = 0; dst < n; dst++) {
+            // reference: exact distances to dst (Bellman-Ford over the rows)
+            const d = new Array<number>(n).fill(Infinity);
+            d[dst] = 0;
+            for (let it = 0; it < n; it++)
+              for (let u = 0; u < n; u++)
+                for (const [v, c] of rows[u]!) if (d[u]! + c < d[v]!) d[v] = d[u]! + c;
+            for (let src = 0; src < n; src++) {
+              if (src === dst) continue;
+              const got = search.find(g, src, dst, ties);
+              if (d[src] === Infinity) {
+                expect(got).to.equal(null);
+                continue;
+              }
+              // the first cheapest path hop by hop in node order: greedy over tight neighbours
+              const want = [src];
+              for (let x = src; x !== dst;) {
+                let next = -1;
+                for (let u = 0; u < n; u++)
+                  for (const [v, c] of rows[u]!)
+                    if (v === x && d[u]! + c === d[x] && (next < 0 || ties.before(u, next)))
+                      next = u;
+                want.push(next);
+                x = next;
+              }
+              expect(got, `${src} -> ${dst}`).to.deep.equal(want);
+              // the bound: never above the distance, and consistent along every edge
+              expect(search.ranLast(g, src, dst)).to.equal(true);
+              const h = search.costToDst();
+              for (let v = 0; v < n; v++) {
+                expect(h(v)).to.be.at.most(d[v]!);
+                for (const [u, c] of rows[v]!) expect(h(u)).to.be.at.most(c + h(v));
+              }
+              // the tree with the same order agrees
+              const tree = new SearchTree(g, dst, ties);
+              solver.extend(tree, src);
+              expect(pathFromTree(tree.prev, src, dst)).to.deep.equal(want);
+            }
+          }
+        }),
+        { numRuns: 60, seed: 0xbe57_21 },
+      );
+    });
   });
 });

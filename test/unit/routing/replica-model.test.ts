@@ -42,6 +42,48 @@ describe('replica-model', () => {
       expect(s.stats.full).to.equal(true);
     });
 
+    it("under best: every link an edge with its integer cost, a peer's links by cost then record order", () => {
+      const t = table({
+        1: [
+          peer(ipOf(2), 0x13, 1),
+          peer(ipOf(2), 0x15, 2),
+          peer(ipOf(2), 0x17, 3),
+          peer(ipOf(3), 0x19, 4),
+        ],
+        2: [peer(ipOf(1), 0x17, 1)],
+        3: [peer(ipOf(1), 0x1b, 1)],
+      });
+      const links = t.get(ipOf(1))!.inwardLinksByIp.get(ipOf(2))!;
+      links[0]!.value = 0; // unmeasured: 200
+      links[1]!.value = 512; // 110
+      links[2]!.value = 600; // 108
+      const tables = newGraphTables();
+      const m = new ReplicaModel({ policy: 'best' });
+      for (const r of t) m.apply(nodeUpdateOf(r, tables));
+      const s = m.build();
+      const id = (n: number) => tables.ids.find(ipOf(n))!;
+      const span = (n: number) => [s.offsets[id(n)]!, s.offsets[id(n) + 1]!] as const;
+      const [a, b] = span(1);
+      expect([...s.nbr.subarray(a, b)]).to.deep.equal([id(2), id(2), id(2), id(3)]);
+      expect([...s.cost.subarray(a, b)]).to.deep.equal([108, 110, 200, 200]);
+      expect([...s.labelId.subarray(a, b)].map((l) => tables.labels.textOf(l))).to.deep.equal([
+        '0000.0000.0000.0017',
+        '0000.0000.0000.0015',
+        '0000.0000.0000.0013',
+        '0000.0000.0000.0019',
+      ]);
+      // the record's arrays are not reordered, and a full rebuild and patching agree
+      expect(links.map((l) => l.label)).to.deep.equal([
+        '0000.0000.0000.0013',
+        '0000.0000.0000.0015',
+        '0000.0000.0000.0017',
+      ]);
+      const patched = new ReplicaModel({ policy: 'best', fullRebuildFraction: 1 });
+      patched.build();
+      for (const r of t) patched.apply(nodeUpdateOf(r, tables));
+      expect(sameGraph(patched.build(), s)).to.equal(true);
+    });
+
     it('rebuilds only the touched rows and gives what a full rebuild gives', () => {
       const spec: Record<number, Entity[]> = {};
       for (let n = 1; n <= 100; n++)
