@@ -124,7 +124,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
   const server = await loadedServer(w);
   dropWorlds(w);
   const idOf = new Map(w.ips.map((ip, i) => [ip, i]));
-  const hops = hopsOf(server.core.nodes, idOf, n);
+  const hops = hopsOf(server.nodes, idOf, n);
   await server.close();
   const fitting = new FittingPaths(w.topo);
   const rnd = prng(opts.seed + 11);

@@ -11,6 +11,8 @@
  *    that state;
  *  - after the final replay both replicas equal a from-scratch build of the final records, and
  *    their routes equal the reference's on those records.
+ * Half the runs use the route policy `original` (the reference is `computeRoute`), half `best`
+ * (the reference is the plain `best` search on the records).
  */
 import { expect } from 'chai';
 import fc from 'fast-check';
@@ -20,7 +22,10 @@ import { nodeUpdateOf, packed, type NodeUpdate } from '../../src/routing/node-up
 import { ReplicaModel } from '../../src/routing/replica-model.ts';
 import { buildRouteGraph } from '../../src/routing/reference/route-graph.ts';
 import type { RouteJson } from '../../src/routing/route-answer.ts';
-import { computeRoute } from '../../src/routing/reference/route-engine.ts';
+import { computeBestRoute, computeRoute } from '../../src/routing/reference/route-engine.ts';
+import { recordHops } from '../../src/routing/reference/best-route.ts';
+import { BestRouting } from '../../src/routing/best-routing.ts';
+import type { RoutePolicy } from '../../src/routing/route-policy.ts';
 import { RouteSnapshot } from '../../src/routing/route-snapshot.ts';
 import { SptSolver } from '../../src/routing/shortest-path-tree.ts';
 import { sameGraph } from '../../src/routing/snapshot-data.ts';
@@ -160,18 +165,32 @@ function recordsOf(updates: Iterable<NodeUpdate>, t: GraphTables): Map<string, N
   return out;
 }
 
-function referenceRoute(records: Map<string, NodeRecord>, s: string, d: string): RouteJson | null {
+function referenceRoute(
+  records: Map<string, NodeRecord>,
+  s: string,
+  d: string,
+  policy: RoutePolicy,
+): RouteJson | null {
   const src = records.get(s);
   const dst = records.get(d);
   if (!src || !dst) return null;
   if (src === dst) return { label: '0000.0000.0000.0001', hops: [] };
+  if (policy === 'best')
+    return computeBestRoute(recordHops(records), records, src, dst)?.json ?? null;
   return computeRoute(buildRouteGraph(records, 0), records, src, dst)?.json ?? null;
 }
 
-function scratchSnapshot(updates: Iterable<NodeUpdate>, t: GraphTables): RouteSnapshot {
-  const m = new ReplicaModel();
+function scratchSnapshot(
+  updates: Iterable<NodeUpdate>,
+  t: GraphTables,
+  policy: RoutePolicy,
+): RouteSnapshot {
+  const m = new ReplicaModel({ policy });
   for (const u of updates) m.apply({ ...u, links: u.links.slice() });
-  return new RouteSnapshot(m.build(), t, new SptSolver(), { treeCacheSize: 0 });
+  return new RouteSnapshot(m.build(), t, new SptSolver(), {
+    treeCacheSize: 0,
+    best: policy === 'best' ? new BestRouting(t) : undefined,
+  });
 }
 
 let runCount = 0;
@@ -180,8 +199,10 @@ async function runInterleaving(cmds: Cmd[]): Promise<{ queries: number; heldQuer
   let holding = false;
   let open: (() => void) | undefined;
   let started = false;
+  const policy: RoutePolicy = runCount % 4 < 2 ? 'original' : 'best';
   const { server } = fastServer({
     tree: {
+      policy,
       instrumentation: {
         model: { fullRebuildFraction: runCount++ % 2 === 0 ? 1 : 0.125 }, // patched rows, or the default
         gate: () => (holding ? new Promise<void>((r) => (open = r)) : Promise.resolve()),
@@ -250,9 +271,11 @@ async function runInterleaving(cmds: Cmd[]): Promise<{ queries: number; heldQuer
           if (inFlight) heldQueries++;
           const state = stateAt(seq);
           expect(got, `query ${c.src}->${c.dst} at seq ${seq}`).to.deep.equal(
-            scratchSnapshot(state.values(), tables).route(s, d),
+            scratchSnapshot(state.values(), tables, policy).route(s, d),
           );
-          expect(got).to.deep.equal(referenceRoute(recordsOf(state.values(), tables), s, d));
+          expect(got).to.deep.equal(
+            referenceRoute(recordsOf(state.values(), tables), s, d, policy),
+          );
           expect(gr === null).to.equal(got === null);
           break;
         }
@@ -262,7 +285,7 @@ async function runInterleaving(cmds: Cmd[]): Promise<{ queries: number; heldQuer
     // the final replay: both replicas, built after it, equal a from-scratch build
     await trees.sync();
     const final = [...server.nodes].map((r) => nodeUpdateOf(r, tables));
-    const scratch = scratchSnapshot(final, tables);
+    const scratch = scratchSnapshot(final, tables, policy);
     const first = trees.active.data;
     expect(await trees.swap(true)).to.equal(true);
     const second = trees.active.data;
@@ -272,7 +295,7 @@ async function runInterleaving(cmds: Cmd[]): Promise<{ queries: number; heldQuer
     for (let a = 1; a <= NODES; a++)
       for (let b = 1; b <= NODES; b++)
         expect(server.getRoute(ipOf(a), ipOf(b))).to.deep.equal(
-          referenceRoute(records, ipOf(a), ipOf(b)),
+          referenceRoute(records, ipOf(a), ipOf(b), policy),
         );
   } finally {
     holding = false;

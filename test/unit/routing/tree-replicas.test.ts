@@ -6,6 +6,7 @@
 import { expect } from 'chai';
 import type { WorkerReplica } from '../../../src/routing/replica-backend.ts';
 import { ReplicaModel } from '../../../src/routing/replica-model.ts';
+import { DEFAULT_TREE_OPTIONS } from '../../../src/routing/tree-replicas.ts';
 import { nodeUpdateOf } from '../../../src/routing/node-update.ts';
 import { sameGraph } from '../../../src/routing/snapshot-data.ts';
 import type { Entity } from '../../../src/protocol/entity-types.ts';
@@ -134,7 +135,7 @@ describe('tree replicas', () => {
       const a = trees.active.data;
       expect(await trees.swap(true)).to.equal(true);
       const b = trees.active.data;
-      const scratch = new ReplicaModel();
+      const scratch = new ReplicaModel({ policy: DEFAULT_TREE_OPTIONS.policy });
       for (const rec of server.nodes) scratch.apply(nodeUpdateOf(rec, server.routing!.tables));
       const s = scratch.build();
       expect(sameGraph(a, s)).to.equal(true);
@@ -190,7 +191,7 @@ describe('tree replicas', () => {
       expect(server.getRoute(ipOf(1), ipOf(4))).to.deep.equal(route);
       await server.syncRoutes();
       expect(server.getRoute(ipOf(1), ipOf(4))).to.deep.equal(route);
-      const scratch = new ReplicaModel();
+      const scratch = new ReplicaModel({ policy: DEFAULT_TREE_OPTIONS.policy });
       for (const rec of server.nodes) scratch.apply(nodeUpdateOf(rec, server.routing!.tables));
       expect(sameGraph(trees.active.data, scratch.build())).to.equal(true);
     });
