@@ -32,6 +32,8 @@ export async function startMeshApp(n: number, seed: number, opts: MeshAppOptions
     admin: { host: '127.0.0.1', port: 0 },
     identity: { privateKey: bytesToHex(world.selfKey.priv), version: 22 },
     routing: { mode: 'fast' },
+    // a synthetic network: nothing to keep across runs (and no log in the working directory)
+    store: { mode: 'off' },
     log: { level: 'silent' },
   });
   world.clock.set(T0);

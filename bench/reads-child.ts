@@ -28,6 +28,8 @@ const config = validateConfig({
   http: { host: '127.0.0.1', port: 0, heavy },
   admin: { enabled: false },
   identity: { privateKey: bytesToHex(w.selfKey.priv) },
+  // a synthetic network: nothing to keep across runs (and no log in the working directory)
+  store: { mode: 'off' },
   log: { level: 'silent' },
 });
 const app = await startApp(config, silentLogger(), { clock: w.clock, expiryTimer: false });

@@ -97,6 +97,8 @@ async function startServer(key: Key, peers: string[] = []): Promise<App> {
     http: { host: '127.0.0.1', port: 0 },
     identity: { privateKey: bytesToHex(key.priv) },
     peers,
+    // a synthetic network: nothing to keep across runs (and no log in the working directory)
+    store: { mode: 'off' },
     log: { level: 'silent' },
   });
   return startApp(config, silentLogger(), { expiryTimer: false });

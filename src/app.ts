@@ -13,6 +13,9 @@ import { systemClock, type Clock } from './lib/clock.ts';
 import type { PeerInfo } from './replication/peer-info.ts';
 import { identityFromPrivateKey, identityFromPublicKey, loadOrCreateIdentity, type SelfIdentity } from './server/identity.ts';
 import { RouteServer } from './server/route-server.ts';
+import { openServerStore } from './server/store-wiring.ts';
+import type { AnnouncementStore } from './store/announcement-store.ts';
+import type { LogMedium } from './store/log-medium.ts';
 import { routingModeOf } from './routing/routing-mode.ts';
 import { startCluster } from './cluster/start-cluster.ts';
 import { routeServerSink } from './cluster/sink.ts';
@@ -54,6 +57,8 @@ export interface AppOptions {
   clock?: Clock;
   /** run node expiry on a timer (default true) */
   expiryTimer?: boolean;
+  /** the announcement log's medium instead of the one `store` names (tests restart on it) */
+  storeMedium?: LogMedium;
 }
 
 /**
@@ -88,6 +93,21 @@ export async function startApp(config: Readonly<Config>, log: Logger, opts: AppO
   // routing.mode: `fast` (default: subnode actors, verify workers, double-buffered trees) or
   // `reference` (the original's timing; the route-server scenario tests use it)
   const server = new RouteServer({ self: identity, clock: opts.clock ?? systemClock, log, routing: routingModeOf(config.routing), seeder: config.seeder });
+  // A single process reloads its announcement log before any way in opens, so each node's next
+  // announcement finds the state it was told (docs/store.md); a cluster keeps it in Redis.
+  let store: AnnouncementStore | undefined;
+  try {
+    store = await openServerStore(server, {
+      settings: config.store,
+      clustered: config.cluster.redisUrl !== undefined || config.cluster.forwardSubnodeUrl !== undefined,
+      log,
+      registry: server.metrics.registry,
+      medium: opts.storeMedium,
+    });
+  } catch (e) {
+    await server.close();
+    throw e;
+  }
   let listening = false;
   // The cluster bus: Redis when cluster.redisUrl is set, else the embedded in-memory bus (one
   // process). A node's own announcement is acknowledged only once it is durable on the bus.
@@ -120,6 +140,7 @@ export async function startApp(config: Readonly<Config>, log: Logger, opts: AppO
   let cjdns: ReturnType<typeof openCjdnsLink> | undefined;
   const readiness = (): Readiness => {
     const checks: Readiness['checks'] = { http: { ok: listening }, cluster: cluster.readiness() };
+    if (store) checks.store = store.readiness();
     // not ready until the first sync from every configured peer settled (or failed / timed out)
     for (const [name, check] of Object.entries(replication.readiness().checks)) checks[name] = check;
     if (config.cjdns.enabled) {
@@ -185,6 +206,7 @@ export async function startApp(config: Readonly<Config>, log: Logger, opts: AppO
             nodes: server.nodes.size,
             ...(cjdns ? { cjdns: cjdns.link.status() } : {}),
             cluster: cluster.status(),
+            ...(store ? { store: store.status() } : {}),
           };
         },
       })
@@ -231,6 +253,8 @@ export async function startApp(config: Readonly<Config>, log: Logger, opts: AppO
     await replication.close();
     await cluster.close();
     forwarder?.close();
+    await server.close();
+    await store?.close();
     throw e;
   }
   listening = true;
@@ -281,6 +305,7 @@ export async function startApp(config: Readonly<Config>, log: Logger, opts: AppO
             void cjdnsClosed
               .then(() => cluster.close())
               .then(() => server.close())
+              .then(() => store?.close())
               .then(() => resolve()),
         );
         http.closeIdleConnections();

@@ -12,6 +12,7 @@ import { RsError } from './errors.ts';
 import { replicationSchema } from './replication/replication-settings.ts';
 import { routingSchema } from './routing/routing-settings.ts';
 import { seederSchema } from './seeder/seeder-settings.ts';
+import { storeSchema } from './store/store-settings.ts';
 import { cjdnsSchema } from './transport/cjdns-settings.ts';
 import { adminSchema, httpSchema } from './transport/http-settings.ts';
 
@@ -49,6 +50,8 @@ export const configSchema = z
     cluster: clusterSchema,
     /** the peering seeder (docs/seeder.md); the Rust port's keys, every field has a default */
     seeder: seederSchema,
+    /** the single process's announcement log (docs/store.md); a cluster keeps its state in Redis */
+    store: storeSchema,
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -177,6 +180,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Record<stri
     ['SNODE_CLUSTER_PREFIX', ['cluster', 'prefix']],
     ['SNODE_CLUSTER_PROCESS_NAME', ['cluster', 'processName']],
     ['SNODE_CLUSTER_FORWARD_SUBNODE_URL', ['cluster', 'forwardSubnodeUrl']],
+    ['SNODE_STORE_MODE', ['store', 'mode']],
+    ['SNODE_STORE_PATH', ['store', 'path']],
     ['SNODE_ROUTING_MODE', ['routing', 'mode']],
     ['SNODE_ROUTING_POLICY', ['routing', 'policy']],
     ['SNODE_ROUTING_SWAP_INTERVAL_MS', ['routing', 'swapIntervalMs']],
@@ -195,11 +200,12 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Record<stri
 /**
  * Defaults that depend on how the process was started, below every source: systemd's
  * `StateDirectory=` sets $STATE_DIRECTORY (absolute; several are separated by `:`), and the
- * generated identity then lives there rather than under the working directory.
+ * generated identity and the announcement log then live there rather than under the working
+ * directory.
  */
 export function defaultsFromEnv(env: NodeJS.ProcessEnv = process.env): Record<string, unknown> {
   const stateDir = env.STATE_DIRECTORY?.split(':')[0];
-  return stateDir ? { identity: { file: join(stateDir, 'identity.json') } } : {};
+  return stateDir ? { identity: { file: join(stateDir, 'identity.json') }, store: { path: join(stateDir, 'announcements.log') } } : {};
 }
 
 function deepFreeze<T>(o: T): T {

@@ -19,6 +19,8 @@ interface ServeFlags {
   cjdnsAdminFile?: string;
   redis?: string;
   forwardSubnode?: string;
+  storePath?: string;
+  storeMode?: string;
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -36,6 +38,8 @@ export function registerServeCommand(program: Command): void {
     .option('--admin-port <n>', 'admin listener port (default 3335; env SNODE_ADMIN_PORT)')
     .option('--peer <url>', 'pull announcements from this route server (repeatable; env SNODE_PEERS)', collect)
     .option('--allow-peer <addr|cidr>', 'only these addresses may connect for replication (repeatable; default everyone)', collect)
+    .option('--store-path <file>', 'the announcement log that survives restarts (default $STATE_DIRECTORY/announcements.log under systemd, else .snode/announcements.log; env SNODE_STORE_PATH)')
+    .option('--store-mode <mode>', 'file (default) | memory (nothing survives the process) | off; a cluster (--redis) keeps its state in Redis instead (env SNODE_STORE_MODE)')
     .option('--identity-file <file>', 'where the generated identity is kept (default $STATE_DIRECTORY/identity.json under systemd, else .snode/identity.json)')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (default info; env SNODE_LOG_LEVEL)')
     .option('--cjdns', 'attach to the local cjdroute (config cjdns.enabled / connectCjdns; env SNODE_CJDNS=1)')
@@ -52,6 +56,9 @@ export function registerServeCommand(program: Command): void {
         'SNODE_CJDNS=1, SNODE_CJDNS_ADMIN_ADDR, SNODE_CJDNS_ADMIN_PORT, SNODE_CJDNS_ADMIN_PASSWORD, SNODE_CJDNS_ADMIN_FILE,\n' +
         'SNODE_CLUSTER_REDIS_URL, SNODE_CLUSTER_PREFIX, SNODE_CLUSTER_PROCESS_NAME, SNODE_CLUSTER_FORWARD_SUBNODE_URL (docs/cluster.md),\n' +
         'SNODE_ROUTING_POLICY=best|original (default best: the lowest-cost route whose label fits; original: the original\'s choice).\n' +
+        'SNODE_STORE_MODE, SNODE_STORE_PATH (docs/store.md).\n' +
+        'A single process reloads its stored announcements before it listens, and answers a node\'s ann only\n' +
+        'once the announcement is on disk (docs/store.md).\n' +
         'With --cjdns, /readyz answers 503 until the link to cjdroute is attached; see docs/cjdns.md.\n' +
         'What each listener exposes and how to lock it down: docs/security.md.\n' +
         'Precedence: flags > environment > config file > defaults. Logs are JSON lines on stderr.\n' +
@@ -66,6 +73,7 @@ export function registerServeCommand(program: Command): void {
         if (flags.peer) overrides.peers = flags.peer;
         if (flags.allowPeer) overrides.replication = { allowList: flags.allowPeer };
         if (flags.identityFile) overrides.identity = { file: flags.identityFile };
+        if (flags.storePath !== undefined || flags.storeMode !== undefined) overrides.store = { path: flags.storePath, mode: flags.storeMode as 'file' };
         if (flags.logLevel) overrides.log = { level: flags.logLevel as 'info' };
         if (flags.redis !== undefined || flags.forwardSubnode !== undefined) overrides.cluster = { redisUrl: flags.redis, forwardSubnodeUrl: flags.forwardSubnode };
         if (flags.cjdns || flags.cjdnsAdmin || flags.cjdnsPassword !== undefined || flags.cjdnsAdminFile) {

@@ -57,6 +57,13 @@ export interface RoutingEngine {
     rules: ApplyRules,
     source: AnnouncementSource,
   ): AnnounceOutcome | Promise<AnnounceOutcome>;
+  /**
+   * Start-up restore (docs/store.md): parse one node's stored announcements (unverified: they
+   * were verified when accepted) and apply them on this thread, oldest first, each outcome
+   * recorded as `apply` records it; returns each one's reply error. Undefined when the node
+   * cannot be restored here (a live node actor): submit its announcements one by one then.
+   */
+  restore(bytes: readonly Uint8Array[], rules: ApplyRules, source: AnnouncementSource): string[] | undefined;
   /** `/path`: the original's route object, or null */
   route(srcIp: string, dstIp: string): RouteJson | null;
   /** what a `gr` reply needs, or null */

@@ -27,6 +27,8 @@ import {
   type NodeTable,
 } from '../graph/apply-announcement.ts';
 import type { Announcement } from '../protocol/announcement-types.ts';
+import { parseAnnouncement } from '../protocol/announcement.ts';
+import { isRsError } from '../errors.ts';
 import { newGraphTables, type GraphTables } from './id-tables.ts';
 import type { GrRoute, RouteJson } from './route-answer.ts';
 import type { ApplyRules, EngineDeps, RoutingEngine } from './routing-engine.ts';
@@ -158,6 +160,27 @@ export class RoutingSupervisor implements RoutingEngine {
     source: AnnouncementSource,
   ): Promise<AnnounceOutcome> {
     return this.directory.apply(ann, rules, source);
+  }
+
+  /**
+   * On this thread, straight into the node's record (no actor message per announcement);
+   * link states stay packed, as the verification pool parses them.
+   */
+  restore(bytes: readonly Uint8Array[], rules: ApplyRules, source: AnnouncementSource): string[] | undefined {
+    const errors: string[] = [];
+    const anns: Announcement[] = [];
+    for (const b of bytes) {
+      try {
+        anns.push(parseAnnouncement(b, { verifySignature: false, packedLinkStates: true }));
+      } catch (e) {
+        if (!isRsError(e)) throw e;
+        errors.push('failed_parse_or_validate');
+      }
+    }
+    const outcomes = this.directory.restore(anns, rules, source);
+    if (!outcomes) return undefined;
+    for (const o of outcomes) errors.push(o.error);
+    return errors;
   }
 
   /** From the active snapshot: never waits for an update, a rebuild or a swap. */

@@ -203,6 +203,39 @@ export class SubnodeDirectory {
   }
 
   /**
+   * Start-up restore of one node from the announcement store (docs/store.md): its stored
+   * announcements, oldest first, applied to its record here under `rules`, without an actor, as
+   * the crash rebuild replays them; each outcome goes through `handled` as if the node's actor
+   * had applied it. The actor, when the node's first message comes, takes the record from the
+   * directory as after passivation. Undefined when the node has a live actor or the
+   * announcements are not all of one node (use `apply` then).
+   */
+  restore(anns: readonly Announcement[], rules: ApplyRules, source: AnnouncementSource): AnnounceOutcome[] | undefined {
+    const ip = anns[0]?.nodeIp;
+    if (ip === undefined) return [];
+    if (this.actorOf(ip) || anns.some((a) => a.nodeIp !== ip)) return undefined;
+    let record = this.table.get(ip);
+    const outcomes: AnnounceOutcome[] = [];
+    for (const a of anns) {
+      const kept = new KeptAnnouncement(a, record);
+      const { outcome, created } = applyAnnouncement(
+        record,
+        { ann: kept },
+        { fromNode: rules.fromNode, now: this.fx.now(), selfIp: rules.selfCheck ? this.fx.selfIp() : undefined },
+      );
+      kept.release();
+      if (created) {
+        record = created;
+        this.table.put(created);
+      }
+      if (outcome.accepted && record) this.remember(record);
+      this.fx.handled(outcome, source);
+      outcomes.push(outcome);
+    }
+    return outcomes;
+  }
+
+  /**
    * Stop actors idle for `idleMs` with nothing queued. Returns how many were stopped. Entries of
    * IPs that never got (or no longer have) a record are dropped once idle: every refused
    * announcement (unknown node, wrong snode, clock skew) creates one, and keys are free to make.

@@ -21,6 +21,11 @@
  *   from another process is caught up from the durable record before its announcement is
  *   applied, and an accepted announcement is acknowledged only once it is durable there. The
  *   embedded bus of a single process has no other reader: nothing is published or encoded.
+ * - the announcement store (a single process, docs/store.md): every change of the replication
+ *   store is recorded through a listener, and the reply to a node's own announcement — accepted
+ *   or not — waits for the store's commit (`setDurability`), so no reply reveals a state a
+ *   crash could take back. At start the store replays each node through `restore`, with the
+ *   cluster rules (verified when accepted, addressed to us, older than the clock allows).
  *
  * The walk: parse once (the engine chooses where: the verification pool, or this thread) →
  * de-duplicate → catch up → the engine applies it in the node's order and calls `applied` here
@@ -89,6 +94,7 @@ export interface IngestDeps {
 export class Ingest implements ApplyRecorder {
   private engine: RoutingEngine | undefined;
   private hooks: ClusterHooks | undefined;
+  private durability: (() => Promise<unknown>) | undefined;
   private readonly listeners = new Set<StoreListener>();
   /** `/debugnode/<ip>`: every announcement of this node is logged */
   debugNode: string | undefined;
@@ -103,6 +109,11 @@ export class Ingest implements ApplyRecorder {
   /** Install the cluster bus's hooks: only when another process reads the bus (app.ts). */
   setClusterHooks(hooks: ClusterHooks | undefined): void {
     this.hooks = hooks;
+  }
+
+  /** The announcement store's commit: a node's own announcement is answered after it (app.ts). */
+  setDurability(durable: (() => Promise<unknown>) | undefined): void {
+    this.durability = durable;
   }
 
   addListener(l: StoreListener): () => void {
@@ -141,7 +152,21 @@ export class Ingest implements ApplyRecorder {
     const outcome = await engine.apply(ann, rules, source);
     if (hooks && outcome.accepted)
       await hooks.afterNodeAccepted(outcome.accepted.binary, outcome.accepted.nodeIp);
+    if (rules.fromNode && this.durability) await this.durability();
     return outcome;
+  }
+
+  /**
+   * Start-up restore of one node from the announcement store (docs/store.md): its stored
+   * announcements, oldest first, under the cluster rules, on this thread when the engine can
+   * (else submitted one by one). Resolves with each one's reply error.
+   */
+  async restore(announcements: readonly Uint8Array[]): Promise<string[]> {
+    const errors = this.engine!.restore(announcements, INGEST_RULES.cluster, 'cluster');
+    if (errors) return errors;
+    const out: string[] = [];
+    for (const a of announcements) out.push((await this.submit(a, 'cluster')).error);
+    return out;
   }
 
   /** ApplyRecorder: the store changes (deletions before the addition), metrics, debug log, listeners. */

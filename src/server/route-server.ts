@@ -125,8 +125,21 @@ export class RouteServer {
     this.ingest.setClusterHooks(hooks);
   }
 
+  /** The announcement store's commit (docs/store.md): every `ann` reply waits for it. */
+  setDurability(durable: (() => Promise<unknown>) | undefined): void {
+    this.ingest.setDurability(durable);
+  }
+
   addListener(l: StoreListener): () => void {
     return this.ingest.addListener(l);
+  }
+
+  /**
+   * Start-up restore of one node from the announcement store (docs/store.md): its stored
+   * announcements, oldest first, in the cluster apply mode. Resolves with each one's reply error.
+   */
+  restoreNode(announcements: readonly Uint8Array[]): Promise<string[]> {
+    return this.ingest.restore(announcements);
   }
 
   /**

@@ -29,7 +29,14 @@ import type { StoreMetrics } from './store-metrics.ts';
 
 /** What the log must keep: the live announcements, in the order they were accepted. */
 export interface LiveAnnouncements {
-  entries(): Iterable<{ readonly hash: Uint8Array; readonly binary: Uint8Array }>;
+  entries(): Iterable<LiveAnnouncement>;
+}
+
+/** What the log keeps of an announcement: its hash, its bytes, the announcer's curve25519 key. */
+export interface LiveAnnouncement {
+  readonly hash: Uint8Array;
+  readonly binary: Uint8Array;
+  readonly nodeKey: Uint8Array;
 }
 
 export type CommitResult = { readonly durable: true } | { readonly durable: false; readonly reason: 'store_failed' | 'closed' };
@@ -133,13 +140,13 @@ export class AnnouncementLog {
   }
 
   /** An announcement entered the live set. */
-  put(hash: Uint8Array, announcement: Uint8Array): void {
+  put(ann: LiveAnnouncement): void {
     if (this.state === 'closed') return;
-    if (!storableAnnouncement(announcement)) {
-      this.unstorable(announcement.length);
+    if (!storableAnnouncement(ann.binary)) {
+      this.unstorable(ann.binary.length);
       return;
     }
-    this.add(encodePut(hash, announcement), 'put');
+    this.add(encodePut(ann.hash, ann.binary, ann.nodeKey), 'put');
   }
 
   /** An announcement left the live set (replaced, expired, a node's reset). */
@@ -298,7 +305,7 @@ export class AnnouncementLog {
     void this.writeSnapshot(c, [...this.o.live.entries()]);
   }
 
-  private async writeSnapshot(c: Compaction, refs: ReadonlyArray<{ readonly hash: Uint8Array; readonly binary: Uint8Array }>): Promise<void> {
+  private async writeSnapshot(c: Compaction, refs: readonly LiveAnnouncement[]): Promise<void> {
     try {
       c.replacement = await this.o.medium.beginReplacement();
       await c.replacement.append([encodeLogHeader()]);
@@ -310,7 +317,7 @@ export class AnnouncementLog {
         for (let k = i; k < Math.min(refs.length, i + slice); k++) {
           const r = refs[k]!;
           if (!storableAnnouncement(r.binary)) continue;
-          const rec = encodePut(r.hash, r.binary);
+          const rec = encodePut(r.hash, r.binary, r.nodeKey);
           chunks.push(rec);
           c.bytes += rec.length;
           c.announcements++;

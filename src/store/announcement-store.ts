@@ -10,14 +10,16 @@
  */
 import type { Registry } from 'prom-client';
 import type { Logger } from '../log.ts';
-import { AnnouncementLog, type AnnouncementLogOptions, type AnnouncementLogStatus, type CommitResult, type LiveAnnouncements } from './announcement-log.ts';
-import { HASH_BYTES, LOG_HEADER_BYTES, RECORD_PREFIX_BYTES } from './log-format.ts';
+import { AnnouncementLog, type AnnouncementLogOptions, type AnnouncementLogStatus, type CommitResult, type LiveAnnouncement, type LiveAnnouncements } from './announcement-log.ts';
+import { HASH_BYTES, LOG_HEADER_BYTES, NODE_KEY_BYTES, RECORD_PREFIX_BYTES } from './log-format.ts';
 import type { LogMedium } from './log-medium.ts';
 import { openLogContents, type LogReadStats } from './log-reader.ts';
-import { restorePlan } from './restore-plan.ts';
+import { restorePlan, type RestoreNode } from './restore-plan.ts';
+import { rememberDerivedNode } from '../protocol/announcement.ts';
+import { ip6FromPublicKey, ip6ToString, publicKeyToString } from '../protocol/keys.ts';
 import { StoreMetrics } from './store-metrics.ts';
 
-export type { CommitResult, LiveAnnouncements } from './announcement-log.ts';
+export type { CommitResult, LiveAnnouncement, LiveAnnouncements } from './announcement-log.ts';
 
 /** The route server as the store sees it. */
 export interface RestoreTarget {
@@ -83,7 +85,7 @@ export class AnnouncementStore {
     let lastProgress = performance.now();
     let applied = 0;
     let liveBytes = LOG_HEADER_BYTES;
-    for (const n of plan.nodes) for (const a of n) liveBytes += RECORD_PREFIX_BYTES + 1 + HASH_BYTES + a.length;
+    for (const n of plan.nodes) for (const a of n.announcements) liveBytes += RECORD_PREFIX_BYTES + 1 + HASH_BYTES + a.length + NODE_KEY_BYTES;
     await replay(plan.nodes, opts.replayWindow ?? 256, opts.target, (errors) => {
       applied += errors.length;
       for (const error of errors) if (error !== 'none') refused[error] = (refused[error] ?? 0) + 1;
@@ -118,8 +120,8 @@ export class AnnouncementStore {
   }
 
   /** An announcement entered the live set (the server accepted it). */
-  put(hash: Uint8Array, announcement: Uint8Array): void {
-    this.writer.put(hash, announcement);
+  put(ann: LiveAnnouncement): void {
+    this.writer.put(ann);
   }
 
   /** An announcement left the live set. */
@@ -152,8 +154,18 @@ export class AnnouncementStore {
   }
 }
 
+/**
+ * The node's identity as the log stored it, so that parsing its announcements costs no key
+ * conversion (the log is our own, checksummed file: trusted as the memory it mirrors).
+ */
+function rememberIdentity(n: RestoreNode): void {
+  const first = n.announcements[0]!;
+  const nodeKey = n.nodeKey;
+  rememberDerivedNode(first.subarray(64, 96), { nodeKey, nodePubKey: publicKeyToString(nodeKey), nodeIp: ip6ToString(ip6FromPublicKey(nodeKey)) });
+}
+
 /** Restore every node through `target`, at most `window` nodes in flight. */
-async function replay(nodes: readonly Uint8Array[][], window: number, target: RestoreTarget, done: (errors: readonly string[]) => void): Promise<void> {
+async function replay(nodes: readonly RestoreNode[], window: number, target: RestoreTarget, done: (errors: readonly string[]) => void): Promise<void> {
   let inFlight = 0;
   let wake: (() => void) | undefined;
   const settle = (errors: readonly string[]): void => {
@@ -163,9 +175,17 @@ async function replay(nodes: readonly Uint8Array[][], window: number, target: Re
     wake = undefined;
     w?.();
   };
-  for (const anns of nodes) {
+  let turn = performance.now();
+  for (const node of nodes) {
+    const anns = node.announcements;
     while (inFlight >= window) await new Promise<void>((r) => (wake = r));
+    // let timers and worker messages through now and then (a target may restore synchronously)
+    if (performance.now() - turn > 20) {
+      await new Promise<void>((r) => setImmediate(r));
+      turn = performance.now();
+    }
     inFlight++;
+    rememberIdentity(node);
     target.restoreNode(anns).then(settle, (e: unknown) => {
       const code = e instanceof Error && 'code' in e ? String((e as { code: unknown }).code) : 'failed';
       settle(anns.map(() => code));

@@ -5,12 +5,14 @@
  * ```
  * header  "SNODEANN" | u32 BE format version (1) | u32 BE crc32 of the 12 bytes before
  * record  u32 BE body length L | u32 BE crc32(length bytes ‖ body) | body (L bytes)
- * body    kind 1 = PUT: u8 1 | hash (64) | announcement (120 .. MAX_ANNOUNCEMENT_BYTES)
+ * body    kind 1 = PUT: u8 1 | hash (64) | announcement (120 .. MAX_ANNOUNCEMENT_BYTES) | node key (32)
  *         kind 2 = DEL: u8 2 | hash (64)
  * ```
  * `hash` is the announcement's identity (sha512 of its bytes, docs/protocol.md §7.4); a DEL
- * names a PUT written earlier. Integers are big endian. Nothing is interpreted beyond this:
- * announcements stay the bytes that were accepted.
+ * names a PUT written earlier. The node key is the announcer's curve25519 key, derived from the
+ * signing key when the announcement was accepted: a restart reads it back instead of converting
+ * every node's key again (an ed25519 → curve25519 conversion costs ~100 µs in JavaScript).
+ * Integers are big endian. Announcements stay the bytes that were accepted.
  */
 import { crc32 } from 'node:zlib';
 
@@ -19,6 +21,7 @@ export const LOG_FORMAT_VERSION = 1;
 export const LOG_HEADER_BYTES = 16;
 export const RECORD_PREFIX_BYTES = 8;
 export const HASH_BYTES = 64;
+export const NODE_KEY_BYTES = 32;
 /** an announcement is at least its signed header (docs/protocol.md §1) */
 export const MIN_ANNOUNCEMENT_BYTES = 120;
 /** the largest announcement the log stores (a replication frame's bound; cjdns sends < 1500) */
@@ -26,10 +29,11 @@ export const MAX_ANNOUNCEMENT_BYTES = 1024 * 1024;
 const PUT = 1;
 const DEL = 2;
 const DEL_BODY_BYTES = 1 + HASH_BYTES;
-const MAX_BODY_BYTES = 1 + HASH_BYTES + MAX_ANNOUNCEMENT_BYTES;
+const MIN_PUT_BODY_BYTES = 1 + HASH_BYTES + MIN_ANNOUNCEMENT_BYTES + NODE_KEY_BYTES;
+const MAX_BODY_BYTES = 1 + HASH_BYTES + MAX_ANNOUNCEMENT_BYTES + NODE_KEY_BYTES;
 
 export type LogRecord =
-  | { readonly kind: 'put'; readonly hash: Uint8Array; readonly announcement: Uint8Array }
+  | { readonly kind: 'put'; readonly hash: Uint8Array; readonly announcement: Uint8Array; readonly nodeKey: Uint8Array }
   | { readonly kind: 'del'; readonly hash: Uint8Array };
 
 /** The 16 bytes every log file starts with. */
@@ -57,13 +61,16 @@ export function storableAnnouncement(announcement: Uint8Array): boolean {
 }
 
 /** One PUT record (the caller checks `storableAnnouncement` first). */
-export function encodePut(hash: Uint8Array, announcement: Uint8Array): Uint8Array {
-  if (hash.length !== HASH_BYTES || !storableAnnouncement(announcement)) throw new RangeError('not a storable announcement');
-  const body = 1 + HASH_BYTES + announcement.length;
+export function encodePut(hash: Uint8Array, announcement: Uint8Array, nodeKey: Uint8Array): Uint8Array {
+  if (hash.length !== HASH_BYTES || nodeKey.length !== NODE_KEY_BYTES || !storableAnnouncement(announcement)) {
+    throw new RangeError('not a storable announcement');
+  }
+  const body = 1 + HASH_BYTES + announcement.length + NODE_KEY_BYTES;
   const out = Buffer.allocUnsafe(RECORD_PREFIX_BYTES + body);
   out[8] = PUT;
   out.set(hash, 9);
   out.set(announcement, 9 + HASH_BYTES);
+  out.set(nodeKey, 9 + HASH_BYTES + announcement.length);
   return seal(out, body);
 }
 
@@ -91,26 +98,37 @@ export type DecodeStep =
 
 /**
  * Decode the record at `bytes[offset..]`. Every field is checked before it is trusted: the
- * length against the kind's bounds, the checksum over length and body, the kind. The returned
- * record's hash and announcement are copies (they outlive the read buffer).
+ * length against the kind's bounds, the checksum over length and body, the kind. The
+ * announcement and the node key are views into one copy (they outlive the read buffer); the
+ * hash is a view into `bytes`: copy it to keep it.
  */
 export function decodeRecord(bytes: Uint8Array, offset: number): DecodeStep {
   const avail = bytes.length - offset;
   if (avail < RECORD_PREFIX_BYTES) return { ok: false, reason: 'incomplete' };
-  const b = Buffer.from(bytes.buffer, bytes.byteOffset + offset, avail);
-  const body = b.readUInt32BE(0);
-  if (body < DEL_BODY_BYTES || body > MAX_BODY_BYTES || (body > DEL_BODY_BYTES && body < 1 + HASH_BYTES + MIN_ANNOUNCEMENT_BYTES)) {
+  const body = u32(bytes, offset);
+  if (body < DEL_BODY_BYTES || body > MAX_BODY_BYTES || (body > DEL_BODY_BYTES && body < MIN_PUT_BODY_BYTES)) {
     return { ok: false, reason: 'bad_length' };
   }
   if (avail < RECORD_PREFIX_BYTES + body) return { ok: false, reason: 'incomplete' };
-  const content = b.subarray(RECORD_PREFIX_BYTES, RECORD_PREFIX_BYTES + body);
-  if (b.readUInt32BE(4) !== crc32(content, crc32(b.subarray(0, 4)))) return { ok: false, reason: 'bad_checksum' };
+  const start = offset + RECORD_PREFIX_BYTES;
+  const content = bytes.subarray(start, start + body);
+  if (u32(bytes, offset + 4) !== crc32(content, crc32(bytes.subarray(offset, offset + 4)))) return { ok: false, reason: 'bad_checksum' };
   const kind = content[0];
-  const hash = new Uint8Array(content.subarray(1, 1 + HASH_BYTES));
   const size = RECORD_PREFIX_BYTES + body;
-  if (kind === DEL && body === DEL_BODY_BYTES) return { ok: true, record: { kind: 'del', hash }, size };
+  if (kind === DEL && body === DEL_BODY_BYTES) return { ok: true, record: { kind: 'del', hash: content.subarray(1, 1 + HASH_BYTES) }, size };
   if (kind === PUT && body > DEL_BODY_BYTES) {
-    return { ok: true, record: { kind: 'put', hash, announcement: new Uint8Array(content.subarray(1 + HASH_BYTES)) }, size };
+    const tail = copy(content, 1 + HASH_BYTES, body);
+    const annEnd = tail.length - NODE_KEY_BYTES;
+    return { ok: true, record: { kind: 'put', hash: content.subarray(1, 1 + HASH_BYTES), announcement: tail.subarray(0, annEnd), nodeKey: tail.subarray(annEnd) }, size };
   }
   return { ok: false, reason: 'bad_kind' };
+}
+
+/** A copy with its own buffer (a Buffer's `slice` would be a view). */
+function copy(b: Uint8Array, from: number, to: number): Uint8Array {
+  return new Uint8Array(b.subarray(from, to));
+}
+
+function u32(b: Uint8Array, at: number): number {
+  return ((b[at]! << 24) >>> 0) + ((b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!);
 }

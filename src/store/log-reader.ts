@@ -8,13 +8,15 @@
  * "Guarantees"). A file that is not a log of ours is set aside, never overwritten.
  */
 import type { Logger } from '../log.ts';
-import { bytesToHex } from '../protocol/hex.ts';
 import { checkLogHeader, decodeRecord, encodeLogHeader, LOG_HEADER_BYTES, type DecodeStep } from './log-format.ts';
 import type { LogMedium } from './log-medium.ts';
 
 export interface StoredAnnouncement {
-  readonly hash: Uint8Array;
+  /** the announcement's hash as a latin1 string (one char a byte) */
+  readonly key: string;
   readonly announcement: Uint8Array;
+  /** the announcer's curve25519 key */
+  readonly nodeKey: Uint8Array;
 }
 
 export interface LogReadStats {
@@ -72,10 +74,10 @@ export async function openLogContents(medium: LogMedium, log: Logger): Promise<L
         break read;
       }
       const r = step.record;
-      const key = bytesToHex(r.hash);
+      const key = Buffer.from(r.hash.buffer, r.hash.byteOffset, r.hash.length).toString('latin1');
       if (r.kind === 'put') {
         puts++;
-        if (!live.has(key)) live.set(key, { hash: r.hash, announcement: r.announcement });
+        if (!live.has(key)) live.set(key, { key, announcement: r.announcement, nodeKey: r.nodeKey });
       } else {
         dels++;
         live.delete(key);

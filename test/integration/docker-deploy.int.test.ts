@@ -274,7 +274,7 @@ describe('Docker deployment files', function () {
       // not in a compose network: no Redis (the embedded bus; the identity does not depend on
       // it), this test's loopback port, and the /data volume in a temp dir
       delete env.SNODE_CLUSTER_REDIS_URL;
-      Object.assign(env, { SNODE_HTTP_HOST: '127.0.0.1', SNODE_HTTP_PORT: String(port), SNODE_IDENTITY_FILE: join(dir, name, 'identity.json'), SNODE_LOG_LEVEL: 'warn' });
+      Object.assign(env, { SNODE_HTTP_HOST: '127.0.0.1', SNODE_HTTP_PORT: String(port), SNODE_IDENTITY_FILE: join(dir, name, 'identity.json'), SNODE_STORE_PATH: join(dir, name, 'announcements.log'), SNODE_LOG_LEVEL: 'warn' });
       const p = startSnode(jsonForm(image, 'CMD'), env);
       procs.push(p);
       await waitUntil(`${name} /healthz`, async () => (await httpRequest(port, '/healthz').catch(() => ({ status: 0 }))).status === 200);

@@ -12,11 +12,15 @@ import { freePort } from '../../src/cluster/native/processes.ts';
 import { httpRequest } from '../helpers/http.ts';
 import { exitWithin, killStartedSnodes, startSnode, type SnodeProcess } from '../helpers/snode-process.ts';
 
-const serve = (args: string[], env: Record<string, string> = {}): SnodeProcess => startSnode(['serve', ...args], env);
+let stores = 0;
+/** each process its own announcement log in the test's directory (not .snode/ of the repository) */
+const serve = (args: string[], env: Record<string, string> = {}): SnodeProcess =>
+  startSnode(['serve', ...args], { SNODE_STORE_PATH: join(dir, `store-${++stores}`, 'announcements.log'), ...env });
+
+let dir: string;
 
 describe('snode serve (child process)', function () {
   this.timeout(60_000);
-  let dir: string;
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'snode-serve-'));
   });

@@ -235,6 +235,18 @@ describe('config', () => {
         '.snode/identity.json',
       );
     });
+
+    it('puts the announcement log there too; the file, SNODE_STORE_PATH and --store-path win', () => {
+      const env = { STATE_DIRECTORY: '/var/lib/snode:/var/lib/other' };
+      expect(loadConfig({ env }).store).to.deep.equal({ mode: 'file', path: '/var/lib/snode/announcements.log' });
+      expect(loadConfig({ env: {} }).store).to.deep.equal({ mode: 'file', path: '.snode/announcements.log' });
+      const p = file('store.json', JSON.stringify({ store: { path: '/etc/snode/a.log' } }));
+      expect(loadConfig({ file: p, env }).store.path).to.equal('/etc/snode/a.log');
+      expect(loadConfig({ env: { ...env, SNODE_STORE_PATH: '/srv/a.log', SNODE_STORE_MODE: 'memory' } }).store).to.deep.equal({ mode: 'memory', path: '/srv/a.log' });
+      expect(loadConfig({ env, overrides: { store: { path: '/flag/a.log', mode: 'off' } } }).store).to.deep.equal({ mode: 'off', path: '/flag/a.log' });
+      const e = configError(() => loadConfig({ env: { SNODE_STORE_MODE: 'disk' } }));
+      expect(e.message).to.contain('store.mode');
+    });
   });
 
   describe('the original cjdnsnode config.js', () => {

@@ -47,6 +47,15 @@ export class ReferenceEngine implements RoutingEngine {
     return outcome;
   }
 
+  /** Parse and apply in order (a parse failure is recorded as `submit` records it). */
+  restore(bytes: readonly Uint8Array[], rules: ApplyRules, source: AnnouncementSource): string[] {
+    return bytes.map((b) => {
+      const parsed = this.parse(b, false);
+      if ('ann' in parsed) return this.apply(parsed.ann, rules, source).error;
+      return 'failed_parse_or_validate';
+    });
+  }
+
   route(srcIp: string, dstIp: string): RouteJson | null {
     return this.routes.getRoute(srcIp, dstIp, this.deps.now());
   }

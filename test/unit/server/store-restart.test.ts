@@ -116,6 +116,22 @@ for (const engine of ['reference', 'fast'] as const) {
       await b.stop();
     });
 
+    it('restores a node whose actor is live through that actor, in order', async () => {
+      const clock = new ManualClock(T0);
+      const net = new TreeNetwork(NODES, self.ipv6, SEED);
+      const m = model();
+      const a = newServer(engine, clock);
+      const reset = net.reset(0, clock.now());
+      const updates = [1, 2, 3].map((k) => net.update(0, clock.now() + k));
+      // the node announces first (its actor is live in the fast engine), then a restore brings the rest
+      expect((await a.submitAnnouncement(reset, 'node')).error).to.equal('none');
+      await m.accept(reset, clock.now());
+      expect(await a.restoreNode(updates)).to.deep.equal(['none', 'none', 'none']);
+      for (const u of updates) await m.accept(u, clock.now());
+      expect(serverState(a).stateHashes).to.deep.equal(coreState(m.core).stateHashes);
+      await a.close();
+    });
+
     it('drops the nodes that expired while it was down, and compacts them away', async () => {
       const clock = new ManualClock(T0);
       const net = new TreeNetwork(NODES, self.ipv6, SEED);

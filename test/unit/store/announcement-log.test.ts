@@ -3,31 +3,7 @@ import { AnnouncementLog, type AnnouncementLogOptions } from '../../../src/store
 import { encodeLogHeader, LOG_HEADER_BYTES } from '../../../src/store/log-format.ts';
 import { openLogContents } from '../../../src/store/log-reader.ts';
 import { MemoryLogMedium } from '../../../src/store/memory-log-medium.ts';
-import { captureLogger, fakeAnn, hex, LiveMap } from './fixtures.ts';
-
-/** A memory medium whose syncs wait until the test opens the gate. */
-class GatedMedium extends MemoryLogMedium {
-  private gate: Promise<void> | undefined;
-  private open: (() => void) | undefined;
-  waiting = 0;
-  hold(): void {
-    this.gate = new Promise((r) => (this.open = r));
-  }
-  release(): void {
-    const o = this.open;
-    this.gate = undefined;
-    this.open = undefined;
-    o?.();
-  }
-  override async sync(): Promise<void> {
-    if (this.gate) {
-      this.waiting++;
-      await this.gate;
-      this.waiting--;
-    }
-    return super.sync();
-  }
-}
+import { captureLogger, fakeAnn, GatedMedium, hex, keyHex, LiveMap } from './fixtures.ts';
 
 const until = async (cond: () => boolean, what: string): Promise<void> => {
   for (let i = 0; i < 10_000; i++) {
@@ -52,7 +28,7 @@ function setup(medium = new MemoryLogMedium(), opts: Partial<AnnouncementLogOpti
     put(node = n % 7, size = 160) {
       const a = fakeAnn(node, 1000 + n, size, n++);
       live.add(a);
-      log.put(a.hash, a.binary);
+      log.put(a);
       return a;
     },
     del(a: { hash: Uint8Array }) {
@@ -64,7 +40,7 @@ function setup(medium = new MemoryLogMedium(), opts: Partial<AnnouncementLogOpti
 
 async function reload(bytes: Uint8Array): Promise<string[]> {
   const r = await openLogContents(MemoryLogMedium.holding(bytes), captureLogger().log);
-  return r.live.map((s) => hex(s.hash));
+  return r.live.map(keyHex);
 }
 
 describe('store: the announcement log (group commit, compaction, failures)', () => {
@@ -193,7 +169,7 @@ describe('store: the announcement log (group commit, compaction, failures)', () 
     expect(t.log.status().compactions).to.be.greaterThan(0);
     await t.log.compact('test');
     const size = m.bytes().length;
-    const expected = LOG_HEADER_BYTES + [...t.live.entries()].reduce((s, a) => s + 8 + 65 + a.binary.length, 0);
+    const expected = LOG_HEADER_BYTES + [...t.live.entries()].reduce((s, a) => s + 8 + 65 + a.binary.length + 32, 0);
     expect(size).to.equal(expected, 'a compacted log holds exactly the live announcements');
     expect(await reload(m.bytes())).to.deep.equal(t.live.hexes());
     expect(t.lines.filter((l) => l.event === 'store:compaction:done').length).to.be.greaterThan(1);
@@ -227,8 +203,8 @@ describe('store: the announcement log (group commit, compaction, failures)', () 
   it('does not store an announcement too large for a record, and says so once', async () => {
     const t = setup();
     const big = fakeAnn(1, 1, 1024 * 1024 + 1);
-    t.log.put(big.hash, big.binary);
-    t.log.put(big.hash, big.binary);
+    t.log.put(big);
+    t.log.put(big);
     expect(await t.log.durable()).to.deep.equal({ durable: true });
     expect(t.lines.filter((l) => l.event === 'store:log:unstorable')).to.have.length(1);
     expect(t.medium.bytes().length).to.equal(LOG_HEADER_BYTES);

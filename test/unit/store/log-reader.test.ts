@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { encodeDel, encodeLogHeader, encodePut, LOG_HEADER_BYTES } from '../../../src/store/log-format.ts';
 import { openLogContents } from '../../../src/store/log-reader.ts';
 import { MemoryLogMedium } from '../../../src/store/memory-log-medium.ts';
-import { captureLogger, fakeAnn, hex } from './fixtures.ts';
+import { captureLogger, fakeAnn, hex, keyHex } from './fixtures.ts';
 
 const concat = (...parts: Uint8Array[]): Uint8Array => new Uint8Array(Buffer.concat(parts));
 
@@ -10,7 +10,7 @@ describe('store: reading the log at start', () => {
   const a = fakeAnn(1, 1000);
   const b = fakeAnn(2, 1001, 300);
   const c = fakeAnn(1, 1002, 5000);
-  const good = concat(encodeLogHeader(), encodePut(a.hash, a.binary), encodePut(b.hash, b.binary), encodeDel(a.hash), encodePut(c.hash, c.binary));
+  const good = concat(encodeLogHeader(), encodePut(a.hash, a.binary, a.nodeKey), encodePut(b.hash, b.binary, b.nodeKey), encodeDel(a.hash), encodePut(c.hash, c.binary, c.nodeKey));
 
   it('starts an empty medium with a header', async () => {
     const m = new MemoryLogMedium();
@@ -23,24 +23,24 @@ describe('store: reading the log at start', () => {
   });
 
   it('resolves PUTs and DELs into the live announcements in first-PUT order', async () => {
-    const m = MemoryLogMedium.holding(concat(good, encodePut(b.hash, b.binary)));
+    const m = MemoryLogMedium.holding(concat(good, encodePut(b.hash, b.binary, b.nodeKey)));
     const { log, lines } = captureLogger();
     const r = await openLogContents(m, log);
-    expect(r.live.map((s) => hex(s.hash))).to.deep.equal([hex(b.hash), hex(c.hash)]);
+    expect(r.live.map(keyHex)).to.deep.equal([hex(b.hash), hex(c.hash)]);
     expect([...r.live[1]!.announcement]).to.deep.equal([...c.binary]);
-    expect(r.stats).to.include({ puts: 4, dels: 1, droppedBytes: 0, bytes: good.length + encodePut(b.hash, b.binary).length });
+    expect(r.stats).to.include({ puts: 4, dels: 1, droppedBytes: 0, bytes: good.length + encodePut(b.hash, b.binary, b.nodeKey).length });
     expect(r.stats.damage).to.equal(undefined);
     expect(lines).to.deep.equal([]);
   });
 
   it('drops a tail torn at any byte, logs it, and appends after the last whole record', async () => {
-    const last = encodePut(c.hash, c.binary);
+    const last = encodePut(c.hash, c.binary, c.nodeKey);
     const whole = good.length - last.length;
     for (let cut = whole + 1; cut < good.length; cut += 97) {
       const m = MemoryLogMedium.holding(good.subarray(0, cut));
       const { log, lines } = captureLogger();
       const r = await openLogContents(m, log);
-      expect(r.live.map((s) => hex(s.hash)), `cut at ${cut}`).to.deep.equal([hex(b.hash)]);
+      expect(r.live.map(keyHex), `cut at ${cut}`).to.deep.equal([hex(b.hash)]);
       expect(r.stats).to.include({ bytes: whole, droppedBytes: cut - whole });
       expect(r.stats.damage).to.deep.equal({ offset: whole, reason: 'incomplete' });
       expect(m.bytes().length).to.equal(whole);
@@ -62,7 +62,7 @@ describe('store: reading the log at start', () => {
     const m = MemoryLogMedium.holding(flipped);
     const r2 = await openLogContents(m, captureLogger().log);
     expect(r2.stats.damage?.reason).to.equal('bad_checksum');
-    expect(r2.live.map((s) => hex(s.hash))).to.deep.equal([hex(b.hash)]);
+    expect(r2.live.map(keyHex)).to.deep.equal([hex(b.hash)]);
     expect(m.bytes().length).to.equal(r2.stats.bytes);
   });
 
@@ -98,7 +98,7 @@ describe('store: reading the log at start', () => {
   it('reads records that cross the medium\'s read chunks', async () => {
     // the memory medium reads 4 KiB at a time; these records are larger
     const big = [fakeAnn(3, 1, 9000), fakeAnn(4, 2, 4097), fakeAnn(5, 3, 120)];
-    const m = MemoryLogMedium.holding(concat(encodeLogHeader(), ...big.map((x) => encodePut(x.hash, x.binary))));
+    const m = MemoryLogMedium.holding(concat(encodeLogHeader(), ...big.map((x) => encodePut(x.hash, x.binary, x.nodeKey))));
     const r = await openLogContents(m, captureLogger().log);
     expect(r.live.map((s) => s.announcement.length)).to.deep.equal([9000, 4097, 120]);
     expect(r.stats.damage).to.equal(undefined);

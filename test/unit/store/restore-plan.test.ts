@@ -5,9 +5,9 @@ import { fakeAnn, hex } from './fixtures.ts';
 
 const stored = (node: number, ts: number, salt = 0) => {
   const a = fakeAnn(node, ts, 160, salt);
-  return { hash: a.hash, announcement: a.binary };
+  return { hash: a.hash, key: Buffer.from(a.hash).toString('latin1'), announcement: a.binary, nodeKey: a.nodeKey };
 };
-const hashes = (plan: ReturnType<typeof restorePlan>): string[][] => plan.nodes.map((n) => n.map((a) => hex(fakeHashOf(a))));
+const hashes = (plan: ReturnType<typeof restorePlan>): string[][] => plan.nodes.map((n) => n.announcements.map((a) => hex(fakeHashOf(a))));
 const fakeHashOf = (a: Uint8Array): Uint8Array => all.get(Buffer.from(a).toString('hex'))!;
 const all = new Map<string, Uint8Array>();
 const track = <T extends { hash: Uint8Array; announcement: Uint8Array }>(xs: T[]): T[] => {
@@ -30,6 +30,7 @@ describe('store: what a restart replays', () => {
     const plan = restorePlan(live, now);
     expect(hashes(plan)).to.deep.equal([[hex(live[0]!.hash), hex(live[2]!.hash)], [hex(live[3]!.hash)]]);
     expect(plan).to.include({ announcements: 3, expiredNodes: 1, expiredAnnouncements: 2 });
+    expect(plan.nodes.map((n) => [...n.nodeKey])).to.deep.equal([[...live[0]!.nodeKey], [...live[3]!.nodeKey]]);
   });
 
   it('groups by node in the order of first appearance, each node in log order', () => {
