@@ -3,12 +3,13 @@
  * redis-server, N route servers sharing one identity, HAProxy in front — on loopback ports.
  * Ctrl-C (SIGINT) or SIGTERM stops everything.
  */
+import { join } from 'node:path';
 import { DOCKER_HAPROXY, renderHaproxyConfig } from '../src/cluster/native/haproxy-config.ts';
 import { launchCluster } from '../src/cluster/native/launcher.ts';
 
 const USAGE = `usage: npm run cluster -- [--processes N] [--base-port P] [options]
 
-Starts redis-server (append-only file), N route-server processes (node bin/snode.js serve,
+Starts redis-server (append-only file, a generated password, protected mode), N route-server processes (node bin/snode.js serve,
 one shared cjdns identity, SNODE_CLUSTER_REDIS_URL) and haproxy on loopback ports, prints the
 URLs, and stops everything on Ctrl-C / SIGTERM. Needs redis-server and haproxy on PATH.
 
@@ -79,7 +80,7 @@ process.stdout.write(
     `snode cluster up: ${processes} route server(s) behind haproxy`,
     `  haproxy (use this)   ${cluster.haproxy.url}   e.g. curl ${cluster.haproxy.url}/ni`,
     ...cluster.snodes.map((s) => `  snode${s.index + 1}               ${s.url}   (pid ${s.process.pid})   admin ${s.adminUrl}`),
-    `  redis                ${cluster.redis.url}   (append-only file in ${cluster.redis.dir})`,
+    `  redis                ${cluster.redis.url.replace(/\/\/:[^@]*@/, '//:…@')}   (password in ${join(cluster.redis.dir, 'redis-auth.conf')}; append-only file in ${cluster.redis.dir})`,
     `  identity             ${cluster.identity.key} (${cluster.identity.ipv6})`,
     `  logs and config      ${cluster.dir}`,
     'Ctrl-C stops everything.',

@@ -1,6 +1,6 @@
 /**
  * A real redis-server for one test suite: free loopback port, temp data dir (append-only file),
- * stopped and removed after. Throws with a clear message when redis-server is missing — the
+ * a generated password (kept across restarts; `url` carries it), stopped and removed after. Throws with a clear message when redis-server is missing — the
  * cluster tests never skip (CI installs it: .ci/run).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -39,7 +39,7 @@ export async function startTestRedis(): Promise<TestRedis> {
       await server.process.stop(signal, 10_000);
     },
     async start() {
-      server = await startRedisServer({ port, dir, appendfsync: 'everysec' });
+      server = await startRedisServer({ port, dir, appendfsync: 'everysec', password: server.password });
     },
     async restart(opts = {}) {
       await self.stopServer(opts.signal);

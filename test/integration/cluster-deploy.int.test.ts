@@ -73,7 +73,8 @@ describe('cluster deployment files', function () {
     const run = (args: string[]): void => {
       if (!bin) throw new Error('unreachable');
       // the edge override requires the cjdns node's public key (test/integration/docker-deploy.int.test.ts)
-      const env = { ...process.env, HOME: process.env.HOME ?? '/root', CJDNS_PUBLIC_KEY: '5tuqmmh7pud922brcpffm81024j0ld2q2wzcb1xz1xfwx85vgl00.k' };
+      // and Redis its password
+      const env = { ...process.env, HOME: process.env.HOME ?? '/root', CJDNS_PUBLIC_KEY: '5tuqmmh7pud922brcpffm81024j0ld2q2wzcb1xz1xfwx85vgl00.k', SNODE_REDIS_PASSWORD: 'p' };
       const r = spawnSync(bin, args, { cwd: ROOT, encoding: 'utf8', env });
       expect(r.status, `docker-compose ${args.join(' ')}:\n${r.stdout}${r.stderr}`).to.equal(0);
     };

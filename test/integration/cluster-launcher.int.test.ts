@@ -5,11 +5,12 @@
  */
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { Redis } from 'ioredis';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { httpOk, waitFor } from '../../src/cluster/native/processes.ts';
+import { httpOk, redisPing, waitFor } from '../../src/cluster/native/processes.ts';
 import { fcIdentities } from '../cluster/fixtures.ts';
 import { postSubnode, startTestCluster, type TestCluster } from '../helpers/cluster.ts';
 import { httpRequest } from '../helpers/http.ts';
@@ -45,7 +46,23 @@ describe('native cluster launcher', function () {
     it('starts redis, the route servers and haproxy on loopback ports', async () => {
       expect(await httpOk(cluster.haproxy.port, '/healthz')).to.equal(true);
       for (const s of cluster.snodes) expect(await httpOk(s.port, '/healthz'), s.url).to.equal(true);
-      expect(cluster.redis.url).to.match(/^redis:\/\/127\.0\.0\.1:\d+$/);
+      expect(cluster.redis.url).to.match(/^redis:\/\/:[A-Za-z0-9_-]{32}@127\.0\.0\.1:\d+$/);
+    });
+
+    it('starts Redis with a password and protected mode, the password off its command line', async () => {
+      const { port, host, password } = cluster.redis;
+      expect(await redisPing(port, host), 'without the password').to.equal(false);
+      expect(await redisPing(port, host, 'not-the-password'), 'with another password').to.equal(false);
+      expect(await redisPing(port, host, password)).to.equal(true);
+      const admin = new Redis(cluster.redis.url, { lazyConnect: true, maxRetriesPerRequest: 0 });
+      try {
+        await admin.connect();
+        expect(await admin.config('GET', 'protected-mode')).to.deep.equal(['protected-mode', 'yes']);
+      } finally {
+        admin.disconnect();
+      }
+      const cmdline = readFileSync(`/proc/${cluster.redis.process.pid}/cmdline`, 'utf8');
+      expect(cmdline).to.not.include(password);
     });
 
     it('gives every process the one cluster identity', async () => {

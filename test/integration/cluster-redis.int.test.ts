@@ -46,10 +46,10 @@ describe('cluster bus on Redis', function () {
     if (!redis.server.process.running) await redis.start(); // a failed test must not take Redis with it
   });
 
-  async function proc(opts: { streamMaxLen?: number; sink?: CoreSink } = {}): Promise<Proc> {
+  async function proc(opts: { streamMaxLen?: number; sink?: CoreSink; url?: string } = {}): Promise<Proc> {
     const sink = opts.sink ?? new CoreSink(SNODE);
     const actor = await ClusterActor.start({
-      bus: new RedisClusterBus({ url: redis.url, prefix, streamMaxLen: opts.streamMaxLen }),
+      bus: new RedisClusterBus({ url: opts.url ?? redis.url, prefix, streamMaxLen: opts.streamMaxLen }),
       sink,
       antiEntropyIntervalMs: 200,
     });
@@ -212,5 +212,46 @@ describe('cluster bus on Redis', function () {
     expect(deferred, 'some announcements were accepted while Redis was down').to.be.greaterThan(0);
     await converged(a, b, 'convergence after the Redis restart', 20_000);
     expect(a.actor.status().backlog + b.actor.status().backlog).to.equal(0);
+  });
+
+  it('works as a Redis ACL user limited to its prefix (the user docs/security.md gives), which cannot touch other keys', async () => {
+    const user = `snode-${prefix}`;
+    const password = 'an-acl-password-for-the-test';
+    // exactly the rule of docs/security.md, with this test's prefix
+    await admin.acl('SETUSER', user, 'on', `>${password}`, `~${prefix}:*`, `&${prefix}:*`, '+@all', '-@admin', '-@dangerous', '+info');
+    const url = `redis://${user}:${password}@127.0.0.1:${redis.port}`;
+    const a = await proc({ url });
+    const b = await proc({ url });
+    expect(await a.actor.whenReady(5000)).to.equal(true);
+    expect(await b.actor.whenReady(5000)).to.equal(true);
+    for (const r of await round(a, all(7), 'reset')) expect(r.durable).to.equal(true);
+    await converged(a, b);
+    const limited = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0 });
+    try {
+      await limited.connect();
+      for (const attempt of [() => limited.get('other:key'), () => limited.flushall(), () => limited.config('GET', 'requirepass')]) {
+        const err = await attempt().then(
+          () => undefined,
+          (e: Error) => e,
+        );
+        expect(err?.message).to.match(/^NOPERM/);
+      }
+    } finally {
+      limited.disconnect();
+    }
+  });
+
+  it('refuses a client without the password (the test Redis runs like the launcher\'s: requirepass, protected mode)', async () => {
+    const anonymous = new Redis({ port: redis.port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, enableReadyCheck: false });
+    try {
+      await anonymous.connect();
+      const err = await anonymous.get(`${prefix}:last`).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(err?.message).to.match(/^NOAUTH/);
+    } finally {
+      anonymous.disconnect();
+    }
   });
 });

@@ -200,7 +200,7 @@ describe('Docker deployment files', function () {
     });
 
     it('the route servers and the edge take one identity, the cjdns node\'s public key (required)', () => {
-      const vars = { CJDNS_PUBLIC_KEY: 'k.k', HOME: '/h' };
+      const vars = { CJDNS_PUBLIC_KEY: 'k.k', HOME: '/h', SNODE_REDIS_PASSWORD: 'p' };
       const pool = envOf(edgeFile.services.snode, vars);
       const edge = envOf(edgeFile.services.edge, vars);
       expect(pool.SNODE_IDENTITY_PUBLIC_KEY).to.equal('k.k');
@@ -237,15 +237,32 @@ describe('Docker deployment files', function () {
             encoding: 'utf8',
             env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/home/op', ...env },
           });
-        const ok = run({ CJDNS_PUBLIC_KEY: key });
+        const ok = run({ CJDNS_PUBLIC_KEY: key, SNODE_REDIS_PASSWORD: 'pw' });
         expect(ok.status, ok.stderr).to.equal(0);
         const merged = parseYaml(ok.stdout) as any;
         expect(merged.services.snode.environment.SNODE_IDENTITY_PUBLIC_KEY).to.equal(key);
         expect(merged.services.edge.environment.SNODE_IDENTITY_PUBLIC_KEY).to.equal(key);
         expect(merged.services.edge.volumes).to.include('/home/op/.cjdnsadmin:/home/snode/.cjdnsadmin:ro');
-        const missing = run({});
+        const missing = run({ SNODE_REDIS_PASSWORD: 'pw' });
         expect(missing.status).to.not.equal(0);
         expect(missing.stderr).to.match(/CJDNS_PUBLIC_KEY/);
+      });
+
+      it('docker-compose starts Redis with a password and protected mode, refuses to start without one, and gives the route servers the password', () => {
+        if (!bin) throw new Error('docker-compose is required under CI=true (Debian: apt-get install docker-compose)');
+        const run = (env: Record<string, string>) =>
+          spawnSync(bin, ['-f', 'docker-compose.yml', 'config'], { cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/home/op', ...env } });
+        const ok = run({ SNODE_REDIS_PASSWORD: 'the-redis-password' });
+        expect(ok.status, ok.stderr).to.equal(0);
+        const merged = parseYaml(ok.stdout) as any;
+        const command = merged.services.redis.command as string[];
+        expect(command.slice(command.indexOf('--requirepass'), command.indexOf('--requirepass') + 2)).to.deep.equal(['--requirepass', 'the-redis-password']);
+        expect(command.slice(command.indexOf('--protected-mode'), command.indexOf('--protected-mode') + 2)).to.deep.equal(['--protected-mode', 'yes']);
+        expect(merged.services.redis.environment.REDISCLI_AUTH).to.equal('the-redis-password');
+        expect(merged.services.snode.environment.SNODE_CLUSTER_REDIS_URL).to.equal('redis://:the-redis-password@redis:6379');
+        const missing = run({});
+        expect(missing.status).to.not.equal(0);
+        expect(missing.stderr).to.match(/SNODE_REDIS_PASSWORD/);
       });
     }
   });
@@ -264,7 +281,7 @@ describe('Docker deployment files', function () {
 
     /** `docker compose run <service>` minus the container: the image's environment, then the service's. */
     const containerEnv = (service: any, vars: Record<string, string>): Record<string, string> => ({ ...imageEnv, ...envOf(service, vars) });
-    const vars = (): Record<string, string> => ({ CJDNS_PUBLIC_KEY: cjdnsKey, HOME: join(dir, 'host-home') });
+    const vars = (): Record<string, string> => ({ CJDNS_PUBLIC_KEY: cjdnsKey, HOME: join(dir, 'host-home'), SNODE_REDIS_PASSWORD: 'pw' });
 
     /** A route server of the pool: docker-compose.yml's snode service (+ the edge override's environment). */
     async function startPool(withEdgeOverride: boolean, name: string): Promise<number> {

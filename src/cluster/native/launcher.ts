@@ -1,5 +1,6 @@
 /**
- * The native cluster (no Docker): redis-server (append-only file in a temp dir), N route-server
+ * The native cluster (no Docker): redis-server (append-only file in a temp dir, a generated
+ * password, protected mode), N route-server
  * processes (`node bin/snode.js serve`) sharing one cjdns identity and one Redis, and HAProxy in
  * front with the configuration rendered from the same template as deploy/haproxy.cfg. Used by
  * `npm run cluster` (scripts/cluster.ts) and by the cluster tests, so the tested topology is the
@@ -212,7 +213,7 @@ export async function launchCluster(opts: LaunchOptions): Promise<LaunchedCluste
       restartRedis: async (o = {}) => {
         await redis!.process.stop(o.signal ?? 'SIGTERM', 10_000);
         if (o.downMs) await new Promise((r) => setTimeout(r, o.downMs));
-        redis = await startRedisServer({ port: ports.redis, host, dir: redisDir, logFile: join(dir, 'logs', 'redis.log') });
+        redis = await startRedisServer({ port: ports.redis, host, dir: redisDir, logFile: join(dir, 'logs', 'redis.log'), password: redis!.password });
         started.push(redis.process);
       },
       stop: () => (stopping ??= stopAll()),

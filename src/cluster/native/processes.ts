@@ -4,7 +4,8 @@
  * cleanly. A missing binary is an error with a clear message — never a silent skip.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, mkdirSync, writeFileSync, type WriteStream } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -73,8 +74,15 @@ function probe(port: number, host: string, payload: string, expect: RegExp, time
   });
 }
 
-export function redisPing(port: number, host = '127.0.0.1'): Promise<boolean> {
-  return probe(port, host, 'PING\r\n', /^\+PONG\r\n/);
+/** A command in RESP (each argument a bulk string, so any password is sent as it is). */
+function resp(...args: string[]): string {
+  return `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`;
+}
+
+/** PING (after AUTH when a password is given): true on PONG. */
+export function redisPing(port: number, host = '127.0.0.1', password?: string): Promise<boolean> {
+  const auth = password === undefined ? '' : resp('AUTH', password);
+  return probe(port, host, auth + resp('PING'), /\+PONG\r\n/);
 }
 
 export function httpOk(port: number, path: string, host = '127.0.0.1'): Promise<boolean> {
@@ -153,21 +161,36 @@ export interface RedisServerOptions {
   /** everysec (default) or always */
   readonly appendfsync?: 'always' | 'everysec' | 'no';
   readonly logFile?: string;
+  /** `requirepass` (default: a new random one; pass the old one to restart on the same data) */
+  readonly password?: string;
 }
 
 export interface RedisServer {
   readonly port: number;
   readonly host: string;
+  /** `redis://:<password>@host:port`: what the route servers are given */
   readonly url: string;
+  readonly password: string;
   readonly dir: string;
   readonly process: ManagedProcess;
+}
+
+/** A password for a Redis that only this launcher's processes use (URL-safe). */
+export function newRedisPassword(): string {
+  return randomBytes(24).toString('base64url');
 }
 
 export async function startRedisServer(opts: RedisServerOptions): Promise<RedisServer> {
   const bin = requireBinary('redis-server', 'Debian/Ubuntu: apt-get install redis-server');
   const host = opts.host ?? '127.0.0.1';
   mkdirSync(opts.dir, { recursive: true });
+  // Redis never runs open: a password, and protected mode. The password goes in a config file
+  // readable by its owner only, not on the command line (which every user can read).
+  const password = opts.password ?? newRedisPassword();
+  const conf = join(opts.dir, 'redis-auth.conf');
+  writeFileSync(conf, `requirepass "${password.replace(/[\\"]/g, '\\$&')}"\nprotected-mode yes\n`, { mode: 0o600 });
   const args = [
+    conf,
     '--port', String(opts.port),
     '--bind', host,
     '--dir', opts.dir,
@@ -175,7 +198,6 @@ export async function startRedisServer(opts: RedisServerOptions): Promise<RedisS
     '--appendfsync', opts.appendfsync ?? 'everysec',
     '--save', '',
     '--daemonize', 'no',
-    '--protected-mode', 'no',
     // a slow subscriber is disconnected rather than growing Redis' memory; the actor repairs
     '--client-output-buffer-limit', 'pubsub 64mb 16mb 60',
   ];
@@ -183,13 +205,14 @@ export async function startRedisServer(opts: RedisServerOptions): Promise<RedisS
   try {
     await waitFor(`redis-server on ${host}:${opts.port}`, async () => {
       if (!p.running) throw new Error(`redis-server exited (see ${opts.logFile ?? join(opts.dir, 'redis.log')})`);
-      return redisPing(opts.port, host);
+      return redisPing(opts.port, host, password);
     }, 10_000, 25);
   } catch (e) {
     await p.stop('SIGKILL');
     throw e;
   }
-  return { port: opts.port, host, url: `redis://${host}:${opts.port}`, dir: opts.dir, process: p };
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  return { port: opts.port, host, url: `redis://:${encodeURIComponent(password)}@${urlHost}:${opts.port}`, password, dir: opts.dir, process: p };
 }
 
 // ---- haproxy --------------------------------------------------------------------------------------
