@@ -120,7 +120,7 @@ describe('snode serve (child process)', function () {
     const probe = createServer();
     const free = await new Promise<boolean>((res) => {
       probe.once('error', () => res(false));
-      probe.listen(3333, '::', () => probe.close(() => res(true)));
+      probe.listen(3333, '127.0.0.1', () => probe.close(() => res(true))); // the default bind (http.host auto)
     });
     if (!free) {
       const busy = serve(['--identity-file', join(dir, 'default-port-busy.json'), '--log-level', 'info']);
