@@ -8,6 +8,7 @@ import type { Config } from './config.ts';
 import { TABLE_CLEAN_CYCLE_MS } from './graph/constants.ts';
 import { RsError } from './errors.ts';
 import type { Logger } from './log.ts';
+import { ActorSystem } from './actors/actor-system.ts';
 import { hexToBytes } from './protocol/hex.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
 import type { PeerInfo } from './replication/peer-info.ts';
@@ -92,7 +93,21 @@ export async function startApp(config: Readonly<Config>, log: Logger, opts: AppO
   const identity = resolveIdentity(config, log);
   // routing.mode: `fast` (default: subnode actors, verify workers, double-buffered trees) or
   // `reference` (the original's timing; the route-server scenario tests use it)
-  const server = new RouteServer({ self: identity, clock: opts.clock ?? systemClock, log, routing: routingModeOf(config.routing), seeder: config.seeder });
+  const clock = opts.clock ?? systemClock;
+  // One actor system for the process (docs/architecture-notes.md "Actors"): the subnode actors,
+  // tree replicas, replication peers and dialers, the cluster actor. An actor whose restart
+  // budget is spent escalates to the system's root, which stops it and says so here.
+  const system = new ActorSystem(undefined, () => clock.now(), (actor, err) =>
+    log.error({ event: 'actors:escalated', actor, err }, 'an actor gave up after crashing too often; stopped'),
+  );
+  const routing = routingModeOf(config.routing);
+  const server = new RouteServer({
+    self: identity,
+    clock,
+    log,
+    routing: routing.mode === 'fast' ? { ...routing, system } : routing,
+    seeder: config.seeder,
+  });
   // A single process reloads its announcement log before any way in opens, so each node's next
   // announcement finds the state it was told (docs/store.md); a cluster keeps it in Redis.
   let store: AnnouncementStore | undefined;
@@ -106,12 +121,13 @@ export async function startApp(config: Readonly<Config>, log: Logger, opts: AppO
     });
   } catch (e) {
     await server.close();
+    system.shutdown();
     throw e;
   }
   let listening = false;
   // The cluster bus: Redis when cluster.redisUrl is set, else the embedded in-memory bus (one
   // process). A node's own announcement is acknowledged only once it is durable on the bus.
-  const cluster = await startCluster(config, routeServerSink(server), log, server.metrics.registry);
+  const cluster = await startCluster(config, routeServerSink(server), log, server.metrics.registry, { system });
   // every series on /metrics names this process as the cluster bus does (docs/metrics.md)
   server.metrics.setProcessName(cluster.actor.origin);
   // Only a bus other processes read gets our announcements (the ingest funnel's cluster hooks):
@@ -134,7 +150,8 @@ export async function startApp(config: Readonly<Config>, log: Logger, opts: AppO
     settings: config.replication,
     peers: config.peers,
     log,
-    clock: opts.clock ?? systemClock,
+    clock,
+    system,
   });
   const peerInfo = (): PeerInfo => replication.peerInfo();
   let cjdns: ReturnType<typeof openCjdnsLink> | undefined;
@@ -255,6 +272,7 @@ export async function startApp(config: Readonly<Config>, log: Logger, opts: AppO
     forwarder?.close();
     await server.close();
     await store?.close();
+    system.shutdown();
     throw e;
   }
   listening = true;
@@ -306,6 +324,7 @@ export async function startApp(config: Readonly<Config>, log: Logger, opts: AppO
               .then(() => cluster.close())
               .then(() => server.close())
               .then(() => store?.close())
+              .then(() => system.shutdown())
               .then(() => resolve()),
         );
         http.closeIdleConnections();

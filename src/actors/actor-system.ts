@@ -132,18 +132,38 @@ interface Member<S, M> {
 }
 
 export class ActorSystem {
-  private readonly root: nact.ActorSystemRef;
+  private readonly nactSystem: nact.ActorSystemRef;
+  /** the parent of every actor spawned without one: decides about the escalations that reach it */
+  private readonly root: NactRef;
   private stopped = false;
   private readonly asks = new Map<number, PendingAsk>();
   private readonly timeouts = new Map<number, TimeoutQueue>();
   private nextAskId = 1;
 
+  /**
+   * @param onEscalated an actor whose policy escalated (its restart budget spent) reached the
+   *   root, which stops it and reports it here (nact's own root would only console.log)
+   */
   constructor(
     name = `snode-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
     private readonly now: () => number = Date.now,
+    onEscalated: (actor: string, error: unknown) => void = () => undefined,
   ) {
     // nact reads the system name from an object first argument; its .d.ts only declares plugins
-    this.root = nact.start({ name } as unknown as nact.Plugin);
+    this.nactSystem = nact.start({ name } as unknown as nact.Plugin);
+    const rootProps = {
+      onCrash: (_msg: unknown, error: unknown, ctx: { stopChild: unknown }, child?: { name?: string }) => {
+        onEscalated(child?.name ?? '?', error);
+        return ctx.stopChild;
+      },
+    };
+    // (spawnStateless would override onCrash with `resume`)
+    this.root = nact.spawn(
+      this.nactSystem,
+      (state: unknown) => state,
+      'root',
+      rootProps as unknown as nact.ActorProps<unknown, unknown, nact.Ref<unknown>>,
+    ) as unknown as NactRef;
   }
 
   /** Define a family of actors sharing one behaviour (see FamilyDefinition). */
@@ -403,6 +423,6 @@ export class ActorSystem {
     const err = new RsError('RS_ERR_MAILBOX_FULL', 'the actor system shut down');
     for (const p of this.asks.values()) p.reject(err);
     this.asks.clear();
-    nact.stop(this.root);
+    nact.stop(this.nactSystem);
   }
 }

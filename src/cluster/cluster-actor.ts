@@ -168,20 +168,26 @@ export class ClusterActor {
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
 
-  /** Spawn the actor and start the bus; the catch-up runs in the background (see `status().ready`). */
+  /** Spawn the actor and start it (`new ClusterActor(opts)`, then `start()`). */
   static async start(opts: ClusterActorOptions): Promise<ClusterActor> {
     const actor = new ClusterActor(opts);
-    await actor.bus.start({
-      frame: (frame) => actor.tellExternal({ type: 'Frame', frame }),
-      up: () => actor.tellInternal({ type: 'BusUp' }),
-      down: (reason) => actor.tellInternal({ type: 'BusDown', reason }),
-    });
-    actor.timer = setInterval(() => actor.tellExternal({ type: 'Tick' }), actor.cfg.antiEntropyIntervalMs);
-    actor.timer.unref();
+    await actor.start();
     return actor;
   }
 
-  private constructor(opts: ClusterActorOptions) {
+  /** Start the bus; the catch-up runs in the background (see `status().ready`). */
+  async start(): Promise<void> {
+    await this.bus.start({
+      frame: (frame) => this.tellExternal({ type: 'Frame', frame }),
+      up: () => this.tellInternal({ type: 'BusUp' }),
+      down: (reason) => this.tellInternal({ type: 'BusDown', reason }),
+    });
+    this.timer = setInterval(() => this.tellExternal({ type: 'Tick' }), this.cfg.antiEntropyIntervalMs);
+    this.timer.unref();
+  }
+
+  /** Spawn the actor (in `opts.system`, else a private system); `start()` connects the bus. */
+  constructor(opts: ClusterActorOptions) {
     this.origin = opts.origin ?? defaultOrigin();
     if (!isValidOrigin(this.origin)) throw new RsError('RS_ERR_CONFIG_INVALID', `cluster process name ${JSON.stringify(this.origin)}: use 1-64 of [0-9A-Za-z._:@-]`);
     this.bus = opts.bus;

@@ -7,8 +7,9 @@
  * This file wires a `ws` socket to the actor: every message becomes a FrameReceived command,
  * socket errors and closes become commands too, and a per-peer timer posts Tick. The socket's
  * read side is paused while the mailbox is deeper than `readPauseMailbox` (checked as each frame
- * arrives, before the actor gets a turn) or while the session asks for it. The only calls from
- * outside the actor are reads (`info`, `stats`) and `forceDrop` when its mailbox overflows.
+ * arrives, before the actor gets a turn) or while the session asks for it. The facade's methods
+ * are the only way in; the only calls from outside the actor into the session are reads (`info`,
+ * `stats`) and `forceDrop` when its mailbox overflows.
  */
 import type { WebSocket } from 'ws';
 import type { ActorRef, ActorSystem } from '../actors/actor-system.ts';
@@ -22,29 +23,12 @@ import {
   type PeerSessionDeps,
 } from './peer-session.ts';
 
-export type {
-  PeerClosed,
-  PeerCommand,
-  PeerRole,
-  PeerStats,
-  PeerStore,
-} from './peer-session.ts';
+export type { PeerClosed, PeerCommand, PeerRole, PeerStats, PeerStore } from './peer-session.ts';
 
 /** After a close frame, wait this long for the close handshake before terminating. */
 const CLOSE_GRACE_MS = 2000;
 
 // ---- the actor ---------------------------------------------------------------------------
-
-export interface PeerHandle {
-  readonly id: number;
-  readonly role: PeerRole;
-  readonly session: PeerSession;
-  readonly ref: ActorRef<PeerCommand>;
-  /** post a command; a full mailbox drops the peer (MailboxFull) */
-  tell(cmd: PeerCommand): boolean;
-  /** post an advisory command; a full mailbox just refuses it */
-  nudge(cmd: PeerCommand): boolean;
-}
 
 export type SpawnPeerOptions = Omit<PeerSessionDeps, 'socket' | 'post' | 'mailboxDepth'>;
 
@@ -97,100 +81,123 @@ function adapt(ws: WebSocket, gate: ReadGate): PeerSocket {
   };
 }
 
-/** Spawn the actor of an open websocket and wire the socket's events to it. */
-export function spawnPeer(system: ActorSystem, ws: WebSocket, opts: SpawnPeerOptions): PeerHandle {
-  const holder: { ref?: ActorRef<PeerCommand> } = {};
-  const timer = setInterval(() => {
-    if (holder.ref) system.tell(holder.ref, { type: 'Tick' });
-  }, opts.settings.tickMs);
-  timer.unref();
-  const stopActor = (): void => {
-    if (holder.ref) system.stop(holder.ref);
-  };
-  const gate: ReadGate = { session: false, mailbox: false };
-  const depth = (): number => (holder.ref ? system.mailboxStats(holder.ref).pending : 0);
-  const session: PeerSession = new PeerSession({
-    ...opts,
-    socket: adapt(ws, gate),
-    mailboxDepth: depth,
-    post: (cmd) => tell(cmd),
-    onClosed: (closed) => {
-      clearInterval(timer);
-      opts.onClosed(closed);
-    },
-  });
-  const ref = system.spawn<PeerSession, PeerCommand>({
-    name: `peer-${opts.id}`,
-    initialState: () => session,
-    supervision: stopOnCrash,
-    mailboxLimit: opts.settings.mailboxLimit,
-    handle: async (s, msg) => {
-      await s.handle(msg);
-      if (s.closed) stopActor();
-      else if (gate.mailbox && depth() <= opts.settings.readPauseMailbox / 2) {
-        gate.mailbox = false;
-        applyGate(ws, gate);
-      }
-      return s;
-    },
-    onCrash: (err) => {
-      opts.log.error(
-        { event: 'peer:actor:crashed', peer: opts.id, err },
-        'replication peer actor crashed',
-      );
-      session.forceDrop('Crashed', err instanceof Error ? err.message : String(err));
-    },
-  });
-  holder.ref = ref;
+/** The actor of one open websocket (the facade: its methods are the only way in). */
+export class PeerActor {
+  readonly id: number;
+  readonly role: PeerRole;
+  readonly session: PeerSession;
+  readonly ref: ActorRef<PeerCommand>;
+  private readonly gate: ReadGate = { session: false, mailbox: false };
+  private readonly timer: NodeJS.Timeout;
 
-  /** Post to the actor; a full mailbox drops the peer (it outran us despite the paused socket). */
-  function tell(cmd: PeerCommand, fallback: DisconnectReason = 'MailboxFull'): boolean {
-    if (session.closed) return false;
-    if (system.tell(ref, cmd)) return true;
-    session.forceDrop(fallback, `mailbox full (${opts.settings.mailboxLimit}) at ${cmd.type}`);
-    stopActor();
+  constructor(
+    private readonly system: ActorSystem,
+    private readonly ws: WebSocket,
+    private readonly opts: SpawnPeerOptions,
+  ) {
+    this.id = opts.id;
+    this.role = opts.role;
+    // the session (the actor's state) posts to its own mailbox and reads its depth: both go
+    // through `this.ref`, assigned below before any message can arrive
+    this.session = new PeerSession({
+      ...opts,
+      socket: adapt(ws, this.gate),
+      mailboxDepth: () => this.depth(),
+      post: (cmd) => this.tell(cmd),
+      onClosed: (closed) => {
+        clearInterval(this.timer);
+        opts.onClosed(closed);
+      },
+    });
+    this.timer = setInterval(() => system.tell(this.ref, { type: 'Tick' }), opts.settings.tickMs);
+    this.timer.unref();
+    this.ref = system.spawn<PeerSession, PeerCommand>({
+      name: `peer-${opts.id}`,
+      initialState: () => this.session,
+      supervision: stopOnCrash,
+      mailboxLimit: opts.settings.mailboxLimit,
+      handle: async (session, msg) => {
+        await session.handle(msg);
+        if (session.closed) system.stop(this.ref);
+        else if (this.gate.mailbox && this.depth() <= opts.settings.readPauseMailbox / 2) {
+          this.gate.mailbox = false;
+          applyGate(ws, this.gate);
+        }
+        return session;
+      },
+      onCrash: (err) => {
+        opts.log.error(
+          { event: 'peer:actor:crashed', peer: opts.id, err },
+          'replication peer actor crashed',
+        );
+        this.session.forceDrop('Crashed', err instanceof Error ? err.message : String(err));
+      },
+    });
+    this.wire();
+    this.tell({ type: 'Start' });
+  }
+
+  /** Post a command; a full mailbox drops the peer (it outran us despite the paused socket). */
+  tell(cmd: PeerCommand, fallback: DisconnectReason = 'MailboxFull'): boolean {
+    if (this.session.closed) return false;
+    if (this.system.tell(this.ref, cmd)) return true;
+    this.session.forceDrop(
+      fallback,
+      `mailbox full (${this.opts.settings.mailboxLimit}) at ${cmd.type}`,
+    );
+    this.system.stop(this.ref);
     return false;
   }
 
-  ws.on('message', (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
-    if (!isBinary) {
-      tell({ type: 'SocketFailed', reason: 'BadFrame', detail: 'text websocket message' });
-      return;
-    }
-    const buf = Array.isArray(data)
-      ? Buffer.concat(data)
-      : Buffer.isBuffer(data)
-        ? data
-        : Buffer.from(data);
-    if (
-      !tell({
-        type: 'FrameReceived',
-        bytes: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength),
-      })
-    )
-      return;
-    if (!gate.mailbox && depth() > opts.settings.readPauseMailbox) {
-      gate.mailbox = true;
-      applyGate(ws, gate);
-      opts.metrics.throttled.inc({ cause: 'mailbox' });
-    }
-  });
-  ws.on('error', (err: Error & { code?: string }) => {
-    tell(
-      { type: 'SocketFailed', reason: wsErrorReason(err), detail: err.message },
-      wsErrorReason(err),
-    );
-  });
-  ws.on('close', (code: number) => {
-    tell({ type: 'SocketClosed', code }, 'RemoteClosed');
-  });
-  tell({ type: 'Start' });
-  return {
-    id: opts.id,
-    role: opts.role,
-    session,
-    ref,
-    tell: (cmd) => tell(cmd),
-    nudge: (cmd) => !session.closed && system.tell(ref, cmd),
-  };
+  /** Post an advisory command; a full mailbox just refuses it. */
+  nudge(cmd: PeerCommand): boolean {
+    return !this.session.closed && this.system.tell(this.ref, cmd);
+  }
+
+  /** Drop the peer from outside (shutdown). */
+  drop(reason: DisconnectReason, detail: string): void {
+    this.session.forceDrop(reason, detail);
+    this.system.stop(this.ref);
+  }
+
+  private depth(): number {
+    return this.ref ? this.system.mailboxStats(this.ref).pending : 0;
+  }
+
+  /** The socket's events become commands. */
+  private wire(): void {
+    const { ws, gate, opts } = this;
+    ws.on('message', (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
+      if (!isBinary) {
+        this.tell({ type: 'SocketFailed', reason: 'BadFrame', detail: 'text websocket message' });
+        return;
+      }
+      const buf = Array.isArray(data)
+        ? Buffer.concat(data)
+        : Buffer.isBuffer(data)
+          ? data
+          : Buffer.from(data);
+      if (
+        !this.tell({
+          type: 'FrameReceived',
+          bytes: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength),
+        })
+      )
+        return;
+      if (!gate.mailbox && this.depth() > opts.settings.readPauseMailbox) {
+        gate.mailbox = true;
+        applyGate(ws, gate);
+        opts.metrics.throttled.inc({ cause: 'mailbox' });
+      }
+    });
+    ws.on('error', (err: Error & { code?: string }) => {
+      this.tell(
+        { type: 'SocketFailed', reason: wsErrorReason(err), detail: err.message },
+        wsErrorReason(err),
+      );
+    });
+    ws.on('close', (code: number) => {
+      this.tell({ type: 'SocketClosed', code }, 'RemoteClosed');
+    });
+  }
 }

@@ -1,5 +1,5 @@
 /**
- * The outgoing side of one configured peer URL: dial, hand the open websocket to a peer actor,
+ * The dialer actor of one configured peer URL: dial, hand the open websocket to a peer actor,
  * and reconnect when the session ends — with exactly one reconnect timer. The original arms a
  * 10 s timer on 'error' and another 1 s timer on 'close', so an error followed by a close starts
  * two connections, each of which can do it again (a reconnect storm). Here every attempt settles
@@ -9,6 +9,8 @@
  * per consecutive failure; capped by `reconnectMaxMs`.
  */
 import { WebSocket } from 'ws';
+import type { ActorRef, ActorSystem } from '../actors/actor-system.ts';
+import { resumeAlways } from '../actors/supervision.ts';
 import type { Logger } from '../log.ts';
 import { reconnectDelayMs, type ReconnectCause } from './reconnect-delay.ts';
 import type { ReplicationMetrics } from './replication-metrics.ts';
@@ -47,23 +49,78 @@ export interface DialerStats {
 
 const DELAY_HISTORY = 32;
 
+/** actor names are unique per system (two URLs may sanitise alike) */
+let dialerCount = 0;
+
+type DialerCommand =
+  | { readonly type: 'Start' }
+  /** the reconnect timer fired */
+  | { readonly type: 'Dial' }
+  | {
+      readonly type: 'Opened';
+      readonly attempt: number;
+      readonly ws: WebSocket;
+      readonly remote: string;
+    }
+  | { readonly type: 'Failed'; readonly attempt: number; readonly detail: string }
+  /** the outbound session on our socket ended (its peer actor closed) */
+  | { readonly type: 'SessionEnded' }
+  | { readonly type: 'Stop' };
+
+/** The actor's state (only its handler touches it; `stats()` reads the view it writes). */
+interface Dialer {
+  state: DialerState;
+  timer: NodeJS.Timeout | undefined;
+  /** the socket of the attempt in progress, until it opened or failed */
+  socket: WebSocket | undefined;
+  attempts: number;
+  failures: number;
+  sessionStartedAt: number;
+  pendingTimers: number;
+  maxTimersArmed: number;
+  scheduled: number;
+  delays: number[];
+}
+
 export class PeerDialer {
-  private state: DialerState = 'idle';
-  private timer: NodeJS.Timeout | undefined;
-  private socket: WebSocket | undefined;
-  private attempts = 0;
-  private failures = 0;
-  private sessionStartedAt = 0;
-  private pendingTimers = 0;
-  private maxTimersArmed = 0;
-  private scheduled = 0;
-  private readonly delays: number[] = [];
+  private readonly ref: ActorRef<DialerCommand>;
   private readonly random: () => number;
   private readonly now: () => number;
+  private view: DialerStats;
 
-  constructor(private readonly d: PeerDialerDeps) {
+  constructor(
+    private readonly system: ActorSystem,
+    private readonly d: PeerDialerDeps,
+  ) {
     this.random = d.random ?? Math.random;
     this.now = d.now ?? Date.now;
+    const initial: Dialer = {
+      state: 'idle',
+      timer: undefined,
+      socket: undefined,
+      attempts: 0,
+      failures: 0,
+      sessionStartedAt: 0,
+      pendingTimers: 0,
+      maxTimersArmed: 0,
+      scheduled: 0,
+      delays: [],
+    };
+    this.view = this.viewOf(initial);
+    this.ref = system.spawn<Dialer, DialerCommand>({
+      name: `dialer-${++dialerCount}-${d.url.replace(/[^0-9A-Za-z]/g, '_').slice(0, 80)}`,
+      // created once: a crash resumes with the same timer slot and counters
+      initialState: () => initial,
+      handle: (st, msg) => {
+        this.handle(st, msg);
+        this.view = this.viewOf(st);
+        return st;
+      },
+      supervision: resumeAlways,
+      mailboxLimit: 64,
+      onCrash: (err) =>
+        d.log.error({ event: 'peer:dialer:crashed', url: d.url, err }, 'peer dialer crashed'),
+    });
   }
 
   get url(): string {
@@ -71,66 +128,100 @@ export class PeerDialer {
   }
 
   start(): void {
-    if (this.state !== 'idle') return;
-    this.dial();
+    this.system.tell(this.ref, { type: 'Start' });
   }
 
   /** The outbound session on our socket ended (the peer actor closed). */
   sessionEnded(): void {
-    if (this.state === 'stopped') return;
-    this.socket = undefined;
-    const lasted = this.now() - this.sessionStartedAt;
-    if (lasted >= this.d.settings.stableSessionMs) this.failures = 0;
-    else this.failures++;
-    this.schedule('closed');
+    this.system.tell(this.ref, { type: 'SessionEnded' });
   }
 
+  /** Stop dialing: the reconnect timer is cleared and a dial in progress is abandoned. */
   stop(): void {
-    this.state = 'stopped';
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.pendingTimers--;
-    }
-    this.timer = undefined;
-    // an open socket belongs to its peer actor, which the service drops; a pending dial is ours
-    if (this.socket && this.socket.readyState === WebSocket.CONNECTING) this.socket.terminate();
-    this.socket = undefined;
+    this.system.tell(this.ref, { type: 'Stop' });
   }
 
   stats(): DialerStats {
-    return {
-      url: this.d.url,
-      state: this.state,
-      attempts: this.attempts,
-      failures: this.failures,
-      timersArmed: this.pendingTimers,
-      maxTimersArmed: this.maxTimersArmed,
-      scheduled: this.scheduled,
-      delays: [...this.delays],
-    };
+    return this.view;
   }
 
-  private dial(): void {
-    if (this.state === 'stopped') return;
-    this.state = 'connecting';
-    this.attempts++;
-    const { settings, log, metrics, url } = this.d;
+  private handle(st: Dialer, msg: DialerCommand): void {
+    if (st.state === 'stopped') {
+      // a socket that opened after we stopped is ours to close
+      if (msg.type === 'Opened') msg.ws.terminate();
+      return;
+    }
+    switch (msg.type) {
+      case 'Start':
+        if (st.state === 'idle') this.dial(st);
+        return;
+      case 'Dial':
+        st.timer = undefined;
+        st.pendingTimers--;
+        this.dial(st);
+        return;
+      case 'Opened':
+        if (msg.attempt !== st.attempts) {
+          msg.ws.terminate();
+          return;
+        }
+        st.socket = undefined;
+        st.state = 'open';
+        st.sessionStartedAt = this.now();
+        this.d.metrics.dials.inc({ result: 'open' });
+        this.d.log.info(
+          { event: 'peer:ws:connected', url: this.d.url, addr: msg.remote, attempt: st.attempts },
+          'connected to replication peer',
+        );
+        this.d.onOpen(msg.ws, msg.remote || new URL(this.d.url).hostname);
+        msg.ws.resume();
+        return;
+      case 'Failed':
+        if (msg.attempt !== st.attempts) return;
+        st.socket = undefined;
+        this.d.metrics.dials.inc({ result: 'failed' });
+        this.d.log.warn(
+          { event: 'peer:dial:failed', url: this.d.url, attempt: st.attempts, detail: msg.detail },
+          'could not connect to replication peer',
+        );
+        st.failures++;
+        this.d.onDialFailed?.(msg.detail);
+        this.schedule(st, 'error');
+        return;
+      case 'SessionEnded': {
+        const lasted = this.now() - st.sessionStartedAt;
+        if (lasted >= this.d.settings.stableSessionMs) st.failures = 0;
+        else st.failures++;
+        this.schedule(st, 'closed');
+        return;
+      }
+      case 'Stop':
+        st.state = 'stopped';
+        if (st.timer) {
+          clearTimeout(st.timer);
+          st.pendingTimers--;
+        }
+        st.timer = undefined;
+        // an open socket belongs to its peer actor, which the service drops; a pending dial is ours
+        if (st.socket && st.socket.readyState === WebSocket.CONNECTING) st.socket.terminate();
+        st.socket = undefined;
+        return;
+    }
+  }
+
+  /** One attempt: its socket's events come back as Opened or Failed (once), tagged with it. */
+  private dial(st: Dialer): void {
+    st.state = 'connecting';
+    const attempt = ++st.attempts;
+    const { settings, url } = this.d;
     let settled = false;
     let remote = '';
-    let ws: WebSocket;
-    const fail = (detail: string): void => {
+    const settle = (cmd: DialerCommand): void => {
       if (settled) return;
       settled = true;
-      if (this.socket === ws) this.socket = undefined;
-      metrics.dials.inc({ result: 'failed' });
-      log.warn(
-        { event: 'peer:dial:failed', url, attempt: this.attempts, detail },
-        'could not connect to replication peer',
-      );
-      this.failures++;
-      this.d.onDialFailed?.(detail);
-      this.schedule('error');
+      this.system.tell(this.ref, cmd);
     };
+    let ws: WebSocket;
     try {
       ws = new WebSocket(url, {
         perMessageDeflate: false,
@@ -139,41 +230,35 @@ export class PeerDialer {
       });
     } catch (e) {
       // a URL ws cannot use: retried with backoff like any failure (config validation checks the scheme)
-      ws = undefined as unknown as WebSocket;
-      fail(e instanceof Error ? e.message : String(e));
+      settle({ type: 'Failed', attempt, detail: e instanceof Error ? e.message : String(e) });
       return;
     }
-    this.socket = ws;
+    st.socket = ws;
     ws.on('upgrade', (res) => {
       remote = res.socket.remoteAddress ?? '';
     });
     // before 'open' the errors are ours; afterwards the peer actor has its own listeners
-    ws.on('error', (err) => fail(err.message));
-    ws.on('close', (code) => fail(`closed (${code}) before the handshake completed`));
+    ws.on('error', (err) => settle({ type: 'Failed', attempt, detail: err.message }));
+    ws.on('close', (code) =>
+      settle({
+        type: 'Failed',
+        attempt,
+        detail: `closed (${code}) before the handshake completed`,
+      }),
+    );
+    // read nothing until the peer actor listens (the actor hands the socket over on its turn)
     ws.once('open', () => {
-      if (settled || this.state === 'stopped') {
-        ws.terminate();
-        return;
-      }
-      settled = true;
-      this.state = 'open';
-      this.sessionStartedAt = this.now();
-      metrics.dials.inc({ result: 'open' });
-      log.info(
-        { event: 'peer:ws:connected', url, addr: remote, attempt: this.attempts },
-        'connected to replication peer',
-      );
-      this.d.onOpen(ws, remote || new URL(url).hostname);
+      ws.pause();
+      settle({ type: 'Opened', attempt, ws, remote });
     });
   }
 
-  private schedule(cause: ReconnectCause): void {
-    if (this.state === 'stopped') return;
-    if (this.timer) return; // never two
-    const delay = reconnectDelayMs(this.d.settings, cause, this.failures, this.random);
-    this.state = 'waiting';
-    this.delays.push(delay);
-    if (this.delays.length > DELAY_HISTORY) this.delays.shift();
+  private schedule(st: Dialer, cause: ReconnectCause): void {
+    if (st.timer) return; // never two
+    const delay = reconnectDelayMs(this.d.settings, cause, st.failures, this.random);
+    st.state = 'waiting';
+    st.delays.push(delay);
+    if (st.delays.length > DELAY_HISTORY) st.delays.shift();
     this.d.metrics.reconnectsScheduled.inc({ cause });
     this.d.log.info(
       {
@@ -181,18 +266,27 @@ export class PeerDialer {
         url: this.d.url,
         cause,
         delayMs: delay,
-        failures: this.failures,
+        failures: st.failures,
       },
       'reconnecting to replication peer later',
     );
-    this.scheduled++;
-    this.pendingTimers++;
-    this.maxTimersArmed = Math.max(this.maxTimersArmed, this.pendingTimers);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.pendingTimers--;
-      this.dial();
-    }, delay);
-    this.timer.unref();
+    st.scheduled++;
+    st.pendingTimers++;
+    st.maxTimersArmed = Math.max(st.maxTimersArmed, st.pendingTimers);
+    st.timer = setTimeout(() => this.system.tell(this.ref, { type: 'Dial' }), delay);
+    st.timer.unref();
+  }
+
+  private viewOf(st: Dialer): DialerStats {
+    return {
+      url: this.d.url,
+      state: st.state,
+      attempts: st.attempts,
+      failures: st.failures,
+      timersArmed: st.pendingTimers,
+      maxTimersArmed: st.maxTimersArmed,
+      scheduled: st.scheduled,
+      delays: [...st.delays],
+    };
   }
 }

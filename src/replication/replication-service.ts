@@ -10,9 +10,8 @@ import type { WebSocket } from 'ws';
 import { ActorSystem } from '../actors/actor-system.ts';
 import { PeerDialer, type DialerStats } from './peer-dialer.ts';
 import {
-  spawnPeer,
+  PeerActor,
   type PeerClosed,
-  type PeerHandle,
   type PeerRole,
   type PeerStats,
   type PeerStore,
@@ -78,7 +77,7 @@ export class ReplicationService {
   readonly scheduler: FetchScheduler;
   private readonly system: ActorSystem;
   private readonly ownsSystem: boolean;
-  private readonly handles = new Map<number, PeerHandle>();
+  private readonly handles = new Map<number, PeerActor>();
   /** inbound peer id → its address group (per-address limit) */
   private readonly inboundKeys = new Map<number, string>();
   private readonly dialers = new Map<string, PeerDialer>();
@@ -137,7 +136,7 @@ export class ReplicationService {
       this.syncs.set(url, new InitialSync(url));
       this.dialers.set(
         url,
-        new PeerDialer({
+        new PeerDialer(this.system, {
           url,
           settings,
           log: d.log,
@@ -233,8 +232,7 @@ export class ReplicationService {
     this.removeListener();
     for (const dialer of this.dialers.values()) dialer.stop();
     for (const h of [...this.handles.values()]) {
-      h.session.forceDrop('Shutdown', 'server closing');
-      this.system.stop(h.ref);
+      h.drop('Shutdown', 'server closing');
     }
     this.handles.clear();
     this.wss.close();
@@ -287,7 +285,7 @@ export class ReplicationService {
         this.handles.get(id)?.nudge({ type: 'FetchReady' });
       });
     }
-    const handle = spawnPeer(this.system, ws, {
+    const handle = new PeerActor(this.system, ws, {
       id,
       role,
       addr,

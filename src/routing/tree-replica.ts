@@ -1,5 +1,5 @@
 /**
- * Tree replica actors: two of them, each owning one copy of the route graph (a ReplicaBackend:
+ * A tree replica actor: one of two, each owning one copy of the route graph (a ReplicaBackend:
  * in this thread or in a worker). The coordinator (tree-replicas.ts) sends node updates to the
  * standby, asks it for a snapshot, makes that snapshot the active one and replays into the
  * other replica what it missed. A replica never answers route queries itself: queries read the
@@ -25,70 +25,115 @@ export type TreeReplicaBuilt =
   | { readonly ok: true; readonly snapshot: SnapshotData }
   | { readonly ok: false; readonly error: RsError };
 
-/** The replica's state lives in a slot so a restart can close the backend it replaces. */
-export interface ReplicaSlot {
-  backend: ReplicaBackend | undefined;
+/** What the actor owns: its backend (a restart closes the one it replaces and makes a new one). */
+interface ReplicaState {
+  backend: ReplicaBackend;
 }
 
 export interface TreeReplicaOptions {
   readonly makeBackend: (name: string) => ReplicaBackend;
+  /** one policy object may be shared by both replicas (one restart budget for the pair) */
   readonly supervision: SupervisionPolicy;
   readonly mailboxLimit: number;
-  /** a replica restarted after a crash (its graph is empty now) */
+  /** the replica restarted after a crash (its graph is empty now) */
   readonly restarted: (name: string) => void;
   readonly crashed?: (name: string, error: unknown, decision: string) => void;
 }
 
-export interface SpawnedReplicas {
-  readonly refs: readonly [ActorRef<TreeReplicaCommand>, ActorRef<TreeReplicaCommand>];
-  readonly slots: ReadonlyMap<string, ReplicaSlot>;
-}
-
 export const REPLICA_NAMES = ['tree-replica-a', 'tree-replica-b'] as const;
 
-export function spawnTreeReplicas(system: ActorSystem, opts: TreeReplicaOptions): SpawnedReplicas {
-  const slots = new Map<string, ReplicaSlot>(REPLICA_NAMES.map((n) => [n, { backend: undefined }]));
-  const family = system.family<ReplicaSlot, TreeReplicaCommand>({
-    kind: 'tree-replica',
-    initialState: (name, restart) => {
-      const slot = slots.get(name)!;
-      if (slot.backend) void slot.backend.close().catch(() => undefined);
-      slot.backend = opts.makeBackend(name);
-      if (restart) queueMicrotask(() => opts.restarted(name));
-      return slot;
-    },
-    handle: async (slot, msg, ctx) => {
-      const backend = slot.backend!;
-      switch (msg.type) {
-        case 'ApplyUpdates':
-          backend.apply(msg.updates);
-          return slot;
-        case 'Reload':
-          backend.clear();
-          backend.apply(msg.updates);
-          return slot;
-        case 'BuildSnapshot': {
-          let snapshot: SnapshotData;
-          try {
-            snapshot = await backend.build();
-          } catch (e) {
-            ctx.reply<TreeReplicaBuilt>(msg.replyTo, {
-              ok: false,
-              error: new RsError('RS_ERR_WORKER_FAILED', `${ctx.name}: ${(e as Error).message}`, {
-                cause: e,
-              }),
-            });
-            throw e;
-          }
-          ctx.reply<TreeReplicaBuilt>(msg.replyTo, { ok: true, snapshot });
-          return slot;
+/** The facade of one tree replica actor: its methods are the only way in. */
+export class TreeReplica {
+  readonly ref: ActorRef<TreeReplicaCommand>;
+  /** the live backend (instrumentation: tests hold or crash it, benchmarks force full builds) */
+  private current: ReplicaBackend | undefined;
+
+  constructor(
+    private readonly system: ActorSystem,
+    readonly name: string,
+    opts: TreeReplicaOptions,
+  ) {
+    let started = false;
+    this.ref = system.spawn<ReplicaState, TreeReplicaCommand>({
+      name,
+      initialState: () => {
+        if (this.current) void this.current.close().catch(() => undefined);
+        this.current = opts.makeBackend(name);
+        if (started) queueMicrotask(() => opts.restarted(name));
+        started = true;
+        return { backend: this.current };
+      },
+      handle: (state, msg, ctx) => this.handle(state, msg, ctx.name, ctx.reply),
+      supervision: opts.supervision,
+      mailboxLimit: opts.mailboxLimit,
+      onCrash: (error, decision) => opts.crashed?.(name, error, decision),
+    });
+  }
+
+  get backend(): ReplicaBackend | undefined {
+    return this.current;
+  }
+
+  /** False when the replica stopped for good (restart budget spent). */
+  get running(): boolean {
+    return this.system.isRunning(this.ref);
+  }
+
+  /** Queue updates; false when the mailbox is full or the replica stopped. */
+  apply(updates: readonly NodeUpdate[]): boolean {
+    return this.system.tell(this.ref, { type: 'ApplyUpdates', updates });
+  }
+
+  /** Replace the whole graph (after a restart); false when refused. */
+  reload(updates: readonly NodeUpdate[]): boolean {
+    return this.system.tell(this.ref, { type: 'Reload', updates });
+  }
+
+  /** Build a snapshot of everything applied so far. */
+  build(timeoutMs: number): Promise<TreeReplicaBuilt> {
+    return this.system.ask<TreeReplicaCommand, TreeReplicaBuilt>(
+      this.ref,
+      (replyTo) => ({ type: 'BuildSnapshot', replyTo }),
+      timeoutMs,
+    );
+  }
+
+  async close(): Promise<void> {
+    this.system.stop(this.ref);
+    await this.current?.close();
+  }
+
+  private async handle(
+    state: ReplicaState,
+    msg: TreeReplicaCommand,
+    name: string,
+    reply: <R>(to: ReplyTo<R>, v: R) => void,
+  ): Promise<ReplicaState> {
+    const backend = state.backend;
+    switch (msg.type) {
+      case 'ApplyUpdates':
+        backend.apply(msg.updates);
+        return state;
+      case 'Reload':
+        backend.clear();
+        backend.apply(msg.updates);
+        return state;
+      case 'BuildSnapshot': {
+        let snapshot: SnapshotData;
+        try {
+          snapshot = await backend.build();
+        } catch (e) {
+          reply<TreeReplicaBuilt>(msg.replyTo, {
+            ok: false,
+            error: new RsError('RS_ERR_WORKER_FAILED', `${name}: ${(e as Error).message}`, {
+              cause: e,
+            }),
+          });
+          throw e;
         }
+        reply<TreeReplicaBuilt>(msg.replyTo, { ok: true, snapshot });
+        return state;
       }
-    },
-    supervision: opts.supervision,
-    mailboxLimit: opts.mailboxLimit,
-    onCrash: (name, error, decision) => opts.crashed?.(name, error, decision),
-  });
-  const refs = [family.spawn(REPLICA_NAMES[0]), family.spawn(REPLICA_NAMES[1])] as const;
-  return { refs, slots };
+    }
+  }
 }

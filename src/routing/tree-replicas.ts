@@ -18,7 +18,7 @@
  * A replica that crashes is restarted empty by its supervisor and reloaded with the current
  * state of every node (`dumpAll`); the active snapshot stays valid throughout.
  */
-import type { ActorRef, ActorSystem } from '../actors/actor-system.ts';
+import type { ActorSystem } from '../actors/actor-system.ts';
 import {
   InThreadReplica,
   WorkerReplica,
@@ -27,12 +27,7 @@ import {
   type ReplicaInstrumentation,
 } from './replica-backend.ts';
 import { restartWithBudget } from '../actors/supervision.ts';
-import {
-  spawnTreeReplicas,
-  type ReplicaSlot,
-  type TreeReplicaBuilt,
-  type TreeReplicaCommand,
-} from './tree-replica.ts';
+import { REPLICA_NAMES, TreeReplica, type TreeReplicaBuilt } from './tree-replica.ts';
 import { isRsError } from '../errors.ts';
 import type { GraphTables } from './id-tables.ts';
 import type { NodeRecord } from '../graph/node-record.ts';
@@ -146,8 +141,7 @@ export class TreeReplicas {
   private readonly pairSearch = new PairSearch();
   /** `best` policy: node order, hop bits and the fitting search, shared by every snapshot */
   private readonly best: BestRouting | undefined;
-  private readonly refs: readonly [ActorRef<TreeReplicaCommand>, ActorRef<TreeReplicaCommand>];
-  private readonly slots: ReadonlyMap<string, ReplicaSlot>;
+  private readonly replicas: readonly [TreeReplica, TreeReplica];
   private activeIdx: 0 | 1 = 0;
   private pending = new Map<number, NodeUpdate>();
   private missed = new Map<number, NodeUpdate>();
@@ -172,16 +166,19 @@ export class TreeReplicas {
       this.snapshotOptions(),
       deps.now(),
     );
-    const spawned = spawnTreeReplicas(deps.system, {
-      makeBackend: (name) => this.makeBackend(name),
-      supervision: restartWithBudget({ maxRestarts: 5, withinMs: 60_000 }),
+    const replicaOptions = {
+      makeBackend: (name: string) => this.makeBackend(name),
+      // one budget for the pair; spent, the replica escalates to the root (stopped and reported)
+      supervision: restartWithBudget({ maxRestarts: 5, withinMs: 60_000, onExhausted: 'escalate' }),
       mailboxLimit: opts.mailboxLimit,
-      restarted: (name) => this.replicaRestarted(name),
-      crashed: (name, error, decision) =>
+      restarted: (name: string) => this.replicaRestarted(name),
+      crashed: (name: string, error: unknown, decision: string) =>
         deps.log?.('tree:replica:crashed', { replica: name, err: error, decision }),
-    });
-    this.refs = spawned.refs;
-    this.slots = spawned.slots;
+    };
+    this.replicas = [
+      new TreeReplica(deps.system, REPLICA_NAMES[0], replicaOptions),
+      new TreeReplica(deps.system, REPLICA_NAMES[1], replicaOptions),
+    ];
   }
 
   /** The snapshot every route query reads. */
@@ -201,12 +198,12 @@ export class TreeReplicas {
 
   /** Instrumentation: the backend of a replica ('tree-replica-a' / '-b'). */
   backendOf(name: string): ReplicaBackend | undefined {
-    return this.slots.get(name)?.backend;
+    return this.replicas.find((r) => r.name === name)?.backend;
   }
 
   /** Name of the replica whose snapshot is active. */
   get activeReplica(): string {
-    return this.refs[this.activeIdx].name;
+    return this.replicas[this.activeIdx].name;
   }
 
   /** Start the swap timer. */
@@ -267,8 +264,8 @@ export class TreeReplicas {
   private flush(fromSwap = false): boolean {
     if (this.pending.size === 0 || this.closed) return true;
     if (this.swapping && !fromSwap) return true;
-    const standby = this.refs[1 - this.activeIdx]!;
-    if (!this.deps.system.isRunning(standby)) {
+    const standby = this.replicas[1 - this.activeIdx]!;
+    if (!standby.running) {
       // stopped for good (restart budget spent): retrying every 10 ms would spin forever
       if (!this.standbyStoppedLogged)
         this.deps.log?.('tree:replica:stopped', { replica: standby.name });
@@ -276,7 +273,7 @@ export class TreeReplicas {
       return false;
     }
     const updates = [...this.pending.values()];
-    if (!this.deps.system.tell(standby, { type: 'ApplyUpdates', updates })) {
+    if (!standby.apply(updates)) {
       this.stats.deferredFlushes++;
       if (!this.flushTimer) {
         this.flushTimer = setTimeout(() => {
@@ -303,11 +300,7 @@ export class TreeReplicas {
       const standbyIdx = (1 - this.activeIdx) as 0 | 1;
       let built: TreeReplicaBuilt;
       try {
-        built = await this.deps.system.ask<TreeReplicaCommand, TreeReplicaBuilt>(
-          this.refs[standbyIdx],
-          (replyTo) => ({ type: 'BuildSnapshot', replyTo }),
-          this.opts.buildTimeoutMs,
-        );
+        built = await this.replicas[standbyIdx].build(this.opts.buildTimeoutMs);
       } catch (e) {
         this.deps.log?.('tree:swap:failed', { err: isRsError(e) ? e.message : e });
         return false;
@@ -345,8 +338,7 @@ export class TreeReplicas {
     // (a Timeout, never an Immediate: clearImmediate on a Timeout would mark it destroyed
     // and make the clearTimeout after it a no-op, leaving the timer armed)
     if (this.flushTimer) clearTimeout(this.flushTimer);
-    for (const ref of this.refs) this.deps.system.stop(ref);
-    await Promise.all([...this.slots.values()].map((s) => s.backend?.close()));
+    await Promise.all(this.replicas.map((r) => r.close()));
   }
 
   private activate(data: SnapshotData): void {
@@ -421,14 +413,14 @@ export class TreeReplicas {
   private replicaRestarted(name: string): void {
     if (this.closed) return;
     this.stats.replicaRestarts++;
-    const idx = this.refs[0].name === name ? 0 : 1;
+    const idx = this.replicas[0].name === name ? 0 : 1;
     const updates: NodeUpdate[] = [];
     for (const rec of this.deps.dumpAll()) {
       const u = nodeUpdateOf(rec, this.deps.tables);
       u.seq = this.seq;
       updates.push(u);
     }
-    if (!this.deps.system.tell(this.refs[idx]!, { type: 'Reload', updates })) {
+    if (!this.replicas[idx].reload(updates)) {
       // refused (mailbox full or stopped): keep what it lacks pending/missed, and say so
       this.deps.log?.('tree:replica:reload_refused', { replica: name, nodes: updates.length });
       return;

@@ -119,5 +119,22 @@ describe('actor-system', () => {
       await new Promise((r) => setTimeout(r, 20));
       expect(crashes).to.deep.equal(['stop']);
     });
+
+    it('hands an escalation to the root, which stops the actor and reports it', async () => {
+      const reported: Array<[string, string]> = [];
+      const sys = new ActorSystem(undefined, Date.now, (actor, error) => reported.push([actor, (error as Error).message]));
+      try {
+        const ref = counter(sys, { policy: restartWithBudget({ maxRestarts: 1, withinMs: 60_000, onExhausted: 'escalate' }) });
+        sys.tell(ref, { type: 'Crash' }); // restarted
+        expect(await sys.ask<CounterMsg, number>(ref, (replyTo) => ({ type: 'Get', replyTo }), 1000)).to.equal(0);
+        sys.tell(ref, { type: 'Crash' }); // budget spent: escalated
+        for (let i = 0; i < 200 && sys.isRunning(ref); i++) await new Promise((r) => setTimeout(r, 5));
+        expect(sys.isRunning(ref)).to.equal(false);
+        expect(reported).to.deep.equal([[ref.name, 'boom']]);
+        expect(sys.tell(ref, { type: 'Add', n: 1 })).to.equal(false);
+      } finally {
+        sys.shutdown();
+      }
+    });
   });
 });
