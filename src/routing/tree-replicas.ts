@@ -17,6 +17,11 @@
  *
  * A replica that crashes is restarted empty by its supervisor and reloaded with the current
  * state of every node (`dumpAll`); the active snapshot stays valid throughout.
+ *
+ * The replicas are actors (tree-replica.ts); this coordinator is not, deliberately: the subnode
+ * actors call it synchronously with every node update and every query reads `active`
+ * synchronously — a mailbox hop per update would cost more than the update — and its one
+ * concurrent operation, the swap, is serialised by its own promise (`swapping`).
  */
 import type { ActorSystem } from '../actors/actor-system.ts';
 import {

@@ -1,8 +1,12 @@
 /**
  * The cjdns link: the session with the local cjdroute (docs/protocol.md §6.1, §6.2).
  *
- * State machine (all state lives in this object; all I/O goes through the injected admin API,
- * socket binder and route server, so an actor can wrap it later):
+ * State machine. Not an actor, deliberately (docs/architecture-notes.md "Actors"): this object
+ * owns all of its state, and every async result (an attach step, the watchdog) is guarded by
+ * a generation number so a stale one is dropped — an actor's discipline without a mailbox,
+ * because datagrams are answered concurrently (up to CJDNS_MAX_FRAMES_IN_FLIGHT, each waiting
+ * for the route server) and callers read `state` synchronously. All I/O goes through the
+ * injected admin API, socket binder and route server:
  *
  *   detached ──start()──> attaching ──ok──> attached ──watchdog fails──> lost
  *                             ^   └──fails──> lost                         │
