@@ -3,38 +3,30 @@
  * (src/replication/peer-actor.ts), which feeds it PeerCommands one at a time. No I/O of its own: it talks to
  * an abstract PeerSocket, reads an injected clock, and shares the fetch scheduler.
  *
- * Roles (§7.3). Inbound (they connected to us): we send HELLO, then our whole store as INV
- * batches of 128 in store order — pulled from the store's live iterator only as fast as the
- * socket drains, never materialised as frames at once — then INVs for newly accepted
- * announcements; we answer GET_DATA with DATA and PING with ACK. Outbound (we dialled): we send
- * OLLEH; every advertised hash we lack goes to the fetch scheduler (de-duplicated across peers),
- * we request what it hands us (at most `maxOutstandingPerPeer` in flight) and apply the answers
- * through the gossip path strictly in request order, as the original — except that a request
- * unanswered for `requestTimeoutMs` is given up (and handed to another peer that advertised it),
- * so a lost DATA never blocks the stream.
+ * This file is the session core: greeting, frames in and out, PING/ACK, idle and stall checks,
+ * back-pressure, closing. Each role adds its half (§7.3): inbound (they connected to us: we send
+ * HELLO, answer GET_DATA with DATA, and pump our inventory — peer-inbound.ts), outbound (we
+ * dialled: we send OLLEH and run the request pipeline — peer-outbound.ts).
  *
  * Back-pressure. Reading is paused while the send queue is half full, the want list is full or
  * the INV rate budget is spent; the send queue hands frames to the socket only under its
  * high-water mark. Limits that a well-behaved peer cannot reach drop the peer with a
  * DisconnectReason (disconnect-reason.ts).
  */
-import { isRsError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { decodePeerFrame, encodePeerFrame, type PeerMessage } from '../protocol/peer-frame.ts';
 import type { Clock } from '../lib/clock.ts';
 import { closeActionOf, isMisbehaviour, type DisconnectReason } from './disconnect-reason.ts';
-import { Deque } from '../lib/deque.ts';
 import type { FetchScheduler } from './fetch-scheduler.ts';
 import type { InitialSync } from './initial-sync.ts';
+import { InventoryPump } from './peer-inbound.ts';
+import { RequestPipeline } from './peer-outbound.ts';
 import { PeerSendQueue, type PeerSocket } from './peer-send-queue.ts';
 import type { ReplicationMetrics } from './replication-metrics.ts';
-import { INV_BATCH_HASHES, type ReplicationSettings } from './replication-settings.ts';
-import { TokenBucket } from '../lib/token-bucket.ts';
+import type { ReplicationSettings } from './replication-settings.ts';
 
 /** The original sends and expects version 1 in HELLO/OLLEH. */
 export const PEER_PROTOCOL_VERSION = 1;
-/** Inventory INVs are produced only while fewer frames than this wait in the send queue. */
-const INVENTORY_QUEUE_MARK = 16;
 /**
  * Frames are handed to the socket when the mailbox is about to run dry or this many wait: one
  * socket hand-over (and one completion message) per burst instead of one per frame.
@@ -99,15 +91,6 @@ export interface PeerSessionDeps {
   readonly onClosed: (closed: PeerClosed) => void;
 }
 
-interface Request {
-  readonly seq: number;
-  readonly hash: Uint8Array;
-  readonly sentAt: number;
-  /** undefined = waiting, null = nil answer */
-  data: Uint8Array | null | undefined;
-  timedOut: boolean;
-}
-
 export interface PeerStats {
   readonly id: number;
   readonly role: PeerRole;
@@ -125,35 +108,44 @@ export interface PeerStats {
   readonly framesReceived: number;
 }
 
+/** What a session's halves (peer-inbound.ts, peer-outbound.ts) use of their session. */
+export interface PeerSessionLink {
+  readonly d: PeerSessionDeps;
+  readonly closed: boolean;
+  /** queue a frame; over a limit the peer is dropped (false) */
+  send(msg: PeerMessage): boolean;
+  drop(reason: DisconnectReason, detail: string): void;
+  /** a sequence number for a request (counting from the session's start time, as the original) */
+  nextSeq(): number;
+  /** whether we ever handed out `seq` */
+  issuedSeq(seq: number): boolean;
+  /** frames waiting in the send queue */
+  queuedFrames(): number;
+  /** hand queued frames to the socket */
+  flush(now: number): void;
+}
+
 export class PeerSession {
   closed = false;
   private greeted = false;
   private readonly seqBase: number;
-  private nextSeq: number;
+  private seq: number;
   private lastMessageAt: number;
   private lastPingCycleAt: number;
-  private lastInvAt: number;
-  private readonly requests = new Deque<Request>();
-  private readonly bySeq = new Map<number, Request>();
-  private consecutiveTimeouts = 0;
-  private readonly invBucket: TokenBucket;
-  private inventory: Iterator<Uint8Array> | null = null;
-  private inventorySent = 0;
   private paused = false;
   private readonly sendQueue: PeerSendQueue;
   private framesReceived = 0;
-  private lastProgressLogAt = 0;
-  private lastProgressStep = -1;
+  /** the role's half: the inventory pump (inbound) or the request pipeline (outbound) */
+  private readonly inbound: InventoryPump | undefined;
+  private readonly outbound: RequestPipeline | undefined;
 
   constructor(private readonly d: PeerSessionDeps) {
     const now = d.clock.now();
     // as the original: sequence numbers start at the current time in ms (msgpack uint64)
     this.seqBase = now;
-    this.nextSeq = now;
+    this.seq = now;
     this.lastMessageAt = now;
     this.lastPingCycleAt = now;
-    this.lastInvAt = now;
-    this.invBucket = new TokenBucket(d.settings.invRatePerSec, d.settings.invBurst, now);
     this.sendQueue = new PeerSendQueue(
       d.socket,
       {
@@ -165,6 +157,21 @@ export class PeerSession {
         if (!this.closed) d.post({ type: 'Drained', frames });
       },
     );
+    const isClosed = (): boolean => this.closed;
+    const link: PeerSessionLink = {
+      d,
+      get closed() {
+        return isClosed();
+      },
+      send: (msg) => this.send(msg),
+      drop: (reason, detail) => this.drop(reason, detail),
+      nextSeq: () => this.seq++,
+      issuedSeq: (seq) => seq >= this.seqBase && seq < this.seq,
+      queuedFrames: () => this.sendQueue.length,
+      flush: (t) => this.sendQueue.flush(t),
+    };
+    this.inbound = d.role === 'inbound' ? new InventoryPump(link) : undefined;
+    this.outbound = d.role === 'outbound' ? new RequestPipeline(link, now) : undefined;
   }
 
   get id(): number {
@@ -179,7 +186,7 @@ export class PeerSession {
   info(): { addr: string; outstandingRequests: number; msgsOnWire: number; msgQueue: number } {
     return {
       addr: this.d.addr,
-      outstandingRequests: this.requests.length,
+      outstandingRequests: this.outbound?.outstanding ?? 0,
       msgsOnWire: this.sendQueue.onWire,
       msgQueue: this.sendQueue.length,
     };
@@ -196,10 +203,10 @@ export class PeerSession {
       sendQueue: this.sendQueue.length,
       sendQueueBytes: this.sendQueue.bytes,
       onWire: this.sendQueue.onWire,
-      outstanding: this.requests.length,
+      outstanding: this.outbound?.outstanding ?? 0,
       wanted: this.d.scheduler.wanted(this.d.id),
       wantQueue: this.d.scheduler.queueLength(this.d.id),
-      inventoryDone: this.inventory === null,
+      inventoryDone: this.inbound?.done ?? true,
       framesReceived: this.framesReceived,
     };
   }
@@ -221,7 +228,7 @@ export class PeerSession {
         this.drop('RemoteClosed', `close code ${cmd.code}`);
         break;
       case 'Advertise':
-        this.advertise(cmd.hashes);
+        this.inbound?.advertise(cmd.hashes);
         break;
       case 'FetchReady':
         break; // requestMore below
@@ -236,14 +243,14 @@ export class PeerSession {
         break;
     }
     if (this.closed) return;
-    this.requestMore(now);
+    this.outbound?.requestMore(now);
     if (
       this.d.mailboxDepth() <= 1 ||
       this.sendQueue.length >= FLUSH_BATCH_FRAMES ||
       cmd.type !== 'FrameReceived'
     )
       this.sendQueue.flush(now);
-    this.pumpInventory(now);
+    this.inbound?.pump(now);
     this.updateReadFlow(now);
   }
 
@@ -253,14 +260,13 @@ export class PeerSession {
   }
 
   private start(now: number): void {
-    if (this.d.role === 'inbound') {
+    if (this.inbound) {
       this.send({ type: 'HELLO', seq: 0, version: PEER_PROTOCOL_VERSION });
-      this.inventory = this.d.store.hashes();
+      this.inbound.start();
     } else {
       this.send({ type: 'OLLEH', seq: 0, version: PEER_PROTOCOL_VERSION });
-      this.d.sync?.start(now);
+      this.outbound!.start(now);
     }
-    this.lastInvAt = now;
   }
 
   // ---- receiving -------------------------------------------------------------------------
@@ -268,8 +274,8 @@ export class PeerSession {
   private async onFrame(bytes: Uint8Array, now: number): Promise<void> {
     let m: PeerMessage;
     try {
-      // the INV length is checked below against our own limit (InvTooLarge); the frame size
-      // bound keeps the decoded list small either way
+      // the INV length is checked against our own limit (InvTooLarge); the frame size bound
+      // keeps the decoded list small either way
       m = decodePeerFrame(bytes, {
         maxFrameBytes: this.d.settings.maxFrameBytes,
         maxInvHashes: Number.MAX_SAFE_INTEGER,
@@ -281,11 +287,11 @@ export class PeerSession {
     this.framesReceived++;
     this.lastMessageAt = now;
     this.d.metrics.framesReceived.inc({ type: m.type });
-    const outbound = this.d.role === 'outbound';
+    const outbound = this.outbound;
     switch (m.type) {
       case 'HELLO':
       case 'OLLEH':
-        if ((m.type === 'HELLO') !== outbound) {
+        if ((m.type === 'HELLO') !== (outbound !== undefined)) {
           this.drop('WrongGreeting', `${m.type} on an ${this.d.role} connection`);
           return;
         }
@@ -315,14 +321,14 @@ export class PeerSession {
           this.d.metrics.ignoredFrames.inc({ type: 'INV' });
           return;
         }
-        this.onInv(m.hashes, now);
+        outbound.onInv(m.hashes, now);
         return;
       case 'DATA':
         if (!outbound) {
           this.d.metrics.ignoredFrames.inc({ type: 'DATA' });
           return;
         }
-        await this.onData(m.seq, m.data);
+        await outbound.onData(m.seq, m.data);
         return;
       case 'UNKNOWN':
         this.d.metrics.unknownFrames.inc();
@@ -332,158 +338,6 @@ export class PeerSession {
         );
         return;
     }
-  }
-
-  private onInv(hashes: readonly Uint8Array[], now: number): void {
-    if (hashes.length > this.d.settings.maxInvHashes) {
-      this.drop(
-        'InvTooLarge',
-        `INV of ${hashes.length} hashes (limit ${this.d.settings.maxInvHashes})`,
-      );
-      return;
-    }
-    this.invBucket.take(hashes.length, now);
-    this.lastInvAt = now;
-    const sync = this.d.sync?.active ? this.d.sync : undefined;
-    for (const h of hashes) {
-      if (sync) sync.advertised++;
-      if (this.d.store.has(h)) {
-        if (sync) sync.present++;
-        continue;
-      }
-      const r = this.d.scheduler.offer(this.d.id, h);
-      if (r === 'discarded') this.d.metrics.invDiscarded.inc();
-      if (!sync) continue;
-      if (r === 'queued') sync.needed++;
-      else if (r === 'duplicate') sync.elsewhere++;
-      else sync.failed++;
-    }
-  }
-
-  private async onData(seq: number, data: Uint8Array | null): Promise<void> {
-    const req = this.bySeq.get(seq);
-    if (!req) {
-      if (seq >= this.seqBase && seq < this.nextSeq) {
-        this.d.metrics.requests.inc({ result: 'late' }); // answered after we gave up on it
-        return;
-      }
-      this.drop('UnknownDataSeq', `DATA for seq ${seq}, never requested`);
-      return;
-    }
-    this.bySeq.delete(seq);
-    req.data = data;
-    this.consecutiveTimeouts = 0;
-    await this.applyReady();
-  }
-
-  /** Apply answered requests from the head of the queue, strictly in request order. */
-  /**
-   * Apply answered requests from the head of the queue, in request order. Up to `applyWindow`
-   * consecutive answers are handed to the gossip path before their outcomes are awaited: the
-   * route server applies the announcements of one node strictly in submission order, so the
-   * original's per-node order holds while the verification of different nodes overlaps
-   * (`applyWindow: 1` submits one at a time, exactly as the original).
-   */
-  private async applyReady(): Promise<void> {
-    const sync = (): InitialSync | undefined => (this.d.sync?.active ? this.d.sync : undefined);
-    while (!this.closed) {
-      const pending: Array<Promise<void>> = [];
-      while (pending.length < this.d.settings.applyWindow) {
-        const head = this.requests.peek();
-        if (!head) break;
-        if (head.timedOut) {
-          this.requests.shift(); // released when it timed out
-          continue;
-        }
-        if (head.data === undefined) break;
-        this.requests.shift();
-        this.d.scheduler.release(1);
-        if (head.data === null) {
-          this.d.metrics.requests.inc({ result: 'nil' });
-          this.d.scheduler.expired(this.d.id, head.hash); // perhaps another peer still has it
-          const s = sync();
-          if (s) s.failed++;
-          continue;
-        }
-        this.d.metrics.requests.inc({ result: 'data' });
-        pending.push(this.submit(head.hash, head.data, sync()));
-      }
-      if (pending.length === 0) break;
-      await Promise.all(pending);
-    }
-  }
-
-  /** One announcement through the gossip path; a refusal (busy server) is counted, never thrown. */
-  private async submit(
-    hash: Uint8Array,
-    data: Uint8Array,
-    sync: InitialSync | undefined,
-  ): Promise<void> {
-    let result: string;
-    try {
-      result = await this.d.submit(data);
-    } catch (e) {
-      result = isRsError(e) ? e.code : 'RS_ERR_INTERNAL';
-      this.d.log.warn(
-        {
-          event: 'peer:gossip:refused',
-          peer: this.d.id,
-          url: this.d.url,
-          code: result,
-          err: isRsError(e) ? undefined : e,
-        },
-        'the route server refused a replicated announcement',
-      );
-    }
-    this.d.metrics.gossip.inc({ result });
-    this.d.scheduler.resolved(hash);
-    if (sync) sync.fetched++;
-  }
-
-  // ---- requesting ------------------------------------------------------------------------
-
-  private requestMore(now: number): void {
-    if (this.d.role !== 'outbound') return;
-    const room = this.d.settings.maxOutstandingPerPeer - this.requests.length;
-    if (room <= 0) return;
-    for (const hash of this.d.scheduler.take(this.d.id, room)) {
-      const req: Request = {
-        seq: this.nextSeq++,
-        hash,
-        sentAt: now,
-        data: undefined,
-        timedOut: false,
-      };
-      this.requests.push(req);
-      this.bySeq.set(req.seq, req);
-      if (!this.send({ type: 'GET_DATA', seq: req.seq, hash })) return;
-    }
-  }
-
-  private async expireRequests(now: number): Promise<void> {
-    const timeout = this.d.settings.requestTimeoutMs;
-    let expired = 0;
-    for (const req of this.requests) {
-      if (req.data !== undefined || req.timedOut || now - req.sentAt < timeout) continue;
-      req.timedOut = true;
-      this.bySeq.delete(req.seq);
-      this.d.scheduler.release(1);
-      this.d.scheduler.expired(this.d.id, req.hash);
-      this.d.metrics.requests.inc({ result: 'timeout' });
-      if (this.d.sync?.active) this.d.sync.failed++;
-      this.consecutiveTimeouts++;
-      expired++;
-    }
-    if (expired === 0) return;
-    this.d.log.debug(
-      { event: 'peer:request:timeout', peer: this.d.id, url: this.d.url, expired },
-      'GET_DATA requests timed out',
-    );
-    if (this.consecutiveTimeouts >= this.d.settings.maxConsecutiveTimeouts) {
-      this.drop('RequestTimeouts', `${this.consecutiveTimeouts} requests timed out in a row`);
-      return;
-    }
-    await this.applyReady();
   }
 
   // ---- sending ---------------------------------------------------------------------------
@@ -502,54 +356,10 @@ export class PeerSession {
     return true;
   }
 
-  private advertise(hashes: readonly Uint8Array[]): void {
-    // during the inventory the store's live iterator reaches new hashes by itself
-    if (this.d.role !== 'inbound' || this.inventory !== null) return;
-    for (let i = 0; i < hashes.length; i += INV_BATCH_HASHES) {
-      if (!this.send({ type: 'INV', seq: 0, hashes: hashes.slice(i, i + INV_BATCH_HASHES) }))
-        return;
-    }
-  }
-
-  private pumpInventory(now: number): void {
-    while (
-      this.inventory &&
-      !this.closed &&
-      this.sendQueue.length < INVENTORY_QUEUE_MARK &&
-      this.d.socket.bufferedAmount < this.d.settings.sendHighWaterBytes
-    ) {
-      const batch: Uint8Array[] = [];
-      while (batch.length < INV_BATCH_HASHES) {
-        const r = this.inventory.next();
-        if (r.done) {
-          this.inventory = null;
-          break;
-        }
-        batch.push(r.value);
-      }
-      if (batch.length > 0) {
-        this.inventorySent += batch.length;
-        if (!this.send({ type: 'INV', seq: 0, hashes: batch })) return;
-      }
-      if (this.inventory === null) {
-        this.d.log.info(
-          {
-            event: 'peer:inventory:sent',
-            peer: this.d.id,
-            addr: this.d.addr,
-            hashes: this.inventorySent,
-          },
-          'inventory sent to replication peer',
-        );
-      }
-      this.sendQueue.flush(now);
-    }
-  }
-
   // ---- housekeeping ----------------------------------------------------------------------
 
   private async tick(now: number): Promise<void> {
-    await this.expireRequests(now);
+    await this.outbound?.expire(now);
     if (this.closed) return;
     const s = this.d.settings;
     if (this.sendQueue.stalledFor(now) > s.sendStallTimeoutMs) {
@@ -561,70 +371,25 @@ export class PeerSession {
     }
     if (now - this.lastPingCycleAt >= s.pingCycleMs) {
       this.lastPingCycleAt = now;
-      // docs/protocol.md §7.5; silence while we hold the socket paused is ours, not the peer's
+      // §7.5; silence while we hold the socket paused is ours, not the peer's
       if (this.paused) this.lastMessageAt = now;
       const lag = now - this.lastMessageAt;
       if (lag > s.dropAfterMs) {
         this.drop('Idle', `silent for ${lag} ms`);
         return;
       }
-      if (lag > s.pingAfterMs) this.send({ type: 'PING', seq: this.nextSeq++ });
+      if (lag > s.pingAfterMs) this.send({ type: 'PING', seq: this.seq++ });
     }
-    this.checkSync(now);
-  }
-
-  private checkSync(now: number): void {
-    const sync = this.d.sync;
-    if (!sync?.active || sync.state !== 'syncing') return;
-    const idle =
-      this.greeted &&
-      this.requests.length === 0 &&
-      this.d.scheduler.wanted(this.d.id) === 0 &&
-      now - this.lastInvAt >= this.d.settings.syncQuietMs;
-    if (idle) {
-      sync.finish('done', now);
-      this.d.metrics.syncProgress.set({ peer: sync.url }, 1);
-      this.d.log.info(
-        { event: 'peer:sync:settled', ...sync.snapshot() },
-        'initial sync from replication peer settled',
-      );
-      return;
-    }
-    const step = Math.floor(sync.progress * 10);
-    if (
-      step !== this.lastProgressStep ||
-      now - this.lastProgressLogAt >= this.d.settings.progressLogIntervalMs
-    ) {
-      this.lastProgressStep = step;
-      this.lastProgressLogAt = now;
-      this.d.metrics.syncProgress.set({ peer: sync.url }, sync.progress);
-      const { advertised, present, needed, elsewhere, fetched, failed } = sync;
-      this.d.log.info(
-        {
-          event: 'peer:sync:progress',
-          url: sync.url,
-          percent: Math.floor(sync.progress * 100),
-          advertised,
-          present,
-          needed,
-          elsewhere,
-          fetched,
-          failed,
-        },
-        `initial sync ${Math.floor(sync.progress * 100)}% (${fetched + failed}/${needed})`,
-      );
-    }
+    this.outbound?.checkSync(now, this.greeted);
   }
 
   /** Pause reading while we cannot keep up; resume once every cause is gone. */
   private updateReadFlow(now: number): void {
     const s = this.d.settings;
-    // (a deep mailbox pauses the socket too: spawnPeer does that at the socket, without waiting for a turn)
+    // (a deep mailbox pauses the socket too: the peer actor does that at the socket, without waiting for a turn)
     let cause: string | undefined;
     if (this.sendQueue.length >= s.sendQueueLimit / 2) cause = 'send_queue';
-    else if (this.d.role === 'outbound' && this.d.scheduler.wanted(this.d.id) >= s.maxWantedPerPeer)
-      cause = 'want_list';
-    else if (this.d.role === 'outbound' && this.invBucket.available(now) < 0) cause = 'inv_rate';
+    else cause = this.outbound?.readPauseCause(now);
     if (cause && !this.paused) {
       this.paused = true;
       this.d.socket.pause();
@@ -645,15 +410,10 @@ export class PeerSession {
     if (this.closed) return;
     this.closed = true;
     const now = this.d.clock.now();
-    // every request not yet timed out holds an in-flight slot (answered-but-unapplied ones too)
-    let live = 0;
-    for (const r of this.requests) if (!r.timedOut) live++;
-    this.d.scheduler.release(live);
-    this.requests.clear();
-    this.bySeq.clear();
+    this.outbound?.release();
     this.d.scheduler.removePeer(this.d.id);
     this.sendQueue.clear();
-    this.inventory = null;
+    this.inbound?.release();
     const syncFailed =
       this.d.sync?.finish('failed', now, `session ended before the sync settled: ${reason}`) ??
       false;
