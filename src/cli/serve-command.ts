@@ -78,7 +78,7 @@ export function registerServeCommand(program: Command): void {
         if (flags.redis !== undefined || flags.forwardSubnode !== undefined) overrides.cluster = { redisUrl: flags.redis, forwardSubnodeUrl: flags.forwardSubnode };
         if (flags.cjdns || flags.cjdnsAdmin || flags.cjdnsPassword !== undefined || flags.cjdnsAdminFile) {
           const endpoint = flags.cjdnsAdmin
-            ? (await import('../transport/admin-client.ts')).parseAdminEndpoint(flags.cjdnsAdmin)
+            ? (await import('../transport/admin-credentials.ts')).parseAdminEndpoint(flags.cjdnsAdmin)
             : undefined;
           overrides.cjdns = {
             enabled: flags.cjdns ? true : undefined,

@@ -37,7 +37,8 @@ import type { HandlerEntry, NodeInfo } from '../protocol/admin-frame.ts';
 import { CONTENT_TYPE_CJDHT } from '../protocol/wire-headers.ts';
 import { handleHandlerFrame } from '../server/handler-frame.ts';
 import type { SelfIdentity } from '../server/identity.ts';
-import { AdminClient, HANDLERS_MAX_PAGES, resolveAdminCredentials } from './admin-client.ts';
+import { AdminClient, HANDLERS_MAX_PAGES } from './admin-client.ts';
+import { resolveAdminCredentials } from './admin-credentials.ts';
 import { CjdnsLinkMetrics } from './cjdns-link-metrics.ts';
 import type { CjdnsSettings } from './cjdns-settings.ts';
 import {
