@@ -34,6 +34,7 @@ import { HeavyRequests } from './transport/heavy-requests.ts';
 import { HTTP_HOST_AUTO, LOOPBACK_HOST, isLoopbackHost } from './transport/http-settings.ts';
 import { closeServer, listen } from './transport/listen.ts';
 import { TunListener } from './transport/tun-listener.ts';
+import { startActivitySummary } from './server/activity-summary.ts';
 
 export interface App {
   readonly server: RouteServer;
@@ -60,6 +61,8 @@ export interface AppOptions {
   expiryTimer?: boolean;
   /** the announcement log's medium instead of the one `store` names (tests restart on it) */
   storeMedium?: LogMedium;
+  /** period of the `snode:activity:summary` log line (default one minute) */
+  activitySummaryMs?: number;
 }
 
 /**
@@ -230,6 +233,12 @@ export async function startApp(config: Readonly<Config>, log: Logger, opts: AppO
     : undefined;
 
   const timers: NodeJS.Timeout[] = [];
+  // one info line a minute: announcements by result, queries, lookups, nodes, links (docs/logs.md)
+  const stopSummary = await startActivitySummary(
+    { metrics: server.metrics, nodes: () => server.core.nodes.size, links: () => server.linkCount(), now: () => Date.now() },
+    log,
+    opts.activitySummaryMs,
+  );
   if (opts.expiryTimer ?? true) {
     const t = setInterval(() => {
       const n = server.expire();
@@ -266,6 +275,8 @@ export async function startApp(config: Readonly<Config>, log: Logger, opts: AppO
     if (admin) await listen(admin, config.admin.host, config.admin.port);
   } catch (e) {
     if (http.listening) await closeServer(http);
+    stopSummary();
+    for (const t of timers) clearInterval(t);
     await cjdns?.close();
     await replication.close();
     await cluster.close();
@@ -313,6 +324,7 @@ export async function startApp(config: Readonly<Config>, log: Logger, opts: AppO
         listening = false;
         for (const t of timers) clearInterval(t);
         ui.close();
+        stopSummary();
         void replication.close();
         const cjdnsClosed = cjdns ? cjdns.close() : Promise.resolve();
         forwarder?.close();
