@@ -72,7 +72,7 @@ const layerRules = LAYERS.map(({ files, mayImport, top }) => {
               ? []
               : [
                   {
-                    regex: '^(\\.\\./)+(config|app)\\.ts$',
+                    regex: '^(\\.\\./)+(config|config-[a-z]+|app)\\.ts$',
                     message:
                       'config.ts and app.ts are the top layer: pass settings and collaborators down instead',
                   },

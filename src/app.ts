@@ -235,7 +235,7 @@ export async function startApp(config: Readonly<Config>, log: Logger, opts: AppO
   const timers: NodeJS.Timeout[] = [];
   // one info line a minute: announcements by result, queries, lookups, nodes, links (docs/logs.md)
   const stopSummary = await startActivitySummary(
-    { metrics: server.metrics, nodes: () => server.core.nodes.size, links: () => server.linkCount(), now: () => Date.now() },
+    { metrics: server.metrics, nodes: () => server.nodes.size, links: () => server.linkCount(), now: () => Date.now() },
     log,
     opts.activitySummaryMs,
   );

@@ -28,6 +28,11 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
   v('SNODE_HTTP_HOST', 'http.host'),
   v('SNODE_HTTP_PORT', 'http.port'),
   v('SNODE_HTTP_MAX_BODY_BYTES', 'http.maxBodyBytes'),
+  v('SNODE_HTTP_TRUSTED_PROXIES', 'http.trustedProxies', 'list'),
+  v('SNODE_ADMIN', 'admin.enabled', 'boolean'),
+  v('SNODE_ADMIN_HOST', 'admin.host'),
+  v('SNODE_ADMIN_PORT', 'admin.port'),
+  v('SNODE_ADMIN_TOKEN', 'admin.token'),
   v('SNODE_IDENTITY_PRIVATE_KEY', 'identity.privateKey'),
   v('SNODE_IDENTITY_PUBLIC_KEY', 'identity.publicKey'),
   v('SNODE_IDENTITY_FILE', 'identity.file'),
@@ -44,10 +49,13 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
   v('SNODE_CLUSTER_PROCESS_NAME', 'cluster.processName'),
   v('SNODE_CLUSTER_FORWARD_SUBNODE_URL', 'cluster.forwardSubnodeUrl'),
   v('SNODE_ROUTING_MODE', 'routing.mode'),
+  v('SNODE_ROUTING_POLICY', 'routing.policy'),
   v('SNODE_ROUTING_SWAP_INTERVAL_MS', 'routing.swapIntervalMs'),
   v('SNODE_ROUTING_MAX_UPDATES_PER_SWAP', 'routing.maxUpdatesPerSwap'),
   v('SNODE_ROUTING_VERIFY_WORKERS', 'routing.verifyWorkers'),
   v('SNODE_ROUTING_REPLICA_BACKEND', 'routing.replicaBackend'),
+  v('SNODE_STORE_MODE', 'store.mode'),
+  v('SNODE_STORE_PATH', 'store.path'),
 ];
 
 /** Variables snode reads that are not config keys (bin/snode.js: run the sources, not dist/). */

@@ -1,12 +1,13 @@
 /**
- * Configuration: one zod schema with the defaults in it, read from a file (JSON, or the
- * original cjdnsnode `config.js` shape `{connectCjdns, peers}`), the environment (SNODE_*)
- * and command-line flags, in that order of increasing precedence; validated once and frozen.
- * This is the only module that reads process.env.
+ * Configuration: one zod schema with the defaults in it, read from a file (config-file.ts:
+ * JSON, the original cjdnsnode's config.js, the Rust port's config.json), the environment
+ * (config-env.ts: SNODE_*) and command-line flags, in that order of increasing precedence;
+ * validated once and frozen. docs/configuration.md. Only config*.ts read process.env.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { configFromEnv } from './config-env.ts';
+import { readConfigFile, type ConfigWarning } from './config-file.ts';
 import { clusterSchema } from './cluster/cluster-settings.ts';
 import { RsError } from './errors.ts';
 import { replicationSchema } from './replication/replication-settings.ts';
@@ -81,122 +82,6 @@ export function mergeConfig(a: Record<string, unknown>, b: Record<string, unknow
   return out;
 }
 
-/** Remove `//` and `/* *\/` comments outside string literals (a `ws://` URL is not a comment). */
-function stripJsComments(text: string): string {
-  let out = '';
-  let quote: string | null = null;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quote !== null) {
-      out += c;
-      if (c === '\\' && i + 1 < text.length) out += text[++i];
-      else if (c === quote) quote = null;
-    } else if (c === "'" || c === '"' || c === '`') {
-      quote = c;
-      out += c;
-    } else if (c === '/' && text[i + 1] === '/') {
-      while (i + 1 < text.length && text[i + 1] !== '\n') i++;
-    } else if (c === '/' && text[i + 1] === '*') {
-      const end = text.indexOf('*/', i + 2);
-      i = end < 0 ? text.length : end + 1;
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-/**
- * The original's config.js is a CommonJS module `module.exports = { connectCjdns, peers }`.
- * We never execute it: the object literal is extracted and read as JSON5-ish data.
- */
-function parseOriginalConfigJs(text: string, path: string): Record<string, unknown> {
-  const m = /module\.exports\s*=\s*(\{[\s\S]*\})\s*;?\s*$/.exec(stripJsComments(text));
-  if (!m) throw new RsError('RS_ERR_CONFIG_INVALID', `${path}: not JSON and not a 'module.exports = {…}' config`);
-  const jsonish = m[1]!
-    .replace(/'((?:[^'\\]|\\.)*)'/g, (_s, g: string) => JSON.stringify(g.replace(/\\'/g, "'")))
-    .replace(/([{,]\s*)([A-Za-z_$][\w$]*)\s*:/g, '$1"$2":')
-    .replace(/,(\s*[}\]])/g, '$1');
-  try {
-    return JSON.parse(jsonish) as Record<string, unknown>;
-  } catch (e) {
-    throw new RsError('RS_ERR_CONFIG_INVALID', `${path}: cannot read the config object (${(e as Error).message})`);
-  }
-}
-
-/** Translate the original's keys ({connectCjdns, peers}) into ours. */
-function fromOriginalShape(raw: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...raw };
-  if ('connectCjdns' in out) {
-    const enabled = out.connectCjdns;
-    delete out.connectCjdns;
-    out.cjdns = mergeConfig(isPlainObject(out.cjdns) ? out.cjdns : {}, { enabled });
-  }
-  return out;
-}
-
-export function readConfigFile(path: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new RsError('RS_ERR_CONFIG_INVALID', `cannot read config file ${path}: ${(e as Error).message}`);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    raw = parseOriginalConfigJs(text, path);
-  }
-  if (!isPlainObject(raw)) throw new RsError('RS_ERR_CONFIG_INVALID', `${path}: the config must be an object`);
-  return fromOriginalShape(raw);
-}
-
-/** SNODE_HTTP_HOST, SNODE_HTTP_PORT, SNODE_PEERS (comma separated), SNODE_LOG_LEVEL, … */
-export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  const set = (path: string[], v: unknown): void => {
-    let o = out;
-    for (const k of path.slice(0, -1)) o = (o[k] ??= {}) as Record<string, unknown>;
-    o[path[path.length - 1]!] = v;
-  };
-  const map: Array<[string, string[]]> = [
-    ['SNODE_HTTP_HOST', ['http', 'host']],
-    ['SNODE_HTTP_PORT', ['http', 'port']],
-    ['SNODE_HTTP_MAX_BODY_BYTES', ['http', 'maxBodyBytes']],
-    ['SNODE_ADMIN_HOST', ['admin', 'host']],
-    ['SNODE_ADMIN_PORT', ['admin', 'port']],
-    ['SNODE_ADMIN_TOKEN', ['admin', 'token']],
-    ['SNODE_IDENTITY_PRIVATE_KEY', ['identity', 'privateKey']],
-    ['SNODE_IDENTITY_PUBLIC_KEY', ['identity', 'publicKey']],
-    ['SNODE_IDENTITY_FILE', ['identity', 'file']],
-    ['SNODE_IDENTITY_VERSION', ['identity', 'version']],
-    ['SNODE_LOG_LEVEL', ['log', 'level']],
-    ['SNODE_CJDNS_ADMIN_ADDR', ['cjdns', 'adminAddr']],
-    ['SNODE_CJDNS_ADMIN_PORT', ['cjdns', 'adminPort']],
-    ['SNODE_CJDNS_ADMIN_PASSWORD', ['cjdns', 'adminPassword']],
-    ['SNODE_CJDNS_ADMIN_FILE', ['cjdns', 'adminFile']],
-    ['SNODE_CLUSTER_REDIS_URL', ['cluster', 'redisUrl']],
-    ['SNODE_CLUSTER_PREFIX', ['cluster', 'prefix']],
-    ['SNODE_CLUSTER_PROCESS_NAME', ['cluster', 'processName']],
-    ['SNODE_CLUSTER_FORWARD_SUBNODE_URL', ['cluster', 'forwardSubnodeUrl']],
-    ['SNODE_STORE_MODE', ['store', 'mode']],
-    ['SNODE_STORE_PATH', ['store', 'path']],
-    ['SNODE_ROUTING_MODE', ['routing', 'mode']],
-    ['SNODE_ROUTING_POLICY', ['routing', 'policy']],
-    ['SNODE_ROUTING_SWAP_INTERVAL_MS', ['routing', 'swapIntervalMs']],
-    ['SNODE_ROUTING_MAX_UPDATES_PER_SWAP', ['routing', 'maxUpdatesPerSwap']],
-    ['SNODE_ROUTING_VERIFY_WORKERS', ['routing', 'verifyWorkers']],
-    ['SNODE_ROUTING_REPLICA_BACKEND', ['routing', 'replicaBackend']],
-  ];
-  for (const [name, path] of map) if (env[name] !== undefined && env[name] !== '') set(path, env[name]);
-  if (env.SNODE_PEERS) set(['peers'], env.SNODE_PEERS.split(',').map((s) => s.trim()).filter(Boolean));
-  if (env.SNODE_HTTP_TRUSTED_PROXIES) set(['http', 'trustedProxies'], env.SNODE_HTTP_TRUSTED_PROXIES.split(',').map((s) => s.trim()).filter(Boolean));
-  if (env.SNODE_ADMIN === '0' || env.SNODE_ADMIN === 'false') set(['admin', 'enabled'], false);
-  if (env.SNODE_CJDNS === '1' || env.SNODE_CJDNS === 'true') set(['cjdns', 'enabled'], true);
-  return out;
-}
-
 /**
  * Defaults that depend on how the process was started, below every source: systemd's
  * `StateDirectory=` sets $STATE_DIRECTORY (absolute; several are separated by `:`), and the
@@ -231,11 +116,18 @@ export function validateConfig(raw: unknown): Readonly<Config> {
   return deepFreeze(r.data);
 }
 
-export function loadConfig(opts: { file?: string; env?: NodeJS.ProcessEnv; overrides?: ConfigOverrides }): Readonly<Config> {
+export function loadConfig(opts: {
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+  overrides?: ConfigOverrides;
+  /** told about what is ignored rather than refused (docs/configuration.md, "Warnings") */
+  warn?: (w: ConfigWarning) => void;
+}): Readonly<Config> {
   const env = opts.env ?? process.env;
+  const warn = opts.warn ?? (() => undefined);
   let raw = defaultsFromEnv(env);
-  if (opts.file) raw = mergeConfig(raw, readConfigFile(opts.file));
-  raw = mergeConfig(raw, configFromEnv(env));
+  if (opts.file) raw = mergeConfig(raw, readConfigFile(opts.file, { env, warn }));
+  raw = mergeConfig(raw, configFromEnv(env, warn));
   if (opts.overrides) raw = mergeConfig(raw, opts.overrides as Record<string, unknown>);
   return validateConfig(raw);
 }

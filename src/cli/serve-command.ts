@@ -1,6 +1,7 @@
 /** `snode serve`: run the route server (embedded default: one process, no external service). */
 import type { Command } from 'commander';
 import type { ConfigOverrides } from '../config.ts';
+import type { ConfigLocation, ConfigWarning } from '../config-file.ts';
 import { fail } from './output.ts';
 
 interface ServeFlags {
@@ -31,7 +32,11 @@ export function registerServeCommand(program: Command): void {
   program
     .command('serve')
     .description('run the route server: HTTP read API, POST /subnode, replication websocket')
-    .option('-c, --config <file>', 'config file: JSON (the Rust port\'s config.json too: seeder section, docs/seeder.md), or the original cjdnsnode config.js {connectCjdns, peers}')
+    .option(
+      '-c, --config <file>',
+      "config file: JSON (the Rust port's config.json too), or the original cjdnsnode's config.js, evaluated " +
+        '(default: ./config.json, else ./config.js, else /etc/snode/config.json; docs/configuration.md)',
+    )
     .option('--host <addr>', 'public HTTP listen address (default auto = 127.0.0.1, plus the cjdns node\'s address with --cjdns; :: = every interface; env SNODE_HTTP_HOST)')
     .option('-p, --port <n>', 'HTTP/websocket port (default 3333; env SNODE_HTTP_PORT)')
     .option('--admin-host <addr>', 'admin listener (/status, /metrics, /debugnode) address (default 127.0.0.1; env SNODE_ADMIN_HOST)')
@@ -59,6 +64,7 @@ export function registerServeCommand(program: Command): void {
         'SNODE_STORE_MODE, SNODE_STORE_PATH (docs/store.md).\n' +
         'A single process reloads its stored announcements before it listens, and answers a node\'s ann only\n' +
         'once the announcement is on disk (docs/store.md).\n' +
+        'Booleans take 1/true or 0/false only; an unknown SNODE_* variable is reported at start.\n' +
         'With --cjdns, /readyz answers 503 until the link to cjdroute is attached; see docs/cjdns.md.\n' +
         'What each listener exposes and how to lock it down: docs/security.md.\n' +
         'Precedence: flags > environment > config file > defaults. Logs are JSON lines on stderr.\n' +
@@ -66,6 +72,8 @@ export function registerServeCommand(program: Command): void {
     )
     .action(async (flags: ServeFlags) => {
       let config;
+      let location: ConfigLocation;
+      const warnings: ConfigWarning[] = [];
       try {
         const overrides: ConfigOverrides = {};
         if (flags.host !== undefined || flags.port !== undefined) overrides.http = { host: flags.host, port: flags.port as unknown as number };
@@ -89,13 +97,22 @@ export function registerServeCommand(program: Command): void {
           };
         }
         const { loadConfig } = await import('../config.ts'); // zod is slow to load: only `serve` needs it
-        config = loadConfig({ file: flags.config, overrides });
+        const { locateConfigFile } = await import('../config-file.ts');
+        location = locateConfigFile(flags.config);
+        const file = location.kind === 'file' ? location.path : undefined;
+        config = loadConfig({ file, overrides, warn: (w) => warnings.push(w) });
       } catch (e) {
         fail(e);
       }
       // loaded here so the other subcommands do not pay for the server's modules at start-up
       const [{ startApp }, { createLogger }] = await Promise.all([import('../app.ts'), import('../log.ts')]);
       const log = createLogger(config.log.level);
+      if (location.kind === 'file') {
+        log.info({ event: 'config:file:loaded', file: location.path, how: location.how }, 'configuration file read');
+      } else {
+        log.info({ event: 'config:file:none', lookedFor: location.lookedFor }, 'no configuration file: defaults, environment and flags');
+      }
+      for (const { message, ...fields } of warnings) log.warn(fields, message);
       let app;
       try {
         app = await startApp(config, log);

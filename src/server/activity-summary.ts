@@ -4,23 +4,10 @@
  * period, and the node and link counts now. The figures are the increments of the `/metrics` counters since the
  * previous line, so the log and the metrics never disagree. docs/logs.md.
  */
-import type { Counter } from 'prom-client';
 import type { Logger } from '../log.ts';
-import type { ServerMetrics } from './metrics.ts';
+import { totalsBy, type ServerMetrics, type Totals } from './metrics.ts';
 
 export const ACTIVITY_SUMMARY_INTERVAL_MS = 60_000;
-
-type Totals = Map<string, number>;
-
-/** A counter's totals keyed by one label's value (summed over its other labels). */
-async function totalsBy(counter: Counter<string>, label: string): Promise<Totals> {
-  const out: Totals = new Map();
-  for (const v of (await counter.get()).values) {
-    const key = String(v.labels[label] ?? '');
-    out.set(key, (out.get(key) ?? 0) + v.value);
-  }
-  return out;
-}
 
 /** What grew since `before`, as a plain object (keys that did not grow are left out). */
 function increments(now: Totals, before: Totals | undefined): Record<string, number> {

@@ -130,6 +130,17 @@ export class Ingest implements ApplyRecorder {
     input: Uint8Array | Announcement,
     source: AnnouncementSource,
   ): Promise<AnnounceOutcome> {
+    // snode_announcement_duration_seconds: received → outcome (for `node`, durable when it must be)
+    const done = this.d.metrics.announcementSeconds.startTimer({ source });
+    const outcome = await this.walk(input, source);
+    done();
+    return outcome;
+  }
+
+  private async walk(
+    input: Uint8Array | Announcement,
+    source: AnnouncementSource,
+  ): Promise<AnnounceOutcome> {
     const engine = this.engine!;
     const rules = INGEST_RULES[source];
     const parsed: AnnounceInput =

@@ -17,6 +17,19 @@ const ANNOUNCEMENT_BUCKETS = [
   1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 ];
 
+/** A counter's values summed by one label's value. */
+export type Totals = Map<string, number>;
+
+/** Sum a counter's values by one label (missing label: `unknown`); reads, never resets. */
+export async function totalsBy<L extends string>(counter: Counter<L>, label: L): Promise<Totals> {
+  const out: Totals = new Map();
+  for (const v of (await counter.get()).values) {
+    const key = String(v.labels[label] ?? 'unknown');
+    out.set(key, (out.get(key) ?? 0) + v.value);
+  }
+  return out;
+}
+
 /** The label every series of a process carries (docs/metrics.md, "Several processes"). */
 export const PROCESS_LABEL = 'process';
 
@@ -27,6 +40,9 @@ export class ServerMetrics {
   readonly queries: Counter<'type'>;
   readonly routeLookups: Counter<'result'>;
   readonly routeLookupSeconds: Histogram<'query'>;
+  /** the two children of routeLookupSeconds, bound once (lookups are the hot path) */
+  readonly grLookupSeconds: ReturnType<Histogram<'query'>['labels']>;
+  readonly pathLookupSeconds: ReturnType<Histogram<'query'>['labels']>;
   readonly routeCache: Counter<'result'>;
   readonly malformed: Counter<'way'>;
   readonly httpRequests: Counter<'route' | 'status'>;
@@ -75,6 +91,8 @@ export class ServerMetrics {
       buckets: LOOKUP_BUCKETS,
       registers,
     });
+    this.grLookupSeconds = this.routeLookupSeconds.labels({ query: 'gr' });
+    this.pathLookupSeconds = this.routeLookupSeconds.labels({ query: 'path' });
     this.routeCache = new Counter({
       name: 'snode_route_cache_total',
       help: 'Route cache lookups by result (hit, miss)',
@@ -151,9 +169,5 @@ export class ServerMetrics {
     const merged = Registry.merge([processRegistry(), this.registry]);
     merged.setDefaultLabels(this.labels);
     return merged.metrics();
-  }
-
-  close(): void {
-    // nothing to stop: the process's samplers outlive any one server
   }
 }

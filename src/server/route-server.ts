@@ -159,6 +159,8 @@ export class RouteServer {
   async handleSubnodeQueryResult(dict: BDict, sender: Sender): Promise<SubnodeResult> {
     const r = await handleSubnodeQuery(this.subnodeDeps, dict, sender);
     this.metrics.queries.inc({ type: r.kind });
+    // one debug line per ann and gr answered (docs/logs.md)
+    if (r.answered) this.log.debug({ event: `snode:${r.kind}:answered`, ...r.answered }, `${r.kind} answered`);
     return r;
   }
 
@@ -171,14 +173,18 @@ export class RouteServer {
   }
 
   getRoute(srcIp: string, dstIp: string): RouteJson | null {
+    const done = this.metrics.pathLookupSeconds.startTimer();
     const r = this.engine.route(srcIp, dstIp);
+    done();
     this.metrics.routeLookups.inc({ result: r ? 'found' : 'none' });
     return r;
   }
 
   routeForGr(srcIp: string, dstIp: string): GrRoute | null {
     const before = this.reference?.routes.cacheSize;
+    const done = this.metrics.grLookupSeconds.startTimer();
     const r = this.engine.routeForGr(srcIp, dstIp);
+    done();
     this.metrics.routeLookups.inc({ result: r ? 'found' : 'none' });
     // the reference's `dst|src` cache (the fast engine counts its tree cache itself)
     if (before !== undefined) this.metrics.routeCache.inc({ result: this.reference!.routes.cacheSize === before ? 'hit' : 'miss' });
@@ -217,7 +223,6 @@ export class RouteServer {
 
   /** Stop timers, workers and actors. */
   async close(): Promise<void> {
-    this.metrics.close();
     await this.engine.close();
   }
 }

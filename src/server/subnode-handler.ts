@@ -7,6 +7,8 @@ import type { AnnounceOutcome } from '../graph/apply-announcement.ts';
 import type { GrRoute } from '../routing/route-answer.ts';
 import { zeroStateHash } from '../graph/state-hash.ts';
 import type { BDict } from '../protocol/bencode.ts';
+import { bytesToHex } from '../protocol/hex.ts';
+import { formatLabel } from '../protocol/routing-label.ts';
 import { ip6ToString } from '../protocol/keys.ts';
 import {
   buildAnnReply,
@@ -36,6 +38,23 @@ export interface SubnodeResult {
   readonly kind: SubnodeQuery['kind'];
   /** the reply dictionary, or null when the original sends no reply */
   readonly reply: BDict | null;
+  /** what an answered `ann` or `gr` did, for its log line (docs/logs.md) */
+  readonly answered?: AnnAnswered | GrAnswered;
+}
+
+export interface AnnAnswered {
+  /** the announcing node (an `ann` comes from the node itself) */
+  readonly node: string;
+  readonly error: AnnounceOutcome['error'];
+  /** the first 16 hex digits of the stateHash in the reply */
+  readonly stateHash: string;
+}
+
+export interface GrAnswered {
+  readonly src: string;
+  readonly dst: string;
+  readonly found: boolean;
+  readonly label?: string;
 }
 
 /** Throws RsError RS_ERR_SUBNODE_INVALID for a malformed query (the original: no reply). */
@@ -52,16 +71,20 @@ export async function handleSubnodeQuery(deps: SubnodeHandlerDeps, dict: BDict, 
         recvTime: deps.now(),
         stateHash: outcome.stateHash,
       });
-      return { kind: q.kind, reply };
+      const answered = { node: sender.ip, error: outcome.error, stateHash: bytesToHex(outcome.stateHash.subarray(0, 8)) };
+      return { kind: q.kind, reply, answered };
     }
     case 'gr': {
       if (q.src === undefined || q.tar === undefined) return { kind: q.kind, reply: null };
-      const route = deps.routeForGr(ip6ToString(q.src), ip6ToString(q.tar));
+      const src = ip6ToString(q.src);
+      const dst = ip6ToString(q.tar);
+      const route = deps.routeForGr(src, dst);
       const recvTime = deps.now();
       const reply = route
         ? buildGrReply(q.raw, { recvTime, n: encodeRouteN(route.key, route.label), np: encodeRouteNp(route.version) })
         : buildGrReply(q.raw, { recvTime });
-      return { kind: q.kind, reply };
+      const answered = route ? { src, dst, found: true, label: formatLabel(route.label) } : { src, dst, found: false };
+      return { kind: q.kind, reply, answered };
     }
     case 'pn':
       return {

@@ -6,13 +6,9 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  configFromEnv,
-  loadConfig,
-  mergeConfig,
-  readConfigFile,
-  validateConfig,
-} from '../../src/config.ts';
+import { loadConfig, mergeConfig, validateConfig } from '../../src/config.ts';
+import { configFromEnv } from '../../src/config-env.ts';
+import { readConfigFile } from '../../src/config-file.ts';
 
 function configError(fn: () => unknown): { code: string; message: string } {
   try {

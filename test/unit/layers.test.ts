@@ -52,6 +52,7 @@ describe('layers (the lint boundary rule)', function () {
     ['src/server/x.ts', '../app.ts'],
     ['src/transport/x.ts', '../cli/output.ts'],
     ['src/transport/x.ts', '../config.ts'],
+    ['src/server/x.ts', '../config-file.ts'],
   ];
   for (const [file, source] of refused) {
     it(`refuses ${source} in ${file}`, async () => {
@@ -75,6 +76,7 @@ describe('layers (the lint boundary rule)', function () {
     ['src/transport/x.ts', '../server/route-server.ts'],
     ['src/cluster/native/x.ts', '../../server/identity.ts'],
     ['src/cli/x.ts', '../config.ts'],
+    ['src/cli/x.ts', '../config-file.ts'],
   ];
   for (const [file, source] of allowed) {
     it(`allows ${source} in ${file}`, async () => {

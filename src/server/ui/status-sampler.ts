@@ -6,6 +6,7 @@
  */
 import type { Counter } from 'prom-client';
 import type { PeerInfo } from '../../replication/peer-info.ts';
+import { totalsBy, type Totals } from '../metrics.ts';
 import type { UiPeer, UiRates, UiStatus } from './status-wire.ts';
 
 export interface StatusSources {
@@ -27,17 +28,6 @@ export interface StatusSources {
   cluster(): UiStatus['cluster'];
 }
 
-type Totals = Map<string, number>;
-
-/** Sum a counter's values by one label (missing label: `unknown`). */
-export async function totalsBy<L extends string>(counter: Counter<L>, label: L): Promise<Totals> {
-  const out: Totals = new Map();
-  for (const v of (await counter.get()).values) {
-    const key = String(v.labels[label] ?? 'unknown');
-    out.set(key, (out.get(key) ?? 0) + v.value);
-  }
-  return out;
-}
 
 /** Rates between two totals over `seconds` (a counter that went down, e.g. reset: its new total). */
 export function ratesOf(now: Totals, before: Totals | undefined, seconds: number): UiRates {

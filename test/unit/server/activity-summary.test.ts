@@ -30,7 +30,7 @@ describe('activity summary log line', () => {
     const summary = new ActivitySummary(
       {
         metrics: server.metrics,
-        nodes: () => server.core.nodes.size,
+        nodes: () => server.nodes.size,
         links: () => server.linkCount(),
         now: () => now,
       },
@@ -62,7 +62,7 @@ describe('activity summary log line', () => {
       const found = line.routeLookups.found ?? 0;
       const none = line.routeLookups.none ?? 0;
       expect(found + none).to.equal(lookups);
-      expect(line.nodes).to.equal(server.core.nodes.size);
+      expect(line.nodes).to.equal(server.nodes.size);
       expect(line.links).to.equal(server.linkCount());
       expect(line.nodes).to.be.greaterThan(0);
 

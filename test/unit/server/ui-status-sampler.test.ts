@@ -33,8 +33,6 @@ describe('map status sampler', () => {
     sampler = new StatusSampler(sources);
   });
 
-  afterEach(() => metrics.close());
-
   it('turns counters into rates between two samples', async () => {
     metrics.announcements.inc({ source: 'node', result: 'none' }, 5);
     metrics.announcements.inc({ source: 'gossip', result: 'none' }, 2);
