@@ -113,24 +113,28 @@ export function registerServeCommand(program: Command): void {
         log.info({ event: 'config:file:none', lookedFor: location.lookedFor }, 'no configuration file: defaults, environment and flags');
       }
       for (const { message, ...fields } of warnings) log.warn(fields, message);
-      let app;
+      // the handlers go in before the start: a SIGTERM while starting (the listener may already
+      // be up) stops the server once it has started instead of killing the process mid-start
+      const started = startApp(config, log);
+      const shutdown = (signal: string): void => {
+        log.info({ event: 'snode:process:stopping', signal }, 'shutting down');
+        started
+          .then((app) => app.close())
+          .then(
+            () => {
+              log.info({ event: 'snode:process:stopped' }, 'stopped');
+              process.exit(0);
+            },
+            () => process.exit(1),
+          );
+      };
+      process.once('SIGTERM', () => shutdown('SIGTERM'));
+      process.once('SIGINT', () => shutdown('SIGINT'));
       try {
-        app = await startApp(config, log);
+        await started;
       } catch (e) {
         log.fatal({ event: 'snode:process:start_failed', err: e }, 'could not start');
         process.exit(1);
       }
-      const shutdown = (signal: string): void => {
-        log.info({ event: 'snode:process:stopping', signal }, 'shutting down');
-        app.close().then(
-          () => {
-            log.info({ event: 'snode:process:stopped' }, 'stopped');
-            process.exit(0);
-          },
-          () => process.exit(1),
-        );
-      };
-      process.once('SIGTERM', () => shutdown('SIGTERM'));
-      process.once('SIGINT', () => shutdown('SIGINT'));
     });
 }
