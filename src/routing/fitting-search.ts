@@ -31,6 +31,12 @@
  * A* search: a label is dropped when its bits plus the fewest bits still needed exceed 59, and it
  * is ordered by cost + a consistent lower bound of the cost still to go (the pair search's forward
  * side: exact distances where it settled nodes, its frontier key elsewhere).
+ *
+ * A bound on the work: the forward search settles at most `maxSettled` partial routes (default
+ * MAX_SETTLED_LABELS, far above what any realistic network needs — a few dozen on the test
+ * meshes). Past it, the answer is the fewest-bits route the backward search already proved — a
+ * route that fits, though not necessarily the cheapest — so a hostile network cannot make one
+ * query take seconds, and "no route" still only means that nothing fits (`lastBudgetExceeded`).
  */
 import { HOP_UNUSABLE, MAX_DIRECTOR_BITS, type HopBitsTable } from './hop-bits.ts';
 import type { NodeOrder } from './node-order.ts';
@@ -50,6 +56,9 @@ export interface FittingGraph {
   readonly inEdge: Int32Array;
 }
 
+/** `search`'s answer when it settled more partial routes than allowed. */
+const OVER_BUDGET = Symbol('over budget');
+
 /** A fitting route: its nodes src … dst, the edge of every hop, its cost and label bits. */
 export interface FittingRoute {
   readonly path: number[];
@@ -62,6 +71,8 @@ export interface FittingRoute {
 export type CostToGo = (v: number) => number;
 
 const NO_BITS = 255;
+/** Partial routes the forward search settles at most before it falls back to the fewest-bits route. */
+export const MAX_SETTLED_LABELS = 200_000;
 
 export class FittingSearch {
   private capacity = 0;
@@ -91,6 +102,8 @@ export class FittingSearch {
 
   /** Labels created by the last `find` (tests and metrics). */
   lastLabels = 0;
+  /** Whether the last `find` ran out of its budget and answered the fewest-bits route. */
+  lastBudgetExceeded = false;
 
   constructor(
     private readonly hop: HopBitsTable,
@@ -108,12 +121,18 @@ export class FittingSearch {
     dst: number,
     classes: number,
     costToGo: CostToGo = () => 0,
+    maxSettled = MAX_SETTLED_LABELS,
   ): FittingRoute | null {
     this.ensure(g.n * classes);
     this.keys = this.order.keysFor(g.n);
+    this.lastBudgetExceeded = false;
+    this.lastLabels = 0;
     const reach = this.fewestBits(g, src, dst, classes);
     if (reach > MAX_DIRECTOR_BITS) return null;
-    return this.search(g, src, dst, classes, reach, costToGo);
+    const found = this.search(g, src, dst, classes, reach, costToGo, maxSettled);
+    if (found !== OVER_BUDGET) return found;
+    this.lastBudgetExceeded = true;
+    return this.fewestBitsRoute(g, src, dst, classes, reach);
   }
 
   private ensure(states: number): void {
@@ -210,8 +229,10 @@ export class FittingSearch {
     classes: number,
     reachLevel: number,
     costToGo: CostToGo,
-  ): FittingRoute | null {
+    maxSettled: number,
+  ): FittingRoute | null | typeof OVER_BUDGET {
     const { inOffsets, inNbr, inEdge, cost, labelId, form, schemeId } = g;
+    let settledCount = 0;
     const minBits = this.minBits;
     const settled = this.settledBits;
     settled.fill(NO_BITS, 0, g.n * classes);
@@ -228,6 +249,7 @@ export class FittingSearch {
         const s = v * classes + cls;
         if (bits >= settled[s]!) continue;
         settled[s] = bits;
+        if (++settledCount > maxSettled) return OVER_BUDGET;
         const scheme = schemeId[v]!;
         const g0 = this.lCost[l]!;
         const end = inOffsets[v + 1]!;
@@ -257,6 +279,66 @@ export class FittingSearch {
     } finally {
       this.lastLabels = this.labels;
     }
+  }
+
+  /**
+   * The route that follows the fewest bits from (src, first hop) to dst — every state on it has
+   * fewer bits to go than `reach`, so the backward search settled it and its minBits is exact.
+   * Ties (several hops leading on with the fewest bits) go to the next node first in node order,
+   * then the lower edge index.
+   */
+  private fewestBitsRoute(
+    g: FittingGraph,
+    src: number,
+    dst: number,
+    classes: number,
+    reach: number,
+  ): FittingRoute {
+    const { inOffsets, inNbr, inEdge, cost, labelId, form, schemeId } = g;
+    const minBits = this.minBits;
+    const path = [src];
+    const edges: number[] = [];
+    let total = 0;
+    let v = src;
+    let cls = 0;
+    let left = reach;
+    while (v !== dst) {
+      const scheme = schemeId[v]!;
+      let bestU = -1;
+      let bestE = -1;
+      let bestCls = 0;
+      let bestBits = 0;
+      const end = inOffsets[v + 1]!;
+      for (let k = inOffsets[v]!; k < end; k++) {
+        const u = inNbr[k]!;
+        const e = inEdge[k]!;
+        const b = this.hop.bits(labelId[e]!, scheme, cls);
+        if (b === HOP_UNUSABLE || b > left) continue;
+        let ucls = 0;
+        if (u === dst) {
+          if (b !== left) continue;
+        } else {
+          ucls = form[e]! + 1;
+          if (ucls >= this.hop.classes(schemeId[u]!) || minBits[u * classes + ucls] !== left - b)
+            continue;
+        }
+        if (bestU < 0 || (u !== bestU ? this.order.before(this.keys, u, bestU) : e < bestE)) {
+          bestU = u;
+          bestE = e;
+          bestCls = ucls;
+          bestBits = b;
+        }
+      }
+      // cannot fail: (v, cls) lies on a fewest-bits route, so one of its hops continues it
+      if (bestU < 0) throw new Error('fitting search: the fewest-bits route broke off');
+      path.push(bestU);
+      edges.push(bestE);
+      total += cost[bestE]!;
+      left -= bestBits;
+      v = bestU;
+      cls = bestCls;
+    }
+    return { path, edges, cost: total, bits: reach };
   }
 
   private newLabel(

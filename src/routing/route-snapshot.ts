@@ -66,6 +66,8 @@ export interface RouteSnapshotStats {
   treesGrown: number;
   /** `best`: routes whose cheapest path did not fit, answered by the fitting search */
   fittingSearches: number;
+  /** `best`: fitting searches that ran out of their budget (answered the fewest-bits route) */
+  fittingOverBudget: number;
 }
 
 /** A route as node ids and, hop by hop, the snapshot edge used (hop i: edges[i−1] of row path[i]). */
@@ -81,6 +83,7 @@ export class RouteSnapshot {
     pairSearches: 0,
     treesGrown: 0,
     fittingSearches: 0,
+    fittingOverBudget: 0,
   };
   private readonly trees = new Map<number, SearchTree>();
   private readonly pairs: PairSearch;
@@ -162,7 +165,9 @@ export class RouteSnapshot {
     this.stats.fittingSearches++;
     // the pair search's forward side bounds the cost still to go (consistent: A*)
     if (!this.pairs.ranLast(this.data, src, dst)) this.pairs.find(this.data, src, dst, this.ties());
-    return best.fitting.find(this.data, src, dst, best.classes(), this.pairs.costToDst());
+    const r = best.fitting.find(this.data, src, dst, best.classes(), this.pairs.costToDst());
+    if (best.fitting.lastBudgetExceeded) this.stats.fittingOverBudget++;
+    return r;
   }
 
   /** The node ids of the path src … dst, or null. */

@@ -105,6 +105,12 @@ export function registerRoutingMetrics(registry: Registry, r: RoutingSupervisor)
   );
   counterFrom(
     registry,
+    'snode_route_fitting_over_budget_total',
+    'Fitting searches (best policy) that hit their work bound and answered the fewest-bits fitting route instead of the cheapest',
+    () => t.treeCacheTotals().fittingOverBudget,
+  );
+  counterFrom(
+    registry,
     'snode_route_trees_grown_total',
     'Hot destinations whose whole shortest-path tree was grown in the background',
     () => t.treeCacheTotals().grown,

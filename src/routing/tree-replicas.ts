@@ -72,6 +72,7 @@ const ROUTE_STAT_KEYS = [
   'pairSearches',
   'treesGrown',
   'fittingSearches',
+  'fittingOverBudget',
 ] as const;
 
 /** How long an update waits for others before the pending ones are sent to the standby. */
@@ -116,6 +117,7 @@ export interface TreeReplicasStats {
   pairSearches: number;
   treesGrown: number;
   fittingSearches: number;
+  fittingOverBudget: number;
 }
 
 export interface TreeReplicasDeps {
@@ -140,6 +142,7 @@ export class TreeReplicas {
     pairSearches: 0,
     treesGrown: 0,
     fittingSearches: 0,
+    fittingOverBudget: 0,
   };
   private current: RouteSnapshot;
   private readonly solver = new SptSolver();
@@ -371,6 +374,7 @@ export class TreeReplicas {
     pairs: number;
     grown: number;
     fitting: number;
+    fittingOverBudget: number;
   } {
     return {
       hits: this.stats.treeHits + this.current.stats.treeHits,
@@ -378,6 +382,7 @@ export class TreeReplicas {
       pairs: this.stats.pairSearches + this.current.stats.pairSearches,
       grown: this.stats.treesGrown + this.current.stats.treesGrown,
       fitting: this.stats.fittingSearches + this.current.stats.fittingSearches,
+      fittingOverBudget: this.stats.fittingOverBudget + this.current.stats.fittingOverBudget,
     };
   }
 
