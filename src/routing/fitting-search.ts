@@ -72,7 +72,7 @@ export type CostToGo = (v: number) => number;
 
 const NO_BITS = 255;
 /** Partial routes the forward search settles at most before it falls back to the fewest-bits route. */
-export const MAX_SETTLED_LABELS = 200_000;
+export const MAX_SETTLED_LABELS = 50_000;
 
 export class FittingSearch {
   private capacity = 0;
