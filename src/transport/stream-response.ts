@@ -107,9 +107,12 @@ export function streamChunks(
       if (over) return;
       if (res.destroyed) return finish('closed');
       let next: IteratorResult<string | Uint8Array, unknown>;
+      let more: boolean;
       try {
         next = chunks.next();
+        more = next.done ? false : res.write(next.value);
       } catch (e) {
+        // a bug of the source (or a chunk of the wrong type): this stream ends, the others go on
         return finish('closed', e);
       }
       if (next.done) {
@@ -118,7 +121,7 @@ export function streamChunks(
         else progress('finish', () => finish('done'));
         return;
       }
-      if (res.write(next.value)) pump.request(step);
+      if (more) pump.request(step);
       else progress('drain', () => pump.request(step));
     };
     res.on('close', onClose);

@@ -4,7 +4,10 @@
  * step "takes" 1 ms), so the turns are exact.
  */
 import { expect } from 'chai';
-import { ChunkPump } from '../../../src/transport/stream-response.ts';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ChunkPump, streamChunks } from '../../../src/transport/stream-response.ts';
+import { httpRequest } from '../../helpers/http.ts';
 
 const nextTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
@@ -48,6 +51,39 @@ describe('transport/stream-response', () => {
       // if the pump never yielded, this timer would never fire and the test would time out
       await new Promise<void>((r) => setTimeout(() => r(void (stop = true)), 5));
       expect(steps).to.be.greaterThan(0);
+    });
+  });
+
+  describe('streamChunks()', () => {
+    it('ends a stream whose source throws (rejecting, its socket destroyed) while another stream on the same pump completes', async () => {
+      const pump = new ChunkPump();
+      const ends: Array<Promise<unknown>> = [];
+      function* good(): Generator<string> {
+        for (let i = 0; i < 50; i++) yield `line ${i}\n`;
+      }
+      function* bad(): Generator<string> {
+        yield 'first\n';
+        throw new Error('a bug in the source');
+      }
+      const server = createServer((req, res: ServerResponse) => {
+        res.writeHead(200, { 'Content-Type': 'text/plain' });
+        const end = streamChunks(res, req.url === '/bad' ? bad() : good(), { writeTimeoutMs: 5000, deadlineMs: 5000 }, pump);
+        ends.push(end.then((v) => v, (e: Error) => e.message));
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+      const port = (server.address() as AddressInfo).port;
+      try {
+        const [badAnswer, goodAnswer] = await Promise.all([
+          httpRequest(port, '/bad').then(() => 'complete', (e: Error) => e.message),
+          httpRequest(port, '/good'),
+        ]);
+        expect(badAnswer).to.not.equal('complete');
+        expect(typeof goodAnswer === 'string' ? goodAnswer : goodAnswer.body.toString()).to.equal(Array.from(good()).join(''));
+        expect((await Promise.all(ends)).sort()).to.deep.equal(['a bug in the source', 'done']);
+      } finally {
+        server.closeAllConnections();
+        await new Promise<void>((r) => server.close(() => r()));
+      }
     });
   });
 });
