@@ -11,7 +11,7 @@ import { Agent, request } from 'node:http';
 import { launchCluster, type LaunchedCluster } from '../src/cluster/native/launcher.ts';
 import { bencodeDecode, bencodeEncode, isBDict } from '../src/protocol/bencode.ts';
 import { bytesToHex } from '../src/protocol/hex.ts';
-import { TreeNetwork } from '../test/cluster/fixtures.ts';
+import { TreeNetwork } from '../test/helpers/cluster-fixtures.ts';
 import { percentile, type BenchOptions, type BenchResult } from './harness.ts';
 
 interface Post {

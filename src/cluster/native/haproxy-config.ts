@@ -50,7 +50,7 @@ export const DOCKER_HAPROXY: HaproxyRenderOptions = {
     'GENERATED from src/cluster/native/haproxy-config.ts — edit the template, then run',
     '  npm run cluster -- --render-haproxy > deploy/haproxy.cfg',
     'The native launcher (npm run cluster) renders the same frontend and backends with explicit',
-    'loopback servers; test/integration/cluster-deploy.int.test.ts keeps the two in step.',
+    'loopback servers; test/integration/cluster/cluster-deploy.int.test.ts keeps the two in step.',
     '',
     ' - POST /subnode: consistent hash of the announcing node\'s IPv6 (x-cjdns-ip, canonical form),',
     '   so one node\'s announcements are ordered in one process; when a process fails only its',

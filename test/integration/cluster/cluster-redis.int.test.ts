@@ -1,0 +1,257 @@
+/**
+ * The cluster actor on a real redis-server (started by the test on a free port): simulated
+ * processes in this test process, each a CoreSink with its own RedisClusterBus (two ioredis
+ * connections each), one key prefix per test.
+ */
+import { expect } from 'chai';
+import { Redis } from 'ioredis';
+import { ClusterActor, type PublishResult } from '../../../src/cluster/cluster-actor.ts';
+import { RedisClusterBus } from '../../../src/cluster/redis-bus.ts';
+import { encodeClusterEnvelope } from '../../../src/protocol/cluster-envelope.ts';
+import { CoreSink, RecordingSink, TreeNetwork, eventually, fcIdentities, sleep } from '../../helpers/cluster-fixtures.ts';
+import { startTestRedis, type TestRedis } from '../../helpers/redis.ts';
+
+const SNODE = fcIdentities(1, 99)[0]!.ipv6;
+
+interface Proc {
+  readonly sink: CoreSink;
+  readonly actor: ClusterActor;
+}
+
+describe('cluster bus on Redis', function () {
+  this.timeout(30_000);
+  let redis: TestRedis;
+  let admin: Redis;
+  let prefix: string;
+  let net: TreeNetwork;
+  let testNo = 0;
+  const started: ClusterActor[] = [];
+
+  before(async () => {
+    redis = await startTestRedis();
+    admin = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: null, retryStrategy: () => 100 });
+    admin.on('error', () => undefined);
+    await admin.connect();
+  });
+  after(async () => {
+    admin.disconnect();
+    await redis.stop();
+  });
+  beforeEach(() => {
+    prefix = `t${++testNo}`;
+    net = new TreeNetwork(7, SNODE);
+  });
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((a) => a.close()));
+    if (!redis.server.process.running) await redis.start(); // a failed test must not take Redis with it
+  });
+
+  async function proc(opts: { streamMaxLen?: number; sink?: CoreSink; url?: string } = {}): Promise<Proc> {
+    const sink = opts.sink ?? new CoreSink(SNODE);
+    const actor = await ClusterActor.start({
+      bus: new RedisClusterBus({ url: opts.url ?? redis.url, prefix, streamMaxLen: opts.streamMaxLen }),
+      sink,
+      antiEntropyIntervalMs: 200,
+    });
+    started.push(actor);
+    return { sink, actor };
+  }
+
+  async function ingest(p: Proc, i: number, bytes: Uint8Array): Promise<PublishResult> {
+    const ip = net.nodes[i]!.ipv6;
+    await p.actor.catchUpBeforeLocalApply(ip);
+    expect((await p.sink.local(bytes)).error).to.equal('none');
+    return p.actor.publishAccepted(bytes, ip);
+  }
+
+  async function round(p: Proc, nodes: number[], kind: 'reset' | 'update'): Promise<PublishResult[]> {
+    const out: PublishResult[] = [];
+    for (const i of nodes) out.push(await ingest(p, i, kind === 'reset' ? net.reset(i, Date.now()) : net.update(i, Date.now())));
+    return out;
+  }
+
+  const all = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+
+  function same(a: CoreSink, b: CoreSink): boolean {
+    const x = a.state();
+    const y = b.state();
+    if (x.kept.size !== y.kept.size || x.stateHashes.size !== y.stateHashes.size) return false;
+    for (const h of x.kept) if (!y.kept.has(h)) return false;
+    for (const [ip, h] of x.stateHashes) if (y.stateHashes.get(ip) !== h) return false;
+    return true;
+  }
+
+  async function converged(a: Proc, b: Proc, what = 'convergence', timeoutMs = 15_000): Promise<void> {
+    await eventually(what, () => same(a.sink, b.sink), timeoutMs);
+    expect(b.sink.state().stateHashes).to.deep.equal(a.sink.state().stateHashes);
+  }
+
+  it('stores every accepted announcement durably and every process applies it in order', async () => {
+    const a = await proc();
+    const b = await proc();
+    await a.actor.whenReady(5000);
+    await b.actor.whenReady(5000);
+    const results = [...(await round(a, all(7), 'reset')), ...(await round(a, all(7), 'update'))];
+    for (const r of results) expect(r.durable).to.equal(true);
+    await converged(a, b);
+    expect(await admin.xlen(`${prefix}:record`)).to.equal(14);
+    const snapshotKeys = await admin.keys(`${prefix}:node:*`);
+    expect(snapshotKeys).to.have.length(7);
+    expect(await admin.pttl(snapshotKeys[0]!)).to.be.greaterThan(0);
+  });
+
+  it('re-subscribes and repairs from the stream after its subscription was killed', async () => {
+    const a = await proc();
+    const b = await proc();
+    await b.actor.whenReady(5000);
+    await round(a, all(7), 'reset');
+    await converged(a, b);
+    await admin.client('KILL', 'TYPE', 'pubsub');
+    await round(a, all(7), 'update');
+    await round(a, [0, 1, 2], 'update');
+    await converged(a, b, 'repair after the subscription was killed');
+  });
+
+  it('applies an entry that was appended twice only once', async () => {
+    const rec = new RecordingSink();
+    started.push(await ClusterActor.start({ bus: new RedisClusterBus({ url: redis.url, prefix }), sink: rec, antiEntropyIntervalMs: 200 }));
+    const writer = new RedisClusterBus({ url: redis.url, prefix: prefix });
+    await writer.start({ frame: () => undefined, up: () => undefined, down: () => undefined });
+    await eventually('writer connected', () => writer.connected());
+    const ip0 = net.nodes[0]!.ipv6;
+    const envelope = encodeClusterEnvelope({ kind: 'ann', origin: 'other', seq: 1, acceptedAtMs: Date.now(), nodeIp: ip0, ann: net.reset(0, Date.now()) });
+    await writer.append({ envelope, nodeIp: ip0 });
+    await writer.append({ envelope, nodeIp: ip0 });
+    const ip1 = net.nodes[1]!.ipv6;
+    await writer.append({ envelope: encodeClusterEnvelope({ kind: 'ann', origin: 'other', seq: 2, acceptedAtMs: Date.now(), nodeIp: ip1, ann: net.reset(1, Date.now()) }), nodeIp: ip1 });
+    await eventually('both entries applied', () => rec.applied.length >= 2);
+    await sleep(100);
+    expect(rec.applied).to.have.length(2);
+    await writer.close();
+  });
+
+  it('a process started after the stream was trimmed rebuilds every node from the snapshots', async () => {
+    const a = await proc();
+    await a.actor.whenReady(5000);
+    await round(a, all(7), 'reset');
+    for (let k = 0; k < 3; k++) await round(a, all(7), 'update');
+    await admin.xtrim(`${prefix}:record`, 'MAXLEN', 1);
+    const c = await proc();
+    expect(await c.actor.whenReady(10_000)).to.equal(true);
+    expect(same(a.sink, c.sink), 'identical kept sets and stateHash').to.equal(true);
+    expect(c.actor.status().resyncs).to.be.greaterThan(0);
+  });
+
+  it('keeps the stream bounded (XADD MAXLEN ~)', async () => {
+    const a = await proc({ streamMaxLen: 50 });
+    await a.actor.whenReady(5000);
+    await round(a, all(7), 'reset');
+    for (let k = 0; k < 40; k++) await round(a, all(7), 'update');
+    const len = await admin.xlen(`${prefix}:record`);
+    expect(len).to.be.lessThan(287).and.at.least(50);
+  });
+
+  it('keeps accepting into a bounded backlog while Redis is down and converges after it returns', async () => {
+    const a = await proc();
+    const b = await proc();
+    await b.actor.whenReady(5000);
+    await round(a, all(7), 'reset');
+    await converged(a, b);
+    await redis.stopServer();
+    await eventually('a notices', () => !a.actor.status().connected);
+    const results = await round(a, all(7), 'update');
+    for (const r of results) expect(r).to.include({ durable: false, reason: 'bus_unavailable' });
+    expect(a.actor.status().backlog).to.equal(7);
+    await redis.start();
+    await converged(a, b, 'convergence after Redis returned');
+    expect(a.actor.status().backlog).to.equal(0);
+    expect(await admin.xlen(`${prefix}:record`)).to.equal(14);
+  });
+
+  it('starts while Redis is down, accepts into the backlog, and becomes ready once Redis is up', async () => {
+    const a = await proc();
+    await a.actor.whenReady(5000);
+    await round(a, all(7), 'reset');
+    await redis.stopServer();
+    const c = await proc();
+    await sleep(300);
+    expect(c.actor.status()).to.include({ ready: false, connected: false });
+    expect((await ingest(c, 0, net.reset(0, Date.now()))).durable).to.equal(false);
+    await redis.start();
+    expect(await c.actor.whenReady(10_000)).to.equal(true);
+    await converged(c, a, 'the late starter caught up and published its backlog');
+  });
+
+  it('converges when Redis restarts during ingest from two processes', async () => {
+    const a = await proc();
+    const b = await proc();
+    await a.actor.whenReady(5000);
+    await b.actor.whenReady(5000);
+    await round(a, [0, 1, 2, 3], 'reset');
+    await round(b, [4, 5, 6], 'reset');
+    let stop = false;
+    let deferred = 0;
+    const pump = async (p: Proc, nodes: number[]): Promise<number> => {
+      let n = 0;
+      while (!stop) {
+        for (const i of nodes) {
+          if (!(await ingest(p, i, net.update(i, Date.now()))).durable) deferred++;
+          n++;
+        }
+        await sleep(5);
+      }
+      return n;
+    };
+    const pumps = [pump(a, [0, 1, 2, 3]), pump(b, [4, 5, 6])];
+    await sleep(300);
+    await redis.restart({ downMs: 300 });
+    await sleep(300);
+    stop = true;
+    const counts = await Promise.all(pumps);
+    expect(counts[0]! + counts[1]!).to.be.greaterThan(20);
+    expect(deferred, 'some announcements were accepted while Redis was down').to.be.greaterThan(0);
+    await converged(a, b, 'convergence after the Redis restart', 20_000);
+    expect(a.actor.status().backlog + b.actor.status().backlog).to.equal(0);
+  });
+
+  it('works as a Redis ACL user limited to its prefix (the user docs/security.md gives), which cannot touch other keys', async () => {
+    const user = `snode-${prefix}`;
+    const password = 'an-acl-password-for-the-test';
+    // exactly the rule of docs/security.md, with this test's prefix
+    await admin.acl('SETUSER', user, 'on', `>${password}`, `~${prefix}:*`, `&${prefix}:*`, '+@all', '-@admin', '-@dangerous', '+info');
+    const url = `redis://${user}:${password}@127.0.0.1:${redis.port}`;
+    const a = await proc({ url });
+    const b = await proc({ url });
+    expect(await a.actor.whenReady(5000)).to.equal(true);
+    expect(await b.actor.whenReady(5000)).to.equal(true);
+    for (const r of await round(a, all(7), 'reset')) expect(r.durable).to.equal(true);
+    await converged(a, b);
+    const limited = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0 });
+    try {
+      await limited.connect();
+      for (const attempt of [() => limited.get('other:key'), () => limited.flushall(), () => limited.config('GET', 'requirepass')]) {
+        const err = await attempt().then(
+          () => undefined,
+          (e: Error) => e,
+        );
+        expect(err?.message).to.match(/^NOPERM/);
+      }
+    } finally {
+      limited.disconnect();
+    }
+  });
+
+  it('refuses a client without the password (the test Redis runs like the launcher\'s: requirepass, protected mode)', async () => {
+    const anonymous = new Redis({ port: redis.port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, enableReadyCheck: false });
+    try {
+      await anonymous.connect();
+      const err = await anonymous.get(`${prefix}:last`).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(err?.message).to.match(/^NOAUTH/);
+    } finally {
+      anonymous.disconnect();
+    }
+  });
+});
