@@ -23,6 +23,7 @@ import { entityToJson, serializeEntities, type EntityInput, type EntityJson } fr
 import { parseEntities } from './entity.ts';
 import {
   edToCurve,
+  edToCurveBatch,
   ip6FromPublicKey,
   ip6FromString,
   ip6ToString,
@@ -60,12 +61,7 @@ function deriveNode(pubSigningKey: Uint8Array, verified: boolean): DerivedNode {
   let d = derivedCache.get(id);
   if (d === undefined) {
     try {
-      const nodeKey = edToCurve(pubSigningKey, { skipPointCheck: verified });
-      d = {
-        nodeKey,
-        nodePubKey: publicKeyToString(nodeKey),
-        nodeIp: ip6ToString(ip6FromPublicKey(nodeKey)),
-      };
+      d = identityOf(edToCurve(pubSigningKey, { skipPointCheck: verified }));
     } catch (e) {
       if (!(e instanceof RsError)) throw e;
       d = e;
@@ -75,6 +71,15 @@ function deriveNode(pubSigningKey: Uint8Array, verified: boolean): DerivedNode {
   }
   if (d instanceof RsError) throw new RsError(d.code, d.message);
   return d;
+}
+
+/** The identity of a node from its curve25519 key: the key itself, its `.k` string, its IPv6. */
+function identityOf(nodeKey: Uint8Array): DerivedNode {
+  return {
+    nodeKey,
+    nodePubKey: publicKeyToString(nodeKey),
+    nodeIp: ip6ToString(ip6FromPublicKey(nodeKey)),
+  };
 }
 
 /**
@@ -176,6 +181,8 @@ export interface ParseAnnouncementOptions {
 export function checkAnnouncementHeader(
   bytes: Uint8Array,
   verifySignature: boolean,
+  /** the signature was checked already (checkAnnouncementHeaders): the key decodes */
+  verified = verifySignature,
 ): DerivedNodeIdentity {
   if (bytes.length < ANNOUNCEMENT_HEADER_SIZE) throw new RsError('RS_ERR_ANN_RUNT', 'runt');
   const pubSigningKey = bytes.subarray(SIG_END, KEY_END);
@@ -185,12 +192,62 @@ export function checkAnnouncementHeader(
   ) {
     throw new RsError('RS_ERR_ANN_BAD_SIGNATURE', 'signature verification failed');
   }
-  const node = deriveNode(pubSigningKey, verifySignature);
+  const node = deriveNode(pubSigningKey, verified);
   if (!node.nodeIp.startsWith('fc'))
     throw new RsError('RS_ERR_ANN_NODE_NOT_FC', 'node starting with non fc addr');
   if (bytes[KEY_END] !== 0xfc)
     throw new RsError('RS_ERR_ANN_SNODE_NOT_FC', 'snode starting with non fc addr');
   return node;
+}
+
+/**
+ * `checkAnnouncementHeader` for a batch (what a verification worker runs), with the same result
+ * per message — the identity, or the RsError it would throw — but the keys that the batch
+ * brings for the first time and that verified are converted together (`edToCurveBatch`: one
+ * field inversion for the batch instead of one per key), which is most of an initial sync.
+ */
+export function checkAnnouncementHeaders(
+  messages: readonly Uint8Array[],
+  verifySignature: boolean,
+): Array<DerivedNodeIdentity | RsError> {
+  const out = new Array<DerivedNodeIdentity | RsError>(messages.length);
+  const passed: boolean[] = new Array<boolean>(messages.length).fill(false);
+  const fresh = new Map<string, Uint8Array>();
+  messages.forEach((bytes, i) => {
+    if (bytes.length < ANNOUNCEMENT_HEADER_SIZE) {
+      out[i] = new RsError('RS_ERR_ANN_RUNT', 'runt');
+      return;
+    }
+    const key = bytes.subarray(SIG_END, KEY_END);
+    if (verifySignature && !verify(bytes.subarray(SIG_END), bytes.subarray(0, SIG_END), key)) {
+      out[i] = new RsError('RS_ERR_ANN_BAD_SIGNATURE', 'signature verification failed');
+      return;
+    }
+    passed[i] = true;
+    if (!verifySignature) return;
+    const id = bytesToHex(key);
+    if (!derivedCache.has(id)) fresh.set(id, key);
+  });
+  if (fresh.size > 1) {
+    // verified keys decode: what deriveNode(key, true) would cache, for all of them at once
+    const ids = [...fresh.keys()];
+    const converted = edToCurveBatch([...fresh.values()]);
+    ids.forEach((id, k) => {
+      const c = converted[k]!;
+      if (derivedCache.size >= DERIVED_CACHE_MAX_ENTRIES) derivedCache.clear();
+      derivedCache.set(id, c instanceof RsError ? c : identityOf(c));
+    });
+  }
+  messages.forEach((bytes, i) => {
+    if (!passed[i]) return;
+    try {
+      out[i] = checkAnnouncementHeader(bytes, false, verifySignature);
+    } catch (e) {
+      if (!(e instanceof RsError)) throw e;
+      out[i] = e;
+    }
+  });
+  return out;
 }
 
 /**

@@ -181,6 +181,57 @@ export function edToCurve(ed: Uint8Array, opts: EdToCurveOptions = {}): Uint8Arr
   return bigIntTo32LeBytes(u);
 }
 
+/**
+ * `edToCurve(key, { skipPointCheck: true })` for many keys at once, with one field inversion
+ * for the whole batch instead of one per key (Montgomery's trick: the product of the
+ * denominators is inverted once, each inverse recovered by two multiplications). For keys a
+ * successful signature check decoded: each result is exactly what `edToCurve` returns, or its
+ * RsError.
+ */
+export function edToCurveBatch(keys: readonly Uint8Array[]): Array<Uint8Array | RsError> {
+  const out: Array<Uint8Array | RsError> = new Array<Uint8Array | RsError>(keys.length);
+  const ys: bigint[] = [];
+  const dens: bigint[] = [];
+  const at: number[] = [];
+  keys.forEach((ed, i) => {
+    if (!(ed instanceof Uint8Array) || ed.length !== 32) {
+      out[i] = new RsError('RS_ERR_KEY_CONVERSION', 'ed25519 public key must be 32 bytes');
+      return;
+    }
+    if (hasSmallOrderEncoding(ed)) {
+      out[i] = new RsError('RS_ERR_KEY_CONVERSION', 'invalid key');
+      return;
+    }
+    const raw = new Uint8Array(ed);
+    raw[31] = raw[31]! & 0x7f;
+    const y = leBytesToBigInt(raw) % P;
+    const den = (1n - y + P) % P;
+    if (den === 0n) {
+      out[i] = new RsError('RS_ERR_KEY_CONVERSION', 'invalid key');
+      return;
+    }
+    ys.push(y);
+    dens.push(den);
+    at.push(i);
+  });
+  if (dens.length === 0) return out;
+  // prefix[k] = den[0] · … · den[k]
+  const prefix: bigint[] = new Array<bigint>(dens.length);
+  let acc = 1n;
+  for (let k = 0; k < dens.length; k++) {
+    acc = (acc * dens[k]!) % P;
+    prefix[k] = acc;
+  }
+  let inv = invert(acc, P); // 1 / (den[0] · … · den[last])
+  for (let k = dens.length - 1; k >= 0; k--) {
+    const invDen = k === 0 ? inv : (inv * prefix[k - 1]!) % P;
+    inv = (inv * dens[k]!) % P; // now 1 / (den[0] · … · den[k-1])
+    const u = (((1n + ys[k]!) % P) * invDen) % P;
+    out[at[k]!] = bigIntTo32LeBytes(u);
+  }
+  return out;
+}
+
 /** DER PKCS#8 prefix for a raw 32-byte X25519 private key (RFC 8410). */
 const X25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
 

@@ -19,8 +19,6 @@ const L = 2n ** 252n + 27742317777372353535851937790883648493n;
 /** How many imported public keys to keep (one per announcing node; a few MB at most). */
 const KEY_CACHE_MAX_ENTRIES = 65536;
 
-/** DER SubjectPublicKeyInfo prefix for a raw 32-byte Ed25519 key (RFC 8410). */
-const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 
 /**
  * Encodings of the small-order points (libsodium `ge25519_has_small_order` blacklist), compared on
@@ -89,8 +87,10 @@ function importKey(pub: Uint8Array): KeyObject | null {
   let key: KeyObject | null = null;
   if (isCanonicalEncoding(pub) && !hasSmallOrderEncoding(pub)) {
     try {
-      const der = Buffer.concat([ED25519_SPKI_PREFIX, pub]);
-      key = createPublicKey({ key: der, format: 'der', type: 'spki' });
+      // as a JWK (RFC 8037 OKP): the same key as its DER SubjectPublicKeyInfo, imported several
+      // times faster (an initial sync imports one key per node)
+      const x = Buffer.from(pub.buffer, pub.byteOffset, 32).toString('base64url');
+      key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' });
     } catch {
       key = null;
     }

@@ -18,8 +18,8 @@
  */
 import { getHeapStatistics } from 'node:v8';
 import { parentPort } from 'node:worker_threads';
-import { isRsError } from '../errors.ts';
-import { checkAnnouncementHeader, type DerivedNodeIdentity } from '../protocol/announcement.ts';
+import { RsError } from '../errors.ts';
+import { checkAnnouncementHeaders, type DerivedNodeIdentity } from '../protocol/announcement.ts';
 
 export interface VerifyBatch {
   readonly id: number;
@@ -47,27 +47,31 @@ if (port) {
       port.postMessage({ op: 'heap', heap: getHeapStatistics() });
       return;
     }
-    const results: VerifyResult[] = new Array<VerifyResult>(batch.ends.length);
+    const messages: Uint8Array[] = new Array<Uint8Array>(batch.ends.length);
     let start = 0;
     for (let i = 0; i < batch.ends.length; i++) {
       const end = batch.ends[i]!;
-      const bytes = batch.buf.subarray(start, end);
+      messages[i] = batch.buf.subarray(start, end);
       start = end;
-      try {
-        const node = checkAnnouncementHeader(bytes, batch.verify);
-        if (told.has(node)) {
-          results[i] = null;
-        } else {
-          told.add(node);
-          results[i] = { id: [node.nodeKey, node.nodePubKey, node.nodeIp] };
-        }
-      } catch (e) {
-        if (!isRsError(e))
-          results[i] = {
-            code: 'RS_ERR_INTERNAL',
-            message: e instanceof Error ? e.message : String(e),
-          };
-        else results[i] = { code: e.code, message: e.message };
+    }
+    // the batch's new keys are converted together (one field inversion for the batch)
+    let checked: Array<DerivedNodeIdentity | RsError>;
+    try {
+      checked = checkAnnouncementHeaders(messages, batch.verify);
+    } catch (e) {
+      const internal = new RsError('RS_ERR_INTERNAL', e instanceof Error ? e.message : String(e));
+      checked = messages.map(() => internal);
+    }
+    const results: VerifyResult[] = new Array<VerifyResult>(messages.length);
+    for (let i = 0; i < messages.length; i++) {
+      const node = checked[i]!;
+      if (node instanceof RsError) {
+        results[i] = { code: node.code, message: node.message };
+      } else if (told.has(node)) {
+        results[i] = null;
+      } else {
+        told.add(node);
+        results[i] = { id: [node.nodeKey, node.nodePubKey, node.nodeIp] };
       }
     }
     port.postMessage({ id: batch.id, results });

@@ -4,6 +4,7 @@ import { ERROR_CODES } from '../../../src/errors.ts';
 import { bytesToHex, hexToBytes } from '../../../src/protocol/hex.ts';
 import {
   edToCurve,
+  edToCurveBatch,
   formatNodeName,
   ip6FromPublicKey,
   ip6FromString,
@@ -181,6 +182,39 @@ describe('keys', () => {
         'RS_ERR_KEY_PRIVATE_INVALID',
       );
       expect(errorOf(() => privateKeyFromHex('zz'))?.code).to.equal('RS_ERR_KEY_PRIVATE_INVALID');
+    });
+  });
+
+  describe('#edToCurveBatch()', () => {
+    it('gives what edToCurve (skipPointCheck) gives for each key, one inversion for all', () => {
+      const keys = vectorsOf<any>(F, 'edToCurve').map((v) => hexToBytes(v.ed25519_hex));
+      const small = hexToBytes('0100000000000000000000000000000000000000000000000000000000000000');
+      const batch = edToCurveBatch([...keys, small, new Uint8Array(31), ...keys]);
+      const want = [...keys, small, new Uint8Array(31), ...keys].map((k) => {
+        try {
+          return bytesToHex(edToCurve(k, { skipPointCheck: true }));
+        } catch (e) {
+          return (e as { code: string }).code;
+        }
+      });
+      expect(batch.map((r) => (r instanceof Uint8Array ? bytesToHex(r) : r.code))).to.deep.equal(want);
+    });
+    it('converts random keys as edToCurve does (property)', () => {
+      fc.assert(
+        fc.property(fc.array(fc.uint8Array({ minLength: 32, maxLength: 32 }), { maxLength: 20 }), (raw) => {
+          const batch = edToCurveBatch(raw);
+          raw.forEach((k, i) => {
+            let want: string;
+            try {
+              want = bytesToHex(edToCurve(k, { skipPointCheck: true }));
+            } catch (e) {
+              want = (e as { code: string }).code;
+            }
+            const got = batch[i]!;
+            expect(got instanceof Uint8Array ? bytesToHex(got) : got.code).to.equal(want);
+          });
+        }),
+      );
     });
   });
 
