@@ -45,7 +45,13 @@ export const routingSchema = z
     verifyBatchSize: int(1, 4096).default(64),
     /** announcements waiting for verification before new ones are refused */
     verifyMaxQueued: int(1, 10_000_000).default(10_000),
-    /** messages queued per subnode actor before its node's announcements are refused */
+    /**
+     * verified announcements are applied in slices of this many ms per event-loop turn (twice
+     * that while other work such as queries took longer since the last slice), so that ingest
+     * and queries share the main thread; 0 = a verification batch is applied all at once
+     */
+    ingestSliceMs: z.coerce.number().min(0).max(1000).default(1),
+    /** announcements of one node waiting (for verification, or in its subnode actor's mailbox) before more are refused */
     subnodeMailbox: int(1, 1_000_000).default(64),
     /** a subnode actor idle this long is stopped (its record stays); 0 = never */
     subnodeIdleMs: int(0, 24 * 3_600_000).default(120_000),

@@ -28,7 +28,8 @@ import {
 } from '../graph/apply-announcement.ts';
 import type { Announcement } from '../protocol/announcement-types.ts';
 import { parseAnnouncement } from '../protocol/announcement.ts';
-import { isRsError } from '../errors.ts';
+import { isRsError, RsError } from '../errors.ts';
+import { bytesToHex } from '../protocol/hex.ts';
 import { newGraphTables, type GraphTables } from './id-tables.ts';
 import type { GrRoute, RouteJson } from './route-answer.ts';
 import type { ApplyRules, EngineDeps, RoutingEngine } from './routing-engine.ts';
@@ -40,6 +41,7 @@ import {
 } from './subnode-actors.ts';
 import { TreeReplicas, treeOptionsOf, type TreeReplicasOptions } from './tree-replicas.ts';
 import { VerifyPool, verifyPoolOptionsOf, type VerifyPoolOptions } from './verify-pool.ts';
+import { SliceScheduler } from '../lib/slice-scheduler.ts';
 
 export interface FastRoutingOptions {
   readonly tree: TreeReplicasOptions;
@@ -48,6 +50,8 @@ export interface FastRoutingOptions {
   readonly verifyPool: VerifyPoolOptions | undefined;
   /** how often idle subnode actors are passivated */
   readonly passivateEveryMs: number;
+  /** verified announcements are applied in slices of this many ms per turn; 0 = at once */
+  readonly ingestSliceMs?: number;
 }
 
 /** The fast engine's options for the configuration's `routing` section (the schema holds the defaults). */
@@ -60,6 +64,7 @@ export function fastRoutingOptions(
     subnodes: subnodeOptionsOf(s),
     verifyPool: verifyPoolOptionsOf(s, cores),
     passivateEveryMs: 30_000,
+    ingestSliceMs: s.ingestSliceMs,
   };
 }
 
@@ -79,9 +84,13 @@ export class RoutingSupervisor implements RoutingEngine {
   readonly system: ActorSystem;
   readonly tables: GraphTables = newGraphTables();
   readonly pool: VerifyPool | undefined;
+  /** verified announcements reach the subnode actors through this (fair to queries) */
+  readonly ingestSlices: SliceScheduler | undefined;
   readonly trees: TreeReplicas;
   readonly directory: SubnodeDirectory;
   private readonly ownsSystem: boolean;
+  /** signing key (hex) → its announcements in the verification pool */
+  private readonly verifying = new Map<string, number>();
   private passivateTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -91,7 +100,14 @@ export class RoutingSupervisor implements RoutingEngine {
     const { now, log, recorder } = deps;
     this.ownsSystem = !deps.system;
     this.system = deps.system ?? new ActorSystem(undefined, now);
-    this.pool = opts.verifyPool ? new VerifyPool(opts.verifyPool) : undefined;
+    const slice = opts.ingestSliceMs ?? ROUTING_DEFAULTS.ingestSliceMs;
+    this.ingestSlices =
+      slice > 0
+        ? new SliceScheduler(slice, (e) =>
+            log.error({ event: 'snode:ingest:task-failed', err: e }, 'an ingest task threw'),
+          )
+        : undefined;
+    this.pool = opts.verifyPool ? new VerifyPool(opts.verifyPool, this.ingestSlices) : undefined;
     // a restarted replica reloads from the directory's records (created just below)
     const trees = new TreeReplicas(
       {
@@ -147,18 +163,43 @@ export class RoutingSupervisor implements RoutingEngine {
     return this.directory.table;
   }
 
-  /** In the verification pool (ordered per signing key) when verifying, else on this thread. */
+  /**
+   * In the verification pool (ordered per signing key) when verifying, else on this thread. A
+   * node's announcements waiting for verification count against its mailbox bound (a node whose
+   * actor is idle gets each one applied as soon as it is verified, so this is where a flooding
+   * node's backlog builds up): beyond `subnodes.mailboxLimit`, RS_ERR_MAILBOX_FULL.
+   */
   parse(bytes: Uint8Array, verify: boolean): AnnounceInput | Promise<AnnounceInput> {
-    if (verify && this.pool) return this.pool.parse(bytes);
-    return parseAnnounceInput(bytes, verify);
+    if (!verify || !this.pool) return parseAnnounceInput(bytes, verify);
+    if (bytes.length < 96) return this.pool.parse(bytes); // a runt: its parse error, at once
+    const key = bytesToHex(bytes.subarray(64, 96));
+    const n = this.verifying.get(key) ?? 0;
+    if (n >= this.opts.subnodes.mailboxLimit) {
+      this.directory.stats.rejected++;
+      return Promise.reject(
+        new RsError(
+          'RS_ERR_MAILBOX_FULL',
+          `${n} announcements of this node are waiting (limit ${this.opts.subnodes.mailboxLimit})`,
+        ),
+      );
+    }
+    this.verifying.set(key, n + 1);
+    const done = (): void => {
+      const left = this.verifying.get(key)! - 1;
+      if (left === 0) this.verifying.delete(key);
+      else this.verifying.set(key, left);
+    };
+    const p = this.pool.parse(bytes);
+    p.then(done, done);
+    return p;
   }
 
-  /** In the node's subnode actor. */
+  /** In the node's subnode actor (at once when it has nothing queued). */
   apply(
     ann: Announcement,
     rules: ApplyRules,
     source: AnnouncementSource,
-  ): Promise<AnnounceOutcome> {
+  ): AnnounceOutcome | Promise<AnnounceOutcome> {
     return this.directory.apply(ann, rules, source);
   }
 

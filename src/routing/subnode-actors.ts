@@ -15,6 +15,13 @@
  *
  * Mailboxes are bounded: when a node floods us faster than its actor applies, `apply` refuses
  * with RS_ERR_MAILBOX_FULL (the transport sends no reply; cjdns retries) and counts it.
+ *
+ * An announcement for a node whose actor has nothing queued is applied at once, in the caller's
+ * turn, on the actor's own state (what the actor's turn would do, without the event-loop hop per
+ * announcement and the ask bookkeeping): nothing of that node can be in between, so its order is
+ * kept; a node with messages queued gets this one queued behind them. A crash on that path is
+ * handed to the actor (its supervision restarts it and rebuilds the record), as if it had
+ * happened in its turn.
  */
 import type { ActorFamily, ActorRef, ActorSystem, ReplyTo } from '../actors/actor-system.ts';
 import { restartWithBudgetPerActor } from '../actors/supervision.ts';
@@ -39,7 +46,9 @@ export type SubnodeCommand =
       readonly source: AnnouncementSource;
       readonly replyTo: ReplyTo<SubnodeReply>;
     }
-  | { readonly type: 'Expire'; readonly cutoffMs: number };
+  | { readonly type: 'Expire'; readonly cutoffMs: number }
+  /** an apply outside the actor's turn broke an invariant: crash the actor (supervision) */
+  | { readonly type: 'Crashed'; readonly error: unknown };
 
 export type SubnodeReply =
   | { readonly ok: true; readonly outcome: AnnounceOutcome }
@@ -103,6 +112,8 @@ interface Journal {
 
 interface Entry {
   ref: ActorRef<SubnodeCommand> | undefined;
+  /** the live actor's state (the same object its turns mutate) */
+  state: SubnodeState | undefined;
   journal: Journal | undefined;
   lastActiveMs: number;
 }
@@ -114,6 +125,8 @@ export interface SubnodeStats {
   rebuilt: number;
   /** `apply` refused because the node's mailbox was full */
   rejected: number;
+  /** announcements applied in the caller's turn (the node's actor had nothing queued) */
+  direct: number;
 }
 
 /** nact names allow no ':' — a node's actor is named by its address without them. */
@@ -128,7 +141,14 @@ function ipOfActor(name: string): string {
 export class SubnodeDirectory {
   /** nodesByIp: insertion order as the original; the records are owned by the actors */
   readonly table = new NodeTable();
-  readonly stats: SubnodeStats = { spawned: 0, passivated: 0, crashes: 0, rebuilt: 0, rejected: 0 };
+  readonly stats: SubnodeStats = {
+    spawned: 0,
+    passivated: 0,
+    crashes: 0,
+    rebuilt: 0,
+    rejected: 0,
+    direct: 0,
+  };
   private readonly entries = new Map<string, Entry>();
   private readonly family: ActorFamily<SubnodeCommand>;
 
@@ -141,7 +161,10 @@ export class SubnodeDirectory {
       kind: 'subnode',
       initialState: (name, restart) => {
         const ip = ipOfActor(name);
-        return { record: restart ? this.rebuild(ip) : this.table.get(ip) };
+        const state: SubnodeState = { record: restart ? this.rebuild(ip) : this.table.get(ip) };
+        const entry = this.entries.get(ip);
+        if (entry) entry.state = state;
+        return state;
       },
       handle: (state, msg, ctx) => this.handle(state, msg, ctx.reply),
       supervision: restartWithBudgetPerActor({
@@ -166,8 +189,34 @@ export class SubnodeDirectory {
    * RS_ERR_MAILBOX_FULL when the node's mailbox is full, RS_ERR_QUERY_TIMEOUT when its actor
    * does not answer in time, RS_ERR_INTERNAL when the actor crashed on it.
    */
-  async apply(ann: Announcement, rules: ApplyRules, source: AnnouncementSource): Promise<AnnounceOutcome> {
+  apply(
+    ann: Announcement,
+    rules: ApplyRules,
+    source: AnnouncementSource,
+  ): AnnounceOutcome | Promise<AnnounceOutcome> {
     const ref = this.actorFor(ann.nodeIp);
+    const entry = this.entries.get(ann.nodeIp)!;
+    const state = entry.state;
+    if (state && this.system.isRunning(ref) && this.system.mailboxStats(ref).pending === 0) {
+      try {
+        const outcome = this.applyOne(state, ann, rules, source);
+        this.stats.direct++;
+        return outcome;
+      } catch (e) {
+        // as in the actor's turn: the caller gets the error, supervision restarts the actor
+        this.system.tell(ref, { type: 'Crashed', error: e });
+        return Promise.reject(this.crashError(ann, e));
+      }
+    }
+    return this.ask(ref, ann, rules, source);
+  }
+
+  private async ask(
+    ref: ActorRef<SubnodeCommand>,
+    ann: Announcement,
+    rules: ApplyRules,
+    source: AnnouncementSource,
+  ): Promise<AnnounceOutcome> {
     let reply: SubnodeReply;
     try {
       reply = await this.system.ask<SubnodeCommand, SubnodeReply>(
@@ -267,11 +316,12 @@ export class SubnodeDirectory {
   private actorFor(ip: string): ActorRef<SubnodeCommand> {
     let entry = this.entries.get(ip);
     if (!entry) {
-      entry = { ref: undefined, journal: undefined, lastActiveMs: 0 };
+      entry = { ref: undefined, state: undefined, journal: undefined, lastActiveMs: 0 };
       this.entries.set(ip, entry);
     }
     entry.lastActiveMs = this.fx.now();
     if (!entry.ref || !this.system.isRunning(entry.ref)) {
+      entry.state = undefined;
       entry.ref = this.family.spawn(actorName(ip));
       this.stats.spawned++;
     }
@@ -285,44 +335,55 @@ export class SubnodeDirectory {
   ): SubnodeState {
     switch (msg.type) {
       case 'ApplyAnnouncement': {
-        // the record keeps the compact form; its parsed entities are dropped once applied
-        const ann = new KeptAnnouncement(msg.ann, state.record);
-        let t;
+        let outcome: AnnounceOutcome;
         try {
-          t = applyAnnouncement(
-            state.record,
-            { ann },
-            {
-              fromNode: msg.rules.fromNode,
-              now: this.fx.now(),
-              selfIp: msg.rules.selfCheck ? this.fx.selfIp() : undefined,
-            },
-          );
+          outcome = this.applyOne(state, msg.ann, msg.rules, msg.source);
         } catch (e) {
           // a broken invariant: answer the caller, then let supervision restart the actor
-          reply<SubnodeReply>(msg.replyTo, {
-            ok: false,
-            error: new RsError('RS_ERR_INTERNAL', `subnode ${msg.ann.nodeIp} crashed`, {
-              cause: e,
-            }),
-          });
+          reply<SubnodeReply>(msg.replyTo, { ok: false, error: this.crashError(msg.ann, e) });
           throw e;
         }
-        const { outcome, created } = t;
-        if (created) {
-          state.record = created;
-          this.table.put(created);
-        }
-        if (outcome.accepted && state.record) this.remember(state.record);
-        this.fx.handled(outcome, msg.source);
-        ann.release();
         reply<SubnodeReply>(msg.replyTo, { ok: true, outcome });
         return state;
       }
+      case 'Crashed':
+        throw msg.error;
       case 'Expire':
         this.expireRecord(state, msg.cutoffMs);
         return state;
     }
+  }
+
+  /** One announcement on the node's state: the state machine, the directory, the recorder. */
+  private applyOne(
+    state: SubnodeState,
+    msg: Announcement,
+    rules: ApplyRules,
+    source: AnnouncementSource,
+  ): AnnounceOutcome {
+    // the record keeps the compact form; its parsed entities are dropped once applied
+    const ann = new KeptAnnouncement(msg, state.record);
+    const { outcome, created } = applyAnnouncement(
+      state.record,
+      { ann },
+      {
+        fromNode: rules.fromNode,
+        now: this.fx.now(),
+        selfIp: rules.selfCheck ? this.fx.selfIp() : undefined,
+      },
+    );
+    if (created) {
+      state.record = created;
+      this.table.put(created);
+    }
+    if (outcome.accepted && state.record) this.remember(state.record);
+    this.fx.handled(outcome, source);
+    ann.release();
+    return outcome;
+  }
+
+  private crashError(ann: Announcement, cause: unknown): RsError {
+    return new RsError('RS_ERR_INTERNAL', `subnode ${ann.nodeIp} crashed`, { cause });
   }
 
   private expireRecord(state: SubnodeState, cutoffMs: number): void {
@@ -343,7 +404,7 @@ export class SubnodeDirectory {
   private remember(rec: NodeRecord): void {
     let entry = this.entries.get(rec.ipv6);
     if (!entry) {
-      entry = { ref: undefined, journal: undefined, lastActiveMs: this.fx.now() };
+      entry = { ref: undefined, state: undefined, journal: undefined, lastActiveMs: this.fx.now() };
       this.entries.set(rec.ipv6, entry);
     }
     entry.journal = { resetMsg: rec.resetMsg, announcements: rec.announcements };

@@ -11,10 +11,16 @@
  *   node go through one FIFO: results come back in submission order per node, which the
  *   subnode actors rely on (per-node order) even though batches of different workers finish
  *   out of order.
- * - Batching: a worker has at most `maxInFlight` batches outstanding; while it is busy, new
- *   messages queue and leave together (up to `batchSize`), so batches grow with the load and a
- *   lone message is sent at once.
- * - Bounds: at most `maxQueued` messages wait in all queues; beyond that `parse` rejects with
+ * - Batching: messages submitted in one synchronous run (a burst of replicated DATA, say) leave
+ *   together: a lane is flushed in a microtask, not per message. A worker has at most
+ *   `maxInFlight` batches outstanding; while it is busy, new messages queue and leave together
+ *   (up to `batchSize`), so batches grow with the load and a lone message still leaves at once.
+ * - Delivery: with a SliceScheduler (lib/slice-scheduler.ts), a batch's results are parsed and
+ *   handed back (with what their callers do next: the apply) in time-bounded slices, one per
+ *   event-loop turn, instead of all in the turn the batch came back in: ingest then shares the
+ *   main thread with queries instead of holding it for a whole batch. Per-node order holds: the
+ *   scheduler is FIFO, and each result is delivered before the next one's.
+ * - Bounds: at most `maxQueued` messages wait in all queues (results waiting for delivery count); beyond that `parse` rejects with
  *   RS_ERR_VERIFY_QUEUE_FULL (the caller refuses the announcement; cjdns retries).
  * - A worker that dies fails its outstanding batches (RS_ERR_WORKER_FAILED) and is replaced.
  */
@@ -22,6 +28,7 @@ import type { Worker } from 'node:worker_threads';
 import { isRsError, RsError } from '../errors.ts';
 import type { AnnounceInput } from '../graph/apply-announcement.ts';
 import { parseAnnouncement, rememberDerivedNode } from '../protocol/announcement.ts';
+import type { SliceScheduler } from '../lib/slice-scheduler.ts';
 import { spawnWorker } from '../lib/spawn-worker.ts';
 import type { RoutingSettings } from './routing-settings.ts';
 import type { VerifyResult } from './verify-worker.ts';
@@ -47,6 +54,8 @@ interface Waiter {
 
 interface Lane {
   worker: Worker;
+  /** a microtask will send what the lane queued */
+  flushScheduled: boolean;
   queue: Uint8Array[];
   waiters: Waiter[];
   inFlight: Map<number, Waiter[]>;
@@ -67,11 +76,16 @@ export class VerifyPool {
   private nextId = 1;
   private closed = false;
 
-  constructor(private readonly opts: VerifyPoolOptions) {
+  constructor(
+    private readonly opts: VerifyPoolOptions,
+    /** delivers results in time-bounded slices (undefined: all at once, as they come back) */
+    private readonly delivery?: SliceScheduler,
+  ) {
     const n = Math.max(1, Math.floor(opts.workers));
     for (let i = 0; i < n; i++) {
       const lane: Lane = {
         worker: undefined as unknown as Worker,
+        flushScheduled: false,
         queue: [],
         waiters: [],
         inFlight: new Map(),
@@ -106,7 +120,7 @@ export class VerifyPool {
   parse(bytes: Uint8Array): Promise<AnnounceInput> {
     if (this.closed)
       return Promise.reject(new RsError('RS_ERR_WORKER_FAILED', 'verification pool closed'));
-    if (this.queued >= this.opts.maxQueued) {
+    if (this.queued + (this.delivery?.backlog ?? 0) >= this.opts.maxQueued) {
       this.stats.rejected++;
       return Promise.reject(
         new RsError(
@@ -120,8 +134,18 @@ export class VerifyPool {
       lane.queue.push(bytes);
       lane.waiters.push({ resolve, reject, bytes });
       this.queued++;
-      if (lane.inFlight.size < this.opts.maxInFlight) this.send(lane);
+      if (!lane.flushScheduled && lane.inFlight.size < this.opts.maxInFlight) {
+        lane.flushScheduled = true;
+        queueMicrotask(() => this.flush(lane));
+      }
     });
+  }
+
+  /** Send what a lane queued during the synchronous run that just ended (batches of batchSize). */
+  private flush(lane: Lane): void {
+    lane.flushScheduled = false;
+    while (lane.queue.length > 0 && lane.inFlight.size < this.opts.maxInFlight && !this.closed)
+      this.send(lane);
   }
 
   async close(): Promise<void> {
@@ -197,6 +221,27 @@ export class VerifyPool {
   }
 
   private startWorker(lane: Lane, index: number): void {
+    const deliver = (w: Waiter, r: VerifyResult): void => {
+      if (r !== null && 'code' in r) {
+        w.resolve({ parseError: new RsError(r.code as RsError['code'], r.message) });
+        return;
+      }
+      try {
+        // verified in the worker: parse the entities here, without signature and key work
+        // (the identity comes with a key's first verification; null: sent before)
+        if (r !== null)
+          rememberDerivedNode(w.bytes.subarray(64, 96), {
+            nodeKey: r.id[0],
+            nodePubKey: r.id[1],
+            nodeIp: r.id[2],
+          });
+        w.resolve({
+          ann: parseAnnouncement(w.bytes, { verifySignature: false, packedLinkStates: true }),
+        });
+      } catch (e) {
+        w.resolve({ parseError: isRsError(e) ? e : new RsError('RS_ERR_INTERNAL', String(e)) });
+      }
+    };
     const worker = spawnWorker(new URL('./verify-worker.ts', import.meta.url), {}, `verify-${index}`);
     worker.unref();
     lane.worker = worker;
@@ -219,25 +264,8 @@ export class VerifyPool {
         for (let i = 0; i < waiters.length; i++) {
           const r = m.results[i] as VerifyResult;
           const w = waiters[i]!;
-          if (r !== null && 'code' in r) {
-            w.resolve({ parseError: new RsError(r.code as RsError['code'], r.message) });
-            continue;
-          }
-          try {
-            // verified in the worker: parse the entities here, without signature and key work
-            // (the identity comes with a key's first verification; null: sent before)
-            if (r !== null)
-              rememberDerivedNode(w.bytes.subarray(64, 96), {
-                nodeKey: r.id[0],
-                nodePubKey: r.id[1],
-                nodeIp: r.id[2],
-              });
-            w.resolve({
-              ann: parseAnnouncement(w.bytes, { verifySignature: false, packedLinkStates: true }),
-            });
-          } catch (e) {
-            w.resolve({ parseError: isRsError(e) ? e : new RsError('RS_ERR_INTERNAL', String(e)) });
-          }
+          if (this.delivery) this.delivery.enqueue(() => deliver(w, r));
+          else deliver(w, r);
         }
         if (lane.queue.length > 0) this.send(lane);
       },
