@@ -11,6 +11,8 @@ export const DISCONNECT_REASONS = {
   InvTooLarge: 'INV with more hashes than replication.maxInvHashes',
   WrongGreeting: 'HELLO on an incoming or OLLEH on an outgoing connection',
   UnknownDataSeq: 'DATA for a sequence number never requested',
+  WrongData: 'DATA that is not the announcement requested (its sha512 is not the hash asked for)',
+  Resync: 'advertised hashes did not fit the want list: the next session reads the inventory again',
   SendQueueFull: 'send queue over replication.sendQueueLimit / sendQueueMaxBytes',
   SendStalled: 'the peer read nothing for replication.sendStallTimeoutMs',
   MailboxFull: 'the peer actor mailbox overflowed (replication.mailboxLimit)',
@@ -31,6 +33,7 @@ const MISBEHAVIOUR: ReadonlySet<DisconnectReason> = new Set<DisconnectReason>([
   'InvTooLarge',
   'WrongGreeting',
   'UnknownDataSeq',
+  'WrongData',
   'SendQueueFull',
   'SendStalled',
   'MailboxFull',
@@ -66,6 +69,8 @@ export function closeActionOf(
       return { terminate: false, code: 1009 };
     case 'Shutdown':
       return { terminate: false, code: 1001 };
+    case 'Resync':
+      return { terminate: false, code: 1000 };
     case 'Crashed':
       return { terminate: false, code: 1011 };
     default:

@@ -4,8 +4,8 @@
  * has exactly one owner peer at a time (requests are de-duplicated across peers), a few
  * alternates that advertised it too (used when the owner times out or disconnects), and every
  * structure is bounded:
- *  - per peer, hashes waiting to be requested (`wanted`): the caller pauses the peer's socket at
- *    `maxWantedPerPeer`, and above twice that hashes are discarded (counted);
+ *  - per peer, hashes waiting to be requested (`wanted`): above twice `maxWantedPerPeer` hashes
+ *    are refused (`discarded`, counted; the peer session reads the inventory again later);
  *  - requests in flight across all peers: `maxInflight`.
  *
  * Pure bookkeeping, no timers and no I/O. It belongs to the replication service, and the peer
@@ -19,6 +19,8 @@ interface Entry {
   readonly hash: Uint8Array;
   owner: number;
   inflight: boolean;
+  /** times the route server refused it for a passing reason (`retry`) */
+  retries: number;
   /** other peers that advertised the hash, oldest first */
   alternates: number[];
 }
@@ -37,6 +39,8 @@ export interface FetchSchedulerLimits {
   readonly maxWantedPerPeer: number;
   /** alternates remembered per hash */
   readonly maxAlternates?: number;
+  /** passing refusals (`retry`) before a hash is given up */
+  readonly maxRetries?: number;
 }
 
 export class FetchScheduler {
@@ -44,6 +48,7 @@ export class FetchScheduler {
   private readonly peers = new Map<number, PeerQueue>();
   private inflightCount = 0;
   private readonly maxAlternates: number;
+  private readonly maxRetries: number;
   /** hashes discarded because a peer's want list was at its hard cap */
   discarded = 0;
   /** requests handed to another peer after a timeout or disconnect */
@@ -51,6 +56,7 @@ export class FetchScheduler {
 
   constructor(private readonly limits: FetchSchedulerLimits) {
     this.maxAlternates = limits.maxAlternates ?? 4;
+    this.maxRetries = limits.maxRetries ?? 3;
   }
 
   /** Register a peer; `wake` is called when it has something it could now request. */
@@ -77,7 +83,7 @@ export class FetchScheduler {
       this.discarded++;
       return 'discarded';
     }
-    this.entries.set(key, { hash, owner: peer, inflight: false, alternates: [] });
+    this.entries.set(key, { hash, owner: peer, inflight: false, retries: 0, alternates: [] });
     this.enqueue(q, key);
     return 'queued';
   }
@@ -126,6 +132,31 @@ export class FetchScheduler {
         this.compact(q);
       }
     }
+  }
+
+  /**
+   * The answer for `hash` could not be applied for a passing reason (the route server was busy):
+   * ask for it again — from its owner, or an alternate if the owner is gone — instead of
+   * forgetting it for every peer that advertised it. Gives up after `maxRetries` (false).
+   */
+  retry(hash: Uint8Array): boolean {
+    const key = bytesToHex(hash);
+    const e = this.entries.get(key);
+    if (!e) return false; // handled meanwhile (stored another way)
+    if (!e.inflight) return true; // already waiting again (handed to another peer)
+    if (++e.retries > this.maxRetries) {
+      this.entries.delete(key);
+      return false;
+    }
+    const q = this.peers.get(e.owner);
+    if (!q) {
+      e.inflight = false;
+      return this.reassign(key, e);
+    }
+    e.inflight = false;
+    this.enqueue(q, key);
+    q.wake();
+    return true;
   }
 
   /**

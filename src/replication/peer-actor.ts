@@ -4,10 +4,13 @@
  * queues, nact's copy-on-write state would buy nothing. Supervision is stop-on-crash: a crash
  * drops the peer (reason Crashed) and the dialer, if any, reconnects.
  *
- * This file wires a `ws` socket to the actor: every message becomes a FrameReceived command,
- * socket errors and closes become commands too, and a per-peer timer posts Tick. The socket's
- * read side is paused while the mailbox is deeper than `readPauseMailbox` (checked as each frame
- * arrives, before the actor gets a turn) or while the session asks for it. The facade's methods
+ * This file wires a `ws` socket to the actor: frames go to an inbox, and one FramesReceived
+ * command takes every frame that arrived since the actor's last turn (nact runs one message per
+ * actor per event-loop turn: a command per frame would cost a turn per announcement), socket
+ * errors and closes become commands too, and a per-peer timer posts Tick. The socket's read side
+ * is paused while more than `readPauseMailbox` frames or messages wait (checked as each frame
+ * arrives, before the actor gets a turn) or while the session asks for it; more than
+ * `mailboxLimit` drops the peer (MailboxFull). The facade's methods
  * are the only way in; the only calls from outside the actor into the session are reads (`info`,
  * `stats`) and `forceDrop` when its mailbox overflows.
  */
@@ -65,6 +68,10 @@ function adapt(ws: WebSocket, gate: ReadGate): PeerSocket {
         cb(e as Error);
       }
     },
+    // ws has no cork of its own; its frames go to the TCP socket it wraps (`_socket`), where a
+    // corked hand-over leaves in one write instead of one write per frame
+    cork: () => (ws as unknown as { _socket?: { cork(): void } })._socket?.cork(),
+    uncork: () => (ws as unknown as { _socket?: { uncork(): void } })._socket?.uncork(),
     pause: () => {
       gate.session = true;
       applyGate(ws, gate);
@@ -89,6 +96,8 @@ export class PeerActor {
   readonly ref: ActorRef<PeerCommand>;
   private readonly gate: ReadGate = { session: false, mailbox: false };
   private readonly timer: NodeJS.Timeout;
+  /** frames received since the actor's last FramesReceived turn */
+  private inbox: Uint8Array[] = [];
 
   constructor(
     private readonly system: ActorSystem,
@@ -116,8 +125,8 @@ export class PeerActor {
       initialState: () => this.session,
       supervision: stopOnCrash,
       mailboxLimit: opts.settings.mailboxLimit,
-      handle: async (session, msg) => {
-        await session.handle(msg);
+      handle: (session, msg) => {
+        session.handle(msg);
         if (session.closed) system.stop(this.ref);
         else if (this.gate.mailbox && this.depth() <= opts.settings.readPauseMailbox / 2) {
           this.gate.mailbox = false;
@@ -160,8 +169,16 @@ export class PeerActor {
     this.system.stop(this.ref);
   }
 
+  /** Messages waiting for the actor, and frames received since its last FramesReceived turn. */
   private depth(): number {
-    return this.ref ? this.system.mailboxStats(this.ref).pending : 0;
+    return (this.ref ? this.system.mailboxStats(this.ref).pending : 0) + this.inbox.length;
+  }
+
+  /** The frames received since the actor's last FramesReceived turn. */
+  private takeInbox(): Uint8Array[] {
+    const frames = this.inbox;
+    this.inbox = [];
+    return frames;
   }
 
   /** The socket's events become commands. */
@@ -172,18 +189,22 @@ export class PeerActor {
         this.tell({ type: 'SocketFailed', reason: 'BadFrame', detail: 'text websocket message' });
         return;
       }
+      if (this.session.closed) return;
       const buf = Array.isArray(data)
         ? Buffer.concat(data)
         : Buffer.isBuffer(data)
           ? data
           : Buffer.from(data);
-      if (
-        !this.tell({
-          type: 'FrameReceived',
-          bytes: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength),
-        })
-      )
+      this.inbox.push(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));
+      if (this.inbox.length === 1) {
+        if (!this.tell({ type: 'FramesReceived', take: () => this.takeInbox() })) return;
+      } else if (this.depth() > opts.settings.mailboxLimit) {
+        this.drop(
+          'MailboxFull',
+          `${this.inbox.length} frames waiting (mailbox ${opts.settings.mailboxLimit})`,
+        );
         return;
+      }
       if (!gate.mailbox && this.depth() > opts.settings.readPauseMailbox) {
         gate.mailbox = true;
         applyGate(ws, gate);

@@ -1,18 +1,51 @@
 /**
  * The outbound half of a peer session (we dialled; docs/protocol.md §7.3): the request pipeline.
  * Every advertised hash we lack goes to the fetch scheduler (de-duplicated across peers); we
- * request what it hands us (at most `maxOutstandingPerPeer` in flight) and apply the answers
- * through the gossip path strictly in request order, as the original — except that a request
- * unanswered for `requestTimeoutMs` is given up (and handed to another peer that advertised it),
- * so a lost DATA never blocks the stream. It also tracks the initial sync of a configured peer.
+ * request what it hands us and hand the answers to the gossip path in request order, as the
+ * original — except that a request unanswered for `requestTimeoutMs` is given up (and handed to
+ * another peer that advertised it), so a lost DATA never blocks the stream. It also tracks the
+ * initial sync of a configured peer.
+ *
+ * The pull is a pipeline (INV → GET_DATA → DATA → verify → apply): answers are submitted without
+ * waiting for their outcomes inside the actor's turn (up to `applyWindow` in flight, which share
+ * `maxOutstandingPerPeer` with the unanswered requests), so the verification pool sees whole
+ * batches; an outcome is booked in the continuation that receives it, and the actor is nudged
+ * (FetchReady) when the window has room again. Every DATA is checked against the hash it answers
+ * before anything else: a wrong answer drops that peer (WrongData) and its hashes go to the other
+ * peers that advertised them. A submission the route server refused for a passing reason (busy,
+ * a worker failure) puts the hash back in the want list instead of forgetting it.
+ *
+ * Flow control is on what we ask, never on what we read while requests are outstanding: the want
+ * list is bounded (hashes beyond its hard cap are deferred and counted; once everything else is
+ * done the session ends with `Resync` and the next one reads the peer's inventory again), and
+ * reading pauses for the want list only when nothing we asked for is pending; for a moment, too,
+ * while the INV rate budget is spent (it refills by time).
  *
  * Owned by its PeerSession (peer-session.ts), inside the peer actor.
  */
 import { isRsError } from '../errors.ts';
 import { Deque } from '../lib/deque.ts';
 import { TokenBucket } from '../lib/token-bucket.ts';
+import { annHash } from '../protocol/announcement.ts';
 import type { InitialSync } from './initial-sync.ts';
 import type { PeerSessionLink } from './peer-session.ts';
+
+/** A finished submission nudges the actor once this many requests could be sent again. */
+const NUDGE_ROOM = 32;
+/** Reply errors after which a hash goes back to the want list (the route server was busy). */
+const TRANSIENT_REFUSALS: ReadonlySet<string> = new Set([
+  'RS_ERR_MAILBOX_FULL',
+  'RS_ERR_VERIFY_QUEUE_FULL',
+  'RS_ERR_WORKER_FAILED',
+  'RS_ERR_QUERY_TIMEOUT',
+  'RS_ERR_INTERNAL',
+]);
+
+function sameHash(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
 
 interface Request {
   readonly seq: number;
@@ -27,6 +60,16 @@ export class RequestPipeline {
   private readonly requests = new Deque<Request>();
   private readonly bySeq = new Map<number, Request>();
   private consecutiveTimeouts = 0;
+  /** requests not answered and not timed out (they hold in-flight slots) */
+  private live = 0;
+  /** answered requests not yet submitted (waiting behind an earlier unanswered one) */
+  private answered = 0;
+  /** answers submitted to the gossip path, outcome not back yet */
+  private submitting = 0;
+  /** a FetchReady is posted and not yet handled */
+  private nudged = false;
+  /** hashes beyond the want list's hard cap this session */
+  private deferredCount = 0;
   private readonly invBucket: TokenBucket;
   private lastInvAt: number;
   private lastProgressLogAt = 0;
@@ -40,9 +83,19 @@ export class RequestPipeline {
     this.invBucket = new TokenBucket(s.d.settings.invRatePerSec, s.d.settings.invBurst, now);
   }
 
-  /** Requests sent and not yet applied or given up. */
+  /** Requests sent and not yet submitted or given up. */
   get outstanding(): number {
     return this.requests.length;
+  }
+
+  /** Answers handed to the gossip path whose outcome is not back yet. */
+  get applying(): number {
+    return this.submitting;
+  }
+
+  /** Advertised hashes that did not fit the want list this session (read again by a Resync). */
+  get deferred(): number {
+    return this.deferredCount;
   }
 
   start(now: number): void {
@@ -69,15 +122,20 @@ export class RequestPipeline {
         continue;
       }
       const r = d.scheduler.offer(d.id, h);
-      if (r === 'discarded') d.metrics.invDiscarded.inc();
+      if (r === 'discarded') {
+        // the want list is at its hard cap: read on, and read the inventory again later
+        this.deferredCount++;
+        d.metrics.invDiscarded.inc();
+        if (sync) sync.deferred++;
+        continue;
+      }
       if (!sync) continue;
       if (r === 'queued') sync.needed++;
-      else if (r === 'duplicate') sync.elsewhere++;
-      else sync.failed++;
+      else sync.elsewhere++;
     }
   }
 
-  async onData(seq: number, data: Uint8Array | null): Promise<void> {
+  onData(seq: number, data: Uint8Array | null): void {
     const req = this.bySeq.get(seq);
     if (!req) {
       if (this.s.issuedSeq(seq)) {
@@ -87,16 +145,38 @@ export class RequestPipeline {
       this.s.drop('UnknownDataSeq', `DATA for seq ${seq}, never requested`);
       return;
     }
+    // the answer must be the announcement we asked for (its hash is sha512 of its bytes):
+    // anything else is this peer's fault alone, and the hash goes to another peer
+    if (data !== null && !sameHash(annHash(data), req.hash)) {
+      this.s.d.metrics.requests.inc({ result: 'wrong' });
+      this.s.drop('WrongData', `DATA for seq ${seq} is not the announcement requested`);
+      return;
+    }
     this.bySeq.delete(seq);
     req.data = data;
+    this.live--;
+    this.answered++;
     this.consecutiveTimeouts = 0;
-    await this.applyReady();
   }
 
-  /** Ask for what the scheduler hands us, up to the per-peer bound. */
-  requestMore(now: number): void {
+  /** A FetchReady nudge reached the actor (the turn goes on with `advance`). */
+  onFetchReady(): void {
+    this.nudged = false;
+  }
+
+  /** Once per actor turn: submit what is answered, then ask for more. */
+  advance(now: number): void {
+    this.applyReady();
+    if (!this.s.closed) this.requestMore(now);
+  }
+
+  /**
+   * Ask for what the scheduler hands us, up to the per-peer bound (answered requests waiting for
+   * their turn to be submitted, and submissions whose outcome is not back, count as in flight).
+   */
+  private requestMore(now: number): void {
     const d = this.s.d;
-    const room = d.settings.maxOutstandingPerPeer - this.requests.length;
+    const room = d.settings.maxOutstandingPerPeer - this.live - this.answered - this.submitting;
     if (room <= 0) return;
     for (const hash of d.scheduler.take(d.id, room)) {
       const req: Request = {
@@ -108,12 +188,13 @@ export class RequestPipeline {
       };
       this.requests.push(req);
       this.bySeq.set(req.seq, req);
+      this.live++;
       if (!this.s.send({ type: 'GET_DATA', seq: req.seq, hash })) return;
     }
   }
 
   /** Give up requests unanswered for `requestTimeoutMs`; too many in a row drop the peer. */
-  async expire(now: number): Promise<void> {
+  expire(now: number): void {
     const d = this.s.d;
     const timeout = d.settings.requestTimeoutMs;
     let expired = 0;
@@ -121,6 +202,7 @@ export class RequestPipeline {
       if (req.data !== undefined || req.timedOut || now - req.sentAt < timeout) continue;
       req.timedOut = true;
       this.bySeq.delete(req.seq);
+      this.live--;
       d.scheduler.release(1);
       d.scheduler.expired(d.id, req.hash);
       d.metrics.requests.inc({ result: 'timeout' });
@@ -135,30 +217,45 @@ export class RequestPipeline {
     );
     if (this.consecutiveTimeouts >= d.settings.maxConsecutiveTimeouts) {
       this.s.drop('RequestTimeouts', `${this.consecutiveTimeouts} requests timed out in a row`);
-      return;
     }
-    await this.applyReady();
   }
 
-  /** Why reading should pause (want list full, INV rate spent), if it should. */
+  /**
+   * Why reading should pause, if it should: the want list is full and nothing we asked for is
+   * pending (its answer may be behind the INVs still unread; hashes past the hard cap are
+   * deferred meanwhile), or the INV rate budget is spent.
+   */
   readPauseCause(now: number): string | undefined {
     const d = this.s.d;
-    if (d.scheduler.wanted(d.id) >= d.settings.maxWantedPerPeer) return 'want_list';
+    if (
+      this.live === 0 &&
+      this.answered === 0 &&
+      d.scheduler.wanted(d.id) >= d.settings.maxWantedPerPeer
+    )
+      return 'want_list';
     if (this.invBucket.available(now) < 0) return 'inv_rate';
     return undefined;
   }
 
-  /** The initial sync settled once nothing is wanted, requested or advertised for a while. */
+  /**
+   * The initial sync is done once nothing advertised by this peer is waiting, asked for or being
+   * applied, and no INV came for `syncQuietMs`; hashes deferred past the want list's hard cap
+   * then end the session (Resync) so that the next one reads the inventory again.
+   */
   checkSync(now: number, greeted: boolean): void {
     const d = this.s.d;
+    const quiet = greeted && now - this.lastInvAt >= d.settings.syncQuietMs;
+    if (this.deferredCount > 0 && quiet && this.drained()) {
+      // what did not fit the want list is still on the peer: read its inventory again
+      this.s.drop(
+        'Resync',
+        `${this.deferredCount} advertised hashes did not fit the want list; reading the inventory again`,
+      );
+      return;
+    }
     const sync = d.sync;
     if (!sync?.active || sync.state !== 'syncing') return;
-    const idle =
-      greeted &&
-      this.requests.length === 0 &&
-      d.scheduler.wanted(d.id) === 0 &&
-      now - this.lastInvAt >= d.settings.syncQuietMs;
-    if (idle) {
+    if (quiet && this.drained()) {
       sync.finish('done', now);
       d.metrics.syncProgress.set({ peer: sync.url }, 1);
       d.log.info(
@@ -175,7 +272,7 @@ export class RequestPipeline {
       this.lastProgressStep = step;
       this.lastProgressLogAt = now;
       d.metrics.syncProgress.set({ peer: sync.url }, sync.progress);
-      const { advertised, present, needed, elsewhere, fetched, failed } = sync;
+      const { advertised, present, needed, elsewhere, fetched, failed, deferred } = sync;
       d.log.info(
         {
           event: 'peer:sync:progress',
@@ -187,17 +284,21 @@ export class RequestPipeline {
           elsewhere,
           fetched,
           failed,
+          deferred,
         },
         `initial sync ${Math.floor(sync.progress * 100)}% (${fetched + failed}/${needed})`,
       );
     }
   }
 
-  /** The session closed: give back every in-flight slot (answered-but-unapplied ones too). */
+  /**
+   * The session closed: give back every in-flight slot (answered-but-unsubmitted ones too);
+   * submissions in flight finish on their own and only book their outcome.
+   */
   release(): void {
-    let live = 0;
-    for (const r of this.requests) if (!r.timedOut) live++;
-    this.s.d.scheduler.release(live);
+    this.s.d.scheduler.release(this.live + this.answered);
+    this.live = 0;
+    this.answered = 0;
     this.requests.clear();
     this.bySeq.clear();
   }
@@ -206,67 +307,92 @@ export class RequestPipeline {
     return this.s.d.sync?.active ? this.s.d.sync : undefined;
   }
 
-  /**
-   * Apply answered requests from the head of the queue, in request order. Up to `applyWindow`
-   * consecutive answers are handed to the gossip path before their outcomes are awaited: the
-   * route server applies the announcements of one node strictly in submission order, so the
-   * original's per-node order holds while the verification of different nodes overlaps
-   * (`applyWindow: 1` submits one at a time, exactly as the original).
-   */
-  private async applyReady(): Promise<void> {
+  /** Nothing advertised by this peer is waiting, asked for or being applied. */
+  private drained(): boolean {
     const d = this.s.d;
-    while (!this.s.closed) {
-      const pending: Array<Promise<void>> = [];
-      while (pending.length < d.settings.applyWindow) {
-        const head = this.requests.peek();
-        if (!head) break;
-        if (head.timedOut) {
-          this.requests.shift(); // released when it timed out
-          continue;
-        }
-        if (head.data === undefined) break;
-        this.requests.shift();
-        d.scheduler.release(1);
-        if (head.data === null) {
-          d.metrics.requests.inc({ result: 'nil' });
-          d.scheduler.expired(d.id, head.hash); // perhaps another peer still has it
-          const s = this.activeSync();
-          if (s) s.failed++;
-          continue;
-        }
-        d.metrics.requests.inc({ result: 'data' });
-        pending.push(this.submit(head.hash, head.data, this.activeSync()));
+    return this.requests.length === 0 && this.submitting === 0 && d.scheduler.wanted(d.id) === 0;
+  }
+
+  /**
+   * Hand answered requests from the head of the queue to the gossip path, in request order,
+   * without waiting for their outcomes: up to `applyWindow` are in flight at once. The route
+   * server applies the announcements of one node strictly in submission order, so the original's
+   * per-node order holds while the verification of different nodes overlaps (`applyWindow: 1`
+   * submits one at a time, exactly as the original).
+   */
+  private applyReady(): void {
+    const d = this.s.d;
+    const sync = this.activeSync();
+    while (!this.s.closed && this.submitting < d.settings.applyWindow) {
+      const head = this.requests.peek();
+      if (!head) break;
+      if (head.timedOut) {
+        this.requests.shift(); // released when it timed out
+        continue;
       }
-      if (pending.length === 0) break;
-      await Promise.all(pending);
+      if (head.data === undefined) break;
+      this.requests.shift();
+      this.answered--;
+      d.scheduler.release(1);
+      if (head.data === null) {
+        d.metrics.requests.inc({ result: 'nil' });
+        d.scheduler.expired(d.id, head.hash); // perhaps another peer still has it
+        if (sync) sync.failed++;
+        continue;
+      }
+      d.metrics.requests.inc({ result: 'data' });
+      this.submitting++;
+      d.submit(head.data).then(
+        (result) => this.applied(head.hash, result, sync),
+        (e: unknown) => this.refused(head.hash, e, sync),
+      );
     }
   }
 
-  /** One announcement through the gossip path; a refusal (busy server) is counted, never thrown. */
-  private async submit(
-    hash: Uint8Array,
-    data: Uint8Array,
-    sync: InitialSync | undefined,
-  ): Promise<void> {
+  /** The gossip path's verdict on an announcement: the hash is handled, whatever it was. */
+  private applied(hash: Uint8Array, result: string, sync: InitialSync | undefined): void {
+    this.s.d.metrics.gossip.inc({ result });
+    this.s.d.scheduler.resolved(hash);
+    if (sync?.active) sync.fetched++;
+    this.submissionEnded();
+  }
+
+  /**
+   * The route server refused the announcement: a busy server (full queues, a worker that died)
+   * is a passing reason and the hash goes back to the want list — it is not resolved for the
+   * peers that advertised it. Counted and logged, never fatal.
+   */
+  private refused(hash: Uint8Array, e: unknown, sync: InitialSync | undefined): void {
     const d = this.s.d;
-    let result: string;
-    try {
-      result = await d.submit(data);
-    } catch (e) {
-      result = isRsError(e) ? e.code : 'RS_ERR_INTERNAL';
-      d.log.warn(
-        {
-          event: 'peer:gossip:refused',
-          peer: d.id,
-          url: d.url,
-          code: result,
-          err: isRsError(e) ? undefined : e,
-        },
-        'the route server refused a replicated announcement',
-      );
+    const code = isRsError(e) ? e.code : 'RS_ERR_INTERNAL';
+    d.metrics.gossip.inc({ result: code });
+    d.log.warn(
+      {
+        event: 'peer:gossip:refused',
+        peer: d.id,
+        url: d.url,
+        code,
+        err: isRsError(e) ? undefined : e,
+      },
+      'the route server refused a replicated announcement',
+    );
+    if (!(TRANSIENT_REFUSALS.has(code) && d.scheduler.retry(hash))) {
+      d.scheduler.resolved(hash);
+      if (sync?.active) sync.failed++;
     }
-    d.metrics.gossip.inc({ result });
-    d.scheduler.resolved(hash);
-    if (sync) sync.fetched++;
+    this.submissionEnded();
+  }
+
+  /** A submission's outcome came back (outside the actor's turn): nudge it when there is room. */
+  private submissionEnded(): void {
+    this.submitting--;
+    if (this.s.closed || this.nudged) return;
+    const d = this.s.d;
+    const blocked = this.submitting === d.settings.applyWindow - 1;
+    const room = d.settings.maxOutstandingPerPeer - this.live - this.answered - this.submitting;
+    if (blocked || room >= NUDGE_ROOM || this.submitting === 0) {
+      this.nudged = true;
+      d.post({ type: 'FetchReady' });
+    }
   }
 }

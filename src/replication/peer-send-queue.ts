@@ -12,6 +12,9 @@ import { Deque } from '../lib/deque.ts';
 export interface PeerSocket {
   readonly bufferedAmount: number;
   send(data: Uint8Array, cb: (err?: Error) => void): void;
+  /** hold writes until `uncork`: the frames of one hand-over leave in one write (optional) */
+  cork?(): void;
+  uncork?(): void;
   pause(): void;
   resume(): void;
   /** send a close frame; the socket is terminated if the close handshake does not complete */
@@ -56,16 +59,19 @@ export class PeerSendQueue {
     if (this.wire === 0) this.busySince = now;
     let batch = 0;
     let last: Uint8Array | undefined;
+    if (this.frames.length > 1) this.socket.cork?.();
     while (this.frames.length > 0 && this.socket.bufferedAmount < this.limits.highWaterBytes) {
       if (last) this.socket.send(last, noop);
       last = this.frames.shift()!;
       this.queuedBytes -= last.length;
       batch++;
     }
-    if (!last) return;
-    this.wire += batch;
-    const frames = batch;
-    this.socket.send(last, () => this.onDrained(frames));
+    if (last) {
+      this.wire += batch;
+      const frames = batch;
+      this.socket.send(last, () => this.onDrained(frames));
+    }
+    this.socket.uncork?.();
   }
 
   /** The socket confirmed `frames` frames. */

@@ -8,10 +8,15 @@
  * HELLO, answer GET_DATA with DATA, and pump our inventory — peer-inbound.ts), outbound (we
  * dialled: we send OLLEH and run the request pipeline — peer-outbound.ts).
  *
- * Back-pressure. Reading is paused while the send queue is half full, the want list is full or
- * the INV rate budget is spent; the send queue hands frames to the socket only under its
- * high-water mark. Limits that a well-behaved peer cannot reach drop the peer with a
- * DisconnectReason (disconnect-reason.ts).
+ * Back-pressure. Reading is paused while the send queue is half full, and when the request
+ * pipeline asks for it (a full want list while nothing asked is pending, a spent INV rate
+ * budget: peer-outbound.ts — flow control is on what we ask, never on what we read while
+ * requests are outstanding); the send queue hands frames to the socket only under its
+ * high-water mark, one hand-over in one write. Limits that a well-behaved peer cannot reach drop
+ * the peer with a DisconnectReason (disconnect-reason.ts).
+ *
+ * A turn never waits for the gossip path: the pipeline submits answers and books their outcomes
+ * as they come back (peer-outbound.ts).
  */
 import type { Logger } from '../log.ts';
 import { decodePeerFrame, encodePeerFrame, type PeerMessage } from '../protocol/peer-frame.ts';
@@ -38,6 +43,8 @@ export type PeerRole = 'inbound' | 'outbound';
 export type PeerCommand =
   | { readonly type: 'Start' }
   | { readonly type: 'FrameReceived'; readonly bytes: Uint8Array }
+  /** every frame that arrived since the last turn, taken at once (one turn per burst) */
+  | { readonly type: 'FramesReceived'; readonly take: () => Uint8Array[] }
   | { readonly type: 'SocketFailed'; readonly reason: DisconnectReason; readonly detail: string }
   | { readonly type: 'SocketClosed'; readonly code: number }
   | { readonly type: 'Advertise'; readonly hashes: readonly Uint8Array[] }
@@ -75,7 +82,10 @@ export interface PeerSessionDeps {
   readonly url?: string;
   readonly socket: PeerSocket;
   readonly store: PeerStore;
-  /** the gossip path; resolves to the reply error (`none` = accepted or nothing to change) */
+  /**
+   * the gossip path; resolves to the reply error (`none` = accepted or nothing to change),
+   * rejects with a typed RsError when the route server refused it (busy)
+   */
   readonly submit: (bytes: Uint8Array) => Promise<string>;
   readonly scheduler: FetchScheduler;
   readonly settings: ReplicationSettings;
@@ -102,6 +112,10 @@ export interface PeerStats {
   readonly sendQueueBytes: number;
   readonly onWire: number;
   readonly outstanding: number;
+  /** answers handed to the gossip path whose outcome is not back yet */
+  readonly applying: number;
+  /** advertised hashes that did not fit the want list this session (read again by a Resync) */
+  readonly deferred: number;
   readonly wanted: number;
   readonly wantQueue: number;
   readonly inventoryDone: boolean;
@@ -204,6 +218,8 @@ export class PeerSession {
       sendQueueBytes: this.sendQueue.bytes,
       onWire: this.sendQueue.onWire,
       outstanding: this.outbound?.outstanding ?? 0,
+      applying: this.outbound?.applying ?? 0,
+      deferred: this.outbound?.deferred ?? 0,
       wanted: this.d.scheduler.wanted(this.d.id),
       wantQueue: this.d.scheduler.queueLength(this.d.id),
       inventoryDone: this.inbound?.done ?? true,
@@ -211,7 +227,8 @@ export class PeerSession {
     };
   }
 
-  async handle(cmd: PeerCommand): Promise<void> {
+  /** One actor turn. Never waits for the gossip path: outcomes are booked as they come. */
+  handle(cmd: PeerCommand): void {
     if (this.closed) return;
     const now = this.d.clock.now();
     switch (cmd.type) {
@@ -219,7 +236,13 @@ export class PeerSession {
         this.start(now);
         break;
       case 'FrameReceived':
-        await this.onFrame(cmd.bytes, now);
+        this.onFrame(cmd.bytes, now);
+        break;
+      case 'FramesReceived':
+        for (const bytes of cmd.take()) {
+          if (this.closed) break;
+          this.onFrame(bytes, now);
+        }
         break;
       case 'SocketFailed':
         this.drop(cmd.reason, cmd.detail);
@@ -231,7 +254,8 @@ export class PeerSession {
         this.inbound?.advertise(cmd.hashes);
         break;
       case 'FetchReady':
-        break; // requestMore below
+        this.outbound?.onFetchReady();
+        break; // the pipeline advances below
       case 'Drop':
         this.drop(cmd.reason, cmd.detail);
         break;
@@ -239,11 +263,12 @@ export class PeerSession {
         this.sendQueue.drained(cmd.frames, now);
         break;
       case 'Tick':
-        await this.tick(now);
+        this.tick(now);
         break;
     }
     if (this.closed) return;
-    this.outbound?.requestMore(now);
+    this.outbound?.advance(now);
+    if (this.closed) return;
     if (
       this.d.mailboxDepth() <= 1 ||
       this.sendQueue.length >= FLUSH_BATCH_FRAMES ||
@@ -271,7 +296,7 @@ export class PeerSession {
 
   // ---- receiving -------------------------------------------------------------------------
 
-  private async onFrame(bytes: Uint8Array, now: number): Promise<void> {
+  private onFrame(bytes: Uint8Array, now: number): void {
     let m: PeerMessage;
     try {
       // the INV length is checked against our own limit (InvTooLarge); the frame size bound
@@ -328,7 +353,7 @@ export class PeerSession {
           this.d.metrics.ignoredFrames.inc({ type: 'DATA' });
           return;
         }
-        await outbound.onData(m.seq, m.data);
+        outbound.onData(m.seq, m.data);
         return;
       case 'UNKNOWN':
         this.d.metrics.unknownFrames.inc();
@@ -358,8 +383,8 @@ export class PeerSession {
 
   // ---- housekeeping ----------------------------------------------------------------------
 
-  private async tick(now: number): Promise<void> {
-    await this.outbound?.expire(now);
+  private tick(now: number): void {
+    this.outbound?.expire(now);
     if (this.closed) return;
     const s = this.d.settings;
     if (this.sendQueue.stalledFor(now) > s.sendStallTimeoutMs) {
@@ -414,9 +439,16 @@ export class PeerSession {
     this.d.scheduler.removePeer(this.d.id);
     this.sendQueue.clear();
     this.inbound?.release();
+    // a Resync only interrupts the sync (the next session reads the inventory again); any other
+    // end fails it: not settled, the next session retries it
     const syncFailed =
-      this.d.sync?.finish('failed', now, `session ended before the sync settled: ${reason}`) ??
-      false;
+      reason === 'Resync'
+        ? (this.d.sync?.interrupt(detail) ?? false)
+        : (this.d.sync?.finish(
+            'failed',
+            now,
+            `session ended before the sync settled: ${reason}: ${detail}`,
+          ) ?? false);
     this.d.metrics.disconnects.inc({ reason });
     const fields = {
       event: isMisbehaviour(reason) ? 'peer:ws:dropped' : 'peer:ws:closed',

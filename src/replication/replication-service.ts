@@ -159,7 +159,7 @@ export class ReplicationService {
     if (this.started || this.closing) return;
     this.started = true;
     for (const dialer of this.dialers.values()) dialer.start();
-    if (this.syncs.size > 0) {
+    if (this.syncs.size > 0 && this.d.settings.syncTimeoutMs > 0) {
       this.syncTimer = setTimeout(() => {
         for (const sync of this.syncs.values()) {
           if (
@@ -195,7 +195,11 @@ export class ReplicationService {
     return { peers, ...this.d.host.store.sizes() };
   }
 
-  /** Ready once every configured peer's initial sync settled, failed or timed out. */
+  /**
+   * Ready once every configured peer's initial sync is done (or given up by `syncTimeoutMs`,
+   * when set). A failed sync is not settled: its check names the reason, and the next session
+   * retries it.
+   */
   readiness(): ReplicationReadiness {
     const checks: Record<string, { ok: boolean; detail: string }> = {};
     let ok = true;
@@ -267,7 +271,8 @@ export class ReplicationService {
       return;
     }
     const sync = this.syncs.get(url);
-    this.spawn(ws, 'outbound', addr, url, sync?.state === 'waiting' ? sync : undefined);
+    // the first session, or the next one after a failed or interrupted attempt
+    this.spawn(ws, 'outbound', addr, url, sync?.startable ? sync : undefined);
   }
 
   private spawn(

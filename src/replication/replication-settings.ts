@@ -25,22 +25,26 @@ export const replicationSchema = z
     maxFrameBytes: int(1024, 64 * 1024 * 1024).default(1024 * 1024),
     /** hashes in one INV above which the peer is dropped (the originals send at most 128) */
     maxInvHashes: int(1, 1_000_000).default(1024),
-    /** sustained INV hashes per second accepted from one peer; above it reading is paused (throttle) */
-    invRatePerSec: int(1, 10_000_000).default(20_000),
-    /** INV hashes one peer may send in a burst before throttling */
-    invBurst: int(1, 10_000_000).default(50_000),
+    /** sustained INV hashes per second accepted from one peer; above it reading pauses until the budget refills (throttle) */
+    invRatePerSec: int(1, 10_000_000).default(50_000),
+    /** INV hashes one peer may send in a burst before throttling (a whole inventory of a large network) */
+    invBurst: int(1, 10_000_000).default(262_144),
     /** GET_DATA requests in flight to one peer */
-    maxOutstandingPerPeer: int(1, 100_000).default(256),
+    maxOutstandingPerPeer: int(1, 100_000).default(1024),
     /** GET_DATA requests in flight to all peers together */
-    maxOutstandingGlobal: int(1, 1_000_000).default(2048),
-    /** hashes waiting to be requested from one peer above which its socket is paused; twice this is a hard cap (excess hashes are discarded and counted) */
-    maxWantedPerPeer: int(16, 10_000_000).default(16_384),
+    maxOutstandingGlobal: int(1, 1_000_000).default(4096),
     /**
-     * answered requests handed to the gossip path before their outcomes are awaited (in request
-     * order; the route server keeps each node's announcements in order); 1 = one at a time, as
-     * the original
+     * hashes waiting to be requested from one peer; twice this is a hard cap: further hashes are
+     * deferred (counted) and read again by a new session once the rest is done (Resync). Reading
+     * pauses here only while nothing asked of the peer is pending.
      */
-    applyWindow: int(1, 4096).default(32),
+    maxWantedPerPeer: int(16, 10_000_000).default(65_536),
+    /**
+     * answered requests handed to the gossip path whose outcomes are not back yet (submitted in
+     * request order; the route server keeps each node's announcements in order; they count in
+     * maxOutstandingPerPeer); 1 = one at a time, as the original
+     */
+    applyWindow: int(1, 100_000).default(512),
     /** a GET_DATA unanswered this long is given up (re-requested from another peer that advertised it) */
     requestTimeoutMs: int(10, 3_600_000).default(10_000),
     /** consecutive request timeouts after which the peer is dropped */
@@ -53,13 +57,10 @@ export const replicationSchema = z
     sendHighWaterBytes: int(1024, 1024 * 1024 * 1024).default(1024 * 1024),
     /** a peer whose socket accepts nothing for this long while we have data for it is dropped (SendStalled) */
     sendStallTimeoutMs: int(10, 3_600_000).default(30_000),
-    /** messages queued in a peer actor's mailbox before it refuses more (the peer is dropped) */
+    /** messages (received frames included) waiting for a peer actor before it refuses more (the peer is dropped: MailboxFull) */
     mailboxLimit: int(16, 1_000_000).default(4096),
-    /**
-     * mailbox depth at which the peer's socket is paused (read back-pressure); with INVs of 128
-     * hashes this keeps a well-behaved peer under the want-list hard cap
-     */
-    readPauseMailbox: int(1, 1_000_000).default(64),
+    /** frames received and not yet handled by the peer actor at which reading pauses (until its next turn) */
+    readPauseMailbox: int(1, 1_000_000).default(256),
     /** reconnect delay after a session ended (doubles per unstable session, see stableSessionMs) */
     reconnectBaseMs: int(1, 3_600_000).default(RECONNECT_AFTER_CLOSE_MS),
     /** reconnect delay after a failed dial (doubles per consecutive failure) */
@@ -90,8 +91,8 @@ export const replicationSchema = z
     maxInboundPeersPerAddress: int(1, 100_000).default(4),
     /** initial sync of a configured peer is settled once nothing is pending and no INV came for this long */
     syncQuietMs: int(0, 3_600_000).default(3000),
-    /** give up waiting for the initial sync (readiness turns ready anyway) */
-    syncTimeoutMs: int(0, 24 * 3_600_000).default(120_000),
+    /** readiness gives up waiting for an initial sync after this long (it turns ready without it); 0 = waits until every sync is done */
+    syncTimeoutMs: int(0, 24 * 3_600_000).default(0),
     /** how often a sync progress line is logged (also at every 10 %) */
     progressLogIntervalMs: int(100, 3_600_000).default(5000),
   })

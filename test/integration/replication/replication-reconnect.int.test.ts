@@ -1,7 +1,7 @@
 /**
  * Reconnecting to configured peers: one reconnect timer per peer, never two (the original arms
- * two after an error followed by a close), a growing delay, and readiness that does not wait
- * forever for a dead peer.
+ * two after an error followed by a close), a growing delay, and readiness that waits for a
+ * complete sync (a failed one is retried) unless `syncTimeoutMs` gives up on it.
  */
 import { expect } from 'chai';
 import { createServer, type AddressInfo } from 'node:net';
@@ -77,25 +77,28 @@ describe('replication reconnect', () => {
     expect(d.scheduled).to.be.oneOf([d.attempts - 1, d.attempts]);
   });
 
-  it('counts failed dials and reports the failed first sync as settled on /readyz', async () => {
+  it('counts failed dials, is not ready while the sync fails (naming the peer and the reason), and retries it until it completes', async () => {
     const port = await closedPort();
-    app = await start([`ws://127.0.0.1:${port}/cjdnsnode_websocket`], {
-      reconnectErrorBaseMs: 1000,
-    });
-    await waitUntil(
-      async () => (await httpRequest(app!.address().port, '/readyz')).status === 200,
-      'ready',
-    );
-    const ready = JSON.parse((await httpRequest(app.address().port, '/readyz')).body.toString());
-    const [name, check] = Object.entries(ready.checks).find(([k]) => k.startsWith('peer '))! as [
-      string,
-      { ok: boolean; detail: string },
-    ];
-    expect(name).to.equal(`peer ws://127.0.0.1:${port}/cjdnsnode_websocket`);
-    expect(check.ok).to.equal(true);
-    expect(check.detail).to.match(/^failed: dial failed/);
+    const url = `ws://127.0.0.1:${port}/cjdnsnode_websocket`;
+    app = await start([url], { reconnectErrorBaseMs: 200, reconnectMaxMs: 400, syncQuietMs: 200 });
+    const check = async (): Promise<{ status: number; ok: boolean; detail: string }> => {
+      const res = await httpRequest(app!.address().port, '/readyz');
+      const c = JSON.parse(res.body.toString()).checks[`peer ${url}`];
+      return { status: res.status, ...c };
+    };
+    await waitUntil(async () => (await check()).detail.startsWith('failed'), 'the failed dial');
+    const failed = await check();
+    expect(failed.status).to.equal(503);
+    expect(failed.ok).to.equal(false);
+    expect(failed.detail).to.match(/^failed, retrying on the next connection: dial failed/);
     const metrics = (await httpRequest(app.adminAddress()!.port, '/metrics')).body.toString();
     expect(sampleValue(metrics, 'snode_peer_dials_total', { result: 'failed' })).to.be.greaterThan(0);
+    // the peer comes up: the next dial's session takes the sync up again and completes it
+    raw = await RawServer.start((p) => p.send({ type: 'HELLO', seq: 0, version: 1 }), port);
+    await waitUntil(async () => (await check()).status === 200, 'ready after the retry', 10_000);
+    const done = await check();
+    expect(done.ok).to.equal(true);
+    expect(done.detail).to.match(/^synced/);
   });
 
   it('is not ready while the first sync runs, and turns ready after syncTimeoutMs if it never settles', async () => {

@@ -17,6 +17,40 @@ function scheduler(
 }
 
 describe('fetch-scheduler', () => {
+  describe('#retry()', () => {
+    it('puts a hash whose apply was refused for a passing reason back in its owner\'s want list', () => {
+      const { s, wakes } = scheduler();
+      const a = randomHash();
+      s.offer(1, a);
+      s.offer(2, a);
+      expect(s.take(1, 10).map(hex)).to.deep.equal([hex(a)]);
+      s.release(1);
+      expect(s.retry(a)).to.equal(true);
+      expect(wakes).to.include(1);
+      expect(s.wanted(1)).to.equal(1);
+      expect(s.take(1, 10).map(hex)).to.deep.equal([hex(a)]);
+      expect(s.size).to.equal(1); // still tracked: the other peer remains an alternate
+    });
+
+    it('hands the hash to an alternate when its owner is gone, and gives up after maxRetries', () => {
+      const s = new FetchScheduler({ maxInflight: 100, maxWantedPerPeer: 100, maxRetries: 2 });
+      s.addPeer(1, () => undefined);
+      s.addPeer(2, () => undefined);
+      const a = randomHash();
+      s.offer(1, a);
+      s.offer(2, a);
+      s.take(1, 1);
+      s.removePeer(1); // the owner left while its answer was being applied: reassigned
+      expect(s.take(2, 1).map(hex)).to.deep.equal([hex(a)]);
+      expect(s.retry(a)).to.equal(true);
+      s.take(2, 1);
+      expect(s.retry(a)).to.equal(true);
+      s.take(2, 1);
+      expect(s.retry(a)).to.equal(false);
+      expect(s.size).to.equal(0);
+    });
+  });
+
   describe('#offer() / #take()', () => {
     it('hands each missing hash to the first peer that advertised it, oldest first', () => {
       const { s } = scheduler();

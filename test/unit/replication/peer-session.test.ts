@@ -13,6 +13,7 @@ import {
 import { RsError } from '../../../src/errors.ts';
 import { ReplicationStore } from '../../../src/graph/replication-store.ts';
 import { silentLogger } from '../../../src/log.ts';
+import { annHash } from '../../../src/protocol/announcement.ts';
 import { bytesToHex } from '../../../src/protocol/hex.ts';
 import {
   decodePeerFrame,
@@ -298,6 +299,20 @@ describe('peer (PeerSession)', () => {
       h.socket
         .messages()
         .filter((m): m is Extract<PeerMessage, { type: 'GET_DATA' }> => m.type === 'GET_DATA');
+    /** stored-announcement stand-ins: bytes and their hash (sha512), as a peer serves them */
+    const item = (i: number): { data: Uint8Array; hash: Uint8Array } => {
+      const data = new Uint8Array([i & 0xff, ...randomHash().subarray(0, 15)]);
+      return { data, hash: annHash(data) };
+    };
+    const items = (n: number): Array<{ data: Uint8Array; hash: Uint8Array }> =>
+      Array.from({ length: n }, (_, i) => item(i));
+    /** let submissions finish, then run the turns they posted */
+    async function settle(h: Harness): Promise<void> {
+      for (let i = 0; i < 3; i++) {
+        await new Promise((r) => setImmediate(r));
+        await h.pump();
+      }
+    }
 
     it('greets with OLLEH and requests only the advertised hashes it lacks, in order, seq from its start time', async () => {
       const store = new ReplicationStore();
@@ -315,14 +330,32 @@ describe('peer (PeerSession)', () => {
 
     it('applies DATA strictly in request order, whatever order the answers come in', async () => {
       const h = await greeted({ role: 'outbound' });
-      const hashes = [randomHash(), randomHash(), randomHash()];
-      await h.recv({ type: 'INV', seq: 0, hashes });
-      await h.recv({ type: 'DATA', seq: T0 + 2, data: Uint8Array.of(3) });
-      await h.recv({ type: 'DATA', seq: T0 + 1, data: Uint8Array.of(2) });
+      const xs = items(3);
+      await h.recv({ type: 'INV', seq: 0, hashes: xs.map((x) => x.hash) });
+      await h.recv({ type: 'DATA', seq: T0 + 2, data: xs[2]!.data });
+      await h.recv({ type: 'DATA', seq: T0 + 1, data: xs[1]!.data });
       expect(h.submitted).to.deep.equal([]);
-      await h.recv({ type: 'DATA', seq: T0, data: Uint8Array.of(1) });
-      expect(h.submitted).to.deep.equal([Uint8Array.of(1), Uint8Array.of(2), Uint8Array.of(3)]);
+      await h.recv({ type: 'DATA', seq: T0, data: xs[0]!.data });
+      expect(h.submitted).to.deep.equal(xs.map((x) => x.data));
       expect(h.session.info().outstandingRequests).to.equal(0);
+    });
+
+    it('submits every contiguous answer in one turn without waiting for outcomes (the pipeline)', async () => {
+      const gates: Array<() => void> = [];
+      const h = await greeted({
+        role: 'outbound',
+        submit: () => new Promise<string>((r) => gates.push(() => r('none'))),
+      });
+      const xs = items(100);
+      await h.recv({ type: 'INV', seq: 0, hashes: xs.map((x) => x.hash) });
+      const frames = xs.map((x, i) => encodePeerFrame({ type: 'DATA', seq: T0 + i, data: x.data }));
+      await h.session.handle({ type: 'FramesReceived', take: () => frames });
+      // one turn handed all 100 to the gossip path; none of them has an outcome yet
+      expect(h.submitted).to.have.length(100);
+      expect(h.session.stats()).to.include({ applying: 100, outstanding: 0 });
+      gates.splice(0).forEach((open) => open());
+      await settle(h);
+      expect(h.session.stats().applying).to.equal(0);
     });
 
     for (const applyWindow of [1, 3]) {
@@ -333,25 +366,23 @@ describe('peer (PeerSession)', () => {
           settings: { applyWindow },
           submit: () => new Promise<string>((r) => gates.push(() => r('none'))),
         });
-        await h.recv({ type: 'INV', seq: 0, hashes: Array.from({ length: 4 }, randomHash) });
-        for (let i = 1; i < 4; i++)
-          await h.recv({ type: 'DATA', seq: T0 + i, data: Uint8Array.of(i) });
+        const xs = items(4);
+        await h.recv({ type: 'INV', seq: 0, hashes: xs.map((x) => x.hash) });
+        for (let i = 1; i < 4; i++) await h.recv({ type: 'DATA', seq: T0 + i, data: xs[i]!.data });
         // the head's answer arrives last: nothing before it may be applied
-        const head = h.recv({ type: 'DATA', seq: T0, data: Uint8Array.of(0) });
-        await new Promise((r) => setImmediate(r));
-        expect(h.submitted).to.deep.equal(
-          Array.from({ length: applyWindow }, (_, i) => Uint8Array.of(i)),
-        );
+        expect(h.submitted).to.deep.equal([]);
+        await h.recv({ type: 'DATA', seq: T0, data: xs[0]!.data });
+        expect(h.submitted).to.deep.equal(xs.slice(0, applyWindow).map((x) => x.data));
         while (gates.length > 0 || h.submitted.length < 4) {
+          expect(h.session.stats().applying).to.be.at.most(applyWindow);
           gates.splice(0).forEach((open) => open());
-          await new Promise((r) => setImmediate(r));
+          await settle(h);
         }
-        await head;
-        expect(h.submitted).to.deep.equal([0, 1, 2, 3].map((i) => Uint8Array.of(i)));
+        expect(h.submitted).to.deep.equal(xs.map((x) => x.data));
       });
     }
 
-    it('counts a refusal of the route server (busy) and goes on', async () => {
+    it('asks again for a hash the route server refused as busy, and goes on (counted, not fatal)', async () => {
       let calls = 0;
       const h = await greeted({
         role: 'outbound',
@@ -360,31 +391,90 @@ describe('peer (PeerSession)', () => {
           return 'none';
         },
       });
-      await h.recv({ type: 'INV', seq: 0, hashes: [randomHash(), randomHash()] });
-      await h.recv({ type: 'DATA', seq: T0, data: Uint8Array.of(1) });
-      await h.recv({ type: 'DATA', seq: T0 + 1, data: Uint8Array.of(2) });
-      expect(h.submitted).to.have.length(2);
+      const xs = items(2);
+      await h.recv({ type: 'INV', seq: 0, hashes: xs.map((x) => x.hash) });
+      await h.recv({ type: 'DATA', seq: T0, data: xs[0]!.data });
+      await h.recv({ type: 'DATA', seq: T0 + 1, data: xs[1]!.data });
+      await settle(h);
       expect(h.session.closed).to.equal(false);
+      // the refused one was requested again (not resolved for every peer), and applied
+      const again = getData(h).filter((m) => hex(m.hash) === hex(xs[0]!.hash));
+      expect(again).to.have.length(2);
+      await h.recv({ type: 'DATA', seq: again[1]!.seq, data: xs[0]!.data });
+      await settle(h);
+      expect(h.submitted).to.deep.equal([xs[0]!.data, xs[1]!.data, xs[0]!.data]);
       expect(h.session.info().outstandingRequests).to.equal(0);
+      expect(h.session.stats().wanted).to.equal(0);
+    });
+
+    it('gives a hash up after repeated busy refusals instead of asking forever', async () => {
+      const h = await greeted({
+        role: 'outbound',
+        submit: async () => {
+          throw new RsError('RS_ERR_VERIFY_QUEUE_FULL', 'busy');
+        },
+      });
+      const x = item(1);
+      await h.recv({ type: 'INV', seq: 0, hashes: [x.hash] });
+      for (let i = 0; i < 10; i++) {
+        const asks = getData(h);
+        if (asks.length <= i) break;
+        await h.recv({ type: 'DATA', seq: asks[i]!.seq, data: x.data });
+        await settle(h);
+      }
+      expect(getData(h)).to.have.length(4); // the first request and 3 retries
+      expect(h.session.stats()).to.include({ wanted: 0, applying: 0 });
+    });
+
+    it('drops a peer whose DATA is not the announcement requested (WrongData), before submitting it', async () => {
+      const h = await greeted({ role: 'outbound' });
+      const [x, y] = items(2);
+      await h.recv({ type: 'INV', seq: 0, hashes: [x!.hash, y!.hash] });
+      await h.recv({ type: 'DATA', seq: T0, data: y!.data }); // the bytes of another hash
+      expect(h.submitted).to.deep.equal([]);
+      expect(h.closed.map((c) => c.reason)).to.deep.equal(['WrongData']);
+    });
+
+    it('fetches a hash from another peer that advertised it when the first answers junk', async () => {
+      const scheduler = new FetchScheduler({ maxInflight: 100, maxWantedPerPeer: 100 });
+      const clock = new ManualClock(T0);
+      const store = new ReplicationStore();
+      const liar = await greeted({ role: 'outbound', scheduler, clock, store, id: 1 });
+      const honest = await greeted({ role: 'outbound', scheduler, clock, store, id: 2 });
+      const x = item(9);
+      await liar.recv({ type: 'INV', seq: 0, hashes: [x.hash] });
+      await honest.recv({ type: 'INV', seq: 0, hashes: [x.hash] });
+      expect(getData(liar)).to.have.length(1);
+      expect(getData(honest)).to.have.length(0);
+      await liar.recv({ type: 'DATA', seq: T0, data: Uint8Array.of(6, 6, 6) });
+      expect(liar.closed.map((c) => c.reason)).to.deep.equal(['WrongData']);
+      await honest.pump(); // FetchReady from the scheduler
+      const asked = getData(honest);
+      expect(asked.map((m) => hex(m.hash))).to.deep.equal([hex(x.hash)]);
+      await honest.recv({ type: 'DATA', seq: asked[0]!.seq, data: x.data });
+      expect(honest.submitted).to.deep.equal([x.data]);
+      expect(honest.closed).to.deep.equal([]);
     });
 
     it('skips nil answers', async () => {
       const h = await greeted({ role: 'outbound' });
-      await h.recv({ type: 'INV', seq: 0, hashes: [randomHash(), randomHash()] });
+      const xs = items(2);
+      await h.recv({ type: 'INV', seq: 0, hashes: xs.map((x) => x.hash) });
       await h.recv({ type: 'DATA', seq: T0, data: null });
-      await h.recv({ type: 'DATA', seq: T0 + 1, data: Uint8Array.of(7) });
-      expect(h.submitted).to.deep.equal([Uint8Array.of(7)]);
+      await h.recv({ type: 'DATA', seq: T0 + 1, data: xs[1]!.data });
+      expect(h.submitted).to.deep.equal([xs[1]!.data]);
     });
 
     it('gives up a request after requestTimeoutMs so that later answers are applied, and ignores its late answer', async () => {
       const h = await greeted({ role: 'outbound', settings: { requestTimeoutMs: 1000 } });
-      await h.recv({ type: 'INV', seq: 0, hashes: [randomHash(), randomHash()] });
-      await h.recv({ type: 'DATA', seq: T0 + 1, data: Uint8Array.of(2) });
+      const xs = items(2);
+      await h.recv({ type: 'INV', seq: 0, hashes: xs.map((x) => x.hash) });
+      await h.recv({ type: 'DATA', seq: T0 + 1, data: xs[1]!.data });
       expect(h.submitted).to.have.length(0);
       h.clock.set(T0 + 1000);
       await h.session.handle({ type: 'Tick' });
-      expect(h.submitted).to.deep.equal([Uint8Array.of(2)]);
-      await h.recv({ type: 'DATA', seq: T0, data: Uint8Array.of(1) });
+      expect(h.submitted).to.deep.equal([xs[1]!.data]);
+      await h.recv({ type: 'DATA', seq: T0, data: xs[0]!.data });
       expect(h.session.closed).to.equal(false);
       expect(h.submitted).to.have.length(1);
     });
@@ -395,11 +485,15 @@ describe('peer (PeerSession)', () => {
       expect(h.closed.map((c) => c.reason)).to.deep.equal(['UnknownDataSeq']);
     });
 
-    it('keeps at most maxOutstandingPerPeer requests in flight and sends more as answers arrive', async () => {
+    it('keeps at most maxOutstandingPerPeer requests and submissions in flight, and asks more as outcomes arrive', async () => {
       const h = await greeted({ role: 'outbound', settings: { maxOutstandingPerPeer: 4 } });
-      await h.recv({ type: 'INV', seq: 0, hashes: Array.from({ length: 10 }, randomHash) });
+      const xs = items(10);
+      await h.recv({ type: 'INV', seq: 0, hashes: xs.map((x) => x.hash) });
       expect(getData(h)).to.have.length(4);
-      await h.recv({ type: 'DATA', seq: T0, data: Uint8Array.of(1) });
+      await h.recv({ type: 'DATA', seq: T0, data: xs[0]!.data });
+      // answered, being applied: still in flight
+      expect(getData(h)).to.have.length(4);
+      await settle(h);
       expect(getData(h)).to.have.length(5);
       expect(h.session.info().outstandingRequests).to.equal(4);
     });
@@ -424,28 +518,68 @@ describe('peer (PeerSession)', () => {
       expect(h.closed.map((c) => c.reason)).to.deep.equal(['InvTooLarge']);
     });
 
-    it('pauses reading at maxWantedPerPeer and over the INV rate, and resumes when both recover', async () => {
+    it('never pauses reading for the want list while requests are outstanding; defers what exceeds its hard cap', async () => {
       const h = await greeted({
         role: 'outbound',
-        settings: {
-          maxWantedPerPeer: 100,
-          maxOutstandingPerPeer: 10,
-          invRatePerSec: 1000,
-          invBurst: 1000,
-        },
+        settings: { maxWantedPerPeer: 100, maxOutstandingPerPeer: 10 },
       });
-      await h.recv({ type: 'INV', seq: 0, hashes: Array.from({ length: 200 }, randomHash) });
-      expect(h.socket.paused).to.equal(true);
-      // answer everything requested: the want list shrinks below the mark
-      for (let round = 0; round < 20 && h.session.stats().wanted >= 100; round++) {
-        for (const m of getData(h).slice(-10))
-          await h.recv({ type: 'DATA', seq: m.seq, data: null });
-      }
+      const xs = items(300);
+      await h.recv({ type: 'INV', seq: 0, hashes: xs.map((x) => x.hash) });
+      // 200 queued (the hard cap) of which 10 asked, 100 deferred: reading goes on for the answers
       expect(h.socket.paused).to.equal(false);
-      // 1000 hashes at once spend the whole budget
+      expect(h.session.stats()).to.include({ outstanding: 10, wanted: 190, deferred: 100 });
+      expect(getData(h)).to.have.length(10);
+    });
+
+    it('pauses reading for a full want list only while nothing asked is pending', async () => {
+      const scheduler = new FetchScheduler({ maxInflight: 0, maxWantedPerPeer: 100 });
+      const h = await greeted({ role: 'outbound', scheduler, settings: { maxWantedPerPeer: 100 } });
+      await h.recv({ type: 'INV', seq: 0, hashes: Array.from({ length: 150 }, randomHash) });
+      // the global in-flight bound is spent elsewhere: nothing of ours pending, the list is full
+      expect(getData(h)).to.have.length(0);
+      expect(h.socket.paused).to.equal(true);
+    });
+
+    it('pauses reading over the INV rate for a moment, and resumes as the budget refills', async () => {
+      const h = await greeted({
+        role: 'outbound',
+        settings: { invRatePerSec: 1000, invBurst: 1000 },
+      });
       await h.recv({ type: 'INV', seq: 0, hashes: Array.from({ length: 1001 }, randomHash) });
       expect(h.socket.paused).to.equal(true);
-      expect(h.session.stats().wanted).to.be.at.most(200);
+      h.clock.set(T0 + 100);
+      await h.session.handle({ type: 'Tick' });
+      expect(h.socket.paused).to.equal(false);
+    });
+
+    it('reads the inventory again (Resync) once what fit the want list is done, and the sync goes on', async () => {
+      const sync = new InitialSync('ws://peer/cjdnsnode_websocket');
+      const h = await greeted({
+        role: 'outbound',
+        sync,
+        settings: { maxWantedPerPeer: 16, maxOutstandingPerPeer: 8, syncQuietMs: 100 },
+      });
+      const xs = items(40);
+      await h.recv({ type: 'INV', seq: 0, hashes: xs.map((x) => x.hash) });
+      expect(h.session.stats().deferred).to.equal(8);
+      // answer everything asked until nothing is wanted
+      for (let round = 0; round < 10 && !h.session.closed; round++) {
+        for (const m of getData(h)) {
+          const x = xs.find((y) => hex(y.hash) === hex(m.hash))!;
+          if (h.submitted.some((d) => d === x.data)) continue;
+          await h.recv({ type: 'DATA', seq: m.seq, data: x.data });
+        }
+        await settle(h);
+      }
+      expect(h.submitted).to.have.length(32);
+      h.clock.set(T0 + 200);
+      await h.session.handle({ type: 'Tick' });
+      expect(h.closed.map((c) => c.reason)).to.deep.equal(['Resync']);
+      expect(h.closed[0]!.syncFailed).to.equal(false);
+      expect(h.socket.closeCode).to.equal(1000);
+      expect(sync.state).to.equal('waiting');
+      expect(sync.startable).to.equal(true);
+      expect(sync.settled).to.equal(false);
     });
 
     it('pings after pingAfterMs of silence and drops after dropAfterMs (Idle)', async () => {
@@ -491,8 +625,10 @@ describe('peer (PeerSession)', () => {
       store.add(present, Uint8Array.of(1));
       const h = await greeted({ role: 'outbound', store, sync, settings: { syncQuietMs: 500 } });
       expect(sync.state).to.equal('syncing');
-      await h.recv({ type: 'INV', seq: 0, hashes: [present, randomHash(), randomHash()] });
-      await h.recv({ type: 'DATA', seq: T0, data: Uint8Array.of(5) });
+      const xs = items(2);
+      await h.recv({ type: 'INV', seq: 0, hashes: [present, xs[0]!.hash, xs[1]!.hash] });
+      await h.recv({ type: 'DATA', seq: T0, data: xs[0]!.data });
+      await settle(h);
       expect(sync.snapshot()).to.include({
         advertised: 3,
         present: 1,
@@ -510,12 +646,38 @@ describe('peer (PeerSession)', () => {
       expect(sync.snapshot()).to.include({ state: 'done', fetched: 1, failed: 1, progress: 1 });
     });
 
-    it('fails the initial sync when the session ends first', async () => {
+    it('does not settle the sync while a submission is still being applied', async () => {
+      const sync = new InitialSync('ws://peer/cjdnsnode_websocket');
+      const gates: Array<() => void> = [];
+      const h = await greeted({
+        role: 'outbound',
+        sync,
+        settings: { syncQuietMs: 100 },
+        submit: () => new Promise<string>((r) => gates.push(() => r('none'))),
+      });
+      const x = item(3);
+      await h.recv({ type: 'INV', seq: 0, hashes: [x.hash] });
+      await h.recv({ type: 'DATA', seq: T0, data: x.data });
+      h.clock.set(T0 + 500);
+      await h.session.handle({ type: 'Tick' });
+      expect(sync.state).to.equal('syncing');
+      gates.splice(0).forEach((open) => open());
+      await settle(h);
+      await h.session.handle({ type: 'Tick' });
+      expect(sync.snapshot()).to.include({ state: 'done', fetched: 1 });
+    });
+
+    it('fails the initial sync when the session ends first; the failure is not settled and the next session retries', async () => {
       const sync = new InitialSync('ws://peer/cjdnsnode_websocket');
       const h = await greeted({ role: 'outbound', sync });
       await h.session.handle({ type: 'SocketClosed', code: 1006 });
       expect(sync.state).to.equal('failed');
+      expect(sync.settled).to.equal(false);
+      expect(sync.describe()).to.match(/^failed, retrying on the next connection: .*RemoteClosed/);
       expect(h.closed[0]).to.include({ reason: 'RemoteClosed', syncFailed: true });
+      const again = await greeted({ role: 'outbound', sync });
+      expect(again.session.closed).to.equal(false);
+      expect(sync.snapshot()).to.include({ state: 'syncing', attempts: 2 });
     });
   });
 });
