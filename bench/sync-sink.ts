@@ -1,0 +1,250 @@
+/**
+ * The measured server of the sync and ingest benchmarks, as a process of its own (the sources
+ * are other processes: bench/sync-peer.ts), so that its CPU time per thread is its own.
+ *
+ *   SINK_WORLD=<nodes>,<seed> node --import tsx bench/sync-sink.ts sync   <expected> <url>…
+ *   SINK_WORLD=<nodes>,<seed> node --import tsx bench/sync-sink.ts ingest <expected> <churn> <clients> <url>
+ *
+ * `sync`: a fresh server pulls the peers' stores; the clock runs from the start until it holds
+ * `expected` announcements; `/readyz` is polled throughout (it must turn 200 only then).
+ * `ingest`: after the same sync, the source ingests `churn` link-state updates twice (a stdout
+ * line `{"churn":M}` asks the parent to tell the source), first with no queries, then with
+ * `clients` keep-alive clients asking `/path` continuously (bench/query-load.ts, another
+ * process); the replication ingest rate of each round and the queries' latency.
+ *
+ * Both measure one core's native ed25519 verify rate in this process before and after (bare
+ * `crypto.verify` on ~600-byte messages with imported keys), by wall clock and by CPU time, and
+ * report the CPU seconds of each of this process's threads over the measured window: on a shared
+ * machine the wall-clock rates move with the load, the CPU time per announcement does not.
+ */
+import { spawn } from 'node:child_process';
+import { generateKeyPairSync, randomBytes, sign, verify } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startApp, type App } from '../src/app.ts';
+import { validateConfig } from '../src/config.ts';
+import { silentLogger } from '../src/log.ts';
+import { bytesToHex } from '../src/protocol/hex.ts';
+import { loadKeys } from './keys.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const [mode, ...rest] = process.argv.slice(2);
+
+/** CPU seconds of each thread of this process (/proc/self/task), by thread id, with its name. */
+function threadCpu(): Map<number, { name: string; s: number }> {
+  const out = new Map<number, { name: string; s: number }>();
+  const hz = 100;
+  for (const t of readdirSync('/proc/self/task')) {
+    try {
+      const st = readFileSync(`/proc/self/task/${t}/stat`, 'utf8');
+      const name = st.slice(st.indexOf('(') + 1, st.lastIndexOf(')'));
+      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+      out.set(Number(t), { name, s: (Number(f[11]) + Number(f[12])) / hz });
+    } catch {
+      /* the thread ended */
+    }
+  }
+  return out;
+}
+
+/**
+ * CPU seconds since `a`: the main thread, the busiest other thread (a verify worker), all, and
+ * by thread name (V8's GC helpers, libuv's pool, the workers).
+ */
+function cpuSince(a: Map<number, { name: string; s: number }>): {
+  main: number;
+  busiestWorker: number;
+  total: number;
+  byName: Record<string, number>;
+} {
+  const b = threadCpu();
+  let main = 0;
+  let busiest = 0;
+  let total = 0;
+  const byName: Record<string, number> = {};
+  for (const [tid, { name, s }] of b) {
+    const d = s - (a.get(tid)?.s ?? 0);
+    total += d;
+    if (tid === process.pid) main = d;
+    else busiest = Math.max(busiest, d);
+    if (d >= 0.02)
+      byName[tid === process.pid ? 'main' : `${name}:${tid - process.pid}`] = +d.toFixed(2);
+  }
+  return { main, busiestWorker: busiest, total, byName };
+}
+
+/** One core's native verify rate: wall clock, and per CPU second of this thread. */
+function verifyRate(ms: number): { wall: number; cpu: number } {
+  const msgs = Array.from({ length: 256 }, () => {
+    const k = generateKeyPairSync('ed25519');
+    const m = randomBytes(530);
+    return { m, s: sign(null, m, k.privateKey), k: k.publicKey };
+  });
+  let n = 0;
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  while (performance.now() - t0 < ms) {
+    for (let i = 0; i < 100; i++) {
+      const x = msgs[(n + i) & 255]!;
+      if (!verify(null, x.m, x.k, x.s)) throw new Error('verify failed');
+    }
+    n += 100;
+  }
+  const wall = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  return { wall: (n * 1000) / wall, cpu: (n * 1e6) / (c.user + c.system) };
+}
+
+async function startSink(urls: string[]): Promise<App> {
+  // an identity of the world's key list that no node and no source uses
+  const [n, seed] = (process.env.SINK_WORLD ?? '0,42').split(',').map(Number) as [number, number];
+  const keys = await loadKeys(n + 16, seed);
+  return startApp(
+    validateConfig({
+      http: { host: '127.0.0.1', port: 0 },
+      admin: { enabled: false },
+      identity: { privateKey: bytesToHex(keys[n + 12]!.priv) },
+      peers: urls,
+      log: { level: 'silent' },
+      replication: JSON.parse(process.env.SINK_REPLICATION ?? '{}'),
+    }),
+    silentLogger(),
+    { expiryTimer: false },
+  );
+}
+
+async function readyzStatus(app: App): Promise<number> {
+  const r = await fetch(`http://127.0.0.1:${app.address().port}/readyz`);
+  await r.arrayBuffer();
+  return r.status;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Pull until `expected` are stored; /readyz must not be 200 before. */
+async function sync(app: App, expected: number): Promise<Record<string, unknown>> {
+  const cpu0 = threadCpu();
+  const t0 = performance.now();
+  let readyEarly = false;
+  let lastPoll = 0;
+  while (app.server.store.size < expected) {
+    await sleep(10);
+    if (performance.now() - lastPoll > 200) {
+      lastPoll = performance.now();
+      if ((await readyzStatus(app)) === 200 && app.server.store.size < expected) readyEarly = true;
+    }
+    if (performance.now() - t0 > 900_000)
+      throw new Error(`sync stalled at ${app.server.store.size} of ${expected}`);
+  }
+  const secs = (performance.now() - t0) / 1000;
+  const cpu = cpuSince(cpu0);
+  // readiness follows once the sync is settled (quiet for syncQuietMs)
+  const tr = performance.now();
+  while ((await readyzStatus(app)) !== 200) {
+    await sleep(50);
+    if (performance.now() - tr > 60_000) throw new Error('not ready after the sync');
+  }
+  return {
+    stored: app.server.store.size,
+    secs,
+    rate: expected / secs,
+    cpu,
+    readyEarly,
+    readyAfterSecs: (performance.now() - tr) / 1000,
+  };
+}
+
+/** The query clients (another process); resolves with their report when told to stop. */
+function queryLoad(app: App, clients: number): { stop: () => Promise<Record<string, unknown>> } {
+  const ips = [...app.server.nodes].map((r) => r.ipv6);
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(here, 'query-load.ts'), String(app.address().port), String(clients)],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  child.stdin.write(JSON.stringify(ips) + '\n');
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  return {
+    stop: async () => {
+      child.stdin.end();
+      await new Promise((r) => child.once('exit', r));
+      return JSON.parse(out.trim()) as Record<string, unknown>;
+    },
+  };
+}
+
+const parentLines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+
+/** Ask the parent to have the source ingest `m` updates; resolves when it reports done. */
+async function churn(m: number): Promise<void> {
+  process.stdout.write(JSON.stringify({ churn: m }) + '\n');
+  await parentLines.next();
+}
+
+/**
+ * Accepted announcements over one churn round: from the first accepted to the last, once the
+ * source is done and nothing new came for a second (updates the source superseded before we
+ * asked for them are answered nil: fewer than `m` are accepted).
+ */
+async function ingestRound(
+  app: App,
+  m: number,
+  accepted: () => number,
+): Promise<Record<string, unknown>> {
+  const a0 = accepted();
+  const cpu0 = threadCpu();
+  let sourceDone = false;
+  const done = churn(m).then(() => (sourceDone = true));
+  while (accepted() === a0) await sleep(2);
+  const tFirst = performance.now();
+  let last = accepted();
+  let lastAt = performance.now();
+  let cpu = cpuSince(cpu0);
+  for (;;) {
+    await sleep(5);
+    if (accepted() !== last) {
+      last = accepted();
+      lastAt = performance.now();
+      cpu = cpuSince(cpu0);
+    } else if (sourceDone && performance.now() - lastAt > 1000) break;
+    if (performance.now() - tFirst > 300_000)
+      throw new Error(`ingest stalled at ${last - a0} of ${m}`);
+  }
+  await done;
+  const secs = (lastAt - tFirst) / 1000;
+  return { accepted: last - a0, secs, rate: (last - a0) / secs, cpu };
+}
+
+const v0 = verifyRate(1500);
+const out: Record<string, unknown> = { mode };
+if (mode === 'sync') {
+  const [expected, ...urls] = rest;
+  const app = await startSink(urls);
+  out.sync = await sync(app, Number(expected));
+  await app.close();
+} else {
+  const [expected, m, clients, url] = rest.map((x, i) => (i < 3 ? Number(x) : x)) as [
+    number,
+    number,
+    number,
+    string,
+  ];
+  const app = await startSink([url]);
+  let accepted = 0;
+  app.server.addListener({ accepted: () => void accepted++ });
+  out.sync = await sync(app, expected);
+  await app.server.syncRoutes();
+  out.idle = await ingestRound(app, m, () => accepted);
+  const load = queryLoad(app, clients);
+  await sleep(1500); // the clients are up and busy
+  out.loaded = await ingestRound(app, m, () => accepted);
+  out.queries = await load.stop();
+  await app.close();
+}
+const v1 = verifyRate(1500);
+out.verify = { wall: (v0.wall + v1.wall) / 2, cpu: (v0.cpu + v1.cpu) / 2 };
+process.stdout.write(JSON.stringify(out) + '\n');
+process.exit(0);
