@@ -64,7 +64,7 @@ export class ReplicationMetrics {
     });
     this.requests = new Counter({
       name: 'snode_peer_requests_total',
-      help: 'GET_DATA requests we sent, by result (data, nil, timeout, late)',
+      help: 'GET_DATA requests we sent, by result (data, nil, timeout, late, wrong)',
       labelNames: ['result'],
       registers,
     });
@@ -82,7 +82,7 @@ export class ReplicationMetrics {
     });
     this.invDiscarded = new Counter({
       name: 'snode_peer_inv_discarded_total',
-      help: 'Advertised hashes discarded at the want-list hard cap',
+      help: 'Advertised hashes deferred at the want-list hard cap (read again by a Resync)',
       registers,
     });
     this.dials = new Counter({
