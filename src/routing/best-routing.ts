@@ -10,7 +10,7 @@
  */
 import { FittingSearch } from './fitting-search.ts';
 import { HOP_UNUSABLE, HopBitsTable, MAX_DIRECTOR_BITS } from './hop-bits.ts';
-import type { GraphTables } from './id-tables.ts';
+import type { GraphTables } from '../graph/id-tables.ts';
 import { NodeOrder } from './node-order.ts';
 import type { TieOrder } from './shortest-path-tree.ts';
 import type { SnapshotData } from './snapshot-data.ts';

@@ -21,7 +21,7 @@
  *  [2+2P + 3k .. +3)       link k: labelId, encodingFormNum, value
  * ```
  */
-import type { GraphTables } from './id-tables.ts';
+import type { GraphTables } from '../graph/id-tables.ts';
 import type { NodeRecord } from '../graph/node-record.ts';
 
 export interface NodeUpdate {

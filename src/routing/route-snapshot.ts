@@ -26,7 +26,7 @@
 import { attempt } from '../errors.ts';
 import { formatLabel } from '../protocol/routing-label.ts';
 import { SELF_ROUTE_LABEL } from '../graph/constants.ts';
-import type { GraphTables } from './id-tables.ts';
+import type { GraphTables } from '../graph/id-tables.ts';
 import type { GrRoute, RouteJson } from './route-answer.ts';
 import type { BestRouting } from './best-routing.ts';
 import { spliceSteps, type LabelStep } from './route-label.ts';

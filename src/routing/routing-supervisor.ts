@@ -30,7 +30,7 @@ import type { Announcement } from '../protocol/announcement-types.ts';
 import { parseAnnouncement } from '../protocol/announcement.ts';
 import { isRsError, RsError } from '../errors.ts';
 import { bytesToHex } from '../protocol/hex.ts';
-import { newGraphTables, type GraphTables } from './id-tables.ts';
+import { newGraphTables, type GraphTables } from '../graph/id-tables.ts';
 import type { GrRoute, RouteJson } from './route-answer.ts';
 import type { ApplyRules, EngineDeps, RoutingEngine } from './routing-engine.ts';
 import { ROUTING_DEFAULTS, type RoutingSettings } from './routing-settings.ts';

@@ -34,7 +34,7 @@ import {
 import { restartWithBudget } from '../actors/supervision.ts';
 import { REPLICA_NAMES, TreeReplica, type TreeReplicaBuilt } from './tree-replica.ts';
 import { isRsError } from '../errors.ts';
-import type { GraphTables } from './id-tables.ts';
+import type { GraphTables } from '../graph/id-tables.ts';
 import type { NodeRecord } from '../graph/node-record.ts';
 import { nodeRemovedUpdate, nodeUpdateOf, type NodeUpdate } from './node-update.ts';
 import { BestRouting } from './best-routing.ts';

@@ -10,7 +10,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import type { NodeTable } from '../../src/graph/apply-announcement.ts';
 import { BestRouting } from '../../src/routing/best-routing.ts';
-import { newGraphTables } from '../../src/routing/id-tables.ts';
+import { newGraphTables } from '../../src/graph/id-tables.ts';
 import { nodeUpdateOf } from '../../src/routing/node-update.ts';
 import { RouteEngine } from '../../src/routing/reference/route-engine.ts';
 import { ReplicaModel } from '../../src/routing/replica-model.ts';

@@ -8,7 +8,7 @@
  */
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { newGraphTables } from '../../src/routing/id-tables.ts';
+import { newGraphTables } from '../../src/graph/id-tables.ts';
 import { NodeTable } from '../../src/graph/apply-announcement.ts';
 import { nodeUpdateOf } from '../../src/routing/node-update.ts';
 import { ReplicaModel } from '../../src/routing/replica-model.ts';

@@ -16,7 +16,7 @@
  */
 import { expect } from 'chai';
 import fc from 'fast-check';
-import type { GraphTables } from '../../src/routing/id-tables.ts';
+import type { GraphTables } from '../../src/graph/id-tables.ts';
 import type { NodeRecord } from '../../src/graph/node-record.ts';
 import { nodeUpdateOf, packed, type NodeUpdate } from '../../src/routing/node-update.ts';
 import { ReplicaModel } from '../../src/routing/replica-model.ts';

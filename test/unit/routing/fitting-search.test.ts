@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import type { NodeTable } from '../../../src/graph/apply-announcement.ts';
 import { BestRouting } from '../../../src/routing/best-routing.ts';
-import { newGraphTables, type GraphTables } from '../../../src/routing/id-tables.ts';
+import { newGraphTables, type GraphTables } from '../../../src/graph/id-tables.ts';
 import { nodeUpdateOf } from '../../../src/routing/node-update.ts';
 import {
   recordHops,

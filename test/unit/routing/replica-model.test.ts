@@ -3,7 +3,7 @@
  * rows an update can change) or in full, with the same result either way.
  */
 import { expect } from 'chai';
-import { newGraphTables } from '../../../src/routing/id-tables.ts';
+import { newGraphTables } from '../../../src/graph/id-tables.ts';
 import { NodeTable } from '../../../src/graph/apply-announcement.ts';
 import { nodeRemovedUpdate, nodeUpdateOf } from '../../../src/routing/node-update.ts';
 import { ReplicaModel } from '../../../src/routing/replica-model.ts';

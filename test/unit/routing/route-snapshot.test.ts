@@ -3,7 +3,7 @@
  * n/500 pair searches) and at most 8 trees are grown per snapshot.
  */
 import { expect } from 'chai';
-import { newGraphTables } from '../../../src/routing/id-tables.ts';
+import { newGraphTables } from '../../../src/graph/id-tables.ts';
 import { RouteSnapshot } from '../../../src/routing/route-snapshot.ts';
 import { SptSolver } from '../../../src/routing/shortest-path-tree.ts';
 import { csr } from '../../helpers/csr.ts';

@@ -21,7 +21,9 @@ export class NodeIds {
   readonly serial = nextTableSerial++;
   private readonly byIp = new Map<string, number>();
   private readonly ips: string[] = [];
-  private readonly keys: (Uint8Array | undefined)[] = [];
+  /** 32 bytes per id (its curve25519 key, once known), and whether it is known */
+  private keyBytes = new Uint8Array(32 * 1024);
+  private hasKey = new Uint8Array(1024);
 
   /** The id of `ip`, assigning the next one if it has none yet. */
   intern(ip: string): number {
@@ -30,7 +32,7 @@ export class NodeIds {
       id = this.ips.length;
       this.byIp.set(ip, id);
       this.ips.push(ip);
-      this.keys.push(undefined);
+      if (id >= this.hasKey.length) this.grow();
     }
     return id;
   }
@@ -48,16 +50,31 @@ export class NodeIds {
 
   /** Remember the node's curve25519 key (first record); later calls keep the first key. */
   setKey(id: number, key: Uint8Array): void {
-    if (this.keys[id] === undefined) this.keys[id] = key;
+    if (id >= this.ips.length || this.hasKey[id] === 1) return;
+    this.keyBytes.set(key.subarray(0, 32), 32 * id);
+    this.hasKey[id] = 1;
   }
 
+  /** The node's key (a view that never changes), if its record ever existed. */
   keyOf(id: number): Uint8Array | undefined {
-    return this.keys[id];
+    if (id < 0 || id >= this.ips.length || this.hasKey[id] !== 1) return undefined;
+    return this.keyBytes.subarray(32 * id, 32 * id + 32);
   }
 
   /** Number of ids handed out (= the next id). */
   get size(): number {
     return this.ips.length;
+  }
+
+  private grow(): void {
+    const n = this.hasKey.length * 2;
+    const keys = new Uint8Array(32 * n);
+    keys.set(this.keyBytes);
+    const has = new Uint8Array(n);
+    has.set(this.hasKey);
+    // views handed out keep the old array, whose bytes never change
+    this.keyBytes = keys;
+    this.hasKey = has;
   }
 }
 
