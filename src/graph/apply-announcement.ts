@@ -17,7 +17,7 @@ import type { EncodingScheme } from '../protocol/encoding-scheme-types.ts';
 import { GLOBAL_TIMEOUT_MS, MAX_CLOCK_SKEW_MS } from './constants.ts';
 import { applyKeepRules } from './keep-rules.ts';
 import { applyLinkStates } from './link-state.ts';
-import { newNodeRecord, type NodeRecord } from './node-record.ts';
+import { allLinks, newNodeRecord, type NodeRecord, type NodeRecordView } from './node-record.ts';
 import { applyPeers } from './peer-links.ts';
 import type { ReplyError } from './reply-error.ts';
 import { foldStateHash, stateHash, zeroStateHash } from './state-hash.ts';
@@ -49,7 +49,7 @@ export interface AnnounceOutcome {
   /** the reply's stateHash: the node's hash, or 64 zero bytes (unknown node, parse failure) */
   readonly stateHash: Uint8Array;
   /** the node's record after the call (undefined if unknown, or after a parse failure) */
-  readonly node: NodeRecord | undefined;
+  readonly node: NodeRecordView | undefined;
   /** the announcement accepted into the record (its hash is `added[0]`) */
   readonly accepted: Announcement | undefined;
   /** hashes to put into the replication store, after `deleted` */
@@ -76,6 +76,13 @@ export class NodeTable {
 
   [Symbol.iterator](): IterableIterator<NodeRecord> {
     return this.byIp.values();
+  }
+
+  /** Inward links held, every node together. */
+  linkCount(): number {
+    let n = 0;
+    for (const rec of this.byIp.values()) for (const _ of allLinks(rec)) n++;
+    return n;
   }
 
   /** docs/protocol.md §4.2, step by step: look the node up, apply to its record, keep a new record. */
@@ -127,17 +134,25 @@ export interface RecordTransition {
   readonly created: NodeRecord | undefined;
 }
 
+/** What the checks of docs/protocol.md §4.2 steps 1–8 read of a node's record. */
+export interface AdmitState {
+  readonly timestamp: number;
+  readonly encodingScheme: EncodingScheme;
+  readonly version: number;
+}
+
+/** The outcome of steps 1–8: refused (`ann` undefined: nothing changes), or what to apply. */
+export type Admission =
+  | { readonly ann: undefined; readonly error: ReplyError }
+  | { readonly ann: Announcement; readonly scheme: EncodingScheme; readonly version: number };
+
 /**
- * docs/protocol.md §4.2 for ONE node: `node` is the node's current record (undefined if unknown, or after
- * a parse failure). Pure apart from mutating `node` in place (kept list, timestamp, links,
- * stateHash), so the record can be owned by whoever serialises that node's announcements —
- * the NodeTable in reference mode, the node's subnode actor in fast mode.
+ * docs/protocol.md §4.2 steps 1–8 for ONE node, whatever stores its record: the checks that
+ * decide whether `input` changes `node` (its current record, undefined if unknown), and the
+ * encoding scheme and version it will have. Step 8 (gossip older than the record) refuses with
+ * `none`.
  */
-export function applyAnnouncement(
-  node: NodeRecord | undefined,
-  input: AnnounceInput,
-  opts: AnnounceOptions,
-): RecordTransition {
+export function admit(node: AdmitState | undefined, input: AnnounceInput, opts: AnnounceOptions): Admission {
   // 1. parse (done by the caller)
   let ann: Announcement | undefined = 'ann' in input ? input.ann : undefined;
   let error: ReplyError = ann ? 'none' : 'failed_parse_or_validate';
@@ -170,9 +185,28 @@ export function applyAnnouncement(
   else if (node) version = node.version;
   else if (ann) drop('no_version');
   // 7.
-  if (!ann) return unchanged(error, node);
+  if (!ann) return { ann: undefined, error };
   // 8. (only reachable for gossip)
-  if (node && node.timestamp > ann.timestamp) return unchanged('none', node);
+  if (node && node.timestamp > ann.timestamp) return { ann: undefined, error: 'none' };
+  return { ann, scheme: scheme!, version: version! };
+}
+
+/**
+ * docs/protocol.md §4.2 for ONE node: `node` is the node's current record (undefined if unknown, or after
+ * a parse failure). Pure apart from mutating `node` in place (kept list, timestamp, links,
+ * stateHash), so the record can be owned by whoever serialises that node's announcements —
+ * the NodeTable in reference mode. (The fast engine's records live in arenas:
+ * compact-table.ts applies the same steps to them.)
+ */
+export function applyAnnouncement(
+  node: NodeRecord | undefined,
+  input: AnnounceInput,
+  opts: AnnounceOptions,
+): RecordTransition {
+  if (!('ann' in input)) node = undefined;
+  const a = admit(node, input, opts);
+  if (!a.ann) return unchanged(a.error, node);
+  const { ann, scheme, version } = a;
 
   // 9.
   const deleted: Uint8Array[] = [];
@@ -184,7 +218,7 @@ export function applyAnnouncement(
       for (const a of node.announcements) deleted.push(a.hash);
       deleted.push(node.resetMsg.hash);
     }
-    record = created = newNodeRecord(ann, scheme!, version!, zeroStateHash());
+    record = created = newNodeRecord(ann, scheme, version, zeroStateHash());
   } else if (node) {
     record = node;
     const { kept, dropped } = applyKeepRules(node.announcements, ann);

@@ -5,14 +5,17 @@
  * types). An announcement is kept while one of its non-ephemeral entities has not been replaced
  * by a newer one; the newest announcement is always kept (it may be an empty keep-alive);
  * anything older than the agreed timeout is dropped whatever it carries.
+ *
+ * The rule itself is `Replacements` (the entities seen walking from newest to oldest), shared by
+ * both stores: `applyKeepRules` walks a record object's Announcement list, the compact table
+ * (compact-table.ts) walks arena ids with the keys read from the bytes.
  */
 import type { Announcement } from '../protocol/announcement-types.ts';
 import { AGREED_TIMEOUT_MS } from './constants.ts';
-import {
-  KEEP_KEY_ENCODING_SCHEME,
-  KEEP_KEY_VERSION,
-  KeptAnnouncement,
-} from './kept-announcement.ts';
+
+/** Keep-rule key of a non-ephemeral entity: a Peer's peerNum (≥ 0), or one of these. */
+export const KEEP_KEY_VERSION = -1;
+export const KEEP_KEY_ENCODING_SCHEME = -2;
 
 export interface KeepResult {
   /** the new kept list, newest first */
@@ -28,7 +31,8 @@ export interface KeepResult {
  */
 export function applyKeepRules(current: readonly Announcement[], newAnn: Announcement): KeepResult {
   const sinceTime = newAnn.timestamp - AGREED_TIMEOUT_MS;
-  const seen = new ReplacementSet();
+  const seen = SHARED;
+  seen.clear();
   const kept: Announcement[] = [];
   const dropped: Announcement[] = [];
   const list = [newAnn, ...current];
@@ -37,7 +41,12 @@ export function applyKeepRules(current: readonly Announcement[], newAnn: Announc
       dropped.push(a);
       continue;
     }
-    const needed = seen.addAll(a);
+    let needed = false;
+    for (const e of a.entities) {
+      if (e.type === 'Version') needed = seen.addVersion() || needed;
+      else if (e.type === 'EncodingScheme') needed = seen.addEncodingScheme() || needed;
+      else if (e.type === 'Peer') needed = seen.addPeer(e.peerNum) || needed;
+    }
     if (needed || a === newAnn) kept.push(a);
     else dropped.push(a);
   }
@@ -45,52 +54,57 @@ export function applyKeepRules(current: readonly Announcement[], newAnn: Announc
 }
 
 /**
- * The entities already seen while walking from newest to oldest. Entity `a` replaces `b` iff
- * same type and (Version, or EncodingScheme, or Peers with equal peerNum).
+ * The non-ephemeral entities already seen while walking a kept list from newest to oldest.
+ * Entity `a` replaces `b` iff same type and (Version, or EncodingScheme, or Peers with equal
+ * peerNum). Reusable (`clear`): peerNums of cjdns (u16) are marked in a stamped array, anything
+ * else in a Set.
  */
-class ReplacementSet {
+export class Replacements {
   private version = false;
   private encodingScheme = false;
-  private readonly peerNums = new Set<number>();
+  private stamp = 1;
+  private readonly seen = new Uint32Array(0x10000);
+  private readonly others = new Set<number>();
 
-  /** Add the announcement's non-ephemeral entities; true if any of them was not yet replaced. */
-  addAll(ann: Announcement): boolean {
-    if (ann instanceof KeptAnnouncement) return this.addKeys(ann.keepKeys);
-    let needed = false;
-    for (const e of ann.entities) {
-      switch (e.type) {
-        case 'Version':
-          if (!this.version) needed = this.version = true;
-          break;
-        case 'EncodingScheme':
-          if (!this.encodingScheme) needed = this.encodingScheme = true;
-          break;
-        case 'Peer':
-          if (!this.peerNums.has(e.peerNum)) {
-            this.peerNums.add(e.peerNum);
-            needed = true;
-          }
-          break;
-        case 'LinkState':
-          break;
-      }
+  /** Start a new walk. */
+  clear(): void {
+    this.version = false;
+    this.encodingScheme = false;
+    if (++this.stamp === 0xffffffff) {
+      this.seen.fill(0);
+      this.stamp = 1;
     }
-    return needed;
+    if (this.others.size > 0) this.others.clear();
   }
 
-  /** The same for a compact announcement's keys (kept-announcement.ts). */
-  private addKeys(keys: readonly number[]): boolean {
-    let needed = false;
-    for (const k of keys) {
-      if (k === KEEP_KEY_VERSION) {
-        if (!this.version) needed = this.version = true;
-      } else if (k === KEEP_KEY_ENCODING_SCHEME) {
-        if (!this.encodingScheme) needed = this.encodingScheme = true;
-      } else if (!this.peerNums.has(k)) {
-        this.peerNums.add(k);
-        needed = true;
-      }
+  /** Mark a key (KEEP_KEY_* or a peerNum); true if it was not replaced yet (the entity is needed). */
+  add(key: number): boolean {
+    if (key === KEEP_KEY_VERSION) return this.addVersion();
+    if (key === KEEP_KEY_ENCODING_SCHEME) return this.addEncodingScheme();
+    return this.addPeer(key);
+  }
+
+  addVersion(): boolean {
+    if (this.version) return false;
+    return (this.version = true);
+  }
+
+  addEncodingScheme(): boolean {
+    if (this.encodingScheme) return false;
+    return (this.encodingScheme = true);
+  }
+
+  addPeer(key: number): boolean {
+    if (key >= 0 && key <= 0xffff && Number.isInteger(key)) {
+      if (this.seen[key] === this.stamp) return false;
+      this.seen[key] = this.stamp;
+      return true;
     }
-    return needed;
+    if (this.others.has(key)) return false;
+    this.others.add(key);
+    return true;
   }
 }
+
+/** The walk of applyKeepRules (synchronous: one at a time). */
+const SHARED = new Replacements();

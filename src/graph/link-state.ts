@@ -30,8 +30,12 @@ function slotsOf(e: LinkStateEntity): Float64Array {
 
 /** Value of one sample: kbRecv / (lag * 2^drops), 0 when lag is 0 ("probably not real data"). */
 export function lsValue(s: LinkStateSample): number {
-  if (s.lag === 0) return 0;
-  return s.kbRecv / (s.lag * Math.pow(2, s.drops));
+  return sampleValue(s.lag, s.drops, s.kbRecv);
+}
+
+function sampleValue(lag: number, drops: number, kbRecv: number): number {
+  if (lag === 0) return 0;
+  return kbRecv / (lag * Math.pow(2, drops));
 }
 
 /** The link a LinkState entity describes: the LAST link (map order, then array order) with peerNum = nodeId. */
@@ -54,18 +58,64 @@ export function applyLinkStates(record: NodeRecord, ann: Announcement): void {
 }
 
 /**
+ * What applying link state reads and writes of one link, whichever storage holds it: a record
+ * object's Link (below) or the link arena (link-arena.ts).
+ */
+export interface LinkStateTarget {
+  mostRecentLsSlot: number;
+  value: number;
+  /** forget the samples of slots below `minSlot`, keeping the others' order */
+  deleteSamplesBelow(minSlot: number): void;
+  /** the sample of `slot`: overwritten in place if present, else appended */
+  setSample(slot: number, drops: number, lag: number, kbRecv: number): void;
+}
+
+/** A record object's link as a LinkStateTarget. */
+class ObjectLinkTarget implements LinkStateTarget {
+  constructor(private readonly link: Link) {}
+
+  get mostRecentLsSlot(): number {
+    return this.link.mostRecentLsSlot;
+  }
+
+  set mostRecentLsSlot(v: number) {
+    this.link.mostRecentLsSlot = v;
+  }
+
+  get value(): number {
+    return this.link.value;
+  }
+
+  set value(v: number) {
+    this.link.value = v;
+  }
+
+  deleteSamplesBelow(minSlot: number): void {
+    const ls = this.link.linkState;
+    if (ls instanceof LinkStateTable) ls.deleteBelow(minSlot);
+    else for (const slot of [...ls.keys()]) if (slot < minSlot) ls.delete(slot);
+  }
+
+  setSample(slot: number, drops: number, lag: number, kbRecv: number): void {
+    this.link.linkState.set(slot, { drops, lag, kbRecv });
+  }
+}
+
+/** One LinkState entity on one link object (see applyLinkStateTo). */
+export function applyLinkState(link: Link, e: LinkStateEntity, annTimestampMs: number): void {
+  applyLinkStateTo(new ObjectLinkTarget(link), e, annTimestampMs);
+}
+
+/**
  * One LinkState entity on one link (docs/protocol.md §4.6 steps 2–4):
  * forget samples older than 120 timeslots, decay the value when the announcement is older than
  * the newest one applied, then walk the ring backwards from the newest sample — the slot at
  * `startingPoint` (the oldest sample) is never used and empty slots consume no timeslot.
  */
-export function applyLinkState(link: Link, e: LinkStateEntity, annTimestampMs: number): void {
+export function applyLinkStateTo(link: LinkStateTarget, e: LinkStateEntity, annTimestampMs: number): void {
   const ts = timeslotOf(annTimestampMs);
   const earliestOkTs = ts - LINK_STATE_MAX_AGE_SLOTS;
-  if (link.linkState instanceof LinkStateTable) link.linkState.deleteBelow(earliestOkTs);
-  else
-    for (const slot of [...link.linkState.keys()])
-      if (slot < earliestOkTs) link.linkState.delete(slot);
+  link.deleteSamplesBelow(earliestOkTs);
 
   const decaySlots = link.mostRecentLsSlot - ts;
   link.mostRecentLsSlot = ts;
@@ -74,6 +124,7 @@ export function applyLinkState(link: Link, e: LinkStateEntity, annTimestampMs: n
   const slots = slotsOf(e);
   const sp = e.startingPoint % LINK_STATE_SLOTS;
   let time = ts;
+  let value = link.value;
   for (let i = sp - 1; i !== sp; i--) {
     if (i < 0) {
       i = LINK_STATE_SLOTS - 1;
@@ -84,9 +135,9 @@ export function applyLinkState(link: Link, e: LinkStateEntity, annTimestampMs: n
     const drops = slots[3 * i + 1]!;
     const kbRecv = slots[3 * i + 2]!;
     if (lag !== lag || drops !== drops || kbRecv !== kbRecv) continue;
-    const sample: LinkStateSample = { drops, lag, kbRecv };
-    link.linkState.set(time, sample);
-    link.value += lsValue(sample) / (1 + (ts - time) * DECAY_PER_TIMESLOT);
+    link.setSample(time, drops, lag, kbRecv);
+    value += sampleValue(lag, drops, kbRecv) / (1 + (ts - time) * DECAY_PER_TIMESLOT);
     time -= 1;
   }
+  link.value = value;
 }

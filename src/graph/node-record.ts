@@ -84,6 +84,48 @@ export interface NodeRecord {
   stateHash: Uint8Array;
 }
 
+/**
+ * What readers see of a link, whichever storage holds it (a Link object here, or a short-lived
+ * view of the fast engine's link arena): read it when it is handed out, do not keep it.
+ */
+export interface LinkView {
+  readonly label: string;
+  readonly encodingFormNum: number;
+  readonly peerNum: number;
+  readonly linkState: Iterable<[number, LinkStateSample]> & { readonly size: number; get(slot: number): LinkStateSample | undefined };
+  readonly createTime: number;
+  readonly mostRecentLsSlot: number;
+  readonly time: number;
+  readonly mtu: number;
+  readonly flags: number;
+  readonly value: number;
+}
+
+/**
+ * What readers (the read API, node updates, the seeder, the map page, the cluster, the store)
+ * see of a node's record, whichever storage holds it: a NodeRecord object (the reference engine)
+ * or a record of the fast engine's compact table (compact-table.ts), whose collections are made
+ * when asked for — read them when they are handed out.
+ */
+export interface NodeRecordView {
+  readonly version: number;
+  readonly key: string;
+  readonly keyBytes: Uint8Array;
+  readonly ipv6: string;
+  readonly encodingScheme: EncodingScheme;
+  readonly inwardLinksByIp: ReadonlyMap<string, readonly LinkView[]>;
+  readonly timestamp: number;
+  readonly timestampHex: string;
+  readonly announcements: readonly Announcement[];
+  readonly resetMsg: Announcement;
+  readonly stateHash: Uint8Array;
+  /**
+   * Whether `resetMsg` is among `announcements`, for stores whose announcement views are made
+   * when asked (identity then says nothing); record objects leave it out (node-directory.ts).
+   */
+  readonly keepsResetMsg?: boolean;
+}
+
 /** JS `mkLink(peer, ann)`: a fresh link with value 0 and no link state (docs/protocol.md §4.1). */
 export function mkLink(peer: PeerEntity, ann: Announcement): Link {
   return {
@@ -128,6 +170,6 @@ export function newNodeRecord(
 }
 
 /** Every link of a record, in map order then array order. */
-export function* allLinks(record: NodeRecord): IterableIterator<Link> {
+export function* allLinks<L extends LinkView>(record: { readonly inwardLinksByIp: ReadonlyMap<string, readonly L[]> }): IterableIterator<L> {
   for (const links of record.inwardLinksByIp.values()) yield* links;
 }

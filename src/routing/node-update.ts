@@ -21,8 +21,9 @@
  *  [2+2P + 3k .. +3)       link k: labelId, encodingFormNum, value
  * ```
  */
+import { CompactNodeRecord } from '../graph/compact-record.ts';
 import type { GraphTables } from '../graph/id-tables.ts';
-import type { NodeRecord } from '../graph/node-record.ts';
+import type { Link, NodeRecordView } from '../graph/node-record.ts';
 
 export interface NodeUpdate {
   /** position in the update stream (assigned by the replica coordinator; 0 = unassigned) */
@@ -51,8 +52,9 @@ export const packed = {
 const EMPTY_LINKS = new Float64Array([0, 0]);
 
 /** The update describing `record` now. Interns the IPv6s, labels and the scheme it mentions. */
-export function nodeUpdateOf(record: NodeRecord, tables: GraphTables): NodeUpdate {
-  const byIp = record.inwardLinksByIp;
+export function nodeUpdateOf(record: NodeRecordView, tables: GraphTables): NodeUpdate {
+  if (record instanceof CompactNodeRecord && record.store.tables === tables) return compactUpdateOf(record);
+  const byIp = record.inwardLinksByIp as ReadonlyMap<string, readonly Link[]>;
   const p = byIp.size;
   let linkCount = 0;
   for (const links of byIp.values()) linkCount += links.length;
@@ -99,6 +101,53 @@ export function nodeUpdateOf(record: NodeRecord, tables: GraphTables): NodeUpdat
     present: true,
     version: record.version,
     schemeId: tables.schemes.intern(record.encodingScheme),
+    links: d,
+  };
+}
+
+/**
+ * The update of a record of the fast engine's compact table, read straight from the link arena:
+ * its links are a list with each peer's links together, peers in first-insertion order (the
+ * order of `inwardLinksByIp`), and peer and label ids are already interned in `tables`.
+ */
+function compactUpdateOf(rec: CompactNodeRecord): NodeUpdate {
+  const a = rec.store.links;
+  const next = a.next;
+  let p = 0;
+  let linkCount = 0;
+  let prevPeer = -1;
+  const first = rec.dead ? -1 : rec.firstLink;
+  for (let l = first; l >= 0; l = next[l]!) {
+    linkCount++;
+    if (a.peer[l] !== prevPeer || linkCount === 1) p++;
+    prevPeer = a.peer[l]!;
+  }
+  const d = new Array<number>(2 + 2 * p + 3 * linkCount).fill(0);
+  d[0] = p;
+  let i = -1;
+  let k = 0;
+  let base = 2 + 2 * p;
+  prevPeer = -1;
+  for (let l = first; l >= 0; l = next[l]!) {
+    if (a.peer[l] !== prevPeer || k === 0) {
+      i++;
+      prevPeer = a.peer[l]!;
+      d[1 + i] = prevPeer;
+      d[1 + p + i] = k;
+    }
+    d[base] = a.label[l]!;
+    d[base + 1] = a.form[l]!;
+    d[base + 2] = a.value[l]!;
+    base += 3;
+    k++;
+  }
+  d[1 + p + p] = k;
+  return {
+    seq: 0,
+    id: rec.id,
+    present: true,
+    version: rec.version,
+    schemeId: rec.schemeId,
     links: d,
   };
 }

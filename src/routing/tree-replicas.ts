@@ -35,7 +35,7 @@ import { restartWithBudget } from '../actors/supervision.ts';
 import { REPLICA_NAMES, TreeReplica, type TreeReplicaBuilt } from './tree-replica.ts';
 import { isRsError } from '../errors.ts';
 import type { GraphTables } from '../graph/id-tables.ts';
-import type { NodeRecord } from '../graph/node-record.ts';
+import type { NodeRecordView } from '../graph/node-record.ts';
 import { nodeRemovedUpdate, nodeUpdateOf, type NodeUpdate } from './node-update.ts';
 import { BestRouting } from './best-routing.ts';
 import { PairSearch } from './pair-search.ts';
@@ -124,7 +124,7 @@ export interface TreeReplicasDeps {
   readonly system: ActorSystem;
   readonly tables: GraphTables;
   /** current state of every node (to reload a replica that restarted) */
-  readonly dumpAll: () => Iterable<NodeRecord>;
+  readonly dumpAll: () => Iterable<NodeRecordView>;
   readonly now: () => number;
   readonly log?: (event: string, fields: Record<string, unknown>) => void;
 }
@@ -224,7 +224,7 @@ export class TreeReplicas {
   }
 
   /** A node's record changed (accepted announcement, crash rebuild). Returns the update's seq. */
-  nodeChanged(record: NodeRecord): number {
+  nodeChanged(record: NodeRecordView): number {
     return this.push(nodeUpdateOf(record, this.deps.tables));
   }
 

@@ -1,0 +1,407 @@
+/**
+ * The fast engine's node table (issue 17): `nodesByIp` with the original's order, and
+ * docs/protocol.md §4.2 applied to records whose state lives in arenas (compact-record.ts) — no
+ * object, Map or ArrayBuffer per link, per sample or per kept announcement, and the kept
+ * announcements' bytes held once, in the announcement arena the replication store shares.
+ *
+ * The steps are the ones of apply-announcement.ts (the reference engine's record objects, and
+ * this table's oracle in the tests): the same checks (`admit`), the same keep rule
+ * (`Replacements`), the same peer rules and link-state arithmetic (`applyLinkStateTo`), the same
+ * stateHash chain, and the same order of what the replication store adds and deletes.
+ *
+ * An apply is all or nothing for the kept list: the new list is written into a new block and
+ * installed only after the Peer and LinkState entities were applied, so a throw half-way (a
+ * broken invariant) leaves the record's kept list and reset as they were — what `rebuild`
+ * replays. A reset builds a new record and installs it (same position in `nodesByIp`) when done.
+ */
+import { hash as digest } from 'node:crypto';
+import type { Announcement } from '../protocol/announcement-types.ts';
+import type { LinkStateEntity, PeerEntity } from '../protocol/entity-types.ts';
+import { parseAnnouncement } from '../protocol/announcement.ts';
+import { admit, type AnnounceInput, type AnnounceOptions, type AnnounceOutcome } from './apply-announcement.ts';
+import type { AnnArena } from './ann-arena.ts';
+import { CompactNodeRecord, CompactStore } from './compact-record.ts';
+import { AGREED_TIMEOUT_MS, GLOBAL_TIMEOUT_MS, STATE_HASH_BYTES, WITHDRAW_LABEL } from './constants.ts';
+import type { GraphTables } from './id-tables.ts';
+import { Replacements } from './keep-rules.ts';
+import { LinkArena } from './link-arena.ts';
+import { applyLinkStateTo } from './link-state.ts';
+import { timeslotOf } from './node-record.ts';
+import { ArenaAnnouncement, parsedFromBytes } from './stored-announcement.ts';
+import { zeroStateHash } from './state-hash.ts';
+
+export class CompactNodeTable implements Iterable<CompactNodeRecord> {
+  readonly store: CompactStore;
+  private readonly byIp = new Map<string, CompactNodeRecord>();
+  private readonly seen = new Replacements();
+  private keys: Int32Array = new Int32Array(64);
+  private foldInput = Buffer.allocUnsafe(4096);
+
+  constructor(tables: GraphTables, anns: AnnArena) {
+    this.store = new CompactStore(tables, anns, new LinkArena());
+  }
+
+  /** ip → record in the original's insertion order (read-only: mutate through this class). */
+  get nodesByIp(): ReadonlyMap<string, CompactNodeRecord> {
+    return this.byIp;
+  }
+
+  get(ip: string): CompactNodeRecord | undefined {
+    return this.byIp.get(ip);
+  }
+
+  get size(): number {
+    return this.byIp.size;
+  }
+
+  [Symbol.iterator](): IterableIterator<CompactNodeRecord> {
+    return this.byIp.values();
+  }
+
+  /** Inward links held, every node together. */
+  linkCount(): number {
+    return this.store.links.size;
+  }
+
+  /**
+   * docs/protocol.md §4.2 for the announcement's node. An accepted announcement is copied into
+   * the announcement arena (`outcome.accepted` is its arena view), unless `annId` names it there
+   * already (a rebuild replaying the node's own kept announcements).
+   */
+  apply(input: AnnounceInput, opts: AnnounceOptions): AnnounceOutcome {
+    const node = 'ann' in input ? this.byIp.get(input.ann.nodeIp) : undefined;
+    const { outcome, created } = this.applyTo(node, input, opts, -1);
+    if (created) this.install(created, node);
+    return outcome;
+  }
+
+  /**
+   * Forget every node whose newest announcement is older than `now - GLOBAL_TIMEOUT_MS`
+   * (docs/protocol.md §4.7). Returns the hashes to delete from the replication store: each
+   * node's kept announcements, then its resetMsg.
+   */
+  expire(now: number): Uint8Array[] {
+    const deleted: Uint8Array[] = [];
+    const cutoff = now - GLOBAL_TIMEOUT_MS;
+    for (const rec of [...this.byIp.values()]) this.expireNode(rec, cutoff, deleted);
+    return deleted;
+  }
+
+  /** Forget `rec` if it is older than `cutoffMs`, appending its hashes to `deleted`; true if it went. */
+  expireNode(rec: CompactNodeRecord, cutoffMs: number, deleted: Uint8Array[]): boolean {
+    if (rec.dead || !(rec.timestamp < cutoffMs)) return false;
+    const anns = this.store.anns;
+    for (const id of rec.keptList()) deleted.push(anns.hash(id));
+    deleted.push(anns.hash(rec.resetAnn));
+    this.byIp.delete(rec.ipv6);
+    this.kill(rec);
+    return true;
+  }
+
+  /**
+   * Crash recovery: a fresh record for `ip` from its reset and kept announcements as installed
+   * (see the file comment), replayed as replication would (no clock or snode checks): the reset
+   * first, then the kept ones oldest first. It takes the old record's place; undefined when
+   * nothing could be rebuilt (the node is then forgotten).
+   */
+  rebuild(ip: string): CompactNodeRecord | undefined {
+    const old = this.byIp.get(ip);
+    if (!old || old.dead) return undefined;
+    const anns = this.store.anns;
+    const reset = old.resetAnn;
+    const ids = [reset, ...[...old.keptList()].reverse().filter((id) => !anns.hashEquals(id, anns.hash(reset)))];
+    let rec: CompactNodeRecord | undefined;
+    for (const id of ids) {
+      let ann: Announcement;
+      try {
+        ann = anns.givenOf(id) ?? parseAnnouncement(anns.bytes(id), { verifySignature: false, packedLinkStates: true });
+      } catch {
+        continue;
+      }
+      const t = this.applyTo(rec, { ann }, { fromNode: false, now: 0, selfIp: undefined }, id);
+      if (t.created) {
+        if (rec) this.kill(rec);
+        rec = t.created;
+      }
+    }
+    if (rec) this.install(rec, old);
+    else {
+      this.byIp.delete(ip);
+      this.kill(old);
+    }
+    return rec;
+  }
+
+  /**
+   * Start-up restore and tests: put `rec` (made by this table) in place of `old` (same position)
+   * or last, and forget `old`.
+   */
+  private install(rec: CompactNodeRecord, old: CompactNodeRecord | undefined): void {
+    this.byIp.set(rec.ipv6, rec);
+    if (old && old !== rec) this.kill(old);
+  }
+
+  /** Release everything a record holds and mark it dead. */
+  private kill(rec: CompactNodeRecord): void {
+    if (rec.dead) return;
+    const links = this.store.links;
+    for (let l = rec.firstLink; l >= 0; ) {
+      const next = links.next[l]!;
+      links.free(l);
+      l = next;
+    }
+    rec.firstLink = -1;
+    this.releaseList(rec.keptOff, rec.keptClass, rec.keptCount);
+    rec.keptCount = 0;
+    rec.keptOff = -1;
+    if (rec.resetAnn >= 0) this.store.anns.unref(rec.resetAnn);
+    rec.resetAnn = -1;
+    rec.dead = true;
+  }
+
+  private releaseList(off: number, cls: number, count: number): void {
+    if (off < 0) return;
+    const kept = this.store.kept;
+    for (let i = 0; i < count; i++) this.store.anns.unref(kept.data[off + i]!);
+    kept.free(off, cls);
+  }
+
+  /**
+   * §4.2 on `node` (not looked up: a rebuild replays into a record outside the table). A reset
+   * returns its new record in `created`, not yet installed.
+   */
+  private applyTo(
+    node: CompactNodeRecord | undefined,
+    input: AnnounceInput,
+    opts: AnnounceOptions,
+    annId: number,
+  ): { outcome: AnnounceOutcome; created: CompactNodeRecord | undefined } {
+    if (!('ann' in input)) node = undefined;
+    const a = admit(node, input, opts);
+    if (!a.ann) return { outcome: unchanged(a.error, node), created: undefined };
+    const ann = a.ann;
+    if (!ann.isReset && !node) return { outcome: unchanged('unknown_node', undefined), created: undefined };
+    const store = this.store;
+    const anns = store.anns;
+    const id = annId >= 0 ? annId : anns.add(ann.hash, ann.binary, parsedFromBytes(ann) ? undefined : ann);
+    const deleted: Uint8Array[] = [];
+    let rec: CompactNodeRecord;
+    let created: CompactNodeRecord | undefined;
+    let keptOff: number;
+    let keptClass: number;
+    let keptCount: number;
+    let droppedAny: boolean;
+    if (ann.isReset) {
+      if (node) {
+        for (const k of node.keptList()) deleted.push(anns.hash(k));
+        deleted.push(anns.hash(node.resetAnn));
+      }
+      const nid = store.tables.ids.intern(ann.nodeIp);
+      store.tables.ids.setKey(nid, ann.nodeKey);
+      rec = created = new CompactNodeRecord(store, nid, store.tables.ids.ipOf(nid));
+      rec.version = a.version;
+      rec.schemeId = store.tables.schemes.intern(a.scheme);
+      keptClass = store.kept.classFor(1);
+      keptOff = store.kept.alloc(keptClass);
+      store.kept.data[keptOff] = id;
+      anns.ref(id);
+      keptCount = 1;
+      droppedAny = true;
+    } else {
+      rec = node!;
+      ({ keptOff, keptClass, keptCount, droppedAny } = this.keep(rec, id, ann.timestamp, deleted));
+    }
+    try {
+      // 10., 11.
+      for (const e of ann.entities) if (e.type === 'Peer') this.applyPeer(rec, e, ann.timestamp);
+      for (const e of ann.entities) if (e.type === 'LinkState') this.applyLinkState(rec, e, ann.timestamp);
+    } catch (e) {
+      this.releaseList(keptOff, keptClass, keptCount);
+      if (created) this.kill(created);
+      if (annId < 0) anns.discard(id);
+      throw e;
+    }
+    // install the kept list, the reset and the timestamp; 12., 13.
+    if (created) {
+      rec.resetAnn = id;
+      anns.ref(id);
+    } else {
+      this.releaseList(rec.keptOff, rec.keptClass, rec.keptCount);
+    }
+    rec.keptOff = keptOff;
+    rec.keptClass = keptClass;
+    rec.keptCount = keptCount;
+    rec.timestamp = ann.timestamp;
+    const slot = store.stateHashSlot(rec.id);
+    if (droppedAny) {
+      // the chain over the kept list, oldest first (a reset: over itself)
+      slot.fill(0);
+      for (let i = keptCount - 1; i >= 0; i--) this.fold(slot, anns.bytes(store.kept.data[keptOff + i]!));
+    } else {
+      // nothing fell out: the new list is the old one with `ann` on top
+      this.fold(slot, anns.bytes(id));
+    }
+    return {
+      outcome: {
+        error: 'none',
+        stateHash: store.stateHashOf(rec.id),
+        node: rec,
+        accepted: new ArenaAnnouncement(anns, id, rec),
+        added: [anns.hash(id)],
+        deleted,
+      },
+      created,
+    };
+  }
+
+  /**
+   * The keep rules (keep-rules.ts) over `[id, ...rec's kept list]`, written into a new block;
+   * the hashes of what falls out (but the reset's) go to `deleted`. Takes a reference to each
+   * id of the new list; the old list is the caller's to release.
+   */
+  private keep(
+    rec: CompactNodeRecord,
+    id: number,
+    timestamp: number,
+    deleted: Uint8Array[],
+  ): { keptOff: number; keptClass: number; keptCount: number; droppedAny: boolean } {
+    const store = this.store;
+    const anns = store.anns;
+    const kept = store.kept;
+    const sinceTime = timestamp - AGREED_TIMEOUT_MS;
+    const seen = this.seen;
+    seen.clear();
+    const total = 1 + rec.keptCount;
+    const keptClass = kept.classFor(total);
+    const keptOff = kept.alloc(keptClass);
+    let keptCount = 0;
+    let droppedAny = false;
+    for (let i = 0; i < total; i++) {
+      // read the old list after alloc: the blocks' array may have moved
+      const a = i === 0 ? id : kept.data[rec.keptOff + i - 1]!;
+      let needed = false;
+      if (anns.timestamp(a) >= sinceTime) {
+        const [keys, n] = anns.keepKeys(a, this.keys);
+        this.keys = keys;
+        for (let k = 0; k < n; k++) needed = seen.add(keys[k]!) || needed;
+        if (needed || i === 0) {
+          kept.data[keptOff + keptCount++] = a;
+          anns.ref(a);
+          continue;
+        }
+      }
+      droppedAny = true;
+      if (a !== rec.resetAnn) deleted.push(anns.hash(a));
+    }
+    return { keptOff, keptClass, keptCount, droppedAny };
+  }
+
+  /** One Peer entity (docs/protocol.md §4.4; peer-links.ts on record objects). */
+  private applyPeer(rec: CompactNodeRecord, p: PeerEntity, timestamp: number): void {
+    const links = this.store.links;
+    const tables = this.store.tables;
+    const pid = tables.ids.intern(p.ipv6);
+    if (p.label === WITHDRAW_LABEL) {
+      // every link of that peer with that peerNum
+      let prev = -1;
+      for (let l = rec.firstLink; l >= 0; ) {
+        const next = links.next[l]!;
+        if (links.peer[l] === pid && links.peerNum[l] === p.peerNum) {
+          if (prev < 0) rec.firstLink = next;
+          else links.next[prev] = next;
+          links.free(l);
+        } else prev = l;
+        l = next;
+      }
+      return;
+    }
+    checkLinkFields(p);
+    const labelId = tables.labels.intern(p.label);
+    // the peer's links are together: the first one with this peerNum, the last one of the peer
+    let match = -1;
+    let groupLast = -1;
+    let tail = -1;
+    for (let l = rec.firstLink; l >= 0; l = links.next[l]!) {
+      tail = l;
+      if (links.peer[l] !== pid) continue;
+      groupLast = l;
+      if (match < 0 && links.peerNum[l] === p.peerNum) match = l;
+    }
+    if (match >= 0 && links.label[match] === labelId && links.form[match] === p.encodingFormNum) {
+      links.flags[match] = p.flags;
+      links.mtu[match] = p.mtu;
+      links.time[match] = timestamp;
+      return;
+    }
+    // JS mkLink: a fresh link (value 0, no link state); it replaces `match` in place
+    const l = match >= 0 ? match : links.alloc();
+    if (match >= 0) {
+      links.clearSamples(l);
+      links.value[l] = 0;
+    }
+    links.peer[l] = pid;
+    links.label[l] = labelId;
+    links.peerNum[l] = p.peerNum;
+    links.form[l] = p.encodingFormNum;
+    links.flags[l] = p.flags;
+    links.mtu[l] = p.mtu;
+    links.createTime[l] = timestamp;
+    links.time[l] = timestamp;
+    links.lsSlot[l] = timeslotOf(timestamp);
+    if (match >= 0) return;
+    const after = groupLast >= 0 ? groupLast : tail;
+    if (after < 0) {
+      links.next[l] = rec.firstLink;
+      rec.firstLink = l;
+    } else {
+      links.next[l] = links.next[after]!;
+      links.next[after] = l;
+    }
+  }
+
+  /** One LinkState entity on the LAST link with peerNum = nodeId (docs/protocol.md §4.6). */
+  private applyLinkState(rec: CompactNodeRecord, e: LinkStateEntity, timestamp: number): void {
+    const links = this.store.links;
+    let found = -1;
+    for (let l = rec.firstLink; l >= 0; l = links.next[l]!) if (links.peerNum[l] === e.nodeId) found = l;
+    if (found >= 0) applyLinkStateTo(links.target(found), e, timestamp);
+  }
+
+  /** slot ← sha512(slot ‖ binary) (state-hash.ts's step, without a buffer per step). */
+  private fold(slot: Uint8Array, binary: Uint8Array): void {
+    const need = STATE_HASH_BYTES + binary.length;
+    if (need > this.foldInput.length) this.foldInput = Buffer.allocUnsafe(2 * need);
+    this.foldInput.set(slot, 0);
+    this.foldInput.set(binary, STATE_HASH_BYTES);
+    slot.set(digest('sha512', this.foldInput.subarray(0, need), 'buffer'));
+  }
+}
+
+/** The columns hold what a Peer entity can carry (u8 form and flags, mtu = u16 · 8, u16 peerNum). */
+function checkLinkFields(p: PeerEntity): void {
+  const ok =
+    Number.isInteger(p.encodingFormNum) &&
+    p.encodingFormNum >= 0 &&
+    p.encodingFormNum <= 0xff &&
+    Number.isInteger(p.flags) &&
+    p.flags >= 0 &&
+    p.flags <= 0xff &&
+    Number.isInteger(p.mtu) &&
+    p.mtu >= 0 &&
+    p.mtu <= 0xffffffff &&
+    Number.isInteger(p.peerNum) &&
+    Math.abs(p.peerNum) <= 0x7fffffff;
+  if (!ok) throw new RangeError(`a Peer entity the compact table cannot hold: ${JSON.stringify(p)}`);
+}
+
+/** A reply that changes nothing, with the node's hash (apply-announcement.ts `unchanged`). */
+function unchanged(error: AnnounceOutcome['error'], node: CompactNodeRecord | undefined): AnnounceOutcome {
+  return {
+    error,
+    stateHash: node ? node.stateHash : zeroStateHash(),
+    node,
+    accepted: undefined,
+    added: [],
+    deleted: [],
+  };
+}
