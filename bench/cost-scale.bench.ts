@@ -9,7 +9,7 @@
  * fitting route (route-quality.ts), the share of hops over unmeasured links and the median link
  * value on the chosen paths. The issue's target is a mean stretch ≤ 1.10.
  */
-import type { NodeRecord } from '../src/graph/node-record.ts';
+import type { NodeRecordView } from '../src/graph/node-record.ts';
 import { GOOD_LINK_VALUE, HOP_COST, MAX_QUALITY_PENALTY } from '../src/routing/best-cost.ts';
 import { percentile, prng, type BenchOptions, type BenchResult } from './harness.ts';
 import { FittingPaths } from './route-quality.ts';
@@ -25,9 +25,9 @@ interface Hop {
 }
 
 /** Every hop a → b known from both ends, with the value of b's best link from a. */
-function hopsOf(records: Iterable<NodeRecord>, idOf: Map<string, number>, n: number): Hop[][] {
+function hopsOf(records: Iterable<NodeRecordView>, idOf: Map<string, number>, n: number): Hop[][] {
   const out: Hop[][] = Array.from({ length: n }, () => []);
-  const byIp = new Map<string, NodeRecord>();
+  const byIp = new Map<string, NodeRecordView>();
   for (const r of records) byIp.set(r.ipv6, r);
   for (const b of byIp.values()) {
     for (const [aIp, links] of b.inwardLinksByIp) {

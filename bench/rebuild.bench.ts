@@ -8,6 +8,7 @@
  * incremental build after a burst of updates.
  */
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import type { Link, NodeRecord } from '../src/graph/node-record.ts';
 import { buildRouteGraph } from '../src/routing/reference/route-graph.ts';
 import { percentile, prng, type BenchOptions, type BenchResult } from './harness.ts';
 import { buildWorld, dropWorlds, feed, linkStateUpdate, loadedServer } from './world.ts';
@@ -75,9 +76,16 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
   await trees.swap(true);
   const incremental = trees.stats.lastBuildMs;
 
-  // the reference: the original's graph build, on the main thread (blocks the event loop)
+  // the reference: the original's graph build, on the main thread (blocks the event loop), over
+  // record objects as the original keeps them (copied out of the fast engine's arenas first)
+  const records = new Map<string, NodeRecord>();
+  for (const [ip, r] of server.nodes.nodesByIp) {
+    const byIp = new Map<string, Link[]>();
+    for (const [peer, links] of r.inwardLinksByIp) byIp.set(peer, links.map((l) => ({ ...l, linkState: new Map(l.linkState) })));
+    records.set(ip, { ...(r as unknown as NodeRecord), inwardLinksByIp: byIp });
+  }
   const tr = performance.now();
-  buildRouteGraph(server.nodes.nodesByIp, 0);
+  buildRouteGraph(records, 0);
   const refMs = performance.now() - tr;
   await server.close();
   return [

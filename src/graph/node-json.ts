@@ -18,7 +18,7 @@ import { announcementToJson, type AnnouncementJson } from '../protocol/announcem
 import type { Announcement } from '../protocol/announcement-types.ts';
 import type { JsEncodingForm } from '../protocol/encoding-scheme-types.ts';
 import { schemeToJs } from '../protocol/encoding-scheme.ts';
-import type { Link, LinkStateSample, NodeRecord } from './node-record.ts';
+import type { LinkStateSample, LinkView, NodeRecordView } from './node-record.ts';
 
 export interface BufferJson {
   type: 'Buffer';
@@ -54,7 +54,7 @@ export interface NodeJson {
   };
 }
 
-export function nodeRecordToJson(record: NodeRecord): NodeJson {
+export function nodeRecordToJson(record: NodeRecordView): NodeJson {
   const inwardLinksByIp: Record<string, LinkJson[]> = {};
   for (const [ip, links] of record.inwardLinksByIp) inwardLinksByIp[ip] = links.map(linkToJson);
   return {
@@ -73,7 +73,7 @@ export function nodeRecordToJson(record: NodeRecord): NodeJson {
   };
 }
 
-export function linkToJson(link: Link): LinkJson {
+export function linkToJson(link: LinkView): LinkJson {
   return {
     label: link.label,
     encodingFormNum: link.encodingFormNum,

@@ -4,9 +4,9 @@
  * name for the optional `from` key.
  */
 import { bytesToHex } from '../protocol/hex.ts';
-import type { NodeRecord } from './node-record.ts';
+import type { NodeRecordView } from './node-record.ts';
 
-export function nodeStateSummary(rec: NodeRecord | undefined, names: ReadonlyMap<string, string>): unknown {
+export function nodeStateSummary(rec: NodeRecordView | undefined, names: ReadonlyMap<string, string>): unknown {
   if (!rec) return null;
   return {
     announcements_newest_first: rec.announcements.map((a) => bytesToHex(a.hash)),

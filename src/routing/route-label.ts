@@ -23,7 +23,7 @@ import {
   reEncode,
   splice,
 } from '../protocol/routing-label.ts';
-import type { NodeRecord } from '../graph/node-record.ts';
+import type { NodeRecordView } from '../graph/node-record.ts';
 
 /** One hop as the original returns it (`/path`); `inverseFormNum` is absent on the first hop. */
 export interface RouteHop {
@@ -54,7 +54,7 @@ export interface LabelStep {
 /** Build the label of `path` (`[src, …, dst]`, at least 2 nodes) from the current records. */
 export function buildRouteLabel(
   path: readonly string[],
-  lookup: (ip: string) => NodeRecord | undefined,
+  lookup: (ip: string) => NodeRecordView | undefined,
 ): Result<RouteLabel> {
   return attempt(() => {
     const steps: LabelStep[] = [];

@@ -7,7 +7,8 @@
  * in order, telling the funnel's recorder about every outcome in that order.
  */
 import type { AnnouncementSource } from '../graph/announcement-source.ts';
-import type { AnnounceInput, AnnounceOutcome, NodeTable } from '../graph/apply-announcement.ts';
+import type { AnnounceInput, AnnounceOutcome } from '../graph/apply-announcement.ts';
+import type { NodeDirectory } from '../graph/node-directory.ts';
 import type { Logger } from '../log.ts';
 import type { Announcement } from '../protocol/announcement-types.ts';
 import type { GrRoute, RouteJson } from './route-answer.ts';
@@ -45,7 +46,7 @@ export interface EngineDeps {
 
 export interface RoutingEngine {
   /** `nodesByIp` in the original's insertion order (read-only outside the engine) */
-  readonly nodes: NodeTable;
+  readonly nodes: NodeDirectory;
   /** Parse bytes into an announcement or its parse error, verifying the signature if asked. */
   parse(bytes: Uint8Array, verify: boolean): AnnounceInput | Promise<AnnounceInput>;
   /**

@@ -24,8 +24,9 @@ import {
   parseAnnounceInput,
   type AnnounceInput,
   type AnnounceOutcome,
-  type NodeTable,
 } from '../graph/apply-announcement.ts';
+import { AnnArena } from '../graph/ann-arena.ts';
+import { CompactNodeTable } from '../graph/compact-table.ts';
 import type { Announcement } from '../protocol/announcement-types.ts';
 import { parseAnnouncement } from '../protocol/announcement.ts';
 import { isRsError, RsError } from '../errors.ts';
@@ -78,6 +79,11 @@ export function defaultFastRoutingOptions(
 export interface RoutingSupervisorDeps extends EngineDeps {
   /** share an actor system (default: the supervisor creates and shuts down its own) */
   readonly system?: ActorSystem;
+  /**
+   * the arena holding the announcements the records keep: the replication store's, so that a
+   * kept announcement's bytes are held once (default: an arena of its own)
+   */
+  readonly anns?: AnnArena;
 }
 
 export class RoutingSupervisor implements RoutingEngine {
@@ -124,6 +130,7 @@ export class RoutingSupervisor implements RoutingEngine {
     // (store, metrics, listeners) and the node's update for the tree replicas
     this.directory = new SubnodeDirectory(
       this.system,
+      new CompactNodeTable(this.tables, deps.anns ?? new AnnArena()),
       {
         now,
         selfIp: deps.selfIp,
@@ -142,12 +149,11 @@ export class RoutingSupervisor implements RoutingEngine {
               node: ip,
               announcements: record?.announcements.length ?? 0,
             },
-            'subnode actor restarted; record rebuilt from the store',
+            'subnode actor restarted; record rebuilt from its kept announcements',
           );
           if (record) trees.nodeChanged(record);
           else trees.nodeRemoved(ip);
         },
-        storedAnnouncement: (hash) => recorder.stored(hash),
         crashed: (ip, err, decision) =>
           log.error(
             { event: 'snode:subnode:crashed', node: ip, err, decision },
@@ -159,7 +165,7 @@ export class RoutingSupervisor implements RoutingEngine {
     this.start();
   }
 
-  get nodes(): NodeTable {
+  get nodes(): CompactNodeTable {
     return this.directory.table;
   }
 

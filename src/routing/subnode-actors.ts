@@ -1,17 +1,19 @@
 /**
- * Subnode actors: one per announcing cjdns node (keyed by its IPv6). The actor owns the node's
- * record — its kept announcements, links and `stateHash` — and applies that node's
- * announcements strictly in order, one at a time (docs/protocol.md §4.2 via `applyAnnouncement`).
- * Signatures are checked and bytes parsed before a message reaches it.
+ * Subnode actors: one per announcing cjdns node (keyed by its IPv6). The actor serialises the
+ * node's announcements: it applies them to the node's record in the compact node table
+ * (graph/compact-table.ts: the records' links, samples and kept announcements live in shared
+ * arenas) strictly in order, one at a time (docs/protocol.md §4.2). Signatures are checked and
+ * bytes parsed before a message reaches it.
  *
  * The directory (`SubnodeDirectory`) is the supervisor side: it spawns a node's actor on its
  * first message, keeps `nodesByIp` (the original's insertion order, which routes and the read
  * API depend on) pointing at the records the actors own, passivates idle actors (the record
  * stays in the directory at rest; the next message spawns a new owner), and restarts crashed
  * ones (policy: `restartWithBudgetPerActor`). A restarted actor rebuilds its record by
- * replaying the node's kept announcements, read back from the replication store, so no other
- * node is touched and the node's kept list and stateHash come back exactly; link values are
- * recomputed from the link state those announcements carry.
+ * replaying the node's kept announcements as installed by its last successful message (their
+ * bytes are in the announcement arena), so no other node is touched and the node's kept list and
+ * stateHash come back exactly; link values are recomputed from the link state those
+ * announcements carry.
  *
  * Mailboxes are bounded: when a node floods us faster than its actor applies, `apply` refuses
  * with RS_ERR_MAILBOX_FULL (the transport sends no reply; cjdns retries) and counts it.
@@ -27,12 +29,10 @@ import type { ActorFamily, ActorRef, ActorSystem, ReplyTo } from '../actors/acto
 import { restartWithBudgetPerActor } from '../actors/supervision.ts';
 import { RsError, isRsError } from '../errors.ts';
 import { GLOBAL_TIMEOUT_MS } from '../graph/constants.ts';
-import { KeptAnnouncement } from '../graph/kept-announcement.ts';
-import type { NodeRecord } from '../graph/node-record.ts';
-import { applyAnnouncement, NodeTable, type AnnounceOutcome } from '../graph/apply-announcement.ts';
-import { parseAnnouncement } from '../protocol/announcement.ts';
+import type { AnnounceOutcome } from '../graph/apply-announcement.ts';
+import type { CompactNodeTable } from '../graph/compact-table.ts';
+import type { NodeRecordView } from '../graph/node-record.ts';
 import type { Announcement } from '../protocol/announcement-types.ts';
-import { bytesToHex } from '../protocol/hex.ts';
 
 import type { AnnouncementSource } from '../graph/announcement-source.ts';
 import type { ApplyRules } from './routing-engine.ts';
@@ -54,8 +54,13 @@ export type SubnodeReply =
   | { readonly ok: true; readonly outcome: AnnounceOutcome }
   | { readonly ok: false; readonly error: RsError };
 
+/**
+ * The node's record lives in the table (the actor only orders the node's messages): the state
+ * names the node, and its presence in the entry says the actor finished its start (or restart)
+ * and may be applied on directly.
+ */
 interface SubnodeState {
-  record: NodeRecord | undefined;
+  readonly ip: string;
 }
 
 /** What the subnode actors need from the rest of the server. */
@@ -68,9 +73,7 @@ export interface SubnodeEffects {
   /** the node was forgotten by expiry; `deleted` = its hashes to drop from the store */
   expired(ip: string, deleted: Uint8Array[]): void;
   /** the node's record was rebuilt after a crash (undefined: nothing could be rebuilt) */
-  rebuilt(ip: string, record: NodeRecord | undefined): void;
-  /** raw bytes of a stored announcement (the replication store) */
-  storedAnnouncement(hash: Uint8Array): Uint8Array | undefined;
+  rebuilt(ip: string, record: NodeRecordView | undefined): void;
   crashed?(ip: string, error: unknown, decision: string): void;
 }
 
@@ -99,22 +102,10 @@ export function subnodeOptionsOf(s: RoutingSettings): SubnodeDirectoryOptions {
 
 export const DEFAULT_SUBNODE_OPTIONS: SubnodeDirectoryOptions = subnodeOptionsOf(ROUTING_DEFAULTS);
 
-/**
- * A node's kept list after its last successful message (crash recovery). The record replaces
- * its `announcements` array on every accepted announcement and never mutates an old one, so
- * keeping references is enough (and allocates nothing per message).
- */
-interface Journal {
-  readonly resetMsg: Announcement;
-  /** newest first */
-  readonly announcements: readonly Announcement[];
-}
-
 interface Entry {
   ref: ActorRef<SubnodeCommand> | undefined;
   /** the live actor's state (the same object its turns mutate) */
   state: SubnodeState | undefined;
-  journal: Journal | undefined;
   lastActiveMs: number;
 }
 
@@ -139,8 +130,6 @@ function ipOfActor(name: string): string {
 }
 
 export class SubnodeDirectory {
-  /** nodesByIp: insertion order as the original; the records are owned by the actors */
-  readonly table = new NodeTable();
   readonly stats: SubnodeStats = {
     spawned: 0,
     passivated: 0,
@@ -154,6 +143,8 @@ export class SubnodeDirectory {
 
   constructor(
     private readonly system: ActorSystem,
+    /** nodesByIp: insertion order as the original; each record is changed by its node's actor */
+    readonly table: CompactNodeTable,
     private readonly fx: SubnodeEffects,
     private readonly opts: SubnodeDirectoryOptions = DEFAULT_SUBNODE_OPTIONS,
   ) {
@@ -161,7 +152,8 @@ export class SubnodeDirectory {
       kind: 'subnode',
       initialState: (name, restart) => {
         const ip = ipOfActor(name);
-        const state: SubnodeState = { record: restart ? this.rebuild(ip) : this.table.get(ip) };
+        if (restart) this.rebuild(ip);
+        const state: SubnodeState = { ip };
         const entry = this.entries.get(ip);
         if (entry) entry.state = state;
         return state;
@@ -246,7 +238,7 @@ export class SubnodeDirectory {
       const entry = this.entries.get(rec.ipv6);
       if (entry?.ref && this.system.isRunning(entry.ref))
         this.system.tell(entry.ref, { type: 'Expire', cutoffMs });
-      else this.expireRecord({ record: rec }, cutoffMs);
+      else this.expireRecord(rec.ipv6, cutoffMs);
     }
     return n;
   }
@@ -263,21 +255,10 @@ export class SubnodeDirectory {
     const ip = anns[0]?.nodeIp;
     if (ip === undefined) return [];
     if (this.actorOf(ip) || anns.some((a) => a.nodeIp !== ip)) return undefined;
-    let record = this.table.get(ip);
     const outcomes: AnnounceOutcome[] = [];
+    const opts = { fromNode: rules.fromNode, now: this.fx.now(), selfIp: rules.selfCheck ? this.fx.selfIp() : undefined };
     for (const a of anns) {
-      const kept = new KeptAnnouncement(a, record);
-      const { outcome, created } = applyAnnouncement(
-        record,
-        { ann: kept },
-        { fromNode: rules.fromNode, now: this.fx.now(), selfIp: rules.selfCheck ? this.fx.selfIp() : undefined },
-      );
-      kept.release();
-      if (created) {
-        record = created;
-        this.table.put(created);
-      }
-      if (outcome.accepted && record) this.remember(record);
+      const outcome = this.table.apply({ ann: a }, opts);
       this.fx.handled(outcome, source);
       outcomes.push(outcome);
     }
@@ -316,7 +297,7 @@ export class SubnodeDirectory {
   private actorFor(ip: string): ActorRef<SubnodeCommand> {
     let entry = this.entries.get(ip);
     if (!entry) {
-      entry = { ref: undefined, state: undefined, journal: undefined, lastActiveMs: 0 };
+      entry = { ref: undefined, state: undefined, lastActiveMs: 0 };
       this.entries.set(ip, entry);
     }
     entry.lastActiveMs = this.fx.now();
@@ -349,22 +330,19 @@ export class SubnodeDirectory {
       case 'Crashed':
         throw msg.error;
       case 'Expire':
-        this.expireRecord(state, msg.cutoffMs);
+        this.expireRecord(state.ip, msg.cutoffMs);
         return state;
     }
   }
 
-  /** One announcement on the node's state: the state machine, the directory, the recorder. */
+  /** One announcement on the node's record: the state machine (in the table), the recorder. */
   private applyOne(
-    state: SubnodeState,
-    msg: Announcement,
+    _state: SubnodeState,
+    ann: Announcement,
     rules: ApplyRules,
     source: AnnouncementSource,
   ): AnnounceOutcome {
-    // the record keeps the compact form; its parsed entities are dropped once applied
-    const ann = new KeptAnnouncement(msg, state.record);
-    const { outcome, created } = applyAnnouncement(
-      state.record,
+    const outcome = this.table.apply(
       { ann },
       {
         fromNode: rules.fromNode,
@@ -372,13 +350,7 @@ export class SubnodeDirectory {
         selfIp: rules.selfCheck ? this.fx.selfIp() : undefined,
       },
     );
-    if (created) {
-      state.record = created;
-      this.table.put(created);
-    }
-    if (outcome.accepted && state.record) this.remember(state.record);
     this.fx.handled(outcome, source);
-    ann.release();
     return outcome;
   }
 
@@ -386,70 +358,26 @@ export class SubnodeDirectory {
     return new RsError('RS_ERR_INTERNAL', `subnode ${ann.nodeIp} crashed`, { cause });
   }
 
-  private expireRecord(state: SubnodeState, cutoffMs: number): void {
-    const rec = state.record;
-    if (!rec || !(rec.timestamp < cutoffMs)) return;
-    const deleted: Uint8Array[] = rec.announcements.map((a) => a.hash);
-    deleted.push(rec.resetMsg.hash);
-    this.table.remove(rec.ipv6);
-    const entry = this.entries.get(rec.ipv6);
-    if (entry) {
-      entry.journal = undefined;
-      if (!entry.ref || !this.system.isRunning(entry.ref)) this.entries.delete(rec.ipv6);
-    }
-    state.record = undefined;
-    this.fx.expired(rec.ipv6, deleted);
-  }
-
-  private remember(rec: NodeRecord): void {
-    let entry = this.entries.get(rec.ipv6);
-    if (!entry) {
-      entry = { ref: undefined, state: undefined, journal: undefined, lastActiveMs: this.fx.now() };
-      this.entries.set(rec.ipv6, entry);
-    }
-    entry.journal = { resetMsg: rec.resetMsg, announcements: rec.announcements };
+  private expireRecord(ip: string, cutoffMs: number): void {
+    const rec = this.table.get(ip);
+    if (!rec) return;
+    const deleted: Uint8Array[] = [];
+    if (!this.table.expireNode(rec, cutoffMs, deleted)) return;
+    const entry = this.entries.get(ip);
+    if (entry && (!entry.ref || !this.system.isRunning(entry.ref))) this.entries.delete(ip);
+    this.fx.expired(ip, deleted);
   }
 
   /**
-   * Crash recovery: replay the node's kept announcements (as of its last successful message)
-   * from the replication store into a fresh record. They were verified when accepted, so they
-   * are parsed without the signature check, and applied as replication would (no clock or
-   * snode checks): the reset first, then the kept ones oldest first.
+   * Crash recovery: a fresh record from the node's reset and kept announcements as its last
+   * successful message left them (the table installs a new kept list only once every entity of
+   * the announcement is applied). They were verified when accepted, so they are replayed as
+   * replication would (no clock or snode checks): the reset first, then the kept ones oldest
+   * first.
    */
-  private rebuild(ip: string): NodeRecord | undefined {
-    const journal = this.entries.get(ip)?.journal;
-    let record: NodeRecord | undefined;
-    if (journal) {
-      const reset = journal.resetMsg.hash;
-      const keptOldestFirst = [...journal.announcements].reverse().map((a) => a.hash);
-      const hashes = [reset, ...keptOldestFirst.filter((h) => bytesToHex(h) !== bytesToHex(reset))];
-      for (const h of hashes) {
-        const bytes = this.fx.storedAnnouncement(h);
-        if (!bytes) continue;
-        let ann: Announcement;
-        try {
-          ann = parseAnnouncement(bytes, { verifySignature: false });
-        } catch {
-          continue;
-        }
-        const kept = new KeptAnnouncement(ann, record);
-        const t = applyAnnouncement(
-          record,
-          { ann: kept },
-          { fromNode: false, now: this.fx.now(), selfIp: undefined },
-        );
-        kept.release();
-        if (t.created) record = t.created;
-      }
-    }
-    if (record) {
-      this.table.put(record);
-      this.remember(record);
-    } else {
-      this.table.remove(ip);
-    }
+  private rebuild(ip: string): void {
+    const record = this.table.rebuild(ip);
     this.stats.rebuilt++;
     this.fx.rebuilt(ip, record);
-    return record;
   }
 }

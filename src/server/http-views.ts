@@ -6,8 +6,8 @@
 import { RsError } from '../errors.ts';
 import type { ReplicationStore } from '../graph/replication-store.ts';
 import { nodeRecordToJson } from '../graph/node-json.ts';
-import type { NodeTable } from '../graph/apply-announcement.ts';
-import type { NodeRecord } from '../graph/node-record.ts';
+import { keepsResetMsg, type NodeDirectory } from '../graph/node-directory.ts';
+import type { NodeRecordView } from '../graph/node-record.ts';
 import type { PeerInfo } from '../replication/peer-info.ts';
 import type { RouteJson } from '../routing/route-answer.ts';
 import { schemeToJs } from '../protocol/encoding-scheme.ts';
@@ -31,8 +31,8 @@ interface NiEntry {
   rst: boolean;
 }
 
-function niEntry(n: NodeRecord): NiEntry {
-  return { ip6: n.ipv6, announcements: n.announcements.length, rst: !n.announcements.includes(n.resetMsg) };
+function niEntry(n: NodeRecordView): NiEntry {
+  return { ip6: n.ipv6, announcements: n.announcements.length, rst: !keepsResetMsg(n) };
 }
 
 /** `JSON.stringify(value, null, 2)` as it prints at the depth whose lines start with `indent`. */
@@ -42,7 +42,7 @@ function indented(value: unknown, indent: string): string {
 
 export class HttpViews {
   constructor(
-    private readonly table: NodeTable,
+    private readonly table: NodeDirectory,
     private readonly store: ReplicationStore,
     private readonly route: (srcIp: string, dstIp: string) => RouteJson | null,
   ) {}

@@ -184,7 +184,8 @@ export class Ingest implements ApplyRecorder {
   applied(outcome: AnnounceOutcome, source: AnnouncementSource): void {
     const store = this.d.store;
     for (const h of outcome.deleted) store.delete(h);
-    if (outcome.accepted) store.add(outcome.accepted.hash, outcome.accepted.binary);
+    // an announcement a record keeps in the store's arena is referenced, not copied
+    if (outcome.accepted) store.add(outcome.accepted);
     this.d.metrics.announcements.inc({ source, result: outcome.error });
     if (this.debugNode !== undefined && outcome.node?.ipv6 === this.debugNode) {
       this.d.log.info(

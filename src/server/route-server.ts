@@ -5,7 +5,8 @@
  * cluster bus) calls this facade.
  */
 import { ReplicationStore } from '../graph/replication-store.ts';
-import type { AnnounceOutcome, NodeTable } from '../graph/apply-announcement.ts';
+import type { AnnounceOutcome } from '../graph/apply-announcement.ts';
+import type { NodeDirectory } from '../graph/node-directory.ts';
 import type { Logger } from '../log.ts';
 import { silentLogger } from '../log.ts';
 import type { Announcement } from '../protocol/announcement-types.ts';
@@ -52,7 +53,7 @@ export interface RouteServerOptions {
 
 export class RouteServer {
   /** `nodesByIp`, in the original's insertion order */
-  readonly nodes: NodeTable;
+  readonly nodes: NodeDirectory;
   /** the replication store: every announcement we offer to peers */
   readonly store = new ReplicationStore();
   /** the engine applying announcements and answering routes */
@@ -88,7 +89,7 @@ export class RouteServer {
     const deps: EngineDeps = { now, selfIp: () => this.self.ipv6, recorder: this.ingest, log: this.log };
     if (opts.routing?.mode === 'fast') {
       this.routing = new RoutingSupervisor(
-        { ...deps, system: opts.routing.system },
+        { ...deps, system: opts.routing.system, anns: this.store.arena },
         opts.routing.options ?? defaultFastRoutingOptions(),
       );
       this.engine = this.routing;
@@ -208,9 +209,7 @@ export class RouteServer {
   }
 
   linkCount(): number {
-    let n = 0;
-    for (const rec of this.nodes) for (const links of rec.inwardLinksByIp.values()) n += links.length;
-    return n;
+    return this.nodes.linkCount();
   }
 
   /**

@@ -35,8 +35,9 @@ function* liveAnnouncements(server: RouteServer): Iterable<LiveAnnouncement> {
     const nodeKey = rec.keyBytes;
     const reset = rec.resetMsg;
     yield { hash: reset.hash, binary: reset.binary, nodeKey };
-    for (let i = rec.announcements.length - 1; i >= 0; i--) {
-      const a = rec.announcements[i]!;
+    const kept = rec.announcements;
+    for (let i = kept.length - 1; i >= 0; i--) {
+      const a = kept[i]!;
       if (a !== reset && !bytesEqual(a.hash, reset.hash)) yield { hash: a.hash, binary: a.binary, nodeKey };
     }
   }

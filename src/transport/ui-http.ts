@@ -10,7 +10,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RsError } from '../errors.ts';
-import type { NodeRecord } from '../graph/node-record.ts';
+import type { NodeRecordView } from '../graph/node-record.ts';
 import type { RouteJson } from '../routing/route-answer.ts';
 import type { Logger } from '../log.ts';
 import { encodeGraph } from '../server/ui/graph-encoder.ts';
@@ -35,7 +35,7 @@ export type StreamHeavy = (answer: HeavyAnswer) => Promise<unknown>;
 
 export interface UiHttpDeps {
   /** the node table */
-  readonly nodes: Iterable<NodeRecord> & { get(ip: string): NodeRecord | undefined };
+  readonly nodes: Iterable<NodeRecordView> & { get(ip: string): NodeRecordView | undefined };
   route(srcIp: string, dstIp: string): RouteJson | null;
   /** ms, the server's clock */
   now(): number;

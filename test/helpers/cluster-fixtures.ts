@@ -13,7 +13,7 @@ import { serializeEncodingSchemeEntity, serializePeer, serializeVersion } from '
 import { bytesToHex, concatBytes } from '../../src/protocol/hex.ts';
 import { ip6FromPublicKey, ip6ToString, publicFromPrivate } from '../../src/protocol/keys.ts';
 import { routeServerSink, type ClusterNodeSnapshot, type ClusterSink } from '../../src/cluster/sink.ts';
-import type { NodeTable } from '../../src/graph/apply-announcement.ts';
+import type { NodeDirectory } from '../../src/graph/node-directory.ts';
 import { RouteServer } from '../../src/server/route-server.ts';
 import { selfWithIp } from './reference-server.ts';
 
@@ -121,7 +121,7 @@ export interface CoreState {
   readonly kept: Set<string>;
 }
 
-export function coreState(core: { readonly nodes: NodeTable }): CoreState {
+export function coreState(core: { readonly nodes: NodeDirectory }): CoreState {
   const stateHashes = new Map<string, string>();
   const kept = new Set<string>();
   for (const rec of core.nodes) {

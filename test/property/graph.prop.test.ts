@@ -11,7 +11,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { AGREED_TIMEOUT_MS } from '../../src/graph/constants.ts';
 import type { RouteServer } from '../../src/server/route-server.ts';
-import type { NodeRecord } from '../../src/graph/node-record.ts';
+import type { NodeRecordView } from '../../src/graph/node-record.ts';
 import { announcementsStateHash } from '../../src/graph/state-hash.ts';
 import type { Announcement } from '../../src/protocol/announcement-types.ts';
 import { SCHEMES } from '../../src/protocol/encoding-scheme.ts';
@@ -233,7 +233,7 @@ function checkRoute(server: RouteServer, srcIp: string, dstIp: string): 'route' 
   let prevFormNum: number | undefined;
   for (let i = 1; i < path.length; i++) {
     const from = server.nodes.get(path[i - 1]!)!;
-    const to: NodeRecord = server.nodes.get(path[i]!)!;
+    const to: NodeRecordView = server.nodes.get(path[i]!)!;
     const hop = route.hops[i - 1]!;
     const links = to.inwardLinksByIp.get(from.ipv6)!;
     const best = Math.max(...links.map((l) => l.value));

@@ -10,7 +10,7 @@
  * removed during the stream may appear on one side only. Peers without a record in that first
  * read are left out (the map draws only nodes it knows).
  */
-import type { NodeRecord } from '../../graph/node-record.ts';
+import type { NodeRecordView } from '../../graph/node-record.ts';
 import {
   EDGE_DIR_A_ANNOUNCES_B,
   EDGE_DIR_B_ANNOUNCES_A,
@@ -48,7 +48,7 @@ function writeIp(out: Uint8Array, o: number, ip: string): void {
   }
 }
 
-function hasLinks(record: NodeRecord | undefined, fromIp: string): boolean {
+function hasLinks(record: NodeRecordView | undefined, fromIp: string): boolean {
   const links = record?.inwardLinksByIp.get(fromIp);
   return links !== undefined && links.length > 0;
 }
@@ -58,7 +58,7 @@ function hasLinks(record: NodeRecord | undefined, fromIp: string): boolean {
  * the header; the last one ends with the empty edge chunk.
  */
 export function* encodeGraph(
-  records: Iterable<NodeRecord>,
+  records: Iterable<NodeRecordView>,
   nowMs: number,
   opts: GraphEncodeOptions = {},
 ): Generator<Uint8Array, void, undefined> {

@@ -4,7 +4,7 @@
  * Nodes are named by IPv6 (any textual form) or by key (`….k`).
  */
 import { RsError } from '../../errors.ts';
-import type { Link, NodeRecord } from '../../graph/node-record.ts';
+import type { LinkView, NodeRecordView } from '../../graph/node-record.ts';
 import type { RouteJson } from '../../routing/route-answer.ts';
 import type { Announcement } from '../../protocol/announcement-types.ts';
 import { printScheme } from '../../protocol/encoding-scheme.ts';
@@ -24,7 +24,7 @@ export function nodeIpOf(text: string, what = 'node'): string {
   }
 }
 
-function newestSample(link: Link): UiLinkSample | null {
+function newestSample(link: LinkView): UiLinkSample | null {
   let best: UiLinkSample | null = null;
   for (const [slot, s] of link.linkState) {
     if (best === null || slot > best.slot) best = { slot, lag: s.lag, drops: s.drops, kbRecv: s.kbRecv };
@@ -32,8 +32,8 @@ function newestSample(link: Link): UiLinkSample | null {
   return best;
 }
 
-function bestLink(links: readonly Link[] | undefined): Link | undefined {
-  let best: Link | undefined;
+function bestLink(links: readonly LinkView[] | undefined): LinkView | undefined {
+  let best: LinkView | undefined;
   for (const l of links ?? []) if (!best || l.value > best.value) best = l;
   return best;
 }
@@ -45,7 +45,7 @@ function announcementOf(ann: Announcement): UiAnnouncement {
 }
 
 /** The details of `rec`; `lookup` finds the peers' records (for the links back). */
-export function uiNode(rec: NodeRecord, lookup: (ip: string) => NodeRecord | undefined): UiNode {
+export function uiNode(rec: NodeRecordView, lookup: (ip: string) => NodeRecordView | undefined): UiNode {
   const links: UiLink[] = [];
   for (const [peer, peerLinks] of rec.inwardLinksByIp) {
     const backLink = bestLink(lookup(peer)?.inwardLinksByIp.get(rec.ipv6));

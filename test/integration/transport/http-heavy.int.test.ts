@@ -57,7 +57,7 @@ describe('whole-table answers (/walk, /dump, /ni)', function () {
     let app: App;
     before(async () => {
       app = await startTestApp({ privateKeyHex: KEY });
-      fillSyntheticTable(app.server.nodes, 3000);
+      fillSyntheticTable(app.server.reference!.nodes, 3000);
     });
     after(async () => app?.close());
 
@@ -65,7 +65,7 @@ describe('whole-table answers (/walk, /dump, /ni)', function () {
       const r = await httpRequest(app.address().port, '/walk', { timeoutMs: 30_000 });
       expect(r.status).to.equal(200);
       expect(r.headers['content-type']).to.equal('text/plain; charset=utf-8');
-      const want = oracleWalk(app.server.nodes);
+      const want = oracleWalk(app.server.reference!.nodes);
       expect(Buffer.byteLength(want)).to.be.above(20 * READ_CHUNK_BYTES);
       expect(r.body.toString('utf8') === want, 'identical bytes').to.equal(true);
     });
@@ -74,11 +74,11 @@ describe('whole-table answers (/walk, /dump, /ni)', function () {
       const r = await httpRequest(app.address().port, '/dump', { timeoutMs: 30_000 });
       expect(r.status).to.equal(200);
       expect(r.headers['content-type']).to.equal('application/octet-stream');
-      expect(Buffer.compare(r.body, Buffer.from(oracleDump(app.server.nodes)))).to.equal(0);
+      expect(Buffer.compare(r.body, Buffer.from(oracleDump(app.server.reference!.nodes)))).to.equal(0);
     });
 
     it('/ni (and /ni/) equals JSON.stringify of the value, indented by 2', async () => {
-      const want = oracleNi(app.server.nodes, app.replication.peerInfo());
+      const want = oracleNi(app.server.reference!.nodes, app.replication.peerInfo());
       for (const path of ['/ni', '/ni/']) {
         const r = await httpRequest(app.address().port, path, { timeoutMs: 30_000 });
         expect(r.status).to.equal(200);
@@ -103,7 +103,7 @@ describe('whole-table answers (/walk, /dump, /ni)', function () {
         privateKeyHex: KEY,
         config: { http: { heavy: { perAddress: 2, total: 4, writeTimeoutMs: 3000 } } },
       });
-      fillSyntheticTable(app.server.nodes, NODES);
+      fillSyntheticTable(app.server.reference!.nodes, NODES);
       sockets = trackConnections(app);
     });
     after(async () => {
@@ -150,7 +150,7 @@ describe('whole-table answers (/walk, /dump, /ni)', function () {
       // and the next request is served in full
       const r = await httpRequest(app.address().port, '/dump', { timeoutMs: 60_000 });
       expect(r.status).to.equal(200);
-      expect(r.body.length).to.equal(oracleDump(app.server.nodes).length);
+      expect(r.body.length).to.equal(oracleDump(app.server.reference!.nodes).length);
     });
   });
 
@@ -158,14 +158,14 @@ describe('whole-table answers (/walk, /dump, /ni)', function () {
     let app: App;
     before(async () => {
       app = await startTestApp({ privateKeyHex: KEY, config: { http: { heavy: { deadlineMs: 50 } } } });
-      fillSyntheticTable(app.server.nodes, NODES);
+      fillSyntheticTable(app.server.reference!.nodes, NODES);
     });
     after(async () => app?.close());
 
     it('cuts an answer still going at heavy.deadlineMs', async () => {
       const r = await httpRequest(app.address().port, '/walk', { timeoutMs: 30_000 }).catch((e: Error) => e);
       // the client sees a body cut short (or the reset)
-      if (!(r instanceof Error)) expect(r.body.length).to.be.below(Buffer.byteLength(oracleWalk(app.server.nodes)));
+      if (!(r instanceof Error)) expect(r.body.length).to.be.below(Buffer.byteLength(oracleWalk(app.server.reference!.nodes)));
       await until(async () => (await metric(app, 'snode_http_heavy_ended_total', { end: 'deadline' })) === 1, 'the deadline');
       expect(await heavyActive(app)).to.equal(0);
     });
@@ -179,7 +179,7 @@ describe('whole-table answers (/walk, /dump, /ni)', function () {
         privateKeyHex: KEY,
         config: { http: { trustedProxies: ['127.0.0.1'], heavy: { perAddress: 1, total: 8, writeTimeoutMs: 60_000 } } },
       });
-      fillSyntheticTable(app.server.nodes, NODES);
+      fillSyntheticTable(app.server.reference!.nodes, NODES);
     });
     after(async () => {
       for (const c of held) c.socket.destroy();

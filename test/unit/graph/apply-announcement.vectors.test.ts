@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { NodeRecord } from '../../../src/graph/node-record.ts';
+import type { NodeRecordView } from '../../../src/graph/node-record.ts';
 import { bytesToHex, hexToBytes } from '../../../src/protocol/hex.ts';
 import { ip6ToString } from '../../../src/protocol/keys.ts';
 import { formatLabel } from '../../../src/protocol/routing-label.ts';
@@ -54,7 +54,7 @@ function withoutNames(state: unknown): unknown {
   return { ...s, links: s.links.map(({ from: _from, ...rest }) => rest) };
 }
 
-function nodeState(r: NodeRecord | undefined): unknown {
+function nodeState(r: NodeRecordView | undefined): unknown {
   return nodeStateSummary(r, new Map());
 }
 

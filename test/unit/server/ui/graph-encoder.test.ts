@@ -96,7 +96,7 @@ describe('map graph stream', () => {
     const records = [...server.nodes];
     const a = records[3]!;
     const peerIp = [...a.inwardLinksByIp.keys()][0]!;
-    const b = server.nodes.get(peerIp)!;
+    const b = server.reference!.nodes.get(peerIp)!;
     b.inwardLinksByIp.delete(a.ipv6); // b no longer announces a; a still announces b
     const g = decodeGraph(encode(server));
     const edges = edgeSet(g).filter((e) => e.includes(a.ipv6) && e.includes(b.ipv6));
@@ -106,7 +106,7 @@ describe('map graph stream', () => {
 
   it('leaves out peers without a record', () => {
     const gone = world.ips[10]!;
-    expect(server.nodes.remove(gone)).to.equal(true);
+    expect(server.reference!.nodes.remove(gone)).to.equal(true);
     const g = decodeGraph(encode(server));
     expect(g.nodeCount).to.equal(N - 1);
     expect(edgeSet(g).some((e) => e.includes(gone))).to.equal(false);
@@ -117,8 +117,8 @@ describe('map graph stream', () => {
     const chunks = encodeGraph(server.nodes, 0, { sliceNodes: 5 });
     const parts: Uint8Array[] = [chunks.next().value as Uint8Array];
     // a node leaves and another's links change between slices
-    server.nodes.remove(world.ips[20]!);
-    server.nodes.get(world.ips[30]!)!.inwardLinksByIp.clear();
+    server.reference!.nodes.remove(world.ips[20]!);
+    server.reference!.nodes.get(world.ips[30]!)!.inwardLinksByIp.clear();
     for (const c of chunks) parts.push(c);
     const g = decodeGraph(concatBytes(...parts));
     expect(g.nodeCount).to.equal(N); // the nodes were read when the stream started
