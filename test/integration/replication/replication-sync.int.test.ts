@@ -7,19 +7,19 @@
  */
 import { expect } from 'chai';
 import { connect, createServer, type Server, type AddressInfo } from 'node:net';
-import type { App } from '../../src/app.ts';
-import { bytesToHex } from '../../src/protocol/hex.ts';
-import { decodePeerFrame } from '../../src/protocol/peer-frame.ts';
-import type { Clock } from '../../src/lib/clock.ts';
-import { createLogger } from '../../src/log.ts';
-import { startMeshApp, type MeshApp } from '../../bench/mesh-app.ts';
-import { T0 } from '../../bench/world.ts';
-import { startTestApp } from '../helpers/app.ts';
-import { httpRequest } from '../helpers/http.ts';
-import { meshKeys } from '../helpers/mesh.ts';
-import { sampleValue } from '../helpers/metrics.ts';
-import { RawServer, routeVectors, waitUntil } from '../unit/replication/fixtures.ts';
-import type { ReplicationSettings } from '../../src/replication/replication-settings.ts';
+import type { App } from '../../../src/app.ts';
+import { bytesToHex } from '../../../src/protocol/hex.ts';
+import { decodePeerFrame } from '../../../src/protocol/peer-frame.ts';
+import type { Clock } from '../../../src/lib/clock.ts';
+import { createLogger } from '../../../src/log.ts';
+import { startMeshApp, type MeshApp } from '../../../bench/mesh-app.ts';
+import { T0 } from '../../../bench/world.ts';
+import { startTestApp } from '../../helpers/app.ts';
+import { httpRequest } from '../../helpers/http.ts';
+import { meshKeys } from '../../helpers/mesh.ts';
+import { sampleValue } from '../../helpers/metrics.ts';
+import { RawServer, routeVectors, waitUntil } from '../../unit/replication/fixtures.ts';
+import type { ReplicationSettings } from '../../../src/replication/replication-settings.ts';
 
 const { identity } = routeVectors();
 const NODES = 120;
