@@ -9,9 +9,11 @@ import { launchCluster } from '../src/cluster/native/launcher.ts';
 
 const USAGE = `usage: npm run cluster -- [--processes N] [--base-port P] [options]
 
-Starts redis-server (append-only file, a generated password, protected mode), N route-server processes (node bin/snode.js serve,
-one shared cjdns identity, SNODE_CLUSTER_REDIS_URL) and haproxy on loopback ports, prints the
-URLs, and stops everything on Ctrl-C / SIGTERM. Needs redis-server and haproxy on PATH.
+Starts redis-server (append-only file, a generated password, protected mode, noeviction), N
+route-server processes (node bin/snode.js serve, one shared cjdns identity,
+SNODE_CLUSTER_REDIS_URL) and haproxy on loopback ports, prints the URLs, restarts a route server
+that dies (with backoff, and says so), and stops everything on Ctrl-C / SIGTERM. Needs
+redis-server and haproxy on PATH.
 
   --processes N        route-server processes (default 3)
   --base-port P        haproxy on P, route servers on P+1..P+N, redis on P+N+1, admin listeners on P+N+2..P+2N+1 (default: free ports)
@@ -88,12 +90,8 @@ process.stdout.write(
   ].join('\n'),
 );
 
+// a route server that dies is restarted by the launcher (with backoff), which says so on stderr
 let stopping = false;
-for (const s of cluster.snodes) {
-  void s.process.wait().then((code) => {
-    if (!stopping) process.stderr.write(`cluster: snode${s.index + 1} exited (code ${code}); see ${cluster.dir}/logs\n`);
-  });
-}
 
 const shutdown = (signal: string): void => {
   if (stopping) return;

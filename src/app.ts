@@ -129,7 +129,8 @@ export async function startApp(config: Readonly<Config>, log: Logger, opts: AppO
   }
   let listening = false;
   // The cluster bus: Redis when cluster.redisUrl is set, else the embedded in-memory bus (one
-  // process). A node's own announcement is acknowledged only once it is durable on the bus.
+  // process). A node's own announcement is acknowledged only once it is durable on the bus, and
+  // applied only once this process caught up with that node (docs/cluster.md, "The guarantee").
   const cluster = await startCluster(config, routeServerSink(server), log, server.metrics.registry, { system });
   // every series on /metrics names this process as the cluster bus does (docs/metrics.md)
   server.metrics.setProcessName(cluster.actor.origin);
@@ -138,8 +139,9 @@ export async function startApp(config: Readonly<Config>, log: Logger, opts: AppO
   if (cluster.shared) {
     server.setClusterHooks({
       beforeNodeAnnouncement: (nodeIp) => cluster.actor.catchUpBeforeLocalApply(nodeIp),
+      // not durable (Redis away or refusing writes) → RS_ERR_CLUSTER_NOT_DURABLE: no acknowledgement
       afterNodeAccepted: async (bytes, nodeIp) => {
-        await cluster.actor.publishAccepted(bytes, nodeIp);
+        await cluster.actor.publishDurable(bytes, nodeIp);
       },
     });
   }

@@ -59,6 +59,9 @@ export interface ClusterBus {
   start(events: ClusterBusEvents): Promise<void>;
   /** connected for commands and subscribed */
   connected(): boolean;
+  /** Why writes to this bus cannot be trusted even while connected (found when it connected:
+   *  e.g. Redis would evict keys under memory pressure); undefined when there is none. */
+  problem?(): string | undefined;
   /** Append to the durable record and fan out; resolves with the entry's id once it is stored.
    *  Rejects at once when disconnected (no hidden offline queue: the actor keeps the backlog). */
   append(input: ClusterAppend): Promise<string>;

@@ -94,6 +94,13 @@ export interface ClusterStatus {
   readonly lagMs: { readonly last: number | undefined; readonly p99: number | undefined };
   /** the actor crashed past its restart budget: the process should not be ready */
   readonly failed: boolean;
+  /** announcements can be made durable now (connected, no failed write waiting, nothing to
+   *  re-publish first); while false nothing is acknowledged and /readyz says not ready */
+  readonly writable: boolean;
+  /** the newest write Redis refused or lost (kept after recovery) */
+  readonly lastWriteFailure: { readonly reason: string; readonly message: string; readonly at: number } | undefined;
+  /** why the bus cannot be trusted with writes, found when it connected (e.g. an eviction policy) */
+  readonly busProblem: string | undefined;
   /** the other processes seen on the bus through their record entries, most recently active first */
   readonly processes: readonly { readonly origin: string; readonly lastAcceptedAt: number; readonly entries: number }[];
 }
@@ -115,7 +122,10 @@ type AppendSettled = { readonly type: 'AppendSettled'; readonly outcome: AppendO
 /** the facade gave up on a publication (mailbox full too long): re-publish the node whole */
 type MarkDirty = { readonly type: 'MarkDirty'; readonly nodeIp: string };
 
-type Message = ClusterCommand | AppendSettled | MarkDirty;
+/** re-publish the backlog now (after the last append in flight settled) */
+type Flush = { readonly type: 'Flush' };
+
+type Message = ClusterCommand | AppendSettled | MarkDirty | Flush;
 
 interface QueuedPublish {
   readonly bytes: Uint8Array;
@@ -160,6 +170,7 @@ export class ClusterActor {
   private readonly view: ClusterView;
   private readonly publisher: RecordPublisher;
   private readonly follower: RecordFollower;
+  private readonly metrics: ClusterMetrics;
   private readonly cfg: { catchUpTimeoutMs: number; publishTimeoutMs: number; antiEntropyIntervalMs: number; mailboxLimit: number };
   private readyWaiters: Array<() => void> = [];
   /** publications waiting for mailbox room, in call order */
@@ -204,11 +215,12 @@ export class ClusterActor {
     };
     const view = newClusterView();
     this.view = view;
-    const metrics = new ClusterMetrics(opts.registry, {
+    const metrics = (this.metrics = new ClusterMetrics(opts.registry, {
       backlog: () => view.backlog,
       connected: () => this.bus.connected(),
       caughtUp: () => view.caughtUp,
-    });
+      writable: () => this.writable(),
+    }));
     const common = { bus: this.bus, sink: this.sink, origin: this.origin, log: this.log, metrics, now: this.now };
     this.publisher = new RecordPublisher({
       ...common,
@@ -258,22 +270,47 @@ export class ClusterActor {
   }
 
   /**
+   * `publishAccepted` for the `ann` reply: resolves with the entry's id once it is durable, and
+   * rejects with RS_ERR_CLUSTER_NOT_DURABLE otherwise (Redis away, refusing writes, the backlog
+   * full) — the caller must then not acknowledge: the node sends the announcement again
+   * (docs/cluster.md, "The guarantee").
+   */
+  async publishDurable(bytes: Uint8Array, nodeIp: string): Promise<string> {
+    const r = await this.publishAccepted(bytes, nodeIp);
+    if (r.durable) return r.id;
+    this.metrics.notAcknowledged.inc({ reason: r.reason === 'write_failed' ? `write_failed_${r.error ?? 'other'}` : r.reason });
+    throw new RsError(
+      'RS_ERR_CLUSTER_NOT_DURABLE',
+      `not acknowledged: ${r.reason === 'write_failed' ? `Redis refused the write (${r.error ?? 'other'})` : r.reason.replaceAll('_', ' ')}; kept in the backlog (${r.backlog})`,
+    );
+  }
+
+  /** Announcements can be made durable now: connected, no failed write waiting, nothing to re-publish first. */
+  writable(): boolean {
+    const v = this.view;
+    return !this.closed && !v.failed && this.bus.connected() && !v.holding && v.backlog === 0 && v.dirty === 0 && this.bus.problem?.() === undefined;
+  }
+
+  /**
    * Before this process handles a node's own announcement: if another process changed the node
    * last (a failover), read the durable record up to its end first, so that the local apply
    * continues the same kept list and stateHash. Immediate when the node is ours or new. Waits for
-   * the startup catch-up. Never rejects; gives up (availability first) after catchUpTimeoutMs
-   * or when the bus is away. Call it BEFORE queueing the announcement into the node's in-order
-   * pipeline: the catch-up applies remote entries of that same node through the sink.
+   * the startup catch-up. Never applies out of order: when the catch-up cannot finish within
+   * catchUpTimeoutMs (still starting, the bus away, a slow record), it rejects with
+   * RS_ERR_CLUSTER_CATCHING_UP and the announcement must not be applied (the node sends it
+   * again). Call it BEFORE queueing the announcement into the node's in-order pipeline: the
+   * catch-up applies remote entries of that same node through the sink.
    */
   async catchUpBeforeLocalApply(nodeIp: string): Promise<void> {
-    if (this.closed || this.view.failed) return;
+    if (this.closed || this.view.failed) throw this.notCaughtUp(nodeIp, this.closed ? 'the cluster bus is closing' : 'the cluster actor failed');
     if (this.view.caughtUp && !this.view.foreign.has(nodeIp)) return;
-    if (!this.bus.connected()) return;
     const deadline = Date.now() + this.cfg.catchUpTimeoutMs;
     if (!this.view.caughtUp) {
       await this.whenReady(this.cfg.catchUpTimeoutMs);
-      if (!this.view.caughtUp || !this.view.foreign.has(nodeIp)) return;
+      if (!this.view.caughtUp) throw this.notCaughtUp(nodeIp, `the startup catch-up did not finish within ${this.cfg.catchUpTimeoutMs} ms`);
+      if (!this.view.foreign.has(nodeIp)) return;
     }
+    if (!this.bus.connected()) throw this.notCaughtUp(nodeIp, 'the cluster bus is away');
     // the ask keeps one constant timeout (the actor system has one timer per distinct timeout);
     // we stop waiting at our own deadline, which also counts the wait for readiness above
     const ask = this.system
@@ -288,9 +325,13 @@ export class ClusterActor {
     });
     const outcome = await Promise.race([ask, deadlineHit]);
     clearTimeout(timer);
-    if (outcome !== 'done') {
-      this.log.warn({ event: 'cluster:node:catch_up_skipped', node: nodeIp, reason: outcome }, 'failover catch-up did not finish; applying locally');
-    }
+    if (outcome !== 'done') throw this.notCaughtUp(nodeIp, outcome);
+  }
+
+  private notCaughtUp(nodeIp: string, reason: string): RsError {
+    this.log.warn({ event: 'cluster:node:catch_up_unfinished', node: nodeIp, reason }, 'not caught up on this node; its announcement waits (not applied, not acknowledged)');
+    this.metrics.notAcknowledged.inc({ reason: 'catching_up' });
+    return new RsError('RS_ERR_CLUSTER_CATCHING_UP', `node ${nodeIp}: ${reason}`);
   }
 
   status(): ClusterStatus {
@@ -309,6 +350,9 @@ export class ClusterActor {
       resyncs: v.resyncs,
       lagMs: lagFigures(v),
       failed: v.failed,
+      writable: this.writable(),
+      lastWriteFailure: v.lastWriteFailure,
+      busProblem: this.bus.problem?.(),
       processes: [...v.origins].reverse().map(([origin, o]) => ({ origin, lastAcceptedAt: o.lastAcceptedAt, entries: o.entries })),
     };
   }
@@ -399,7 +443,10 @@ export class ClusterActor {
         break;
       case 'AppendSettled':
         this.publisher.settle(state, msg.outcome, reply);
-        await this.afterSettle(state, reply);
+        this.afterSettle(state, reply);
+        break;
+      case 'Flush':
+        if (state.inFlight === 0 && this.publisher.pending(state) && this.bus.connected()) await this.guard('flush', () => this.publisher.flush(state));
         break;
       case 'Frame':
         await this.guard('frame', () => this.follower.onFrame(state, msg.frame));
@@ -420,7 +467,7 @@ export class ClusterActor {
           await this.follower.repair(state, 'failover');
           ok = true;
         });
-        state.view.foreign.delete(msg.nodeIp);
+        if (ok) state.view.foreign.delete(msg.nodeIp);
         reply(msg.replyTo, ok);
         break;
       }
@@ -446,11 +493,13 @@ export class ClusterActor {
     }
   }
 
-  private async afterSettle(state: ClusterState, reply: Reply): Promise<void> {
+  /** The last append in flight settled: answer Drain, and re-publish the backlog in a message of
+   *  its own (the replies of this one go out now, not after the flush's round trips). */
+  private afterSettle(state: ClusterState, reply: Reply): void {
     if (state.inFlight > 0) return;
     for (const w of state.drainWaiters) reply(w, undefined);
     state.drainWaiters = [];
-    if (this.publisher.pending(state) && this.bus.connected()) await this.guard('flush', () => this.publisher.flush(state));
+    if (this.publisher.pending(state) && this.bus.connected()) this.tellInternal({ type: 'Flush' });
   }
 
   private async catchUp(state: ClusterState): Promise<void> {

@@ -13,6 +13,29 @@ export const clusterSchema = z
       .string()
       .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
       .optional(),
+    /** Redis Sentinel instead of redisUrl: the sentinels (`host:port`) to ask for the primary */
+    sentinels: z
+      .preprocess(
+        (v) => (typeof v === 'string' ? v.split(',').map((x) => x.trim()).filter(Boolean) : v),
+        z.array(z.string().regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):\d{1,5}$/, 'must be host:port')).min(1).max(16),
+      )
+      .optional(),
+    /** the master name the sentinels monitor */
+    sentinelMaster: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 of [A-Za-z0-9_.-]')
+      .default('snode'),
+    /** the sentinels' own password (their requirepass), if they have one */
+    sentinelPassword: z.string().min(1).optional(),
+    /** the Redis data nodes' password (overrides one in redisUrl; with sentinels, the only place for it) */
+    password: z.string().min(1).optional(),
+    /**
+     * an append is durable (and the announcement acknowledged) only once this many Redis replicas
+     * acknowledged it (WAIT); 0 = once the primary stored it
+     */
+    waitReplicas: z.coerce.number().int().min(0).max(16).default(0),
+    /** how long WAIT waits for the replicas before the append counts as not durable */
+    waitTimeoutMs: z.coerce.number().int().min(10).max(2500).default(1000),
     /** key and channel prefix (several clusters can share one Redis) */
     prefix: z
       .string()
@@ -36,9 +59,22 @@ export const clusterSchema = z
       .optional(),
   })
   .strict()
+  .refine((c) => !(c.redisUrl && c.sentinels), { message: 'set either redisUrl or sentinels, not both', path: ['sentinels'] })
   .prefault({});
 
 export type ClusterSettings = z.infer<typeof clusterSchema>;
 
 /** Every default of the section (the schema is the one place they are written). */
 export const CLUSTER_DEFAULTS: ClusterSettings = clusterSchema.parse(undefined);
+
+/** `host:port` (IPv6 in brackets) → parts. */
+export function parseHostPort(s: string): { host: string; port: number } {
+  const i = s.lastIndexOf(':');
+  const host = s.slice(0, i).replace(/^\[(.*)\]$/, '$1');
+  return { host, port: Number(s.slice(i + 1)) };
+}
+
+/** The cluster runs on Redis (a URL or sentinels) rather than the embedded bus. */
+export function usesRedis(c: ClusterSettings): boolean {
+  return c.redisUrl !== undefined || (c.sentinels !== undefined && c.sentinels.length > 0);
+}

@@ -5,6 +5,7 @@
  */
 import type { ReplyTo } from '../actors/actor-system.ts';
 import { STREAM_ID_ZERO, compareStreamIds } from '../protocol/cluster-envelope.ts';
+import type { WriteErrorReason } from './write-errors.ts';
 
 /** exact duplicate detection window per origin (re-published entries come back soon) */
 const SEQ_WINDOW = 4096;
@@ -15,11 +16,21 @@ export type PublishResult =
   | { readonly durable: true; readonly id: string }
   | {
       readonly durable: false;
-      /** bus_unavailable: queued in the backlog; backlog_full: the node will be re-published as a
-       *  snapshot when the bus returns; unencodable: too large for the envelope, not published */
-      readonly reason: 'bus_unavailable' | 'backlog_full' | 'unencodable';
+      /** bus_unavailable: Redis is away, queued in the backlog; write_failed: Redis refused or
+       *  lost the write (`error` says why), queued in the backlog; backlog_full: the node will be
+       *  re-published as a snapshot when the bus returns; unencodable: too large for the
+       *  envelope, not published. In every case: NOT durable, so never acknowledged. */
+      readonly reason: 'bus_unavailable' | 'write_failed' | 'backlog_full' | 'unencodable';
       readonly backlog: number;
+      readonly error?: WriteErrorReason;
     };
+
+/** The last write the bus refused (what /readyz and /status say while writes fail). */
+export interface WriteFailure {
+  readonly reason: WriteErrorReason;
+  readonly message: string;
+  readonly at: number;
+}
 
 export type Reply = <R>(to: ReplyTo<R>, value: R) => void;
 
@@ -44,6 +55,10 @@ export interface ClusterView {
   readonly foreign: Set<string>;
   backlog: number;
   dirty: number;
+  /** a write failed and the backlog is not yet re-published: nothing can be acknowledged */
+  holding: boolean;
+  /** the newest write failure (kept after recovery, for /status) */
+  lastWriteFailure: WriteFailure | undefined;
   lastAppliedId: string;
   published: number;
   appliedRemote: number;
@@ -98,7 +113,10 @@ export interface ClusterState {
   /** nodes to re-publish as SNAPSHOT entries (backlog overflow, Redis data loss) */
   readonly dirty: Set<string>;
   inFlight: number;
-  /** appends throttled by maxInFlight, in seq order */
+  /** nodes with an append in flight: a node's next append waits for it, so a failed append can
+   *  never be overtaken by a later one of the same node that succeeds (per-node record order) */
+  readonly inFlightNodes: Set<string>;
+  /** appends throttled by maxInFlight or by their node's append in flight, in seq order */
   waiting: WaitingAppend[];
   /** an append failed: hold new appends (backlog them) until the backlog was flushed */
   holding: boolean;
@@ -113,6 +131,8 @@ export function newClusterView(): ClusterView {
     foreign: new Set(),
     backlog: 0,
     dirty: 0,
+    holding: false,
+    lastWriteFailure: undefined,
     lastAppliedId: STREAM_ID_ZERO,
     published: 0,
     appliedRemote: 0,
@@ -135,6 +155,7 @@ export function newClusterState(view: ClusterView): ClusterState {
     backlog: [],
     dirty: new Set(),
     inFlight: 0,
+    inFlightNodes: new Set(),
     waiting: [],
     holding: false,
     drainWaiters: [],

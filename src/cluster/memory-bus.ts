@@ -25,6 +25,7 @@ export class MemoryClusterHub {
   private everTrimmed = false;
   private dropBudget = 0;
   private up = true;
+  private refusal: string | undefined;
 
   constructor(private readonly maxLen = Number.MAX_SAFE_INTEGER) {}
 
@@ -42,6 +43,11 @@ export class MemoryClusterHub {
   /** The next `n` frames are not delivered to anybody (pub/sub is at-most-once). */
   dropNextFrames(n: number): void {
     this.dropBudget += n;
+  }
+
+  /** Refuse every append with this error message (like Redis at maxmemory: `OOM …`), or accept again (undefined). */
+  refuseWrites(message: string | undefined): void {
+    this.refusal = message;
   }
 
   /** Keep only the newest `keep` entries. */
@@ -76,6 +82,7 @@ export class MemoryClusterHub {
   /** @internal */
   append(input: ClusterAppend): string {
     this.assertUp();
+    if (this.refusal !== undefined) throw new Error(this.refusal);
     // ids grow like Redis' `*` ids; the counter keeps them unique and ordered
     const id = `${++this.counter}-0`;
     const frame: ClusterFrame = { id, prevId: this.lastId, envelope: input.envelope };

@@ -7,6 +7,8 @@ export interface ClusterMetricSources {
   backlog(): number;
   connected(): boolean;
   caughtUp(): boolean;
+  /** appends go straight to Redis and are acknowledged (no write failure waiting to be repaired) */
+  writable(): boolean;
 }
 
 export class ClusterMetrics {
@@ -14,6 +16,8 @@ export class ClusterMetrics {
   readonly applied: Counter<'result'>;
   readonly gaps: Counter<'cause'>;
   readonly resyncs: Counter<'cause'>;
+  readonly writeErrors: Counter<'reason'>;
+  readonly notAcknowledged: Counter<'reason'>;
   readonly lag: Histogram;
 
   constructor(registry: Registry | undefined, sources: ClusterMetricSources) {
@@ -42,6 +46,18 @@ export class ClusterMetrics {
       labelNames: ['cause'],
       registers,
     });
+    this.writeErrors = new Counter({
+      name: 'snode_cluster_write_errors_total',
+      help: 'Writes the cluster bus refused or lost, by reason (oom, readonly, auth, noperm, masterdown, loading, busy, noreplicas, timeout, connection, other); announcements are not acknowledged meanwhile',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.notAcknowledged = new Counter({
+      name: 'snode_cluster_not_acknowledged_total',
+      help: 'Announcements from nodes this process did not acknowledge because the cluster could not take them now, by reason (catching_up, bus_unavailable, write_failed_<reason>, backlog_full, unencodable); the node sends them again',
+      labelNames: ['reason'],
+      registers,
+    });
     this.lag = new Histogram({
       name: 'snode_cluster_replication_lag_seconds',
       help: 'From acceptance by the origin process to application here',
@@ -50,6 +66,7 @@ export class ClusterMetrics {
     });
     new Gauge({ name: 'snode_cluster_backlog', help: 'Announcements waiting for Redis', registers, collect() { this.set(sources.backlog()); } });
     new Gauge({ name: 'snode_cluster_connected', help: '1 when the cluster bus is connected', registers, collect() { this.set(sources.connected() ? 1 : 0); } });
+    new Gauge({ name: 'snode_cluster_writable', help: '1 when announcements can be made durable (and so acknowledged) now', registers, collect() { this.set(sources.writable() ? 1 : 0); } });
     new Gauge({ name: 'snode_cluster_caught_up', help: '1 once the startup catch-up finished', registers, collect() { this.set(sources.caughtUp() ? 1 : 0); } });
   }
 }

@@ -27,6 +27,7 @@ import {
 } from './cluster-state.ts';
 import type { ClusterMetrics } from './metrics.ts';
 import type { ClusterNodeSnapshot, ClusterSink } from './sink.ts';
+import { writeErrorReason, type WriteErrorReason } from './write-errors.ts';
 
 export interface PublishRequest {
   readonly ann: Uint8Array;
@@ -55,6 +56,8 @@ export interface RecordPublisherDeps {
 }
 
 export class RecordPublisher {
+  private lastFailureLog = 0;
+
   constructor(private readonly d: RecordPublisherDeps) {}
 
   publish(state: ClusterState, req: PublishRequest, reply: Reply): void {
@@ -76,30 +79,65 @@ export class RecordPublisher {
     state.view.foreign.delete(req.nodeIp);
     const entry: BacklogEntry = { seq, nodeIp: req.nodeIp, envelope };
     if (!this.canAppendDirectly(state)) {
-      this.deferToBacklog(state, entry, req.replyTo, reply);
+      this.deferToBacklog(state, entry, req.replyTo, reply, state.holding ? state.view.lastWriteFailure?.reason : undefined);
       return;
     }
     const snapshot = req.snapshot ? this.snapshotEnvelope(req.nodeIp, seq, req.acceptedAtMs, req.snapshot) : undefined;
     const item: WaitingAppend = { entry, snapshot, replyTo: req.replyTo };
     // throttled, not failed: the caller still gets its durable reply, later
-    if (state.inFlight >= this.d.maxInFlight) state.waiting.push(item);
-    else this.send(state, item);
+    if (state.waiting.length > 0) {
+      // behind others: sendWaiting keeps seq order per node and lets other nodes go
+      state.waiting.push(item);
+      this.sendWaiting(state, reply);
+    } else if (state.inFlight >= this.d.maxInFlight || state.inFlightNodes.has(req.nodeIp)) {
+      state.waiting.push(item);
+    } else {
+      this.send(state, item);
+    }
   }
 
   /** An append came back (through the mailbox). */
   settle(state: ClusterState, o: AppendOutcome, reply: Reply): void {
     state.inFlight--;
+    state.inFlightNodes.delete(o.entry.nodeIp);
     if (o.ok) {
       state.view.published++;
       this.d.metrics.published.inc({ result: 'durable' });
       raiseWatermark(state, o.entry.nodeIp, o.id);
       reply(o.replyTo, { durable: true, id: o.id });
     } else {
-      state.holding = true;
-      this.d.log.debug({ event: 'cluster:publish:deferred', err: o.error, backlog: state.backlog.length }, 'append failed; kept in the backlog');
-      this.deferToBacklog(state, o.entry, o.replyTo, reply);
+      const reason = this.writeFailed(state, o.error, 'append');
+      this.deferToBacklog(state, o.entry, o.replyTo, reply, reason);
     }
     this.sendWaiting(state, reply);
+  }
+
+  /**
+   * A write failed: hold every later append (they go to the backlog, unacknowledged) until the
+   * backlog was re-published, count and log why. Returns the reason label.
+   */
+  writeFailed(state: ClusterState, error: unknown, what: string): WriteErrorReason {
+    const reason = writeErrorReason(error);
+    const message = errText(error);
+    this.setHolding(state, true);
+    state.view.lastWriteFailure = { reason, message, at: this.d.now() };
+    this.d.metrics.writeErrors.inc({ reason });
+    // one line per failure would flood the log while Redis refuses everything: the first of a
+    // run, then at most one every 5 s
+    const now = Date.now();
+    if (now - this.lastFailureLog >= 5000) {
+      this.lastFailureLog = now;
+      this.d.log.warn(
+        { event: 'cluster:publish:failed', what, reason, err: message, backlog: state.backlog.length },
+        'the cluster bus refused a write: announcements are not acknowledged until the backlog is re-published',
+      );
+    }
+    return reason;
+  }
+
+  private setHolding(state: ClusterState, holding: boolean): void {
+    state.holding = holding;
+    state.view.holding = holding;
   }
 
   /** Something is waiting to be re-published. */
@@ -119,11 +157,19 @@ export class RecordPublisher {
     state.backlog.forEach((e, i) => lastIndex.set(e.nodeIp, i));
     // pipelined by chunks on the one command connection: Redis runs them in order; everything
     // from the first failure on stays in the backlog (one that ran anyway is a duplicate the
-    // receivers drop)
+    // receivers drop). A chunk holds at most one entry per node: a node's later entry must never
+    // be stored while its earlier one failed.
     let done = 0;
     try {
       while (done < state.backlog.length) {
-        const chunk = state.backlog.slice(done, done + this.d.maxInFlight);
+        const chunk: BacklogEntry[] = [];
+        const nodes = new Set<string>();
+        for (let i = done; i < state.backlog.length && chunk.length < this.d.maxInFlight; i++) {
+          const e = state.backlog[i]!;
+          if (nodes.has(e.nodeIp)) break;
+          nodes.add(e.nodeIp);
+          chunk.push(e);
+        }
         const results = await Promise.allSettled(
           chunk.map((e, k) => {
             let snapshot: Uint8Array | undefined;
@@ -142,18 +188,23 @@ export class RecordPublisher {
           done++;
         }
       }
+      for (const ip of [...state.dirty]) {
+        const s = this.d.sink.nodeSnapshot(ip);
+        const env = s ? this.snapshotEnvelope(ip, ++state.seq, this.d.now(), s) : undefined;
+        if (env) raiseWatermark(state, ip, await this.d.bus.append({ envelope: env, nodeIp: ip, snapshot: env }));
+        state.dirty.delete(ip);
+        state.view.dirty = state.dirty.size;
+      }
+    } catch (e) {
+      // still not durable: keep holding; the next tick (or reconnect) tries again
+      this.writeFailed(state, e, 'flush');
+      return;
     } finally {
       state.backlog = state.backlog.slice(done);
       state.view.backlog = state.backlog.length;
     }
-    for (const ip of [...state.dirty]) {
-      const s = this.d.sink.nodeSnapshot(ip);
-      const env = s ? this.snapshotEnvelope(ip, ++state.seq, this.d.now(), s) : undefined;
-      if (env) raiseWatermark(state, ip, await this.d.bus.append({ envelope: env, nodeIp: ip, snapshot: env }));
-      state.dirty.delete(ip);
-      state.view.dirty = state.dirty.size;
-    }
-    state.holding = false;
+    if (state.holding) this.d.log.info({ event: 'cluster:publish:recovered', entries: total }, 'the cluster bus takes writes again');
+    this.setHolding(state, false);
     if (total > 0) this.d.log.info({ event: 'cluster:backlog:flushed', entries: total, ms: Date.now() - t0 }, 're-published the backlog');
   }
 
@@ -164,6 +215,7 @@ export class RecordPublisher {
 
   private send(state: ClusterState, item: WaitingAppend): void {
     state.inFlight++;
+    state.inFlightNodes.add(item.entry.nodeIp);
     const { entry, replyTo } = item;
     this.d.bus.append({ envelope: entry.envelope, nodeIp: entry.nodeIp, snapshot: item.snapshot }).then(
       (id) => this.d.settled({ ok: true, entry, id, replyTo }),
@@ -173,19 +225,33 @@ export class RecordPublisher {
 
   private sendWaiting(state: ClusterState, reply: Reply): void {
     if (!this.canAppendDirectly(state)) {
-      for (const w of state.waiting) this.deferToBacklog(state, w.entry, w.replyTo, reply);
+      for (const w of state.waiting) this.deferToBacklog(state, w.entry, w.replyTo, reply, state.view.lastWriteFailure?.reason);
       state.waiting = [];
       return;
     }
-    while (state.waiting.length > 0 && state.inFlight < this.d.maxInFlight) this.send(state, state.waiting.shift()!);
+    if (state.waiting.length === 0) return;
+    // in seq order, skipping (for now) a node whose earlier append is in flight or waiting
+    const blocked = new Set<string>();
+    const rest: WaitingAppend[] = [];
+    for (const w of state.waiting) {
+      const ip = w.entry.nodeIp;
+      if (state.inFlight >= this.d.maxInFlight || state.inFlightNodes.has(ip) || blocked.has(ip)) {
+        blocked.add(ip);
+        rest.push(w);
+      } else {
+        this.send(state, w);
+      }
+    }
+    state.waiting = rest;
   }
 
-  private deferToBacklog(state: ClusterState, entry: BacklogEntry, replyTo: ReplyTo<PublishResult>, reply: Reply): void {
+  private deferToBacklog(state: ClusterState, entry: BacklogEntry, replyTo: ReplyTo<PublishResult>, reply: Reply, error?: WriteErrorReason): void {
+    const why = error !== undefined ? { reason: 'write_failed' as const, error } : { reason: 'bus_unavailable' as const };
     if (state.backlog.length >= this.d.backlogLimit) {
       state.dirty.add(entry.nodeIp);
       state.view.dirty = state.dirty.size;
       this.d.metrics.published.inc({ result: 'backlog_full' });
-      reply(replyTo, { durable: false, reason: 'backlog_full', backlog: state.backlog.length });
+      reply(replyTo, { durable: false, reason: 'backlog_full', backlog: state.backlog.length, ...(error !== undefined ? { error } : {}) });
       return;
     }
     const b = state.backlog;
@@ -194,7 +260,7 @@ export class RecordPublisher {
     if (b.length > 1 && b[b.length - 2]!.seq > entry.seq) b.sort((x, y) => x.seq - y.seq);
     state.view.backlog = b.length;
     this.d.metrics.published.inc({ result: 'backlog' });
-    reply(replyTo, { durable: false, reason: 'bus_unavailable', backlog: b.length });
+    reply(replyTo, { durable: false, backlog: b.length, ...why });
   }
 
   private snapshotEnvelope(nodeIp: string, seq: number, acceptedAtMs: number, s: ClusterNodeSnapshot): Uint8Array | undefined {

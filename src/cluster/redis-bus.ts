@@ -25,6 +25,8 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { CLUSTER_DEFAULTS } from './cluster-settings.ts';
 import type { Logger } from '../log.ts';
+import { describeRedisTarget } from './redis-target.ts';
+export { redactRedisUrl } from './redis-target.ts';
 import { silentLogger } from '../log.ts';
 import {
   STREAM_ID_ZERO,
@@ -46,14 +48,33 @@ import type {
 export const SNAPSHOT_TTL_MS = 73_200_000;
 
 export interface RedisClusterBusOptions {
-  /** redis://[:password@]host:port[/db] */
-  readonly url: string;
+  /** redis://[:password@]host:port[/db]; or, with `sentinels`, none */
+  readonly url?: string;
+  /** Redis Sentinel: the sentinels to ask for the current primary of `sentinelMaster` */
+  readonly sentinels?: readonly { readonly host: string; readonly port: number }[];
+  /** the master name the sentinels monitor */
+  readonly sentinelMaster?: string;
+  /** password of the sentinels themselves (their `requirepass`), if any */
+  readonly sentinelPassword?: string;
+  /** password (and ACL user) of the data nodes; overrides the URL's */
+  readonly password?: string;
+  readonly username?: string;
+  /** database number (sentinel mode; the URL's path otherwise) */
+  readonly db?: number;
   /** key and channel prefix (several clusters may share one Redis) */
   readonly prefix?: string;
   /** approximate stream bound (XADD MAXLEN ~) */
   readonly streamMaxLen?: number;
   /** a command without a reply after this long fails (the announcement goes to the backlog) */
   readonly commandTimeoutMs?: number;
+  /**
+   * An append is durable only once this many replicas acknowledged it (Redis WAIT, one WAIT
+   * for every append that arrived meanwhile); 0 = once the primary stored it. With Sentinel,
+   * 1 makes an acknowledged announcement survive the primary's loss (docs/cluster.md).
+   */
+  readonly waitReplicas?: number;
+  /** how long WAIT waits for the replicas (must stay below commandTimeoutMs) */
+  readonly waitTimeoutMs?: number;
   readonly log?: Logger;
 }
 
@@ -86,16 +107,6 @@ function toBuffer(b: Uint8Array): Buffer {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
 
-/** Only the host and port of a URL: passwords never reach the logs. */
-export function redactRedisUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.host}${u.pathname && u.pathname !== '/' ? u.pathname : ''}`;
-  } catch {
-    return '(unparsable redis url)';
-  }
-}
-
 export class RedisClusterBus implements ClusterBus {
   readonly kind = 'redis' as const;
   readonly prefix: string;
@@ -106,6 +117,10 @@ export class RedisClusterBus implements ClusterBus {
   private sub: Redis | undefined;
   private events: ClusterBusEvents | undefined;
   private cmdReady = false;
+  private serverProblem: string | undefined;
+  /** group commit of WAIT: the WAIT in flight and the one every later append joins */
+  private waitInFlight: Promise<void> | undefined;
+  private waitNext: Promise<void> | undefined;
   private subscribed = false;
   private reportedUp = false;
   private closed = false;
@@ -131,8 +146,26 @@ export class RedisClusterBus implements ClusterBus {
       // reconnect quickly and forever: the cluster converges as soon as Redis is back
       retryStrategy: (times) => Math.min(100 * times, 1000),
       enableReadyCheck: true,
+      // a primary demoted by a failover answers READONLY: find the new one (never re-send)
+      reconnectOnError: (e) => (e.message.startsWith('READONLY') ? 1 : false),
+      ...(this.opts.password !== undefined ? { password: this.opts.password } : {}),
+      ...(this.opts.username !== undefined ? { username: this.opts.username } : {}),
     };
-    const cmd = new Redis(this.opts.url, {
+    const sentinel: RedisOptions | undefined =
+      this.opts.sentinels && this.opts.sentinels.length > 0
+        ? {
+            sentinels: this.opts.sentinels.map((x) => ({ host: x.host, port: x.port })),
+            name: this.opts.sentinelMaster ?? 'snode',
+            role: 'master',
+            db: this.opts.db ?? 0,
+            ...(this.opts.sentinelPassword !== undefined ? { sentinelPassword: this.opts.sentinelPassword } : {}),
+            // the sentinels announce a failover (+switch-master): reconnect at once
+            failoverDetector: true,
+            sentinelRetryStrategy: (times) => Math.min(100 * times, 1000),
+          }
+        : undefined;
+    const connect = (o: RedisOptions): Redis => (sentinel ? new Redis({ ...o, ...sentinel }) : new Redis(this.opts.url ?? 'redis://127.0.0.1:6379', o));
+    const cmd = connect({
       ...common,
       connectionName: `${this.prefix}-cmd`,
       enableOfflineQueue: false,
@@ -141,7 +174,7 @@ export class RedisClusterBus implements ClusterBus {
       commandTimeout: this.opts.commandTimeoutMs ?? 3000,
     }) as Redis & AppendCommand;
     cmd.defineCommand('snodeClusterAppend', { numberOfKeys: 3, lua: APPEND_LUA });
-    const sub = new Redis(this.opts.url, {
+    const sub = connect({
       ...common,
       connectionName: `${this.prefix}-sub`,
       // SUBSCRIBE is our only command here, sent on `ready`
@@ -153,8 +186,17 @@ export class RedisClusterBus implements ClusterBus {
     this.sub = sub;
 
     cmd.on('ready', () => {
-      this.cmdReady = true;
-      this.updateUp();
+      // before reporting up: a Redis that may evict keys cannot hold the record
+      this.checkServer(cmd).then(
+        () => {
+          this.cmdReady = true;
+          this.updateUp();
+        },
+        (e: Error) => {
+          // not answered (connection lost again): the next `ready` checks again
+          this.logError('command', e);
+        },
+      );
     });
     cmd.on('close', () => {
       this.cmdReady = false;
@@ -194,6 +236,30 @@ export class RedisClusterBus implements ClusterBus {
     return !this.closed && this.cmdReady && this.subscribed;
   }
 
+  problem(): string | undefined {
+    return this.serverProblem;
+  }
+
+  /**
+   * What the Redis we reached must be to hold the record: a primary (a replica refuses writes),
+   * and with `maxmemory-policy noeviction` — any other policy may evict the record or the node
+   * snapshots under memory pressure, silently losing acknowledged announcements (the snapshots
+   * carry a TTL, so even the volatile-* policies would). At maxmemory with noeviction, Redis
+   * refuses the write instead (OOM) and nothing is acknowledged.
+   */
+  private async checkServer(cmd: Redis): Promise<void> {
+    const memory = parseInfo(String(await cmd.info('memory')));
+    const policy = memory.get('maxmemory_policy');
+    const problem = policy !== undefined && policy !== 'noeviction'
+      ? `Redis maxmemory-policy is ${policy}: it may evict acknowledged announcements; set maxmemory-policy noeviction`
+      : undefined;
+    if (problem !== this.serverProblem) {
+      if (problem) this.log.error({ event: 'cluster:redis:unsafe', policy, redis: describeRedisTarget(this.opts) }, problem);
+      else if (this.serverProblem) this.log.info({ event: 'cluster:redis:safe', policy }, 'Redis no longer evicts keys');
+    }
+    this.serverProblem = problem;
+  }
+
   async append(input: ClusterAppend): Promise<string> {
     const cmd = this.requireCmd();
     const id = await cmd.snodeClusterAppend(
@@ -206,7 +272,39 @@ export class RedisClusterBus implements ClusterBus {
       input.snapshot ? toBuffer(input.snapshot) : Buffer.alloc(0),
       SNAPSHOT_TTL_MS,
     );
+    if ((this.opts.waitReplicas ?? 0) > 0) await this.replicated();
     return String(id);
+  }
+
+  /**
+   * Resolves once `waitReplicas` replicas acknowledged every write sent before this call (one
+   * WAIT sent after it returns); rejects (NOREPLICAS …) when fewer did within waitTimeoutMs.
+   * Appends arriving while a WAIT is in flight share the next one.
+   */
+  private replicated(): Promise<void> {
+    if (!this.waitInFlight) return this.startWait();
+    if (!this.waitNext) {
+      // every append arriving while a WAIT is in flight joins one WAIT sent after it
+      this.waitNext = this.waitInFlight.catch(() => undefined).then(() => {
+        this.waitNext = undefined;
+        return this.startWait();
+      });
+    }
+    return this.waitNext;
+  }
+
+  private startWait(): Promise<void> {
+    const want = this.opts.waitReplicas ?? 0;
+    const timeout = this.opts.waitTimeoutMs ?? 1000;
+    const run = (async () => {
+      const got = Number(await this.requireCmd().wait(want, timeout));
+      if (got < want) throw new Error(`NOREPLICAS ${got} of ${want} replica(s) acknowledged within ${timeout} ms`);
+    })();
+    const inFlight = run.finally(() => {
+      if (this.waitInFlight === inFlight) this.waitInFlight = undefined;
+    });
+    this.waitInFlight = inFlight;
+    return inFlight;
   }
 
   async readAfter(afterId: string, count: number): Promise<ClusterRecordEntry[]> {
@@ -296,7 +394,7 @@ export class RedisClusterBus implements ClusterBus {
     if (up === this.reportedUp) return;
     this.reportedUp = up;
     if (up) {
-      this.log.info({ event: 'cluster:redis:up', url: redactRedisUrl(this.opts.url) }, 'cluster bus connected');
+      this.log.info({ event: 'cluster:redis:up', redis: describeRedisTarget(this.opts) }, 'cluster bus connected');
       this.events?.up();
     } else {
       this.log.warn({ event: 'cluster:redis:down', reason }, 'cluster bus disconnected');
@@ -311,4 +409,14 @@ export class RedisClusterBus implements ClusterBus {
     this.lastErrorLog = now;
     this.log.warn({ event: 'cluster:redis:error', connection: which, err: e.message }, 'cluster bus connection error');
   }
+}
+
+/** `INFO` text → field → value. */
+function parseInfo(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of text.split(/\r?\n/)) {
+    const i = line.indexOf(':');
+    if (i > 0 && !line.startsWith('#')) out.set(line.slice(0, i), line.slice(i + 1).trim());
+  }
+  return out;
 }

@@ -18,8 +18,9 @@ import type { ActorSystem } from '../actors/actor-system.ts';
 import { ClusterActor, type ClusterStatus } from './cluster-actor.ts';
 import type { Logger } from '../log.ts';
 import type { ClusterBus } from './bus.ts';
-import type { ClusterSettings } from './cluster-settings.ts';
+import { parseHostPort, usesRedis, type ClusterSettings } from './cluster-settings.ts';
 import { MemoryClusterBus, MemoryClusterHub } from './memory-bus.ts';
+import { describeRedisTarget } from './redis-target.ts';
 import type { ClusterSink } from './sink.ts';
 
 export interface StartedCluster {
@@ -29,7 +30,7 @@ export interface StartedCluster {
    *  embedded bus of a single process has no reader */
   readonly shared: boolean;
   status(): ClusterStatus;
-  /** for /readyz: not ok until the startup catch-up is done */
+  /** for /readyz: ok once caught up and while announcements can be made durable */
   readiness(): { ok: boolean; detail: string };
   close(): Promise<void>;
 }
@@ -51,11 +52,22 @@ export async function startCluster(
 ): Promise<StartedCluster> {
   const c = config.cluster;
   // ioredis is loaded only for a Redis bus: a single process starts without it
-  const redis = c.redisUrl ? await import('./redis-bus.ts') : undefined;
+  const redis = usesRedis(c) ? await import('./redis-bus.ts') : undefined;
   const bus: ClusterBus =
     opts.bus ??
-    (redis && c.redisUrl
-      ? new redis.RedisClusterBus({ url: c.redisUrl, prefix: c.prefix, streamMaxLen: c.streamMaxLen, log })
+    (redis
+      ? new redis.RedisClusterBus({
+          url: c.redisUrl,
+          sentinels: c.sentinels?.map(parseHostPort),
+          sentinelMaster: c.sentinelMaster,
+          sentinelPassword: c.sentinelPassword,
+          password: c.password,
+          prefix: c.prefix,
+          streamMaxLen: c.streamMaxLen,
+          waitReplicas: c.waitReplicas,
+          waitTimeoutMs: c.waitTimeoutMs,
+          log,
+        })
       : // the embedded bus trims its record like Redis would (a single process never reads it back)
         new MemoryClusterBus(new MemoryClusterHub(c.streamMaxLen)));
   const actor = await ClusterActor.start({
@@ -70,7 +82,7 @@ export async function startCluster(
     catchUpTimeoutMs: c.catchUpTimeoutMs,
   });
   log.info(
-    { event: 'cluster:bus:started', bus: bus.kind, origin: actor.origin, redis: redis && c.redisUrl ? redis.redactRedisUrl(c.redisUrl) : undefined, prefix: c.prefix },
+    { event: 'cluster:bus:started', bus: bus.kind, origin: actor.origin, redis: usesRedis(c) ? describeRedisTarget({ url: c.redisUrl, sentinels: c.sentinels?.map(parseHostPort), sentinelMaster: c.sentinelMaster }) : undefined, prefix: c.prefix },
     bus.kind === 'redis' ? 'cluster bus on Redis' : 'embedded in-memory cluster bus',
   );
   return {
@@ -78,19 +90,28 @@ export async function startCluster(
     bus,
     shared: opts.bus !== undefined || c.redisUrl !== undefined,
     status: () => actor.status(),
-    readiness: () => {
-      const s = actor.status();
-      const detail = s.failed
-        ? 'cluster actor failed'
-        : !s.ready
-          ? s.connected
-            ? 'catching up from the durable record'
-            : 'waiting for Redis to catch up'
-          : s.connected
-            ? 'caught up'
-            : `caught up; Redis unavailable, backlog ${s.backlog}`;
-      return { ok: s.ready, detail };
-    },
+    readiness: () => clusterReadiness(actor.status()),
     close: () => actor.close(),
   };
+}
+
+/**
+ * The `cluster` check of /readyz (HAProxy health-checks /readyz, so a process that is not ready
+ * gets no traffic): ready once the startup catch-up is done AND while an accepted announcement
+ * can be made durable — connected, no refused write waiting to be repaired, nothing left to
+ * re-publish. While not ready, announcements are not acknowledged anyway (docs/cluster.md).
+ */
+export function clusterReadiness(s: ClusterStatus): { ok: boolean; detail: string } {
+  if (s.failed) return { ok: false, detail: 'cluster actor failed' };
+  if (!s.ready) return { ok: false, detail: s.connected ? 'catching up from the durable record' : 'waiting for Redis to catch up' };
+  if (s.busProblem) return { ok: false, detail: s.busProblem };
+  if (!s.connected) return { ok: false, detail: `Redis unavailable; backlog ${s.backlog}, not acknowledging announcements` };
+  if (!s.writable) {
+    const f = s.lastWriteFailure;
+    return {
+      ok: false,
+      detail: f ? `Redis refuses writes (${f.reason}: ${f.message.slice(0, 120)}); backlog ${s.backlog}, not acknowledging announcements` : `re-publishing the backlog (${s.backlog}) and ${s.dirtyNodes} node(s)`,
+    };
+  }
+  return { ok: true, detail: 'caught up' };
 }

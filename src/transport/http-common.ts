@@ -19,6 +19,9 @@ const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   RS_ERR_VERIFY_QUEUE_FULL: 503,
   RS_ERR_QUERY_TIMEOUT: 503,
   RS_ERR_WORKER_FAILED: 503,
+  // the cluster cannot take the announcement now (docs/cluster.md, "The guarantee"): the node retries
+  RS_ERR_CLUSTER_NOT_DURABLE: 503,
+  RS_ERR_CLUSTER_CATCHING_UP: 503,
 };
 
 export function sendJson(res: ServerResponse, status: number, value: unknown, headers: Readonly<Record<string, string>> = {}): void {

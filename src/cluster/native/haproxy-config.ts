@@ -13,8 +13,10 @@
  *  - the peering seeder (`/seeder-peers`, `/seeder-testres`, and `POST /subnode` tagged
  *    `x-cjdns-sq: pc` by the edge): `balance first`, i.e. one process holds the seeder's state
  *    and the next healthy one takes over when it fails (docs/seeder.md, "In a cluster").
- *  - health checks on /healthz; a connection error marks a server down at once (kill -9), two
- *    good checks bring it back; a request whose connection failed is re-sent to another server.
+ *  - health checks on /readyz: a process gets traffic only once it caught up with the cluster and
+ *    while it can make announcements durable (docs/cluster.md, "The guarantee"); a connection
+ *    error marks a server down at once (kill -9), two good checks bring it back; a request whose
+ *    connection failed is re-sent to another server.
  */
 
 export interface HaproxyServer {
@@ -60,7 +62,8 @@ export const DOCKER_HAPROXY: HaproxyRenderOptions = {
     '   (docs/metrics.md).',
     ' - the peering seeder (/seeder-peers, /seeder-testres, POST /subnode with x-cjdns-sq: pc):',
     '   the first healthy server, the next one when it fails (docs/seeder.md).',
-    ' - health checks on /healthz; a refused connection marks a server down at once.',
+    ' - health checks on /readyz (caught up with the cluster, Redis taking writes); a refused',
+    '   connection marks a server down at once.',
   ],
 };
 
@@ -75,7 +78,7 @@ function backend(name: string, balance: string[], servers: HaproxyServers): stri
   return [
     `backend ${name}`,
     ...balance.map((l) => `    ${l}`),
-    '    option httpchk GET /healthz',
+    '    option httpchk GET /readyz',
     '    http-check expect status 200',
     ...serverLines(servers),
     '',

@@ -12,12 +12,14 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bytesToHex } from '../../protocol/hex.ts';
 import { generateIdentity, identityFromPrivateKey } from '../../server/identity.ts';
+import { backoffDelayMs, type Backoff } from '../../lib/backoff.ts';
 import { renderHaproxyConfig } from './haproxy-config.ts';
 import {
   ManagedProcess,
   freePort,
   httpOk,
   startHaproxy,
+  newRedisPassword,
   startRedisServer,
   waitFor,
   type RedisServer,
@@ -53,7 +55,23 @@ export interface LaunchOptions {
   readonly startTimeoutMs?: number;
   /** progress lines (default: none) */
   readonly onProgress?: (line: string) => void;
+  /** Redis' requirepass (default: a new random one, in <dir>/redis/redis-auth.conf, mode 0600) */
+  readonly redisPassword?: string;
+  /** Redis maxmemory in bytes (default none); the policy is always noeviction */
+  readonly redisMaxmemoryBytes?: number;
+  /** Redis appendfsync (default everysec) */
+  readonly redisAppendfsync?: 'always' | 'everysec' | 'no';
+  /**
+   * restart a route server that died on its own (not through `kill`), after a backoff (0.5 s
+   * doubling to 30 s; back to 0.5 s after 30 s up), and say so through onProgress (default true)
+   */
+  readonly restartDead?: boolean;
 }
+
+/** Backoff of the restarts of a route server that died (src/lib/backoff.ts). */
+export const RESTART_BACKOFF: Backoff = { baseMs: 500, maxMs: 30_000, jitter: 'equal' };
+/** a process up this long counts as healthy again: its next death restarts after the base delay */
+const RESTART_RESET_MS = 30_000;
 
 export interface SnodeInstance {
   readonly index: number;
@@ -63,6 +81,8 @@ export interface SnodeInstance {
   readonly adminPort: number;
   readonly adminUrl: string;
   process: ManagedProcess;
+  /** times the launcher restarted it after it died on its own */
+  restarts: number;
 }
 
 export interface LaunchedCluster {
@@ -76,7 +96,7 @@ export interface LaunchedCluster {
   kill(index: number): Promise<void>;
   /** (re)start one route server on its port; waits for /healthz (and /readyz unless told not to) */
   start(index: number, opts?: { waitReady?: boolean }): Promise<void>;
-  /** stop Redis (SIGTERM: it writes its append-only file) and start it on the same port and dir */
+  /** stop Redis (SIGTERM: it writes its append-only file; SIGKILL: a crash) and start it on the same port and dir */
   restartRedis(opts?: { downMs?: number; signal?: NodeJS.Signals }): Promise<void>;
   /** SIGTERM everything (route servers, haproxy, redis), in that order; idempotent */
   stop(): Promise<void>;
@@ -116,10 +136,25 @@ export async function launchCluster(opts: LaunchOptions): Promise<LaunchedCluste
   const identity = { privateKeyHex, key: id.key, ipv6: id.ipv6 };
 
   const redisDir = join(dir, 'redis');
+  // one password across Redis restarts (the route servers keep the URL they were given)
+  const redisPassword = opts.redisPassword ?? newRedisPassword();
+  const redisOptions = {
+    port: ports.redis,
+    host,
+    dir: redisDir,
+    password: redisPassword,
+    maxmemoryBytes: opts.redisMaxmemoryBytes,
+    appendfsync: opts.redisAppendfsync,
+    logFile: join(dir, 'logs', 'redis.log'),
+  };
   const started: ManagedProcess[] = [];
   let redis: RedisServer | undefined;
   let haproxyProcess: ManagedProcess | undefined;
   const snodes: SnodeInstance[] = [];
+  let stopping = false;
+  /** route servers stopped on purpose (kill): never restarted by the supervision */
+  const deliberate = new WeakSet<ManagedProcess>();
+  const restartTimers = new Set<NodeJS.Timeout>();
 
   const spawnSnode = (index: number): ManagedProcess => {
     const port = ports.snodes[index]!;
@@ -146,6 +181,29 @@ export async function launchCluster(opts: LaunchOptions): Promise<LaunchedCluste
     return p;
   };
 
+  /** When snode`index`'s process `p` dies on its own, start it again after a backoff, and say so. */
+  const supervise = (index: number, p: ManagedProcess, attempt: number): void => {
+    if (!(opts.restartDead ?? true)) return;
+    const startedAt = Date.now();
+    void p.wait().then((code) => {
+      const s = snodes[index];
+      if (stopping || deliberate.has(p) || !s || s.process !== p) return;
+      // up long enough: this death starts the backoff over
+      const n = Date.now() - startedAt >= RESTART_RESET_MS ? 0 : attempt;
+      const delay = backoffDelayMs(RESTART_BACKOFF, n, Math.random);
+      progress(`snode${index + 1} (pid ${p.pid}) died (${p.exitSignal ?? `exit code ${code}`}); restarting it in ${delay} ms (see ${join(dir, 'logs', `snode${index + 1}.log`)})`);
+      const t = setTimeout(() => {
+        restartTimers.delete(t);
+        if (stopping || s.process !== p) return;
+        s.restarts++;
+        s.process = spawnSnode(index);
+        progress(`snode${index + 1} restarted (pid ${s.process.pid}, restart ${s.restarts}); HAProxy sends it traffic once its /readyz says ready`);
+        supervise(index, s.process, n + 1);
+      }, delay);
+      restartTimers.add(t);
+    });
+  };
+
   const waitSnode = async (s: SnodeInstance, waitReady: boolean): Promise<void> => {
     await waitFor(`snode${s.index + 1} /healthz on ${host}:${s.port}`, async () => {
       if (!s.process.running) throw new Error(`snode${s.index + 1} exited (see ${join(dir, 'logs', `snode${s.index + 1}.log`)})`);
@@ -155,6 +213,9 @@ export async function launchCluster(opts: LaunchOptions): Promise<LaunchedCluste
   };
 
   const stopAll = async (): Promise<void> => {
+    stopping = true;
+    for (const t of restartTimers) clearTimeout(t);
+    restartTimers.clear();
     await Promise.all(snodes.map((s) => s.process.stop('SIGTERM', 10_000)));
     await Promise.all(started.filter((p) => p.running).map((p) => (p === redis?.process ? Promise.resolve() : p.stop('SIGTERM', 5000))));
     if (haproxyProcess) await haproxyProcess.stop('SIGTERM', 5000);
@@ -163,14 +224,15 @@ export async function launchCluster(opts: LaunchOptions): Promise<LaunchedCluste
 
   try {
     progress(`starting redis-server on ${host}:${ports.redis} (data in ${redisDir})`);
-    redis = await startRedisServer({ port: ports.redis, host, dir: redisDir, logFile: join(dir, 'logs', 'redis.log') });
+    redis = await startRedisServer(redisOptions);
     started.push(redis.process);
 
     progress(`starting ${opts.processes} route server(s) on ${host}:${ports.snodes.join(', ')}`);
     for (let i = 0; i < opts.processes; i++) {
       const adminPort = ports.admins[i]!;
-      snodes.push({ index: i, port: ports.snodes[i]!, url: `http://${host}:${ports.snodes[i]}`, adminPort, adminUrl: `http://${host}:${adminPort}`, process: spawnSnode(i) });
+      snodes.push({ index: i, port: ports.snodes[i]!, url: `http://${host}:${ports.snodes[i]}`, adminPort, adminUrl: `http://${host}:${adminPort}`, process: spawnSnode(i), restarts: 0 });
     }
+    for (const s of snodes) supervise(s.index, s.process, 0);
     await Promise.all(snodes.map((s) => waitSnode(s, opts.waitReady ?? true)));
 
     const configFile = join(dir, 'haproxy.cfg');
@@ -191,7 +253,7 @@ export async function launchCluster(opts: LaunchOptions): Promise<LaunchedCluste
     // HAProxy starts with every server up; wait until one answers through it
     await waitFor('a route server through haproxy', () => httpOk(haproxyPort, '/healthz', host), timeoutMs);
 
-    let stopping: Promise<void> | undefined;
+    let stopped: Promise<void> | undefined;
     const cluster: LaunchedCluster = {
       dir,
       host,
@@ -202,21 +264,24 @@ export async function launchCluster(opts: LaunchOptions): Promise<LaunchedCluste
       snodes,
       haproxy: { port: haproxyPort, url: `http://${host}:${haproxyPort}`, configFile, process: haproxyProcess },
       kill: async (index) => {
-        await snodes[index]!.process.kill9();
+        const p = snodes[index]!.process;
+        deliberate.add(p);
+        await p.kill9();
       },
       start: async (index, o = {}) => {
         const s = snodes[index]!;
         if (s.process.running) throw new Error(`snode${index + 1} is running`);
         s.process = spawnSnode(index);
+        supervise(index, s.process, 0);
         await waitSnode(s, o.waitReady ?? true);
       },
       restartRedis: async (o = {}) => {
         await redis!.process.stop(o.signal ?? 'SIGTERM', 10_000);
         if (o.downMs) await new Promise((r) => setTimeout(r, o.downMs));
-        redis = await startRedisServer({ port: ports.redis, host, dir: redisDir, logFile: join(dir, 'logs', 'redis.log'), password: redis!.password });
+        redis = await startRedisServer(redisOptions);
         started.push(redis.process);
       },
-      stop: () => (stopping ??= stopAll()),
+      stop: () => (stopped ??= stopAll()),
     };
     return cluster;
   } catch (e) {

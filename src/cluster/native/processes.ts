@@ -94,6 +94,8 @@ export class ManagedProcess {
   readonly child: ChildProcess;
   private readonly exited: Promise<number | null>;
   private exitCode: number | null | undefined;
+  /** the signal that ended it, if one did */
+  exitSignal: NodeJS.Signals | undefined;
 
   constructor(
     readonly name: string,
@@ -108,6 +110,7 @@ export class ManagedProcess {
     this.exited = new Promise((resolve) => {
       this.child.once('exit', (code, signal) => {
         this.exitCode = code ?? (signal ? -1 : null);
+        this.exitSignal = signal ?? undefined;
         log.end();
         resolve(this.exitCode);
       });
@@ -161,8 +164,13 @@ export interface RedisServerOptions {
   /** everysec (default) or always */
   readonly appendfsync?: 'always' | 'everysec' | 'no';
   readonly logFile?: string;
-  /** `requirepass` (default: a new random one; pass the old one to restart on the same data) */
+  /** `requirepass` (default: a new random one; pass the old one to restart on the same data);
+   *  also `masterauth`, for a replica of a primary with the same password */
   readonly password?: string;
+  /** maxmemory in bytes (default none); the policy is always noeviction */
+  readonly maxmemoryBytes?: number;
+  /** run as a replica of this primary */
+  readonly replicaOf?: { readonly host: string; readonly port: number };
 }
 
 export interface RedisServer {
@@ -188,7 +196,8 @@ export async function startRedisServer(opts: RedisServerOptions): Promise<RedisS
   // readable by its owner only, not on the command line (which every user can read).
   const password = opts.password ?? newRedisPassword();
   const conf = join(opts.dir, 'redis-auth.conf');
-  writeFileSync(conf, `requirepass "${password.replace(/[\\"]/g, '\\$&')}"\nprotected-mode yes\n`, { mode: 0o600 });
+  const quoted = `"${password.replace(/[\\"]/g, '\\$&')}"`;
+  writeFileSync(conf, `requirepass ${quoted}\nmasterauth ${quoted}\nprotected-mode yes\n`, { mode: 0o600 });
   const args = [
     conf,
     '--port', String(opts.port),
@@ -198,9 +207,13 @@ export async function startRedisServer(opts: RedisServerOptions): Promise<RedisS
     '--appendfsync', opts.appendfsync ?? 'everysec',
     '--save', '',
     '--daemonize', 'no',
+    // a full Redis refuses writes (OOM) instead of evicting the record: nothing acknowledged is lost
+    '--maxmemory-policy', 'noeviction',
     // a slow subscriber is disconnected rather than growing Redis' memory; the actor repairs
     '--client-output-buffer-limit', 'pubsub 64mb 16mb 60',
   ];
+  if (opts.maxmemoryBytes) args.push('--maxmemory', String(opts.maxmemoryBytes));
+  if (opts.replicaOf) args.push('--replicaof', opts.replicaOf.host, String(opts.replicaOf.port));
   const p = new ManagedProcess(`redis:${opts.port}`, bin, args, { logFile: opts.logFile ?? join(opts.dir, 'redis.log') });
   try {
     await waitFor(`redis-server on ${host}:${opts.port}`, async () => {
@@ -213,6 +226,67 @@ export async function startRedisServer(opts: RedisServerOptions): Promise<RedisS
   }
   const urlHost = host.includes(':') ? `[${host}]` : host;
   return { port: opts.port, host, url: `redis://:${encodeURIComponent(password)}@${urlHost}:${opts.port}`, password, dir: opts.dir, process: p };
+}
+
+export interface RedisSentinelOptions {
+  readonly port: number;
+  /** where its config file (sentinel rewrites it) and log live */
+  readonly dir: string;
+  readonly host?: string;
+  /** the master name and the primary to monitor */
+  readonly masterName: string;
+  readonly primary: { readonly host: string; readonly port: number };
+  /** the data nodes' password (auth-pass) */
+  readonly password?: string;
+  /** sentinels that must agree that the primary is down */
+  readonly quorum?: number;
+  /** down-after-milliseconds (default 1000) */
+  readonly downAfterMs?: number;
+  /** failover-timeout (default 5000) */
+  readonly failoverTimeoutMs?: number;
+  readonly logFile?: string;
+}
+
+export interface RedisSentinel {
+  readonly port: number;
+  readonly host: string;
+  readonly process: ManagedProcess;
+}
+
+/** redis-sentinel (Debian's package) monitoring `primary` as `masterName`. */
+export async function startRedisSentinel(opts: RedisSentinelOptions): Promise<RedisSentinel> {
+  const bin = requireBinary('redis-sentinel', 'Debian/Ubuntu: apt-get install redis-sentinel');
+  const host = opts.host ?? '127.0.0.1';
+  mkdirSync(opts.dir, { recursive: true });
+  const conf = join(opts.dir, `sentinel-${opts.port}.conf`);
+  const m = opts.masterName;
+  writeFileSync(
+    conf,
+    [
+      `port ${opts.port}`,
+      `bind ${host}`,
+      'daemonize no',
+      'protected-mode yes',
+      `dir ${opts.dir}`,
+      `sentinel monitor ${m} ${opts.primary.host} ${opts.primary.port} ${opts.quorum ?? 2}`,
+      `sentinel down-after-milliseconds ${m} ${opts.downAfterMs ?? 1000}`,
+      `sentinel failover-timeout ${m} ${opts.failoverTimeoutMs ?? 5000}`,
+      `sentinel parallel-syncs ${m} 1`,
+      ...(opts.password !== undefined ? [`sentinel auth-pass ${m} ${opts.password}`] : []),
+      '',
+    ].join('\n'),
+  );
+  const p = new ManagedProcess(`sentinel:${opts.port}`, bin, [conf], { logFile: opts.logFile ?? join(opts.dir, `sentinel-${opts.port}.log`) });
+  try {
+    await waitFor(`redis-sentinel on ${host}:${opts.port}`, async () => {
+      if (!p.running) throw new Error(`redis-sentinel exited (see ${opts.logFile ?? join(opts.dir, `sentinel-${opts.port}.log`)})`);
+      return redisPing(opts.port, host);
+    }, 10_000, 25);
+  } catch (e) {
+    await p.stop('SIGKILL');
+    throw e;
+  }
+  return { port: opts.port, host, process: p };
 }
 
 // ---- haproxy --------------------------------------------------------------------------------------

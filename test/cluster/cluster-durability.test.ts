@@ -1,0 +1,244 @@
+/**
+ * The cluster's guarantee (docs/cluster.md, "The guarantee") on the in-memory bus: an
+ * announcement is acknowledged only once durable, and applied only once this process caught up
+ * with its node. Each test here failed before the fix it names (issue 12, item 2):
+ *  - a refused write (Redis at maxmemory, READONLY, …) was acknowledged (`durable: false` went
+ *    out as an `ann` reply) and the process stayed ready;
+ *  - a node's later append could be stored while its earlier one had failed (per-node order);
+ *  - a catch-up that took longer than catchUpTimeoutMs let the node's announcement be applied
+ *    locally on a stale record, after which the older record entries were ignored as older.
+ */
+import { expect } from 'chai';
+import { Registry } from 'prom-client';
+import { ClusterActor } from '../../src/cluster/cluster-actor.ts';
+import type { ClusterAppend, ClusterBus, ClusterBusEvents } from '../../src/cluster/bus.ts';
+import { MemoryClusterBus, MemoryClusterHub } from '../../src/cluster/memory-bus.ts';
+import { clusterReadiness } from '../../src/cluster/start-cluster.ts';
+import { isRsError } from '../../src/errors.ts';
+import { decodeClusterEnvelope } from '../../src/protocol/cluster-envelope.ts';
+import { CoreSink, TreeNetwork, eventually, fcIdentities } from './fixtures.ts';
+
+const SNODE = fcIdentities(1, 99)[0]!.ipv6;
+
+async function rejection(p: Promise<unknown>): Promise<{ code: string; message: string }> {
+  try {
+    await p;
+  } catch (e) {
+    if (isRsError(e)) return { code: e.code, message: e.message };
+    throw e;
+  }
+  throw new Error('expected a rejection');
+}
+
+async function metric(registry: Registry, name: string, labels: Record<string, string>): Promise<number> {
+  const m = (await registry.getMetricsAsJSON()).find((x) => x.name === name);
+  const v = m?.values.find((x) => Object.entries(labels).every(([k, want]) => x.labels[k] === want));
+  return v?.value ?? 0;
+}
+
+describe('cluster guarantee (memory bus)', () => {
+  let hub: MemoryClusterHub;
+  let net: TreeNetwork;
+  const started: ClusterActor[] = [];
+
+  beforeEach(() => {
+    hub = new MemoryClusterHub();
+    net = new TreeNetwork(7, SNODE);
+  });
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((a) => a.close()));
+  });
+
+  async function start(sink: CoreSink | ClusterActorSink, opts: { bus?: ClusterBus; catchUpTimeoutMs?: number; registry?: Registry; name?: string } = {}): Promise<ClusterActor> {
+    const actor = await ClusterActor.start({
+      bus: opts.bus ?? new MemoryClusterBus(hub),
+      sink,
+      origin: opts.name,
+      antiEntropyIntervalMs: 30,
+      catchUpTimeoutMs: opts.catchUpTimeoutMs,
+      registry: opts.registry,
+    });
+    started.push(actor);
+    return actor;
+  }
+
+  /** what the route server does for a node's own announcement (app.ts hooks) */
+  async function accept(actor: ClusterActor, sink: CoreSink, i: number, bytes: Uint8Array): Promise<string> {
+    const ip = net.nodes[i]!.ipv6;
+    await actor.catchUpBeforeLocalApply(ip);
+    const r = await sink.local(bytes);
+    expect(r.error).to.equal('none');
+    await actor.publishDurable(bytes, ip);
+    return r.stateHash;
+  }
+
+  function same(a: CoreSink, b: CoreSink): boolean {
+    const x = a.state();
+    const y = b.state();
+    if (x.kept.size !== y.kept.size || x.stateHashes.size !== y.stateHashes.size) return false;
+    for (const h of x.kept) if (!y.kept.has(h)) return false;
+    for (const [ip, h] of x.stateHashes) if (y.stateHashes.get(ip) !== h) return false;
+    return true;
+  }
+
+  describe('a write Redis refuses', () => {
+    it('is not acknowledged, makes the process not ready with the reason, and converges once Redis takes writes again', async () => {
+      const registry = new Registry();
+      const sa = new CoreSink(SNODE);
+      const sb = new CoreSink(SNODE);
+      const a = await start(sa, { registry });
+      await start(sb);
+      await a.whenReady(5000);
+      for (let i = 0; i < 7; i++) await accept(a, sa, i, net.reset(i, Date.now()));
+      await eventually('b has every reset', () => same(sa, sb));
+      expect(clusterReadiness(a.status()).ok).to.equal(true);
+
+      hub.refuseWrites("OOM command not allowed when used memory > 'maxmemory'.");
+      const first = await rejection(accept(a, sa, 0, net.update(0, Date.now())));
+      expect(first.code).to.equal('RS_ERR_CLUSTER_NOT_DURABLE');
+      expect(first.message).to.include('oom');
+      // every later one too (held behind the failed write), whatever the node
+      expect((await rejection(accept(a, sa, 1, net.update(1, Date.now())))).code).to.equal('RS_ERR_CLUSTER_NOT_DURABLE');
+      const s = a.status();
+      expect(s).to.include({ connected: true, writable: false, backlog: 2 });
+      expect(s.lastWriteFailure?.reason).to.equal('oom');
+      const ready = clusterReadiness(s);
+      expect(ready.ok).to.equal(false);
+      expect(ready.detail).to.match(/Redis refuses writes \(oom/);
+      expect(await metric(registry, 'snode_cluster_write_errors_total', { reason: 'oom' })).to.be.greaterThan(0);
+      expect(await metric(registry, 'snode_cluster_writable', {})).to.equal(0);
+      expect(await metric(registry, 'snode_cluster_not_acknowledged_total', { reason: 'write_failed_oom' })).to.equal(2);
+
+      hub.refuseWrites(undefined);
+      await eventually('a writable again', () => a.status().writable);
+      expect(clusterReadiness(a.status()).ok).to.equal(true);
+      await eventually('b converged with a', () => same(sa, sb));
+      // acknowledged again
+      await accept(a, sa, 2, net.update(2, Date.now()));
+      await eventually('b converged with a', () => same(sa, sb));
+    });
+
+    it('READONLY (a replica after a failover) counts as refused too', async () => {
+      const sa = new CoreSink(SNODE);
+      const a = await start(sa);
+      await a.whenReady(5000);
+      hub.refuseWrites("READONLY You can't write against a read only replica.");
+      const r = await rejection(accept(a, sa, 0, net.reset(0, Date.now())));
+      expect(r.code).to.equal('RS_ERR_CLUSTER_NOT_DURABLE');
+      expect(a.status().lastWriteFailure?.reason).to.equal('readonly');
+      expect(clusterReadiness(a.status()).ok).to.equal(false);
+    });
+
+    it('with the bus away: not acknowledged and not ready', async () => {
+      const sa = new CoreSink(SNODE);
+      const a = await start(sa);
+      await a.whenReady(5000);
+      hub.setAvailable(false);
+      await eventually('a sees the bus down', () => !a.status().connected);
+      const r = await rejection(accept(a, sa, 0, net.reset(0, Date.now())));
+      expect(r.code).to.equal('RS_ERR_CLUSTER_NOT_DURABLE');
+      expect(clusterReadiness(a.status())).to.deep.include({ ok: false });
+      hub.setAvailable(true);
+      await eventually('a writable again', () => a.status().writable);
+    });
+  });
+
+  it("never stores a node's later append while its earlier one failed", async () => {
+    // a bus whose appends the test settles by hand, in any order
+    const inner = new MemoryClusterBus(hub);
+    const pending: Array<{ input: ClusterAppend; resolve: (id: string) => void; reject: (e: Error) => void }> = [];
+    const manual: ClusterBus = {
+      kind: 'memory',
+      start: (ev: ClusterBusEvents) => inner.start(ev),
+      connected: () => inner.connected(),
+      append: (input) => new Promise((resolve, reject) => pending.push({ input, resolve, reject })),
+      readAfter: (a, c) => inner.readAfter(a, c),
+      info: () => inner.info(),
+      snapshots: (n) => inner.snapshots(n),
+      close: () => inner.close(),
+    };
+    const sa = new CoreSink(SNODE);
+    const a = await start(sa, { bus: manual });
+    await a.whenReady(5000);
+    const ip0 = net.nodes[0]!.ipv6;
+    const ip1 = net.nodes[1]!.ipv6;
+    const r0 = net.reset(0, Date.now());
+    await sa.local(r0);
+    const p1 = a.publishAccepted(r0, ip0);
+    const u0 = net.update(0, Date.now());
+    await sa.local(u0);
+    const p2 = a.publishAccepted(u0, ip0);
+    const r1 = net.reset(1, Date.now());
+    await sa.local(r1);
+    const p3 = a.publishAccepted(r1, ip1);
+    // node 1 goes out at once; node 0's second append waits for its first
+    await eventually('two appends issued', () => pending.length === 2);
+    expect(pending.map((p) => p.input.nodeIp)).to.deep.equal([ip0, ip1]);
+    pending[1]!.resolve(await inner.append(pending[1]!.input));
+    pending[0]!.reject(new Error("OOM command not allowed when used memory > 'maxmemory'."));
+    expect(await p1).to.include({ durable: false, reason: 'write_failed', error: 'oom' });
+    expect(await p2).to.include({ durable: false, reason: 'write_failed' });
+    expect((await p3).durable).to.equal(true);
+    expect(pending.slice(0, 2).map((p) => p.input.nodeIp), "node 0's second append was never issued on its own").to.deep.equal([ip0, ip1]);
+    // the flush re-publishes node 0's entries in their order: let the rest through
+    for (let settled = 2; !a.status().writable; await new Promise((r) => setTimeout(r, 5))) {
+      for (; settled < pending.length; settled++) pending[settled]!.resolve(await inner.append(pending[settled]!.input));
+    }
+    const order = (await inner.readAfter('0-0', 100)).map((e) => decodeClusterEnvelope(e.envelope)).filter((e) => e.nodeIp === ip0 && e.kind === 'ann');
+    expect(order.map((e) => e.seq)).to.deep.equal([1, 2]);
+  });
+
+  describe('a node announcing before this process caught up', () => {
+    it('waits (RS_ERR_CLUSTER_CATCHING_UP, not applied) while the startup catch-up is slower than catchUpTimeoutMs, then continues the stateHash', async () => {
+      const sa = new CoreSink(SNODE);
+      const a = await start(sa, { name: 'a' });
+      await a.whenReady(5000);
+      const model = new CoreSink(SNODE);
+      for (let k = 0; k < 3; k++) {
+        const bytes = k === 0 ? net.reset(0, Date.now()) : net.update(0, Date.now());
+        await model.local(bytes);
+        await accept(a, sa, 0, bytes);
+      }
+      // b starts; its catch-up is stuck applying the record (a long record, a slow process)
+      let open!: () => void;
+      const gate = new Promise<void>((r) => (open = r));
+      const sb = new CoreSink(SNODE);
+      const slow: ClusterActorSink = {
+        applyRemote: async (bytes) => {
+          await gate;
+          await sb.applyRemote(bytes);
+        },
+        nodeSnapshot: (ip) => sb.nodeSnapshot(ip),
+      };
+      const b = await start(slow, { name: 'b', catchUpTimeoutMs: 30 });
+      // node 0 fails over to b (a died) and sends its next announcement
+      const next = net.update(0, Date.now());
+      const r = await rejection(accept(b, sb, 0, next));
+      expect(r.code).to.equal('RS_ERR_CLUSTER_CATCHING_UP');
+      expect(sb.state().stateHashes.size, 'nothing applied out of order').to.equal(0);
+      open();
+      expect(await b.whenReady(5000)).to.equal(true);
+      // the node sends it again: now it continues the chain
+      const want = (await model.local(next)).stateHash;
+      expect(await accept(b, sb, 0, next)).to.equal(want);
+      await eventually('a and b agree', () => same(sa, sb));
+    });
+
+    it("refuses a failed-over node's announcement while the bus is away instead of applying it on a stale record", async () => {
+      const sa = new CoreSink(SNODE);
+      const sb = new CoreSink(SNODE);
+      const a = await start(sa, { name: 'a' });
+      const b = await start(sb, { name: 'b' });
+      await a.whenReady(5000);
+      await b.whenReady(5000);
+      await accept(a, sa, 0, net.reset(0, Date.now()));
+      await eventually('b has node 0', () => same(sa, sb));
+      hub.setAvailable(false);
+      await eventually('b sees the bus down', () => !b.status().connected);
+      const r = await rejection(accept(b, sb, 0, net.update(0, Date.now())));
+      expect(r.code).to.equal('RS_ERR_CLUSTER_CATCHING_UP');
+    });
+  });
+});
+
+type ClusterActorSink = Parameters<typeof ClusterActor.start>[0]['sink'];
