@@ -68,6 +68,8 @@ export interface ClusterBus {
   /** Entries strictly after `afterId`, oldest first, at most `count`. */
   readAfter(afterId: string, count: number): Promise<ClusterRecordEntry[]>;
   info(): Promise<ClusterRecordInfo>;
+  /** The record id a node's snapshot is current with (undefined: no snapshot, e.g. Redis lost it). */
+  snapshotId(nodeIp: string): Promise<string | undefined>;
   /** Every node snapshot, in batches. */
   snapshots(batchSize: number): AsyncIterable<ClusterSnapshotEntry[]>;
   /** Stop, release connections. Idempotent. */

@@ -516,6 +516,7 @@ export class ClusterActor {
     } else {
       const info = await this.bus.info();
       if (compareStreamIds(info.lastId, state.lastAppliedId) < 0) this.follower.onRewind(state, info.lastId);
+      else await this.follower.checkOwnTail(state);
       await this.follower.repair(state, 'reconnect');
     }
     if (state.inFlight === 0) await this.publisher.flush(state);

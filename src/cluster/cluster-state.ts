@@ -108,6 +108,8 @@ export interface ClusterState {
   readonly watermark: Map<string, string>;
   /** nodes whose last published change is ours (re-published after a Redis data loss) */
   readonly own: Set<string>;
+  /** our newest durable entry (and its node): after a reconnect, Redis must still hold it */
+  lastPublished: { readonly id: string; readonly nodeIp: string } | undefined;
   readonly seqs: SeqWindow;
   backlog: BacklogEntry[];
   /** nodes to re-publish as SNAPSHOT entries (backlog overflow, Redis data loss) */
@@ -151,6 +153,7 @@ export function newClusterState(view: ClusterView): ClusterState {
     lastAppliedId: STREAM_ID_ZERO,
     watermark: new Map(),
     own: new Set(),
+    lastPublished: undefined,
     seqs: new SeqWindow(),
     backlog: [],
     dirty: new Set(),
@@ -161,6 +164,11 @@ export function newClusterState(view: ClusterView): ClusterState {
     drainWaiters: [],
     view,
   };
+}
+
+/** A durable entry of ours: remember the newest (Redis must still hold it after a reconnect). */
+export function notePublished(state: ClusterState, nodeIp: string, id: string): void {
+  if (state.lastPublished === undefined || compareStreamIds(id, state.lastPublished.id) > 0) state.lastPublished = { id, nodeIp };
 }
 
 /** The node's state now reflects record entry `id` (never moves backwards). */

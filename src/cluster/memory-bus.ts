@@ -58,6 +58,20 @@ export class MemoryClusterHub {
     }
   }
 
+  /** A copy of the record and the snapshots as they are now (what a lagging replica holds). */
+  checkpoint(): { readonly entries: ClusterRecordEntry[]; readonly snapshots: Map<string, ClusterSnapshotEntry>; readonly lastId: string; readonly trimmed: boolean } {
+    return { entries: [...this.entries], snapshots: new Map(this.snapshotsByNode), lastId: this.lastId, trimmed: this.everTrimmed };
+  }
+
+  /** Go back to a checkpoint (a replica promoted without the newest writes); ids keep growing. */
+  restore(c: ReturnType<MemoryClusterHub['checkpoint']>): void {
+    this.entries.splice(0, this.entries.length, ...c.entries);
+    this.snapshotsByNode.clear();
+    for (const [k, v] of c.snapshots) this.snapshotsByNode.set(k, v);
+    this.lastId = c.lastId;
+    this.everTrimmed = c.trimmed;
+  }
+
   /** Forget everything (a Redis restarted without persistence). */
   wipe(): void {
     this.entries.length = 0;
@@ -118,6 +132,12 @@ export class MemoryClusterHub {
   }
 
   /** @internal */
+  snapshotId(nodeIp: string): string | undefined {
+    this.assertUp();
+    return this.snapshotsByNode.get(nodeIp)?.id;
+  }
+
+  /** @internal */
   snapshotList(): ClusterSnapshotEntry[] {
     this.assertUp();
     return [...this.snapshotsByNode.values()];
@@ -133,6 +153,8 @@ export class MemoryClusterBus implements ClusterBus {
   readonly kind = 'memory' as const;
   private events: ClusterBusEvents | undefined;
   private closed = false;
+  /** this process's own connection (the hub may be up while it is down) */
+  private linkUp = true;
 
   constructor(readonly hub: MemoryClusterHub = new MemoryClusterHub()) {}
 
@@ -144,7 +166,14 @@ export class MemoryClusterBus implements ClusterBus {
   }
 
   connected(): boolean {
-    return !this.closed && this.hub.available;
+    return !this.closed && this.linkUp && this.hub.available;
+  }
+
+  /** Simulate this process losing (false) or regaining (true) its connection while the hub stays up. */
+  setLink(up: boolean): void {
+    if (this.linkUp === up) return;
+    this.linkUp = up;
+    this.hubChanged(up && this.hub.available);
   }
 
   async append(input: ClusterAppend): Promise<string> {
@@ -162,6 +191,11 @@ export class MemoryClusterBus implements ClusterBus {
     return this.hub.info();
   }
 
+  async snapshotId(nodeIp: string): Promise<string | undefined> {
+    this.assertOpen();
+    return this.hub.snapshotId(nodeIp);
+  }
+
   async *snapshots(batchSize: number): AsyncIterable<ClusterSnapshotEntry[]> {
     this.assertOpen();
     const all = this.hub.snapshotList();
@@ -176,15 +210,16 @@ export class MemoryClusterBus implements ClusterBus {
 
   /** @internal delivered asynchronously, as pub/sub is */
   deliver(frame: ClusterFrame): void {
+    if (!this.linkUp) return; // a subscriber that is not connected misses it
     setImmediate(() => {
-      if (!this.closed && this.hub.available) this.events?.frame(frame);
+      if (!this.closed && this.linkUp && this.hub.available) this.events?.frame(frame);
     });
   }
 
   /** @internal */
   hubChanged(up: boolean): void {
     setImmediate(() => {
-      if (this.closed) return;
+      if (this.closed || (up && !this.linkUp)) return;
       if (up) this.events?.up();
       else this.events?.down('memory hub unavailable');
     });
@@ -192,5 +227,6 @@ export class MemoryClusterBus implements ClusterBus {
 
   private assertOpen(): void {
     if (this.closed) throw new RsError('RS_ERR_INTERNAL', 'the cluster bus is closed');
+    if (!this.linkUp) throw new Error('connection to the memory cluster hub is down');
   }
 }

@@ -91,8 +91,32 @@ export class RecordFollower {
     state.view.resyncs++;
     this.d.metrics.resyncs.inc({ cause: 'rewind' });
     setPosition(state, lastId);
+    state.lastPublished = undefined;
     for (const ip of state.own) state.dirty.add(ip);
     state.view.dirty = state.dirty.size;
+  }
+
+  /**
+   * After a reconnect: Redis must still hold our newest durable entry. It may not — a Redis that
+   * came back from an older copy (a promoted replica that lagged, an AOF cut short by a machine
+   * crash) — while its newest id is already past our position, because new entries got later
+   * ids. Then re-publish the nodes this process changed last, as on a rewind (their snapshots
+   * carry what Redis lost; the other processes re-publish theirs).
+   */
+  async checkOwnTail(state: ClusterState): Promise<void> {
+    const mine = state.lastPublished;
+    if (!mine) return;
+    const sid = await this.d.bus.snapshotId(mine.nodeIp);
+    if (sid !== undefined && compareStreamIds(sid, mine.id) >= 0) return;
+    this.d.log.warn(
+      { event: 'cluster:record:lost_own', lastPublished: mine.id, node: mine.nodeIp, snapshot: sid, ownNodes: state.own.size },
+      'Redis lost entries this process had made durable; re-publishing the nodes it changed last',
+    );
+    state.view.resyncs++;
+    this.d.metrics.resyncs.inc({ cause: 'lost_own' });
+    for (const ip of state.own) state.dirty.add(ip);
+    state.view.dirty = state.dirty.size;
+    state.lastPublished = undefined;
   }
 
   private async readToEnd(state: ClusterState, cause: string): Promise<void> {

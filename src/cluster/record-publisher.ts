@@ -18,6 +18,7 @@ import type { ReplyTo } from '../actors/actor-system.ts';
 import type { ClusterBus } from './bus.ts';
 import {
   errText,
+  notePublished,
   raiseWatermark,
   type BacklogEntry,
   type ClusterState,
@@ -104,6 +105,7 @@ export class RecordPublisher {
       state.view.published++;
       this.d.metrics.published.inc({ result: 'durable' });
       raiseWatermark(state, o.entry.nodeIp, o.id);
+      notePublished(state, o.entry.nodeIp, o.id);
       reply(o.replyTo, { durable: true, id: o.id });
     } else {
       const reason = this.writeFailed(state, o.error, 'append');
@@ -184,6 +186,7 @@ export class RecordPublisher {
           const r = results[k]!;
           if (r.status === 'rejected') throw r.reason;
           raiseWatermark(state, chunk[k]!.nodeIp, r.value);
+          notePublished(state, chunk[k]!.nodeIp, r.value);
           state.view.published++;
           done++;
         }
@@ -191,7 +194,11 @@ export class RecordPublisher {
       for (const ip of [...state.dirty]) {
         const s = this.d.sink.nodeSnapshot(ip);
         const env = s ? this.snapshotEnvelope(ip, ++state.seq, this.d.now(), s) : undefined;
-        if (env) raiseWatermark(state, ip, await this.d.bus.append({ envelope: env, nodeIp: ip, snapshot: env }));
+        if (env) {
+          const id = await this.d.bus.append({ envelope: env, nodeIp: ip, snapshot: env });
+          raiseWatermark(state, ip, id);
+          notePublished(state, ip, id);
+        }
         state.dirty.delete(ip);
         state.view.dirty = state.dirty.size;
       }

@@ -347,6 +347,13 @@ export class RedisClusterBus implements ClusterBus {
     return { lastId: last && isStreamId(last) ? last : STREAM_ID_ZERO, length, trimmed };
   }
 
+  async snapshotId(nodeIp: string): Promise<string | undefined> {
+    // the id is the snapshot record's first word: a stream id is at most 41 characters
+    const head = await this.requireCmd().getrange(this.keys.nodePrefix + nodeIp, 0, 41);
+    const id = head.split(' ')[0];
+    return id && isStreamId(id) ? id : undefined;
+  }
+
   async *snapshots(batchSize: number): AsyncIterable<ClusterSnapshotEntry[]> {
     const cmd = this.requireCmd();
     const seen = new Set<string>();

@@ -49,12 +49,12 @@ describe('cluster guarantee (memory bus)', () => {
     await Promise.all(started.splice(0).map((a) => a.close()));
   });
 
-  async function start(sink: CoreSink | ClusterActorSink, opts: { bus?: ClusterBus; catchUpTimeoutMs?: number; registry?: Registry; name?: string } = {}): Promise<ClusterActor> {
+  async function start(sink: CoreSink | ClusterActorSink, opts: { bus?: ClusterBus; catchUpTimeoutMs?: number; registry?: Registry; name?: string; antiEntropyIntervalMs?: number } = {}): Promise<ClusterActor> {
     const actor = await ClusterActor.start({
       bus: opts.bus ?? new MemoryClusterBus(hub),
       sink,
       origin: opts.name,
-      antiEntropyIntervalMs: 30,
+      antiEntropyIntervalMs: opts.antiEntropyIntervalMs ?? 30,
       catchUpTimeoutMs: opts.catchUpTimeoutMs,
       registry: opts.registry,
     });
@@ -155,6 +155,7 @@ describe('cluster guarantee (memory bus)', () => {
       readAfter: (a, c) => inner.readAfter(a, c),
       info: () => inner.info(),
       snapshots: (n) => inner.snapshots(n),
+      snapshotId: (ip) => inner.snapshotId(ip),
       close: () => inner.close(),
     };
     const sa = new CoreSink(SNODE);
@@ -186,6 +187,41 @@ describe('cluster guarantee (memory bus)', () => {
     }
     const order = (await inner.readAfter('0-0', 100)).map((e) => decodeClusterEnvelope(e.envelope)).filter((e) => e.nodeIp === ip0 && e.kind === 'ann');
     expect(order.map((e) => e.seq)).to.deep.equal([1, 2]);
+  });
+
+  it('publishes again what Redis lost of its durable entries when Redis comes back from an older copy', async () => {
+    const sa = new CoreSink(SNODE);
+    const sb = new CoreSink(SNODE);
+    const aBus = new MemoryClusterBus(hub);
+    // a's position only moves with live frames (no anti-entropy tick during the test)
+    const a = await start(sa, { name: 'a', bus: aBus, antiEntropyIntervalMs: 600_000 });
+    const b = await start(sb, { name: 'b' });
+    await a.whenReady(5000);
+    await b.whenReady(5000);
+    for (let i = 0; i < 4; i++) await accept(a, sa, i, net.reset(i, Date.now()));
+    for (let i = 4; i < 7; i++) await accept(b, sb, i, net.reset(i, Date.now()));
+    await eventually('a and b agree', () => same(sa, sb));
+    const copy = hub.checkpoint(); // what a lagging replica holds
+    // a makes more durable (and acknowledged); its own frames are lost (a's position stays
+    // before them), b reads them from the record
+    hub.dropNextFrames(4);
+    for (let i = 0; i < 4; i++) await accept(a, sa, i, net.update(i, Date.now()));
+    await eventually('a and b agree', () => same(sa, sb));
+    // the primary dies; the replica with the older copy takes over; b reconnects and appends
+    // first (newer ids), a only then: Redis' newest id is past a's position, a's own entries gone
+    aBus.setLink(false);
+    hub.setAvailable(false);
+    hub.restore(copy);
+    hub.setAvailable(true);
+    await eventually('b writable', () => b.status().writable);
+    await accept(b, sb, 5, net.update(5, Date.now()));
+    aBus.setLink(true);
+    // a fresh process built from Redis alone must see everything acknowledged
+    const sc = new CoreSink(SNODE);
+    const c = await start(sc, { name: 'c' });
+    await c.whenReady(5000);
+    await eventually('c has what a acknowledged', () => same(sa, sc));
+    await eventually('b agrees', () => same(sa, sb));
   });
 
   describe('a node announcing before this process caught up', () => {

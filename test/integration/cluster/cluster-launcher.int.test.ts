@@ -38,8 +38,9 @@ describe('native cluster launcher', function () {
 
   describe('launchCluster()', () => {
     let cluster: TestCluster;
+    const progress: string[] = [];
     before(async () => {
-      cluster = await startTestCluster({ processes: 2 });
+      cluster = await startTestCluster({ processes: 2, onProgress: (line) => progress.push(line) });
     });
     after(async () => cluster?.stop());
 
@@ -58,6 +59,8 @@ describe('native cluster launcher', function () {
       try {
         await admin.connect();
         expect(await admin.config('GET', 'protected-mode')).to.deep.equal(['protected-mode', 'yes']);
+        // full, it refuses writes rather than evicting acknowledged announcements
+        expect(await admin.config('GET', 'maxmemory-policy')).to.deep.equal(['maxmemory-policy', 'noeviction']);
       } finally {
         admin.disconnect();
       }
@@ -104,6 +107,17 @@ describe('native cluster launcher', function () {
       for (let i = 0; i < 6; i++) expect((await httpRequest(cluster.haproxy.port, '/healthz')).status).to.equal(200);
       await cluster.start(0, { waitReady: false });
       await waitFor('snode1 healthy again', () => httpOk(cluster.snodes[0]!.port, '/healthz'));
+    });
+
+    it('restarts a route server that died on its own, after a backoff, and says so', async () => {
+      const s = cluster.snodes[1]!;
+      const pid = s.process.pid!;
+      process.kill(pid, 'SIGKILL'); // not through cluster.kill: a crash
+      await waitFor('snode2 restarted', () => progress.some((l) => l.startsWith('snode2 restarted')), 20_000);
+      expect(progress.find((l) => l.startsWith(`snode2 (pid ${pid}) died`))).to.match(/died \(SIGKILL\); restarting it in \d+ ms/);
+      expect(s.restarts).to.equal(1);
+      expect(s.process.pid).to.not.equal(pid);
+      await waitFor('snode2 ready again', () => httpOk(s.port, '/readyz'), 30_000);
     });
 
     it('stops every process', async () => {

@@ -46,12 +46,13 @@ describe('cluster bus on Redis', function () {
     if (!redis.server.process.running) await redis.start(); // a failed test must not take Redis with it
   });
 
-  async function proc(opts: { streamMaxLen?: number; sink?: CoreSink; url?: string } = {}): Promise<Proc> {
+  async function proc(opts: { streamMaxLen?: number; sink?: CoreSink; url?: string; catchUpTimeoutMs?: number } = {}): Promise<Proc> {
     const sink = opts.sink ?? new CoreSink(SNODE);
     const actor = await ClusterActor.start({
       bus: new RedisClusterBus({ url: opts.url ?? redis.url, prefix, streamMaxLen: opts.streamMaxLen }),
       sink,
       antiEntropyIntervalMs: 200,
+      catchUpTimeoutMs: opts.catchUpTimeoutMs,
     });
     started.push(actor);
     return { sink, actor };
@@ -168,18 +169,25 @@ describe('cluster bus on Redis', function () {
     expect(await admin.xlen(`${prefix}:record`)).to.equal(14);
   });
 
-  it('starts while Redis is down, accepts into the backlog, and becomes ready once Redis is up', async () => {
+  it('starts while Redis is down: applies no node announcement before it caught up, and becomes ready once Redis is up', async () => {
     const a = await proc();
     await a.actor.whenReady(5000);
     await round(a, all(7), 'reset');
     await redis.stopServer();
-    const c = await proc();
+    const c = await proc({ catchUpTimeoutMs: 200 });
     await sleep(300);
     expect(c.actor.status()).to.include({ ready: false, connected: false });
-    expect((await ingest(c, 0, net.reset(0, Date.now()))).durable).to.equal(false);
+    const bytes = net.update(0, Date.now());
+    let refused = '';
+    await ingest(c, 0, bytes).catch((e: { code?: string }) => (refused = e.code ?? String(e)));
+    expect(refused, 'a node announcement before the catch-up').to.equal('RS_ERR_CLUSTER_CATCHING_UP');
+    expect(c.sink.state().stateHashes.size, 'nothing applied out of order').to.equal(0);
     await redis.start();
     expect(await c.actor.whenReady(10_000)).to.equal(true);
-    await converged(c, a, 'the late starter caught up and published its backlog');
+    await converged(c, a, 'the late starter caught up');
+    // the node sends it again: c takes over node 0 and continues its chain
+    expect((await ingest(c, 0, bytes)).durable).to.equal(true);
+    await converged(a, c, 'a follows c');
   });
 
   it('converges when Redis restarts during ingest from two processes', async () => {
