@@ -5,16 +5,19 @@
  * acknowledged announcement in acknowledgement order) says what each node's stateHash must be
  * after each acknowledgement and what every process must end up holding.
  */
-import { RouteServerCore } from '../../src/routing/reference/core.ts';
 import { waitFor } from '../../src/cluster/native/processes.ts';
+import { systemClock } from '../../src/lib/clock.ts';
+import { RouteServer } from '../../src/server/route-server.ts';
 import { bstr } from '../../src/protocol/bencode.ts';
 import { bytesToHex } from '../../src/protocol/hex.ts';
 import { TreeNetwork, coreState, sleep } from '../cluster/fixtures.ts';
 import { dumpSet, postSubnode, stateHashAt, type TestCluster } from './cluster.ts';
+import { selfWithIp } from './reference-server.ts';
 
 export class AckedLoad {
   readonly net: TreeNetwork;
-  readonly model: RouteServerCore;
+  /** a route server (reference engine) fed every acknowledged announcement, in acknowledgement order */
+  readonly model: RouteServer;
   /** acknowledgements whose stateHash differed from the model's (a broken chain) */
   readonly discontinuities: string[] = [];
   /** sends that were not acknowledged, by what came back (`HTTP 503`, a timeout, …) */
@@ -28,7 +31,7 @@ export class AckedLoad {
     seed: number,
   ) {
     this.net = new TreeNetwork(nodes, cluster.identity.ipv6, seed);
-    this.model = new RouteServerCore({ selfIp: cluster.identity.ipv6 });
+    this.model = new RouteServer({ self: selfWithIp(cluster.identity.ipv6), clock: systemClock, routing: { mode: 'reference' } });
   }
 
   /** Send one announcement through HAProxy until it is acknowledged (as cjdns would send it again). */
@@ -43,7 +46,7 @@ export class AckedLoad {
           const error = bstr(r.reply.error);
           if (error !== 'none') throw new Error(`node ${i}: the cluster answered ${error}`);
           this.acked++;
-          const o = this.model.handleAnnounce(bytes, { fromNode: true, now: Date.now() });
+          const o = await this.model.submitAnnouncement(bytes, 'node');
           if (o.error !== 'none') throw new Error(`the model refused an announcement the cluster acknowledged: ${o.error}`);
           const got = bytesToHex(r.reply.stateHash as Uint8Array);
           const want = bytesToHex(o.stateHash);

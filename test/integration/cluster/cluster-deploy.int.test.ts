@@ -36,10 +36,10 @@ describe('cluster deployment files', function () {
       expect(checkHaproxyConfig(join(ROOT, 'deploy/haproxy.cfg'))).to.match(/valid/i);
     });
 
-    it('hashes /subnode on x-cjdns-ip consistently and checks /healthz', () => {
+    it('hashes /subnode on x-cjdns-ip consistently and checks /readyz (a process gets traffic once caught up and while Redis takes its writes)', () => {
       const text = readFileSync(join(ROOT, 'deploy/haproxy.cfg'), 'utf8');
       const subnode = /backend snode_subnode\n([\s\S]*?)\n\n/.exec(text)?.[1] ?? '';
-      expect(subnode).to.include('balance hdr(x-cjdns-ip)').and.include('hash-type consistent').and.include('option httpchk GET /healthz');
+      expect(subnode).to.include('balance hdr(x-cjdns-ip)').and.include('hash-type consistent').and.include('option httpchk GET /readyz');
       expect(text).to.match(/timeout tunnel 1h/);
     });
   });
@@ -106,7 +106,7 @@ describe('cluster deployment files', function () {
         const srv = createServer((req, res) => {
           req.resume();
           req.on('end', () => {
-            if (req.url === '/healthz' && down.has(i)) {
+            if (req.url === '/readyz' && down.has(i)) {
               res.writeHead(503).end();
               return;
             }
