@@ -59,7 +59,9 @@ export function registerServeCommand(program: Command): void {
         'SNODE_ADMIN_HOST, SNODE_ADMIN_PORT, SNODE_ADMIN_TOKEN (bearer token for the admin listener), SNODE_ADMIN=0 (no admin listener),\n' +
         'SNODE_IDENTITY_PRIVATE_KEY (64 hex), SNODE_IDENTITY_PUBLIC_KEY (….k), SNODE_IDENTITY_FILE, SNODE_IDENTITY_VERSION,\n' +
         'SNODE_CJDNS=1, SNODE_CJDNS_ADMIN_ADDR, SNODE_CJDNS_ADMIN_PORT, SNODE_CJDNS_ADMIN_PASSWORD, SNODE_CJDNS_ADMIN_FILE,\n' +
-        'SNODE_CLUSTER_REDIS_URL, SNODE_CLUSTER_PREFIX, SNODE_CLUSTER_PROCESS_NAME, SNODE_CLUSTER_FORWARD_SUBNODE_URL (docs/cluster.md),\n' +
+        'SNODE_CLUSTER_REDIS_URL, SNODE_CLUSTER_PASSWORD, SNODE_CLUSTER_SENTINELS (host:port,…), SNODE_CLUSTER_SENTINEL_MASTER,\n' +
+        'SNODE_CLUSTER_SENTINEL_PASSWORD, SNODE_CLUSTER_WAIT_REPLICAS, SNODE_CLUSTER_CATCH_UP_TIMEOUT_MS, SNODE_CLUSTER_PREFIX,\n' +
+        'SNODE_CLUSTER_PROCESS_NAME, SNODE_CLUSTER_FORWARD_SUBNODE_URL (docs/cluster.md),\n' +
         'SNODE_ROUTING_POLICY=best|original (default best: the lowest-cost route whose label fits; original: the original\'s choice).\n' +
         'SNODE_STORE_MODE, SNODE_STORE_PATH (docs/store.md).\n' +
         'A single process reloads its stored announcements before it listens, and answers a node\'s ann only\n' +

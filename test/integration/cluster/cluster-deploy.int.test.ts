@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DOCKER_HAPROXY, renderHaproxyConfig } from '../../../src/cluster/native/haproxy-config.ts';
 import { freePort, waitFor } from '../../../src/cluster/native/processes.ts';
+import { parse as parseYaml } from 'yaml';
 import { checkHaproxyConfig, checkHaproxyText, startTestHaproxy, type TestHaproxy } from '../../helpers/haproxy.ts';
 import { httpRequest } from '../../helpers/http.ts';
 import { fcIdentities } from '../../helpers/cluster-fixtures.ts';
@@ -69,6 +70,12 @@ describe('cluster deployment files', function () {
   });
 
   describe('docker-compose.yml', () => {
+    it("runs Redis with maxmemory-policy noeviction: full, it refuses writes rather than evicting acknowledged announcements", () => {
+      const compose = parseYaml(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')) as { services: Record<string, { command?: string[] }> };
+      const args = compose.services.redis!.command!;
+      expect(args[args.indexOf('--maxmemory-policy') + 1]).to.equal('noeviction');
+    });
+
     const bin = dockerCompose();
     const run = (args: string[]): void => {
       if (!bin) throw new Error('unreachable');
