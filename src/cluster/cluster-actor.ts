@@ -292,9 +292,11 @@ export class ClusterActor {
   }
 
   /**
-   * Before this process handles a node's own announcement: if another process changed the node
-   * last (a failover), read the durable record up to its end first, so that the local apply
-   * continues the same kept list and stateHash. Immediate when the node is ours or new. Waits for
+   * Before this process handles a node's own announcement: make sure it holds every record entry
+   * of that node (another process may have changed it last: a failover, or the node coming back
+   * after one). The node's snapshot key in Redis, written with each of its entries, names its
+   * newest entry; when this process's watermark for the node is behind it, read the record up to
+   * its end first, so that the local apply continues the same kept list and stateHash. Waits for
    * the startup catch-up. Never applies out of order: when the catch-up cannot finish within
    * catchUpTimeoutMs (still starting, the bus away, a slow record), it rejects with
    * RS_ERR_CLUSTER_CATCHING_UP and the announcement must not be applied (the node sends it
@@ -303,29 +305,48 @@ export class ClusterActor {
    */
   async catchUpBeforeLocalApply(nodeIp: string): Promise<void> {
     if (this.closed || this.view.failed) throw this.notCaughtUp(nodeIp, this.closed ? 'the cluster bus is closing' : 'the cluster actor failed');
-    if (this.view.caughtUp && !this.view.foreign.has(nodeIp)) return;
     const deadline = Date.now() + this.cfg.catchUpTimeoutMs;
     if (!this.view.caughtUp) {
       await this.whenReady(this.cfg.catchUpTimeoutMs);
       if (!this.view.caughtUp) throw this.notCaughtUp(nodeIp, `the startup catch-up did not finish within ${this.cfg.catchUpTimeoutMs} ms`);
-      if (!this.view.foreign.has(nodeIp)) return;
     }
-    if (!this.bus.connected()) throw this.notCaughtUp(nodeIp, 'the cluster bus is away');
+    if (!this.bus.connected()) {
+      // nothing could be made durable: refuse before applying (no local change the others lack)
+      this.metrics.notAcknowledged.inc({ reason: 'bus_unavailable' });
+      throw new RsError('RS_ERR_CLUSTER_NOT_DURABLE', `node ${nodeIp}: the cluster bus is away; not applied, not acknowledged`);
+    }
+    const newest = await this.beforeDeadline(this.bus.snapshotId(nodeIp), deadline);
+    if (typeof newest === 'object') throw this.notCaughtUp(nodeIp, `cannot read the node's newest entry: ${newest.failed}`);
+    if (this.holdsUpTo(nodeIp, newest)) return;
     // the ask keeps one constant timeout (the actor system has one timer per distinct timeout);
-    // we stop waiting at our own deadline, which also counts the wait for readiness above
-    const ask = this.system
-      .ask<Message, boolean>(this.ref, (replyTo) => ({ type: 'CatchUpNode', nodeIp, replyTo }), this.cfg.catchUpTimeoutMs)
-      .then(
-        (ok) => (ok ? 'done' : 'bus operation failed'),
-        (e: unknown) => errText(e),
-      );
+    // we stop waiting at our own deadline, which also counts the waits above
+    const outcome = await this.beforeDeadline(
+      this.system.ask<Message, boolean>(this.ref, (replyTo) => ({ type: 'CatchUpNode', nodeIp, replyTo }), this.cfg.catchUpTimeoutMs),
+      deadline,
+    );
+    if (typeof outcome === 'object') throw this.notCaughtUp(nodeIp, outcome.failed);
+    if (!outcome) throw this.notCaughtUp(nodeIp, 'reading the record failed');
+    if (!this.holdsUpTo(nodeIp, newest)) throw this.notCaughtUp(nodeIp, `the record did not bring the node to ${newest}`);
+  }
+
+  /** This process reflects the node's entry `id` (undefined: Redis has no entry of the node). */
+  private holdsUpTo(nodeIp: string, id: string | undefined): boolean {
+    if (id === undefined) return true;
+    const wm = this.view.watermark.get(nodeIp);
+    return wm !== undefined && compareStreamIds(wm, id) >= 0;
+  }
+
+  /** `p`'s value, or `{ failed }` when it rejects or `deadline` passes first. */
+  private async beforeDeadline<T>(p: Promise<T>, deadline: number): Promise<T | { failed: string }> {
     let timer: NodeJS.Timeout | undefined;
-    const deadlineHit = new Promise<string>((resolve) => {
-      timer = setTimeout(() => resolve(`no catch-up within ${this.cfg.catchUpTimeoutMs} ms`), Math.max(0, deadline - Date.now()));
+    const late = new Promise<{ failed: string }>((resolve) => {
+      timer = setTimeout(() => resolve({ failed: `no catch-up within ${this.cfg.catchUpTimeoutMs} ms` }), Math.max(0, deadline - Date.now()));
     });
-    const outcome = await Promise.race([ask, deadlineHit]);
-    clearTimeout(timer);
-    if (outcome !== 'done') throw this.notCaughtUp(nodeIp, outcome);
+    try {
+      return await Promise.race([p.catch((e: unknown) => ({ failed: errText(e) })), late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private notCaughtUp(nodeIp: string, reason: string): RsError {
@@ -467,7 +488,6 @@ export class ClusterActor {
           await this.follower.repair(state, 'failover');
           ok = true;
         });
-        if (ok) state.view.foreign.delete(msg.nodeIp);
         reply(msg.replyTo, ok);
         break;
       }

@@ -51,8 +51,9 @@ export interface WaitingAppend {
 export interface ClusterView {
   caughtUp: boolean;
   failed: boolean;
-  /** nodes whose last change came from another process: a local announcement needs a catch-up */
-  readonly foreign: Set<string>;
+  /** node → id of the newest record entry (or snapshot) reflected in this process's state (the
+   *  actor writes it; the facade compares it with the node's newest entry in Redis) */
+  readonly watermark: Map<string, string>;
   backlog: number;
   dirty: number;
   /** a write failed and the backlog is not yet re-published: nothing can be acknowledged */
@@ -104,7 +105,7 @@ export interface ClusterState {
   catchingUp: boolean;
   /** the last record entry processed (applied, skipped or our own) */
   lastAppliedId: string;
-  /** node → id of the newest record entry (or snapshot) reflected in this process's state */
+  /** node → id of the newest record entry (or snapshot) reflected in this process's state (the view's) */
   readonly watermark: Map<string, string>;
   /** nodes whose last published change is ours (re-published after a Redis data loss) */
   readonly own: Set<string>;
@@ -130,7 +131,7 @@ export function newClusterView(): ClusterView {
   return {
     caughtUp: false,
     failed: false,
-    foreign: new Set(),
+    watermark: new Map(),
     backlog: 0,
     dirty: 0,
     holding: false,
@@ -151,7 +152,7 @@ export function newClusterState(view: ClusterView): ClusterState {
     seq: 0,
     catchingUp: false,
     lastAppliedId: STREAM_ID_ZERO,
-    watermark: new Map(),
+    watermark: view.watermark,
     own: new Set(),
     lastPublished: undefined,
     seqs: new SeqWindow(),

@@ -229,7 +229,6 @@ export class RecordFollower {
   private noteRemote(state: ClusterState, nodeIp: string, id: string, acceptedAtMs: number | undefined): void {
     raiseWatermark(state, nodeIp, id);
     state.own.delete(nodeIp);
-    state.view.foreign.add(nodeIp);
     state.view.appliedRemote++;
     this.d.metrics.applied.inc({ result: 'applied' });
     if (acceptedAtMs === undefined) return;

@@ -77,7 +77,6 @@ export class RecordPublisher {
       return;
     }
     state.own.add(req.nodeIp);
-    state.view.foreign.delete(req.nodeIp);
     const entry: BacklogEntry = { seq, nodeIp: req.nodeIp, envelope };
     if (!this.canAppendDirectly(state)) {
       this.deferToBacklog(state, entry, req.replyTo, reply, state.holding ? state.view.lastWriteFailure?.reason : undefined);
