@@ -49,6 +49,7 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
   v('SNODE_CLUSTER_SENTINEL_MASTER', 'cluster.sentinelMaster'),
   v('SNODE_CLUSTER_SENTINEL_PASSWORD', 'cluster.sentinelPassword'),
   v('SNODE_CLUSTER_PASSWORD', 'cluster.password'),
+  v('SNODE_CLUSTER_KEY', 'cluster.key'),
   v('SNODE_CLUSTER_WAIT_REPLICAS', 'cluster.waitReplicas'),
   v('SNODE_CLUSTER_CATCH_UP_TIMEOUT_MS', 'cluster.catchUpTimeoutMs'),
   v('SNODE_CLUSTER_PREFIX', 'cluster.prefix'),

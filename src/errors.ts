@@ -68,6 +68,7 @@ export const ERROR_CODES = {
   RS_ERR_CLUSTER_ENVELOPE: 'invalid cluster bus envelope',
   RS_ERR_CLUSTER_NOT_DURABLE: 'the cluster bus could not make the announcement durable',
   RS_ERR_CLUSTER_CATCHING_UP: 'this process has not caught up with the cluster for that node',
+  RS_ERR_CLUSTER_UNAUTHENTICATED: 'cluster bus envelope not sealed with the cluster key',
   // peering seeder
   RS_ERR_SEEDER_RECORD_INVALID: 'invalid peering credential record',
   RS_ERR_SEEDER_POST_REFUSED: 'peering credentials refused',

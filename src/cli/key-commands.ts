@@ -58,12 +58,20 @@ export function registerKeyCommands(program: Command): void {
     .description(
       'generate a new cjdns identity: {"privateKey","publicKey","ipv6"} (an fc00::/8 address)',
     )
+    .option('--cluster', 'instead: a new cluster key (64 hex digits) for SNODE_CLUSTER_KEY / cluster.key')
     .addHelpText(
       'after',
       '\nThe output is also the identity file format: `snode keygen > identity.json` (keep it 0600), or\n' +
-        'give every process of a cluster the same SNODE_IDENTITY_PRIVATE_KEY.',
+        'give every process of a cluster the same SNODE_IDENTITY_PRIVATE_KEY.\n' +
+        '`snode keygen --cluster` prints a cluster key: every process of a cluster on Redis needs the same\n' +
+        'one (SNODE_CLUSTER_KEY); the bus envelopes carry its HMAC-SHA256 tag (docs/cluster.md).',
     )
-    .action(async () => {
+    .action(async (opts: { cluster?: boolean }) => {
+      if (opts.cluster) {
+        const { generateClusterKey } = await import('../cluster/envelope-auth.ts');
+        process.stdout.write(generateClusterKey() + '\n');
+        return;
+      }
       // identity.ts loads zod: only keygen pays for it
       const { generateIdentity, identityFileBody } = await import('../server/identity.ts');
       runJson(() => identityFileBody(generateIdentity(0)));

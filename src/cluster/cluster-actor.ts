@@ -28,6 +28,7 @@ import {
   type Reply,
 } from './cluster-state.ts';
 import { CLUSTER_DEFAULTS } from './cluster-settings.ts';
+import { EnvelopeAuth, UNSEALED, type EnvelopeSeal } from './envelope-auth.ts';
 import { ClusterMetrics } from './metrics.ts';
 import { RecordFollower } from './record-follower.ts';
 import { RecordPublisher, type AppendOutcome, type PublishRequest } from './record-publisher.ts';
@@ -58,6 +59,12 @@ export const DEFAULT_FULL_REPLAY_MAX_ENTRIES = 50_000;
 export interface ClusterActorOptions {
   readonly bus: ClusterBus;
   readonly sink: ClusterSink;
+  /**
+   * the cluster key (32 bytes, `cluster.key`): every envelope written is sealed with its
+   * HMAC-SHA256 tag and every envelope read must carry it (envelope-auth.ts). Required on a
+   * Redis bus; the embedded bus of a single process has no other writer.
+   */
+  readonly key?: Uint8Array;
   /** this process incarnation's name in envelopes (default hostname-pid-random) */
   readonly origin?: string;
   /** the process's actor system (default: a private one) */
@@ -203,6 +210,9 @@ export class ClusterActor {
     if (!isValidOrigin(this.origin)) throw new RsError('RS_ERR_CONFIG_INVALID', `cluster process name ${JSON.stringify(this.origin)}: use 1-64 of [0-9A-Za-z._:@-]`);
     this.bus = opts.bus;
     this.sink = opts.sink;
+    if (opts.bus.kind === 'redis' && opts.key === undefined)
+      throw new RsError('RS_ERR_CONFIG_INVALID', 'a cluster on Redis needs cluster.key (SNODE_CLUSTER_KEY: 64 hex digits, the same in every process; snode keygen --cluster): the bus is authenticated');
+    const seal: EnvelopeSeal = opts.key !== undefined ? new EnvelopeAuth(opts.key) : UNSEALED;
     this.ownsSystem = opts.system === undefined;
     this.system = opts.system ?? new ActorSystem(`cluster-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
     this.log = opts.log ?? silentLogger();
@@ -221,7 +231,7 @@ export class ClusterActor {
       caughtUp: () => view.caughtUp,
       writable: () => this.writable(),
     }));
-    const common = { bus: this.bus, sink: this.sink, origin: this.origin, log: this.log, metrics, now: this.now };
+    const common = { bus: this.bus, sink: this.sink, origin: this.origin, seal, log: this.log, metrics, now: this.now };
     this.publisher = new RecordPublisher({
       ...common,
       backlogLimit: opts.backlogLimit ?? CLUSTER_DEFAULTS.backlogLimit,

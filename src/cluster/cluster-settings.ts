@@ -27,6 +27,12 @@ export const clusterSchema = z
       .default('snode'),
     /** the sentinels' own password (their requirepass), if they have one */
     sentinelPassword: z.string().min(1).optional(),
+    /**
+     * the cluster key: 64 hex digits (32 random bytes, `snode keygen --cluster`), the same in every
+     * process; every envelope on the bus carries its HMAC-SHA256 tag and one without it is
+     * refused. Required with Redis (docs/cluster.md, "An authenticated bus").
+     */
+    key: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits (snode keygen --cluster)').optional(),
     /** the Redis data nodes' password (overrides one in redisUrl; with sentinels, the only place for it) */
     password: z.string().min(1).optional(),
     /**
@@ -60,6 +66,10 @@ export const clusterSchema = z
   })
   .strict()
   .refine((c) => !(c.redisUrl && c.sentinels), { message: 'set either redisUrl or sentinels, not both', path: ['sentinels'] })
+  .refine((c) => c.key !== undefined || (c.redisUrl === undefined && (c.sentinels === undefined || c.sentinels.length === 0)), {
+    message: 'a cluster on Redis needs a cluster key: 64 hex digits, the same in every process (snode keygen --cluster; SNODE_CLUSTER_KEY)',
+    path: ['key'],
+  })
   .prefault({});
 
 export type ClusterSettings = z.infer<typeof clusterSchema>;

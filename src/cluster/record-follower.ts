@@ -21,6 +21,8 @@ import {
 } from '../protocol/cluster-envelope.ts';
 import { bytesEqual } from '../protocol/hex.ts';
 import type { ClusterBus, ClusterRecordEntry } from './bus.ts';
+import type { EnvelopeSeal } from './envelope-auth.ts';
+import { isRsError } from '../errors.ts';
 import { addLagSample, errText, noteOrigin, raiseWatermark, setPosition, type ClusterState } from './cluster-state.ts';
 import type { ClusterMetrics } from './metrics.ts';
 import type { ClusterSink } from './sink.ts';
@@ -29,6 +31,8 @@ export interface RecordFollowerDeps {
   readonly bus: ClusterBus;
   readonly sink: ClusterSink;
   readonly origin: string;
+  /** opens every envelope read: one without the cluster key's tag is refused (envelope-auth.ts) */
+  readonly seal: EnvelopeSeal;
   readonly log: Logger;
   readonly metrics: ClusterMetrics;
   readonly now: () => number;
@@ -38,8 +42,47 @@ export interface RecordFollowerDeps {
   readonly fullReplayMaxEntries: number;
 }
 
+/** at most one log line per this many ms about unauthenticated entries (each one is counted) */
+const UNAUTHENTICATED_LOG_EVERY_MS = 10_000;
+
 export class RecordFollower {
+  private unauthenticatedSinceLog = 0;
+  private lastUnauthenticatedLog = -Infinity;
+
   constructor(private readonly d: RecordFollowerDeps) {}
+
+  /**
+   * Open (check the cluster key's tag) and decode an envelope read from the bus; undefined when
+   * it is refused — counted (`unauthenticated`, `malformed`) and logged (unauthenticated ones at
+   * most once per UNAUTHENTICATED_LOG_EVERY_MS, with how many since the last line).
+   */
+  private openEnvelope(sealed: Uint8Array, where: { id?: string; node?: string }): ClusterEnvelope | undefined {
+    let bytes: Uint8Array;
+    try {
+      bytes = this.d.seal.open(sealed);
+    } catch (e) {
+      if (!isRsError(e) || e.code !== 'RS_ERR_CLUSTER_UNAUTHENTICATED') throw e;
+      this.d.metrics.applied.inc({ result: 'unauthenticated' });
+      this.unauthenticatedSinceLog++;
+      const now = Date.now();
+      if (now - this.lastUnauthenticatedLog >= UNAUTHENTICATED_LOG_EVERY_MS) {
+        this.d.log.warn(
+          { event: 'cluster:entry:unauthenticated', ...where, count: this.unauthenticatedSinceLog, err: errText(e) },
+          'refused cluster bus entries not sealed with the cluster key (someone without the key writes to Redis)',
+        );
+        this.lastUnauthenticatedLog = now;
+        this.unauthenticatedSinceLog = 0;
+      }
+      return undefined;
+    }
+    try {
+      return decodeClusterEnvelope(bytes);
+    } catch (e) {
+      this.d.metrics.applied.inc({ result: 'malformed' });
+      this.d.log.warn({ event: 'cluster:entry:malformed', ...where, err: errText(e) }, 'ignored a malformed record entry');
+      return undefined;
+    }
+  }
 
   /** Startup: replay the record (short and untrimmed) or rebuild from snapshots, then read to the end. */
   async initialCatchUp(state: ClusterState): Promise<void> {
@@ -147,13 +190,8 @@ export class RecordFollower {
     let nodes = 0;
     for await (const batch of this.d.bus.snapshots(this.d.readBatch)) {
       for (const s of batch) {
-        let env: ClusterEnvelope;
-        try {
-          env = decodeClusterEnvelope(s.envelope);
-        } catch (e) {
-          this.d.log.warn({ event: 'cluster:snapshot:malformed', node: s.nodeIp, err: errText(e) }, 'ignored a malformed snapshot');
-          continue;
-        }
+        const env = this.openEnvelope(s.envelope, { node: s.nodeIp });
+        if (!env) continue;
         if (env.kind !== 'snapshot' || env.nodeIp !== s.nodeIp) continue;
         if (await this.applySnapshot(state, env, s.id)) nodes++;
       }
@@ -168,14 +206,8 @@ export class RecordFollower {
   private async applyEntry(state: ClusterState, entry: ClusterRecordEntry): Promise<void> {
     if (compareStreamIds(entry.id, state.lastAppliedId) <= 0) return;
     setPosition(state, entry.id);
-    let env: ClusterEnvelope;
-    try {
-      env = decodeClusterEnvelope(entry.envelope);
-    } catch (e) {
-      this.d.metrics.applied.inc({ result: 'malformed' });
-      this.d.log.warn({ event: 'cluster:entry:malformed', id: entry.id, err: errText(e) }, 'ignored a malformed record entry');
-      return;
-    }
+    const env = this.openEnvelope(entry.envelope, { id: entry.id });
+    if (!env) return;
     if (env.origin === this.d.origin) {
       raiseWatermark(state, env.nodeIp, entry.id);
       this.d.metrics.applied.inc({ result: 'own' });
@@ -192,6 +224,10 @@ export class RecordFollower {
       return;
     }
     if (state.seqs.seenBefore(env.origin, env.seq)) {
+      // the same entry again (re-published after a write that reported failure but was stored):
+      // we hold what it says, so we reflect this id too — the node's snapshot key may name it,
+      // and a catch-up before the node's next announcement waits until we reflect that id
+      raiseWatermark(state, env.nodeIp, entry.id);
       this.d.metrics.applied.inc({ result: 'duplicate' });
       return;
     }

@@ -16,6 +16,7 @@ import type { Logger } from '../log.ts';
 import { encodeClusterEnvelope } from '../protocol/cluster-envelope.ts';
 import type { ReplyTo } from '../actors/actor-system.ts';
 import type { ClusterBus } from './bus.ts';
+import type { EnvelopeSeal } from './envelope-auth.ts';
 import {
   errText,
   notePublished,
@@ -47,6 +48,8 @@ export interface RecordPublisherDeps {
   readonly bus: ClusterBus;
   readonly sink: ClusterSink;
   readonly origin: string;
+  /** seals every envelope written (the cluster key's HMAC tag; envelope-auth.ts) */
+  readonly seal: EnvelopeSeal;
   readonly log: Logger;
   readonly metrics: ClusterMetrics;
   readonly now: () => number;
@@ -65,7 +68,7 @@ export class RecordPublisher {
     const seq = ++state.seq;
     let envelope: Uint8Array;
     try {
-      envelope = encodeClusterEnvelope({ kind: 'ann', origin: this.d.origin, seq, acceptedAtMs: req.acceptedAtMs, nodeIp: req.nodeIp, ann: req.ann });
+      envelope = this.d.seal.seal(encodeClusterEnvelope({ kind: 'ann', origin: this.d.origin, seq, acceptedAtMs: req.acceptedAtMs, nodeIp: req.nodeIp, ann: req.ann }));
     } catch (e) {
       // Not an announcement the envelope can carry (size limits). Answer the caller instead of
       // crashing the actor: a crash would drop the reply (the caller waits its whole timeout) and
@@ -271,7 +274,7 @@ export class RecordPublisher {
 
   private snapshotEnvelope(nodeIp: string, seq: number, acceptedAtMs: number, s: ClusterNodeSnapshot): Uint8Array | undefined {
     try {
-      return encodeClusterEnvelope({ kind: 'snapshot', origin: this.d.origin, seq, acceptedAtMs, nodeIp, resetMsg: s.resetMsg, keptOldestFirst: s.keptOldestFirst });
+      return this.d.seal.seal(encodeClusterEnvelope({ kind: 'snapshot', origin: this.d.origin, seq, acceptedAtMs, nodeIp, resetMsg: s.resetMsg, keptOldestFirst: s.keptOldestFirst }));
     } catch (e) {
       this.d.log.warn({ event: 'cluster:snapshot:unencodable', node: nodeIp, err: errText(e) }, 'node snapshot not written');
       return undefined;

@@ -19,6 +19,7 @@ import { ClusterActor, type ClusterStatus } from './cluster-actor.ts';
 import type { Logger } from '../log.ts';
 import type { ClusterBus } from './bus.ts';
 import { parseHostPort, usesRedis, type ClusterSettings } from './cluster-settings.ts';
+import { parseClusterKey } from './envelope-auth.ts';
 import { MemoryClusterBus, MemoryClusterHub } from './memory-bus.ts';
 import { describeRedisTarget } from './redis-target.ts';
 import type { ClusterSink } from './sink.ts';
@@ -73,6 +74,7 @@ export async function startCluster(
   const actor = await ClusterActor.start({
     bus,
     sink,
+    key: c.key !== undefined ? parseClusterKey(c.key) : undefined,
     origin: c.processName,
     system: opts.system,
     log,

@@ -9,8 +9,9 @@
  *   gossip   yes     no        yes         no              no
  *   cluster  no      no        no          yes             no
  *
- * - verify: cluster entries were verified by the process that accepted them, and the bus is
- *   internal to the cluster (docs/cluster.md); the announcement store's replay at start
+ * - verify: cluster entries were verified by the process that accepted them, and their
+ *   envelopes are authenticated with the cluster key (src/cluster/envelope-auth.ts,
+ *   docs/cluster.md "An authenticated bus"); the announcement store's replay at start
  *   (store-wiring.ts) uses the same row: what it holds was verified when accepted;
  * - fromNode: the clock-skew, old-message and snode checks of docs/protocol.md §4.2;
  * - self-check: gossip naming us as its route server is refused (wrong_snode); every process of

@@ -202,6 +202,20 @@ describe('config', () => {
       expect(e.code).to.equal('RS_ERR_CONFIG_INVALID');
       expect(e.message).to.contain('identity.publicKey');
     });
+
+    it('a cluster on Redis needs SNODE_CLUSTER_KEY (64 hex digits); the embedded bus does not', () => {
+      const key = 'ab'.repeat(32);
+      const url = 'redis://:pw@127.0.0.1:6379';
+      expect(loadConfig({ env: { SNODE_CLUSTER_REDIS_URL: url, SNODE_CLUSTER_KEY: key } }).cluster.key).to.equal(key);
+      expect(loadConfig({ env: {} }).cluster.key).to.equal(undefined);
+      const missing = configError(() => loadConfig({ env: { SNODE_CLUSTER_REDIS_URL: url } }));
+      expect(missing.code).to.equal('RS_ERR_CONFIG_INVALID');
+      expect(missing.message).to.contain('cluster.key');
+      const sentinels = configError(() => loadConfig({ env: { SNODE_CLUSTER_SENTINELS: '127.0.0.1:26379' } }));
+      expect(sentinels.message).to.contain('cluster.key');
+      const bad = configError(() => loadConfig({ env: { SNODE_CLUSTER_REDIS_URL: url, SNODE_CLUSTER_KEY: 'ab'.repeat(16) } }));
+      expect(bad.message).to.contain('cluster.key');
+    });
   });
 
   describe('the state directory (systemd StateDirectory=)', () => {

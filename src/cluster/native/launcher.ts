@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { bytesToHex } from '../../protocol/hex.ts';
 import { generateIdentity, identityFromPrivateKey } from '../../server/identity.ts';
 import { backoffDelayMs, type Backoff } from '../../lib/backoff.ts';
+import { generateClusterKey } from '../envelope-auth.ts';
 import { renderHaproxyConfig } from './haproxy-config.ts';
 import {
   ManagedProcess,
@@ -57,6 +58,8 @@ export interface LaunchOptions {
   readonly onProgress?: (line: string) => void;
   /** Redis' requirepass (default: a new random one, in <dir>/redis/redis-auth.conf, mode 0600) */
   readonly redisPassword?: string;
+  /** the cluster key (64 hex digits) every route server seals the bus with (default: a new one) */
+  readonly clusterKey?: string;
   /** Redis maxmemory in bytes (default none); the policy is always noeviction */
   readonly redisMaxmemoryBytes?: number;
   /** Redis appendfsync (default everysec) */
@@ -89,6 +92,8 @@ export interface LaunchedCluster {
   readonly dir: string;
   readonly host: string;
   readonly identity: { readonly privateKeyHex: string; readonly key: string; readonly ipv6: string };
+  /** the cluster key the route servers share (SNODE_CLUSTER_KEY; docs/cluster.md) */
+  readonly clusterKey: string;
   readonly redis: RedisServer;
   readonly snodes: SnodeInstance[];
   readonly haproxy: { readonly port: number; readonly url: string; readonly configFile: string; readonly process: ManagedProcess };
@@ -134,6 +139,8 @@ export async function launchCluster(opts: LaunchOptions): Promise<LaunchedCluste
   const privateKeyHex = opts.privateKeyHex ?? bytesToHex(generateIdentity(22).privateKey!);
   const id = identityFromPrivateKey(new Uint8Array(Buffer.from(privateKeyHex, 'hex')), 22);
   const identity = { privateKeyHex, key: id.key, ipv6: id.ipv6 };
+  // the bus is authenticated: every route server seals and checks envelopes with this key
+  const clusterKey = opts.clusterKey ?? generateClusterKey();
 
   const redisDir = join(dir, 'redis');
   // one password across Redis restarts (the route servers keep the URL they were given)
@@ -170,6 +177,7 @@ export async function launchCluster(opts: LaunchOptions): Promise<LaunchedCluste
       SNODE_HTTP_TRUSTED_PROXIES: host,
       SNODE_IDENTITY_PRIVATE_KEY: privateKeyHex,
       SNODE_CLUSTER_REDIS_URL: redis!.url,
+      SNODE_CLUSTER_KEY: clusterKey,
       SNODE_LOG_LEVEL: opts.logLevel ?? 'info',
     };
     const p = new ManagedProcess(`snode${index + 1}`, process.execPath, [...(opts.nodeArgs ?? []), SNODE_BIN, 'serve'], {
@@ -258,6 +266,7 @@ export async function launchCluster(opts: LaunchOptions): Promise<LaunchedCluste
       dir,
       host,
       identity,
+      clusterKey,
       get redis() {
         return redis!;
       },

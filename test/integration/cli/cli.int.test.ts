@@ -9,6 +9,7 @@
  * Spawning is the slow part (~0.5 s of CPU each), so every describe block starts all of its
  * processes in `before` through a small pool, and the tests only await the results.
  */
+import { parseClusterKey } from '../../../src/cluster/envelope-auth.ts';
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -400,6 +401,16 @@ describe('snode CLI (child processes)', function () {
         { key: a.publicKey, ipv6: a.ipv6, publicKey: a.publicKey },
         { key: a.publicKey, ipv6: a.ipv6 },
       ]);
+    });
+
+    it('keygen --cluster → a cluster key (64 hex digits, a new one each run) that the cluster settings accept', async () => {
+      const r = await cli('keygen', '--cluster');
+      expect(r.code, desc(r)).to.equal(0);
+      const key = r.stdout.trim();
+      expect(key).to.match(/^[0-9a-f]{64}$/);
+      expect(parseClusterKey(key)).to.have.length(32);
+      const again = await inSlot(() => spawnCli(['keygen', '--cluster']));
+      expect(again.stdout.trim()).to.match(/^[0-9a-f]{64}$/).and.not.equal(key);
     });
   });
 

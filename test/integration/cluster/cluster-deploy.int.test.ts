@@ -81,7 +81,7 @@ describe('cluster deployment files', function () {
       if (!bin) throw new Error('unreachable');
       // the edge override requires the cjdns node's public key (test/integration/deploy/docker-deploy.int.test.ts)
       // and Redis its password
-      const env = { ...process.env, HOME: process.env.HOME ?? '/root', CJDNS_PUBLIC_KEY: '5tuqmmh7pud922brcpffm81024j0ld2q2wzcb1xz1xfwx85vgl00.k', SNODE_REDIS_PASSWORD: 'p' };
+      const env = { ...process.env, HOME: process.env.HOME ?? '/root', CJDNS_PUBLIC_KEY: '5tuqmmh7pud922brcpffm81024j0ld2q2wzcb1xz1xfwx85vgl00.k', SNODE_REDIS_PASSWORD: 'p', SNODE_CLUSTER_KEY: '0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef' };
       const r = spawnSync(bin, args, { cwd: ROOT, encoding: 'utf8', env });
       expect(r.status, `docker-compose ${args.join(' ')}:\n${r.stdout}${r.stderr}`).to.equal(0);
     };

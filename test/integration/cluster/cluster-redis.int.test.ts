@@ -5,13 +5,21 @@
  */
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
+import { Registry } from 'prom-client';
 import { ClusterActor, type PublishResult } from '../../../src/cluster/cluster-actor.ts';
+import { EnvelopeAuth, generateClusterKey, parseClusterKey } from '../../../src/cluster/envelope-auth.ts';
 import { RedisClusterBus } from '../../../src/cluster/redis-bus.ts';
+import { annHash } from '../../../src/protocol/announcement.ts';
 import { encodeClusterEnvelope } from '../../../src/protocol/cluster-envelope.ts';
+import { bytesToHex } from '../../../src/protocol/hex.ts';
 import { CoreSink, RecordingSink, TreeNetwork, eventually, fcIdentities, sleep } from '../../helpers/cluster-fixtures.ts';
+import { captureLog } from '../../helpers/log-capture.ts';
 import { startTestRedis, type TestRedis } from '../../helpers/redis.ts';
 
 const SNODE = fcIdentities(1, 99)[0]!.ipv6;
+/** the cluster key of these simulated processes (a Redis bus is always authenticated) */
+const KEY = parseClusterKey(generateClusterKey());
+const sealed = (envelope: Uint8Array): Uint8Array => new EnvelopeAuth(KEY).seal(envelope);
 
 interface Proc {
   readonly sink: CoreSink;
@@ -51,6 +59,7 @@ describe('cluster bus on Redis', function () {
     const actor = await ClusterActor.start({
       bus: new RedisClusterBus({ url: opts.url ?? redis.url, prefix, streamMaxLen: opts.streamMaxLen }),
       sink,
+      key: KEY,
       antiEntropyIntervalMs: 200,
       catchUpTimeoutMs: opts.catchUpTimeoutMs,
     });
@@ -131,20 +140,76 @@ describe('cluster bus on Redis', function () {
 
   it('applies an entry that was appended twice only once', async () => {
     const rec = new RecordingSink();
-    started.push(await ClusterActor.start({ bus: new RedisClusterBus({ url: redis.url, prefix }), sink: rec, antiEntropyIntervalMs: 200 }));
+    started.push(await ClusterActor.start({ bus: new RedisClusterBus({ url: redis.url, prefix }), sink: rec, key: KEY, antiEntropyIntervalMs: 200 }));
     const writer = new RedisClusterBus({ url: redis.url, prefix: prefix });
     await writer.start({ frame: () => undefined, up: () => undefined, down: () => undefined });
     await eventually('writer connected', () => writer.connected());
     const ip0 = net.nodes[0]!.ipv6;
-    const envelope = encodeClusterEnvelope({ kind: 'ann', origin: 'other', seq: 1, acceptedAtMs: Date.now(), nodeIp: ip0, ann: net.reset(0, Date.now()) });
+    const envelope = sealed(encodeClusterEnvelope({ kind: 'ann', origin: 'other', seq: 1, acceptedAtMs: Date.now(), nodeIp: ip0, ann: net.reset(0, Date.now()) }));
     await writer.append({ envelope, nodeIp: ip0 });
     await writer.append({ envelope, nodeIp: ip0 });
     const ip1 = net.nodes[1]!.ipv6;
-    await writer.append({ envelope: encodeClusterEnvelope({ kind: 'ann', origin: 'other', seq: 2, acceptedAtMs: Date.now(), nodeIp: ip1, ann: net.reset(1, Date.now()) }), nodeIp: ip1 });
+    await writer.append({ envelope: sealed(encodeClusterEnvelope({ kind: 'ann', origin: 'other', seq: 2, acceptedAtMs: Date.now(), nodeIp: ip1, ann: net.reset(1, Date.now()) })), nodeIp: ip1 });
     await eventually('both entries applied', () => rec.applied.length >= 2);
     await sleep(100);
     expect(rec.applied).to.have.length(2);
     await writer.close();
+  });
+
+  it('refuses entries written straight into Redis without the cluster key (record, frame, snapshot): not applied, counted, logged', async () => {
+    const rec = new RecordingSink();
+    const registry = new Registry();
+    const logs = captureLog('info');
+    started.push(await ClusterActor.start({ bus: new RedisClusterBus({ url: redis.url, prefix }), sink: rec, key: KEY, registry, log: logs.log, antiEntropyIntervalMs: 200 }));
+    // someone who can write to this Redis but does not hold the cluster key
+    const writer = new RedisClusterBus({ url: redis.url, prefix });
+    await writer.start({ frame: () => undefined, up: () => undefined, down: () => undefined });
+    await eventually('writer connected', () => writer.connected());
+    const anns = [0, 1, 2, 3, 4].map((i) => net.reset(i, Date.now()));
+    const env = (i: number, seq: number): Uint8Array =>
+      encodeClusterEnvelope({ kind: 'ann', origin: 'intruder', seq, acceptedAtMs: Date.now(), nodeIp: net.nodes[i]!.ipv6, ann: anns[i]! });
+    // 1. a bare envelope (XADD + the node's snapshot key + PUBLISH, as the bus writes them)
+    const snap = (i: number, seq: number): Uint8Array =>
+      encodeClusterEnvelope({ kind: 'snapshot', origin: 'intruder', seq, acceptedAtMs: Date.now(), nodeIp: net.nodes[i]!.ipv6, resetMsg: anns[i]!, keptOldestFirst: [] });
+    await writer.append({ envelope: env(0, 1), nodeIp: net.nodes[0]!.ipv6, snapshot: snap(0, 1) });
+    // 2. sealed with another key
+    const otherKey = new EnvelopeAuth(parseClusterKey(generateClusterKey()));
+    await writer.append({ envelope: otherKey.seal(env(1, 2)), nodeIp: net.nodes[1]!.ipv6 });
+    // 3. a tag of the right length that is not the tag
+    const forged = sealed(env(2, 3));
+    forged[forged.length - 1]! ^= 1;
+    await writer.append({ envelope: forged, nodeIp: net.nodes[2]!.ipv6 });
+    // 4. a raw frame published on the channel, never in the record
+    await admin.publish(`${prefix}:frames`, Buffer.concat([Buffer.from('9999999999999-0 0-0 '), Buffer.from(env(3, 4))]));
+    // 5. one entry sealed with the cluster key
+    await writer.append({ envelope: sealed(env(4, 5)), nodeIp: net.nodes[4]!.ipv6, snapshot: sealed(snap(4, 5)) });
+    await eventually('the sealed entry applied', () => rec.applied.length >= 1);
+    const counted = async (): Promise<number> => {
+      const m = await registry.getSingleMetric('snode_cluster_applied_total')!.get();
+      return m.values.filter((v) => v.labels.result === 'unauthenticated').reduce((a, v) => a + v.value, 0);
+    };
+    let n = 0;
+    await eventually('the unauthenticated entries counted', async () => (n = await counted()) >= 3);
+    await sleep(300);
+    expect(rec.applied, 'only the sealed entry is applied').to.deep.equal([bytesToHex(annHash(anns[4]!))]);
+    expect(n).to.be.at.least(3);
+    const line = logs.events('cluster:entry:unauthenticated')[0];
+    expect(line, 'a log line says why').to.not.equal(undefined);
+    expect(line.msg).to.match(/cluster key/);
+    // a process that starts from the snapshots (the record trimmed away) refuses the forged snapshot too
+    await admin.xtrim(`${prefix}:record`, 'MAXLEN', 1);
+    const rec2 = new RecordingSink();
+    const late = await ClusterActor.start({ bus: new RedisClusterBus({ url: redis.url, prefix }), sink: rec2, key: KEY, antiEntropyIntervalMs: 200, fullReplayMaxEntries: 0 });
+    started.push(late);
+    expect(await late.whenReady(10_000)).to.equal(true);
+    expect(rec2.applied, 'the forged snapshot (node 0) is not applied; the sealed one (node 4) is').to.deep.equal([bytesToHex(annHash(anns[4]!))]);
+    await writer.close();
+  });
+
+  it('a Redis bus needs the cluster key (RS_ERR_CONFIG_INVALID without it)', async () => {
+    expect(() => new ClusterActor({ bus: new RedisClusterBus({ url: redis.url, prefix }), sink: new RecordingSink() }))
+      .to.throw()
+      .with.property('code', 'RS_ERR_CONFIG_INVALID');
   });
 
   it('a process started after the stream was trimmed rebuilds every node from the snapshots', async () => {

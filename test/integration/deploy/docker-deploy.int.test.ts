@@ -26,6 +26,9 @@ import { httpRequest } from '../../helpers/http.ts';
 import { ROOT, exitWithin, killStartedSnodes, startSnode, type SnodeProcess } from '../../helpers/snode-process.ts';
 import { captureBytes } from '../../helpers/vectors.ts';
 
+/** a cluster key for the compose files' SNODE_CLUSTER_KEY (docs/cluster.md) */
+const CLUSTER_KEY = '0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef';
+
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const read = (rel: string): string => readFileSync(join(ROOT, rel), 'utf8');
 const yamlOf = (rel: string): any => parseYaml(read(rel));
@@ -200,13 +203,13 @@ describe('Docker deployment files', function () {
     });
 
     it('the route servers and the edge take one identity, the cjdns node\'s public key (required)', () => {
-      const vars = { CJDNS_PUBLIC_KEY: 'k.k', HOME: '/h', SNODE_REDIS_PASSWORD: 'p' };
+      const vars = { CJDNS_PUBLIC_KEY: 'k.k', HOME: '/h', SNODE_REDIS_PASSWORD: 'p', SNODE_CLUSTER_KEY: CLUSTER_KEY };
       const pool = envOf(edgeFile.services.snode, vars);
       const edge = envOf(edgeFile.services.edge, vars);
       expect(pool.SNODE_IDENTITY_PUBLIC_KEY).to.equal('k.k');
       expect(edge.SNODE_IDENTITY_PUBLIC_KEY).to.equal('k.k');
       expect(() => envOf(edgeFile.services.edge, { HOME: '/h' })).to.throw(/CJDNS_PUBLIC_KEY/);
-      expect(() => envOf(edgeFile.services.snode, { HOME: '/h' })).to.throw(/CJDNS_PUBLIC_KEY/);
+      expect(() => envOf(edgeFile.services.snode, { HOME: '/h', SNODE_CLUSTER_KEY: CLUSTER_KEY })).to.throw(/CJDNS_PUBLIC_KEY/);
       // nothing else names a key: the identity file of docker-compose.yml is only the fallback
       for (const env of [pool, edge, envOf(base.services.snode, vars)])
         expect(Object.keys(env).filter((k) => /PRIVATE_KEY/.test(k))).to.deep.equal([]);
@@ -237,13 +240,13 @@ describe('Docker deployment files', function () {
             encoding: 'utf8',
             env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/home/op', ...env },
           });
-        const ok = run({ CJDNS_PUBLIC_KEY: key, SNODE_REDIS_PASSWORD: 'pw' });
+        const ok = run({ CJDNS_PUBLIC_KEY: key, SNODE_REDIS_PASSWORD: 'pw', SNODE_CLUSTER_KEY: CLUSTER_KEY });
         expect(ok.status, ok.stderr).to.equal(0);
         const merged = parseYaml(ok.stdout) as any;
         expect(merged.services.snode.environment.SNODE_IDENTITY_PUBLIC_KEY).to.equal(key);
         expect(merged.services.edge.environment.SNODE_IDENTITY_PUBLIC_KEY).to.equal(key);
         expect(merged.services.edge.volumes).to.include('/home/op/.cjdnsadmin:/home/snode/.cjdnsadmin:ro');
-        const missing = run({ SNODE_REDIS_PASSWORD: 'pw' });
+        const missing = run({ SNODE_REDIS_PASSWORD: 'pw', SNODE_CLUSTER_KEY: CLUSTER_KEY });
         expect(missing.status).to.not.equal(0);
         expect(missing.stderr).to.match(/CJDNS_PUBLIC_KEY/);
       });
@@ -252,7 +255,7 @@ describe('Docker deployment files', function () {
         if (!bin) throw new Error('docker-compose is required under CI=true (Debian: apt-get install docker-compose)');
         const run = (env: Record<string, string>) =>
           spawnSync(bin, ['-f', 'docker-compose.yml', 'config'], { cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/home/op', ...env } });
-        const ok = run({ SNODE_REDIS_PASSWORD: 'the-redis-password' });
+        const ok = run({ SNODE_REDIS_PASSWORD: 'the-redis-password', SNODE_CLUSTER_KEY: CLUSTER_KEY });
         expect(ok.status, ok.stderr).to.equal(0);
         const merged = parseYaml(ok.stdout) as any;
         const command = merged.services.redis.command as string[];
@@ -260,9 +263,13 @@ describe('Docker deployment files', function () {
         expect(command.slice(command.indexOf('--protected-mode'), command.indexOf('--protected-mode') + 2)).to.deep.equal(['--protected-mode', 'yes']);
         expect(merged.services.redis.environment.REDISCLI_AUTH).to.equal('the-redis-password');
         expect(merged.services.snode.environment.SNODE_CLUSTER_REDIS_URL).to.equal('redis://:the-redis-password@redis:6379');
-        const missing = run({});
+        expect(merged.services.snode.environment.SNODE_CLUSTER_KEY, 'the bus is sealed with the cluster key').to.equal(CLUSTER_KEY);
+        const missing = run({ SNODE_CLUSTER_KEY: CLUSTER_KEY });
         expect(missing.status).to.not.equal(0);
         expect(missing.stderr).to.match(/SNODE_REDIS_PASSWORD/);
+        const noKey = run({ SNODE_REDIS_PASSWORD: 'the-redis-password' });
+        expect(noKey.status, 'refuses to start without a cluster key').to.not.equal(0);
+        expect(noKey.stderr).to.match(/SNODE_CLUSTER_KEY/);
       });
     }
   });
@@ -281,7 +288,7 @@ describe('Docker deployment files', function () {
 
     /** `docker compose run <service>` minus the container: the image's environment, then the service's. */
     const containerEnv = (service: any, vars: Record<string, string>): Record<string, string> => ({ ...imageEnv, ...envOf(service, vars) });
-    const vars = (): Record<string, string> => ({ CJDNS_PUBLIC_KEY: cjdnsKey, HOME: join(dir, 'host-home'), SNODE_REDIS_PASSWORD: 'pw' });
+    const vars = (): Record<string, string> => ({ CJDNS_PUBLIC_KEY: cjdnsKey, HOME: join(dir, 'host-home'), SNODE_REDIS_PASSWORD: 'pw', SNODE_CLUSTER_KEY: CLUSTER_KEY });
 
     /** A route server of the pool: docker-compose.yml's snode service (+ the edge override's environment). */
     async function startPool(withEdgeOverride: boolean, name: string): Promise<number> {

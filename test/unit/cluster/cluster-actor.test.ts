@@ -139,6 +139,26 @@ describe('cluster actor (memory bus)', () => {
       await eventually('second entry applied', () => rec.applied.length >= 2);
       expect(rec.applied).to.have.length(2);
     });
+
+    it('reflects the id of an entry published again (a write reported failed but stored): the node is not stuck waiting for it', async () => {
+      const rec = new RecordingSink();
+      const actor = await ClusterActor.start({ bus: new MemoryClusterBus(hub), sink: rec, antiEntropyIntervalMs: 50, catchUpTimeoutMs: 2000 });
+      started.push(actor);
+      expect(await actor.whenReady(5000)).to.equal(true);
+      const ip = net.nodes[0]!.ipv6;
+      const bytes = net.reset(0, Date.now());
+      const envelope = encodeClusterEnvelope({ kind: 'ann', origin: 'other', seq: 1, acceptedAtMs: Date.now(), nodeIp: ip, ann: bytes });
+      const snapshot = encodeClusterEnvelope({ kind: 'snapshot', origin: 'other', seq: 1, acceptedAtMs: Date.now(), nodeIp: ip, resetMsg: bytes, keptOldestFirst: [] });
+      const bus = new MemoryClusterBus(hub);
+      await bus.append({ envelope, nodeIp: ip, snapshot });
+      // the re-publication: the same envelope under a newer id, which the node's snapshot now names
+      const second = await bus.append({ envelope, nodeIp: ip, snapshot });
+      expect(await bus.snapshotId(ip)).to.equal(second);
+      await eventually('applied once', () => rec.applied.length >= 1);
+      // this process now takes the node (failover): it must not wait for an entry it already holds
+      await actor.catchUpBeforeLocalApply(ip);
+      expect(rec.applied).to.have.length(1);
+    });
   });
 
   describe('startup catch-up', () => {
