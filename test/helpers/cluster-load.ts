@@ -10,7 +10,7 @@ import { systemClock } from '../../src/lib/clock.ts';
 import { RouteServer } from '../../src/server/route-server.ts';
 import { bstr } from '../../src/protocol/bencode.ts';
 import { bytesToHex } from '../../src/protocol/hex.ts';
-import { TreeNetwork, coreState, sleep } from '../cluster/fixtures.ts';
+import { TreeNetwork, coreState, sleep } from './cluster-fixtures.ts';
 import { dumpSet, postSubnode, stateHashAt, type TestCluster } from './cluster.ts';
 import { selfWithIp } from './reference-server.ts';
 

@@ -14,10 +14,10 @@
  */
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
-import { waitFor } from '../../src/cluster/native/processes.ts';
-import { clusterLogs, readyz, startTestCluster, type TestCluster } from '../helpers/cluster.ts';
-import { AckedLoad } from '../helpers/cluster-load.ts';
-import { sleep } from './fixtures.ts';
+import { waitFor } from '../../../src/cluster/native/processes.ts';
+import { clusterLogs, readyz, startTestCluster, type TestCluster } from '../../helpers/cluster.ts';
+import { AckedLoad } from '../../helpers/cluster-load.ts';
+import { sleep } from '../../helpers/cluster-fixtures.ts';
 
 describe('cluster guarantee under faults (real Redis, real HAProxy, 3 processes)', function () {
   this.timeout(120_000);

@@ -10,13 +10,13 @@
  */
 import { expect } from 'chai';
 import { Registry } from 'prom-client';
-import { ClusterActor } from '../../src/cluster/cluster-actor.ts';
-import type { ClusterAppend, ClusterBus, ClusterBusEvents } from '../../src/cluster/bus.ts';
-import { MemoryClusterBus, MemoryClusterHub } from '../../src/cluster/memory-bus.ts';
-import { clusterReadiness } from '../../src/cluster/start-cluster.ts';
-import { isRsError } from '../../src/errors.ts';
-import { decodeClusterEnvelope } from '../../src/protocol/cluster-envelope.ts';
-import { CoreSink, TreeNetwork, eventually, fcIdentities } from './fixtures.ts';
+import { ClusterActor } from '../../../src/cluster/cluster-actor.ts';
+import type { ClusterAppend, ClusterBus, ClusterBusEvents } from '../../../src/cluster/bus.ts';
+import { MemoryClusterBus, MemoryClusterHub } from '../../../src/cluster/memory-bus.ts';
+import { clusterReadiness } from '../../../src/cluster/start-cluster.ts';
+import { isRsError } from '../../../src/errors.ts';
+import { decodeClusterEnvelope } from '../../../src/protocol/cluster-envelope.ts';
+import { CoreSink, TreeNetwork, eventually, fcIdentities } from '../../helpers/cluster-fixtures.ts';
 
 const SNODE = fcIdentities(1, 99)[0]!.ipv6;
 
