@@ -39,12 +39,12 @@ export interface RouteServerOptions {
   log?: Logger;
   metrics?: ServerMetrics;
   /**
-   * Route engine (default `reference`):
+   * Routing engine (default `fast`, with the configuration's defaults — what `snode serve` runs):
+   * - `fast`: subnode actors, verification in worker threads, double-buffered tree replicas;
+   *   each answer equals the reference's on the active snapshot (docs/architecture-notes.md).
    * - `reference`: the original's timing — one node table applied synchronously, routes from
    *   a graph rebuilt lazily by the first query after 3 s (RouteEngine). `snode replay` and the
    *   route-server scenarios need it (their `gr` replies depend on that cadence).
-   * - `fast`: subnode actors, verification in worker threads, double-buffered tree replicas;
-   *   each answer equals the reference's on the active snapshot (docs/architecture-notes.md).
    */
   routing?: RoutingMode;
   /** the peering seeder's settings (docs/seeder.md; default: the `seeder` section's defaults) */
@@ -87,15 +87,16 @@ export class RouteServer {
     const now = (): number => this.clock.now();
     this.ingest = new Ingest({ store: this.store, metrics: this.metrics, log: this.log, now });
     const deps: EngineDeps = { now, selfIp: () => this.self.ipv6, recorder: this.ingest, log: this.log };
-    if (opts.routing?.mode === 'fast') {
+    const routing: RoutingMode = opts.routing ?? { mode: 'fast' };
+    if (routing.mode === 'fast') {
       this.routing = new RoutingSupervisor(
-        { ...deps, system: opts.routing.system, anns: this.store.arena },
-        opts.routing.options ?? defaultFastRoutingOptions(),
+        { ...deps, system: routing.system, anns: this.store.arena },
+        routing.options ?? defaultFastRoutingOptions(),
       );
       this.engine = this.routing;
       registerRoutingMetrics(this.metrics.registry, this.routing);
     } else {
-      this.reference = new ReferenceEngine(deps, opts.routing?.policy);
+      this.reference = new ReferenceEngine(deps, routing.policy);
       this.engine = this.reference;
     }
     this.ingest.feed(this.engine);

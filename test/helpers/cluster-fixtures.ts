@@ -16,10 +16,7 @@ import { routeServerSink, type ClusterNodeSnapshot, type ClusterSink } from '../
 import type { NodeDirectory } from '../../src/graph/node-directory.ts';
 import { RouteServer } from '../../src/server/route-server.ts';
 import { selfWithIp } from './reference-server.ts';
-
 import { prng } from './prng.ts';
-
-export { prng };
 
 export interface TestIdentity {
   readonly privateKey: Uint8Array;
@@ -146,6 +143,7 @@ export class CoreSink implements ClusterSink {
     readonly snodeIp: string,
     now: () => number = Date.now,
   ) {
+    // the bus is under test, not routes: the reference engine applies on this thread, in call order
     this.server = new RouteServer({ self: selfWithIp(snodeIp), clock: { now }, routing: { mode: 'reference' } });
     this.sink = routeServerSink(this.server);
   }

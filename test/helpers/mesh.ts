@@ -30,6 +30,7 @@ export function startTestMesh(n: number): Promise<MeshApp> {
  */
 export async function meshServer(n: number, seed = 7): Promise<{ server: RouteServer; world: World }> {
   const world = await buildWorld(n, seed, undefined, meshKeys().slice(0, n + 1));
+  // what is read from the node table, not routes: the reference engine, no workers to start
   const server = new RouteServer({ self: identityFromPrivateKey(world.selfKey.priv, 22), clock: world.clock, routing: { mode: 'reference' } });
   world.clock.set(T0);
   for (const m of world.initial.flat()) {

@@ -6,6 +6,7 @@
 import type { AnnounceOutcome } from '../../src/graph/apply-announcement.ts';
 import { ManualClock } from '../../src/lib/clock.ts';
 import type { Announcement } from '../../src/protocol/announcement-types.ts';
+import type { RoutePolicy } from '../../src/routing/route-policy.ts';
 import type { SelfIdentity } from '../../src/server/identity.ts';
 import { RouteServer } from '../../src/server/route-server.ts';
 import { SNODE_IP, T0 } from '../unit/graph/fixtures.ts';
@@ -31,11 +32,15 @@ export function selfWithIp(ipv6: string): SelfIdentity {
   };
 }
 
-export function referenceServer(selfIp = SNODE_IP, clock = new ManualClock(T0)): ReferenceServer {
+/**
+ * `policy` `original` (the default) for the original's routes; `best` makes it the oracle of the
+ * production engine's routes (the plain search on the records, src/routing/reference/best-route.ts).
+ */
+export function referenceServer(selfIp = SNODE_IP, clock = new ManualClock(T0), policy: RoutePolicy = 'original'): ReferenceServer {
   const server = new RouteServer({
     self: selfWithIp(selfIp),
     clock,
-    routing: { mode: 'reference' },
+    routing: { mode: 'reference', policy },
   });
   return {
     server,

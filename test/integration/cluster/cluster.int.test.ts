@@ -27,6 +27,7 @@ const NODES = 15;
 class Model {
   readonly server: RouteServer;
   constructor(snodeIp: string) {
+    // the oracle of what the nodes were told: the reference engine
     this.server = new RouteServer({ self: selfWithIp(snodeIp), clock: systemClock, routing: { mode: 'reference' } });
   }
   async accept(bytes: Uint8Array): Promise<string> {

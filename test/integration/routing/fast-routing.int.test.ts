@@ -11,6 +11,8 @@ import { ManualClock } from '../../../src/lib/clock.ts';
 import { startTestApp } from '../../helpers/app.ts';
 import { httpRequest } from '../../helpers/http.ts';
 import { sampleValue } from '../../helpers/metrics.ts';
+import { referenceServer } from '../../helpers/reference-server.ts';
+import { announcerHeaders, checkScenarioStep } from '../../helpers/scenario-steps.ts';
 import { loadVectors } from '../../helpers/vectors.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -27,48 +29,29 @@ describe('fast routing over HTTP', () => {
       privateKeyHex: routes.self.private_hex,
       version: routes.self.version,
       clock,
-      config: { routing: { mode: 'fast' } },
     });
   });
   after(async () => app.close());
 
-  it('runs the fast engine with a verification pool and worker replicas', () => {
+  it('runs the fast engine with a verification pool and worker replicas, policy best', () => {
     const r = app.server.routing!;
     expect(r).to.not.equal(undefined);
+    expect(r.opts.tree.policy).to.equal('best');
     expect(r.pool?.size).to.be.greaterThan(0);
     expect(r.opts.tree.backend).to.equal('worker');
   });
 
   it('accepts the scenario announcements over POST /subnode and routes once the trees swapped', async () => {
-    const port = app.address().port;
+    // the routes of the production policy (best): the reference engine's best on the same records
+    const oracle = referenceServer(routes.self.ipv6, clock, 'best');
     for (const [i, step] of (routes.steps as Step[]).entries()) {
+      if (step.action !== 'ann' && step.action !== 'getRoute') continue;
       clock.set(step.now_ms);
-      if (step.action === 'ann') {
-        const body = bencodeEncode({
-          sq: 'ann',
-          ann: hexToBytes(step.ann_hex),
-          txid: Uint8Array.of(i),
-          p: 22,
-        });
-        const res = await httpRequest(port, '/subnode', {
-          method: 'POST',
-          body,
-          headers: {
-            'x-cjdns-ip': 'fc00:0000:0000:0000:0000:0000:0000:0001',
-            'x-cjdns-version': '22',
-          },
-        });
-        expect(res.status).to.equal(200);
-      }
-      if (step.action === 'getRoute') {
-        await app.server.syncRoutes();
-        const res = await httpRequest(port, `/path/${step.srcIp}/${step.dstIp}`);
-        const text = res.body.toString();
-        if (step.expected === null && !app.server.nodes.get(step.dstIp))
-          expect(text).to.equal('tar not found');
-        else expect(JSON.parse(text)).to.deep.equal(step.expected);
-      }
+      if (step.action === 'ann') await oracle.server.submitAnnouncement(hexToBytes(step.ann_hex), 'node');
+      else oracle.server.reference!.routes.forceRebuild();
+      await checkScenarioStep(app, routes, step, i, { path: (src, dst) => oracle.server.views.path(src, dst) });
     }
+    await oracle.server.close();
   });
 
   it('reports the routing metrics on /metrics', async () => {
@@ -114,7 +97,7 @@ describe('fast routing over HTTP', () => {
               txid: Uint8Array.of(i),
               p: 22,
             }),
-            headers: { 'x-cjdns-ip': 'fc00:0000:0000:0000:0000:0000:0000:0001' },
+            headers: announcerHeaders(hexToBytes(anns[0].ann_hex)),
           }).then((r) => r.status),
         ),
       );

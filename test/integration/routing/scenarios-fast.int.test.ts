@@ -31,7 +31,13 @@ describe('route server over HTTP, fast routing (route-server scenarios)', () => 
       let app: App;
       const clock = new ManualClock(0);
       before(async () => {
-        app = await startTestApp({ privateKeyHex: scenario.self.private_hex, version: scenario.self.version, clock, config: { routing: { mode: 'fast' } } });
+        // parity with the original's replies: the fast engine under the original's route policy
+        app = await startTestApp({
+          privateKeyHex: scenario.self.private_hex,
+          version: scenario.self.version,
+          clock,
+          config: { routing: { mode: 'fast', policy: 'original' } },
+        });
       });
       after(async () => app.close());
 

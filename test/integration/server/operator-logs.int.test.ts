@@ -30,7 +30,6 @@ async function start(
   const captured = captureLog(level);
   const config = validateConfig({
     http: { host: '127.0.0.1', port: 0 },
-    routing: { mode: 'reference' },
     store: { mode: 'memory' },
     identity: { privateKey: scenario.self.private_hex, version: scenario.self.version ?? 22 },
     log: { level },

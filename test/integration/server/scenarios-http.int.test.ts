@@ -23,7 +23,13 @@ describe('route server over HTTP (route-server scenarios)', () => {
       let app: App;
       const clock = new ManualClock(0);
       before(async () => {
-        app = await startTestApp({ privateKeyHex: scenario.self.private_hex, version: scenario.self.version, clock });
+        // the scenarios are the original's exact replies, with its 3 s graph cadence: the reference engine
+        app = await startTestApp({
+          privateKeyHex: scenario.self.private_hex,
+          version: scenario.self.version,
+          clock,
+          config: { routing: { mode: 'reference', policy: 'original' } },
+        });
       });
       after(async () => app.close());
 

@@ -131,6 +131,7 @@ describe('snode serve restarted after kill -9: the announcement log', function (
 
   /** A reference route server: what the nodes were told is what it answers. */
   function referenceModel(): RouteServer {
+    // the oracle of the nodes' chains: the reference engine
     return new RouteServer({ self: selfWithIp(selfIp), clock: systemClock, routing: { mode: 'reference' } });
   }
 

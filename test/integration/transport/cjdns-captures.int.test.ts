@@ -110,7 +110,8 @@ describe('cjdns link: captured frames (test/fixtures/captures)', () => {
       password: 'capture',
       timeoutMs: 500,
     });
-    server = new RouteServer({ self: generateIdentity(22), clock });
+    // the captures are the original's replies: the reference engine
+    server = new RouteServer({ self: generateIdentity(22), clock, routing: { mode: 'reference' } });
     sink = createSocket('udp6');
     await new Promise<void>((resolve) => sink.bind(0, '::1', () => resolve()));
     sink.on('message', (m) => replies.push(new Uint8Array(m)));

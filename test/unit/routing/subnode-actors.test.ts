@@ -37,7 +37,7 @@ describe('subnode actors', () => {
   describe('SubnodeDirectory#apply()', () => {
     it('applies the announcements of one node strictly in order, as the reference does', async () => {
       ({ server, clock } = fastServer());
-      const ref = new RouteServer({ self: TEST_SELF, clock });
+      const ref = new RouteServer({ self: TEST_SELF, clock, routing: { mode: 'reference' } });
       const anns = chain(1, T0);
       // all in flight at once: the node's actor must still apply them one by one, in order
       const fast = await Promise.all(anns.map((a) => server.submitAnnouncement(a, 'gossip')));
@@ -205,7 +205,7 @@ describe('subnode actors', () => {
       expect(server.routing!.directory.passivateIdle(clock.now())).to.equal(1);
       await until(() => server.routing!.directory.activeActors === 0, 'the actor stopped');
       expect(server.nodes.get(ipOf(1))).to.equal(record);
-      const ref = new RouteServer({ self: TEST_SELF, clock });
+      const ref = new RouteServer({ self: TEST_SELF, clock, routing: { mode: 'reference' } });
       for (const a of anns) await ref.submitAnnouncement(a, 'gossip');
       for (const a of anns.slice(10)) await server.submitAnnouncement(a, 'gossip');
       expect(hashOf(server.nodes.get(ipOf(1)))).to.equal(hashOf(ref.nodes.get(ipOf(1))));

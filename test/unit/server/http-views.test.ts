@@ -40,9 +40,11 @@ async function buildServer(
 ): Promise<{ server: RouteServer; steps: any[] }> {
   const s = scenario(scenarioName);
   const clock = new ManualClock(0);
+  // the views of the original's scenarios: the reference engine
   const server = new RouteServer({
     self: identityFromPrivateKey(hexToBytes(s.self.private_hex), s.self.version ?? 22),
     clock,
+    routing: { mode: 'reference' },
   });
   const steps: any[] = [];
   for (const i of stepIdx) {
@@ -130,6 +132,7 @@ describe('HttpViews', () => {
       const empty = new RouteServer({
         self: identityFromPrivateKey(hexToBytes(s.self.private_hex), 22),
         clock: new ManualClock(0),
+        routing: { mode: 'reference' },
       });
       try {
         expect(empty.views.walk()).to.equal('');
@@ -168,6 +171,7 @@ describe('HttpViews', () => {
       const empty = new RouteServer({
         self: identityFromPrivateKey(hexToBytes(s.self.private_hex), 22),
         clock: new ManualClock(0),
+        routing: { mode: 'reference' },
       });
       try {
         expect(Buffer.from(empty.views.dump()).toString('hex')).to.equal('00000000');

@@ -30,7 +30,7 @@ const SEED = 11;
 type Engine = 'reference' | 'fast';
 
 function newServer(engine: Engine, clock: ManualClock): RouteServer {
-  if (engine === 'reference') return new RouteServer({ self, clock });
+  if (engine === 'reference') return new RouteServer({ self, clock, routing: { mode: 'reference' } });
   const options = defaultFastRoutingOptions({ tree: { ...DEFAULT_TREE_OPTIONS, backend: 'thread', swapIntervalMs: 50 } });
   return new RouteServer({ self, clock, routing: { mode: 'fast', options } });
 }
