@@ -40,17 +40,8 @@ export function opsPerSecond(fn: () => void, opts: { minMs?: number; warmup?: nu
   return (n * 1000) / elapsed;
 }
 
-/** Deterministic PRNG (mulberry32) for reproducible inputs. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG (mulberry32) for reproducible inputs: the tests' (one implementation). */
+export { prng } from '../test/helpers/prng.ts';
 
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return NaN;

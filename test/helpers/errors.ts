@@ -20,3 +20,13 @@ export function expectRsError(fn: () => unknown, code?: string, message?: string
   if (message !== undefined) expect(err.message).to.equal(message);
   return err;
 }
+
+/** The error `fn` throws (its code and message), or undefined when it returns. */
+export function errorOf(fn: () => unknown): { code?: string; message?: string } | undefined {
+  try {
+    fn();
+  } catch (e) {
+    return e as { code?: string; message?: string };
+  }
+  return undefined;
+}

@@ -20,6 +20,7 @@ import { publicKeyFromString } from '../../../src/protocol/keys.ts';
 import { ManualClock } from '../../../src/lib/clock.ts';
 import { startTestApp } from '../../helpers/app.ts';
 import { httpRequest } from '../../helpers/http.ts';
+import { prng } from '../../helpers/prng.ts';
 import { fromVectorValue, loadVectors } from '../../helpers/vectors.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -36,17 +37,6 @@ const allSteps = (file.vectors as any[]).flatMap((s) => s.steps as any[]);
 
 // ---- deterministic randomness --------------------------------------------------------------
 
-/** mulberry32 */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rnd = prng(SEED);
 const int = (n: number): number => Math.floor(rnd() * n);
 const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;

@@ -20,6 +20,7 @@ import type { Entity } from '../../../src/protocol/entity-types.ts';
 import { normalizeIp6 } from '../../../src/protocol/keys.ts';
 import { bytesToHex, hexToBytes } from '../../../src/protocol/hex.ts';
 import { loadVectors, vectorsOf } from '../../helpers/vectors.ts';
+import { errorOf } from '../../helpers/errors.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const parseVectors = vectorsOf<any>('announcements.json', 'parse');
@@ -45,15 +46,6 @@ const JS_ERRORS: Record<string, string> = {
   'invalid length 36': 'RS_ERR_ENTITY_BAD_LENGTH',
   'non-zero pad entry': 'RS_ERR_LINK_STATE_INVALID',
 };
-
-function errorOf(fn: () => unknown): { code?: string; message?: string } | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return e as { code?: string; message?: string };
-  }
-  return undefined;
-}
 
 /** A parsed entity carries exactly what the builder input said. */
 function expectSameEntity(got: Entity, want: EntityInput): void {

@@ -15,6 +15,7 @@ import {
 } from '../../../src/protocol/entity.ts';
 import { bytesToHex, hexToBytes } from '../../../src/protocol/hex.ts';
 import { vectorsOf } from '../../helpers/vectors.ts';
+import { errorOf } from '../../helpers/errors.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const entityVectors = vectorsOf<any>('entities.json', 'parseEntities');
@@ -27,15 +28,6 @@ const JS_ERRORS: Record<string, string> = {
   'garbage after the last announcement entity': 'RS_ERR_ANN_GARBAGE_AFTER_ENTITIES',
   runt: 'RS_ERR_ENTITY_RUNT',
 };
-
-function errorOf(fn: () => unknown): { code?: string; message?: string } | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return e as { code?: string; message?: string };
-  }
-  return undefined;
-}
 
 /** Entity regions: every entities.json vector plus the entity part of every announcement vector. */
 const regions: Array<{ id: string; hex: string; valid: boolean }> = [

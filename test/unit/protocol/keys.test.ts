@@ -20,6 +20,7 @@ import {
   validateIp6,
 } from '../../../src/protocol/keys.ts';
 import { loadVectors, vectorsOf } from '../../helpers/vectors.ts';
+import { errorOf } from '../../helpers/errors.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const F = 'keys.json';
@@ -30,15 +31,6 @@ const identities = loadVectors('route_server.json').identities as Array<{
   ipv6: string;
   signing_public_key_hex: string;
 }>;
-
-function errorOf(fn: () => unknown): { code?: string; message?: string } | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return e as { code?: string; message?: string };
-  }
-  return undefined;
-}
 
 describe('keys', () => {
   describe('#publicKeyFromString() / #publicKeyToString()', () => {

@@ -8,6 +8,7 @@ import {
   serializeLinkState,
 } from '../../../src/protocol/link-state.ts';
 import { vectorsOf } from '../../helpers/vectors.ts';
+import { errorOf } from '../../helpers/errors.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const parseVectors = vectorsOf<any>('link_state.json', 'parse');
@@ -18,15 +19,6 @@ const JS_ERRORS: Record<string, string> = {
   'unexpected length': 'RS_ERR_ENTITY_BAD_LENGTH',
   'non-zero pad entry': 'RS_ERR_LINK_STATE_INVALID',
 };
-
-function errorOf(fn: () => unknown): { code?: string; message?: string } | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return e as { code?: string; message?: string };
-  }
-  return undefined;
-}
 
 describe('link-state', () => {
   describe('#parseLinkState()', () => {
