@@ -1,12 +1,14 @@
 import { expect } from 'chai';
 import { ActorSystem, type ReplyTo } from '../../../src/actors/actor-system.ts';
 import { restartWithBudget, resumeAlways, stopOnCrash } from '../../../src/actors/supervision.ts';
+import { until } from '../../helpers/fast-server.ts';
 
 type CounterMsg =
   | { type: 'Add'; n: number }
   | { type: 'Get'; replyTo: ReplyTo<number> }
   | { type: 'Crash' }
-  | { type: 'Slow'; ms: number };
+  | { type: 'Slow'; ms: number }
+  | { type: 'Wait'; until: Promise<void> };
 
 function counter(system: ActorSystem, opts: { mailboxLimit?: number; policy?: ReturnType<typeof restartWithBudget>; start?: () => number } = {}) {
   return system.spawn<number, CounterMsg>({
@@ -25,6 +27,9 @@ function counter(system: ActorSystem, opts: { mailboxLimit?: number; policy?: Re
           throw new Error('boom');
         case 'Slow':
           await new Promise((r) => setTimeout(r, msg.ms));
+          return state;
+        case 'Wait':
+          await msg.until;
           return state;
       }
     },
@@ -59,15 +64,20 @@ describe('actor-system', () => {
   describe('bounded mailbox', () => {
     it('refuses tells beyond the limit and counts them, then accepts again once drained', async () => {
       const ref = counter(system, { mailboxLimit: 3 });
-      expect(system.tell(ref, { type: 'Slow', ms: 30 })).to.equal(true);
+      // the first message holds the actor until the test lets it go: no timing involved
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      expect(system.tell(ref, { type: 'Wait', until: gate })).to.equal(true);
       expect(system.tell(ref, { type: 'Add', n: 1 })).to.equal(true);
       expect(system.tell(ref, { type: 'Add', n: 1 })).to.equal(true);
       expect(system.tell(ref, { type: 'Add', n: 1 })).to.equal(false);
       expect(system.mailboxStats(ref)).to.include({ pending: 3, limit: 3, rejected: 1 });
       const err = await system.ask<CounterMsg, number>(ref, (replyTo) => ({ type: 'Get', replyTo }), 100).catch((e: { code?: string }) => e);
       expect((err as { code?: string }).code).to.equal('RS_ERR_MAILBOX_FULL');
-      await new Promise((r) => setTimeout(r, 60));
-      expect(system.mailboxStats(ref).pending).to.equal(0);
+      expect(system.mailboxStats(ref)).to.include({ pending: 3, rejected: 2 });
+      release();
+      await until(() => system.mailboxStats(ref).pending === 0, 'the mailbox drained');
+      expect(system.mailboxStats(ref)).to.include({ pending: 0, limit: 3, rejected: 2 });
       expect(await system.ask<CounterMsg, number>(ref, (replyTo) => ({ type: 'Get', replyTo }), 1000)).to.equal(2);
     });
   });
