@@ -32,6 +32,7 @@ export const ERROR_CODES = {
   RS_ERR_ANN_SNODE_NOT_FC: 'snode address does not start with fc',
   RS_ERR_ANN_ZERO_LENGTH_ENTITY: '0 length entity in message',
   RS_ERR_ANN_GARBAGE_AFTER_ENTITIES: 'garbage after the last announcement entity',
+  RS_ERR_ANN_NOT_SENDER: 'announcement signed by another node than the one that sent it',
   RS_ERR_ENTITY_RUNT: 'entity shorter than its type requires',
   RS_ERR_ENTITY_BAD_LENGTH: 'entity has an invalid length',
   RS_ERR_ENTITY_INVALID: 'entity content is invalid',

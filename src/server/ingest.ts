@@ -13,7 +13,9 @@
  *   envelopes are authenticated with the cluster key (src/cluster/envelope-auth.ts,
  *   docs/cluster.md "An authenticated bus"); the announcement store's replay at start
  *   (store-wiring.ts) uses the same row: what it holds was verified when accepted;
- * - fromNode: the clock-skew, old-message and snode checks of docs/protocol.md §4.2;
+ * - fromNode: the clock-skew, old-message and snode checks of docs/protocol.md §4.2; and, given
+ *   the sender (the subnode query handler passes it), the announcement must be signed by it —
+ *   else `failed_parse_or_validate` with a zero stateHash (docs/protocol.md §5.3);
  * - self-check: gossip naming us as its route server is refused (wrong_snode); every process of
  *   a cluster shares the snode identity, so cluster entries are not checked;
  * - skip if stored: a cluster entry whose hash is already in the replication store changes
@@ -45,7 +47,10 @@ import type { Logger } from '../log.ts';
 import type { Announcement } from '../protocol/announcement-types.ts';
 import { bytesToHex } from '../protocol/hex.ts';
 import type { ApplyRecorder, ApplyRules, RoutingEngine } from '../routing/routing-engine.ts';
+import { RsError } from '../errors.ts';
+import { bytesEqual } from '../protocol/hex.ts';
 import type { ServerMetrics } from './metrics.ts';
+import type { Sender } from './sender.ts';
 
 interface IngestRules extends ApplyRules {
   readonly verify: boolean;
@@ -130,10 +135,11 @@ export class Ingest implements ApplyRecorder {
   async submit(
     input: Uint8Array | Announcement,
     source: AnnouncementSource,
+    sender?: Sender,
   ): Promise<AnnounceOutcome> {
     // snode_announcement_duration_seconds: received → outcome (for `node`, durable when it must be)
     const done = this.d.metrics.announcementSeconds.startTimer({ source });
-    const outcome = await this.walk(input, source);
+    const outcome = await this.walk(input, source, sender);
     done();
     return outcome;
   }
@@ -141,11 +147,19 @@ export class Ingest implements ApplyRecorder {
   private async walk(
     input: Uint8Array | Announcement,
     source: AnnouncementSource,
+    sender: Sender | undefined,
   ): Promise<AnnounceOutcome> {
     const engine = this.engine!;
     const rules = INGEST_RULES[source];
-    const parsed: AnnounceInput =
+    let parsed: AnnounceInput =
       input instanceof Uint8Array ? await engine.parse(input, rules.verify) : { ann: input };
+    if (sender && 'ann' in parsed && !signedBy(parsed.ann, sender)) {
+      this.d.log.debug(
+        { event: 'snode:ann:not_sender', sender: sender.ip, node: parsed.ann.nodeIp },
+        'announcement refused: signed by another node than its sender',
+      );
+      parsed = { parseError: new RsError('RS_ERR_ANN_NOT_SENDER', `announcement of ${parsed.ann.nodeIp} sent by ${sender.ip}`) };
+    }
     if ('parseError' in parsed) {
       // no node is involved after a parse failure (docs/protocol.md §4.2 step 7)
       const { outcome } = applyAnnouncement(undefined, parsed, {
@@ -228,4 +242,16 @@ export class Ingest implements ApplyRecorder {
       deleted: [],
     };
   }
+}
+
+/**
+ * A node's own announcement must be signed by the node that sent it: the key and address of
+ * cjdns's route header (which cjdns authenticates), or the `x-cjdns-*` headers of `POST /subnode`
+ * (which the cluster's edge copies from that route header, and which HAProxy hashes to pick the
+ * process that owns the node). Otherwise it is refused as invalid: `failed_parse_or_validate`,
+ * 64 zero bytes for the stateHash (docs/protocol.md §4.2; nothing about the named node leaks).
+ */
+function signedBy(ann: Announcement, sender: Sender): boolean {
+  if (ann.nodeIp !== sender.ip) return false;
+  return sender.key === undefined || bytesEqual(ann.nodeKey, sender.key);
 }

@@ -106,7 +106,7 @@ export class RouteServer {
     this.subnodeDeps = {
       now,
       selfVersion: () => this.self.version,
-      announce: (bytes) => this.submitAnnouncement(bytes, 'node'),
+      announce: (bytes, sender) => this.ingest.submit(bytes, 'node', sender),
       routeForGr: (s, d) => this.routeForGr(s, d),
       stateHashOf: (ip) => this.nodes.get(ip)?.stateHash,
       postCredentials: (ip, record) => this.postCredentials(ip, record),

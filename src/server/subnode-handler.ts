@@ -27,7 +27,8 @@ export interface SubnodeHandlerDeps {
   now(): number;
   /** our protocol version, `p` of `ann` replies */
   selfVersion(): number;
-  announce(bytes: Uint8Array): Promise<AnnounceOutcome>;
+  /** a node's own announcement; `sender` must have signed it (the ingest funnel checks) */
+  announce(bytes: Uint8Array, sender: Sender): Promise<AnnounceOutcome>;
   routeForGr(srcIp: string, dstIp: string): GrRoute | null;
   stateHashOf(ip: string): Uint8Array | undefined;
   /** the peering seeder: a node's credential record in, `pr` or `err` out */
@@ -63,7 +64,7 @@ export async function handleSubnodeQuery(deps: SubnodeHandlerDeps, dict: BDict, 
   switch (q.kind) {
     case 'ann': {
       if (q.ann === undefined) return { kind: q.kind, reply: null };
-      const outcome = await deps.announce(q.ann);
+      const outcome = await deps.announce(q.ann, sender);
       const reply = buildAnnReply({
         txid: q.txid,
         error: outcome.error,

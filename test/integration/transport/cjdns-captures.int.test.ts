@@ -16,8 +16,10 @@
 import { expect } from 'chai';
 import { createSocket, type Socket } from 'node:dgram';
 import { bdict, bencodeDecode, bbytes, bint, type BDict } from '../../../src/protocol/bencode.ts';
+import { annHash } from '../../../src/protocol/announcement.ts';
 import { bytesToHex } from '../../../src/protocol/hex.ts';
 import {
+  buildHandlerFrame,
   parseHandlerFrame,
   ROUTE_HEADER_BYTES,
   DATA_HEADER_BYTES,
@@ -168,6 +170,24 @@ describe('cjdns link: captured frames (test/fixtures/captures)', () => {
       for (const k of Object.keys(got)) expect(got[k], k).to.deep.equal(want[k]);
     });
   }
+
+  it("19-A-self-ann-incremental.bin's announcement under D's route header (13) → refused: failed_parse_or_validate, zero stateHash, A unchanged", async () => {
+    // cjdns authenticates the route header: the frame comes from D, the announcement is A's
+    const query = captureBytes('19-A-self-ann-incremental.bin');
+    const forged = buildHandlerFrame({
+      routeHeader: parseHandlerFrame(captureBytes('13-D-gr-for-B.bin')).routeHeader,
+      content: parseHandlerFrame(query).content,
+    });
+    clock.set(annTimestamp(query) + 3);
+    const before = bytesToHex(server.nodes.get(A.myIp6)!.stateHash!);
+    const { result, reply } = await exchange(forged);
+    expect(result).to.equal('reply');
+    const got = content(reply!);
+    expect(Buffer.from(got.error as Uint8Array).toString()).to.equal('failed_parse_or_validate');
+    expect(bytesToHex(got.stateHash as Uint8Array)).to.equal('00'.repeat(64));
+    expect(bytesToHex(server.nodes.get(A.myIp6)!.stateHash!)).to.equal(before);
+    expect(server.store.has(annHash(bbytes(content(query).ann)!))).to.equal(false);
+  });
 
   it("19-A-self-ann-incremental.bin (A's own PATHFINDER announcement; no reply was captured) → an ann reply with A's new stateHash", async () => {
     const query = captureBytes('19-A-self-ann-incremental.bin');
