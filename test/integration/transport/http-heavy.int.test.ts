@@ -22,6 +22,12 @@ import { rawClient, until, type RawClient } from '../../helpers/raw-http.ts';
 import { fillSyntheticTable } from '../../helpers/synthetic-table.ts';
 
 const KEY = bytesToHex(generateIdentity(22).privateKey!);
+/**
+ * The streaming of whole-table answers is under test, not the engine: the tables are filled
+ * directly (fillSyntheticTable writes a NodeTable, which the reference engine holds), so these
+ * servers run the reference engine.
+ */
+const FILLED = { mode: 'reference' } as const;
 const NODES = 20_000;
 /** what one stalled answer may hold in the server's socket buffer: a chunk or two, never the body */
 const HELD_BOUND = 4 * READ_CHUNK_BYTES;
@@ -56,7 +62,7 @@ describe('whole-table answers (/walk, /dump, /ni)', function () {
   describe('byte for byte', () => {
     let app: App;
     before(async () => {
-      app = await startTestApp({ privateKeyHex: KEY });
+      app = await startTestApp({ privateKeyHex: KEY, config: { routing: FILLED } });
       fillSyntheticTable(app.server.reference!.nodes, 3000);
     });
     after(async () => app?.close());
@@ -101,7 +107,7 @@ describe('whole-table answers (/walk, /dump, /ni)', function () {
     before(async () => {
       app = await startTestApp({
         privateKeyHex: KEY,
-        config: { http: { heavy: { perAddress: 2, total: 4, writeTimeoutMs: 3000 } } },
+        config: { routing: FILLED, http: { heavy: { perAddress: 2, total: 4, writeTimeoutMs: 3000 } } },
       });
       fillSyntheticTable(app.server.reference!.nodes, NODES);
       sockets = trackConnections(app);
@@ -157,7 +163,7 @@ describe('whole-table answers (/walk, /dump, /ni)', function () {
   describe('limits of one answer', () => {
     let app: App;
     before(async () => {
-      app = await startTestApp({ privateKeyHex: KEY, config: { http: { heavy: { deadlineMs: 50 } } } });
+      app = await startTestApp({ privateKeyHex: KEY, config: { routing: FILLED, http: { heavy: { deadlineMs: 50 } } } });
       fillSyntheticTable(app.server.reference!.nodes, NODES);
     });
     after(async () => app?.close());
@@ -177,7 +183,7 @@ describe('whole-table answers (/walk, /dump, /ni)', function () {
     before(async () => {
       app = await startTestApp({
         privateKeyHex: KEY,
-        config: { http: { trustedProxies: ['127.0.0.1'], heavy: { perAddress: 1, total: 8, writeTimeoutMs: 60_000 } } },
+        config: { routing: FILLED, http: { trustedProxies: ['127.0.0.1'], heavy: { perAddress: 1, total: 8, writeTimeoutMs: 60_000 } } },
       });
       fillSyntheticTable(app.server.reference!.nodes, NODES);
     });
