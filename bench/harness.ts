@@ -3,6 +3,8 @@
  * same run, as a ratio. A bench file `bench/<name>.bench.ts` exports `run(opts)` returning
  * BenchResult rows; `bench/run.ts` discovers and runs them. Timing assertions never go in tests.
  */
+import { readFileSync } from 'node:fs';
+
 export interface BenchResult {
   /** what was measured, e.g. "parse+verify announcements/s" */
   readonly name: string;
@@ -62,4 +64,19 @@ export function formatResult(r: BenchResult): string {
   if (r.target) line += ` (target ${r.target}: ${r.met ? 'met' : 'NOT met'})`;
   if (r.notes) line += ` — ${r.notes}`;
   return line;
+}
+
+/**
+ * CPU time of this process's main thread so far, in ms (Linux: /proc/self/task/<pid>/stat, 10 ms
+ * ticks; elsewhere the whole process's).
+ */
+export function mainThreadCpuMs(): number {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  }
 }

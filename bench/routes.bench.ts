@@ -17,12 +17,11 @@
  *  - zipf: destinations Zipf(1)-distributed (some nodes are far more popular, as services and
  *    hubs are), sources uniform.
  */
-import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { ip6FromString } from '../src/protocol/keys.ts';
 import type { BDict } from '../src/protocol/bencode.ts';
 import type { RouteServer } from '../src/server/route-server.ts';
-import { percentile, prng, type BenchOptions, type BenchResult } from './harness.ts';
+import { mainThreadCpuMs, percentile, prng, type BenchOptions, type BenchResult } from './harness.ts';
 import { lastIngestRate } from './ingest.bench.ts';
 import { DEFAULT_TREE_OPTIONS } from '../src/routing/tree-replicas.ts';
 import type { RoutePolicy } from '../src/routing/route-policy.ts';
@@ -84,21 +83,6 @@ interface QueryStats {
   readonly found: number;
   /** CPU time of the main thread per query (ms): robust where other processes share the cores */
   readonly cpuMs: number;
-}
-
-/**
- * CPU time of this process's main thread so far, in ms (Linux: /proc/self/task/<pid>/stat, 10 ms
- * ticks; elsewhere the whole process's).
- */
-function mainThreadCpuMs(): number {
-  try {
-    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) * 10;
-  } catch {
-    const u = process.cpuUsage();
-    return (u.user + u.system) / 1000;
-  }
 }
 
 /** `count` queries one after the other, each yielding to the event loop first. */

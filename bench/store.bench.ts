@@ -20,7 +20,7 @@ import type { RouteServer } from '../src/server/route-server.ts';
 import { recordChanges, restoreTargetOf } from '../src/server/store-wiring.ts';
 import { AnnouncementStore } from '../src/store/announcement-store.ts';
 import { FileLogMedium } from '../src/store/file-log-medium.ts';
-import { prng, type BenchOptions, type BenchResult } from './harness.ts';
+import { mainThreadCpuMs, prng, type BenchOptions, type BenchResult } from './harness.ts';
 import { buildWorld, dropWorlds, feed, linkStateUpdate, serverFor, T0, timestampOf, type World } from './world.ts';
 
 const INGEST_TARGET = 0.9;
@@ -133,9 +133,11 @@ async function reloadTime(opts: BenchOptions, dir: string, log: (s: string) => v
   const server = serverFor(w);
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
+  const main0 = mainThreadCpuMs();
   const store = await AnnouncementStore.open({ medium: await FileLogMedium.open(path), target: restoreTargetOf(server), log: silentLogger(), now: () => w.clock.now() });
   const ms = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
+  const mainCpuMs = mainThreadCpuMs() - main0;
   const r = store.report;
   const t1 = performance.now();
   await server.syncRoutes();
@@ -153,7 +155,19 @@ async function reloadTime(opts: BenchOptions, dir: string, log: (s: string) => v
       ratio: RELOAD_TARGET_MS / ms,
       target: `<= ${RELOAD_TARGET_MS} ms`,
       met: ms <= RELOAD_TARGET_MS,
-      notes: `read ${r.read.puts} PUT and ${r.read.dels} DEL records; process CPU ${Math.round((cpu.user + cpu.system) / 1000)} ms meanwhile (every thread: the replicas build in theirs); routes from the reloaded graph ${Math.round(routesMs)} ms later (two snapshot swaps)`,
+      notes: `read ${r.read.puts} PUT and ${r.read.dels} DEL records; process CPU ${Math.round((cpu.user + cpu.system) / 1000)} ms meanwhile (every thread: GC helpers, the replicas' one build after the reload); routes from the reloaded graph ${Math.round(routesMs)} ms later (two snapshot swaps)`,
+    },
+    {
+      // the reload runs on the main thread: its CPU time is the wall time of an idle machine,
+      // robust where other processes share the cores (the wall time above is not)
+      name: `reload at start, ${n} nodes: main-thread CPU`,
+      value: mainCpuMs,
+      unit: 'ms',
+      baseline: { name: 'target', value: RELOAD_TARGET_MS, unit: 'ms' },
+      ratio: RELOAD_TARGET_MS / Math.max(1, mainCpuMs),
+      target: `<= ${RELOAD_TARGET_MS} ms`,
+      met: mainCpuMs <= RELOAD_TARGET_MS,
+      notes: 'Linux: the main thread\'s utime + stime (10 ms ticks)',
     },
   ];
 }

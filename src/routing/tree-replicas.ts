@@ -159,6 +159,8 @@ export class TreeReplicas {
   private standbyStoppedLogged = false;
   private swapTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** holds in force (`hold`): updates wait here, coalesced per node, and no swap starts */
+  private holds = 0;
   /** instrumentation: called with every snapshot that becomes active */
   onActivate: ((s: RouteSnapshot) => void) | undefined;
 
@@ -218,7 +220,7 @@ export class TreeReplicas {
   start(): void {
     if (this.swapTimer || this.closed) return;
     this.swapTimer = setInterval(() => {
-      if (this.missed.size > 0) void this.swap();
+      if (this.missed.size > 0 && this.holds === 0) void this.swap();
     }, this.opts.swapIntervalMs);
     this.swapTimer.unref();
   }
@@ -235,10 +237,32 @@ export class TreeReplicas {
     return this.push(nodeRemovedUpdate(id));
   }
 
+  /**
+   * Hold the updates back from the replicas for a bulk load (the announcement store's reload
+   * at start): they coalesce per node in `pending`/`missed` — a node restored from several
+   * announcements is sent once — and no swap starts, so the standby builds once when the hold
+   * is released instead of every `maxUpdatesPerSwap` updates (at 50k nodes the intermediate
+   * builds cost the replica threads about as much CPU as the reload itself). Queries keep
+   * reading the active snapshot meanwhile. Returns the release (idempotent): the updates are
+   * flushed and a swap starts once no hold is left.
+   */
+  hold(): () => void {
+    this.holds++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      if (--this.holds > 0 || this.closed) return;
+      this.flush();
+      if (this.missed.size > 0 && !this.swapping) void this.swap();
+    };
+  }
+
   private push(u: NodeUpdate): number {
     u.seq = ++this.seq;
     this.pending.set(u.id, u);
     this.missed.set(u.id, u);
+    if (this.holds > 0) return u.seq;
     this.scheduleFlush();
     if (this.missed.size >= this.opts.maxUpdatesPerSwap && !this.swapping) void this.swap();
     return u.seq;

@@ -145,6 +145,15 @@ export class RouteServer {
   }
 
   /**
+   * Hold the route trees' updates for a bulk load (the store's reload): the fast engine's
+   * replicas build once when released (TreeReplicas#hold); the reference engine builds lazily
+   * anyway. Returns the release.
+   */
+  holdRouteUpdates(): () => void {
+    return this.routing?.trees.hold() ?? (() => {});
+  }
+
+  /**
    * JS `handleAnnounce(bytes, fromNode)` through the ingest funnel: `node` = from the announcing
    * node, `gossip` = replication, `cluster` = another process of our cluster. Async:
    * announcements of one node are applied strictly in order.

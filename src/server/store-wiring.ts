@@ -21,6 +21,7 @@ import type { RouteServer } from './route-server.ts';
 export function restoreTargetOf(server: RouteServer): RestoreTarget {
   return {
     restoreNode: (announcements) => server.restoreNode(announcements),
+    bulkLoad: () => server.holdRouteUpdates(),
     live: { entries: () => liveAnnouncements(server) },
   };
 }

@@ -30,6 +30,12 @@ export interface RestoreTarget {
    * flight at once.
    */
   restoreNode(announcements: readonly Uint8Array[]): Promise<readonly string[]>;
+  /**
+   * A reload is starting: the target may defer work that the end of it does once (the route
+   * trees build once, not every few thousand nodes). Returns what ends the bulk load; it is
+   * called however the replay ends.
+   */
+  bulkLoad?(): () => void;
   /** the live announcements (the replication store), which a compaction writes */
   readonly live: LiveAnnouncements;
 }
@@ -86,14 +92,19 @@ export class AnnouncementStore {
     let applied = 0;
     let liveBytes = LOG_HEADER_BYTES;
     for (const n of plan.nodes) for (const a of n.announcements) liveBytes += RECORD_PREFIX_BYTES + 1 + HASH_BYTES + a.length + NODE_KEY_BYTES;
-    await replay(plan.nodes, opts.replayWindow ?? 256, opts.target, (errors) => {
-      applied += errors.length;
-      for (const error of errors) if (error !== 'none') refused[error] = (refused[error] ?? 0) + 1;
-      if (performance.now() - lastProgress >= every) {
-        lastProgress = performance.now();
-        log.info({ event: 'store:reload:progress', announcements: applied, total: plan.announcements, ms: Math.round(lastProgress - t0) }, 'reloading the stored announcements');
-      }
-    });
+    const endBulk = opts.target.bulkLoad?.();
+    try {
+      await replay(plan.nodes, opts.replayWindow ?? 256, opts.target, (errors) => {
+        applied += errors.length;
+        for (const error of errors) if (error !== 'none') refused[error] = (refused[error] ?? 0) + 1;
+        if (performance.now() - lastProgress >= every) {
+          lastProgress = performance.now();
+          log.info({ event: 'store:reload:progress', announcements: applied, total: plan.announcements, ms: Math.round(lastProgress - t0) }, 'reloading the stored announcements');
+        }
+      });
+    } finally {
+      endBulk?.();
+    }
     const report: ReloadReport = {
       file: medium.description,
       announcements: plan.announcements,

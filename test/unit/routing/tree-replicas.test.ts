@@ -149,6 +149,50 @@ describe('tree replicas', () => {
     });
   });
 
+  describe('TreeReplicas#hold()', () => {
+    /** A line of 6 nodes with a swap due every 2 updates; how many builds it took. */
+    async function loadLine(held: boolean): Promise<{ builds: number; release: () => void }> {
+      let builds = 0;
+      ({ server } = fastServer({ tree: { maxUpdatesPerSwap: 2, instrumentation: { onBuildStarted: () => builds++ } } }));
+      const release = held ? server.holdRouteUpdates() : () => {};
+      await line(server, 6);
+      // let every swap the updates started run to its end
+      for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+      return { builds, release };
+    }
+
+    it('without a hold, the standby builds while the nodes come in (maxUpdatesPerSwap reached)', async () => {
+      expect((await loadLine(false)).builds).to.be.greaterThan(0);
+    });
+
+    it('holds every update and every swap until released, then builds once and answers from everything', async () => {
+      const { builds, release } = await loadLine(true);
+      const trees = server.routing!.trees;
+      expect(builds, 'no build while held').to.equal(0);
+      expect(trees.stats.swaps).to.equal(0);
+      expect(trees.lagUpdates, 'one update per node waits').to.equal(6);
+      expect(server.getRoute(ipOf(1), ipOf(6)), 'the active snapshot is the one from before').to.equal(null);
+      release();
+      release(); // idempotent
+      await until(() => trees.stats.swaps === 1, 'the swap after the release');
+      expect(server.getRoute(ipOf(1), ipOf(6))?.path).to.deep.equal([1, 2, 3, 4, 5, 6].map((i) => ipOf(i)));
+      await server.syncRoutes();
+      expect(trees.lagUpdates).to.equal(0);
+    });
+
+    it('a hold released while another is still held waits for that one', async () => {
+      ({ server } = fastServer({ tree: { maxUpdatesPerSwap: 2 } }));
+      const outer = server.holdRouteUpdates();
+      const inner = server.holdRouteUpdates();
+      await line(server, 3);
+      inner();
+      for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+      expect(server.routing!.trees.stats.swaps).to.equal(0);
+      outer();
+      await until(() => server.routing!.trees.stats.swaps === 1, 'the swap after the last release');
+    });
+  });
+
   describe('hot destinations', () => {
     it("grows a hot destination's whole tree between queries, then answers from it", async () => {
       ({ server } = fastServer({ tree: { hotDestinationQueries: 3 } }));
