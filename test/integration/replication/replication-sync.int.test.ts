@@ -33,7 +33,9 @@ async function metric(app: App, name: string, labels: Record<string, string>): P
   return sampleValue(text, name, labels) ?? 0;
 }
 
-async function readyz(app: App): Promise<{ status: number; checks: Record<string, { ok: boolean; detail: string }> }> {
+async function readyz(
+  app: App,
+): Promise<{ status: number; checks: Record<string, { ok: boolean; detail: string }> }> {
   const r = await httpRequest(app.address().port, '/readyz');
   return { status: r.status, checks: JSON.parse(r.body.toString()).checks };
 }
@@ -88,10 +90,17 @@ describe('replication that always completes', function () {
   async function startB(peers: string[], replication: Partial<ReplicationSettings>): Promise<App> {
     return startTestApp({
       privateKeyHex: identity('erin').private_hex,
-      clock: fromEpoch(T0 + 60_000), log: process.env.DBG ? createLogger('debug', process.stderr) : undefined,
+      clock: fromEpoch(T0 + 60_000),
+      log: process.env.DBG ? createLogger('debug', process.stderr) : undefined,
       config: {
         peers,
-        replication: { tickMs: 20, syncQuietMs: 300, reconnectBaseMs: 100, reconnectJitter: 0, ...replication },
+        replication: {
+          tickMs: 20,
+          syncQuietMs: 300,
+          reconnectBaseMs: 100,
+          reconnectJitter: 0,
+          ...replication,
+        },
       },
     });
   }
@@ -118,7 +127,9 @@ describe('replication that always completes', function () {
     );
     expect(sawNotReady).to.equal(true);
     expect(storeKeys(b)).to.deep.equal(want);
-    expect(await metric(b, 'snode_peer_disconnects_total', { reason: 'Resync' })).to.be.greaterThan(0);
+    expect(await metric(b, 'snode_peer_disconnects_total', { reason: 'Resync' })).to.be.greaterThan(
+      0,
+    );
     const check = (await readyz(b)).checks[`peer ${wsUrl(a.app.address().port)}`]!;
     expect(check.detail).to.match(/^synced/);
   });
@@ -150,7 +161,9 @@ describe('replication that always completes', function () {
     await waitUntil(async () => (await readyz(b!)).status === 200, 'B ready', 40_000, 20);
     expect(storeKeys(b)).to.deep.equal(want);
     expect(junkAnswers).to.be.greaterThan(0);
-    expect(await metric(b, 'snode_peer_disconnects_total', { reason: 'WrongData' })).to.be.greaterThan(0);
+    expect(
+      await metric(b, 'snode_peer_disconnects_total', { reason: 'WrongData' }),
+    ).to.be.greaterThan(0);
     expect(await metric(b, 'snode_peer_requests_total', { result: 'wrong' })).to.be.greaterThan(0);
     const checks = (await readyz(b)).checks;
     expect(checks[`peer ${honestUrl}`]!.ok).to.equal(true);
