@@ -33,6 +33,7 @@ const app = await startApp(
     admin: { enabled: false },
     identity: { privateKey: bytesToHex(keys[n + 1 + idx]!.priv) },
     log: { level: 'silent' },
+    store: { mode: 'off' }, // no announcement log (the benches measure the pipeline)
   }),
   silentLogger(),
   { expiryTimer: false },

@@ -108,6 +108,7 @@ async function startSink(urls: string[]): Promise<App> {
       identity: { privateKey: bytesToHex(keys[n + 12]!.priv) },
       peers: urls,
       log: { level: 'silent' },
+      store: { mode: 'off' }, // no announcement log (the benches measure the pipeline)
       replication: JSON.parse(process.env.SINK_REPLICATION ?? '{}'),
     }),
     silentLogger(),
