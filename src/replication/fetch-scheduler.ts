@@ -138,8 +138,11 @@ export class FetchScheduler {
    * The answer for `hash` could not be applied for a passing reason (the route server was busy):
    * ask for it again — from its owner, or an alternate if the owner is gone — instead of
    * forgetting it for every peer that advertised it. Gives up after `maxRetries` (false).
+   * `preferAlternate`: ask a peer that advertised it too, when there is one (the owner goes to
+   * the back of the alternates), at the back of that peer's want list — for an update that came
+   * before its node's reset, which may be on its way in that peer's stream.
    */
-  retry(hash: Uint8Array): boolean {
+  retry(hash: Uint8Array, preferAlternate = false): boolean {
     const key = bytesToHex(hash);
     const e = this.entries.get(key);
     if (!e) return false; // handled meanwhile (stored another way)
@@ -149,6 +152,19 @@ export class FetchScheduler {
       return false;
     }
     const q = this.peers.get(e.owner);
+    if (q && preferAlternate) {
+      for (let alt = e.alternates.shift(); alt !== undefined; alt = e.alternates.shift()) {
+        const aq = this.peers.get(alt);
+        if (!aq || aq.wanted >= this.hardCap) continue;
+        if (e.alternates.length < this.maxAlternates) e.alternates.push(e.owner);
+        e.owner = alt;
+        e.inflight = false;
+        this.enqueue(aq, key);
+        this.reassigned++;
+        aq.wake();
+        return true;
+      }
+    }
     if (!q) {
       e.inflight = false;
       return this.reassign(key, e);

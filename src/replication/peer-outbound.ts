@@ -41,6 +41,13 @@ const TRANSIENT_REFUSALS: ReadonlySet<string> = new Set([
   'RS_ERR_INTERNAL',
 ]);
 
+/**
+ * Verdicts after which a hash is asked again later rather than forgotten: `unknown_node` is an
+ * update of a node whose reset has not been applied yet — with several peers, the reset may be
+ * on its way from another one (each peer's stream keeps its own order, not the others').
+ */
+const RETRY_VERDICTS: ReadonlySet<string> = new Set(['unknown_node']);
+
 function sameHash(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
@@ -349,11 +356,19 @@ export class RequestPipeline {
     }
   }
 
-  /** The gossip path's verdict on an announcement: the hash is handled, whatever it was. */
+  /**
+   * The gossip path's verdict on an announcement: the hash is handled, whatever it was — except
+   * an update that came before its node's reset, which is asked again later (from another peer
+   * that advertised it when there is one, at the back of its want list; at most `maxRetries`
+   * times).
+   */
   private applied(hash: Uint8Array, result: string, sync: InitialSync | undefined): void {
-    this.s.d.metrics.gossip.inc({ result });
-    this.s.d.scheduler.resolved(hash);
-    if (sync?.active) sync.fetched++;
+    const d = this.s.d;
+    d.metrics.gossip.inc({ result });
+    if (!(RETRY_VERDICTS.has(result) && d.scheduler.retry(hash, true))) {
+      d.scheduler.resolved(hash);
+      if (sync?.active) sync.fetched++;
+    }
     this.submissionEnded();
   }
 

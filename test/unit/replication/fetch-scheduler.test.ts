@@ -49,6 +49,33 @@ describe('fetch-scheduler', () => {
       expect(s.retry(a)).to.equal(false);
       expect(s.size).to.equal(0);
     });
+
+    it('asks an alternate first when told to, behind what that peer already wants, and keeps the owner as an alternate', () => {
+      const { s, wakes } = scheduler();
+      const [a, b] = [randomHash(), randomHash()];
+      s.offer(1, a);
+      s.offer(2, b); // peer 2 wants b first (in its stream: a reset ahead of an update)
+      s.offer(2, a);
+      expect(s.take(1, 10).map(hex)).to.deep.equal([hex(a)]);
+      s.release(1);
+      expect(s.retry(a, true)).to.equal(true);
+      expect(wakes).to.include(2);
+      expect(s.wanted(1)).to.equal(0);
+      expect(s.take(2, 10).map(hex)).to.deep.equal([b, a].map(hex));
+      s.release(2);
+      // the first owner is an alternate now: asked next
+      expect(s.retry(a, true)).to.equal(true);
+      expect(s.take(1, 10).map(hex)).to.deep.equal([hex(a)]);
+    });
+
+    it('asks the owner again when told to prefer an alternate but none is left', () => {
+      const { s } = scheduler();
+      const a = randomHash();
+      s.offer(1, a);
+      s.take(1, 1);
+      expect(s.retry(a, true)).to.equal(true);
+      expect(s.take(1, 1).map(hex)).to.deep.equal([hex(a)]);
+    });
   });
 
   describe('#offer() / #take()', () => {
