@@ -52,6 +52,7 @@ export const ERROR_CODES = {
   RS_ERR_HTTP_BUSY: 'too many heavy requests in progress',
   RS_ERR_HTTP_TOO_MANY_REQUESTS: 'too many heavy requests from this client in progress',
   RS_ERR_HTTP_UNAUTHORIZED: 'the admin listener needs its bearer token',
+  RS_ERR_HTTP_FORBIDDEN: 'not served to this client',
   RS_ERR_ROUTE_FAILED: 'route computation failed',
   RS_ERR_MAILBOX_FULL: 'actor mailbox is full',
   RS_ERR_QUERY_TIMEOUT: 'actor query timed out',

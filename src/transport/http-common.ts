@@ -11,6 +11,7 @@ const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   RS_ERR_HTTP_NOT_FOUND: 404,
   RS_ERR_HTTP_BODY_TOO_LARGE: 413,
   RS_ERR_HTTP_UNAUTHORIZED: 401,
+  RS_ERR_HTTP_FORBIDDEN: 403,
   RS_ERR_HTTP_TOO_MANY_REQUESTS: 429,
   // a capped heavy request: retry shortly
   RS_ERR_HTTP_BUSY: 503,

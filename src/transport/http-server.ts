@@ -20,6 +20,7 @@ import type { PeerInfo } from '../replication/peer-info.ts';
 import { answerRead, heavyRead } from '../server/read-api.ts';
 import { seederPeers, seederTestResults } from '../seeder/seeder-http.ts';
 import type { ClientAddress } from './client-address.ts';
+import { arrivedOverCjdns } from './over-cjdns.ts';
 import type { HeavyRequests } from './heavy-requests.ts';
 import { createHardenedServer, readBody, requestListener, sendError, sendJson, sendText } from './http-common.ts';
 import type { UiHttp } from './ui-http.ts';
@@ -72,6 +73,10 @@ export function createHttpServer(deps: HttpDeps): Server {
 
     if (first === 'subnode') {
       if (method !== 'POST') return sendError(res, new RsError('RS_ERR_HTTP_BAD_REQUEST', 'POST the bencoded query to /subnode'), 405);
+      // the cluster's own API: not to whoever reaches us over cjdns (docs/security.md)
+      if (arrivedOverCjdns(req.socket)) {
+        return sendError(res, new RsError('RS_ERR_HTTP_FORBIDDEN', 'the subnode API is not served over cjdns: cjdns nodes query through cjdroute'), 403);
+      }
       const body = await readBody(req, deps.maxBodyBytes);
       let dict;
       try {

@@ -4,11 +4,13 @@
  * while the main listener stays on loopback. The address is known once the link is attached
  * (Core_nodeInfo), so this listener follows the link: bound at each attachment (moved if the
  * address changed), retried while the TUN interface refuses the bind. Its connections are
- * handed to the same HTTP server (every limit and route applies unchanged).
+ * handed to the same HTTP server (every limit and route applies unchanged), marked as having come
+ * over cjdns (over-cjdns.ts: no subnode API there).
  */
 import type { Server as HttpServer } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import type { Logger } from '../log.ts';
+import { markOverCjdns } from './over-cjdns.ts';
 
 export const TUN_LISTEN_RETRY_MS = 10_000;
 
@@ -57,7 +59,10 @@ export class TunListener {
     const ipv6 = this.wanted;
     if (this.closed || ipv6 === undefined) return;
     await this.stop();
-    const net = createServer((socket) => this.http.emit('connection', socket));
+    const net = createServer((socket) => {
+      markOverCjdns(socket);
+      this.http.emit('connection', socket);
+    });
     try {
       await new Promise<void>((resolve, reject) => {
         net.once('error', reject);

@@ -4,7 +4,8 @@
  * exactly `renderHaproxyConfig(DOCKER_HAPROXY)` — a test checks it — and the native launcher
  * renders the same frontend and backends with explicit loopback `server` lines.
  *
- *  - POST /subnode: consistent hash of the announcing node's IPv6 (`x-cjdns-ip`, canonical
+ *  - POST /subnode: only from loopback and private networks (SUBNODE_CLIENTS: the cluster's own
+ *    API, which the edge uses); consistent hash of the announcing node's IPv6 (`x-cjdns-ip`, canonical
  *    39-character form), so one node's announcements are ordered in one process; when a process
  *    leaves the pool only its nodes move, and they come back when it returns.
  *  - the read API: round robin (every process holds the whole graph). `/metrics` is not here:
@@ -41,7 +42,16 @@ export interface HaproxyRenderOptions {
   readonly maxconn?: number;
   /** comment lines at the top (without `#`) */
   readonly header?: readonly string[];
+  /** who may use the subnode API (`POST /subnode`): addresses or CIDR blocks (default SUBNODE_CLIENTS) */
+  readonly subnodeClients?: readonly string[];
 }
+
+/**
+ * The subnode API is the cluster's own: the edge forwards cjdns's queries to it (docs/security.md).
+ * Loopback and the private networks (the edge on the Docker host reaches HAProxy from the compose
+ * network's gateway) — never cjdns (fc00::/8) or the internet.
+ */
+export const SUBNODE_CLIENTS: readonly string[] = ['127.0.0.0/8', '::1', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fd00::/8'];
 
 export const DOCKER_HAPROXY: HaproxyRenderOptions = {
   bind: ':3333',
@@ -54,7 +64,8 @@ export const DOCKER_HAPROXY: HaproxyRenderOptions = {
     'The native launcher (npm run cluster) renders the same frontend and backends with explicit',
     'loopback servers; test/integration/cluster/cluster-deploy.int.test.ts keeps the two in step.',
     '',
-    ' - POST /subnode: consistent hash of the announcing node\'s IPv6 (x-cjdns-ip, canonical form),',
+    ' - POST /subnode: only from loopback and private networks (the edge; docs/security.md);',
+    '   consistent hash of the announcing node\'s IPv6 (x-cjdns-ip, canonical form),',
     '   so one node\'s announcements are ordered in one process; when a process fails only its',
     '   nodes move, and the survivor continues their stateHash (docs/cluster.md, failover).',
     ' - the read API: round robin; /cjdnsnode_websocket: tunnel pinned by source.',
@@ -136,6 +147,10 @@ export function renderHaproxyConfig(o: HaproxyRenderOptions): string {
     '    acl is_ws path /cjdnsnode_websocket',
     '    acl is_seeder path /seeder-peers /seeder-testres',
     '    acl is_pc req.hdr(x-cjdns-sq) -m str pc',
+    '    # the subnode API is the cluster\'s own (the edge forwards cjdns\'s queries): loopback and',
+    '    # private networks only (docs/security.md)',
+    `    acl subnode_client src ${(o.subnodeClients ?? SUBNODE_CLIENTS).join(' ')}`,
+    '    http-request deny deny_status 403 if is_subnode !subnode_client',
     '    # the peering seeder lives in one process (docs/seeder.md): its API and the pc queries the',
     '    # edge tags with x-cjdns-sq go to the first healthy server',
     '    use_backend snode_seeder if is_seeder || is_subnode is_pc',

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DOCKER_HAPROXY, renderHaproxyConfig } from '../../../src/cluster/native/haproxy-config.ts';
+import { DOCKER_HAPROXY, SUBNODE_CLIENTS, renderHaproxyConfig } from '../../../src/cluster/native/haproxy-config.ts';
 import { freePort, waitFor } from '../../../src/cluster/native/processes.ts';
 import { parse as parseYaml } from 'yaml';
 import { checkHaproxyConfig, checkHaproxyText, startTestHaproxy, type TestHaproxy } from '../../helpers/haproxy.ts';
@@ -96,6 +96,42 @@ describe('cluster deployment files', function () {
     it('passes docker-compose config -q with the edge override', () => {
       if (!bin) throw new Error('docker-compose is required under CI=true (Debian: apt-get install docker-compose)');
       run(['-f', 'docker-compose.yml', '-f', 'deploy/docker-compose.edge.yml', 'config', '-q']);
+    });
+  });
+
+  describe('the subnode API is the cluster\'s own (real haproxy, a stub server)', () => {
+    it('ships with POST /subnode refused (403) to every source but loopback and the private networks', () => {
+      const text = readFileSync(join(ROOT, 'deploy/haproxy.cfg'), 'utf8');
+      expect(text).to.include(`acl subnode_client src ${SUBNODE_CLIENTS.join(' ')}`);
+      expect(text).to.include('http-request deny deny_status 403 if is_subnode !subnode_client');
+      expect(SUBNODE_CLIENTS.some((c) => c.startsWith('fc'))).to.equal(false);
+    });
+
+    it('refuses POST /subnode from a source outside subnodeClients and serves the rest (the shipped list lets loopback in: the balancing tests below)', async () => {
+      const stub = createServer((req, res) => {
+        req.resume();
+        req.on('end', () => res.writeHead(200, { 'content-type': 'text/plain' }).end('stub'));
+      });
+      await new Promise<void>((r) => stub.listen(0, '127.0.0.1', r));
+      const port = await freePort();
+      // loopback is "outside" here: only 10.0.0.0/8 may use the subnode API
+      const text = renderHaproxyConfig({
+        bind: `127.0.0.1:${port}`,
+        servers: { kind: 'static', list: [{ name: 's0', host: '127.0.0.1', port: (stub.address() as { port: number }).port }] },
+        checkIntervalMs: 200,
+        maxconn: 256,
+        subnodeClients: ['10.0.0.0/8'],
+      });
+      const haproxy = await startTestHaproxy(text, port);
+      try {
+        await waitFor('the stub up', async () => (await httpRequest(haproxy.port, '/ni')).body.toString() === 'stub');
+        const refused = await httpRequest(haproxy.port, '/subnode', { method: 'POST', body: 'de', headers: { 'x-cjdns-ip': 'fc00:0000:0000:0000:0000:0000:0000:0001' } });
+        expect(refused.status).to.equal(403);
+        expect((await httpRequest(haproxy.port, '/walk')).body.toString()).to.equal('stub');
+      } finally {
+        await haproxy.stop();
+        stub.close();
+      }
     });
   });
 
