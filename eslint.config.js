@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 /**
- * The layers of src/ (docs/architecture-notes.md, "Layout"): each folder may import itself and
+ * The layers of src/ (docs/architecture-notes.md#layout, the section "Layout"): each folder may import itself and
  * the folders listed for it, nothing else — so an upward import, and with it every folder-level
  * import cycle, fails lint. src/errors.ts and src/log.ts sit in the bottom layer with lib/;
  * src/config.ts and src/app.ts are the top (they assemble every subsystem).
@@ -64,7 +64,7 @@ const layerRules = LAYERS.map(({ files, mayImport, top }) => {
               ? [
                   {
                     regex: `(^|/)(${forbidden.join('|')})/`,
-                    message: `upward or sideways import: ${files[0]} may import only ${mayImport.join(', ')} (eslint.config.js, docs/architecture-notes.md "Layout")`,
+                    message: `upward or sideways import: ${files[0]} may import only ${mayImport.join(', ')} (eslint.config.js, docs/architecture-notes.md#layout)`,
                   },
                 ]
               : []),

@@ -1,10 +1,10 @@
 /**
- * The layering of src/ (eslint.config.js, docs/architecture-notes.md "Layout") is enforced by
+ * The layering of src/ (eslint.config.js, docs/architecture-notes.md#layout) is enforced by
  * lint: these cases run ESLint on imports written into files of each folder, so a rule that
  * stopped matching (a pattern typo, a folder left out) fails here rather than letting the layers
  * drift again.
  */
-import { readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
@@ -83,6 +83,18 @@ describe('layers (the lint boundary rule)', function () {
       expect(await restricted(file, source)).to.deep.equal([]);
     });
   }
+
+  it('cites a section of docs/architecture-notes.md that exists, and the message names it', async () => {
+    const [msg] = await restricted('src/lib/x.ts', '../protocol/hex.ts');
+    const anchor = /docs\/architecture-notes\.md#([a-z0-9-]+)/.exec(msg ?? '')?.[1];
+    expect(anchor, msg).to.equal('layout');
+    const headings = readFileSync(join(ROOT, 'docs/architecture-notes.md'), 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('## '))
+      .map((l) => l.slice(3).trim().toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-'));
+    expect(headings).to.include(anchor);
+    expect(readFileSync(join(ROOT, 'eslint.config.js'), 'utf8')).to.include('docs/architecture-notes.md#layout');
+  });
 
   it('covers every folder of src/', async () => {
     const folders: string[] = [];
