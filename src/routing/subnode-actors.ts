@@ -5,11 +5,11 @@
  * arenas) strictly in order, one at a time (docs/protocol.md §4.2). Signatures are checked and
  * bytes parsed before a message reaches it.
  *
- * The directory (`SubnodeDirectory`) is the supervisor side: it spawns a node's actor on its
- * first message, keeps `nodesByIp` (the original's insertion order, which routes and the read
- * API depend on) pointing at the records the actors own, passivates idle actors (the record
- * stays in the directory at rest; the next message spawns a new owner), and restarts crashed
- * ones (policy: `restartWithBudgetPerActor`). A restarted actor rebuilds its record by
+ * The directory (`SubnodeDirectory`) is the supervisor side: it spawns a node's actor when the
+ * node has work to queue (below), keeps `nodesByIp` (the original's insertion order, which
+ * routes and the read API depend on), passivates idle actors (the record stays in the table at
+ * rest; the next message that must queue spawns a new owner), and restarts crashed ones
+ * (policy: `restartWithBudgetPerActor`). A restarted actor rebuilds its record by
  * replaying the node's kept announcements as installed by its last successful message (their
  * bytes are in the announcement arena), so no other node is touched and the node's kept list and
  * stateHash come back exactly; link values are recomputed from the link state those
@@ -18,12 +18,15 @@
  * Mailboxes are bounded: when a node floods us faster than its actor applies, `apply` refuses
  * with RS_ERR_MAILBOX_FULL (the transport sends no reply; cjdns retries) and counts it.
  *
- * An announcement for a node whose actor has nothing queued is applied at once, in the caller's
- * turn, on the actor's own state (what the actor's turn would do, without the event-loop hop per
- * announcement and the ask bookkeeping): nothing of that node can be in between, so its order is
- * kept; a node with messages queued gets this one queued behind them. A crash on that path is
- * handed to the actor (its supervision restarts it and rebuilds the record), as if it had
- * happened in its turn.
+ * An announcement for a node with nothing queued — no live actor, or a live actor with an empty
+ * mailbox — is applied at once, in the caller's turn (what the actor's turn would do, without
+ * the event-loop hop per announcement and the ask bookkeeping). The apply is synchronous, so
+ * nothing of that node can be in between and its order is kept; a node with messages queued gets
+ * this one queued behind them. So a node has an actor only once it has had work to queue (in
+ * practice: a crash, or an expiry told while it had one): issue 17, an actor is ~2 KB of heap and
+ * a network has tens of thousands of nodes. A crash on the direct path is handed to the node's
+ * actor, spawned for it if need be (its supervision restarts it and rebuilds the record), as if
+ * it had happened in its turn; what the node sends meanwhile queues behind the restart.
  */
 import type { ActorFamily, ActorRef, ActorSystem, ReplyTo } from '../actors/actor-system.ts';
 import { restartWithBudgetPerActor } from '../actors/supervision.ts';
@@ -186,21 +189,23 @@ export class SubnodeDirectory {
     rules: ApplyRules,
     source: AnnouncementSource,
   ): AnnounceOutcome | Promise<AnnounceOutcome> {
-    const ref = this.actorFor(ann.nodeIp);
-    const entry = this.entries.get(ann.nodeIp)!;
-    const state = entry.state;
-    if (state && this.system.isRunning(ref) && this.system.mailboxStats(ref).pending === 0) {
+    const ip = ann.nodeIp;
+    const entry = this.entries.get(ip);
+    const live = entry?.ref !== undefined && this.system.isRunning(entry.ref);
+    // nothing of this node queued: no actor, or an actor done starting with an empty mailbox
+    if (!live || (entry!.state && this.system.mailboxStats(entry!.ref!).pending === 0)) {
+      if (entry) entry.lastActiveMs = this.fx.now();
       try {
-        const outcome = this.applyOne(state, ann, rules, source);
+        const outcome = this.applyOne(ann, rules, source);
         this.stats.direct++;
         return outcome;
       } catch (e) {
         // as in the actor's turn: the caller gets the error, supervision restarts the actor
-        this.system.tell(ref, { type: 'Crashed', error: e });
+        this.system.tell(this.actorFor(ip), { type: 'Crashed', error: e });
         return Promise.reject(this.crashError(ann, e));
       }
     }
-    return this.ask(ref, ann, rules, source);
+    return this.ask(this.actorFor(ip), ann, rules, source);
   }
 
   private async ask(
@@ -318,7 +323,7 @@ export class SubnodeDirectory {
       case 'ApplyAnnouncement': {
         let outcome: AnnounceOutcome;
         try {
-          outcome = this.applyOne(state, msg.ann, msg.rules, msg.source);
+          outcome = this.applyOne(msg.ann, msg.rules, msg.source);
         } catch (e) {
           // a broken invariant: answer the caller, then let supervision restart the actor
           reply<SubnodeReply>(msg.replyTo, { ok: false, error: this.crashError(msg.ann, e) });
@@ -337,7 +342,6 @@ export class SubnodeDirectory {
 
   /** One announcement on the node's record: the state machine (in the table), the recorder. */
   private applyOne(
-    _state: SubnodeState,
     ann: Announcement,
     rules: ApplyRules,
     source: AnnouncementSource,

@@ -52,12 +52,13 @@ describe('subnode actors', () => {
       await ref.close();
     });
 
-    it('keeps nodesByIp in first-announcement order with one actor per node', async () => {
+    it('keeps nodesByIp in first-announcement order, with no actor for a node that never had work to queue', async () => {
       ({ server } = fastServer());
       for (const n of [5, 3, 9]) await server.submitAnnouncement(mkReset(ipOf(n), T0), 'gossip');
       await server.submitAnnouncement(mkReset(ipOf(3), T0 + 1), 'gossip'); // a reset keeps the position
       expect([...server.nodes.nodesByIp.keys()]).to.deep.equal([ipOf(5), ipOf(3), ipOf(9)]);
-      expect(server.routing!.directory.activeActors).to.equal(3);
+      expect(server.routing!.directory.activeActors).to.equal(0);
+      expect(server.routing!.directory.stats.spawned).to.equal(0);
     });
 
     it('refuses announcements beyond the mailbox bound with RS_ERR_MAILBOX_FULL and counts them', async () => {
@@ -93,22 +94,31 @@ describe('subnode actors', () => {
       expect(after.error).to.equal('none');
     });
 
-    it('applies an announcement at once when its node has nothing queued, in its actor otherwise', async () => {
+    it('applies an announcement at once when its node has nothing queued, behind its queue otherwise', async () => {
       ({ server } = fastServer());
       const anns = chain(2, T0);
       for (const a of anns) await server.submitAnnouncement(a, 'gossip');
-      const stats = server.routing!.directory.stats;
-      expect(stats.direct).to.equal(anns.length);
-      // a message queued in the node's actor: the next announcement waits behind it, in the actor
-      const ref = server.routing!.directory.actorOf(ipOf(2))!;
-      server.routing!.system.tell(ref, { type: 'Expire', cutoffMs: 0 });
-      const next = server.submitAnnouncement(
-        mkAnn({ nodeIp: ipOf(2), timestamp: T0 + 100_000 }),
-        'gossip',
-      );
-      expect(stats.direct).to.equal(anns.length);
+      const dir = server.routing!.directory;
+      expect(dir.stats.direct).to.equal(anns.length);
+      expect(dir.actorOf(ipOf(2))).to.equal(undefined);
+      // a crash on the direct path hands the node to an actor spawned for it (its supervision
+      // rebuilds the record); what the node sends in the same turn queues behind the restart
+      const poison = mkAnn({
+        nodeIp: ipOf(2),
+        timestamp: T0 + 50_000,
+        entities: [{ type: 'LinkState', nodeId: 1, startingPoint: 0 } as unknown as Entity],
+      });
+      const crashed = server.submitAnnouncement(poison, 'gossip').catch((e: { code?: string }) => e);
+      const next = server.submitAnnouncement(mkAnn({ nodeIp: ipOf(2), timestamp: T0 + 100_000 }), 'gossip');
+      expect(dir.actorOf(ipOf(2))).to.not.equal(undefined);
+      expect(((await crashed) as { code?: string }).code).to.equal('RS_ERR_INTERNAL');
       expect((await next).error).to.equal('none');
+      expect(dir.stats.direct).to.equal(anns.length);
+      expect(dir.stats.rebuilt).to.equal(1);
       expect(server.nodes.get(ipOf(2))!.timestamp).to.equal(T0 + 100_000);
+      // once its mailbox is empty, the node's announcements are applied at once again
+      expect((await server.submitAnnouncement(mkAnn({ nodeIp: ipOf(2), timestamp: T0 + 110_000 }), 'gossip')).error).to.equal('none');
+      expect(dir.stats.direct).to.equal(anns.length + 1);
     });
   });
 
@@ -183,10 +193,11 @@ describe('subnode actors', () => {
       expect(rebuilt.inwardLinksByIp.has(ipOf(77))).to.equal(false);
       expect([...rebuilt.inwardLinksByIp.keys()]).to.deep.equal(alicePeers);
       expect(server.routing!.directory.stats.crashes).to.equal(1);
-      // bob: same record object, same hash, same actor
+      // bob: same record object, same hash, still no actor (nothing of his was ever queued)
       expect(server.nodes.get(bob.ipv6)).to.equal(bobRecord);
       expect(hashOf(bobRecord)).to.equal(bobHash);
-      expect(server.routing!.directory.actorOf(bob.ipv6)).to.equal(bobActor);
+      expect(bobActor).to.equal(undefined);
+      expect(server.routing!.directory.actorOf(bob.ipv6)).to.equal(undefined);
       // alice's restarted actor keeps serving, in the same directory position
       const next = await server.submitAnnouncement(
         signedAnn(alice, { timestamp: T0 + 600_000, snodeIp }),
@@ -200,6 +211,15 @@ describe('subnode actors', () => {
       ({ server, clock } = fastServer({ subnodes: { idleMs: 1000 } }));
       const anns = chain(1, T0);
       for (const a of anns.slice(0, 10)) await server.submitAnnouncement(a, 'gossip');
+      // a crash gives the node an actor (the rebuild puts a fresh record in the table)
+      const poison = mkAnn({
+        nodeIp: ipOf(1),
+        timestamp: T0 + 10_500,
+        entities: [{ type: 'LinkState', nodeId: 1, startingPoint: 0 } as unknown as Entity],
+      });
+      await server.submitAnnouncement(poison, 'gossip').catch(() => undefined);
+      await until(() => server.routing!.directory.stats.rebuilt === 1, 'the record rebuilt');
+      expect(server.routing!.directory.activeActors).to.equal(1);
       const record = server.nodes.get(ipOf(1))!;
       clock.set(T0 + 5000);
       expect(server.routing!.directory.passivateIdle(clock.now())).to.equal(1);
