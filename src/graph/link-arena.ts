@@ -7,9 +7,13 @@
  *             each peer's links together in announcement order; -1 ends it)
  *   peer      the peer's node id (NodeIds), label its LabelTable id, peerNum, form, flags, mtu
  *   createTime, time, value, mostRecentLsSlot   doubles, exactly as the record keeps them
- *   samples   a block of `IntBlocks` (3 ints a sample: slot, lag << 16 | drops, kbRecv), in
- *             insertion order with a Map's semantics (link-state-table.ts); a link whose sample
- *             does not fit (never from cjdns) keeps a LinkStateTable in `wide` instead
+ *   samples   a block of `IntBlocks`, 2 ints (8 bytes) a sample: lag << 16 | drops, and
+ *             kbRecv << 8 | the slot's offset above the link's `sBase` (the lowest slot it
+ *             holds, moved when a sample below it comes; a link keeps at most 121 slots, since
+ *             older ones are forgotten before new ones are set, so offsets fit a byte); in
+ *             insertion order with a Map's semantics (link-state-table.ts). A link whose sample
+ *             does not fit (lag or drops ≥ 2^16, kbRecv ≥ 2^24 KB a slot, slots more than 255
+ *             apart: never from cjdns) keeps a LinkStateTable in `wide` instead
  *
  * Freed ids are reused. `target(id)` gives the link to the link-state arithmetic
  * (link-state.ts); `view(id)` a short-lived Link for readers.
@@ -19,10 +23,15 @@ import { LinkStateTable } from './link-state-table.ts';
 import type { LinkStateTarget } from './link-state.ts';
 import type { LinkStateSample } from './node-record.ts';
 
+/** ints per sample */
+const S = 2;
 /** sample blocks: 6, 12, 18, 36, 72, 144 samples (then doubling) */
-const SAMPLE_CLASSES = [18, 36, 54, 108, 216, 432];
+const SAMPLE_CLASSES = [6 * S, 12 * S, 18 * S, 36 * S, 72 * S, 144 * S];
 const NO_BLOCK = -1;
+/** the largest offset of a slot above the link's base */
+const MAX_OFFSET = 0xff;
 
+/** The sample's values fit the packed form (the slot is checked against the link's base). */
 function fitsNarrow(slot: number, drops: number, lag: number, kbRecv: number): boolean {
   return (
     Number.isInteger(slot) &&
@@ -36,7 +45,7 @@ function fitsNarrow(slot: number, drops: number, lag: number, kbRecv: number): b
     drops <= 0xffff &&
     Number.isInteger(kbRecv) &&
     kbRecv >= 0 &&
-    kbRecv <= 0xffffffff
+    kbRecv <= 0xffffff
   );
 }
 
@@ -53,6 +62,8 @@ export class LinkArena {
   value = new Float64Array(1024);
   lsSlot = new Float64Array(1024);
   private sOff = new Int32Array(1024);
+  /** the slot that offset 0 of the link's samples stands for */
+  private sBase = new Float64Array(1024);
   private sCount = new Uint16Array(1024);
   private sClass = new Uint8Array(1024);
   private readonly samples = new IntBlocks(SAMPLE_CLASSES, 1 << 16);
@@ -108,30 +119,50 @@ export class LinkArena {
 
   setSample(id: number, slot: number, drops: number, lag: number, kbRecv: number): void {
     let w = this.wide.get(id);
-    if (!w && !fitsNarrow(slot, drops, lag, kbRecv)) w = this.widen(id);
+    if (!w && (!fitsNarrow(slot, drops, lag, kbRecv) || !this.reaches(id, slot))) w = this.widen(id);
     if (w) {
       w.set(slot, { drops, lag, kbRecv });
       return;
     }
-    const d0 = this.samples.data;
     const off = this.sOff[id]!;
     const n = this.sCount[id]!;
-    const s = slot | 0;
+    const rel = slot - this.sBase[id]!;
+    const d0 = this.samples.data;
     // newest samples are appended last and looked up most: search from the end
     for (let i = n - 1; i >= 0; i--) {
-      const o = off + 3 * i;
-      if (d0[o] === s) {
-        d0[o + 1] = (lag << 16) | drops;
-        d0[o + 2] = kbRecv | 0;
+      const o = off + S * i;
+      if ((d0[o + 1]! & MAX_OFFSET) === rel) {
+        d0[o] = (lag << 16) | drops;
+        d0[o + 1] = (kbRecv << 8) | rel;
         return;
       }
     }
-    const o = this.room(id, n + 1) + 3 * n;
+    const o = this.room(id, n + 1) + S * n;
     const d = this.samples.data;
-    d[o] = s;
-    d[o + 1] = (lag << 16) | drops;
-    d[o + 2] = kbRecv | 0;
+    d[o] = (lag << 16) | drops;
+    d[o + 1] = (kbRecv << 8) | rel;
     this.sCount[id] = n + 1;
+  }
+
+  /**
+   * Whether `slot` can be held beside the link's samples: its offset above the base fits a
+   * byte, moving the base down (and the held offsets up) if the slot is below it.
+   */
+  private reaches(id: number, slot: number): boolean {
+    const n = this.sCount[id]!;
+    if (n === 0) {
+      this.sBase[id] = slot;
+      return true;
+    }
+    const base = this.sBase[id]!;
+    if (slot >= base) return slot - base <= MAX_OFFSET;
+    const d = this.samples.data;
+    const off = this.sOff[id]!;
+    const shift = base - slot;
+    for (let i = 0; i < n; i++) if ((d[off + S * i + 1]! & MAX_OFFSET) + shift > MAX_OFFSET) return false;
+    for (let i = 0; i < n; i++) d[off + S * i + 1] = d[off + S * i + 1]! + shift;
+    this.sBase[id] = slot;
+    return true;
   }
 
   deleteSamplesBelow(id: number, minSlot: number): void {
@@ -144,15 +175,15 @@ export class LinkArena {
     if (n === 0) return;
     const d = this.samples.data;
     const off = this.sOff[id]!;
+    const base = this.sBase[id]!;
     let k = 0;
     for (let r = 0; r < n; r++) {
-      const o = off + 3 * r;
-      if (d[o]! >>> 0 < minSlot) continue;
+      const o = off + S * r;
+      if (base + (d[o + 1]! & MAX_OFFSET) < minSlot) continue;
       if (k !== r) {
-        const t = off + 3 * k;
+        const t = off + S * k;
         d[t] = d[o]!;
         d[t + 1] = d[o + 1]!;
-        d[t + 2] = d[o + 2]!;
       }
       k++;
     }
@@ -168,9 +199,8 @@ export class LinkArena {
     }
     for (let i = 0; i < this.sCount[id]!; i++) {
       const d = this.samples.data;
-      const o = this.sOff[id]! + 3 * i;
-      const ld = d[o + 1]! >>> 0;
-      yield [d[o]! >>> 0, { drops: ld & 0xffff, lag: ld >>> 16, kbRecv: d[o + 2]! >>> 0 }];
+      const o = this.sOff[id]! + S * i;
+      yield [this.sBase[id]! + (d[o + 1]! & MAX_OFFSET), unpack(d[o]!, d[o + 1]!)];
     }
   }
 
@@ -178,14 +208,13 @@ export class LinkArena {
   sampleAt(id: number, slot: number): LinkStateSample | undefined {
     const w = this.wide.get(id);
     if (w) return w.get(slot);
+    const rel = slot - this.sBase[id]!;
+    if (!(rel >= 0 && rel <= MAX_OFFSET)) return undefined;
     const d = this.samples.data;
     const off = this.sOff[id]!;
     for (let i = this.sCount[id]! - 1; i >= 0; i--) {
-      const o = off + 3 * i;
-      if (d[o]! >>> 0 === slot) {
-        const ld = d[o + 1]! >>> 0;
-        return { drops: ld & 0xffff, lag: ld >>> 16, kbRecv: d[o + 2]! >>> 0 };
-      }
+      const o = off + S * i;
+      if ((d[o + 1]! & MAX_OFFSET) === rel) return unpack(d[o]!, d[o + 1]!);
     }
     return undefined;
   }
@@ -199,15 +228,15 @@ export class LinkArena {
   private room(id: number, n: number): number {
     const off = this.sOff[id]!;
     if (off === NO_BLOCK) {
-      const c = this.samples.classFor(3 * n);
+      const c = this.samples.classFor(S * n);
       this.sClass[id] = c;
       return (this.sOff[id] = this.samples.alloc(c));
     }
     const c = this.sClass[id]!;
-    if (3 * n <= this.samples.capacityOf(c)) return off;
-    const to = this.samples.classFor(3 * n);
+    if (S * n <= this.samples.capacityOf(c)) return off;
+    const to = this.samples.classFor(S * n);
     this.sClass[id] = to;
-    return (this.sOff[id] = this.samples.move(off, c, 3 * this.sCount[id]!, to));
+    return (this.sOff[id] = this.samples.move(off, c, S * this.sCount[id]!, to));
   }
 
   private widen(id: number): LinkStateTable {
@@ -240,9 +269,15 @@ export class LinkArena {
     this.value = g(this.value, (k) => new Float64Array(k));
     this.lsSlot = g(this.lsSlot, (k) => new Float64Array(k));
     this.sOff = g(this.sOff, (k) => new Int32Array(k));
+    this.sBase = g(this.sBase, (k) => new Float64Array(k));
     this.sCount = g(this.sCount, (k) => new Uint16Array(k));
     this.sClass = g(this.sClass, (k) => new Uint8Array(k));
   }
+}
+
+/** A packed sample (see the file comment). */
+function unpack(ld: number, kb: number): LinkStateSample {
+  return { drops: ld & 0xffff, lag: ld >>> 16, kbRecv: kb >>> 8 };
 }
 
 /** One link of the arena as link-state.ts sees it (a cursor: `id` is set before each use). */

@@ -18,6 +18,7 @@
  */
 import { hash } from 'node:crypto';
 import { RsError } from '../errors.ts';
+import { ByteSlab } from '../lib/byte-slab.ts';
 import type { Announcement } from './announcement-types.ts';
 import { entityToJson, serializeEntities, type EntityInput, type EntityJson } from './entity.ts';
 import { parseEntities } from './entity.ts';
@@ -51,6 +52,8 @@ const DERIVED_CACHE_MAX_ENTRIES = 1 << 17;
 
 type DerivedNode = DerivedNodeIdentity;
 const derivedCache = new Map<string, DerivedNode | RsError>();
+/** the cached identities' keys, without an ArrayBuffer each */
+const keys = new ByteSlab();
 
 /**
  * pubSigningKey → curve25519 key, `.k` string, IPv6 string (conversion failures cached too).
@@ -76,7 +79,7 @@ function deriveNode(pubSigningKey: Uint8Array, verified: boolean): DerivedNode {
 /** The identity of a node from its curve25519 key: the key itself, its `.k` string, its IPv6. */
 function identityOf(nodeKey: Uint8Array): DerivedNode {
   return {
-    nodeKey,
+    nodeKey: keys.copy(nodeKey),
     nodePubKey: publicKeyToString(nodeKey),
     nodeIp: ip6ToString(ip6FromPublicKey(nodeKey)),
   };
@@ -91,11 +94,12 @@ export function rememberDerivedNode(pubSigningKey: Uint8Array, node: DerivedNode
   const id = bytesToHex(pubSigningKey);
   if (derivedCache.has(id)) return;
   if (derivedCache.size >= DERIVED_CACHE_MAX_ENTRIES) derivedCache.clear();
-  derivedCache.set(id, node);
+  derivedCache.set(id, { nodeKey: keys.copy(node.nodeKey), nodePubKey: node.nodePubKey, nodeIp: node.nodeIp });
 }
 
 /** The identity derived from an announcement's signing key (for `rememberDerivedNode`). */
 export interface DerivedNodeIdentity {
+  /** a view into a slab shared with other keys: copy it before sending it to another thread */
   readonly nodeKey: Uint8Array;
   readonly nodePubKey: string;
   readonly nodeIp: string;

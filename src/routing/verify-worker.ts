@@ -71,7 +71,8 @@ if (port) {
         results[i] = null;
       } else {
         told.add(node);
-        results[i] = { id: [node.nodeKey, node.nodePubKey, node.nodeIp] };
+        // the key is a view into a slab: send a copy of its 32 bytes, not the slab
+        results[i] = { id: [node.nodeKey.slice(), node.nodePubKey, node.nodeIp] };
       }
     }
     port.postMessage({ id: batch.id, results });
