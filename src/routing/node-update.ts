@@ -191,7 +191,10 @@ export function packUpdates(updates: readonly NodeUpdate[]): PackedUpdates {
   return { meta, links };
 }
 
-/** The updates of a packed batch; each gets its own copy of its links (no shared buffer kept alive). */
+/**
+ * The updates of a packed batch; their links are views of the batch's array (a replica model
+ * copies what it keeps into its own chunks, replica-links.ts, so no batch stays alive).
+ */
 export function unpackUpdates(p: PackedUpdates): NodeUpdate[] {
   const n = p.meta.length / META_FIELDS;
   const out: NodeUpdate[] = new Array<NodeUpdate>(n);
@@ -204,7 +207,7 @@ export function unpackUpdates(p: PackedUpdates): NodeUpdate[] {
       present: p.meta[m + 2] === 1,
       version: p.meta[m + 3]!,
       schemeId: p.meta[m + 4]!,
-      links: p.links.slice(start, start + p.meta[m + 6]!),
+      links: p.links.subarray(start, start + p.meta[m + 6]!),
     };
   }
   return out;

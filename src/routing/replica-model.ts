@@ -25,6 +25,7 @@
  */
 import { bestLinkCost } from './best-cost.ts';
 import type { NodeUpdate, PackedLinks } from './node-update.ts';
+import { ReplicaLinks } from './replica-links.ts';
 import type { RoutePolicy } from './route-policy.ts';
 import { alloc, inEdgesOf, type SnapshotData } from './snapshot-data.ts';
 
@@ -40,8 +41,11 @@ type RowsSnapshot = Omit<SnapshotData, 'stats' | 'inOffsets' | 'inNbr' | 'inCost
 interface Entry {
   readonly version: number;
   readonly schemeId: number;
-  /** packed links (node-update.ts); `original` row builds sort the link triples in place */
-  readonly links: PackedLinks;
+  /**
+   * packed links (node-update.ts), a view into the model's link chunks (replica-links.ts);
+   * `original` row builds sort the link triples in place
+   */
+  links: Float64Array;
   /** the peer ids sorted, for nodes with many peers (hubs): membership by binary search */
   sortedPeers?: Int32Array;
 }
@@ -58,6 +62,7 @@ export interface ReplicaModelOptions {
 
 export class ReplicaModel {
   private entries: (Entry | undefined)[] = [];
+  private readonly linkChunks = new ReplicaLinks();
   private readonly fullFraction: number;
   private readonly best: boolean;
   private prev: SnapshotData | undefined;
@@ -79,14 +84,19 @@ export class ReplicaModel {
     // arrive in any order), making every row lookup of a build slow
     while (this.entries.length <= u.id) this.entries.push(undefined);
     const old = this.entries[u.id];
-    if (old) this.markPeers(old.links);
+    let sparse = -1;
+    if (old) {
+      this.markPeers(old.links);
+      sparse = this.linkChunks.release(old.links);
+    }
     this.dirty.add(u.id);
     if (u.present) {
-      this.entries[u.id] = { version: u.version, schemeId: u.schemeId, links: u.links };
+      this.entries[u.id] = { version: u.version, schemeId: u.schemeId, links: this.linkChunks.copy(u.links) };
       this.markPeers(u.links);
     } else if (old) {
       this.entries[u.id] = undefined;
     }
+    if (sparse >= 0) this.compactLinks(sparse);
     if (u.seq > this.appliedSeq) this.appliedSeq = u.seq;
     this.appliedCount++;
   }
@@ -95,9 +105,17 @@ export class ReplicaModel {
     for (const u of updates) this.apply(u);
   }
 
+  /** Move the links still in chunk `c` to the current chunk and drop it. */
+  private compactLinks(c: number): void {
+    const chunks = this.linkChunks;
+    for (const e of this.entries) if (e && chunks.holds(c, e.links)) e.links = chunks.move(e.links);
+    chunks.drop(c);
+  }
+
   /** Forget everything (a replica that restarts reloads from a full dump). */
   clear(): void {
     this.entries = [];
+    this.linkChunks.clear();
     this.prev = undefined;
     this.dirty.clear();
     this.appliedSeq = 0;
