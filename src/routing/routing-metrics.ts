@@ -154,7 +154,7 @@ export function registerRoutingMetrics(registry: Registry, r: RoutingSupervisor)
   gaugeFrom(
     registry,
     'snode_subnode_actors',
-    'Live subnode actors (the other nodes are at rest)',
+    'Live subnode actors: nodes that had work to queue (a crash), until passivated',
     () => r.directory.activeActors,
   );
   counterFrom(
