@@ -31,6 +31,7 @@ export class AckedLoad {
     seed: number,
   ) {
     this.net = new TreeNetwork(nodes, cluster.identity.ipv6, seed);
+    // the oracle of the acknowledged state: the reference engine
     this.model = new RouteServer({ self: selfWithIp(cluster.identity.ipv6), clock: systemClock, routing: { mode: 'reference' } });
   }
 

@@ -128,6 +128,7 @@ describe('cluster bus on Redis Sentinel (primary + replica + 3 sentinels, failov
 
   /** The acknowledged state: a route server fed every acknowledged announcement in order. */
   async function modelOf(acked: ReadonlyArray<{ bytes: Uint8Array }>, resets: Uint8Array[]): Promise<RouteServer> {
+    // the oracle: the reference engine
     const m = new RouteServer({ self: selfWithIp(SNODE), clock: systemClock, routing: { mode: 'reference' } });
     for (const b of resets) await m.submitAnnouncement(b, 'node');
     for (const a of acked) {

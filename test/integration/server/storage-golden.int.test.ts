@@ -162,6 +162,7 @@ describe('storage: the read API of a loaded server, byte for byte (golden)', fun
     world = await buildWorld(N, 7, undefined, meshKeys().slice(0, N + 1));
     steps = script(world);
     const clock = new ManualClock(T0);
+    // the golden answers come from the reference engine; the fast engine must give the same
     const reference = new RouteServer({ self: identityFromPrivateKey(world.selfKey.priv, 22), clock, routing: { mode: 'reference' } });
     refErrors = await run(reference, clock, steps, false);
     ips = [...reference.nodes].map((n) => n.ipv6);

@@ -129,6 +129,7 @@ describe('HttpViews', () => {
 
     it('is the empty string for an empty table', () => {
       const s = scenario('routes');
+      // an empty table as the original writes it: the reference engine
       const empty = new RouteServer({
         self: identityFromPrivateKey(hexToBytes(s.self.private_hex), 22),
         clock: new ManualClock(0),
@@ -168,6 +169,7 @@ describe('HttpViews', () => {
 
     it('an empty table dumps to exactly 4 zero bytes', () => {
       const s = scenario('routes');
+      // an empty table as the original writes it: the reference engine
       const empty = new RouteServer({
         self: identityFromPrivateKey(hexToBytes(s.self.private_hex), 22),
         clock: new ManualClock(0),

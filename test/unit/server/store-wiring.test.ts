@@ -29,6 +29,7 @@ const SEED = 11;
 
 type Engine = 'reference' | 'fast';
 
+/** Both engines restart on their log: each test runs with each. */
 function newServer(engine: Engine, clock: ManualClock): RouteServer {
   if (engine === 'reference') return new RouteServer({ self, clock, routing: { mode: 'reference' } });
   const options = defaultFastRoutingOptions({ tree: { ...DEFAULT_TREE_OPTIONS, backend: 'thread', swapIntervalMs: 50 } });

@@ -28,6 +28,7 @@ describe('transport/http-server', () => {
     let port: number;
 
     before(async () => {
+      // the listener is under test, not the engine: the reference engine starts no workers
       server = new RouteServer({ self: generateIdentity(22), clock: new ManualClock(1_700_000_000_000), routing: { mode: 'reference' } });
       http = createHttpServer({
         server,
