@@ -4,7 +4,7 @@
  * stopped matching (a pattern typo, a folder left out) fails here rather than letting the layers
  * drift again.
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
@@ -117,5 +117,58 @@ describe('layers (the lint boundary rule)', function () {
         undefined,
       );
     }
+  });
+});
+
+/**
+ * The test tree follows src/ (test/README.md): a unit test is named after the source file it
+ * tests, an integration test sits in the folder of its subsystem, and the property tests are
+ * together, where `npm run test:prop` runs them.
+ */
+describe('the test tree follows src/ (test/README.md)', () => {
+  const TEST = join(ROOT, 'test');
+  const files = (dir: string): string[] =>
+    readdirSync(dir).flatMap((name) => {
+      const p = join(dir, name);
+      return statSync(p).isDirectory() ? files(p) : [relative(ROOT, p)];
+    });
+  const tests = files(TEST).filter((f) => f.endsWith('.test.ts'));
+  /** the unit tests of the project itself rather than of one source file */
+  const PROJECT_TESTS = ['test/unit/layers.test.ts', 'test/unit/fixtures.test.ts'];
+
+  it('has only the documented folders at its top', () => {
+    const top = readdirSync(TEST).filter((n) => statSync(join(TEST, n)).isDirectory());
+    expect(top.sort()).to.deep.equal(['browser', 'fixtures', 'helpers', 'integration', 'property', 'unit']);
+  });
+
+  it('names every unit test after a file of src/ (test/unit/<folder>/<file>[.<aspect>].test.ts)', () => {
+    const stray = tests
+      .filter((f) => f.startsWith('test/unit/') && !PROJECT_TESTS.includes(f))
+      .filter((f) => {
+        const name = f.slice('test/unit/'.length, -'.test.ts'.length);
+        const dir = name.includes('/') ? name.slice(0, name.lastIndexOf('/') + 1) : '';
+        const base = name.slice(dir.length).split('.')[0]!;
+        return !existsSync(join(ROOT, 'src', `${dir}${base}.ts`));
+      });
+    expect(stray, 'move each to test/unit/<folder>/<file>.test.ts for its src/<folder>/<file>.ts').to.deep.equal([]);
+  });
+
+  it('groups integration tests by subsystem, in folders named as src/ names them (and deploy)', () => {
+    const subsystems = readdirSync(join(ROOT, 'src')).filter((n) => statSync(join(ROOT, 'src', n)).isDirectory());
+    const stray = tests
+      .filter((f) => f.startsWith('test/integration/'))
+      .filter((f) => {
+        const parts = f.split('/');
+        return parts.length !== 4 || !(subsystems.includes(parts[2]!) || parts[2] === 'deploy');
+      });
+    expect(stray, 'move each to test/integration/<subsystem>/').to.deep.equal([]);
+  });
+
+  it('keeps every property test in test/property, which test:prop runs', () => {
+    const props = tests.filter((f) => f.endsWith('.prop.test.ts'));
+    expect(props.length).to.be.greaterThan(0);
+    expect(props.filter((f) => !f.startsWith('test/property/'))).to.deep.equal([]);
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    expect(pkg.scripts['test:prop']).to.equal("mocha 'test/property/**/*.test.ts'");
   });
 });
