@@ -23,7 +23,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startApp, type App } from '../src/app.ts';
+import { RoutingSupervisor } from '../src/routing/routing-supervisor.ts';
 import { validateConfig } from '../src/config.ts';
 import { silentLogger } from '../src/log.ts';
 import { bytesToHex } from '../src/protocol/hex.ts';
@@ -197,6 +199,12 @@ async function ingestRound(
 ): Promise<Record<string, unknown>> {
   const a0 = accepted();
   const cpu0 = threadCpu();
+  // server side: how long the event loop made timers wait, and the longest ingest slice
+  const slices =
+    app.server.engine instanceof RoutingSupervisor ? app.server.engine.ingestSlices : undefined;
+  if (slices) slices.stats.maxSliceMs = 0;
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
   let sourceDone = false;
   const done = churn(m).then(() => (sourceDone = true));
   while (accepted() === a0) await sleep(2);
@@ -215,8 +223,16 @@ async function ingestRound(
       throw new Error(`ingest stalled at ${last - a0} of ${m}`);
   }
   await done;
+  loop.disable();
   const secs = (lastAt - tFirst) / 1000;
-  return { accepted: last - a0, secs, rate: (last - a0) / secs, cpu };
+  return {
+    accepted: last - a0,
+    secs,
+    rate: (last - a0) / secs,
+    cpu,
+    loopDelayP99: loop.percentile(99) / 1e6,
+    maxSliceMs: slices?.stats.maxSliceMs,
+  };
 }
 
 const v0 = verifyRate(1500);
