@@ -140,8 +140,8 @@ export async function startApp(config: Readonly<Config>, log: Logger, opts: AppO
     server.setClusterHooks({
       beforeNodeAnnouncement: (nodeIp) => cluster.actor.catchUpBeforeLocalApply(nodeIp),
       // not durable (Redis away or refusing writes) → RS_ERR_CLUSTER_NOT_DURABLE: no acknowledgement
-      afterNodeAccepted: async (bytes, nodeIp) => {
-        await cluster.actor.publishDurable(bytes, nodeIp);
+      afterNodeAccepted: async (bytes, nodeIp, delta) => {
+        await cluster.actor.publishDurable(bytes, nodeIp, delta);
       },
     });
   }

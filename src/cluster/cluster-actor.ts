@@ -137,6 +137,8 @@ type Message = ClusterCommand | AppendSettled | MarkDirty | Flush;
 interface QueuedPublish {
   readonly bytes: Uint8Array;
   readonly nodeIp: string;
+  /** the record delta computed from it (docs/cluster.md, "Deltas"), if any */
+  readonly delta: Uint8Array | undefined;
   readonly snapshot: ClusterNodeSnapshot | undefined;
   readonly acceptedAtMs: number;
   readonly queuedAt: number;
@@ -269,8 +271,8 @@ export class ClusterActor {
    * RS_ERR_QUERY_TIMEOUT / RS_ERR_MAILBOX_FULL when the actor could not take it within
    * publishTimeoutMs (do not acknowledge; the node is then re-published whole as a snapshot).
    */
-  publishAccepted(bytes: Uint8Array, nodeIp: string): Promise<PublishResult> {
-    const req: QueuedPublish = { bytes, nodeIp, snapshot: this.sink.nodeSnapshot(nodeIp), acceptedAtMs: this.now(), queuedAt: Date.now() };
+  publishAccepted(bytes: Uint8Array, nodeIp: string, delta?: Uint8Array): Promise<PublishResult> {
+    const req: QueuedPublish = { bytes, nodeIp, delta, snapshot: this.sink.nodeSnapshot(nodeIp), acceptedAtMs: this.now(), queuedAt: Date.now() };
     if (this.overflow.length === 0 && this.hasRoom()) return this.askPublish(req);
     // the mailbox is full: wait in line (call order is publication order)
     return new Promise((resolve, reject) => {
@@ -285,8 +287,8 @@ export class ClusterActor {
    * full) — the caller must then not acknowledge: the node sends the announcement again
    * (docs/cluster.md, "The guarantee").
    */
-  async publishDurable(bytes: Uint8Array, nodeIp: string): Promise<string> {
-    const r = await this.publishAccepted(bytes, nodeIp);
+  async publishDurable(bytes: Uint8Array, nodeIp: string, delta?: Uint8Array): Promise<string> {
+    const r = await this.publishAccepted(bytes, nodeIp, delta);
     if (r.durable) return r.id;
     this.metrics.notAcknowledged.inc({ reason: r.reason === 'write_failed' ? `write_failed_${r.error ?? 'other'}` : r.reason });
     throw new RsError(
@@ -439,7 +441,7 @@ export class ClusterActor {
     // one constant timeout: the actor system keeps one timer per distinct timeout
     return this.system.ask<Message, PublishResult>(
       this.ref,
-      (replyTo) => ({ type: 'Publish', ann: r.bytes, nodeIp: r.nodeIp, snapshot: r.snapshot, acceptedAtMs: r.acceptedAtMs, replyTo }),
+      (replyTo) => ({ type: 'Publish', ann: r.bytes, nodeIp: r.nodeIp, delta: r.delta, snapshot: r.snapshot, acceptedAtMs: r.acceptedAtMs, replyTo }),
       this.cfg.publishTimeoutMs,
     );
   }

@@ -14,6 +14,7 @@ export interface ClusterMetricSources {
 export class ClusterMetrics {
   readonly published: Counter<'result'>;
   readonly applied: Counter<'result'>;
+  readonly deltas: Counter<'result'>;
   readonly gaps: Counter<'cause'>;
   readonly resyncs: Counter<'cause'>;
   readonly writeErrors: Counter<'reason'>;
@@ -31,6 +32,12 @@ export class ClusterMetrics {
     this.applied = new Counter({
       name: 'snode_cluster_applied_total',
       help: 'Record entries from other processes, by result (applied, duplicate, covered, own, malformed)',
+      labelNames: ['result'],
+      registers,
+    });
+    this.deltas = new Counter({
+      name: 'snode_cluster_deltas_total',
+      help: 'Record entries from other processes that carried a record delta, by how they were applied (delta: the delta itself; full: it did not fit this record, the announcement was applied in full; stored: already held)',
       labelNames: ['result'],
       registers,
     });

@@ -231,7 +231,8 @@ export class RecordFollower {
       this.d.metrics.applied.inc({ result: 'duplicate' });
       return;
     }
-    await this.applyRemote(env.ann, env.nodeIp);
+    if (env.kind === 'delta' && this.d.sink.applyDelta) await this.applyDelta(env.ann, env.delta, env.nodeIp);
+    else await this.applyRemote(env.ann, env.nodeIp);
     this.noteRemote(state, env.nodeIp, entry.id, env.acceptedAtMs);
   }
 
@@ -250,6 +251,15 @@ export class RecordFollower {
     for (const a of env.keptOldestFirst) if (!bytesEqual(a, env.resetMsg)) await this.applyRemote(a, env.nodeIp);
     this.noteRemote(state, env.nodeIp, id, undefined);
     return true;
+  }
+
+  private async applyDelta(bytes: Uint8Array, delta: Uint8Array, nodeIp: string): Promise<void> {
+    try {
+      this.d.metrics.deltas.inc({ result: await this.d.sink.applyDelta!(bytes, delta, nodeIp) });
+    } catch (e) {
+      this.d.metrics.applied.inc({ result: 'failed' });
+      this.d.log.error({ event: 'cluster:apply:failed', node: nodeIp, err: e }, 'the route server refused a cluster delta');
+    }
   }
 
   private async applyRemote(bytes: Uint8Array, nodeIp: string): Promise<void> {

@@ -34,6 +34,8 @@ import { writeErrorReason, type WriteErrorReason } from './write-errors.ts';
 export interface PublishRequest {
   readonly ann: Uint8Array;
   readonly nodeIp: string;
+  /** the record delta computed from the announcement: a DELTA envelope instead of ANN */
+  readonly delta?: Uint8Array;
   readonly snapshot: ClusterNodeSnapshot | undefined;
   readonly acceptedAtMs: number;
   readonly replyTo: ReplyTo<PublishResult>;
@@ -68,7 +70,8 @@ export class RecordPublisher {
     const seq = ++state.seq;
     let envelope: Uint8Array;
     try {
-      envelope = this.d.seal.seal(encodeClusterEnvelope({ kind: 'ann', origin: this.d.origin, seq, acceptedAtMs: req.acceptedAtMs, nodeIp: req.nodeIp, ann: req.ann }));
+      const head = { origin: this.d.origin, seq, acceptedAtMs: req.acceptedAtMs, nodeIp: req.nodeIp, ann: req.ann };
+      envelope = this.d.seal.seal(encodeClusterEnvelope(req.delta ? { kind: 'delta', ...head, delta: req.delta } : { kind: 'ann', ...head }));
     } catch (e) {
       // Not an announcement the envelope can carry (size limits). Answer the caller instead of
       // crashing the actor: a crash would drop the reply (the caller waits its whole timeout) and

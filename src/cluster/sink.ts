@@ -20,6 +20,12 @@ export interface ClusterSink {
    * from inside its mailbox).
    */
   applyRemote(bytes: Uint8Array): Promise<void>;
+  /**
+   * Apply another process's announcement through the record delta its origin computed
+   * (docs/cluster.md, "Deltas"); the sink falls back to the announcement in full when the delta
+   * does not fit. Absent: the follower calls `applyRemote`.
+   */
+  applyDelta?(bytes: Uint8Array, delta: Uint8Array, nodeIp: string): Promise<'delta' | 'full' | 'stored'>;
   /** The node's resetMsg and kept announcements, oldest first; undefined for an unknown node. */
   nodeSnapshot(ip: string): ClusterNodeSnapshot | undefined;
 }
@@ -27,6 +33,7 @@ export interface ClusterSink {
 /** The parts of RouteServer the adapter uses (structural, so this file imports no server code). */
 export interface ClusterCapableServer {
   submitAnnouncement(bytes: Uint8Array, source: 'cluster'): Promise<unknown>;
+  applyClusterDelta?(bytes: Uint8Array, delta: Uint8Array, nodeIp: string): Promise<'delta' | 'full' | 'stored'>;
   readonly nodes: {
     get(ip: string):
       | { readonly resetMsg: { readonly binary: Uint8Array }; readonly announcements: readonly { readonly binary: Uint8Array }[] }
@@ -40,6 +47,9 @@ export function routeServerSink(server: ClusterCapableServer): ClusterSink {
     applyRemote: async (bytes) => {
       await server.submitAnnouncement(bytes, 'cluster');
     },
+    ...(server.applyClusterDelta
+      ? { applyDelta: (bytes: Uint8Array, delta: Uint8Array, nodeIp: string) => server.applyClusterDelta!(bytes, delta, nodeIp) }
+      : {}),
     nodeSnapshot: (ip) => {
       const rec = server.nodes.get(ip);
       if (!rec) return undefined;

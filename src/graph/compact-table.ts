@@ -28,6 +28,8 @@ import { LinkArena } from './link-arena.ts';
 import { applyLinkStateTo } from './link-state.ts';
 import { timeslotOf } from './node-record.ts';
 import { ArenaAnnouncement, parsedFromBytes } from './stored-announcement.ts';
+import type { ClusterDelta, ClusterDeltaPeer } from '../protocol/cluster-delta.ts';
+import { hashHasPrefix } from './record-delta.ts';
 import { zeroStateHash } from './state-hash.ts';
 
 export class CompactNodeTable implements Iterable<CompactNodeRecord> {
@@ -130,6 +132,131 @@ export class CompactNodeTable implements Iterable<CompactNodeRecord> {
       this.kill(old);
     }
     return rec;
+  }
+
+  /**
+   * Install another process's record delta (docs/cluster.md, "Deltas"; record-delta.ts) for the
+   * node of `bytes`, the announcement it describes: the kept list becomes the announcement and
+   * the kept ones the delta names, the stateHash and the links (values included) the origin's —
+   * what `apply` would have made from the same record, without parsing the entities, running
+   * the keep rules or folding the hash. A link that kept its identity keeps its samples; a new
+   * one has none (they only show in `/ni`). Undefined, and nothing changed, when the delta does
+   * not fit the record: a kept announcement it names is not in the record's list, the record is
+   * newer, or its version differs (the caller applies the announcement in full).
+   */
+  applyDelta(
+    d: ClusterDelta,
+    bytes: Uint8Array,
+    node: { readonly nodeIp: string; readonly nodeKey: Uint8Array; readonly timestamp: number; readonly isReset: boolean },
+  ): AnnounceOutcome | undefined {
+    const old = this.byIp.get(node.nodeIp);
+    if (d.isReset !== node.isReset || (old && old.timestamp > node.timestamp)) return undefined;
+    const store = this.store;
+    const anns = store.anns;
+    const deleted: Uint8Array[] = [];
+    const matched: number[] = [];
+    if (d.isReset) {
+      if (d.keptAfter.length !== 0) return undefined;
+      if (old) {
+        for (const k of old.keptList()) deleted.push(anns.hash(k));
+        deleted.push(anns.hash(old.resetAnn));
+      }
+    } else {
+      if (!old || old.dead || old.version !== d.version) return undefined;
+      const list = old.keptList();
+      let j = 0;
+      for (const prefix of d.keptAfter) {
+        while (j < list.length && !hashHasPrefix(anns.hash(list[j]!), prefix)) {
+          if (list[j] !== old.resetAnn) deleted.push(anns.hash(list[j]!));
+          j++;
+        }
+        if (j === list.length) return undefined;
+        matched.push(list[j++]!);
+      }
+      for (; j < list.length; j++) if (list[j] !== old.resetAnn) deleted.push(anns.hash(list[j]!));
+    }
+    const id = anns.add(d.annHash, bytes);
+    const kept = store.kept;
+    const keptClass = kept.classFor(1 + matched.length);
+    const keptOff = kept.alloc(keptClass);
+    kept.data[keptOff] = id;
+    anns.ref(id);
+    for (let i = 0; i < matched.length; i++) {
+      kept.data[keptOff + 1 + i] = matched[i]!;
+      anns.ref(matched[i]!);
+    }
+    let rec: CompactNodeRecord;
+    let created: CompactNodeRecord | undefined;
+    if (d.isReset) {
+      const nid = store.tables.ids.intern(node.nodeIp);
+      store.tables.ids.setKey(nid, node.nodeKey);
+      rec = created = new CompactNodeRecord(store, nid, store.tables.ids.ipOf(nid));
+      rec.version = d.version;
+      rec.schemeId = store.tables.schemes.intern(d.scheme);
+      rec.resetAnn = id;
+      anns.ref(id);
+    } else {
+      rec = old!;
+      this.releaseList(rec.keptOff, rec.keptClass, rec.keptCount);
+    }
+    rec.keptOff = keptOff;
+    rec.keptClass = keptClass;
+    rec.keptCount = 1 + matched.length;
+    rec.timestamp = node.timestamp;
+    this.setLinks(rec, d.peers);
+    store.stateHashSlot(rec.id).set(d.stateHash);
+    if (created) this.install(created, old);
+    return {
+      error: 'none',
+      stateHash: store.stateHashOf(rec.id),
+      node: rec,
+      accepted: new ArenaAnnouncement(anns, id, rec),
+      added: [anns.hash(id)],
+      deleted,
+    };
+  }
+
+  /** The record's links become `peers`' in their order; one with the same identity keeps its slot. */
+  private setLinks(rec: CompactNodeRecord, peers: readonly ClusterDeltaPeer[]): void {
+    const links = this.store.links;
+    const tables = this.store.tables;
+    const oldLinks: number[] = [];
+    for (let l = rec.firstLink; l >= 0; l = links.next[l]!) oldLinks.push(l);
+    let last = -1;
+    rec.firstLink = -1;
+    for (const p of peers) {
+      const pid = tables.ids.intern(p.ipv6);
+      for (const x of p.links) {
+        const labelId = tables.labels.intern(x.label);
+        let l = -1;
+        for (let i = 0; i < oldLinks.length; i++) {
+          const o = oldLinks[i]!;
+          if (o >= 0 && links.peer[o] === pid && links.peerNum[o] === x.peerNum && links.label[o] === labelId && links.form[o] === x.encodingFormNum && links.createTime[o] === x.createTime) {
+            l = o;
+            oldLinks[i] = -1;
+            break;
+          }
+        }
+        if (l < 0) {
+          l = links.alloc();
+          links.peer[l] = pid;
+          links.label[l] = labelId;
+          links.peerNum[l] = x.peerNum;
+          links.form[l] = x.encodingFormNum;
+          links.createTime[l] = x.createTime;
+        }
+        links.flags[l] = x.flags;
+        links.mtu[l] = x.mtu;
+        links.time[l] = x.time;
+        links.lsSlot[l] = x.mostRecentLsSlot;
+        links.value[l] = x.value;
+        links.next[l] = -1;
+        if (last < 0) rec.firstLink = l;
+        else links.next[last] = l;
+        last = l;
+      }
+    }
+    for (const o of oldLinks) if (o >= 0) links.free(o);
   }
 
   /**

@@ -11,7 +11,8 @@
  *  0      2   magic "CB" (0x43 0x42)
  *  2      1   format version (1)
  *  3      1   kind: 1 = ANN (one accepted announcement), 2 = SNAPSHOT (a node's resetMsg, then its
- *             kept announcements oldest first)
+ *             kept announcements oldest first), 3 = DELTA (one accepted announcement and the record
+ *             delta its origin computed from it: cluster-delta.ts)
  *  4      1   origin length L, 1..64
  *  5      L   origin: the process that accepted it, ASCII [0-9A-Za-z._:@-]
  *  5+L    8   seq, u64 BE: per-origin sequence number, 1..2^53-1
@@ -20,7 +21,8 @@
  *  37+L   2   count N of announcements: ANN exactly 1, SNAPSHOT 1..MAX_SNAPSHOT_ANNS
  *  39+L   …   N × (u32 BE length, 120..MAX_ANN_BYTES, then the announcement's raw bytes)
  * ```
- * Nothing may follow the last announcement; the whole envelope is at most MAX_ENVELOPE_BYTES.
+ * DELTA: then u32 BE length D (1..MAX_DELTA_BYTES) and the delta's D bytes. Nothing else may follow
+ * the last announcement; the whole envelope is at most MAX_ENVELOPE_BYTES.
  *
  * Around it, two ASCII-prefixed forms carry Redis stream ids (`<ms>-<seq>`):
  *  - pub/sub frame: `<id> SP <prevId> SP <envelope>` — `prevId` is the id of the stream entry
@@ -41,6 +43,8 @@ export const MAX_ANN_BYTES = 64 * 1024;
 export const MAX_SNAPSHOT_ANNS = 4096;
 export const MAX_ENVELOPE_BYTES = 4 * 1024 * 1024;
 export const MAX_ORIGIN_LENGTH = 64;
+/** a delta carries a node's links: far below this for any real node */
+export const MAX_DELTA_BYTES = 2 * 1024 * 1024;
 const ORIGIN_RE = /^[0-9A-Za-z._:@-]{1,64}$/;
 /** Redis stream id: two unsigned 64-bit decimals */
 const STREAM_ID_RE = /^(\d{1,20})-(\d{1,20})$/;
@@ -57,6 +61,16 @@ export type ClusterEnvelope =
       readonly ann: Uint8Array;
     }
   | {
+      readonly kind: 'delta';
+      readonly origin: string;
+      readonly seq: number;
+      readonly acceptedAtMs: number;
+      readonly nodeIp: string;
+      readonly ann: Uint8Array;
+      /** the encoded record delta (cluster-delta.ts; decoded by whoever applies it) */
+      readonly delta: Uint8Array;
+    }
+  | {
       readonly kind: 'snapshot';
       readonly origin: string;
       readonly seq: number;
@@ -69,6 +83,7 @@ export type ClusterEnvelope =
 
 const KIND_ANN = 1;
 const KIND_SNAPSHOT = 2;
+const KIND_DELTA = 3;
 
 function bad(why: string): RsError {
   return new RsError('RS_ERR_CLUSTER_ENVELOPE', `invalid cluster envelope: ${why}`);
@@ -89,12 +104,12 @@ export function encodeClusterEnvelope(env: ClusterEnvelope): Uint8Array {
     throw new RsError('RS_ERR_CLUSTER_ENVELOPE', `invalid cluster envelope: nodeIp ${env.nodeIp}`, { cause: e });
   }
   if (nodeIp[0] !== 0xfc) throw bad(`nodeIp ${env.nodeIp} is not fc00::/8`);
-  const anns = env.kind === 'ann' ? [env.ann] : [env.resetMsg, ...env.keptOldestFirst];
+  const anns = env.kind === 'snapshot' ? [env.resetMsg, ...env.keptOldestFirst] : [env.ann];
   if (anns.length > MAX_SNAPSHOT_ANNS) throw bad(`${anns.length} announcements > ${MAX_SNAPSHOT_ANNS}`);
   const origin = Buffer.from(env.origin, 'latin1');
   const parts: Uint8Array[] = [
     CLUSTER_ENVELOPE_MAGIC,
-    Uint8Array.of(CLUSTER_ENVELOPE_VERSION, env.kind === 'ann' ? KIND_ANN : KIND_SNAPSHOT, origin.length),
+    Uint8Array.of(CLUSTER_ENVELOPE_VERSION, env.kind === 'ann' ? KIND_ANN : env.kind === 'delta' ? KIND_DELTA : KIND_SNAPSHOT, origin.length),
     origin,
     writeU64BE(BigInt(env.seq)),
     writeU64BE(BigInt(env.acceptedAtMs)),
@@ -106,6 +121,11 @@ export function encodeClusterEnvelope(env: ClusterEnvelope): Uint8Array {
     if (a.length < MIN_ANN_BYTES || a.length > MAX_ANN_BYTES) throw bad(`announcement of ${a.length} bytes`);
     parts.push(writeU32BE(a.length), a);
     size += 4 + a.length;
+  }
+  if (env.kind === 'delta') {
+    if (env.delta.length < 1 || env.delta.length > MAX_DELTA_BYTES) throw bad(`delta of ${env.delta.length} bytes`);
+    parts.push(writeU32BE(env.delta.length), env.delta);
+    size += 4 + env.delta.length;
   }
   if (size > MAX_ENVELOPE_BYTES) throw bad(`envelope larger than ${MAX_ENVELOPE_BYTES} bytes`);
   return new Uint8Array(Buffer.concat(parts));
@@ -127,7 +147,7 @@ export function decodeClusterEnvelope(bytes: Uint8Array): ClusterEnvelope {
   const version = r.u8('version');
   if (version !== CLUSTER_ENVELOPE_VERSION) throw bad(`unsupported format version ${version}`);
   const kind = r.u8('kind');
-  if (kind !== KIND_ANN && kind !== KIND_SNAPSHOT) throw bad(`unknown kind ${kind}`);
+  if (kind !== KIND_ANN && kind !== KIND_SNAPSHOT && kind !== KIND_DELTA) throw bad(`unknown kind ${kind}`);
   const originLength = r.u8('origin length');
   if (originLength < 1 || originLength > MAX_ORIGIN_LENGTH) throw bad(`origin length ${originLength}`);
   const origin = Buffer.from(r.take(originLength, 'origin')).toString('latin1');
@@ -139,7 +159,7 @@ export function decodeClusterEnvelope(bytes: Uint8Array): ClusterEnvelope {
   if (ipBytes[0] !== 0xfc) throw bad('nodeIp is not fc00::/8');
   const nodeIp = ip6ToString(ipBytes);
   const count = r.u16('count');
-  if (kind === KIND_ANN && count !== 1) throw bad(`an ANN envelope carries exactly 1 announcement, not ${count}`);
+  if (kind !== KIND_SNAPSHOT && count !== 1) throw bad(`an ${kind === KIND_ANN ? 'ANN' : 'DELTA'} envelope carries exactly 1 announcement, not ${count}`);
   if (count < 1 || count > MAX_SNAPSHOT_ANNS) throw bad(`announcement count ${count}`);
   const anns: Uint8Array[] = [];
   for (let i = 0; i < count; i++) {
@@ -147,6 +167,13 @@ export function decodeClusterEnvelope(bytes: Uint8Array): ClusterEnvelope {
     if (len < MIN_ANN_BYTES || len > MAX_ANN_BYTES) throw bad(`announcement ${i} of ${len} bytes`);
     // copy: the input may be a slice of a larger (reused) network buffer
     anns.push(new Uint8Array(r.take(len, `announcement ${i}`)));
+  }
+  if (kind === KIND_DELTA) {
+    const len = r.u32('delta length');
+    if (len < 1 || len > MAX_DELTA_BYTES) throw bad(`delta of ${len} bytes`);
+    const delta = new Uint8Array(r.take(len, 'delta'));
+    if (!r.atEnd()) throw bad(`${r.remaining} byte(s) of garbage after the delta`);
+    return { kind: 'delta', origin, seq, acceptedAtMs, nodeIp, ann: anns[0]!, delta };
   }
   if (!r.atEnd()) throw bad(`${r.remaining} byte(s) of garbage after the last announcement`);
   if (kind === KIND_ANN) return { kind: 'ann', origin, seq, acceptedAtMs, nodeIp, ann: anns[0]! };

@@ -11,6 +11,7 @@ import type { AnnounceInput, AnnounceOutcome } from '../graph/apply-announcement
 import type { NodeDirectory } from '../graph/node-directory.ts';
 import type { Logger } from '../log.ts';
 import type { Announcement } from '../protocol/announcement-types.ts';
+import type { ClusterDelta } from '../protocol/cluster-delta.ts';
 import type { GrRoute, RouteJson } from './route-answer.ts';
 
 /** How one announcement is applied (the funnel's per-source rules, docs/protocol.md §4.2). */
@@ -65,6 +66,13 @@ export interface RoutingEngine {
    * cannot be restored here (a live node actor): submit its announcements one by one then.
    */
   restore(bytes: readonly Uint8Array[], rules: ApplyRules, source: AnnouncementSource): string[] | undefined;
+  /**
+   * Apply another process's record delta (docs/cluster.md, "Deltas"): `bytes` is the announcement
+   * it describes, already verified and applied by its origin. Resolves with the outcome (recorded
+   * as `apply` records it, source `cluster`), or undefined when the delta does not fit the node's
+   * record — then apply the announcement in full. Absent: this engine applies announcements only.
+   */
+  applyDelta?(bytes: Uint8Array, delta: ClusterDelta, nodeIp: string): Promise<AnnounceOutcome | undefined>;
   /** `/path`: the original's route object, or null */
   route(srcIp: string, dstIp: string): RouteJson | null;
   /** what a `gr` reply needs, or null */

@@ -28,7 +28,9 @@ import {
 import { AnnArena } from '../graph/ann-arena.ts';
 import { CompactNodeTable } from '../graph/compact-table.ts';
 import type { Announcement } from '../protocol/announcement-types.ts';
-import { parseAnnouncement } from '../protocol/announcement.ts';
+import { checkAnnouncementHeader, parseAnnouncement, parseTimestampField } from '../protocol/announcement.ts';
+import type { ClusterDelta } from '../protocol/cluster-delta.ts';
+
 import { isRsError, RsError } from '../errors.ts';
 import { bytesToHex } from '../protocol/hex.ts';
 import { newGraphTables, type GraphTables } from '../graph/id-tables.ts';
@@ -43,6 +45,9 @@ import {
 import { TreeReplicas, treeOptionsOf, type TreeReplicasOptions } from './tree-replicas.ts';
 import { VerifyPool, verifyPoolOptionsOf, type VerifyPoolOptions } from './verify-pool.ts';
 import { SliceScheduler } from '../lib/slice-scheduler.ts';
+
+/** where the timestamp/flags word sits in an announcement's header (docs/protocol.md §1) */
+const TIMESTAMP_OFFSET = 112;
 
 export interface FastRoutingOptions {
   readonly tree: TreeReplicasOptions;
@@ -207,6 +212,20 @@ export class RoutingSupervisor implements RoutingEngine {
     source: AnnouncementSource,
   ): AnnounceOutcome | Promise<AnnounceOutcome> {
     return this.directory.apply(ann, rules, source);
+  }
+
+  /** In the node's order (subnode-actors.ts `applyDelta`): the node is read from the bytes' header. */
+  applyDelta(bytes: Uint8Array, delta: ClusterDelta, nodeIp: string): Promise<AnnounceOutcome | undefined> {
+    let id;
+    try {
+      id = checkAnnouncementHeader(bytes, false);
+    } catch (e) {
+      if (isRsError(e)) return Promise.resolve(undefined); // the full apply reports it
+      throw e;
+    }
+    if (id.nodeIp !== nodeIp) return Promise.resolve(undefined);
+    const t = parseTimestampField(bytes, TIMESTAMP_OFFSET);
+    return Promise.resolve(this.directory.applyDelta(delta, bytes, { nodeIp, nodeKey: id.nodeKey, timestamp: t.timestamp, isReset: t.isReset }));
   }
 
   /**

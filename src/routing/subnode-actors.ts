@@ -36,6 +36,15 @@ import type { AnnounceOutcome } from '../graph/apply-announcement.ts';
 import type { CompactNodeTable } from '../graph/compact-table.ts';
 import type { NodeRecordView } from '../graph/node-record.ts';
 import type { Announcement } from '../protocol/announcement-types.ts';
+import type { ClusterDelta } from '../protocol/cluster-delta.ts';
+
+/** What a record delta's announcement says of its node (read from its header). */
+export interface DeltaNode {
+  readonly nodeIp: string;
+  readonly nodeKey: Uint8Array;
+  readonly timestamp: number;
+  readonly isReset: boolean;
+}
 
 import type { AnnouncementSource } from '../graph/announcement-source.ts';
 import type { ApplyRules } from './routing-engine.ts';
@@ -48,6 +57,13 @@ export type SubnodeCommand =
       readonly rules: ApplyRules;
       readonly source: AnnouncementSource;
       readonly replyTo: ReplyTo<SubnodeReply>;
+    }
+  | {
+      readonly type: 'ApplyDelta';
+      readonly delta: ClusterDelta;
+      readonly bytes: Uint8Array;
+      readonly node: DeltaNode;
+      readonly replyTo: ReplyTo<AnnounceOutcome | undefined>;
     }
   | { readonly type: 'Expire'; readonly cutoffMs: number }
   /** an apply outside the actor's turn broke an invariant: crash the actor (supervision) */
@@ -208,6 +224,29 @@ export class SubnodeDirectory {
     return this.ask(this.actorFor(ip), ann, rules, source);
   }
 
+  /**
+   * Install another process's record delta (docs/cluster.md, "Deltas") in the node's order:
+   * straight into the table unless the node's actor has messages queued (then through it). No
+   * actor is spawned for a node only other processes hear from. Undefined when the delta does
+   * not fit the record (the caller applies the announcement in full).
+   */
+  applyDelta(delta: ClusterDelta, bytes: Uint8Array, node: DeltaNode): AnnounceOutcome | undefined | Promise<AnnounceOutcome | undefined> {
+    const ref = this.actorOf(node.nodeIp);
+    if (ref && this.system.mailboxStats(ref).pending > 0)
+      return this.system.ask<SubnodeCommand, AnnounceOutcome | undefined>(
+        ref,
+        (replyTo) => ({ type: 'ApplyDelta', delta, bytes, node, replyTo }),
+        this.opts.askTimeoutMs,
+      );
+    return this.installDelta(delta, bytes, node);
+  }
+
+  private installDelta(delta: ClusterDelta, bytes: Uint8Array, node: DeltaNode): AnnounceOutcome | undefined {
+    const outcome = this.table.applyDelta(delta, bytes, node);
+    if (outcome) this.fx.handled(outcome, 'cluster');
+    return outcome;
+  }
+
   private async ask(
     ref: ActorRef<SubnodeCommand>,
     ann: Announcement,
@@ -332,6 +371,9 @@ export class SubnodeDirectory {
         reply<SubnodeReply>(msg.replyTo, { ok: true, outcome });
         return state;
       }
+      case 'ApplyDelta':
+        reply<AnnounceOutcome | undefined>(msg.replyTo, this.installDelta(msg.delta, msg.bytes, msg.node));
+        return state;
       case 'Crashed':
         throw msg.error;
       case 'Expire':

@@ -41,7 +41,10 @@ import {
   type AnnounceInput,
   type AnnounceOutcome,
 } from '../graph/apply-announcement.ts';
+import type { NodeRecordView } from '../graph/node-record.ts';
+import { recordDeltaOf } from '../graph/record-delta.ts';
 import type { ReplicationStore } from '../graph/replication-store.ts';
+import { decodeClusterDelta, encodeClusterDelta, type ClusterDelta } from '../protocol/cluster-delta.ts';
 import { zeroStateHash } from '../graph/state-hash.ts';
 import type { Logger } from '../log.ts';
 import type { Announcement } from '../protocol/announcement-types.ts';
@@ -80,9 +83,16 @@ export const INGEST_RULES: Readonly<Record<AnnouncementSource, IngestRules>> = {
 export interface ClusterHooks {
   /** failover: catch up on this node from the durable record before applying its announcement */
   beforeNodeAnnouncement(nodeIp: string): Promise<void>;
-  /** make an accepted announcement durable for the cluster; the node is acknowledged after this */
-  afterNodeAccepted(bytes: Uint8Array, nodeIp: string): Promise<void>;
+  /**
+   * make an accepted announcement durable for the cluster; the node is acknowledged after this.
+   * `delta`: the record delta computed from it, in the node's order (docs/cluster.md, "Deltas"),
+   * when the engine can apply deltas; the other processes apply it instead of the announcement
+   */
+  afterNodeAccepted(bytes: Uint8Array, nodeIp: string, delta: Uint8Array | undefined): Promise<void>;
 }
+
+/** How a cluster entry was applied: its delta, the announcement in full, or not at all (stored). */
+export type ClusterApplyResult = 'delta' | 'full' | 'stored';
 
 /** Told about every change of the replication store (replication peers, the cluster bus). */
 export interface StoreListener {
@@ -102,6 +112,8 @@ export class Ingest implements ApplyRecorder {
   private hooks: ClusterHooks | undefined;
   private durability: (() => Promise<unknown>) | undefined;
   private readonly listeners = new Set<StoreListener>();
+  /** the record delta of each accepted node announcement, made in the node's order, until published */
+  private readonly deltas = new WeakMap<Announcement, Uint8Array>();
   /** `/debugnode/<ip>`: every announcement of this node is logged */
   debugNode: string | undefined;
 
@@ -176,10 +188,39 @@ export class Ingest implements ApplyRecorder {
     // before queueing into the node's order: the catch-up applies the node's entries first
     if (hooks) await hooks.beforeNodeAnnouncement(ann.nodeIp);
     const outcome = await engine.apply(ann, rules, source);
-    if (hooks && outcome.accepted)
-      await hooks.afterNodeAccepted(outcome.accepted.binary, outcome.accepted.nodeIp);
+    if (hooks && outcome.accepted) {
+      const delta = this.deltas.get(outcome.accepted);
+      this.deltas.delete(outcome.accepted);
+      await hooks.afterNodeAccepted(outcome.accepted.binary, outcome.accepted.nodeIp, delta);
+    }
     if (rules.fromNode && this.durability) await this.durability();
     return outcome;
+  }
+
+  /**
+   * Another process's entry that carries a record delta (docs/cluster.md, "Deltas"): apply the
+   * delta to the node's record when the engine can and it fits, else the announcement in full
+   * (the `cluster` row). Skipped when the announcement is already stored.
+   */
+  async applyClusterDelta(bytes: Uint8Array, deltaBytes: Uint8Array, nodeIp: string): Promise<ClusterApplyResult> {
+    const engine = this.engine!;
+    let delta: ClusterDelta | undefined;
+    try {
+      delta = decodeClusterDelta(deltaBytes);
+    } catch (e) {
+      this.d.log.warn({ event: 'cluster:delta:malformed', node: nodeIp, err: (e as Error).message }, 'malformed record delta; applying the announcement in full');
+    }
+    if (delta) {
+      if (this.d.store.has(delta.annHash)) return 'stored';
+      if (engine.applyDelta) {
+        const done = this.d.metrics.announcementSeconds.startTimer({ source: 'cluster' });
+        const outcome = await engine.applyDelta(bytes, delta, nodeIp);
+        done();
+        if (outcome) return 'delta';
+      }
+    }
+    const outcome = await this.submit(bytes, 'cluster');
+    return outcome.accepted ? 'full' : 'stored';
   }
 
   /**
@@ -217,6 +258,18 @@ export class Ingest implements ApplyRecorder {
     for (const h of outcome.deleted) for (const l of this.listeners) l.deleted?.(h);
     if (outcome.accepted)
       for (const l of this.listeners) l.accepted?.(outcome.accepted, source, outcome);
+    // the delta must describe the record right after this announcement: made here, in its order
+    if (source === 'node' && this.hooks && outcome.accepted && outcome.node && this.engine?.applyDelta)
+      this.noteDelta(outcome.accepted, outcome.node);
+  }
+
+  private noteDelta(accepted: Announcement, record: NodeRecordView): void {
+    try {
+      this.deltas.set(accepted, encodeClusterDelta(recordDeltaOf(record, accepted)));
+    } catch (e) {
+      // not describable (bounds): the others apply the announcement in full
+      this.d.log.warn({ event: 'cluster:delta:unencodable', node: record.ipv6, err: (e as Error).message }, 'no record delta for this announcement');
+    }
   }
 
   /** ApplyRecorder: expired nodes' announcements leave the store. */

@@ -24,7 +24,7 @@ import { seederGraphOf } from '../seeder/seeder-graph.ts';
 import { seederSchema, type SeederSettings } from '../seeder/seeder-settings.ts';
 import { HttpViews, ipParam } from './http-views.ts';
 import type { SelfIdentity } from './identity.ts';
-import { Ingest, type ClusterHooks, type StoreListener } from './ingest.ts';
+import { Ingest, type ClusterApplyResult, type ClusterHooks, type StoreListener } from './ingest.ts';
 import { ServerMetrics } from './metrics.ts';
 import type { Sender } from './sender.ts';
 import { handleSubnodeQuery, type SubnodeHandlerDeps, type SubnodeResult } from './subnode-handler.ts';
@@ -160,6 +160,11 @@ export class RouteServer {
    */
   submitAnnouncement(input: Uint8Array | Announcement, source: AnnouncementSource): Promise<AnnounceOutcome> {
     return this.ingest.submit(input, source);
+  }
+
+  /** Another process's announcement with the record delta its origin computed (docs/cluster.md, "Deltas"). */
+  applyClusterDelta(bytes: Uint8Array, delta: Uint8Array, nodeIp: string): Promise<ClusterApplyResult> {
+    return this.ingest.applyClusterDelta(bytes, delta, nodeIp);
   }
 
   async handleSubnodeQuery(dict: BDict, sender: Sender): Promise<BDict | null> {

@@ -1,0 +1,160 @@
+/**
+ * Issue 15's scaling model, measured in one run (docs/cluster.md, "Scaling model"): the CPU an
+ * announcement costs the process that accepts it — (a) verify + apply + publish, through the
+ * production wiring (verification workers, subnode actors, tree replicas, the cluster actor on a
+ * real redis-server) — against what applying it costs another process of the cluster — (b) its
+ * record delta, read from the record and installed (no parse, no keep rules, no stateHash fold),
+ * and, for comparison, (b full) the announcement applied in full as before deltas. r = b / a; the
+ * projected speedup of N processes over one is N / (1 + (N − 1)·r) (target: r ≤ 0.1, so ≥ 4.7×
+ * for 8). CPU is the process's (every thread: verification and replica workers included, Redis
+ * excluded), from process.cpuUsage(). The real 2-process run through HAProxy is
+ * cluster.bench.ts (`npm run bench -- --only cluster` runs both).
+ *
+ * How: servers A, B and C hold the same world (its initial announcements). A's cluster actor
+ * starts on an empty prefix and A accepts M link-state updates as `sq: ann` from the nodes,
+ * publishing each (with its delta) durably: (a). Then B's actor starts on that prefix and catches
+ * up — it reads the M entries in batches and applies their deltas: (b). C does the same with a
+ * sink that ignores deltas: (b full).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import { ClusterActor } from '../src/cluster/cluster-actor.ts';
+import { generateClusterKey, parseClusterKey } from '../src/cluster/envelope-auth.ts';
+import { freePort, startRedisServer } from '../src/cluster/native/processes.ts';
+import { RedisClusterBus } from '../src/cluster/redis-bus.ts';
+import { routeServerSink, type ClusterSink } from '../src/cluster/sink.ts';
+import type { RouteServer } from '../src/server/route-server.ts';
+import type { BenchOptions, BenchResult } from './harness.ts';
+import { buildWorld, feed, linkStateUpdate, serverFor, T0, type World } from './world.ts';
+
+const TARGET_R = 0.1;
+
+function cpuMicros(since: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(since);
+  return d.user + d.system;
+}
+
+async function loaded(w: World, messages: readonly Uint8Array[]): Promise<RouteServer> {
+  const s = serverFor(w);
+  w.clock.set(T0);
+  const r = await feed(s, w, messages);
+  if (r.accepted !== messages.length) throw new Error(`loading the world: ${r.accepted} of ${messages.length} accepted`);
+  await s.routing!.sync();
+  return s;
+}
+
+/** CPU of a fresh actor catching up on `prefix` into `server` through `sink`, per entry. */
+async function catchUpCost(url: string, prefix: string, key: Uint8Array, sink: ClusterSink, entries: number): Promise<{ us: number; registry: Registry }> {
+  const registry = new Registry();
+  const t0 = process.cpuUsage();
+  const actor = await ClusterActor.start({ bus: new RedisClusterBus({ url, prefix }), sink, key, registry, antiEntropyIntervalMs: 60_000 });
+  try {
+    if (!(await actor.whenReady(600_000))) throw new Error('catch-up did not finish');
+    const us = cpuMicros(t0) / entries;
+    return { us, registry };
+  } finally {
+    await actor.close();
+  }
+}
+
+async function counted(registry: Registry, metric: string, result: string): Promise<number> {
+  const m = await registry.getSingleMetric(metric)?.get();
+  return m?.values.filter((v) => v.labels.result === result).reduce((a, v) => a + v.value, 0) ?? 0;
+}
+
+async function measure(opts: BenchOptions): Promise<BenchResult[]> {
+  const n = opts.quick ? 300 : 2000;
+  const updates = opts.quick ? 2000 : 12_000;
+  const w = await buildWorld(n, opts.seed + 15);
+  const initial = w.initial.flat();
+  const dir = mkdtempSync(join(tmpdir(), 'snode-cluster-cost-'));
+  const redis = await startRedisServer({ port: await freePort(), dir, appendfsync: 'everysec' });
+  const key = parseClusterKey(generateClusterKey());
+  const servers: RouteServer[] = [];
+  try {
+    // A, B and C hold the world's initial announcements (not measured, not on the bus)
+    const a = await loaded(w, initial);
+    const b = await loaded(w, initial);
+    const c = await loaded(w, initial);
+    servers.push(a, b, c);
+    // rounds of one update per node: a node sends its next announcement once the last one was
+    // answered, as cjdns does (two of one node in flight could overtake each other on the way)
+    const rounds: Uint8Array[][] = [];
+    for (let k = 0; k < updates; k += n) rounds.push(Array.from({ length: Math.min(n, updates - k) }, (_x, i) => linkStateUpdate(w, i)));
+    // (a): A accepts the updates from the nodes, each made durable (with its delta) before its reply
+    const actorA = await ClusterActor.start({ bus: new RedisClusterBus({ url: redis.url, prefix: 'cost' }), sink: routeServerSink(a), key, antiEntropyIntervalMs: 60_000 });
+    if (!(await actorA.whenReady(30_000))) throw new Error('A did not start');
+    a.setClusterHooks({
+      beforeNodeAnnouncement: (ip) => actorA.catchUpBeforeLocalApply(ip),
+      afterNodeAccepted: async (bytes, ip, delta) => {
+        await actorA.publishDurable(bytes, ip, delta);
+      },
+    });
+    const t0 = process.cpuUsage();
+    const errors = new Map<string, number>();
+    let accepted = 0;
+    for (const round of rounds) {
+      const r = await feed(a, w, round, n);
+      accepted += r.accepted;
+      for (const [e, k] of r.errors) errors.set(e, (errors.get(e) ?? 0) + k);
+    }
+    await a.routing!.sync();
+    const aUs = cpuMicros(t0) / accepted;
+    await actorA.close();
+    if (accepted !== updates) throw new Error(`A accepted ${accepted} of ${updates} (${JSON.stringify([...errors])})`);
+    // (b): B catches up on A's entries through their deltas; (b full): C applies them in full
+    const bSink = routeServerSink(b);
+    const delta = await catchUpCost(redis.url, 'cost', key, bSink, updates);
+    await b.routing!.sync();
+    const viaDelta = await counted(delta.registry, 'snode_cluster_deltas_total', 'delta');
+    const cSink = routeServerSink(c);
+    const full = await catchUpCost(redis.url, 'cost', key, { applyRemote: cSink.applyRemote, nodeSnapshot: cSink.nodeSnapshot }, updates);
+    await c.routing!.sync();
+    const same = Buffer.from(b.views.dump()).equals(Buffer.from(c.views.dump())) && Buffer.from(b.views.dump()).equals(Buffer.from(a.views.dump()));
+    const r = delta.us / aUs;
+    const rFull = full.us / aUs;
+    const speedup = (procs: number, ratio: number): number => procs / (1 + (procs - 1) * ratio);
+    const notes = `${n} nodes, ${updates} link-state updates; ${viaDelta} of ${updates} applied as deltas; /dump of A, B, C ${same ? 'identical' : 'DIFFERENT'}`;
+    const rows: BenchResult[] = [
+      { name: 'cluster: CPU to accept an announcement (a: verify + apply + publish durably)', value: aUs, unit: 'µs/ann', notes },
+      {
+        name: 'cluster: CPU to apply another process\'s delta (b)',
+        value: delta.us,
+        unit: 'µs/ann',
+        baseline: { name: '(a)', value: aUs, unit: 'µs/ann' },
+        ratio: r,
+        target: `<= ${TARGET_R}`,
+        met: r <= TARGET_R && viaDelta === updates && same,
+      },
+      {
+        name: 'cluster: CPU to apply it in full, without the delta (b full, before)',
+        value: full.us,
+        unit: 'µs/ann',
+        baseline: { name: '(a)', value: aUs, unit: 'µs/ann' },
+        ratio: rFull,
+        notes: 'the cost deltas replace',
+      },
+    ];
+    for (const procs of [2, 4, 8])
+      rows.push({
+        name: `cluster: projected speedup of ${procs} processes, N/(1+(N-1)r) with r = b/a`,
+        value: speedup(procs, r),
+        unit: '×',
+        baseline: { name: `without deltas (r = ${rFull.toFixed(2)})`, value: speedup(procs, rFull), unit: '×' },
+        ratio: speedup(procs, r) / speedup(procs, rFull),
+        ...(procs === 8 ? { target: `>= ${speedup(8, TARGET_R).toFixed(1)}× (r <= ${TARGET_R})`, met: speedup(8, r) >= speedup(8, TARGET_R) } : {}),
+        notes: `ceiling 1/r = ${(1 / r).toFixed(1)}×`,
+      });
+    return rows;
+  } finally {
+    await Promise.all(servers.map((s) => s.close()));
+    await redis.process.stop('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function run(opts: BenchOptions): Promise<BenchResult[]> {
+  return measure(opts);
+}

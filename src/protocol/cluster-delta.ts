@@ -1,0 +1,189 @@
+/**
+ * The record delta of the cluster bus (docs/cluster.md, "Deltas"): what the process that accepted
+ * a node's announcement computed from it, so that the other processes of the cluster apply it
+ * without parsing the announcement's entities, re-running the keep rules or re-folding the
+ * stateHash. It travels beside the announcement's raw bytes in a DELTA envelope
+ * (cluster-envelope.ts). Binary, parsed with explicit limits; garbage is RS_ERR_CLUSTER_ENVELOPE.
+ *
+ * ```
+ *  0    1  flags: bit 0 = the announcement is a reset
+ *  1   64  stateHash of the node after the announcement
+ *  65  64  the announcement's hash (sha512 of its bytes)
+ *  129  4  version of the node's record, u32 BE
+ *  133  1  F: forms of the record's encoding scheme, 1..MAX_FORMS; then F × (bitCount u8,
+ *          prefixLen u8, prefix u32 BE)
+ *  …    1  K: kept announcements after the new one (0..255); then K × the first 8 bytes of their
+ *          hashes, newest first — the record's kept list is [the announcement, these]
+ *  …    2  P: peers with inward links, u16 BE (record order); then per peer: its IPv6 (16), u16 L,
+ *          and L × link: label (8, big endian), encodingFormNum u8, peerNum i32, mtu u32, flags u32,
+ *          value f64, time f64, createTime f64, mostRecentLsSlot f64
+ * ```
+ * Nothing may follow the last link.
+ */
+import { RsError } from '../errors.ts';
+import type { EncodingScheme } from './encoding-scheme-types.ts';
+import { bytesToHex } from './hex.ts';
+import { ip6FromString, ip6ToString } from './keys.ts';
+
+export const DELTA_HASH_PREFIX_BYTES = 8;
+export const MAX_DELTA_FORMS = 31;
+export const MAX_DELTA_KEPT = 255;
+export const MAX_DELTA_PEERS = 8192;
+export const MAX_DELTA_LINKS_PER_PEER = 4096;
+const LINK_BYTES = 8 + 1 + 4 + 4 + 4 + 8 * 4;
+
+export interface ClusterDeltaLink {
+  /** `0000.0000.0000.0013` */
+  readonly label: string;
+  readonly encodingFormNum: number;
+  readonly peerNum: number;
+  readonly mtu: number;
+  readonly flags: number;
+  readonly value: number;
+  readonly time: number;
+  readonly createTime: number;
+  readonly mostRecentLsSlot: number;
+}
+
+export interface ClusterDeltaPeer {
+  readonly ipv6: string;
+  readonly links: readonly ClusterDeltaLink[];
+}
+
+export interface ClusterDelta {
+  readonly isReset: boolean;
+  readonly stateHash: Uint8Array;
+  readonly annHash: Uint8Array;
+  readonly version: number;
+  readonly scheme: EncodingScheme;
+  /** the first DELTA_HASH_PREFIX_BYTES of each kept announcement's hash after the new one, newest first */
+  readonly keptAfter: readonly Uint8Array[];
+  readonly peers: readonly ClusterDeltaPeer[];
+}
+
+function bad(why: string): RsError {
+  return new RsError('RS_ERR_CLUSTER_ENVELOPE', `invalid cluster delta: ${why}`);
+}
+
+const LABEL_RE = /^[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4}$/;
+
+export function encodeClusterDelta(d: ClusterDelta): Uint8Array {
+  if (d.stateHash.length !== 64 || d.annHash.length !== 64) throw bad('hash length');
+  if (d.scheme.length < 1 || d.scheme.length > MAX_DELTA_FORMS) throw bad(`${d.scheme.length} forms`);
+  if (d.keptAfter.length > MAX_DELTA_KEPT) throw bad(`${d.keptAfter.length} kept announcements`);
+  if (d.peers.length > MAX_DELTA_PEERS) throw bad(`${d.peers.length} peers`);
+  let size = 1 + 64 + 64 + 4 + 1 + 6 * d.scheme.length + 1 + DELTA_HASH_PREFIX_BYTES * d.keptAfter.length + 2;
+  for (const p of d.peers) {
+    if (p.links.length > MAX_DELTA_LINKS_PER_PEER) throw bad(`${p.links.length} links`);
+    size += 16 + 2 + LINK_BYTES * p.links.length;
+  }
+  const out = Buffer.allocUnsafe(size);
+  let o = 0;
+  out[o++] = d.isReset ? 1 : 0;
+  out.set(d.stateHash, o);
+  o += 64;
+  out.set(d.annHash, o);
+  o += 64;
+  o = out.writeUInt32BE(d.version >>> 0, o);
+  out[o++] = d.scheme.length;
+  for (const f of d.scheme) {
+    out[o++] = f.bitCount;
+    out[o++] = f.prefixLen;
+    o = out.writeUInt32BE(f.prefix >>> 0, o);
+  }
+  out[o++] = d.keptAfter.length;
+  for (const h of d.keptAfter) {
+    if (h.length < DELTA_HASH_PREFIX_BYTES) throw bad('kept hash prefix length');
+    out.set(h.subarray(0, DELTA_HASH_PREFIX_BYTES), o);
+    o += DELTA_HASH_PREFIX_BYTES;
+  }
+  o = out.writeUInt16BE(d.peers.length, o);
+  for (const p of d.peers) {
+    out.set(ip6FromString(p.ipv6), o);
+    o += 16;
+    o = out.writeUInt16BE(p.links.length, o);
+    for (const l of p.links) {
+      if (!LABEL_RE.test(l.label)) throw bad(`label ${JSON.stringify(l.label)}`);
+      o += out.write(l.label.replaceAll('.', ''), o, 8, 'hex');
+      out[o++] = l.encodingFormNum;
+      o = out.writeInt32BE(l.peerNum | 0, o);
+      o = out.writeUInt32BE(l.mtu >>> 0, o);
+      o = out.writeUInt32BE(l.flags >>> 0, o);
+      o = out.writeDoubleBE(l.value, o);
+      o = out.writeDoubleBE(l.time, o);
+      o = out.writeDoubleBE(l.createTime, o);
+      o = out.writeDoubleBE(l.mostRecentLsSlot, o);
+    }
+  }
+  return new Uint8Array(out.buffer, out.byteOffset, o);
+}
+
+/** Parse a delta; RsError RS_ERR_CLUSTER_ENVELOPE on anything unexpected. */
+export function decodeClusterDelta(bytes: Uint8Array): ClusterDelta {
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let o = 0;
+  const need = (n: number, what: string): void => {
+    if (o + n > b.length) throw bad(`truncated in ${what}`);
+  };
+  need(1 + 64 + 64 + 4 + 1, 'header');
+  const flags = b[o++]!;
+  if (flags > 1) throw bad(`flags ${flags}`);
+  const stateHash = new Uint8Array(b.subarray(o, o + 64));
+  o += 64;
+  const annHash = new Uint8Array(b.subarray(o, o + 64));
+  o += 64;
+  const version = b.readUInt32BE(o);
+  o += 4;
+  const forms = b[o++]!;
+  if (forms < 1 || forms > MAX_DELTA_FORMS) throw bad(`${forms} forms`);
+  need(6 * forms + 1, 'scheme');
+  const scheme: { bitCount: number; prefixLen: number; prefix: number }[] = [];
+  for (let i = 0; i < forms; i++) {
+    const bitCount = b[o++]!;
+    const prefixLen = b[o++]!;
+    const prefix = b.readUInt32BE(o);
+    o += 4;
+    scheme.push({ bitCount, prefixLen, prefix });
+  }
+  const kept = b[o++]!;
+  need(DELTA_HASH_PREFIX_BYTES * kept + 2, 'kept list');
+  const keptAfter: Uint8Array[] = [];
+  for (let i = 0; i < kept; i++) {
+    keptAfter.push(b.subarray(o, o + DELTA_HASH_PREFIX_BYTES));
+    o += DELTA_HASH_PREFIX_BYTES;
+  }
+  const peerCount = b.readUInt16BE(o);
+  o += 2;
+  if (peerCount > MAX_DELTA_PEERS) throw bad(`${peerCount} peers`);
+  const peers: ClusterDeltaPeer[] = [];
+  for (let i = 0; i < peerCount; i++) {
+    need(18, 'peer');
+    const ip = b.subarray(o, o + 16);
+    if (ip[0] !== 0xfc) throw bad('peer IPv6 is not fc00::/8');
+    const ipv6 = ip6ToString(ip);
+    o += 16;
+    const count = b.readUInt16BE(o);
+    o += 2;
+    if (count > MAX_DELTA_LINKS_PER_PEER) throw bad(`${count} links`);
+    need(LINK_BYTES * count, 'links');
+    const links: ClusterDeltaLink[] = [];
+    for (let k = 0; k < count; k++) {
+      const h = bytesToHex(b.subarray(o, o + 8));
+      o += 8;
+      const label = `${h.slice(0, 4)}.${h.slice(4, 8)}.${h.slice(8, 12)}.${h.slice(12, 16)}`;
+      const encodingFormNum = b[o++]!;
+      const peerNum = b.readInt32BE(o);
+      const mtu = b.readUInt32BE(o + 4);
+      const fl = b.readUInt32BE(o + 8);
+      const value = b.readDoubleBE(o + 12);
+      const time = b.readDoubleBE(o + 20);
+      const createTime = b.readDoubleBE(o + 28);
+      const mostRecentLsSlot = b.readDoubleBE(o + 36);
+      o += 44;
+      links.push({ label, encodingFormNum, peerNum, mtu, flags: fl, value, time, createTime, mostRecentLsSlot });
+    }
+    peers.push({ ipv6, links });
+  }
+  if (o !== b.length) throw bad(`${b.length - o} byte(s) of garbage after the last link`);
+  return { isReset: flags === 1, stateHash, annHash, version, scheme, keptAfter, peers };
+}

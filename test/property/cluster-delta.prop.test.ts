@@ -1,0 +1,213 @@
+/**
+ * Record deltas (docs/cluster.md, "Deltas"): a route server fed only the deltas another process
+ * computed ends with what one that applied every announcement in full holds — the same `/dump`,
+ * the same kept announcements and stateHash per node, the same link values, the same routes
+ * (fast engine, after the swap) — over random sequences of resets, peer changes, withdrawals and
+ * link state from several nodes. Then every node fails over to the delta-fed process: it accepts
+ * the node's next announcement with the stateHash the node's origin would have answered.
+ */
+import { expect } from 'chai';
+import fc from 'fast-check';
+import type { ClusterDelta } from '../../src/protocol/cluster-delta.ts';
+import { decodeClusterDelta } from '../../src/protocol/cluster-delta.ts';
+import { buildAnnouncement } from '../../src/protocol/announcement.ts';
+import { SCHEMES } from '../../src/protocol/encoding-scheme.ts';
+import {
+  serializeEncodingSchemeEntity,
+  serializeLinkState,
+  serializePeer,
+  serializeVersion,
+} from '../../src/protocol/entity.ts';
+import { bytesToHex, concatBytes } from '../../src/protocol/hex.ts';
+import type { ManualClock } from '../../src/lib/clock.ts';
+import type { RouteServer } from '../../src/server/route-server.ts';
+import { fcIdentities } from '../helpers/cluster-fixtures.ts';
+import { TEST_SELF, fastServer } from '../helpers/fast-server.ts';
+
+const NODES = fcIdentities(6, 4711);
+
+type Op =
+  | { kind: 'reset'; node: number; peers: number[] }
+  | { kind: 'peer'; node: number; peer: number; slot: number; mtu: number }
+  | { kind: 'withdraw'; node: number; peer: number; slot: number }
+  | { kind: 'linkState'; node: number; slot: number; samples: Array<[number, number, number]> };
+
+const arbOp: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('reset' as const), node: fc.nat(5), peers: fc.uniqueArray(fc.nat(5), { maxLength: 4 }) }) },
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant('peer' as const), node: fc.nat(5), peer: fc.nat(5), slot: fc.nat(3), mtu: fc.integer({ min: 1, max: 200 }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('withdraw' as const), node: fc.nat(5), peer: fc.nat(5), slot: fc.nat(3) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('linkState' as const),
+      node: fc.nat(5),
+      slot: fc.nat(3),
+      samples: fc.array(fc.tuple(fc.integer({ min: 0, max: 500 }), fc.nat(3), fc.nat(5000)), { minLength: 1, maxLength: 6 }),
+    }),
+  },
+);
+
+/** one-hop v358 labels, one per slot */
+const labelOf = (slot: number): number => 0x13 + 2 * slot;
+
+class Announcer {
+  private readonly ts = new Map<number, number>();
+  constructor(private readonly now: () => number) {}
+
+  private stamp(node: number): number {
+    const t = Math.max(this.now(), (this.ts.get(node) ?? 0) + 1);
+    this.ts.set(node, t);
+    return t;
+  }
+
+  build(op: Op): Uint8Array {
+    const n = NODES[op.node]!;
+    const peerEntity = (peer: number, slot: number, label: number, mtu = 1280): Uint8Array =>
+      serializePeer({ ipv6: NODES[peer]!.ipv6, label, peerNum: slot + 1, mtu, encodingFormNum: 0 });
+    let entities: Uint8Array;
+    switch (op.kind) {
+      case 'reset':
+        entities = concatBytes(
+          serializeEncodingSchemeEntity(SCHEMES.v358),
+          serializeVersion(22),
+          ...op.peers.filter((p) => p !== op.node).map((p, k) => peerEntity(p, k % 4, labelOf(k % 4))),
+        );
+        break;
+      case 'peer':
+        entities = peerEntity(op.peer, op.slot, labelOf(op.slot), op.mtu * 8);
+        break;
+      case 'withdraw':
+        entities = peerEntity(op.peer, op.slot, 0);
+        break;
+      case 'linkState':
+        entities = serializeLinkState({
+          nodeId: op.slot + 1,
+          startingPoint: 0,
+          samples: op.samples.map(([lag, drops, kbRecv]) => ({ lag, drops, kbRecv })),
+        });
+        break;
+    }
+    return buildAnnouncement({
+      privateKey: n.privateKey,
+      snodeIp: TEST_SELF.ipv6,
+      timestamp: this.stamp(op.node),
+      isReset: op.kind === 'reset',
+      entities,
+    });
+  }
+}
+
+interface Published {
+  readonly bytes: Uint8Array;
+  readonly nodeIp: string;
+  readonly delta: Uint8Array | undefined;
+}
+
+/** A process that accepts nodes' own announcements and keeps what it would publish. */
+function homeProcess(): { server: RouteServer; clock: ManualClock; published: Published[]; advance: (ms: number) => void; now: () => number } {
+  const { server, clock } = fastServer();
+  const published: Published[] = [];
+  server.setClusterHooks({
+    beforeNodeAnnouncement: async () => undefined,
+    afterNodeAccepted: async (bytes, nodeIp, delta) => {
+      published.push({ bytes, nodeIp, delta });
+    },
+  });
+  return { server, clock, published, advance: (ms) => clock.set(clock.now() + ms), now: () => clock.now() };
+}
+
+function state(server: RouteServer): Record<string, unknown> {
+  const nodes: Record<string, unknown> = {};
+  for (const rec of server.nodes) {
+    const links: Record<string, unknown> = {};
+    for (const [ip, ls] of rec.inwardLinksByIp)
+      links[ip] = ls.map((l) => [l.label, l.encodingFormNum, l.peerNum, l.mtu, l.flags, l.time, l.createTime, l.mostRecentLsSlot, l.value]);
+    nodes[rec.ipv6] = {
+      stateHash: bytesToHex(rec.stateHash),
+      kept: rec.announcements.map((a) => bytesToHex(a.hash)),
+      resetMsg: bytesToHex(rec.resetMsg.hash),
+      timestamp: rec.timestampHex,
+      version: rec.version,
+      links,
+    };
+  }
+  return nodes;
+}
+
+async function routes(server: RouteServer): Promise<string[]> {
+  await server.routing!.sync();
+  const out: string[] = [];
+  for (const a of NODES) for (const b of NODES) out.push(JSON.stringify(server.getRoute(a.ipv6, b.ipv6)));
+  return out;
+}
+
+describe('record deltas (property): deltas alone give what the announcements in full give', function () {
+  this.timeout(120_000);
+
+  it('same /dump, kept sets, stateHashes, link values and routes; then a failover continues every stateHash', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(arbOp, { minLength: 1, maxLength: 40 }), async (ops) => {
+        const home = homeProcess();
+        // one clock for the cluster: the failover's announcements are within everyone's skew
+        const byDelta = fastServer({ clock: home.clock }).server;
+        const inFull = fastServer({ clock: home.clock }).server;
+        const ann = new Announcer(home.now);
+        try {
+          // every node starts with a reset, so most later operations apply
+          for (const op of [...NODES.map((_n, node): Op => ({ kind: 'reset', node, peers: [0, 1, 2, 3, 4, 5] })), ...ops]) {
+            home.advance(1000);
+            await home.server.submitAnnouncement(ann.build(op), 'node');
+          }
+          let viaDelta = 0;
+          for (const p of home.published) {
+            expect(p.delta, 'the fast engine publishes a delta with every accepted announcement').to.not.equal(undefined);
+            const r = await byDelta.applyClusterDelta(p.bytes, p.delta!, p.nodeIp);
+            if (r === 'delta') viaDelta++;
+            await inFull.submitAnnouncement(p.bytes, 'cluster');
+          }
+          // in this order nothing is missed: every delta fits the record it meets
+          expect(viaDelta).to.equal(home.published.length);
+          expect(state(byDelta)).to.deep.equal(state(inFull));
+          expect(state(byDelta)).to.deep.equal(state(home.server));
+          expect(Buffer.from(byDelta.views.dump()).equals(Buffer.from(inFull.views.dump())), '/dump').to.equal(true);
+          expect(await routes(byDelta)).to.deep.equal(await routes(inFull));
+          // failover: each node's next announcement goes to the delta-fed process (as the node
+          // itself: keep rules on kept announcements it never parsed), and to the origin
+          for (let node = 0; node < NODES.length; node++) {
+            home.advance(1000);
+            const next = ann.build({ kind: 'peer', node, peer: (node + 1) % NODES.length, slot: 1, mtu: 100 });
+            const there = await home.server.submitAnnouncement(next, 'node');
+            const here = await byDelta.submitAnnouncement(next, 'node');
+            expect(here.error).to.equal(there.error);
+            expect(bytesToHex(here.stateHash), `node ${node}: stateHash after the failover`).to.equal(bytesToHex(there.stateHash));
+          }
+          expect(state(byDelta)).to.deep.equal(state(home.server));
+        } finally {
+          await Promise.all([home.server.close(), byDelta.close(), inFull.close()]);
+        }
+      }),
+      { numRuns: 25 },
+    );
+  });
+
+  it('a delta that does not fit the record (an entry missed) is applied as the announcement in full', async () => {
+    const home = homeProcess();
+    const late = fastServer().server;
+    const ann = new Announcer(home.now);
+    try {
+      for (const op of [{ kind: 'reset', node: 0, peers: [1, 2] }, { kind: 'peer', node: 0, peer: 3, slot: 2, mtu: 9 }, { kind: 'peer', node: 0, peer: 1, slot: 0, mtu: 7 }] as Op[]) {
+        home.advance(1000);
+        await home.server.submitAnnouncement(ann.build(op), 'node');
+      }
+      const [reset, , last] = home.published;
+      expect(await late.applyClusterDelta(reset!.bytes, reset!.delta!, reset!.nodeIp)).to.equal('delta');
+      // the second entry is missed: the third's delta names a kept announcement this record lacks
+      const d: ClusterDelta = decodeClusterDelta(last!.delta!);
+      expect(d.keptAfter.length).to.be.greaterThan(0);
+      expect(await late.applyClusterDelta(last!.bytes, last!.delta!, last!.nodeIp)).to.equal('full');
+      expect(await late.applyClusterDelta(last!.bytes, last!.delta!, last!.nodeIp), 'already stored').to.equal('stored');
+    } finally {
+      await Promise.all([home.server.close(), late.close()]);
+    }
+  });
+});
