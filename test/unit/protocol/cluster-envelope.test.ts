@@ -95,7 +95,7 @@ describe('cluster-envelope', () => {
     const vectors: Array<[string, Uint8Array, RegExp]> = [
       ['bad magic', patch(0, [0x43, 0x43]), /magic/],
       ['unknown format version', patch(2, [2]), /version 2/],
-      ['unknown kind', patch(3, [3]), /kind 3/],
+      ['unknown kind', patch(3, [4]), /kind 4/],
       ['zero-length origin', patch(4, [0]), /origin length 0/],
       ['origin outside the alphabet', patch(5, [0x20]), /origin has characters/],
       ['seq 0', patch(7, [0, 0, 0, 0, 0, 0, 0, 0]), /seq 0/],

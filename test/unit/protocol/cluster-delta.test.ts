@@ -1,0 +1,90 @@
+import { expect } from 'chai';
+import fc from 'fast-check';
+import { isRsError } from '../../../src/errors.ts';
+import { decodeClusterDelta, encodeClusterDelta, type ClusterDelta } from '../../../src/protocol/cluster-delta.ts';
+import { decodeClusterEnvelope, encodeClusterEnvelope, type ClusterEnvelope } from '../../../src/protocol/cluster-envelope.ts';
+import { SCHEMES } from '../../../src/protocol/encoding-scheme.ts';
+
+const delta: ClusterDelta = {
+  isReset: false,
+  stateHash: new Uint8Array(64).fill(7),
+  annHash: new Uint8Array(64).fill(9),
+  version: 22,
+  scheme: SCHEMES.v358,
+  keptAfter: [new Uint8Array(8).fill(1), new Uint8Array(8).fill(2)],
+  peers: [
+    {
+      ipv6: 'fc00:0000:0000:0000:0000:0000:0000:0002',
+      links: [
+        { label: '0000.0000.0000.0013', encodingFormNum: 0, peerNum: 1, mtu: 1280, flags: 0, value: 0.125, time: 1_700_000_000_123, createTime: 1_700_000_000_000, mostRecentLsSlot: 170_000_000 },
+        { label: 'ffff.0000.abcd.0015', encodingFormNum: 2, peerNum: -5, mtu: 0, flags: 255, value: Number.POSITIVE_INFINITY, time: 1, createTime: 0, mostRecentLsSlot: 0 },
+      ],
+    },
+    { ipv6: 'fcff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', links: [] },
+  ],
+};
+
+function expectDeltaError(bytes: Uint8Array): void {
+  try {
+    decodeClusterDelta(bytes);
+  } catch (e) {
+    expect(isRsError(e) && e.code === 'RS_ERR_CLUSTER_ENVELOPE', String(e)).to.equal(true);
+    return;
+  }
+  expect.fail('decoded garbage');
+}
+
+describe('cluster-delta (the record delta of a DELTA envelope)', () => {
+  it('round-trips every field, link values as doubles and peerNum signed', () => {
+    const back = decodeClusterDelta(encodeClusterDelta(delta));
+    expect({ ...back, keptAfter: back.keptAfter.map((k) => [...k]) }).to.deep.equal({ ...delta, keptAfter: delta.keptAfter.map((k) => [...k]) });
+  });
+
+  it('refuses every truncation and trailing garbage (RS_ERR_CLUSTER_ENVELOPE)', () => {
+    const bytes = encodeClusterDelta(delta);
+    for (let n = 0; n < bytes.length; n++) expectDeltaError(bytes.subarray(0, n));
+    expectDeltaError(new Uint8Array([...bytes, 0]));
+  });
+
+  it('never throws anything but RS_ERR_CLUSTER_ENVELOPE on arbitrary bytes', () => {
+    const valid = encodeClusterDelta(delta);
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.uint8Array({ maxLength: 400 }),
+          fc.tuple(fc.nat(valid.length - 1), fc.uint8Array({ minLength: 1, maxLength: 8 })).map(([at, junk]) => {
+            const b = new Uint8Array(valid);
+            b.set(junk.subarray(0, b.length - at), at);
+            return b;
+          }),
+        ),
+        (bytes) => {
+          try {
+            decodeClusterDelta(bytes);
+          } catch (e) {
+            if (!isRsError(e) || e.code !== 'RS_ERR_CLUSTER_ENVELOPE') throw e;
+          }
+        },
+      ),
+      { numRuns: 2000, seed: 42 },
+    );
+  });
+
+  it('travels in a DELTA envelope beside the announcement bytes', () => {
+    const env: ClusterEnvelope = {
+      kind: 'delta',
+      origin: 'p1',
+      seq: 3,
+      acceptedAtMs: 5,
+      nodeIp: 'fc00:0000:0000:0000:0000:0000:0000:0001',
+      ann: new Uint8Array(130).fill(0xaa),
+      delta: encodeClusterDelta(delta),
+    };
+    const back = decodeClusterEnvelope(encodeClusterEnvelope(env));
+    expect(back).to.deep.equal(env);
+    const bytes = encodeClusterEnvelope(env);
+    // a DELTA envelope without its delta, or with garbage after it, is refused
+    expect(() => decodeClusterEnvelope(bytes.subarray(0, bytes.length - env.delta.length - 4))).to.throw().with.property('code', 'RS_ERR_CLUSTER_ENVELOPE');
+    expect(() => decodeClusterEnvelope(new Uint8Array([...bytes, 1]))).to.throw().with.property('code', 'RS_ERR_CLUSTER_ENVELOPE');
+  });
+});
