@@ -28,8 +28,8 @@ import { LinkArena } from './link-arena.ts';
 import { applyLinkStateTo } from './link-state.ts';
 import { timeslotOf } from './node-record.ts';
 import { ArenaAnnouncement, parsedFromBytes } from './stored-announcement.ts';
-import type { ClusterDelta, ClusterDeltaPeer } from '../protocol/cluster-delta.ts';
-import { hashHasPrefix } from './record-delta.ts';
+import type { ClusterDelta, ClusterDeltaLinkUpdate, ClusterDeltaPeer } from '../protocol/cluster-delta.ts';
+import { hashHasPrefix, type LinkUpdates } from './record-delta.ts';
 import { zeroStateHash } from './state-hash.ts';
 
 export class CompactNodeTable implements Iterable<CompactNodeRecord> {
@@ -37,6 +37,10 @@ export class CompactNodeTable implements Iterable<CompactNodeRecord> {
   private readonly byIp = new Map<string, CompactNodeRecord>();
   private readonly seen = new Replacements();
   private keys: Int32Array = new Int32Array(64);
+  /** what the last apply did to the links (record deltas, `linkUpdatesOf`): a link was added,
+   *  replaced or removed (or a reset), else the links whose fields changed */
+  private structureChanged = false;
+  private readonly changedLinks: number[] = [];
   private foldInput = Buffer.allocUnsafe(4096);
 
   constructor(tables: GraphTables, anns: AnnArena) {
@@ -135,6 +139,24 @@ export class CompactNodeTable implements Iterable<CompactNodeRecord> {
   }
 
   /**
+   * The links the last accepted announcement (applied to `rec` just now) changed, by position in
+   * the record's link order, for its record delta; undefined when it added, replaced or removed
+   * a link, or was a reset (the delta then carries every link).
+   */
+  linkUpdatesOf(rec: CompactNodeRecord): LinkUpdates | undefined {
+    if (this.structureChanged || rec.dead) return undefined;
+    const links = this.store.links;
+    const changed = new Set(this.changedLinks);
+    const updates: ClusterDeltaLinkUpdate[] = [];
+    let pos = 0;
+    for (let l = rec.firstLink; l >= 0; l = links.next[l]!, pos++) {
+      if (!changed.has(l)) continue;
+      updates.push({ pos, peerNum: links.peerNum[l]!, mtu: links.mtu[l]!, flags: links.flags[l]!, time: links.time[l]!, mostRecentLsSlot: links.lsSlot[l]!, value: links.value[l]! });
+    }
+    return { total: pos, updates };
+  }
+
+  /**
    * Install another process's record delta (docs/cluster.md, "Deltas"; record-delta.ts) for the
    * node of `bytes`, the announcement it describes: the kept list becomes the announcement and
    * the kept ones the delta names, the stateHash and the links (values included) the origin's —
@@ -175,6 +197,20 @@ export class CompactNodeTable implements Iterable<CompactNodeRecord> {
       }
       for (; j < list.length; j++) if (list[j] !== old.resetAnn) deleted.push(anns.hash(list[j]!));
     }
+    // link updates name links of the record as it is: check them all before changing anything
+    let updated: number[] | undefined;
+    if (d.links.kind === 'updates') {
+      if (d.isReset || !old) return undefined;
+      const ids: number[] = [];
+      for (let l = old.firstLink; l >= 0; l = store.links.next[l]!) ids.push(l);
+      if (ids.length !== d.links.total) return undefined;
+      updated = [];
+      for (const u of d.links.updates) {
+        const l = ids[u.pos];
+        if (l === undefined || store.links.peerNum[l] !== u.peerNum) return undefined;
+        updated.push(l);
+      }
+    }
     const id = anns.add(d.annHash, bytes);
     const kept = store.kept;
     const keptClass = kept.classFor(1 + matched.length);
@@ -203,7 +239,18 @@ export class CompactNodeTable implements Iterable<CompactNodeRecord> {
     rec.keptClass = keptClass;
     rec.keptCount = 1 + matched.length;
     rec.timestamp = node.timestamp;
-    this.setLinks(rec, d.peers);
+    if (d.links.kind === 'all') this.setLinks(rec, d.links.peers);
+    else {
+      const links = store.links;
+      d.links.updates.forEach((u, i) => {
+        const l = updated![i]!;
+        links.mtu[l] = u.mtu;
+        links.flags[l] = u.flags;
+        links.time[l] = u.time;
+        links.lsSlot[l] = u.mostRecentLsSlot;
+        links.value[l] = u.value;
+      });
+    }
     store.stateHashSlot(rec.id).set(d.stateHash);
     if (created) this.install(created, old);
     return {
@@ -308,6 +355,8 @@ export class CompactNodeTable implements Iterable<CompactNodeRecord> {
     if (!a.ann) return { outcome: unchanged(a.error, node), created: undefined };
     const ann = a.ann;
     if (!ann.isReset && !node) return { outcome: unchanged('unknown_node', undefined), created: undefined };
+    this.structureChanged = ann.isReset;
+    this.changedLinks.length = 0;
     const store = this.store;
     const anns = store.anns;
     const id = annId >= 0 ? annId : anns.add(ann.hash, ann.binary, parsedFromBytes(ann) ? undefined : ann);
@@ -437,6 +486,7 @@ export class CompactNodeTable implements Iterable<CompactNodeRecord> {
           if (prev < 0) rec.firstLink = next;
           else links.next[prev] = next;
           links.free(l);
+          this.structureChanged = true;
         } else prev = l;
         l = next;
       }
@@ -458,8 +508,10 @@ export class CompactNodeTable implements Iterable<CompactNodeRecord> {
       links.flags[match] = p.flags;
       links.mtu[match] = p.mtu;
       links.time[match] = timestamp;
+      this.changedLinks.push(match);
       return;
     }
+    this.structureChanged = true;
     // JS mkLink: a fresh link (value 0, no link state); it replaces `match` in place
     const l = match >= 0 ? match : links.alloc();
     if (match >= 0) {
@@ -491,7 +543,10 @@ export class CompactNodeTable implements Iterable<CompactNodeRecord> {
     const links = this.store.links;
     let found = -1;
     for (let l = rec.firstLink; l >= 0; l = links.next[l]!) if (links.peerNum[l] === e.nodeId) found = l;
-    if (found >= 0) applyLinkStateTo(links.target(found), e, timestamp);
+    if (found >= 0) {
+      applyLinkStateTo(links.target(found), e, timestamp);
+      this.changedLinks.push(found);
+    }
   }
 
   /** slot ← sha512(slot ‖ binary) (state-hash.ts's step, without a buffer per step). */

@@ -6,7 +6,8 @@
  * (cluster-envelope.ts). Binary, parsed with explicit limits; garbage is RS_ERR_CLUSTER_ENVELOPE.
  *
  * ```
- *  0    1  flags: bit 0 = the announcement is a reset
+ *  0    1  flags: bit 0 = the announcement is a reset; bit 1 = link updates (below) instead of
+ *          every link
  *  1   64  stateHash of the node after the announcement
  *  65  64  the announcement's hash (sha512 of its bytes)
  *  129  4  version of the node's record, u32 BE
@@ -17,6 +18,10 @@
  *  …    2  P: peers with inward links, u16 BE (record order); then per peer: its IPv6 (16), u16 L,
  *          and L × link: label (8, big endian), encodingFormNum u8, peerNum i32, mtu u32, flags u32,
  *          value f64, time f64, createTime f64, mostRecentLsSlot f64
+ *  or, with flags bit 1 (the announcement changed fields of existing links only):
+ *  …    2  T: the record's link count, u16 BE; 2  U: updated links, u16 BE; then U × update:
+ *          position in the record's link order u16, peerNum i32, mtu u32, flags u8, time f64,
+ *          mostRecentLsSlot f64, value f64
  * ```
  * Nothing may follow the last link.
  */
@@ -31,6 +36,8 @@ export const MAX_DELTA_KEPT = 255;
 export const MAX_DELTA_PEERS = 8192;
 export const MAX_DELTA_LINKS_PER_PEER = 4096;
 const LINK_BYTES = 8 + 1 + 4 + 4 + 4 + 8 * 4;
+const UPDATE_BYTES = 2 + 4 + 4 + 1 + 8 * 3;
+export const MAX_DELTA_LINKS = 0xffff;
 
 export interface ClusterDeltaLink {
   /** `0000.0000.0000.0013` */
@@ -50,6 +57,22 @@ export interface ClusterDeltaPeer {
   readonly links: readonly ClusterDeltaLink[];
 }
 
+/** A link whose fields changed, named by its position in the record's link order. */
+export interface ClusterDeltaLinkUpdate {
+  readonly pos: number;
+  readonly peerNum: number;
+  readonly mtu: number;
+  readonly flags: number;
+  readonly time: number;
+  readonly mostRecentLsSlot: number;
+  readonly value: number;
+}
+
+/** Every link of the record, or the few whose fields changed (the structure did not). */
+export type ClusterDeltaLinks =
+  | { readonly kind: 'all'; readonly peers: readonly ClusterDeltaPeer[] }
+  | { readonly kind: 'updates'; readonly total: number; readonly updates: readonly ClusterDeltaLinkUpdate[] };
+
 export interface ClusterDelta {
   readonly isReset: boolean;
   readonly stateHash: Uint8Array;
@@ -58,7 +81,7 @@ export interface ClusterDelta {
   readonly scheme: EncodingScheme;
   /** the first DELTA_HASH_PREFIX_BYTES of each kept announcement's hash after the new one, newest first */
   readonly keptAfter: readonly Uint8Array[];
-  readonly peers: readonly ClusterDeltaPeer[];
+  readonly links: ClusterDeltaLinks;
 }
 
 function bad(why: string): RsError {
@@ -71,15 +94,22 @@ export function encodeClusterDelta(d: ClusterDelta): Uint8Array {
   if (d.stateHash.length !== 64 || d.annHash.length !== 64) throw bad('hash length');
   if (d.scheme.length < 1 || d.scheme.length > MAX_DELTA_FORMS) throw bad(`${d.scheme.length} forms`);
   if (d.keptAfter.length > MAX_DELTA_KEPT) throw bad(`${d.keptAfter.length} kept announcements`);
-  if (d.peers.length > MAX_DELTA_PEERS) throw bad(`${d.peers.length} peers`);
-  let size = 1 + 64 + 64 + 4 + 1 + 6 * d.scheme.length + 1 + DELTA_HASH_PREFIX_BYTES * d.keptAfter.length + 2;
-  for (const p of d.peers) {
-    if (p.links.length > MAX_DELTA_LINKS_PER_PEER) throw bad(`${p.links.length} links`);
-    size += 16 + 2 + LINK_BYTES * p.links.length;
+  const links = d.links;
+  let size = 1 + 64 + 64 + 4 + 1 + 6 * d.scheme.length + 1 + DELTA_HASH_PREFIX_BYTES * d.keptAfter.length;
+  if (links.kind === 'all') {
+    if (links.peers.length > MAX_DELTA_PEERS) throw bad(`${links.peers.length} peers`);
+    size += 2;
+    for (const p of links.peers) {
+      if (p.links.length > MAX_DELTA_LINKS_PER_PEER) throw bad(`${p.links.length} links`);
+      size += 16 + 2 + LINK_BYTES * p.links.length;
+    }
+  } else {
+    if (links.total > MAX_DELTA_LINKS || links.updates.length > links.total) throw bad(`${links.updates.length} of ${links.total} links`);
+    size += 4 + UPDATE_BYTES * links.updates.length;
   }
   const out = Buffer.allocUnsafe(size);
   let o = 0;
-  out[o++] = d.isReset ? 1 : 0;
+  out[o++] = (d.isReset ? 1 : 0) | (links.kind === 'updates' ? 2 : 0);
   out.set(d.stateHash, o);
   o += 64;
   out.set(d.annHash, o);
@@ -97,8 +127,23 @@ export function encodeClusterDelta(d: ClusterDelta): Uint8Array {
     out.set(h.subarray(0, DELTA_HASH_PREFIX_BYTES), o);
     o += DELTA_HASH_PREFIX_BYTES;
   }
-  o = out.writeUInt16BE(d.peers.length, o);
-  for (const p of d.peers) {
+  if (links.kind === 'updates') {
+    o = out.writeUInt16BE(links.total, o);
+    o = out.writeUInt16BE(links.updates.length, o);
+    for (const u of links.updates) {
+      if (u.pos >= links.total) throw bad(`link position ${u.pos} of ${links.total}`);
+      o = out.writeUInt16BE(u.pos, o);
+      o = out.writeInt32BE(u.peerNum | 0, o);
+      o = out.writeUInt32BE(u.mtu >>> 0, o);
+      out[o++] = u.flags & 0xff;
+      o = out.writeDoubleBE(u.time, o);
+      o = out.writeDoubleBE(u.mostRecentLsSlot, o);
+      o = out.writeDoubleBE(u.value, o);
+    }
+    return new Uint8Array(out.buffer, out.byteOffset, o);
+  }
+  o = out.writeUInt16BE(links.peers.length, o);
+  for (const p of links.peers) {
     out.set(ip6FromString(p.ipv6), o);
     o += 16;
     o = out.writeUInt16BE(p.links.length, o);
@@ -127,7 +172,7 @@ export function decodeClusterDelta(bytes: Uint8Array): ClusterDelta {
   };
   need(1 + 64 + 64 + 4 + 1, 'header');
   const flags = b[o++]!;
-  if (flags > 1) throw bad(`flags ${flags}`);
+  if (flags > 3) throw bad(`flags ${flags}`);
   const stateHash = new Uint8Array(b.subarray(o, o + 64));
   o += 64;
   const annHash = new Uint8Array(b.subarray(o, o + 64));
@@ -146,11 +191,36 @@ export function decodeClusterDelta(bytes: Uint8Array): ClusterDelta {
     scheme.push({ bitCount, prefixLen, prefix });
   }
   const kept = b[o++]!;
-  need(DELTA_HASH_PREFIX_BYTES * kept + 2, 'kept list');
+  need(DELTA_HASH_PREFIX_BYTES * kept + (flags & 2 ? 4 : 2), 'kept list');
   const keptAfter: Uint8Array[] = [];
   for (let i = 0; i < kept; i++) {
     keptAfter.push(b.subarray(o, o + DELTA_HASH_PREFIX_BYTES));
     o += DELTA_HASH_PREFIX_BYTES;
+  }
+  const head = { isReset: (flags & 1) === 1, stateHash, annHash, version, scheme, keptAfter };
+  if (flags & 2) {
+    const total = b.readUInt16BE(o);
+    const count = b.readUInt16BE(o + 2);
+    o += 4;
+    if (count > total) throw bad(`${count} updates of ${total} links`);
+    need(UPDATE_BYTES * count, 'link updates');
+    const updates: ClusterDeltaLinkUpdate[] = [];
+    for (let i = 0; i < count; i++) {
+      const pos = b.readUInt16BE(o);
+      if (pos >= total) throw bad(`link position ${pos} of ${total}`);
+      updates.push({
+        pos,
+        peerNum: b.readInt32BE(o + 2),
+        mtu: b.readUInt32BE(o + 6),
+        flags: b[o + 10]!,
+        time: b.readDoubleBE(o + 11),
+        mostRecentLsSlot: b.readDoubleBE(o + 19),
+        value: b.readDoubleBE(o + 27),
+      });
+      o += UPDATE_BYTES;
+    }
+    if (o !== b.length) throw bad(`${b.length - o} byte(s) of garbage after the last link update`);
+    return { ...head, links: { kind: 'updates', total, updates } };
   }
   const peerCount = b.readUInt16BE(o);
   o += 2;
@@ -185,5 +255,5 @@ export function decodeClusterDelta(bytes: Uint8Array): ClusterDelta {
     peers.push({ ipv6, links });
   }
   if (o !== b.length) throw bad(`${b.length - o} byte(s) of garbage after the last link`);
-  return { isReset: flags === 1, stateHash, annHash, version, scheme, keptAfter, peers };
+  return { ...head, links: { kind: 'all', peers } };
 }

@@ -12,6 +12,8 @@ import type { NodeDirectory } from '../graph/node-directory.ts';
 import type { Logger } from '../log.ts';
 import type { Announcement } from '../protocol/announcement-types.ts';
 import type { ClusterDelta } from '../protocol/cluster-delta.ts';
+import type { NodeRecordView } from '../graph/node-record.ts';
+import type { LinkUpdates } from '../graph/record-delta.ts';
 import type { GrRoute, RouteJson } from './route-answer.ts';
 
 /** How one announcement is applied (the funnel's per-source rules, docs/protocol.md §4.2). */
@@ -73,6 +75,12 @@ export interface RoutingEngine {
    * record — then apply the announcement in full. Absent: this engine applies announcements only.
    */
   applyDelta?(bytes: Uint8Array, delta: ClusterDelta, nodeIp: string): Promise<AnnounceOutcome | undefined>;
+  /**
+   * For the record delta of an announcement just accepted into `record` (called right after its
+   * apply, in the node's order): the links it changed when it changed no link's identity;
+   * undefined when every link must travel (or the engine cannot tell).
+   */
+  linkUpdatesOf?(record: NodeRecordView): LinkUpdates | undefined;
   /** `/path`: the original's route object, or null */
   route(srcIp: string, dstIp: string): RouteJson | null;
   /** what a `gr` reply needs, or null */

@@ -27,6 +27,9 @@ import {
 } from '../graph/apply-announcement.ts';
 import { AnnArena } from '../graph/ann-arena.ts';
 import { CompactNodeTable } from '../graph/compact-table.ts';
+import { CompactNodeRecord } from '../graph/compact-record.ts';
+import type { NodeRecordView } from '../graph/node-record.ts';
+import type { LinkUpdates } from '../graph/record-delta.ts';
 import type { Announcement } from '../protocol/announcement-types.ts';
 import { checkAnnouncementHeader, parseAnnouncement, parseTimestampField } from '../protocol/announcement.ts';
 import type { ClusterDelta } from '../protocol/cluster-delta.ts';
@@ -212,6 +215,10 @@ export class RoutingSupervisor implements RoutingEngine {
     source: AnnouncementSource,
   ): AnnounceOutcome | Promise<AnnounceOutcome> {
     return this.directory.apply(ann, rules, source);
+  }
+
+  linkUpdatesOf(record: NodeRecordView): LinkUpdates | undefined {
+    return record instanceof CompactNodeRecord ? this.directory.table.linkUpdatesOf(record) : undefined;
   }
 
   /** In the node's order (subnode-actors.ts `applyDelta`): the node is read from the bytes' header. */

@@ -265,7 +265,7 @@ export class Ingest implements ApplyRecorder {
 
   private noteDelta(accepted: Announcement, record: NodeRecordView): void {
     try {
-      this.deltas.set(accepted, encodeClusterDelta(recordDeltaOf(record, accepted)));
+      this.deltas.set(accepted, encodeClusterDelta(recordDeltaOf(record, accepted, this.engine?.linkUpdatesOf?.(record))));
     } catch (e) {
       // not describable (bounds): the others apply the announcement in full
       this.d.log.warn({ event: 'cluster:delta:unencodable', node: record.ipv6, err: (e as Error).message }, 'no record delta for this announcement');

@@ -12,7 +12,7 @@ const delta: ClusterDelta = {
   version: 22,
   scheme: SCHEMES.v358,
   keptAfter: [new Uint8Array(8).fill(1), new Uint8Array(8).fill(2)],
-  peers: [
+  links: { kind: 'all', peers: [
     {
       ipv6: 'fc00:0000:0000:0000:0000:0000:0000:0002',
       links: [
@@ -21,7 +21,20 @@ const delta: ClusterDelta = {
       ],
     },
     { ipv6: 'fcff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', links: [] },
-  ],
+  ] },
+};
+
+/** the same announcement had it changed fields of existing links only */
+const updates: ClusterDelta = {
+  ...delta,
+  links: {
+    kind: 'updates',
+    total: 7,
+    updates: [
+      { pos: 0, peerNum: 3, mtu: 1280, flags: 1, time: 1_700_000_000_500, mostRecentLsSlot: 170_000_050, value: 12.5 },
+      { pos: 6, peerNum: -1, mtu: 0, flags: 255, time: 2, mostRecentLsSlot: 1, value: 0 },
+    ],
+  },
 };
 
 function expectDeltaError(bytes: Uint8Array): void {
@@ -40,10 +53,24 @@ describe('cluster-delta (the record delta of a DELTA envelope)', () => {
     expect({ ...back, keptAfter: back.keptAfter.map((k) => [...k]) }).to.deep.equal({ ...delta, keptAfter: delta.keptAfter.map((k) => [...k]) });
   });
 
+  it('round-trips the link-updates form (fields of existing links, by position)', () => {
+    const back = decodeClusterDelta(encodeClusterDelta(updates));
+    expect({ ...back, keptAfter: back.keptAfter.map((k) => [...k]) }).to.deep.equal({ ...updates, keptAfter: updates.keptAfter.map((k) => [...k]) });
+    expect(encodeClusterDelta(updates).length, 'smaller than every link').to.be.below(encodeClusterDelta(delta).length);
+  });
+
   it('refuses every truncation and trailing garbage (RS_ERR_CLUSTER_ENVELOPE)', () => {
-    const bytes = encodeClusterDelta(delta);
-    for (let n = 0; n < bytes.length; n++) expectDeltaError(bytes.subarray(0, n));
-    expectDeltaError(new Uint8Array([...bytes, 0]));
+    for (const d of [delta, updates]) {
+      const bytes = encodeClusterDelta(d);
+      for (let n = 0; n < bytes.length; n++) expectDeltaError(bytes.subarray(0, n));
+      expectDeltaError(new Uint8Array([...bytes, 0]));
+    }
+  });
+
+  it('refuses a link update past the link count', () => {
+    expect(() => encodeClusterDelta({ ...updates, links: { kind: 'updates', total: 1, updates: [{ pos: 1, peerNum: 0, mtu: 0, flags: 0, time: 0, mostRecentLsSlot: 0, value: 0 }] } }))
+      .to.throw()
+      .with.property('code', 'RS_ERR_CLUSTER_ENVELOPE');
   });
 
   it('never throws anything but RS_ERR_CLUSTER_ENVELOPE on arbitrary bytes', () => {
