@@ -149,25 +149,18 @@ export class AnnArena {
    * The keep-rule keys of the announcement's non-ephemeral entities, in entity order, into
    * `out` (grown if short; returned): a Peer's peerNum, or KEEP_KEY_VERSION /
    * KEEP_KEY_ENCODING_SCHEME. Read from the bytes' entity framing (entity.ts): the announcement
-   * parsed when it was accepted, so the framing holds. Returns the count in `out[0]`'s place via
-   * the result's length field: `[keys, count]`.
+   * parsed when it was accepted, so the framing holds. Returns `[keys, count]`: `keys` is `out`,
+   * or a longer copy of it when it was short.
    */
   keepKeys(id: number, out: Int32Array): [Int32Array, number] {
     let n = 0;
-    const push = (k: number): void => {
-      if (n === out.length) {
-        const o = new Int32Array(out.length * 2);
-        o.set(out);
-        out = o;
-      }
-      out[n++] = k;
-    };
     const g = this.givenOf(id);
     if (g) {
       for (const e of g.entities) {
-        if (e.type === 'Version') push(KEEP_KEY_VERSION);
-        else if (e.type === 'EncodingScheme') push(KEEP_KEY_ENCODING_SCHEME);
-        else if (e.type === 'Peer') push(e.peerNum);
+        const k = e.type === 'Version' ? KEEP_KEY_VERSION : e.type === 'EncodingScheme' ? KEEP_KEY_ENCODING_SCHEME : e.type === 'Peer' ? e.peerNum : undefined;
+        if (k === undefined) continue;
+        if (n === out.length) out = grown(out);
+        out[n++] = k;
       }
       return [out, n];
     }
@@ -182,9 +175,18 @@ export class AnnArena {
         continue;
       }
       const type = x + 1 < end ? c[x + 1] : undefined;
-      if (type === ENTITY_TYPE.Version) push(KEEP_KEY_VERSION);
-      else if (type === ENTITY_TYPE.EncodingScheme) push(KEEP_KEY_ENCODING_SCHEME);
-      else if (type === ENTITY_TYPE.Peer) push((c[x + 6]! << 8) | c[x + 7]!);
+      const k =
+        type === ENTITY_TYPE.Version
+          ? KEEP_KEY_VERSION
+          : type === ENTITY_TYPE.EncodingScheme
+            ? KEEP_KEY_ENCODING_SCHEME
+            : type === ENTITY_TYPE.Peer
+              ? (c[x + 6]! << 8) | c[x + 7]!
+              : undefined;
+      if (k !== undefined) {
+        if (n === out.length) out = grown(out);
+        out[n++] = k;
+      }
       x += len;
     }
     return [out, n];
@@ -305,4 +307,11 @@ export class AnnArena {
     this.lenOf = grow(this.lenOf, (k) => new Uint32Array(k));
     this.refs = grow(this.refs, (k) => new Uint8Array(k));
   }
+}
+
+/** `a` in an array twice its length. */
+function grown(a: Int32Array): Int32Array {
+  const b = new Int32Array(a.length * 2);
+  b.set(a);
+  return b;
 }

@@ -417,13 +417,14 @@ export class CompactNodeTable implements Iterable<CompactNodeRecord> {
       // nothing fell out: the new list is the old one with `ann` on top
       this.fold(slot, anns.bytes(id));
     }
+    const accepted = new ArenaAnnouncement(anns, id, rec);
     return {
       outcome: {
         error: 'none',
         stateHash: store.stateHashOf(rec.id),
         node: rec,
-        accepted: new ArenaAnnouncement(anns, id, rec),
-        added: [anns.hash(id)],
+        accepted,
+        added: [accepted.hash],
         deleted,
       },
       created,
