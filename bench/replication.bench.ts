@@ -95,6 +95,8 @@ function buildAnnouncements(
 async function startServer(key: Key, peers: string[] = []): Promise<App> {
   const config = validateConfig({
     http: { host: '127.0.0.1', port: 0 },
+    // two servers run at once: the admin listener's fixed default port (3335) would collide
+    admin: { enabled: false },
     identity: { privateKey: bytesToHex(key.priv) },
     peers,
     // a synthetic network: nothing to keep across runs (and no log in the working directory)
