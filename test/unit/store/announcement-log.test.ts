@@ -5,10 +5,14 @@ import { openLogContents } from '../../../src/store/log-reader.ts';
 import { MemoryLogMedium } from '../../../src/store/memory-log-medium.ts';
 import { captureLogger, fakeAnn, GatedMedium, hex, keyHex, LiveMap } from './fixtures.ts';
 
+/**
+ * Wait for `cond`, polling on timers: the log's retries wait on backoff timers (milliseconds), so
+ * turns of setImmediate alone can run out before the timers fire on a fast, idle event loop.
+ */
 const until = async (cond: () => boolean, what: string): Promise<void> => {
-  for (let i = 0; i < 10_000; i++) {
+  for (let i = 0; i < 5_000; i++) {
     if (cond()) return;
-    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setTimeout(r, 1));
   }
   throw new Error(`never: ${what}`);
 };
