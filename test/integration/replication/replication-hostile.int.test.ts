@@ -303,13 +303,17 @@ describe('hostile replication peers', () => {
         {
           pingCycleMs: 50,
           pingAfterMs: 100,
-          dropAfterMs: 400,
+          // well after the first ping is due: a loaded machine that runs the 50 ms cycle late
+          // must still ping before the drop is due
+          dropAfterMs: 1500,
           reconnectBaseMs: 60_000,
           reconnectErrorBaseMs: 60_000,
         },
         [raw.url],
       );
       await waitUntil(async () => (await disconnects(app, 'Idle')) === 1, 'the drop');
+      // the PING frames went out before the close; this side may read them a moment later
+      await waitUntil(async () => pings > 0, 'the pings before the drop');
       expect(pings).to.be.greaterThan(0);
     });
   });
