@@ -40,16 +40,29 @@ async function loaded(w: World, messages: readonly Uint8Array[]): Promise<RouteS
   const s = serverFor(w);
   w.clock.set(T0);
   const r = await feed(s, w, messages);
-  if (r.accepted !== messages.length) throw new Error(`loading the world: ${r.accepted} of ${messages.length} accepted`);
+  if (r.accepted !== messages.length)
+    throw new Error(`loading the world: ${r.accepted} of ${messages.length} accepted`);
   await s.routing!.sync();
   return s;
 }
 
 /** CPU of a fresh actor catching up on `prefix` into `server` through `sink`, per entry. */
-async function catchUpCost(url: string, prefix: string, key: Uint8Array, sink: ClusterSink, entries: number): Promise<{ us: number; registry: Registry }> {
+async function catchUpCost(
+  url: string,
+  prefix: string,
+  key: Uint8Array,
+  sink: ClusterSink,
+  entries: number,
+): Promise<{ us: number; registry: Registry }> {
   const registry = new Registry();
   const t0 = process.cpuUsage();
-  const actor = await ClusterActor.start({ bus: new RedisClusterBus({ url, prefix }), sink, key, registry, antiEntropyIntervalMs: 60_000 });
+  const actor = await ClusterActor.start({
+    bus: new RedisClusterBus({ url, prefix }),
+    sink,
+    key,
+    registry,
+    antiEntropyIntervalMs: 60_000,
+  });
   try {
     if (!(await actor.whenReady(600_000))) throw new Error('catch-up did not finish');
     const us = cpuMicros(t0) / entries;
@@ -82,9 +95,17 @@ async function measure(opts: BenchOptions): Promise<BenchResult[]> {
     // rounds of one update per node: a node sends its next announcement once the last one was
     // answered, as cjdns does (two of one node in flight could overtake each other on the way)
     const rounds: Uint8Array[][] = [];
-    for (let k = 0; k < updates; k += n) rounds.push(Array.from({ length: Math.min(n, updates - k) }, (_x, i) => linkStateUpdate(w, i)));
+    for (let k = 0; k < updates; k += n)
+      rounds.push(
+        Array.from({ length: Math.min(n, updates - k) }, (_x, i) => linkStateUpdate(w, i)),
+      );
     // (a): A accepts the updates from the nodes, each made durable (with its delta) before its reply
-    const actorA = await ClusterActor.start({ bus: new RedisClusterBus({ url: redis.url, prefix: 'cost' }), sink: routeServerSink(a), key, antiEntropyIntervalMs: 60_000 });
+    const actorA = await ClusterActor.start({
+      bus: new RedisClusterBus({ url: redis.url, prefix: 'cost' }),
+      sink: routeServerSink(a),
+      key,
+      antiEntropyIntervalMs: 60_000,
+    });
     if (!(await actorA.whenReady(30_000))) throw new Error('A did not start');
     a.setClusterHooks({
       beforeNodeAnnouncement: (ip) => actorA.catchUpBeforeLocalApply(ip),
@@ -103,24 +124,38 @@ async function measure(opts: BenchOptions): Promise<BenchResult[]> {
     await a.routing!.sync();
     const aUs = cpuMicros(t0) / accepted;
     await actorA.close();
-    if (accepted !== updates) throw new Error(`A accepted ${accepted} of ${updates} (${JSON.stringify([...errors])})`);
+    if (accepted !== updates)
+      throw new Error(`A accepted ${accepted} of ${updates} (${JSON.stringify([...errors])})`);
     // (b): B catches up on A's entries through their deltas; (b full): C applies them in full
     const bSink = routeServerSink(b);
     const delta = await catchUpCost(redis.url, 'cost', key, bSink, updates);
     await b.routing!.sync();
     const viaDelta = await counted(delta.registry, 'snode_cluster_deltas_total', 'delta');
     const cSink = routeServerSink(c);
-    const full = await catchUpCost(redis.url, 'cost', key, { applyRemote: cSink.applyRemote, nodeSnapshot: cSink.nodeSnapshot }, updates);
+    const full = await catchUpCost(
+      redis.url,
+      'cost',
+      key,
+      { applyRemote: cSink.applyRemote, nodeSnapshot: cSink.nodeSnapshot },
+      updates,
+    );
     await c.routing!.sync();
-    const same = Buffer.from(b.views.dump()).equals(Buffer.from(c.views.dump())) && Buffer.from(b.views.dump()).equals(Buffer.from(a.views.dump()));
+    const same =
+      Buffer.from(b.views.dump()).equals(Buffer.from(c.views.dump())) &&
+      Buffer.from(b.views.dump()).equals(Buffer.from(a.views.dump()));
     const r = delta.us / aUs;
     const rFull = full.us / aUs;
     const speedup = (procs: number, ratio: number): number => procs / (1 + (procs - 1) * ratio);
     const notes = `${n} nodes, ${updates} link-state updates; ${viaDelta} of ${updates} applied as deltas; /dump of A, B, C ${same ? 'identical' : 'DIFFERENT'}`;
     const rows: BenchResult[] = [
-      { name: 'cluster: CPU to accept an announcement (a: verify + apply + publish durably)', value: aUs, unit: 'µs/ann', notes },
       {
-        name: 'cluster: CPU to apply another process\'s delta (b)',
+        name: 'cluster: CPU to accept an announcement (a: verify + apply + publish durably)',
+        value: aUs,
+        unit: 'µs/ann',
+        notes,
+      },
+      {
+        name: "cluster: CPU to apply another process's delta (b)",
         value: delta.us,
         unit: 'µs/ann',
         baseline: { name: '(a)', value: aUs, unit: 'µs/ann' },
@@ -142,9 +177,18 @@ async function measure(opts: BenchOptions): Promise<BenchResult[]> {
         name: `cluster: projected speedup of ${procs} processes, N/(1+(N-1)r) with r = b/a`,
         value: speedup(procs, r),
         unit: '×',
-        baseline: { name: `without deltas (r = ${rFull.toFixed(2)})`, value: speedup(procs, rFull), unit: '×' },
+        baseline: {
+          name: `without deltas (r = ${rFull.toFixed(2)})`,
+          value: speedup(procs, rFull),
+          unit: '×',
+        },
         ratio: speedup(procs, r) / speedup(procs, rFull),
-        ...(procs === 8 ? { target: `>= ${speedup(8, TARGET_R).toFixed(1)}× (r <= ${TARGET_R})`, met: speedup(8, r) >= speedup(8, TARGET_R) } : {}),
+        ...(procs === 8
+          ? {
+              target: `>= ${speedup(8, TARGET_R).toFixed(1)}× (r <= ${TARGET_R})`,
+              met: speedup(8, r) >= speedup(8, TARGET_R),
+            }
+          : {}),
         notes: `ceiling 1/r = ${(1 / r).toFixed(1)}×`,
       });
     return rows;

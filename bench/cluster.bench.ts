@@ -22,7 +22,14 @@ interface Post {
 function post(agent: Agent, port: number, body: Uint8Array, ip: string): Promise<Post> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port, path: '/subnode', method: 'POST', agent, headers: { 'x-cjdns-ip': ip, 'x-cjdns-version': '22', 'content-length': body.length } },
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/subnode',
+        method: 'POST',
+        agent,
+        headers: { 'x-cjdns-ip': ip, 'x-cjdns-version': '22', 'content-length': body.length },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -40,7 +47,11 @@ function post(agent: Agent, port: number, body: Uint8Array, ip: string): Promise
 }
 
 /** Announcements per second accepted through HAProxy by a cluster of `processes`. */
-async function ingestRate(processes: number, opts: BenchOptions, privateKeyHex: string): Promise<{ rate: number; lagP99Ms: number | undefined; cluster?: LaunchedCluster }> {
+async function ingestRate(
+  processes: number,
+  opts: BenchOptions,
+  privateKeyHex: string,
+): Promise<{ rate: number; lagP99Ms: number | undefined; cluster?: LaunchedCluster }> {
   const cluster = await launchCluster({ processes, logLevel: 'warn', privateKeyHex });
   try {
     await requireClusterBus(cluster);
@@ -48,13 +59,30 @@ async function ingestRate(processes: number, opts: BenchOptions, privateKeyHex: 
     const net = new TreeNetwork(nodes, cluster.identity.ipv6, 31 + processes);
     const agent = new Agent({ keepAlive: true, maxSockets: 64 });
     // resets first (not measured)
-    await Promise.all(net.nodes.map((n, i) => post(agent, cluster.haproxy.port, bencodeEncode({ sq: 'ann', ann: net.reset(i, Date.now()), txid: Uint8Array.of(1), p: 22 }), n.ipv6)));
+    await Promise.all(
+      net.nodes.map((n, i) =>
+        post(
+          agent,
+          cluster.haproxy.port,
+          bencodeEncode({
+            sq: 'ann',
+            ann: net.reset(i, Date.now()),
+            txid: Uint8Array.of(1),
+            p: 22,
+          }),
+          n.ipv6,
+        ),
+      ),
+    );
     // signed ahead (signing is the client's work, not the cluster's); timestamps stay well inside
     // the 10 s clock-skew window during the measured seconds
     const perNode = opts.quick ? 12 : 30;
     const now = Date.now();
     const queue: Array<Array<{ bytes: Uint8Array; ip: string }>> = net.nodes.map((n, i) =>
-      Array.from({ length: perNode }, () => ({ bytes: bencodeEncode({ sq: 'ann', ann: net.update(i, now), txid: Uint8Array.of(2), p: 22 }), ip: n.ipv6 })),
+      Array.from({ length: perNode }, () => ({
+        bytes: bencodeEncode({ sq: 'ann', ann: net.update(i, now), txid: Uint8Array.of(2), p: 22 }),
+        ip: n.ipv6,
+      })),
     );
     let accepted = 0;
     const t0 = process.hrtime.bigint();
@@ -88,7 +116,8 @@ async function requireClusterBus(cluster: LaunchedCluster): Promise<void> {
       .end();
   });
   const checks = (JSON.parse(body) as { checks?: Record<string, unknown> }).checks ?? {};
-  if (!('cluster' in checks)) throw new Error('the route server has no cluster bus wired (/readyz has no "cluster" check)');
+  if (!('cluster' in checks))
+    throw new Error('the route server has no cluster bus wired (/readyz has no "cluster" check)');
 }
 
 /** p99 upper bound from snode_cluster_replication_lag_seconds (bucket resolution). */
@@ -102,7 +131,9 @@ async function histogramP99(port: number): Promise<number | undefined> {
       .on('error', reject)
       .end();
   });
-  const buckets = [...text.matchAll(/^snode_cluster_replication_lag_seconds_bucket\{le="([^"]+)"[^}]*\} (\d+)/gm)].map((m) => ({ le: m[1] === '+Inf' ? Infinity : Number(m[1]), n: Number(m[2]) }));
+  const buckets = [
+    ...text.matchAll(/^snode_cluster_replication_lag_seconds_bucket\{le="([^"]+)"[^}]*\} (\d+)/gm),
+  ].map((m) => ({ le: m[1] === '+Inf' ? Infinity : Number(m[1]), n: Number(m[2]) }));
   const total = buckets.find((b) => b.le === Infinity)?.n ?? 0;
   if (total === 0) return undefined;
   const hit = buckets.find((b) => b.n >= 0.99 * total);
@@ -122,12 +153,23 @@ async function probeLag(samples: number, privateKeyHex: string): Promise<number[
       const ip = net.nodes[i]!.ipv6;
       const bytes = k < net.nodes.length ? net.reset(i, Date.now()) : net.update(i, Date.now());
       const t0 = process.hrtime.bigint();
-      const r = await post(agent, a.port, bencodeEncode({ sq: 'ann', ann: bytes, txid: Uint8Array.of(3), p: 22 }), ip);
+      const r = await post(
+        agent,
+        a.port,
+        bencodeEncode({ sq: 'ann', ann: bytes, txid: Uint8Array.of(3), p: 22 }),
+        ip,
+      );
       const want = bytesToHex(r.reply!.stateHash as Uint8Array);
       for (;;) {
-        const pn = await post(agent, b.port, bencodeEncode({ sq: 'pn', txid: Uint8Array.of(4), p: 22 }), ip);
+        const pn = await post(
+          agent,
+          b.port,
+          bencodeEncode({ sq: 'pn', txid: Uint8Array.of(4), p: 22 }),
+          ip,
+        );
         if (pn.reply && bytesToHex(pn.reply.stateHash as Uint8Array) === want) break;
-        if (Number(process.hrtime.bigint() - t0) > 5e9) throw new Error('snode2 never caught up (is the cluster bus wired?)');
+        if (Number(process.hrtime.bigint() - t0) > 5e9)
+          throw new Error('snode2 never caught up (is the cluster bus wired?)');
       }
       lags.push(Number(process.hrtime.bigint() - t0) / 1e6);
     }
@@ -143,7 +185,14 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
     return await measure(opts);
   } catch (e) {
     // reported, not thrown: the other benches still run
-    return [{ name: 'cluster ingest and replication lag', value: NaN, unit: '', notes: `NOT RUN: ${(e as Error).message}` }];
+    return [
+      {
+        name: 'cluster ingest and replication lag',
+        value: NaN,
+        unit: '',
+        notes: `NOT RUN: ${(e as Error).message}`,
+      },
+    ];
   }
 }
 
@@ -163,7 +212,8 @@ async function measure(opts: BenchOptions): Promise<BenchResult[]> {
       ratio,
       target: '>= 1.7 (2 cores)',
       met: ratio >= 1.7,
-      notes: 'each process verifies and applies its own announcements and applies the other\'s from Redis; bench client, haproxy and redis share the same cores',
+      notes:
+        "each process verifies and applies its own announcements and applies the other's from Redis; bench client, haproxy and redis share the same cores",
     },
     {
       name: 'replication lag p99, idle (accepted at snode1 → held by snode2, incl. polling)',

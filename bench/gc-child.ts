@@ -30,6 +30,8 @@ const t0 = performance.now();
 const r = await feed(server, w, updates, window);
 const ms = performance.now() - t0;
 process.stdout.write('### INGEST END\n');
-process.stdout.write(JSON.stringify({ accepted: r.accepted, rejected: r.rejected, ms: Math.round(ms) }) + '\n');
+process.stdout.write(
+  JSON.stringify({ accepted: r.accepted, rejected: r.rejected, ms: Math.round(ms) }) + '\n',
+);
 await server.close();
 process.exit(0);

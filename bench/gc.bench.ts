@@ -48,7 +48,8 @@ export function parseGcTrace(text: string): GcFigures {
     if (!m || !line.includes('pause=')) continue;
     main ??= m[1];
     if (!inside) continue;
-    const num = (k: string): number => Number(new RegExp(`\\b${k}=([-\\d.]+)`).exec(line)?.[1] ?? 0);
+    const num = (k: string): number =>
+      Number(new RegExp(`\\b${k}=([-\\d.]+)`).exec(line)?.[1] ?? 0);
     const c: Collection = {
       kind: /\bgc=(\w+)/.exec(line)?.[1] ?? '?',
       pause: num('pause'),
@@ -60,7 +61,8 @@ export function parseGcTrace(text: string): GcFigures {
     list.push(c);
     byIsolate.set(m[1]!, list);
   }
-  const per = (list: readonly Collection[]): number => list.reduce((s, c) => s + c.promoted, 0) / Math.max(1, summary.accepted);
+  const per = (list: readonly Collection[]): number =>
+    list.reduce((s, c) => s + c.promoted, 0) / Math.max(1, summary.accepted);
   return {
     accepted: summary.accepted,
     ms: summary.ms,
@@ -73,7 +75,17 @@ function runChild(n: number, count: number, window: number, seed: number): Promi
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
-      ['--expose-gc', '--trace-gc-nvp', '--import', 'tsx', join(here, 'gc-child.ts'), String(n), String(count), String(window), String(seed)],
+      [
+        '--expose-gc',
+        '--trace-gc-nvp',
+        '--import',
+        'tsx',
+        join(here, 'gc-child.ts'),
+        String(n),
+        String(count),
+        String(window),
+        String(seed),
+      ],
       { encoding: 'utf8', maxBuffer: 256 << 20 },
       (err, stdout) => (err ? reject(err) : resolve(stdout)),
     );
@@ -89,7 +101,8 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
   const g = parseGcTrace(await runChild(n, count, window, opts.seed));
   const scav = g.main.filter((c) => c.kind === 's');
   const others = g.main.filter((c) => c.kind !== 's');
-  const sum = (list: readonly Collection[], k: keyof Omit<Collection, 'kind'>): number => list.reduce((s, c) => s + c[k], 0);
+  const sum = (list: readonly Collection[], k: keyof Omit<Collection, 'kind'>): number =>
+    list.reduce((s, c) => s + c[k], 0);
   const perAnn = (b: number): number => b / Math.max(1, g.accepted);
   const promoted = perAnn(sum(g.main, 'promoted'));
   const pauses = scav.map((c) => c.pause).sort((a, b) => a - b);

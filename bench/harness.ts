@@ -27,7 +27,10 @@ export interface BenchOptions {
 }
 
 /** Repeat `fn` for at least `minMs` (after a warm-up); returns operations per second. */
-export function opsPerSecond(fn: () => void, opts: { minMs?: number; warmup?: number } = {}): number {
+export function opsPerSecond(
+  fn: () => void,
+  opts: { minMs?: number; warmup?: number } = {},
+): number {
   const warm = opts.warmup ?? 200;
   for (let i = 0; i < warm; i++) fn();
   const minMs = opts.minMs ?? 1000;

@@ -34,7 +34,9 @@ const settle = async (): Promise<void> => {
   }
 };
 const status = (field: string): number => {
-  const line = readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith(field));
+  const line = readFileSync('/proc/self/status', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(field));
   return Number(/(\d+)\s*kB/.exec(line ?? '')?.[1] ?? 0) * 1024;
 };
 const mem = (): { rss: number; heapUsed: number; arrayBuffers: number; external: number } => {

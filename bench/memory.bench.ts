@@ -46,23 +46,44 @@ interface Measured {
   readonly workersLoaded: { verify: number[]; replicas: number[] };
 }
 
-function startSource(n: number, seed: number): { child: ChildProcess; ready: Promise<SourceReady> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'mesh-source.ts'), String(n), String(seed)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+function startSource(
+  n: number,
+  seed: number,
+): { child: ChildProcess; ready: Promise<SourceReady> } {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(here, 'mesh-source.ts'), String(n), String(seed)],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const ready = new Promise<SourceReady>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
     lines.once('line', (l) => resolve(JSON.parse(l) as SourceReady));
-    child.once('exit', (code) => reject(new Error(`mesh source exited (${code}) before it was ready`)));
+    child.once('exit', (code) =>
+      reject(new Error(`mesh source exited (${code}) before it was ready`)),
+    );
   });
   return { child, ready };
 }
 
-function measureChild(url: string, expected: number, replication: Record<string, unknown>): Promise<Measured> {
+function measureChild(
+  url: string,
+  expected: number,
+  replication: Record<string, unknown>,
+): Promise<Measured> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
-      ['--expose-gc', '--import', 'tsx', join(here, 'memory-child.ts'), url, String(expected), JSON.stringify(replication)],
+      [
+        '--expose-gc',
+        '--import',
+        'tsx',
+        join(here, 'memory-child.ts'),
+        url,
+        String(expected),
+        JSON.stringify(replication),
+      ],
       { encoding: 'utf8', maxBuffer: 1 << 20 },
       (err, stdout) => {
         if (err) reject(err);
@@ -80,7 +101,11 @@ async function measure(n: number, seed: number, log: (s: string) => void): Promi
     // a want list longer than maxWantedPerPeer pauses the socket with the answers behind it and the
     // sync never completes (issue 12, being fixed in the pull path): room for the whole inventory
     const replication = ready.store > WANTED_DEFAULT ? { maxWantedPerPeer: 2 * ready.store } : {};
-    const m = await measureChild(`ws://127.0.0.1:${ready.port}/cjdnsnode_websocket`, ready.store, replication);
+    const m = await measureChild(
+      `ws://127.0.0.1:${ready.port}/cjdnsnode_websocket`,
+      ready.store,
+      replication,
+    );
     const growth = m.rssLoaded - m.rssIdle;
     const perLink = growth / m.links;
     const atRest = (m.rssAtRest - m.rssIdle) / m.links;

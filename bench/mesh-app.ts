@@ -24,7 +24,11 @@ export interface MeshAppOptions {
   readonly keys?: readonly BenchKey[];
 }
 
-export async function startMeshApp(n: number, seed: number, opts: MeshAppOptions = {}): Promise<MeshApp> {
+export async function startMeshApp(
+  n: number,
+  seed: number,
+  opts: MeshAppOptions = {},
+): Promise<MeshApp> {
   const log = opts.log ?? ((): void => undefined);
   const world = await buildWorld(n, seed, log, opts.keys);
   const config = validateConfig({
@@ -43,10 +47,14 @@ export async function startMeshApp(n: number, seed: number, opts: MeshAppOptions
     const all = world.initial.flat();
     const r = await feed(app.server, world, all);
     if (r.accepted !== all.length) {
-      throw new Error(`loading the mesh: ${r.accepted} of ${all.length} accepted, ${r.rejected} refused, ${JSON.stringify([...r.errors])}`);
+      throw new Error(
+        `loading the mesh: ${r.accepted} of ${all.length} accepted, ${r.rejected} refused, ${JSON.stringify([...r.errors])}`,
+      );
     }
     await app.server.syncRoutes();
-    log(`  mesh of ${n} nodes loaded into the route server in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    log(
+      `  mesh of ${n} nodes loaded into the route server in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+    );
   } catch (e) {
     await app.close();
     throw e;

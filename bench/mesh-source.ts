@@ -16,7 +16,12 @@ const mesh = await startMeshApp(n, seed, { log: (s) => void process.stderr.write
 dropWorlds(mesh.world);
 const { port } = mesh.app.address();
 process.stdout.write(
-  JSON.stringify({ port, store: mesh.app.server.store.size, nodes: mesh.app.server.nodes.size, links: mesh.app.server.linkCount() }) + '\n',
+  JSON.stringify({
+    port,
+    store: mesh.app.server.store.size,
+    nodes: mesh.app.server.nodes.size,
+    links: mesh.app.server.linkCount(),
+  }) + '\n',
 );
 const stop = (): void => void mesh.close().then(() => process.exit(0));
 process.on('SIGTERM', stop);

@@ -44,7 +44,8 @@ const lag = monitorEventLoopDelay({ resolution: 1 });
 lag.enable();
 process.on('message', (m: { type: string }) => {
   if (m.type === 'rss') process.send!({ type: 'rss', rss: process.memoryUsage().rss });
-  if (m.type === 'gc') void settle().then(() => process.send!({ type: 'gc', rss: process.memoryUsage().rss }));
+  if (m.type === 'gc')
+    void settle().then(() => process.send!({ type: 'gc', rss: process.memoryUsage().rss }));
   if (m.type === 'lag') {
     process.send!({ type: 'lag', p99: lag.percentile(99) / 1e6, max: lag.max / 1e6 });
     lag.reset();

@@ -45,7 +45,11 @@ function ask<T>(child: ChildProcess, type: string): Promise<T> {
 }
 
 /** GET /healthz every `everyMs` for `forMs`: latencies in ms, and how many were not 200. */
-async function sampleHealthz(port: number, forMs: number, everyMs = 20): Promise<{ ms: number[]; failed: number }> {
+async function sampleHealthz(
+  port: number,
+  forMs: number,
+  everyMs = 20,
+): Promise<{ ms: number[]; failed: number }> {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   const ms: number[] = [];
   let failed = 0;
@@ -86,21 +90,37 @@ interface Scenario {
   readonly heavy: Record<string, number>;
 }
 
-async function measure(n: number, seed: number, sc: Scenario, log: (s: string) => void): Promise<BenchResult[]> {
-  const child = fork(join(here, 'reads-child.ts'), [String(n), String(seed), JSON.stringify(sc.heavy)], {
-    execArgv: ['--expose-gc', '--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+async function measure(
+  n: number,
+  seed: number,
+  sc: Scenario,
+  log: (s: string) => void,
+): Promise<BenchResult[]> {
+  const child = fork(
+    join(here, 'reads-child.ts'),
+    [String(n), String(seed), JSON.stringify(sc.heavy)],
+    {
+      execArgv: ['--expose-gc', '--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  );
   try {
     const ready = await ask<Ready>(child, 'ready');
     const base = (await ask<{ rss: number }>(child, 'gc')).rss;
     const idle = await sampleHealthz(ready.port, 3000);
     await ask(child, 'lag');
-    log(`  ${sc.name}: ${ready.nodes} nodes, ${ready.links} links, /walk ${(ready.walkBytes / MB).toFixed(1)} MB; RSS ${(base / MB).toFixed(0)} MB loaded`);
+    log(
+      `  ${sc.name}: ${ready.nodes} nodes, ${ready.links} links, /walk ${(ready.walkBytes / MB).toFixed(1)} MB; RSS ${(base / MB).toFixed(0)} MB loaded`,
+    );
 
-    const clients = await Promise.all(Array.from({ length: CLIENTS }, (_, i) => stalledClient(ready.port, `127.0.1.${i + 1}`)));
+    const clients = await Promise.all(
+      Array.from({ length: CLIENTS }, (_, i) => stalledClient(ready.port, `127.0.1.${i + 1}`)),
+    );
     let peak = base;
-    const poll = setInterval(() => void ask<{ rss: number }>(child, 'rss').then((m) => (peak = Math.max(peak, m.rss))), 250);
+    const poll = setInterval(
+      () => void ask<{ rss: number }>(child, 'rss').then((m) => (peak = Math.max(peak, m.rss))),
+      250,
+    );
     const held = await sampleHealthz(ready.port, 15_000);
     clearInterval(poll);
     peak = Math.max(peak, (await ask<{ rss: number }>(child, 'rss')).rss);

@@ -81,7 +81,11 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
   const records = new Map<string, NodeRecord>();
   for (const [ip, r] of server.nodes.nodesByIp) {
     const byIp = new Map<string, Link[]>();
-    for (const [peer, links] of r.inwardLinksByIp) byIp.set(peer, links.map((l) => ({ ...l, linkState: new Map(l.linkState) })));
+    for (const [peer, links] of r.inwardLinksByIp)
+      byIp.set(
+        peer,
+        links.map((l) => ({ ...l, linkState: new Map(l.linkState) })),
+      );
     records.set(ip, { ...(r as unknown as NodeRecord), inwardLinksByIp: byIp });
   }
   const tr = performance.now();

@@ -21,7 +21,13 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { ip6FromString } from '../src/protocol/keys.ts';
 import type { BDict } from '../src/protocol/bencode.ts';
 import type { RouteServer } from '../src/server/route-server.ts';
-import { mainThreadCpuMs, percentile, prng, type BenchOptions, type BenchResult } from './harness.ts';
+import {
+  mainThreadCpuMs,
+  percentile,
+  prng,
+  type BenchOptions,
+  type BenchResult,
+} from './harness.ts';
 import { lastIngestRate } from './ingest.bench.ts';
 import { DEFAULT_TREE_OPTIONS } from '../src/routing/tree-replicas.ts';
 import type { RoutePolicy } from '../src/routing/route-policy.ts';

@@ -21,7 +21,10 @@ const opt = (name: string): string | undefined => {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : undefined;
 };
-const options: BenchOptions = { quick: args.includes('--quick'), seed: Number(opt('--seed') ?? 42) };
+const options: BenchOptions = {
+  quick: args.includes('--quick'),
+  seed: Number(opt('--seed') ?? 42),
+};
 const only = opt('--only');
 const jsonOut = opt('--json');
 
@@ -31,10 +34,14 @@ const files = readdirSync(here)
   .sort();
 
 const cpu = cpus()[0]?.model ?? 'unknown cpu';
-process.stdout.write(`# snode benchmarks — node ${process.version}, ${cpus().length} cores (${cpu}), seed ${options.seed}${options.quick ? ', quick' : ''}\n`);
+process.stdout.write(
+  `# snode benchmarks — node ${process.version}, ${cpus().length} cores (${cpu}), seed ${options.seed}${options.quick ? ', quick' : ''}\n`,
+);
 const all: Array<BenchResult & { file: string }> = [];
 for (const f of files) {
-  const mod = (await import(pathToFileURL(join(here, f)).href)) as { run: (o: BenchOptions) => Promise<BenchResult[]> };
+  const mod = (await import(pathToFileURL(join(here, f)).href)) as {
+    run: (o: BenchOptions) => Promise<BenchResult[]>;
+  };
   process.stdout.write(`\n## ${f.replace('.bench.ts', '')}\n`);
   const results = await mod.run(options);
   for (const r of results) {

@@ -21,13 +21,28 @@ import { recordChanges, restoreTargetOf } from '../src/server/store-wiring.ts';
 import { AnnouncementStore } from '../src/store/announcement-store.ts';
 import { FileLogMedium } from '../src/store/file-log-medium.ts';
 import { mainThreadCpuMs, prng, type BenchOptions, type BenchResult } from './harness.ts';
-import { buildWorld, dropWorlds, feed, linkStateUpdate, serverFor, T0, timestampOf, type World } from './world.ts';
+import {
+  buildWorld,
+  dropWorlds,
+  feed,
+  linkStateUpdate,
+  serverFor,
+  T0,
+  timestampOf,
+  type World,
+} from './world.ts';
 
 const INGEST_TARGET = 0.9;
 const RELOAD_TARGET_MS = 5000;
 
 /** `feed`, each announcement settled only after the store's commit (the `ann` reply's wait). */
-async function feedDurable(server: RouteServer, w: World, messages: readonly Uint8Array[], store: AnnouncementStore | undefined, window = 4096): Promise<number> {
+async function feedDurable(
+  server: RouteServer,
+  w: World,
+  messages: readonly Uint8Array[],
+  store: AnnouncementStore | undefined,
+  window = 4096,
+): Promise<number> {
   if (!store) return (await feed(server, w, messages, window)).accepted;
   let accepted = 0;
   let inFlight = 0;
@@ -56,22 +71,35 @@ async function feedDurable(server: RouteServer, w: World, messages: readonly Uin
 }
 
 /** A fast-mode server holding the world's resets, with a store on `path` when given. */
-async function loaded(w: World, path: string | undefined): Promise<{ server: RouteServer; store: AnnouncementStore | undefined }> {
+async function loaded(
+  w: World,
+  path: string | undefined,
+): Promise<{ server: RouteServer; store: AnnouncementStore | undefined }> {
   const server = serverFor(w);
   w.clock.set(T0);
   let store: AnnouncementStore | undefined;
   if (path) {
-    store = await AnnouncementStore.open({ medium: await FileLogMedium.open(path), target: restoreTargetOf(server), log: silentLogger(), now: () => w.clock.now() });
+    store = await AnnouncementStore.open({
+      medium: await FileLogMedium.open(path),
+      target: restoreTargetOf(server),
+      log: silentLogger(),
+      now: () => w.clock.now(),
+    });
     recordChanges(server, store);
   }
   const initial = w.initial.flat();
   const n = await feedDurable(server, w, initial, store);
-  if (n !== initial.length) throw new Error(`loading the world: ${n} of ${initial.length} accepted`);
+  if (n !== initial.length)
+    throw new Error(`loading the world: ${n} of ${initial.length} accepted`);
   await server.syncRoutes();
   return { server, store };
 }
 
-async function ingestRatio(opts: BenchOptions, dir: string, log: (s: string) => void): Promise<BenchResult> {
+async function ingestRatio(
+  opts: BenchOptions,
+  dir: string,
+  log: (s: string) => void,
+): Promise<BenchResult> {
   const n = opts.quick ? 2000 : 20_000;
   const count = opts.quick ? 12_000 : 60_000;
   const w = await buildWorld(n, opts.seed, log);
@@ -114,7 +142,11 @@ async function ingestRatio(opts: BenchOptions, dir: string, log: (s: string) => 
   };
 }
 
-async function reloadTime(opts: BenchOptions, dir: string, log: (s: string) => void): Promise<BenchResult[]> {
+async function reloadTime(
+  opts: BenchOptions,
+  dir: string,
+  log: (s: string) => void,
+): Promise<BenchResult[]> {
   const n = opts.quick ? 5000 : 50_000;
   const w = await buildWorld(n, opts.seed, log);
   const path = join(dir, 'reload.log');
@@ -134,7 +166,12 @@ async function reloadTime(opts: BenchOptions, dir: string, log: (s: string) => v
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   const main0 = mainThreadCpuMs();
-  const store = await AnnouncementStore.open({ medium: await FileLogMedium.open(path), target: restoreTargetOf(server), log: silentLogger(), now: () => w.clock.now() });
+  const store = await AnnouncementStore.open({
+    medium: await FileLogMedium.open(path),
+    target: restoreTargetOf(server),
+    log: silentLogger(),
+    now: () => w.clock.now(),
+  });
   const ms = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   const mainCpuMs = mainThreadCpuMs() - main0;
@@ -145,7 +182,10 @@ async function reloadTime(opts: BenchOptions, dir: string, log: (s: string) => v
   const ok = server.nodes.size === n && server.store.size === live;
   await store.close();
   await server.close();
-  if (!ok) throw new Error(`reload: ${server.nodes.size} nodes / ${server.store.size} announcements, expected ${n} / ${live}`);
+  if (!ok)
+    throw new Error(
+      `reload: ${server.nodes.size} nodes / ${server.store.size} announcements, expected ${n} / ${live}`,
+    );
   return [
     {
       name: `reload at start, ${n} nodes (${r.announcements} announcements, ${(fileBytes / 1e6).toFixed(1)} MB log)`,
@@ -167,7 +207,7 @@ async function reloadTime(opts: BenchOptions, dir: string, log: (s: string) => v
       ratio: RELOAD_TARGET_MS / Math.max(1, mainCpuMs),
       target: `<= ${RELOAD_TARGET_MS} ms`,
       met: mainCpuMs <= RELOAD_TARGET_MS,
-      notes: 'Linux: the main thread\'s utime + stime (10 ms ticks)',
+      notes: "Linux: the main thread's utime + stime (10 ms ticks)",
     },
   ];
 }

@@ -21,7 +21,10 @@ import { startMeshApp } from './mesh-app.ts';
 const LOAD_TARGET_MS = 10_000;
 
 /** GET `path` whole; its time, size and the longest event-loop stall meanwhile. */
-function timedGet(port: number, path: string): Promise<{ ms: number; bytes: number; stallMs: number }> {
+function timedGet(
+  port: number,
+  path: string,
+): Promise<{ ms: number; bytes: number; stallMs: number }> {
   const loop = monitorEventLoopDelay({ resolution: 1 });
   loop.enable();
   const t0 = performance.now();
@@ -64,7 +67,11 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
       loop.disable();
       idle.push(loop.max / 1e6);
     }
-    const med = (xs: number[]): number => percentile([...xs].sort((a, b) => a - b), 50);
+    const med = (xs: number[]): number =>
+      percentile(
+        [...xs].sort((a, b) => a - b),
+        50,
+      );
     const graphMs = med(graph.map((g) => g.ms));
     const walkMs = med(walk.map((g) => g.ms));
     const graphStall = Math.max(...graph.map((g) => g.stallMs));
@@ -76,9 +83,17 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
     for (let i = 0; i < 3; i++) {
       const page = await browser.context.newPage();
       await page.goto(`http://127.0.0.1:${port}/ui/`);
-      await page.waitForFunction(() => window.snodeMap?.phase !== 'loading', null, { timeout: 300_000 });
-      const s = await page.evaluate(() => ({ phase: window.snodeMap.phase, error: window.snodeMap.error, nodes: window.snodeMap.nodes, timings: window.snodeMap.timings }));
-      if (s.phase !== 'ready' || s.nodes !== n) throw new Error(`the page did not load the graph: ${JSON.stringify(s)}`);
+      await page.waitForFunction(() => window.snodeMap?.phase !== 'loading', null, {
+        timeout: 300_000,
+      });
+      const s = await page.evaluate(() => ({
+        phase: window.snodeMap.phase,
+        error: window.snodeMap.error,
+        nodes: window.snodeMap.nodes,
+        timings: window.snodeMap.timings,
+      }));
+      if (s.phase !== 'ready' || s.nodes !== n)
+        throw new Error(`the page did not load the graph: ${JSON.stringify(s)}`);
       loads.push(s.timings as Record<string, number>);
       if (i === 2) fps = await page.evaluate(() => window.snodeMap.frameRate(4000));
       await page.close();
@@ -117,7 +132,8 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
         name: `frames per second while the camera zooms at ${n} nodes`,
         value: fps,
         unit: 'frames/s',
-        notes: 'informational: SwiftShader (software WebGL) on the bench machine, edges hidden while the camera moves above 20k links',
+        notes:
+          'informational: SwiftShader (software WebGL) on the bench machine, edges hidden while the camera moves above 20k links',
       },
     ];
   } finally {

@@ -56,7 +56,8 @@ export async function buildWorld(
   const id = `${n}/${seed}${given ? '/given' : ''}/${measuredFraction}`;
   const hit = cache.get(id);
   if (hit) return hit;
-  if (given && given.length < n + 1) throw new RangeError(`${n} nodes need ${n + 1} keys, ${given.length} given`);
+  if (given && given.length < n + 1)
+    throw new RangeError(`${n} nodes need ${n + 1} keys, ${given.length} given`);
   const keys = given ?? (await loadKeys(n + 1, seed, log));
   const t0 = Date.now();
   const topo = generateTopology(n, seed, measuredFraction);

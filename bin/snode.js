@@ -16,7 +16,8 @@ if (process.env.SNODE_FROM_SOURCE !== '1' && existsSync(compiled)) {
   try {
     ({ register } = await import('tsx/esm/api'));
   } catch {
-    const message = 'dist/ is missing: build it with `npm run build` (a production install runs `npm ci && npm run build && npm prune --omit=dev`)';
+    const message =
+      'dist/ is missing: build it with `npm run build` (a production install runs `npm ci && npm run build && npm prune --omit=dev`)';
     process.stderr.write(JSON.stringify({ error: { code: 'RS_ERR_INTERNAL', message } }) + '\n');
     process.exit(1);
   }

@@ -16,13 +16,18 @@ try {
   tsc = undefined;
 }
 if (tsc) {
-  for (const args of [[tsc, '-b', 'tsconfig.build.json'], ['--import', 'tsx', 'scripts/build-ui.ts']]) {
+  for (const args of [
+    [tsc, '-b', 'tsconfig.build.json'],
+    ['--import', 'tsx', 'scripts/build-ui.ts'],
+  ]) {
     const r = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
     if (r.status !== 0) process.exit(r.status ?? 1);
   }
   process.exit(0);
 }
 if (!existsSync(new URL('../dist/cli/snode.js', import.meta.url))) {
-  process.stderr.write('dist/ is missing and TypeScript is not installed: run `npm ci && npm run build` first\n');
+  process.stderr.write(
+    'dist/ is missing and TypeScript is not installed: run `npm ci && npm run build` first\n',
+  );
   process.exit(1);
 }

@@ -58,10 +58,15 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const t0 = Date.now();
   if (args.includes('--if-possible') && !toolchainInstalled()) {
     // `npm start` on a production install (dev dependencies pruned): keep what was built before
-    console.error('map page not rebuilt: its build dependencies are not installed (npm ci without --omit=dev); /ui/ serves what dist/ui holds');
+    console.error(
+      'map page not rebuilt: its build dependencies are not installed (npm ci without --omit=dev); /ui/ serves what dist/ui holds',
+    );
     process.exit(0);
   }
-  buildUi({ outDir: outAt >= 0 ? resolve(args[outAt + 1] ?? '') : undefined, minify: !args.includes('--dev') }).then(
+  buildUi({
+    outDir: outAt >= 0 ? resolve(args[outAt + 1] ?? '') : undefined,
+    minify: !args.includes('--dev'),
+  }).then(
     (dir) => console.log(`map page built into ${dir} in ${Date.now() - t0} ms`),
     (e: unknown) => {
       console.error(e);

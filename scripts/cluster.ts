@@ -36,7 +36,9 @@ for (let i = 0; i < args.length; i++) {
   const a = args[i]!;
   if (a === '-h' || a === '--help') flags.set('help', true);
   else if (a === '--render-haproxy') flags.set('render-haproxy', true);
-  else if (['--processes', '--base-port', '--host', '--dir', '--private-key', '--log-level'].includes(a)) {
+  else if (
+    ['--processes', '--base-port', '--host', '--dir', '--private-key', '--log-level'].includes(a)
+  ) {
     const v = args[++i];
     if (v === undefined || v.startsWith('--')) fail(`${a} needs a value`);
     flags.set(a.slice(2), v);
@@ -51,17 +53,24 @@ if (flags.has('render-haproxy')) {
   process.exit(0);
 }
 
-const intFlag = (name: string, def: number | undefined, min: number, max: number): number | undefined => {
+const intFlag = (
+  name: string,
+  def: number | undefined,
+  min: number,
+  max: number,
+): number | undefined => {
   const v = flags.get(name);
   if (v === undefined) return def;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) fail(`--${name} must be an integer ${min}..${max}`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    fail(`--${name} must be an integer ${min}..${max}`);
   return n;
 };
 const processes = intFlag('processes', 3, 1, 64)!;
 const basePort = intFlag('base-port', undefined, 1, 65535 - processes - 1);
 const privateKeyHex = flags.get('private-key') as string | undefined;
-if (privateKeyHex !== undefined && !/^[0-9a-fA-F]{64}$/.test(privateKeyHex)) fail('--private-key must be 64 hex digits');
+if (privateKeyHex !== undefined && !/^[0-9a-fA-F]{64}$/.test(privateKeyHex))
+  fail('--private-key must be 64 hex digits');
 
 const cluster = await launchCluster({
   processes,
@@ -81,7 +90,10 @@ process.stdout.write(
     '',
     `snode cluster up: ${processes} route server(s) behind haproxy`,
     `  haproxy (use this)   ${cluster.haproxy.url}   e.g. curl ${cluster.haproxy.url}/ni`,
-    ...cluster.snodes.map((s) => `  snode${s.index + 1}               ${s.url}   (pid ${s.process.pid})   admin ${s.adminUrl}`),
+    ...cluster.snodes.map(
+      (s) =>
+        `  snode${s.index + 1}               ${s.url}   (pid ${s.process.pid})   admin ${s.adminUrl}`,
+    ),
     `  redis                ${cluster.redis.url.replace(/\/\/:[^@]*@/, '//:…@')}   (password in ${join(cluster.redis.dir, 'redis-auth.conf')}; append-only file in ${cluster.redis.dir})`,
     `  identity             ${cluster.identity.key} (${cluster.identity.ipv6})`,
     `  logs and config      ${cluster.dir}`,

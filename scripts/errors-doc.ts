@@ -7,7 +7,7 @@ const lines = [
   '',
   'Every expected failure carries one of these stable codes (`RsError.code`). Programs match on the',
   'code, never on the message. HTTP answers them as `{"error": {"code", "message"}}` with a 4xx status;',
-  'the CLI prints the same object and exits 1. Subnode and peer replies use the protocol\'s own error',
+  "the CLI prints the same object and exits 1. Subnode and peer replies use the protocol's own error",
   'strings on the wire instead (see docs/compatibility.md).',
   '',
   '| code | meaning |',

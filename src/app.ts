@@ -12,7 +12,12 @@ import { ActorSystem } from './actors/actor-system.ts';
 import { hexToBytes } from './protocol/hex.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
 import type { PeerInfo } from './replication/peer-info.ts';
-import { identityFromPrivateKey, identityFromPublicKey, loadOrCreateIdentity, type SelfIdentity } from './server/identity.ts';
+import {
+  identityFromPrivateKey,
+  identityFromPublicKey,
+  loadOrCreateIdentity,
+  type SelfIdentity,
+} from './server/identity.ts';
 import { RouteServer } from './server/route-server.ts';
 import { openServerStore } from './server/store-wiring.ts';
 import type { AnnouncementStore } from './store/announcement-store.ts';
@@ -75,24 +80,42 @@ export function resolveIdentity(config: Readonly<Config>, log: Logger): SelfIden
   if (privateKey || publicKey) {
     let identity: SelfIdentity;
     try {
-      identity = privateKey ? identityFromPrivateKey(hexToBytes(privateKey.toLowerCase()), version) : identityFromPublicKey(publicKey!, version);
+      identity = privateKey
+        ? identityFromPrivateKey(hexToBytes(privateKey.toLowerCase()), version)
+        : identityFromPublicKey(publicKey!, version);
     } catch (e) {
-      throw new RsError('RS_ERR_CONFIG_INVALID', `identity.${privateKey ? 'privateKey' : 'publicKey'}: ${(e as Error).message}`, { cause: e });
+      throw new RsError(
+        'RS_ERR_CONFIG_INVALID',
+        `identity.${privateKey ? 'privateKey' : 'publicKey'}: ${(e as Error).message}`,
+        { cause: e },
+      );
     }
     if (publicKey && identity.key !== publicKey) {
-      throw new RsError('RS_ERR_CONFIG_INVALID', `identity.privateKey gives ${identity.key}, not identity.publicKey ${publicKey}`);
+      throw new RsError(
+        'RS_ERR_CONFIG_INVALID',
+        `identity.privateKey gives ${identity.key}, not identity.publicKey ${publicKey}`,
+      );
     }
     return identity;
   }
   const { identity, created } = loadOrCreateIdentity(config.identity.file, version);
   log.info(
-    { event: created ? 'identity:file:created' : 'identity:file:loaded', file: config.identity.file, key: identity.key, ipv6: identity.ipv6 },
+    {
+      event: created ? 'identity:file:created' : 'identity:file:loaded',
+      file: config.identity.file,
+      key: identity.key,
+      ipv6: identity.ipv6,
+    },
     created ? 'generated a new route-server identity' : 'loaded the route-server identity',
   );
   return identity;
 }
 
-export async function startApp(config: Readonly<Config>, log: Logger, opts: AppOptions = {}): Promise<App> {
+export async function startApp(
+  config: Readonly<Config>,
+  log: Logger,
+  opts: AppOptions = {},
+): Promise<App> {
   const identity = resolveIdentity(config, log);
   // routing.mode: `fast` (default: subnode actors, verify workers, double-buffered trees) or
   // `reference` (the original's timing; the route-server scenario tests use it)
@@ -100,8 +123,14 @@ export async function startApp(config: Readonly<Config>, log: Logger, opts: AppO
   // One actor system for the process (docs/architecture-notes.md "Actors"): the subnode actors,
   // tree replicas, replication peers and dialers, the cluster actor. An actor whose restart
   // budget is spent escalates to the system's root, which stops it and says so here.
-  const system = new ActorSystem(undefined, () => clock.now(), (actor, err) =>
-    log.error({ event: 'actors:escalated', actor, err }, 'an actor gave up after crashing too often; stopped'),
+  const system = new ActorSystem(
+    undefined,
+    () => clock.now(),
+    (actor, err) =>
+      log.error(
+        { event: 'actors:escalated', actor, err },
+        'an actor gave up after crashing too often; stopped',
+      ),
   );
   const routing = routingModeOf(config.routing);
   const server = new RouteServer({
@@ -117,7 +146,8 @@ export async function startApp(config: Readonly<Config>, log: Logger, opts: AppO
   try {
     store = await openServerStore(server, {
       settings: config.store,
-      clustered: config.cluster.redisUrl !== undefined || config.cluster.forwardSubnodeUrl !== undefined,
+      clustered:
+        config.cluster.redisUrl !== undefined || config.cluster.forwardSubnodeUrl !== undefined,
       log,
       registry: server.metrics.registry,
       medium: opts.storeMedium,
@@ -131,7 +161,13 @@ export async function startApp(config: Readonly<Config>, log: Logger, opts: AppO
   // The cluster bus: Redis when cluster.redisUrl is set, else the embedded in-memory bus (one
   // process). A node's own announcement is acknowledged only once it is durable on the bus, and
   // applied only once this process caught up with that node (docs/cluster.md, "The guarantee").
-  const cluster = await startCluster(config, routeServerSink(server), log, server.metrics.registry, { system });
+  const cluster = await startCluster(
+    config,
+    routeServerSink(server),
+    log,
+    server.metrics.registry,
+    { system },
+  );
   // every series on /metrics names this process as the cluster bus does (docs/metrics.md)
   server.metrics.setProcessName(cluster.actor.origin);
   // Only a bus other processes read gets our announcements (the ingest funnel's cluster hooks):
@@ -164,7 +200,8 @@ export async function startApp(config: Readonly<Config>, log: Logger, opts: AppO
     const checks: Readiness['checks'] = { http: { ok: listening }, cluster: cluster.readiness() };
     if (store) checks.store = store.readiness();
     // not ready until the first sync from every configured peer settled (or failed / timed out)
-    for (const [name, check] of Object.entries(replication.readiness().checks)) checks[name] = check;
+    for (const [name, check] of Object.entries(replication.readiness().checks))
+      checks[name] = check;
     if (config.cjdns.enabled) {
       // not ready until attached: without the link no cjdns node can reach us
       const state = cjdns?.link.state ?? 'detached';
@@ -182,7 +219,11 @@ export async function startApp(config: Readonly<Config>, log: Logger, opts: AppO
     status: {
       counters: server.metrics,
       now: () => server.clock.now(),
-      self: () => ({ key: server.identity.key, ipv6: server.identity.ipv6, version: server.identity.version }),
+      self: () => ({
+        key: server.identity.key,
+        ipv6: server.identity.ipv6,
+        version: server.identity.version,
+      }),
       readiness,
       nodes: () => server.nodes.size,
       links: () => server.linkCount(),
@@ -190,9 +231,26 @@ export async function startApp(config: Readonly<Config>, log: Logger, opts: AppO
       cjdns: () => (cjdns ? { ...cjdns.link.status() } : null),
       cluster: () => {
         const c = cluster.status();
-        const self = { origin: c.origin, self: true, lastSeen: server.clock.now(), entries: c.published };
-        const others = c.processes.map((p) => ({ origin: p.origin, self: false, lastSeen: p.lastAcceptedAt, entries: p.entries }));
-        return { bus: c.bus, connected: c.connected, ready: c.ready, backlog: c.backlog, lagMs: c.lagMs, processes: [self, ...others] };
+        const self = {
+          origin: c.origin,
+          self: true,
+          lastSeen: server.clock.now(),
+          entries: c.published,
+        };
+        const others = c.processes.map((p) => ({
+          origin: p.origin,
+          self: false,
+          lastSeen: p.lastAcceptedAt,
+          entries: p.entries,
+        }));
+        return {
+          bus: c.bus,
+          connected: c.connected,
+          ready: c.ready,
+          backlog: c.backlog,
+          lagMs: c.lagMs,
+          processes: [self, ...others],
+        };
       },
     },
   });
@@ -237,14 +295,20 @@ export async function startApp(config: Readonly<Config>, log: Logger, opts: AppO
   const timers: NodeJS.Timeout[] = [];
   // one info line a minute: announcements by result, queries, lookups, nodes, links (docs/logs.md)
   const stopSummary = await startActivitySummary(
-    { metrics: server.metrics, nodes: () => server.nodes.size, links: () => server.linkCount(), now: () => Date.now() },
+    {
+      metrics: server.metrics,
+      nodes: () => server.nodes.size,
+      links: () => server.linkCount(),
+      now: () => Date.now(),
+    },
     log,
     opts.activitySummaryMs,
   );
   if (opts.expiryTimer ?? true) {
     const t = setInterval(() => {
       const n = server.expire();
-      if (n > 0) log.info({ event: 'snode:table:expired', announcements: n }, 'expired silent nodes');
+      if (n > 0)
+        log.info({ event: 'snode:table:expired', announcements: n }, 'expired silent nodes');
     }, TABLE_CLEAN_CYCLE_MS);
     t.unref();
     timers.push(t);
@@ -252,7 +316,9 @@ export async function startApp(config: Readonly<Config>, log: Logger, opts: AppO
 
   // An edge process (cluster.forwardSubnodeUrl) hands the frames' queries to the pool behind
   // HAProxy instead of answering them itself.
-  const forwarder = config.cluster.forwardSubnodeUrl ? createSubnodeForwarder({ url: config.cluster.forwardSubnodeUrl, log }) : undefined;
+  const forwarder = config.cluster.forwardSubnodeUrl
+    ? createSubnodeForwarder({ url: config.cluster.forwardSubnodeUrl, log })
+    : undefined;
   const linkServer = forwarder
     ? {
         setIdentity: (self: SelfIdentity) => server.setIdentity(self),
@@ -266,7 +332,12 @@ export async function startApp(config: Readonly<Config>, log: Logger, opts: AppO
   // the link refuses a cjdroute with another key rather than adopt it (the pool would answer
   // every announcement wrong_snode)
   if (config.cjdns.enabled) {
-    cjdns = openCjdnsLink(config.cjdns, { server: linkServer, log, registry: server.metrics.registry, expectedKey: config.identity.publicKey });
+    cjdns = openCjdnsLink(config.cjdns, {
+      server: linkServer,
+      log,
+      registry: server.metrics.registry,
+      expectedKey: config.identity.publicKey,
+    });
   }
 
   // http.host `auto`: loopback, plus the cjdns node's own address while the link is attached
@@ -291,7 +362,16 @@ export async function startApp(config: Readonly<Config>, log: Logger, opts: AppO
   listening = true;
   replication.start();
   const addr = http.address() as AddressInfo;
-  log.info({ event: 'http:server:listening', host: addr.address, port: addr.port, key: identity.key, ipv6: identity.ipv6 }, 'route server listening');
+  log.info(
+    {
+      event: 'http:server:listening',
+      host: addr.address,
+      port: addr.port,
+      key: identity.key,
+      ipv6: identity.ipv6,
+    },
+    'route server listening',
+  );
   if (auto && cjdns) {
     const t = new TunListener(http, addr.port, log);
     tun = t;
@@ -301,7 +381,15 @@ export async function startApp(config: Readonly<Config>, log: Logger, opts: AppO
   }
   const adminAddr = admin ? (admin.address() as AddressInfo) : undefined;
   if (adminAddr) {
-    log.info({ event: 'http:admin:listening', host: adminAddr.address, port: adminAddr.port, token: config.admin.token !== undefined }, 'admin listener');
+    log.info(
+      {
+        event: 'http:admin:listening',
+        host: adminAddr.address,
+        port: adminAddr.port,
+        token: config.admin.token !== undefined,
+      },
+      'admin listener',
+    );
     if (!isLoopbackHost(adminAddr.address) && config.admin.token === undefined) {
       log.warn(
         { event: 'http:admin:exposed', host: adminAddr.address, port: adminAddr.port },

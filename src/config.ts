@@ -26,12 +26,18 @@ export const configSchema = z
     identity: z
       .object({
         /** curve25519 private key, 64 hex digits; when absent the key is read from / created in `file` */
-        privateKey: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits').optional(),
+        privateKey: z
+          .string()
+          .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits')
+          .optional(),
         /**
          * the cjdns node's public key (`….k`) for a process that does not hold its private key: a
          * cluster behind a cjdns edge; an attached edge refuses a cjdroute with another key
          */
-        publicKey: z.string().regex(/^[0-9a-z]{52}\.k$/, 'must be a cjdns public key (52 base32 digits + .k)').optional(),
+        publicKey: z
+          .string()
+          .regex(/^[0-9a-z]{52}\.k$/, 'must be a cjdns public key (52 base32 digits + .k)')
+          .optional(),
         /** where a generated identity is persisted (under $STATE_DIRECTORY when systemd sets it) */
         file: z.string().min(1).default('.snode/identity.json'),
         /** protocol version announced in replies (`p`) */
@@ -55,7 +61,9 @@ export const configSchema = z
     store: storeSchema,
     log: z
       .object({
-        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+        level: z
+          .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+          .default('info'),
       })
       .strict()
       .prefault({}),
@@ -65,7 +73,9 @@ export const configSchema = z
 export type Config = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
 
-type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
+type DeepPartial<T> = {
+  [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K];
+};
 export type ConfigOverrides = DeepPartial<ConfigInput>;
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -73,11 +83,17 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 /** Deep merge for plain objects; arrays and scalars of `b` replace those of `a`. */
-export function mergeConfig(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+export function mergeConfig(
+  a: Record<string, unknown>,
+  b: Record<string, unknown>,
+): Record<string, unknown> {
   const out: Record<string, unknown> = { ...a };
   for (const [k, v] of Object.entries(b)) {
     if (v === undefined) continue;
-    out[k] = isPlainObject(v) && isPlainObject(out[k]) ? mergeConfig(out[k] as Record<string, unknown>, v) : v;
+    out[k] =
+      isPlainObject(v) && isPlainObject(out[k])
+        ? mergeConfig(out[k] as Record<string, unknown>, v)
+        : v;
   }
   return out;
 }
@@ -90,7 +106,12 @@ export function mergeConfig(a: Record<string, unknown>, b: Record<string, unknow
  */
 export function defaultsFromEnv(env: NodeJS.ProcessEnv = process.env): Record<string, unknown> {
   const stateDir = env.STATE_DIRECTORY?.split(':')[0];
-  return stateDir ? { identity: { file: join(stateDir, 'identity.json') }, store: { path: join(stateDir, 'announcements.log') } } : {};
+  return stateDir
+    ? {
+        identity: { file: join(stateDir, 'identity.json') },
+        store: { path: join(stateDir, 'announcements.log') },
+      }
+    : {};
 }
 
 function deepFreeze<T>(o: T): T {

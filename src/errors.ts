@@ -89,7 +89,10 @@ export class RsError extends Error {
     message?: string,
     options?: { cause?: unknown; context?: Record<string, unknown> },
   ) {
-    super(message ?? ERROR_CODES[code], options?.cause !== undefined ? { cause: options.cause } : undefined);
+    super(
+      message ?? ERROR_CODES[code],
+      options?.cause !== undefined ? { cause: options.cause } : undefined,
+    );
     this.name = 'RsError';
     this.code = code;
     this.context = options?.context;
@@ -101,8 +104,12 @@ export class RsError extends Error {
 }
 
 export function isRsError(e: unknown): e is RsError {
-  return typeof e === 'object' && e !== null && (e as { name?: unknown }).name === 'RsError' &&
-    typeof (e as { code?: unknown }).code === 'string';
+  return (
+    typeof e === 'object' &&
+    e !== null &&
+    (e as { name?: unknown }).name === 'RsError' &&
+    typeof (e as { code?: unknown }).code === 'string'
+  );
 }
 
 /** Expected failures as values (STYLE: "expected failures are values, bugs are exceptions"). */

@@ -152,7 +152,12 @@ export class ActorSystem {
     // nact reads the system name from an object first argument; its .d.ts only declares plugins
     this.nactSystem = nact.start({ name } as unknown as nact.Plugin);
     const rootProps = {
-      onCrash: (_msg: unknown, error: unknown, ctx: { stopChild: unknown }, child?: { name?: string }) => {
+      onCrash: (
+        _msg: unknown,
+        error: unknown,
+        ctx: { stopChild: unknown },
+        child?: { name?: string },
+      ) => {
         onEscalated(child?.name ?? '?', error);
         return ctx.stopChild;
       },

@@ -17,7 +17,9 @@ export interface SupervisionPolicy {
 }
 
 /** Restart (reset the actor's state via its initial-state function) within a budget. */
-export function restartWithBudget(opts: { maxRestarts?: number; withinMs?: number; onExhausted?: 'stop' | 'escalate' } = {}): SupervisionPolicy {
+export function restartWithBudget(
+  opts: { maxRestarts?: number; withinMs?: number; onExhausted?: 'stop' | 'escalate' } = {},
+): SupervisionPolicy {
   const max = opts.maxRestarts ?? 5;
   const window = opts.withinMs ?? 5000;
   const restarts: number[] = [];
@@ -43,7 +45,12 @@ export const stopOnCrash: SupervisionPolicy = { decide: () => 'stop' };
  * `maxTracked` members are tracked; the least recently crashed is forgotten first.
  */
 export function restartWithBudgetPerActor(
-  opts: { maxRestarts?: number; withinMs?: number; onExhausted?: 'stop' | 'escalate'; maxTracked?: number } = {},
+  opts: {
+    maxRestarts?: number;
+    withinMs?: number;
+    onExhausted?: 'stop' | 'escalate';
+    maxTracked?: number;
+  } = {},
 ): SupervisionPolicy {
   const budgets = new Map<string, SupervisionPolicy>();
   const maxTracked = opts.maxTracked ?? 10_000;

@@ -58,7 +58,10 @@ export function registerKeyCommands(program: Command): void {
     .description(
       'generate a new cjdns identity: {"privateKey","publicKey","ipv6"} (an fc00::/8 address)',
     )
-    .option('--cluster', 'instead: a new cluster key (64 hex digits) for SNODE_CLUSTER_KEY / cluster.key')
+    .option(
+      '--cluster',
+      'instead: a new cluster key (64 hex digits) for SNODE_CLUSTER_KEY / cluster.key',
+    )
     .addHelpText(
       'after',
       '\nThe output is also the identity file format: `snode keygen > identity.json` (keep it 0600), or\n' +

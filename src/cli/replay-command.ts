@@ -7,7 +7,9 @@ import { fail, printJson } from './output.ts';
 export function registerReplayCommand(program: Command): void {
   program
     .command('replay')
-    .description('replay a scenario (test/fixtures/vectors/route_server.json format) against a fresh in-memory server')
+    .description(
+      'replay a scenario (test/fixtures/vectors/route_server.json format) against a fresh in-memory server',
+    )
     .argument('<scenario.json>', 'a file holding one scenario object, or a whole vectors file')
     .option('--id <id>', 'only the scenario with this id or name')
     .addHelpText(
@@ -25,8 +27,11 @@ export function registerReplayCommand(program: Command): void {
         }
         const { readScenarios, replayScenario } = await import('../server/replay.ts');
         const { scenarios, names } = readScenarios(value);
-        const chosen = opts.id ? scenarios.filter((s) => s.id === opts.id || s.name === opts.id) : scenarios;
-        if (chosen.length === 0) throw new RsError('RS_ERR_INPUT_INVALID', `no scenario ${opts.id ?? ''} in ${file}`);
+        const chosen = opts.id
+          ? scenarios.filter((s) => s.id === opts.id || s.name === opts.id)
+          : scenarios;
+        if (chosen.length === 0)
+          throw new RsError('RS_ERR_INPUT_INVALID', `no scenario ${opts.id ?? ''} in ${file}`);
         let stepFailed = false;
         for (const s of chosen) {
           for (const line of await replayScenario(s, names)) {

@@ -37,22 +37,66 @@ export function registerServeCommand(program: Command): void {
       "config file: JSON (the Rust port's config.json too), or the original cjdnsnode's config.js, evaluated " +
         '(default: ./config.json, else ./config.js, else /etc/snode/config.json; docs/configuration.md)',
     )
-    .option('--host <addr>', 'public HTTP listen address (default auto = 127.0.0.1, plus the cjdns node\'s address with --cjdns; :: = every interface; env SNODE_HTTP_HOST)')
+    .option(
+      '--host <addr>',
+      "public HTTP listen address (default auto = 127.0.0.1, plus the cjdns node's address with --cjdns; :: = every interface; env SNODE_HTTP_HOST)",
+    )
     .option('-p, --port <n>', 'HTTP/websocket port (default 3333; env SNODE_HTTP_PORT)')
-    .option('--admin-host <addr>', 'admin listener (/status, /metrics, /debugnode) address (default 127.0.0.1; env SNODE_ADMIN_HOST)')
+    .option(
+      '--admin-host <addr>',
+      'admin listener (/status, /metrics, /debugnode) address (default 127.0.0.1; env SNODE_ADMIN_HOST)',
+    )
     .option('--admin-port <n>', 'admin listener port (default 3335; env SNODE_ADMIN_PORT)')
-    .option('--peer <url>', 'pull announcements from this route server (repeatable; env SNODE_PEERS)', collect)
-    .option('--allow-peer <addr|cidr>', 'only these addresses may connect for replication (repeatable; default everyone)', collect)
-    .option('--store-path <file>', 'the announcement log that survives restarts (default $STATE_DIRECTORY/announcements.log under systemd, else .snode/announcements.log; env SNODE_STORE_PATH)')
-    .option('--store-mode <mode>', 'file (default) | memory (nothing survives the process) | off; a cluster (--redis) keeps its state in Redis instead (env SNODE_STORE_MODE)')
-    .option('--identity-file <file>', 'where the generated identity is kept (default $STATE_DIRECTORY/identity.json under systemd, else .snode/identity.json)')
-    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (default info; env SNODE_LOG_LEVEL)')
-    .option('--cjdns', 'attach to the local cjdroute (config cjdns.enabled / connectCjdns; env SNODE_CJDNS=1)')
-    .option('--cjdns-admin <addr:port>', 'cjdns admin API, e.g. 127.0.0.1:11234 or [::1]:11234 (default: ~/.cjdnsadmin, else 127.0.0.1:11234)')
-    .option('--cjdns-password <password>', 'cjdns admin password (default: ~/.cjdnsadmin, else NONE; env SNODE_CJDNS_ADMIN_PASSWORD)')
-    .option('--cjdns-admin-file <file>', 'read {addr, port, password} from this file instead of ~/.cjdnsadmin')
-    .option('--redis <url>', 'cluster bus: redis://host:port shared by every process of the cluster (env SNODE_CLUSTER_REDIS_URL; default: in-memory, one process)')
-    .option('--forward-subnode <url>', 'edge: forward subnode queries from cjdns to this URL (HAProxy /subnode) instead of answering them (env SNODE_CLUSTER_FORWARD_SUBNODE_URL)')
+    .option(
+      '--peer <url>',
+      'pull announcements from this route server (repeatable; env SNODE_PEERS)',
+      collect,
+    )
+    .option(
+      '--allow-peer <addr|cidr>',
+      'only these addresses may connect for replication (repeatable; default everyone)',
+      collect,
+    )
+    .option(
+      '--store-path <file>',
+      'the announcement log that survives restarts (default $STATE_DIRECTORY/announcements.log under systemd, else .snode/announcements.log; env SNODE_STORE_PATH)',
+    )
+    .option(
+      '--store-mode <mode>',
+      'file (default) | memory (nothing survives the process) | off; a cluster (--redis) keeps its state in Redis instead (env SNODE_STORE_MODE)',
+    )
+    .option(
+      '--identity-file <file>',
+      'where the generated identity is kept (default $STATE_DIRECTORY/identity.json under systemd, else .snode/identity.json)',
+    )
+    .option(
+      '--log-level <level>',
+      'fatal|error|warn|info|debug|trace|silent (default info; env SNODE_LOG_LEVEL)',
+    )
+    .option(
+      '--cjdns',
+      'attach to the local cjdroute (config cjdns.enabled / connectCjdns; env SNODE_CJDNS=1)',
+    )
+    .option(
+      '--cjdns-admin <addr:port>',
+      'cjdns admin API, e.g. 127.0.0.1:11234 or [::1]:11234 (default: ~/.cjdnsadmin, else 127.0.0.1:11234)',
+    )
+    .option(
+      '--cjdns-password <password>',
+      'cjdns admin password (default: ~/.cjdnsadmin, else NONE; env SNODE_CJDNS_ADMIN_PASSWORD)',
+    )
+    .option(
+      '--cjdns-admin-file <file>',
+      'read {addr, port, password} from this file instead of ~/.cjdnsadmin',
+    )
+    .option(
+      '--redis <url>',
+      'cluster bus: redis://host:port shared by every process of the cluster (env SNODE_CLUSTER_REDIS_URL; default: in-memory, one process)',
+    )
+    .option(
+      '--forward-subnode <url>',
+      'edge: forward subnode queries from cjdns to this URL (HAProxy /subnode) instead of answering them (env SNODE_CLUSTER_FORWARD_SUBNODE_URL)',
+    )
     .addHelpText(
       'after',
       '\nEnvironment: SNODE_HTTP_HOST, SNODE_HTTP_PORT, SNODE_HTTP_TRUSTED_PROXIES (comma separated), SNODE_PEERS (comma separated), SNODE_LOG_LEVEL,\n' +
@@ -62,9 +106,9 @@ export function registerServeCommand(program: Command): void {
         'SNODE_CLUSTER_REDIS_URL, SNODE_CLUSTER_KEY (required with Redis: snode keygen --cluster), SNODE_CLUSTER_PASSWORD, SNODE_CLUSTER_SENTINELS (host:port,…), SNODE_CLUSTER_SENTINEL_MASTER,\n' +
         'SNODE_CLUSTER_SENTINEL_PASSWORD, SNODE_CLUSTER_WAIT_REPLICAS, SNODE_CLUSTER_CATCH_UP_TIMEOUT_MS, SNODE_CLUSTER_PREFIX,\n' +
         'SNODE_CLUSTER_PROCESS_NAME, SNODE_CLUSTER_FORWARD_SUBNODE_URL (docs/cluster.md),\n' +
-        'SNODE_ROUTING_POLICY=best|original (default best: the lowest-cost route whose label fits; original: the original\'s choice).\n' +
+        "SNODE_ROUTING_POLICY=best|original (default best: the lowest-cost route whose label fits; original: the original's choice).\n" +
         'SNODE_STORE_MODE, SNODE_STORE_PATH (docs/store.md).\n' +
-        'A single process reloads its stored announcements before it listens, and answers a node\'s ann only\n' +
+        "A single process reloads its stored announcements before it listens, and answers a node's ann only\n" +
         'once the announcement is on disk (docs/store.md).\n' +
         'Booleans take 1/true or 0/false only; an unknown SNODE_* variable is reported at start.\n' +
         'With --cjdns, /readyz answers 503 until the link to cjdroute is attached; see docs/cjdns.md.\n' +
@@ -78,17 +122,28 @@ export function registerServeCommand(program: Command): void {
       const warnings: ConfigWarning[] = [];
       try {
         const overrides: ConfigOverrides = {};
-        if (flags.host !== undefined || flags.port !== undefined) overrides.http = { host: flags.host, port: flags.port as unknown as number };
-        if (flags.adminHost !== undefined || flags.adminPort !== undefined) overrides.admin = { host: flags.adminHost, port: flags.adminPort as unknown as number };
+        if (flags.host !== undefined || flags.port !== undefined)
+          overrides.http = { host: flags.host, port: flags.port as unknown as number };
+        if (flags.adminHost !== undefined || flags.adminPort !== undefined)
+          overrides.admin = { host: flags.adminHost, port: flags.adminPort as unknown as number };
         if (flags.peer) overrides.peers = flags.peer;
         if (flags.allowPeer) overrides.replication = { allowList: flags.allowPeer };
         if (flags.identityFile) overrides.identity = { file: flags.identityFile };
-        if (flags.storePath !== undefined || flags.storeMode !== undefined) overrides.store = { path: flags.storePath, mode: flags.storeMode as 'file' };
+        if (flags.storePath !== undefined || flags.storeMode !== undefined)
+          overrides.store = { path: flags.storePath, mode: flags.storeMode as 'file' };
         if (flags.logLevel) overrides.log = { level: flags.logLevel as 'info' };
-        if (flags.redis !== undefined || flags.forwardSubnode !== undefined) overrides.cluster = { redisUrl: flags.redis, forwardSubnodeUrl: flags.forwardSubnode };
-        if (flags.cjdns || flags.cjdnsAdmin || flags.cjdnsPassword !== undefined || flags.cjdnsAdminFile) {
+        if (flags.redis !== undefined || flags.forwardSubnode !== undefined)
+          overrides.cluster = { redisUrl: flags.redis, forwardSubnodeUrl: flags.forwardSubnode };
+        if (
+          flags.cjdns ||
+          flags.cjdnsAdmin ||
+          flags.cjdnsPassword !== undefined ||
+          flags.cjdnsAdminFile
+        ) {
           const endpoint = flags.cjdnsAdmin
-            ? (await import('../transport/admin-credentials.ts')).parseAdminEndpoint(flags.cjdnsAdmin)
+            ? (await import('../transport/admin-credentials.ts')).parseAdminEndpoint(
+                flags.cjdnsAdmin,
+              )
             : undefined;
           overrides.cjdns = {
             enabled: flags.cjdns ? true : undefined,
@@ -107,12 +162,21 @@ export function registerServeCommand(program: Command): void {
         fail(e);
       }
       // loaded here so the other subcommands do not pay for the server's modules at start-up
-      const [{ startApp }, { createLogger }] = await Promise.all([import('../app.ts'), import('../log.ts')]);
+      const [{ startApp }, { createLogger }] = await Promise.all([
+        import('../app.ts'),
+        import('../log.ts'),
+      ]);
       const log = createLogger(config.log.level);
       if (location.kind === 'file') {
-        log.info({ event: 'config:file:loaded', file: location.path, how: location.how }, 'configuration file read');
+        log.info(
+          { event: 'config:file:loaded', file: location.path, how: location.how },
+          'configuration file read',
+        );
       } else {
-        log.info({ event: 'config:file:none', lookedFor: location.lookedFor }, 'no configuration file: defaults, environment and flags');
+        log.info(
+          { event: 'config:file:none', lookedFor: location.lookedFor },
+          'no configuration file: defaults, environment and flags',
+        );
       }
       for (const { message, ...fields } of warnings) log.warn(fields, message);
       // the handlers go in before the start: a SIGTERM while starting (the listener may already

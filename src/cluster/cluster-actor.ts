@@ -105,11 +105,16 @@ export interface ClusterStatus {
    *  re-publish first); while false nothing is acknowledged and /readyz says not ready */
   readonly writable: boolean;
   /** the newest write Redis refused or lost (kept after recovery) */
-  readonly lastWriteFailure: { readonly reason: string; readonly message: string; readonly at: number } | undefined;
+  readonly lastWriteFailure:
+    { readonly reason: string; readonly message: string; readonly at: number } | undefined;
   /** why the bus cannot be trusted with writes, found when it connected (e.g. an eviction policy) */
   readonly busProblem: string | undefined;
   /** the other processes seen on the bus through their record entries, most recently active first */
-  readonly processes: readonly { readonly origin: string; readonly lastAcceptedAt: number; readonly entries: number }[];
+  readonly processes: readonly {
+    readonly origin: string;
+    readonly lastAcceptedAt: number;
+    readonly entries: number;
+  }[];
 }
 
 // ---- messages ---------------------------------------------------------------------------------
@@ -145,12 +150,19 @@ interface QueuedPublish {
 }
 
 export function defaultOrigin(): string {
-  const host = hostname().replace(/[^0-9A-Za-z._-]/g, '').slice(0, 40) || 'host';
+  const host =
+    hostname()
+      .replace(/[^0-9A-Za-z._-]/g, '')
+      .slice(0, 40) || 'host';
   return `${host}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
 }
 
 /** Resume (keep the positions and the backlog) within a budget; past it, stop and report. */
-function resumeWithBudget(max: number, withinMs: number, onExhausted: () => void): SupervisionPolicy {
+function resumeWithBudget(
+  max: number,
+  withinMs: number,
+  onExhausted: () => void,
+): SupervisionPolicy {
   const crashes: number[] = [];
   return {
     decide(_info, now) {
@@ -180,10 +192,19 @@ export class ClusterActor {
   private readonly publisher: RecordPublisher;
   private readonly follower: RecordFollower;
   private readonly metrics: ClusterMetrics;
-  private readonly cfg: { catchUpTimeoutMs: number; publishTimeoutMs: number; antiEntropyIntervalMs: number; mailboxLimit: number };
+  private readonly cfg: {
+    catchUpTimeoutMs: number;
+    publishTimeoutMs: number;
+    antiEntropyIntervalMs: number;
+    mailboxLimit: number;
+  };
   private readyWaiters: Array<() => void> = [];
   /** publications waiting for mailbox room, in call order */
-  private overflow: Array<{ req: QueuedPublish; resolve: (r: PublishResult) => void; reject: (e: Error) => void }> = [];
+  private overflow: Array<{
+    req: QueuedPublish;
+    resolve: (r: PublishResult) => void;
+    reject: (e: Error) => void;
+  }> = [];
   private overflowTimer: NodeJS.Timeout | undefined;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -202,21 +223,33 @@ export class ClusterActor {
       up: () => this.tellInternal({ type: 'BusUp' }),
       down: (reason) => this.tellInternal({ type: 'BusDown', reason }),
     });
-    this.timer = setInterval(() => this.tellExternal({ type: 'Tick' }), this.cfg.antiEntropyIntervalMs);
+    this.timer = setInterval(
+      () => this.tellExternal({ type: 'Tick' }),
+      this.cfg.antiEntropyIntervalMs,
+    );
     this.timer.unref();
   }
 
   /** Spawn the actor (in `opts.system`, else a private system); `start()` connects the bus. */
   constructor(opts: ClusterActorOptions) {
     this.origin = opts.origin ?? defaultOrigin();
-    if (!isValidOrigin(this.origin)) throw new RsError('RS_ERR_CONFIG_INVALID', `cluster process name ${JSON.stringify(this.origin)}: use 1-64 of [0-9A-Za-z._:@-]`);
+    if (!isValidOrigin(this.origin))
+      throw new RsError(
+        'RS_ERR_CONFIG_INVALID',
+        `cluster process name ${JSON.stringify(this.origin)}: use 1-64 of [0-9A-Za-z._:@-]`,
+      );
     this.bus = opts.bus;
     this.sink = opts.sink;
     if (opts.bus.kind === 'redis' && opts.key === undefined)
-      throw new RsError('RS_ERR_CONFIG_INVALID', 'a cluster on Redis needs cluster.key (SNODE_CLUSTER_KEY: 64 hex digits, the same in every process; snode keygen --cluster): the bus is authenticated');
+      throw new RsError(
+        'RS_ERR_CONFIG_INVALID',
+        'a cluster on Redis needs cluster.key (SNODE_CLUSTER_KEY: 64 hex digits, the same in every process; snode keygen --cluster): the bus is authenticated',
+      );
     const seal: EnvelopeSeal = opts.key !== undefined ? new EnvelopeAuth(opts.key) : UNSEALED;
     this.ownsSystem = opts.system === undefined;
-    this.system = opts.system ?? new ActorSystem(`cluster-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
+    this.system =
+      opts.system ??
+      new ActorSystem(`cluster-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
     this.log = opts.log ?? silentLogger();
     this.now = opts.now ?? Date.now;
     this.cfg = {
@@ -233,7 +266,15 @@ export class ClusterActor {
       caughtUp: () => view.caughtUp,
       writable: () => this.writable(),
     }));
-    const common = { bus: this.bus, sink: this.sink, origin: this.origin, seal, log: this.log, metrics, now: this.now };
+    const common = {
+      bus: this.bus,
+      sink: this.sink,
+      origin: this.origin,
+      seal,
+      log: this.log,
+      metrics,
+      now: this.now,
+    };
     this.publisher = new RecordPublisher({
       ...common,
       backlogLimit: opts.backlogLimit ?? CLUSTER_DEFAULTS.backlogLimit,
@@ -253,10 +294,17 @@ export class ClusterActor {
       handle: (state, msg, ctx) => this.handle(state, msg, ctx.reply),
       supervision: resumeWithBudget(20, 10_000, () => {
         view.failed = true;
-        this.log.error({ event: 'cluster:actor:stopped' }, 'cluster actor crashed too often; stopped');
+        this.log.error(
+          { event: 'cluster:actor:stopped' },
+          'cluster actor crashed too often; stopped',
+        );
       }),
       mailboxLimit: this.cfg.mailboxLimit,
-      onCrash: (error, decision) => this.log.error({ event: 'cluster:actor:crashed', err: error, decision }, 'cluster actor crashed'),
+      onCrash: (error, decision) =>
+        this.log.error(
+          { event: 'cluster:actor:crashed', err: error, decision },
+          'cluster actor crashed',
+        ),
     });
   }
 
@@ -272,7 +320,14 @@ export class ClusterActor {
    * publishTimeoutMs (do not acknowledge; the node is then re-published whole as a snapshot).
    */
   publishAccepted(bytes: Uint8Array, nodeIp: string, delta?: Uint8Array): Promise<PublishResult> {
-    const req: QueuedPublish = { bytes, nodeIp, delta, snapshot: this.sink.nodeSnapshot(nodeIp), acceptedAtMs: this.now(), queuedAt: Date.now() };
+    const req: QueuedPublish = {
+      bytes,
+      nodeIp,
+      delta,
+      snapshot: this.sink.nodeSnapshot(nodeIp),
+      acceptedAtMs: this.now(),
+      queuedAt: Date.now(),
+    };
     if (this.overflow.length === 0 && this.hasRoom()) return this.askPublish(req);
     // the mailbox is full: wait in line (call order is publication order)
     return new Promise((resolve, reject) => {
@@ -290,7 +345,9 @@ export class ClusterActor {
   async publishDurable(bytes: Uint8Array, nodeIp: string, delta?: Uint8Array): Promise<string> {
     const r = await this.publishAccepted(bytes, nodeIp, delta);
     if (r.durable) return r.id;
-    this.metrics.notAcknowledged.inc({ reason: r.reason === 'write_failed' ? `write_failed_${r.error ?? 'other'}` : r.reason });
+    this.metrics.notAcknowledged.inc({
+      reason: r.reason === 'write_failed' ? `write_failed_${r.error ?? 'other'}` : r.reason,
+    });
     throw new RsError(
       'RS_ERR_CLUSTER_NOT_DURABLE',
       `not acknowledged: ${r.reason === 'write_failed' ? `Redis refused the write (${r.error ?? 'other'})` : r.reason.replaceAll('_', ' ')}; kept in the backlog (${r.backlog})`,
@@ -300,7 +357,15 @@ export class ClusterActor {
   /** Announcements can be made durable now: connected, no failed write waiting, nothing to re-publish first. */
   writable(): boolean {
     const v = this.view;
-    return !this.closed && !v.failed && this.bus.connected() && !v.holding && v.backlog === 0 && v.dirty === 0 && this.bus.problem?.() === undefined;
+    return (
+      !this.closed &&
+      !v.failed &&
+      this.bus.connected() &&
+      !v.holding &&
+      v.backlog === 0 &&
+      v.dirty === 0 &&
+      this.bus.problem?.() === undefined
+    );
   }
 
   /**
@@ -316,29 +381,46 @@ export class ClusterActor {
    * catch-up applies remote entries of that same node through the sink.
    */
   async catchUpBeforeLocalApply(nodeIp: string): Promise<void> {
-    if (this.closed || this.view.failed) throw this.notCaughtUp(nodeIp, this.closed ? 'the cluster bus is closing' : 'the cluster actor failed');
+    if (this.closed || this.view.failed)
+      throw this.notCaughtUp(
+        nodeIp,
+        this.closed ? 'the cluster bus is closing' : 'the cluster actor failed',
+      );
     const deadline = Date.now() + this.cfg.catchUpTimeoutMs;
     if (!this.view.caughtUp) {
       await this.whenReady(this.cfg.catchUpTimeoutMs);
-      if (!this.view.caughtUp) throw this.notCaughtUp(nodeIp, `the startup catch-up did not finish within ${this.cfg.catchUpTimeoutMs} ms`);
+      if (!this.view.caughtUp)
+        throw this.notCaughtUp(
+          nodeIp,
+          `the startup catch-up did not finish within ${this.cfg.catchUpTimeoutMs} ms`,
+        );
     }
     if (!this.bus.connected()) {
       // nothing could be made durable: refuse before applying (no local change the others lack)
       this.metrics.notAcknowledged.inc({ reason: 'bus_unavailable' });
-      throw new RsError('RS_ERR_CLUSTER_NOT_DURABLE', `node ${nodeIp}: the cluster bus is away; not applied, not acknowledged`);
+      throw new RsError(
+        'RS_ERR_CLUSTER_NOT_DURABLE',
+        `node ${nodeIp}: the cluster bus is away; not applied, not acknowledged`,
+      );
     }
     const newest = await this.beforeDeadline(this.bus.snapshotId(nodeIp), deadline);
-    if (typeof newest === 'object') throw this.notCaughtUp(nodeIp, `cannot read the node's newest entry: ${newest.failed}`);
+    if (typeof newest === 'object')
+      throw this.notCaughtUp(nodeIp, `cannot read the node's newest entry: ${newest.failed}`);
     if (this.holdsUpTo(nodeIp, newest)) return;
     // the ask keeps one constant timeout (the actor system has one timer per distinct timeout);
     // we stop waiting at our own deadline, which also counts the waits above
     const outcome = await this.beforeDeadline(
-      this.system.ask<Message, boolean>(this.ref, (replyTo) => ({ type: 'CatchUpNode', nodeIp, replyTo }), this.cfg.catchUpTimeoutMs),
+      this.system.ask<Message, boolean>(
+        this.ref,
+        (replyTo) => ({ type: 'CatchUpNode', nodeIp, replyTo }),
+        this.cfg.catchUpTimeoutMs,
+      ),
       deadline,
     );
     if (typeof outcome === 'object') throw this.notCaughtUp(nodeIp, outcome.failed);
     if (!outcome) throw this.notCaughtUp(nodeIp, 'reading the record failed');
-    if (!this.holdsUpTo(nodeIp, newest)) throw this.notCaughtUp(nodeIp, `the record did not bring the node to ${newest}`);
+    if (!this.holdsUpTo(nodeIp, newest))
+      throw this.notCaughtUp(nodeIp, `the record did not bring the node to ${newest}`);
   }
 
   /** This process reflects the node's entry `id` (undefined: Redis has no entry of the node). */
@@ -349,10 +431,16 @@ export class ClusterActor {
   }
 
   /** `p`'s value, or `{ failed }` when it rejects or `deadline` passes first. */
-  private async beforeDeadline<T>(p: Promise<T>, deadline: number): Promise<T | { failed: string }> {
+  private async beforeDeadline<T>(
+    p: Promise<T>,
+    deadline: number,
+  ): Promise<T | { failed: string }> {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<{ failed: string }>((resolve) => {
-      timer = setTimeout(() => resolve({ failed: `no catch-up within ${this.cfg.catchUpTimeoutMs} ms` }), Math.max(0, deadline - Date.now()));
+      timer = setTimeout(
+        () => resolve({ failed: `no catch-up within ${this.cfg.catchUpTimeoutMs} ms` }),
+        Math.max(0, deadline - Date.now()),
+      );
     });
     try {
       return await Promise.race([p.catch((e: unknown) => ({ failed: errText(e) })), late]);
@@ -362,7 +450,10 @@ export class ClusterActor {
   }
 
   private notCaughtUp(nodeIp: string, reason: string): RsError {
-    this.log.warn({ event: 'cluster:node:catch_up_unfinished', node: nodeIp, reason }, 'not caught up on this node; its announcement waits (not applied, not acknowledged)');
+    this.log.warn(
+      { event: 'cluster:node:catch_up_unfinished', node: nodeIp, reason },
+      'not caught up on this node; its announcement waits (not applied, not acknowledged)',
+    );
     this.metrics.notAcknowledged.inc({ reason: 'catching_up' });
     return new RsError('RS_ERR_CLUSTER_CATCHING_UP', `node ${nodeIp}: ${reason}`);
   }
@@ -386,7 +477,9 @@ export class ClusterActor {
       writable: this.writable(),
       lastWriteFailure: v.lastWriteFailure,
       busProblem: this.bus.problem?.(),
-      processes: [...v.origins].reverse().map(([origin, o]) => ({ origin, lastAcceptedAt: o.lastAcceptedAt, entries: o.entries })),
+      processes: [...v.origins]
+        .reverse()
+        .map(([origin, o]) => ({ origin, lastAcceptedAt: o.lastAcceptedAt, entries: o.entries })),
     };
   }
 
@@ -412,9 +505,14 @@ export class ClusterActor {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     if (this.overflowTimer) clearTimeout(this.overflowTimer);
-    for (const o of this.overflow.splice(0)) o.reject(new RsError('RS_ERR_MAILBOX_FULL', 'the cluster actor is closing'));
+    for (const o of this.overflow.splice(0))
+      o.reject(new RsError('RS_ERR_MAILBOX_FULL', 'the cluster actor is closing'));
     try {
-      await this.system.ask<Message, void>(this.ref, (replyTo) => ({ type: 'Drain', replyTo }), 2000);
+      await this.system.ask<Message, void>(
+        this.ref,
+        (replyTo) => ({ type: 'Drain', replyTo }),
+        2000,
+      );
     } catch {
       // best effort: the backlog of a closing process is lost with it (it was never acknowledged as durable)
     }
@@ -425,7 +523,8 @@ export class ClusterActor {
 
   private tellExternal(msg: Message): boolean {
     if (this.closed) return false;
-    if (this.system.mailboxStats(this.ref).pending >= this.cfg.mailboxLimit - INTERNAL_RESERVE) return false;
+    if (this.system.mailboxStats(this.ref).pending >= this.cfg.mailboxLimit - INTERNAL_RESERVE)
+      return false;
     return this.system.tell(this.ref, msg);
   }
 
@@ -441,7 +540,15 @@ export class ClusterActor {
     // one constant timeout: the actor system keeps one timer per distinct timeout
     return this.system.ask<Message, PublishResult>(
       this.ref,
-      (replyTo) => ({ type: 'Publish', ann: r.bytes, nodeIp: r.nodeIp, delta: r.delta, snapshot: r.snapshot, acceptedAtMs: r.acceptedAtMs, replyTo }),
+      (replyTo) => ({
+        type: 'Publish',
+        ann: r.bytes,
+        nodeIp: r.nodeIp,
+        delta: r.delta,
+        snapshot: r.snapshot,
+        acceptedAtMs: r.acceptedAtMs,
+        replyTo,
+      }),
       this.cfg.publishTimeoutMs,
     );
   }
@@ -479,17 +586,24 @@ export class ClusterActor {
         this.afterSettle(state, reply);
         break;
       case 'Flush':
-        if (state.inFlight === 0 && this.publisher.pending(state) && this.bus.connected()) await this.guard('flush', () => this.publisher.flush(state));
+        if (state.inFlight === 0 && this.publisher.pending(state) && this.bus.connected())
+          await this.guard('flush', () => this.publisher.flush(state));
         break;
       case 'Frame':
         await this.guard('frame', () => this.follower.onFrame(state, msg.frame));
         break;
       case 'BusUp':
-        this.log.info({ event: 'cluster:bus:up', backlog: state.backlog.length, caughtUp: state.view.caughtUp }, 'cluster bus up');
+        this.log.info(
+          { event: 'cluster:bus:up', backlog: state.backlog.length, caughtUp: state.view.caughtUp },
+          'cluster bus up',
+        );
         await this.guard('bus up', () => this.onBusUp(state));
         break;
       case 'BusDown':
-        this.log.warn({ event: 'cluster:bus:down', reason: msg.reason, caughtUp: state.view.caughtUp }, 'cluster bus down; accepting into the backlog');
+        this.log.warn(
+          { event: 'cluster:bus:down', reason: msg.reason, caughtUp: state.view.caughtUp },
+          'cluster bus down; accepting into the backlog',
+        );
         break;
       case 'Tick':
         await this.guard('tick', () => this.onTick(state));
@@ -521,7 +635,10 @@ export class ClusterActor {
       await fn();
     } catch (e) {
       if (isRsError(e) && e.code !== 'RS_ERR_INTERNAL') throw e;
-      this.log.warn({ event: 'cluster:bus:operation_failed', what, err: errText(e) }, 'cluster bus operation failed; will retry');
+      this.log.warn(
+        { event: 'cluster:bus:operation_failed', what, err: errText(e) },
+        'cluster bus operation failed; will retry',
+      );
     }
   }
 
@@ -547,7 +664,8 @@ export class ClusterActor {
       await this.catchUp(state);
     } else {
       const info = await this.bus.info();
-      if (compareStreamIds(info.lastId, state.lastAppliedId) < 0) this.follower.onRewind(state, info.lastId);
+      if (compareStreamIds(info.lastId, state.lastAppliedId) < 0)
+        this.follower.onRewind(state, info.lastId);
       else await this.follower.checkOwnTail(state);
       await this.follower.repair(state, 'reconnect');
     }

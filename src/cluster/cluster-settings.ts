@@ -16,8 +16,19 @@ export const clusterSchema = z
     /** Redis Sentinel instead of redisUrl: the sentinels (`host:port`) to ask for the primary */
     sentinels: z
       .preprocess(
-        (v) => (typeof v === 'string' ? v.split(',').map((x) => x.trim()).filter(Boolean) : v),
-        z.array(z.string().regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):\d{1,5}$/, 'must be host:port')).min(1).max(16),
+        (v) =>
+          typeof v === 'string'
+            ? v
+                .split(',')
+                .map((x) => x.trim())
+                .filter(Boolean)
+            : v,
+        z
+          .array(
+            z.string().regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):\d{1,5}$/, 'must be host:port'),
+          )
+          .min(1)
+          .max(16),
       )
       .optional(),
     /** the master name the sentinels monitor */
@@ -32,7 +43,10 @@ export const clusterSchema = z
      * process; every envelope on the bus carries its HMAC-SHA256 tag and one without it is
      * refused. Required with Redis (docs/cluster.md, "An authenticated bus").
      */
-    key: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits (snode keygen --cluster)').optional(),
+    key: z
+      .string()
+      .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits (snode keygen --cluster)')
+      .optional(),
     /** the Redis data nodes' password (overrides one in redisUrl; with sentinels, the only place for it) */
     password: z.string().min(1).optional(),
     /**
@@ -65,11 +79,20 @@ export const clusterSchema = z
       .optional(),
   })
   .strict()
-  .refine((c) => !(c.redisUrl && c.sentinels), { message: 'set either redisUrl or sentinels, not both', path: ['sentinels'] })
-  .refine((c) => c.key !== undefined || (c.redisUrl === undefined && (c.sentinels === undefined || c.sentinels.length === 0)), {
-    message: 'a cluster on Redis needs a cluster key: 64 hex digits, the same in every process (snode keygen --cluster; SNODE_CLUSTER_KEY)',
-    path: ['key'],
+  .refine((c) => !(c.redisUrl && c.sentinels), {
+    message: 'set either redisUrl or sentinels, not both',
+    path: ['sentinels'],
   })
+  .refine(
+    (c) =>
+      c.key !== undefined ||
+      (c.redisUrl === undefined && (c.sentinels === undefined || c.sentinels.length === 0)),
+    {
+      message:
+        'a cluster on Redis needs a cluster key: 64 hex digits, the same in every process (snode keygen --cluster; SNODE_CLUSTER_KEY)',
+      path: ['key'],
+    },
+  )
   .prefault({});
 
 export type ClusterSettings = z.infer<typeof clusterSchema>;

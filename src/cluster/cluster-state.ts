@@ -87,7 +87,8 @@ export class SeqWindow {
   seenBefore(origin: string, seq: number): boolean {
     let w = this.byOrigin.get(origin);
     if (!w) {
-      if (this.byOrigin.size >= MAX_ORIGINS_TRACKED) this.byOrigin.delete(this.byOrigin.keys().next().value!);
+      if (this.byOrigin.size >= MAX_ORIGINS_TRACKED)
+        this.byOrigin.delete(this.byOrigin.keys().next().value!);
       w = { seen: new Set(), order: [] };
       this.byOrigin.set(origin, w);
     }
@@ -169,7 +170,8 @@ export function newClusterState(view: ClusterView): ClusterState {
 
 /** A durable entry of ours: remember the newest (Redis must still hold it after a reconnect). */
 export function notePublished(state: ClusterState, nodeIp: string, id: string): void {
-  if (state.lastPublished === undefined || compareStreamIds(id, state.lastPublished.id) > 0) state.lastPublished = { id, nodeIp };
+  if (state.lastPublished === undefined || compareStreamIds(id, state.lastPublished.id) > 0)
+    state.lastPublished = { id, nodeIp };
 }
 
 /** The node's state now reflects record entry `id` (never moves backwards). */
@@ -184,11 +186,17 @@ export function setPosition(state: ClusterState, id: string): void {
 }
 
 /** p99 and the newest of the lag samples, ms. */
-export function lagFigures(view: ClusterView): { last: number | undefined; p99: number | undefined } {
+export function lagFigures(view: ClusterView): {
+  last: number | undefined;
+  p99: number | undefined;
+} {
   const n = Math.min(view.lags.length, LAG_SAMPLES);
   if (n === 0) return { last: undefined, p99: undefined };
   const sorted = view.lags.slice(0, n).sort((a, b) => a - b);
-  return { last: view.lags[(view.lagNext - 1 + n) % n], p99: sorted[Math.min(n - 1, Math.ceil(0.99 * n) - 1)] };
+  return {
+    last: view.lags[(view.lagNext - 1 + n) % n],
+    p99: sorted[Math.min(n - 1, Math.ceil(0.99 * n) - 1)],
+  };
 }
 
 export function addLagSample(view: ClusterView, lagMs: number): void {
@@ -201,8 +209,12 @@ export function addLagSample(view: ClusterView, lagMs: number): void {
 export function noteOrigin(view: ClusterView, origin: string, acceptedAtMs: number): void {
   const seen = view.origins.get(origin);
   if (seen) view.origins.delete(origin);
-  else if (view.origins.size >= MAX_ORIGINS_TRACKED) view.origins.delete(view.origins.keys().next().value!);
-  view.origins.set(origin, { lastAcceptedAt: Math.max(seen?.lastAcceptedAt ?? 0, acceptedAtMs), entries: (seen?.entries ?? 0) + 1 });
+  else if (view.origins.size >= MAX_ORIGINS_TRACKED)
+    view.origins.delete(view.origins.keys().next().value!);
+  view.origins.set(origin, {
+    lastAcceptedAt: Math.max(seen?.lastAcceptedAt ?? 0, acceptedAtMs),
+    entries: (seen?.entries ?? 0) + 1,
+  });
 }
 
 export function errText(e: unknown): string {

@@ -23,7 +23,11 @@ export const CLUSTER_KEY_RE = /^[0-9a-fA-F]{64}$/;
 
 /** The key as bytes; RS_ERR_CONFIG_INVALID unless it is 64 hex digits. */
 export function parseClusterKey(hex: string): Uint8Array {
-  if (!CLUSTER_KEY_RE.test(hex)) throw new RsError('RS_ERR_CONFIG_INVALID', 'cluster.key must be 64 hex digits (32 random bytes: snode keygen --cluster)');
+  if (!CLUSTER_KEY_RE.test(hex))
+    throw new RsError(
+      'RS_ERR_CONFIG_INVALID',
+      'cluster.key must be 64 hex digits (32 random bytes: snode keygen --cluster)',
+    );
   return new Uint8Array(Buffer.from(hex, 'hex'));
 }
 
@@ -54,7 +58,11 @@ export class EnvelopeAuth implements EnvelopeSeal {
   private readonly key: Buffer;
 
   constructor(key: Uint8Array) {
-    if (key.length !== CLUSTER_KEY_BYTES) throw new RsError('RS_ERR_CONFIG_INVALID', `a cluster key is ${CLUSTER_KEY_BYTES} bytes, not ${key.length}`);
+    if (key.length !== CLUSTER_KEY_BYTES)
+      throw new RsError(
+        'RS_ERR_CONFIG_INVALID',
+        `a cluster key is ${CLUSTER_KEY_BYTES} bytes, not ${key.length}`,
+      );
     this.key = Buffer.from(key);
   }
 
@@ -72,10 +80,18 @@ export class EnvelopeAuth implements EnvelopeSeal {
 
   /** The envelope of a sealed one; RS_ERR_CLUSTER_UNAUTHENTICATED when the tag does not verify. */
   open(sealed: Uint8Array): Uint8Array {
-    if (sealed.length <= ENVELOPE_TAG_BYTES) throw new RsError('RS_ERR_CLUSTER_UNAUTHENTICATED', 'cluster envelope too short to carry its tag');
+    if (sealed.length <= ENVELOPE_TAG_BYTES)
+      throw new RsError(
+        'RS_ERR_CLUSTER_UNAUTHENTICATED',
+        'cluster envelope too short to carry its tag',
+      );
     const envelope = sealed.subarray(0, sealed.length - ENVELOPE_TAG_BYTES);
     const tag = sealed.subarray(sealed.length - ENVELOPE_TAG_BYTES);
-    if (!timingSafeEqual(this.tag(envelope), tag)) throw new RsError('RS_ERR_CLUSTER_UNAUTHENTICATED', 'cluster envelope tag does not verify (written without the cluster key)');
+    if (!timingSafeEqual(this.tag(envelope), tag))
+      throw new RsError(
+        'RS_ERR_CLUSTER_UNAUTHENTICATED',
+        'cluster envelope tag does not verify (written without the cluster key)',
+      );
     return envelope;
   }
 }

@@ -6,7 +6,11 @@
  * the cluster actor can be tested without a server.
  */
 import { RsError } from '../errors.ts';
-import { STREAM_ID_ZERO, compareStreamIds, type ClusterFrame } from '../protocol/cluster-envelope.ts';
+import {
+  STREAM_ID_ZERO,
+  compareStreamIds,
+  type ClusterFrame,
+} from '../protocol/cluster-envelope.ts';
 import type {
   ClusterAppend,
   ClusterBus,
@@ -59,8 +63,18 @@ export class MemoryClusterHub {
   }
 
   /** A copy of the record and the snapshots as they are now (what a lagging replica holds). */
-  checkpoint(): { readonly entries: ClusterRecordEntry[]; readonly snapshots: Map<string, ClusterSnapshotEntry>; readonly lastId: string; readonly trimmed: boolean } {
-    return { entries: [...this.entries], snapshots: new Map(this.snapshotsByNode), lastId: this.lastId, trimmed: this.everTrimmed };
+  checkpoint(): {
+    readonly entries: ClusterRecordEntry[];
+    readonly snapshots: Map<string, ClusterSnapshotEntry>;
+    readonly lastId: string;
+    readonly trimmed: boolean;
+  } {
+    return {
+      entries: [...this.entries],
+      snapshots: new Map(this.snapshotsByNode),
+      lastId: this.lastId,
+      trimmed: this.everTrimmed,
+    };
   }
 
   /** Go back to a checkpoint (a replica promoted without the newest writes); ids keep growing. */
@@ -103,7 +117,12 @@ export class MemoryClusterHub {
     this.lastId = id;
     this.entries.push(frame);
     if (this.entries.length > this.maxLen) this.trim(this.maxLen);
-    if (input.snapshot) this.snapshotsByNode.set(input.nodeIp, { nodeIp: input.nodeIp, id, envelope: input.snapshot });
+    if (input.snapshot)
+      this.snapshotsByNode.set(input.nodeIp, {
+        nodeIp: input.nodeIp,
+        id,
+        envelope: input.snapshot,
+      });
     if (this.dropBudget > 0) {
       this.dropBudget--;
     } else {

@@ -71,9 +71,37 @@ export class ClusterMetrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     });
-    new Gauge({ name: 'snode_cluster_backlog', help: 'Announcements waiting for Redis', registers, collect() { this.set(sources.backlog()); } });
-    new Gauge({ name: 'snode_cluster_connected', help: '1 when the cluster bus is connected', registers, collect() { this.set(sources.connected() ? 1 : 0); } });
-    new Gauge({ name: 'snode_cluster_writable', help: '1 when announcements can be made durable (and so acknowledged) now', registers, collect() { this.set(sources.writable() ? 1 : 0); } });
-    new Gauge({ name: 'snode_cluster_caught_up', help: '1 once the startup catch-up finished', registers, collect() { this.set(sources.caughtUp() ? 1 : 0); } });
+    new Gauge({
+      name: 'snode_cluster_backlog',
+      help: 'Announcements waiting for Redis',
+      registers,
+      collect() {
+        this.set(sources.backlog());
+      },
+    });
+    new Gauge({
+      name: 'snode_cluster_connected',
+      help: '1 when the cluster bus is connected',
+      registers,
+      collect() {
+        this.set(sources.connected() ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'snode_cluster_writable',
+      help: '1 when announcements can be made durable (and so acknowledged) now',
+      registers,
+      collect() {
+        this.set(sources.writable() ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'snode_cluster_caught_up',
+      help: '1 once the startup catch-up finished',
+      registers,
+      collect() {
+        this.set(sources.caughtUp() ? 1 : 0);
+      },
+    });
   }
 }

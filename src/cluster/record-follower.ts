@@ -23,7 +23,14 @@ import { bytesEqual } from '../protocol/hex.ts';
 import type { ClusterBus, ClusterRecordEntry } from './bus.ts';
 import type { EnvelopeSeal } from './envelope-auth.ts';
 import { isRsError } from '../errors.ts';
-import { addLagSample, errText, noteOrigin, raiseWatermark, setPosition, type ClusterState } from './cluster-state.ts';
+import {
+  addLagSample,
+  errText,
+  noteOrigin,
+  raiseWatermark,
+  setPosition,
+  type ClusterState,
+} from './cluster-state.ts';
 import type { ClusterMetrics } from './metrics.ts';
 import type { ClusterSink } from './sink.ts';
 
@@ -56,7 +63,10 @@ export class RecordFollower {
    * it is refused — counted (`unauthenticated`, `malformed`) and logged (unauthenticated ones at
    * most once per UNAUTHENTICATED_LOG_EVERY_MS, with how many since the last line).
    */
-  private openEnvelope(sealed: Uint8Array, where: { id?: string; node?: string }): ClusterEnvelope | undefined {
+  private openEnvelope(
+    sealed: Uint8Array,
+    where: { id?: string; node?: string },
+  ): ClusterEnvelope | undefined {
     let bytes: Uint8Array;
     try {
       bytes = this.d.seal.open(sealed);
@@ -67,7 +77,12 @@ export class RecordFollower {
       const now = Date.now();
       if (now - this.lastUnauthenticatedLog >= UNAUTHENTICATED_LOG_EVERY_MS) {
         this.d.log.warn(
-          { event: 'cluster:entry:unauthenticated', ...where, count: this.unauthenticatedSinceLog, err: errText(e) },
+          {
+            event: 'cluster:entry:unauthenticated',
+            ...where,
+            count: this.unauthenticatedSinceLog,
+            err: errText(e),
+          },
           'refused cluster bus entries not sealed with the cluster key (someone without the key writes to Redis)',
         );
         this.lastUnauthenticatedLog = now;
@@ -79,7 +94,10 @@ export class RecordFollower {
       return decodeClusterEnvelope(bytes);
     } catch (e) {
       this.d.metrics.applied.inc({ result: 'malformed' });
-      this.d.log.warn({ event: 'cluster:entry:malformed', ...where, err: errText(e) }, 'ignored a malformed record entry');
+      this.d.log.warn(
+        { event: 'cluster:entry:malformed', ...where, err: errText(e) },
+        'ignored a malformed record entry',
+      );
       return undefined;
     }
   }
@@ -96,7 +114,12 @@ export class RecordFollower {
       await this.readToEnd(state, 'startup');
       state.view.caughtUp = true;
       this.d.log.info(
-        { event: 'cluster:catch_up:done', ms: Date.now() - t0, position: state.lastAppliedId, from: fromSnapshots ? 'snapshots' : 'record' },
+        {
+          event: 'cluster:catch_up:done',
+          ms: Date.now() - t0,
+          position: state.lastAppliedId,
+          from: fromSnapshots ? 'snapshots' : 'record',
+        },
         'caught up with the cluster',
       );
     } finally {
@@ -113,7 +136,15 @@ export class RecordFollower {
     }
     state.view.gapsRepaired++;
     this.d.metrics.gaps.inc({ cause: 'chain' });
-    this.d.log.info({ event: 'cluster:gap:detected', position: state.lastAppliedId, prevId: frame.prevId, id: frame.id }, 'missed cluster frames; repairing from the record');
+    this.d.log.info(
+      {
+        event: 'cluster:gap:detected',
+        position: state.lastAppliedId,
+        prevId: frame.prevId,
+        id: frame.id,
+      },
+      'missed cluster frames; repairing from the record',
+    );
     await this.repair(state, 'gap');
     // the frame may already be trimmed from the record; it is in our hands: apply it
     if (compareStreamIds(frame.id, state.lastAppliedId) > 0) await this.applyEntry(state, frame);
@@ -128,7 +159,12 @@ export class RecordFollower {
   /** Redis came back with less than we had read: go back to its end, re-publish our nodes. */
   onRewind(state: ClusterState, lastId: string): void {
     this.d.log.warn(
-      { event: 'cluster:record:rewound', position: state.lastAppliedId, redisLast: lastId, ownNodes: state.own.size },
+      {
+        event: 'cluster:record:rewound',
+        position: state.lastAppliedId,
+        redisLast: lastId,
+        ownNodes: state.own.size,
+      },
       'Redis lost record entries; re-publishing the nodes this process changed last',
     );
     state.view.resyncs++;
@@ -152,7 +188,13 @@ export class RecordFollower {
     const sid = await this.d.bus.snapshotId(mine.nodeIp);
     if (sid !== undefined && compareStreamIds(sid, mine.id) >= 0) return;
     this.d.log.warn(
-      { event: 'cluster:record:lost_own', lastPublished: mine.id, node: mine.nodeIp, snapshot: sid, ownNodes: state.own.size },
+      {
+        event: 'cluster:record:lost_own',
+        lastPublished: mine.id,
+        node: mine.nodeIp,
+        snapshot: sid,
+        ownNodes: state.own.size,
+      },
       'Redis lost entries this process had made durable; re-publishing the nodes it changed last',
     );
     state.view.resyncs++;
@@ -170,7 +212,12 @@ export class RecordFollower {
       if (first.prevId !== state.lastAppliedId) {
         if (compareStreamIds(first.prevId, state.lastAppliedId) > 0) {
           this.d.log.warn(
-            { event: 'cluster:record:trimmed_past_us', position: state.lastAppliedId, oldest: first.prevId, cause },
+            {
+              event: 'cluster:record:trimmed_past_us',
+              position: state.lastAppliedId,
+              oldest: first.prevId,
+              cause,
+            },
             'the record no longer reaches our position; rebuilding from snapshots',
           );
           await this.resyncFromSnapshots(state, 'trimmed');
@@ -200,7 +247,16 @@ export class RecordFollower {
     if (compareStreamIds(info.lastId, state.lastAppliedId) > 0) setPosition(state, info.lastId);
     state.view.resyncs++;
     this.d.metrics.resyncs.inc({ cause });
-    this.d.log.info({ event: 'cluster:redis:resynced', cause, nodes, ms: Date.now() - t0, position: state.lastAppliedId }, 'rebuilt nodes from their snapshots');
+    this.d.log.info(
+      {
+        event: 'cluster:redis:resynced',
+        cause,
+        nodes,
+        ms: Date.now() - t0,
+        position: state.lastAppliedId,
+      },
+      'rebuilt nodes from their snapshots',
+    );
   }
 
   private async applyEntry(state: ClusterState, entry: ClusterRecordEntry): Promise<void> {
@@ -231,13 +287,18 @@ export class RecordFollower {
       this.d.metrics.applied.inc({ result: 'duplicate' });
       return;
     }
-    if (env.kind === 'delta' && this.d.sink.applyDelta) await this.applyDelta(env.ann, env.delta, env.nodeIp);
+    if (env.kind === 'delta' && this.d.sink.applyDelta)
+      await this.applyDelta(env.ann, env.delta, env.nodeIp);
     else await this.applyRemote(env.ann, env.nodeIp);
     this.noteRemote(state, env.nodeIp, entry.id, env.acceptedAtMs);
   }
 
   /** Apply a node's resetMsg then its kept announcements, unless we already reflect `id`. */
-  private async applySnapshot(state: ClusterState, env: Extract<ClusterEnvelope, { kind: 'snapshot' }>, id: string): Promise<boolean> {
+  private async applySnapshot(
+    state: ClusterState,
+    env: Extract<ClusterEnvelope, { kind: 'snapshot' }>,
+    id: string,
+  ): Promise<boolean> {
     const wm = state.watermark.get(env.nodeIp);
     if (wm !== undefined && compareStreamIds(id, wm) <= 0) {
       this.d.metrics.applied.inc({ result: 'covered' });
@@ -248,7 +309,8 @@ export class RecordFollower {
       return false;
     }
     await this.applyRemote(env.resetMsg, env.nodeIp);
-    for (const a of env.keptOldestFirst) if (!bytesEqual(a, env.resetMsg)) await this.applyRemote(a, env.nodeIp);
+    for (const a of env.keptOldestFirst)
+      if (!bytesEqual(a, env.resetMsg)) await this.applyRemote(a, env.nodeIp);
     this.noteRemote(state, env.nodeIp, id, undefined);
     return true;
   }
@@ -258,7 +320,10 @@ export class RecordFollower {
       this.d.metrics.deltas.inc({ result: await this.d.sink.applyDelta!(bytes, delta, nodeIp) });
     } catch (e) {
       this.d.metrics.applied.inc({ result: 'failed' });
-      this.d.log.error({ event: 'cluster:apply:failed', node: nodeIp, err: e }, 'the route server refused a cluster delta');
+      this.d.log.error(
+        { event: 'cluster:apply:failed', node: nodeIp, err: e },
+        'the route server refused a cluster delta',
+      );
     }
   }
 
@@ -267,12 +332,20 @@ export class RecordFollower {
       await this.d.sink.applyRemote(bytes);
     } catch (e) {
       this.d.metrics.applied.inc({ result: 'failed' });
-      this.d.log.error({ event: 'cluster:apply:failed', node: nodeIp, err: e }, 'the route server refused a cluster announcement');
+      this.d.log.error(
+        { event: 'cluster:apply:failed', node: nodeIp, err: e },
+        'the route server refused a cluster announcement',
+      );
     }
   }
 
   /** `acceptedAtMs` undefined: a snapshot (its age is not a replication lag). */
-  private noteRemote(state: ClusterState, nodeIp: string, id: string, acceptedAtMs: number | undefined): void {
+  private noteRemote(
+    state: ClusterState,
+    nodeIp: string,
+    id: string,
+    acceptedAtMs: number | undefined,
+  ): void {
     raiseWatermark(state, nodeIp, id);
     state.own.delete(nodeIp);
     state.view.appliedRemote++;

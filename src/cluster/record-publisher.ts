@@ -43,8 +43,18 @@ export interface PublishRequest {
 
 /** How an append ended; the actor feeds it back through its mailbox. */
 export type AppendOutcome =
-  | { readonly ok: true; readonly entry: BacklogEntry; readonly id: string; readonly replyTo: ReplyTo<PublishResult> }
-  | { readonly ok: false; readonly entry: BacklogEntry; readonly error: string; readonly replyTo: ReplyTo<PublishResult> };
+  | {
+      readonly ok: true;
+      readonly entry: BacklogEntry;
+      readonly id: string;
+      readonly replyTo: ReplyTo<PublishResult>;
+    }
+  | {
+      readonly ok: false;
+      readonly entry: BacklogEntry;
+      readonly error: string;
+      readonly replyTo: ReplyTo<PublishResult>;
+    };
 
 export interface RecordPublisherDeps {
   readonly bus: ClusterBus;
@@ -70,14 +80,27 @@ export class RecordPublisher {
     const seq = ++state.seq;
     let envelope: Uint8Array;
     try {
-      const head = { origin: this.d.origin, seq, acceptedAtMs: req.acceptedAtMs, nodeIp: req.nodeIp, ann: req.ann };
-      envelope = this.d.seal.seal(encodeClusterEnvelope(req.delta ? { kind: 'delta', ...head, delta: req.delta } : { kind: 'ann', ...head }));
+      const head = {
+        origin: this.d.origin,
+        seq,
+        acceptedAtMs: req.acceptedAtMs,
+        nodeIp: req.nodeIp,
+        ann: req.ann,
+      };
+      envelope = this.d.seal.seal(
+        encodeClusterEnvelope(
+          req.delta ? { kind: 'delta', ...head, delta: req.delta } : { kind: 'ann', ...head },
+        ),
+      );
     } catch (e) {
       // Not an announcement the envelope can carry (size limits). Answer the caller instead of
       // crashing the actor: a crash would drop the reply (the caller waits its whole timeout) and
       // a burst of such messages would spend the restart budget and stop the bus for good.
       state.seq--;
-      this.d.log.error({ event: 'cluster:publish:unencodable', node: req.nodeIp, err: errText(e) }, 'cannot publish announcement');
+      this.d.log.error(
+        { event: 'cluster:publish:unencodable', node: req.nodeIp, err: errText(e) },
+        'cannot publish announcement',
+      );
       this.d.metrics.published.inc({ result: 'failed' });
       reply(req.replyTo, { durable: false, reason: 'unencodable', backlog: state.backlog.length });
       return;
@@ -85,10 +108,18 @@ export class RecordPublisher {
     state.own.add(req.nodeIp);
     const entry: BacklogEntry = { seq, nodeIp: req.nodeIp, envelope };
     if (!this.canAppendDirectly(state)) {
-      this.deferToBacklog(state, entry, req.replyTo, reply, state.holding ? state.view.lastWriteFailure?.reason : undefined);
+      this.deferToBacklog(
+        state,
+        entry,
+        req.replyTo,
+        reply,
+        state.holding ? state.view.lastWriteFailure?.reason : undefined,
+      );
       return;
     }
-    const snapshot = req.snapshot ? this.snapshotEnvelope(req.nodeIp, seq, req.acceptedAtMs, req.snapshot) : undefined;
+    const snapshot = req.snapshot
+      ? this.snapshotEnvelope(req.nodeIp, seq, req.acceptedAtMs, req.snapshot)
+      : undefined;
     const item: WaitingAppend = { entry, snapshot, replyTo: req.replyTo };
     // throttled, not failed: the caller still gets its durable reply, later
     if (state.waiting.length > 0) {
@@ -135,7 +166,13 @@ export class RecordPublisher {
     if (now - this.lastFailureLog >= 5000) {
       this.lastFailureLog = now;
       this.d.log.warn(
-        { event: 'cluster:publish:failed', what, reason, err: message, backlog: state.backlog.length },
+        {
+          event: 'cluster:publish:failed',
+          what,
+          reason,
+          err: message,
+          backlog: state.backlog.length,
+        },
         'the cluster bus refused a write: announcements are not acknowledged until the backlog is re-published',
       );
     }
@@ -215,9 +252,17 @@ export class RecordPublisher {
       state.backlog = state.backlog.slice(done);
       state.view.backlog = state.backlog.length;
     }
-    if (state.holding) this.d.log.info({ event: 'cluster:publish:recovered', entries: total }, 'the cluster bus takes writes again');
+    if (state.holding)
+      this.d.log.info(
+        { event: 'cluster:publish:recovered', entries: total },
+        'the cluster bus takes writes again',
+      );
     this.setHolding(state, false);
-    if (total > 0) this.d.log.info({ event: 'cluster:backlog:flushed', entries: total, ms: Date.now() - t0 }, 're-published the backlog');
+    if (total > 0)
+      this.d.log.info(
+        { event: 'cluster:backlog:flushed', entries: total, ms: Date.now() - t0 },
+        're-published the backlog',
+      );
   }
 
   /** The bus is up and nothing older is waiting to be re-published. */
@@ -229,15 +274,18 @@ export class RecordPublisher {
     state.inFlight++;
     state.inFlightNodes.add(item.entry.nodeIp);
     const { entry, replyTo } = item;
-    this.d.bus.append({ envelope: entry.envelope, nodeIp: entry.nodeIp, snapshot: item.snapshot }).then(
-      (id) => this.d.settled({ ok: true, entry, id, replyTo }),
-      (e: unknown) => this.d.settled({ ok: false, entry, error: errText(e), replyTo }),
-    );
+    this.d.bus
+      .append({ envelope: entry.envelope, nodeIp: entry.nodeIp, snapshot: item.snapshot })
+      .then(
+        (id) => this.d.settled({ ok: true, entry, id, replyTo }),
+        (e: unknown) => this.d.settled({ ok: false, entry, error: errText(e), replyTo }),
+      );
   }
 
   private sendWaiting(state: ClusterState, reply: Reply): void {
     if (!this.canAppendDirectly(state)) {
-      for (const w of state.waiting) this.deferToBacklog(state, w.entry, w.replyTo, reply, state.view.lastWriteFailure?.reason);
+      for (const w of state.waiting)
+        this.deferToBacklog(state, w.entry, w.replyTo, reply, state.view.lastWriteFailure?.reason);
       state.waiting = [];
       return;
     }
@@ -257,13 +305,27 @@ export class RecordPublisher {
     state.waiting = rest;
   }
 
-  private deferToBacklog(state: ClusterState, entry: BacklogEntry, replyTo: ReplyTo<PublishResult>, reply: Reply, error?: WriteErrorReason): void {
-    const why = error !== undefined ? { reason: 'write_failed' as const, error } : { reason: 'bus_unavailable' as const };
+  private deferToBacklog(
+    state: ClusterState,
+    entry: BacklogEntry,
+    replyTo: ReplyTo<PublishResult>,
+    reply: Reply,
+    error?: WriteErrorReason,
+  ): void {
+    const why =
+      error !== undefined
+        ? { reason: 'write_failed' as const, error }
+        : { reason: 'bus_unavailable' as const };
     if (state.backlog.length >= this.d.backlogLimit) {
       state.dirty.add(entry.nodeIp);
       state.view.dirty = state.dirty.size;
       this.d.metrics.published.inc({ result: 'backlog_full' });
-      reply(replyTo, { durable: false, reason: 'backlog_full', backlog: state.backlog.length, ...(error !== undefined ? { error } : {}) });
+      reply(replyTo, {
+        durable: false,
+        reason: 'backlog_full',
+        backlog: state.backlog.length,
+        ...(error !== undefined ? { error } : {}),
+      });
       return;
     }
     const b = state.backlog;
@@ -275,11 +337,29 @@ export class RecordPublisher {
     reply(replyTo, { durable: false, backlog: b.length, ...why });
   }
 
-  private snapshotEnvelope(nodeIp: string, seq: number, acceptedAtMs: number, s: ClusterNodeSnapshot): Uint8Array | undefined {
+  private snapshotEnvelope(
+    nodeIp: string,
+    seq: number,
+    acceptedAtMs: number,
+    s: ClusterNodeSnapshot,
+  ): Uint8Array | undefined {
     try {
-      return this.d.seal.seal(encodeClusterEnvelope({ kind: 'snapshot', origin: this.d.origin, seq, acceptedAtMs, nodeIp, resetMsg: s.resetMsg, keptOldestFirst: s.keptOldestFirst }));
+      return this.d.seal.seal(
+        encodeClusterEnvelope({
+          kind: 'snapshot',
+          origin: this.d.origin,
+          seq,
+          acceptedAtMs,
+          nodeIp,
+          resetMsg: s.resetMsg,
+          keptOldestFirst: s.keptOldestFirst,
+        }),
+      );
     } catch (e) {
-      this.d.log.warn({ event: 'cluster:snapshot:unencodable', node: nodeIp, err: errText(e) }, 'node snapshot not written');
+      this.d.log.warn(
+        { event: 'cluster:snapshot:unencodable', node: nodeIp, err: errText(e) },
+        'node snapshot not written',
+      );
       return undefined;
     }
   }

@@ -158,13 +158,18 @@ export class RedisClusterBus implements ClusterBus {
             name: this.opts.sentinelMaster ?? 'snode',
             role: 'master',
             db: this.opts.db ?? 0,
-            ...(this.opts.sentinelPassword !== undefined ? { sentinelPassword: this.opts.sentinelPassword } : {}),
+            ...(this.opts.sentinelPassword !== undefined
+              ? { sentinelPassword: this.opts.sentinelPassword }
+              : {}),
             // the sentinels announce a failover (+switch-master): reconnect at once
             failoverDetector: true,
             sentinelRetryStrategy: (times) => Math.min(100 * times, 1000),
           }
         : undefined;
-    const connect = (o: RedisOptions): Redis => (sentinel ? new Redis({ ...o, ...sentinel }) : new Redis(this.opts.url ?? 'redis://127.0.0.1:6379', o));
+    const connect = (o: RedisOptions): Redis =>
+      sentinel
+        ? new Redis({ ...o, ...sentinel })
+        : new Redis(this.opts.url ?? 'redis://127.0.0.1:6379', o);
     const cmd = connect({
       ...common,
       connectionName: `${this.prefix}-cmd`,
@@ -221,9 +226,14 @@ export class RedisClusterBus implements ClusterBus {
       if (channel.toString('latin1') !== this.keys.channel) return;
       let frame: ClusterFrame;
       try {
-        frame = decodeClusterFrame(new Uint8Array(message.buffer, message.byteOffset, message.byteLength));
+        frame = decodeClusterFrame(
+          new Uint8Array(message.buffer, message.byteOffset, message.byteLength),
+        );
       } catch (e) {
-        this.log.warn({ event: 'cluster:frame:malformed', err: e }, 'ignored a malformed cluster frame');
+        this.log.warn(
+          { event: 'cluster:frame:malformed', err: e },
+          'ignored a malformed cluster frame',
+        );
         return;
       }
       this.events?.frame(frame);
@@ -250,12 +260,18 @@ export class RedisClusterBus implements ClusterBus {
   private async checkServer(cmd: Redis): Promise<void> {
     const memory = parseInfo(String(await cmd.info('memory')));
     const policy = memory.get('maxmemory_policy');
-    const problem = policy !== undefined && policy !== 'noeviction'
-      ? `Redis maxmemory-policy is ${policy}: it may evict acknowledged announcements; set maxmemory-policy noeviction`
-      : undefined;
+    const problem =
+      policy !== undefined && policy !== 'noeviction'
+        ? `Redis maxmemory-policy is ${policy}: it may evict acknowledged announcements; set maxmemory-policy noeviction`
+        : undefined;
     if (problem !== this.serverProblem) {
-      if (problem) this.log.error({ event: 'cluster:redis:unsafe', policy, redis: describeRedisTarget(this.opts) }, problem);
-      else if (this.serverProblem) this.log.info({ event: 'cluster:redis:safe', policy }, 'Redis no longer evicts keys');
+      if (problem)
+        this.log.error(
+          { event: 'cluster:redis:unsafe', policy, redis: describeRedisTarget(this.opts) },
+          problem,
+        );
+      else if (this.serverProblem)
+        this.log.info({ event: 'cluster:redis:safe', policy }, 'Redis no longer evicts keys');
     }
     this.serverProblem = problem;
   }
@@ -285,10 +301,12 @@ export class RedisClusterBus implements ClusterBus {
     if (!this.waitInFlight) return this.startWait();
     if (!this.waitNext) {
       // every append arriving while a WAIT is in flight joins one WAIT sent after it
-      this.waitNext = this.waitInFlight.catch(() => undefined).then(() => {
-        this.waitNext = undefined;
-        return this.startWait();
-      });
+      this.waitNext = this.waitInFlight
+        .catch(() => undefined)
+        .then(() => {
+          this.waitNext = undefined;
+          return this.startWait();
+        });
     }
     return this.waitNext;
   }
@@ -298,7 +316,10 @@ export class RedisClusterBus implements ClusterBus {
     const timeout = this.opts.waitTimeoutMs ?? 1000;
     const run = (async () => {
       const got = Number(await this.requireCmd().wait(want, timeout));
-      if (got < want) throw new Error(`NOREPLICAS ${got} of ${want} replica(s) acknowledged within ${timeout} ms`);
+      if (got < want)
+        throw new Error(
+          `NOREPLICAS ${got} of ${want} replica(s) acknowledged within ${timeout} ms`,
+        );
     })();
     const inFlight = run.finally(() => {
       if (this.waitInFlight === inFlight) this.waitInFlight = undefined;
@@ -326,7 +347,11 @@ export class RedisClusterBus implements ClusterBus {
         // resync when a later entry pointed back at it). In XRANGE order its predecessor is the
         // previous row (or where we read from).
         this.log.warn({ event: 'cluster:record:malformed', id }, 'record entry without p/e fields');
-        out.push({ id, prevId: out.length > 0 ? out[out.length - 1]!.id : afterId, envelope: new Uint8Array(0) });
+        out.push({
+          id,
+          prevId: out.length > 0 ? out[out.length - 1]!.id : afterId,
+          envelope: new Uint8Array(0),
+        });
         continue;
       }
       out.push({ id, prevId, envelope });
@@ -359,7 +384,13 @@ export class RedisClusterBus implements ClusterBus {
     const seen = new Set<string>();
     let cursor = '0';
     do {
-      const [next, keys] = await cmd.scan(cursor, 'MATCH', `${this.keys.nodePrefix}*`, 'COUNT', batchSize);
+      const [next, keys] = await cmd.scan(
+        cursor,
+        'MATCH',
+        `${this.keys.nodePrefix}*`,
+        'COUNT',
+        batchSize,
+      );
       cursor = next;
       const fresh = keys.filter((k) => !seen.has(k));
       for (const k of fresh) seen.add(k);
@@ -371,9 +402,16 @@ export class RedisClusterBus implements ClusterBus {
         if (!v) return; // expired between SCAN and MGET
         try {
           const rec = decodeSnapshotRecord(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
-          batch.push({ nodeIp: key.slice(this.keys.nodePrefix.length), id: rec.id, envelope: rec.envelope });
+          batch.push({
+            nodeIp: key.slice(this.keys.nodePrefix.length),
+            id: rec.id,
+            envelope: rec.envelope,
+          });
         } catch (e) {
-          this.log.warn({ event: 'cluster:snapshot:malformed', key, err: e }, 'ignored a malformed node snapshot');
+          this.log.warn(
+            { event: 'cluster:snapshot:malformed', key, err: e },
+            'ignored a malformed node snapshot',
+          );
         }
       });
       if (batch.length > 0) yield batch;
@@ -401,7 +439,10 @@ export class RedisClusterBus implements ClusterBus {
     if (up === this.reportedUp) return;
     this.reportedUp = up;
     if (up) {
-      this.log.info({ event: 'cluster:redis:up', redis: describeRedisTarget(this.opts) }, 'cluster bus connected');
+      this.log.info(
+        { event: 'cluster:redis:up', redis: describeRedisTarget(this.opts) },
+        'cluster bus connected',
+      );
       this.events?.up();
     } else {
       this.log.warn({ event: 'cluster:redis:down', reason }, 'cluster bus disconnected');
@@ -414,7 +455,10 @@ export class RedisClusterBus implements ClusterBus {
     const now = Date.now();
     if (now - this.lastErrorLog < 5000) return;
     this.lastErrorLog = now;
-    this.log.warn({ event: 'cluster:redis:error', connection: which, err: e.message }, 'cluster bus connection error');
+    this.log.warn(
+      { event: 'cluster:redis:error', connection: which, err: e.message },
+      'cluster bus connection error',
+    );
   }
 }
 

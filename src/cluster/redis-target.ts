@@ -21,6 +21,7 @@ export interface RedisTarget {
 
 /** `redis://host:port[/db]`, or `sentinel:<master>@host:port,…`. */
 export function describeRedisTarget(o: RedisTarget): string {
-  if (o.sentinels && o.sentinels.length > 0) return `sentinel:${o.sentinelMaster ?? 'snode'}@${o.sentinels.map((x) => `${x.host}:${x.port}`).join(',')}`;
+  if (o.sentinels && o.sentinels.length > 0)
+    return `sentinel:${o.sentinelMaster ?? 'snode'}@${o.sentinels.map((x) => `${x.host}:${x.port}`).join(',')}`;
   return o.url ? redactRedisUrl(o.url) : '(no redis target)';
 }

@@ -25,7 +25,11 @@ export interface ClusterSink {
    * (docs/cluster.md, "Deltas"); the sink falls back to the announcement in full when the delta
    * does not fit. Absent: the follower calls `applyRemote`.
    */
-  applyDelta?(bytes: Uint8Array, delta: Uint8Array, nodeIp: string): Promise<'delta' | 'full' | 'stored'>;
+  applyDelta?(
+    bytes: Uint8Array,
+    delta: Uint8Array,
+    nodeIp: string,
+  ): Promise<'delta' | 'full' | 'stored'>;
   /** The node's resetMsg and kept announcements, oldest first; undefined for an unknown node. */
   nodeSnapshot(ip: string): ClusterNodeSnapshot | undefined;
 }
@@ -33,10 +37,17 @@ export interface ClusterSink {
 /** The parts of RouteServer the adapter uses (structural, so this file imports no server code). */
 export interface ClusterCapableServer {
   submitAnnouncement(bytes: Uint8Array, source: 'cluster'): Promise<unknown>;
-  applyClusterDelta?(bytes: Uint8Array, delta: Uint8Array, nodeIp: string): Promise<'delta' | 'full' | 'stored'>;
+  applyClusterDelta?(
+    bytes: Uint8Array,
+    delta: Uint8Array,
+    nodeIp: string,
+  ): Promise<'delta' | 'full' | 'stored'>;
   readonly nodes: {
     get(ip: string):
-      | { readonly resetMsg: { readonly binary: Uint8Array }; readonly announcements: readonly { readonly binary: Uint8Array }[] }
+      | {
+          readonly resetMsg: { readonly binary: Uint8Array };
+          readonly announcements: readonly { readonly binary: Uint8Array }[];
+        }
       | undefined;
   };
 }
@@ -48,13 +59,17 @@ export function routeServerSink(server: ClusterCapableServer): ClusterSink {
       await server.submitAnnouncement(bytes, 'cluster');
     },
     ...(server.applyClusterDelta
-      ? { applyDelta: (bytes: Uint8Array, delta: Uint8Array, nodeIp: string) => server.applyClusterDelta!(bytes, delta, nodeIp) }
+      ? {
+          applyDelta: (bytes: Uint8Array, delta: Uint8Array, nodeIp: string) =>
+            server.applyClusterDelta!(bytes, delta, nodeIp),
+        }
       : {}),
     nodeSnapshot: (ip) => {
       const rec = server.nodes.get(ip);
       if (!rec) return undefined;
       const kept: Uint8Array[] = [];
-      for (let i = rec.announcements.length - 1; i >= 0; i--) kept.push(rec.announcements[i]!.binary);
+      for (let i = rec.announcements.length - 1; i >= 0; i--)
+        kept.push(rec.announcements[i]!.binary);
       return { resetMsg: rec.resetMsg.binary, keptOldestFirst: kept };
     },
   };

@@ -84,7 +84,19 @@ export async function startCluster(
     catchUpTimeoutMs: c.catchUpTimeoutMs,
   });
   log.info(
-    { event: 'cluster:bus:started', bus: bus.kind, origin: actor.origin, redis: usesRedis(c) ? describeRedisTarget({ url: c.redisUrl, sentinels: c.sentinels?.map(parseHostPort), sentinelMaster: c.sentinelMaster }) : undefined, prefix: c.prefix },
+    {
+      event: 'cluster:bus:started',
+      bus: bus.kind,
+      origin: actor.origin,
+      redis: usesRedis(c)
+        ? describeRedisTarget({
+            url: c.redisUrl,
+            sentinels: c.sentinels?.map(parseHostPort),
+            sentinelMaster: c.sentinelMaster,
+          })
+        : undefined,
+      prefix: c.prefix,
+    },
     bus.kind === 'redis' ? 'cluster bus on Redis' : 'embedded in-memory cluster bus',
   );
   return {
@@ -105,14 +117,24 @@ export async function startCluster(
  */
 export function clusterReadiness(s: ClusterStatus): { ok: boolean; detail: string } {
   if (s.failed) return { ok: false, detail: 'cluster actor failed' };
-  if (!s.ready) return { ok: false, detail: s.connected ? 'catching up from the durable record' : 'waiting for Redis to catch up' };
+  if (!s.ready)
+    return {
+      ok: false,
+      detail: s.connected ? 'catching up from the durable record' : 'waiting for Redis to catch up',
+    };
   if (s.busProblem) return { ok: false, detail: s.busProblem };
-  if (!s.connected) return { ok: false, detail: `Redis unavailable; backlog ${s.backlog}, not acknowledging announcements` };
+  if (!s.connected)
+    return {
+      ok: false,
+      detail: `Redis unavailable; backlog ${s.backlog}, not acknowledging announcements`,
+    };
   if (!s.writable) {
     const f = s.lastWriteFailure;
     return {
       ok: false,
-      detail: f ? `Redis refuses writes (${f.reason}: ${f.message.slice(0, 120)}); backlog ${s.backlog}, not acknowledging announcements` : `re-publishing the backlog (${s.backlog}) and ${s.dirtyNodes} node(s)`,
+      detail: f
+        ? `Redis refuses writes (${f.reason}: ${f.message.slice(0, 120)}); backlog ${s.backlog}, not acknowledging announcements`
+        : `re-publishing the backlog (${s.backlog}) and ${s.dirtyNodes} node(s)`,
     };
   }
   return { ok: true, detail: 'caught up' };

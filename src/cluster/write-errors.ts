@@ -37,9 +37,16 @@ export function writeErrorReason(e: unknown): WriteErrorReason {
   const msg = e instanceof Error ? e.message : String(e);
   // a Lua script's error is prefixed by where it happened: look at every word start
   for (const [prefix, reason] of PREFIXES) {
-    if (msg.startsWith(prefix) || msg.includes(` ${prefix} `) || msg.includes(`-${prefix} `) || msg.includes(`: ${prefix}`)) return reason;
+    if (
+      msg.startsWith(prefix) ||
+      msg.includes(` ${prefix} `) ||
+      msg.includes(`-${prefix} `) ||
+      msg.includes(`: ${prefix}`)
+    )
+      return reason;
   }
   if (/timed out|timeout/i.test(msg)) return 'timeout';
-  if (/closed|not writeable|ECONNRE|EPIPE|connect|offline|disconnect/i.test(msg)) return 'connection';
+  if (/closed|not writeable|ECONNRE|EPIPE|connect|offline|disconnect/i.test(msg))
+    return 'connection';
   return 'other';
 }

@@ -54,7 +54,8 @@ export class AnnArena {
 
   /** Copy `binary` (and its hash) in; the new id has no reference yet. `given`: see the file comment. */
   add(hash: Uint8Array, binary: Uint8Array, given?: Announcement): number {
-    if (hash.length !== HASH) throw new RangeError(`an announcement hash has ${HASH} bytes, not ${hash.length}`);
+    if (hash.length !== HASH)
+      throw new RangeError(`an announcement hash has ${HASH} bytes, not ${hash.length}`);
     const id = this.freeIds.length > 0 ? this.freeIds.pop()! : this.nextId++;
     if (id >= this.refs.length) this.growColumns(id + 1);
     const len = binary.length;
@@ -157,7 +158,14 @@ export class AnnArena {
     const g = this.givenOf(id);
     if (g) {
       for (const e of g.entities) {
-        const k = e.type === 'Version' ? KEEP_KEY_VERSION : e.type === 'EncodingScheme' ? KEEP_KEY_ENCODING_SCHEME : e.type === 'Peer' ? e.peerNum : undefined;
+        const k =
+          e.type === 'Version'
+            ? KEEP_KEY_VERSION
+            : e.type === 'EncodingScheme'
+              ? KEEP_KEY_ENCODING_SCHEME
+              : e.type === 'Peer'
+                ? e.peerNum
+                : undefined;
         if (k === undefined) continue;
         if (n === out.length) out = grown(out);
         out[n++] = k;
@@ -225,7 +233,11 @@ export class AnnArena {
     this.chunkLive[chunk]! -= size;
     if (chunk === this.current) return;
     const c = this.chunks[chunk]!;
-    if (this.chunkLive[chunk] === 0 || (c.length === CHUNK_BYTES && this.chunkLive[chunk]! < CHUNK_BYTES / 4)) this.compact(chunk);
+    if (
+      this.chunkLive[chunk] === 0 ||
+      (c.length === CHUNK_BYTES && this.chunkLive[chunk]! < CHUNK_BYTES / 4)
+    )
+      this.compact(chunk);
   }
 
   /** Room for an entry of `size` bytes: [chunk, offset]. */
@@ -279,7 +291,12 @@ export class AnnArena {
       const id = (c[p]! | (c[p + 1]! << 8) | (c[p + 2]! << 16) | (c[p + 3]! << 24)) >>> 0;
       const len = (c[p + 4]! | (c[p + 5]! << 8) | (c[p + 6]! << 16) | (c[p + 7]! << 24)) >>> 0;
       const size = HEADER + HASH + len;
-      if (id < this.nextId && this.chunkOf[id] === chunk && this.offOf[id] === p && this.refs[id]! > 0) {
+      if (
+        id < this.nextId &&
+        this.chunkOf[id] === chunk &&
+        this.offOf[id] === p &&
+        this.refs[id]! > 0
+      ) {
         const [to, off] = this.place(id, size);
         this.chunks[to]!.set(c.subarray(p + HEADER, p + size), off + HEADER);
         this.chunkOf[id] = to;
@@ -297,7 +314,10 @@ export class AnnArena {
   private growColumns(min: number): void {
     let n = this.refs.length * 2;
     while (n < min) n *= 2;
-    const grow = <T extends Uint8Array | Uint16Array | Uint32Array>(a: T, make: (n: number) => T): T => {
+    const grow = <T extends Uint8Array | Uint16Array | Uint32Array>(
+      a: T,
+      make: (n: number) => T,
+    ): T => {
       const b = make(n);
       b.set(a);
       return b;

@@ -152,7 +152,11 @@ export type Admission =
  * encoding scheme and version it will have. Step 8 (gossip older than the record) refuses with
  * `none`.
  */
-export function admit(node: AdmitState | undefined, input: AnnounceInput, opts: AnnounceOptions): Admission {
+export function admit(
+  node: AdmitState | undefined,
+  input: AnnounceInput,
+  opts: AnnounceOptions,
+): Admission {
   // 1. parse (done by the caller)
   let ann: Announcement | undefined = 'ann' in input ? input.ann : undefined;
   let error: ReplyError = ann ? 'none' : 'failed_parse_or_validate';

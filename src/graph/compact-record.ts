@@ -103,7 +103,9 @@ export class CompactNodeRecord implements NodeRecordView {
     if (this.dead || this.keptCount === 0) return hex15(this.timestamp);
     const id = this.store.kept.data[this.keptOff]!;
     const given = this.store.anns.givenOf(id);
-    return given ? given.timestampHex : parseTimestampField(this.store.anns.bytes(id), 112).timestampHex;
+    return given
+      ? given.timestampHex
+      : parseTimestampField(this.store.anns.bytes(id), 112).timestampHex;
   }
 
   get stateHash(): Uint8Array {

@@ -18,17 +18,31 @@ import { hash as digest } from 'node:crypto';
 import type { Announcement } from '../protocol/announcement-types.ts';
 import type { LinkStateEntity, PeerEntity } from '../protocol/entity-types.ts';
 import { parseAnnouncement } from '../protocol/announcement.ts';
-import { admit, type AnnounceInput, type AnnounceOptions, type AnnounceOutcome } from './apply-announcement.ts';
+import {
+  admit,
+  type AnnounceInput,
+  type AnnounceOptions,
+  type AnnounceOutcome,
+} from './apply-announcement.ts';
 import type { AnnArena } from './ann-arena.ts';
 import { CompactNodeRecord, CompactStore } from './compact-record.ts';
-import { AGREED_TIMEOUT_MS, GLOBAL_TIMEOUT_MS, STATE_HASH_BYTES, WITHDRAW_LABEL } from './constants.ts';
+import {
+  AGREED_TIMEOUT_MS,
+  GLOBAL_TIMEOUT_MS,
+  STATE_HASH_BYTES,
+  WITHDRAW_LABEL,
+} from './constants.ts';
 import type { GraphTables } from './id-tables.ts';
 import { Replacements } from './keep-rules.ts';
 import { LinkArena } from './link-arena.ts';
 import { applyLinkStateTo } from './link-state.ts';
 import { timeslotOf } from './node-record.ts';
 import { ArenaAnnouncement, parsedFromBytes } from './stored-announcement.ts';
-import type { ClusterDelta, ClusterDeltaLinkUpdate, ClusterDeltaPeer } from '../protocol/cluster-delta.ts';
+import type {
+  ClusterDelta,
+  ClusterDeltaLinkUpdate,
+  ClusterDeltaPeer,
+} from '../protocol/cluster-delta.ts';
 import { hashHasPrefix, type LinkUpdates } from './record-delta.ts';
 import { zeroStateHash } from './state-hash.ts';
 
@@ -115,12 +129,17 @@ export class CompactNodeTable implements Iterable<CompactNodeRecord> {
     if (!old || old.dead) return undefined;
     const anns = this.store.anns;
     const reset = old.resetAnn;
-    const ids = [reset, ...[...old.keptList()].reverse().filter((id) => !anns.hashEquals(id, anns.hash(reset)))];
+    const ids = [
+      reset,
+      ...[...old.keptList()].reverse().filter((id) => !anns.hashEquals(id, anns.hash(reset))),
+    ];
     let rec: CompactNodeRecord | undefined;
     for (const id of ids) {
       let ann: Announcement;
       try {
-        ann = anns.givenOf(id) ?? parseAnnouncement(anns.bytes(id), { verifySignature: false, packedLinkStates: true });
+        ann =
+          anns.givenOf(id) ??
+          parseAnnouncement(anns.bytes(id), { verifySignature: false, packedLinkStates: true });
       } catch {
         continue;
       }
@@ -151,7 +170,15 @@ export class CompactNodeTable implements Iterable<CompactNodeRecord> {
     let pos = 0;
     for (let l = rec.firstLink; l >= 0; l = links.next[l]!, pos++) {
       if (!changed.has(l)) continue;
-      updates.push({ pos, peerNum: links.peerNum[l]!, mtu: links.mtu[l]!, flags: links.flags[l]!, time: links.time[l]!, mostRecentLsSlot: links.lsSlot[l]!, value: links.value[l]! });
+      updates.push({
+        pos,
+        peerNum: links.peerNum[l]!,
+        mtu: links.mtu[l]!,
+        flags: links.flags[l]!,
+        time: links.time[l]!,
+        mostRecentLsSlot: links.lsSlot[l]!,
+        value: links.value[l]!,
+      });
     }
     return { total: pos, updates };
   }
@@ -169,7 +196,12 @@ export class CompactNodeTable implements Iterable<CompactNodeRecord> {
   applyDelta(
     d: ClusterDelta,
     bytes: Uint8Array,
-    node: { readonly nodeIp: string; readonly nodeKey: Uint8Array; readonly timestamp: number; readonly isReset: boolean },
+    node: {
+      readonly nodeIp: string;
+      readonly nodeKey: Uint8Array;
+      readonly timestamp: number;
+      readonly isReset: boolean;
+    },
   ): AnnounceOutcome | undefined {
     const old = this.byIp.get(node.nodeIp);
     if (d.isReset !== node.isReset || (old && old.timestamp > node.timestamp)) return undefined;
@@ -278,7 +310,14 @@ export class CompactNodeTable implements Iterable<CompactNodeRecord> {
         let l = -1;
         for (let i = 0; i < oldLinks.length; i++) {
           const o = oldLinks[i]!;
-          if (o >= 0 && links.peer[o] === pid && links.peerNum[o] === x.peerNum && links.label[o] === labelId && links.form[o] === x.encodingFormNum && links.createTime[o] === x.createTime) {
+          if (
+            o >= 0 &&
+            links.peer[o] === pid &&
+            links.peerNum[o] === x.peerNum &&
+            links.label[o] === labelId &&
+            links.form[o] === x.encodingFormNum &&
+            links.createTime[o] === x.createTime
+          ) {
             l = o;
             oldLinks[i] = -1;
             break;
@@ -319,7 +358,7 @@ export class CompactNodeTable implements Iterable<CompactNodeRecord> {
   private kill(rec: CompactNodeRecord): void {
     if (rec.dead) return;
     const links = this.store.links;
-    for (let l = rec.firstLink; l >= 0; ) {
+    for (let l = rec.firstLink; l >= 0;) {
       const next = links.next[l]!;
       links.free(l);
       l = next;
@@ -354,12 +393,14 @@ export class CompactNodeTable implements Iterable<CompactNodeRecord> {
     const a = admit(node, input, opts);
     if (!a.ann) return { outcome: unchanged(a.error, node), created: undefined };
     const ann = a.ann;
-    if (!ann.isReset && !node) return { outcome: unchanged('unknown_node', undefined), created: undefined };
+    if (!ann.isReset && !node)
+      return { outcome: unchanged('unknown_node', undefined), created: undefined };
     this.structureChanged = ann.isReset;
     this.changedLinks.length = 0;
     const store = this.store;
     const anns = store.anns;
-    const id = annId >= 0 ? annId : anns.add(ann.hash, ann.binary, parsedFromBytes(ann) ? undefined : ann);
+    const id =
+      annId >= 0 ? annId : anns.add(ann.hash, ann.binary, parsedFromBytes(ann) ? undefined : ann);
     const deleted: Uint8Array[] = [];
     let rec: CompactNodeRecord;
     let created: CompactNodeRecord | undefined;
@@ -390,7 +431,8 @@ export class CompactNodeTable implements Iterable<CompactNodeRecord> {
     try {
       // 10., 11.
       for (const e of ann.entities) if (e.type === 'Peer') this.applyPeer(rec, e, ann.timestamp);
-      for (const e of ann.entities) if (e.type === 'LinkState') this.applyLinkState(rec, e, ann.timestamp);
+      for (const e of ann.entities)
+        if (e.type === 'LinkState') this.applyLinkState(rec, e, ann.timestamp);
     } catch (e) {
       this.releaseList(keptOff, keptClass, keptCount);
       if (created) this.kill(created);
@@ -412,7 +454,8 @@ export class CompactNodeTable implements Iterable<CompactNodeRecord> {
     if (droppedAny) {
       // the chain over the kept list, oldest first (a reset: over itself)
       slot.fill(0);
-      for (let i = keptCount - 1; i >= 0; i--) this.fold(slot, anns.bytes(store.kept.data[keptOff + i]!));
+      for (let i = keptCount - 1; i >= 0; i--)
+        this.fold(slot, anns.bytes(store.kept.data[keptOff + i]!));
     } else {
       // nothing fell out: the new list is the old one with `ann` on top
       this.fold(slot, anns.bytes(id));
@@ -481,7 +524,7 @@ export class CompactNodeTable implements Iterable<CompactNodeRecord> {
     if (p.label === WITHDRAW_LABEL) {
       // every link of that peer with that peerNum
       let prev = -1;
-      for (let l = rec.firstLink; l >= 0; ) {
+      for (let l = rec.firstLink; l >= 0;) {
         const next = links.next[l]!;
         if (links.peer[l] === pid && links.peerNum[l] === p.peerNum) {
           if (prev < 0) rec.firstLink = next;
@@ -543,7 +586,8 @@ export class CompactNodeTable implements Iterable<CompactNodeRecord> {
   private applyLinkState(rec: CompactNodeRecord, e: LinkStateEntity, timestamp: number): void {
     const links = this.store.links;
     let found = -1;
-    for (let l = rec.firstLink; l >= 0; l = links.next[l]!) if (links.peerNum[l] === e.nodeId) found = l;
+    for (let l = rec.firstLink; l >= 0; l = links.next[l]!)
+      if (links.peerNum[l] === e.nodeId) found = l;
     if (found >= 0) {
       applyLinkStateTo(links.target(found), e, timestamp);
       this.changedLinks.push(found);
@@ -574,11 +618,15 @@ function checkLinkFields(p: PeerEntity): void {
     p.mtu <= 0xffffffff &&
     Number.isInteger(p.peerNum) &&
     Math.abs(p.peerNum) <= 0x7fffffff;
-  if (!ok) throw new RangeError(`a Peer entity the compact table cannot hold: ${JSON.stringify(p)}`);
+  if (!ok)
+    throw new RangeError(`a Peer entity the compact table cannot hold: ${JSON.stringify(p)}`);
 }
 
 /** A reply that changes nothing, with the node's hash (apply-announcement.ts `unchanged`). */
-function unchanged(error: AnnounceOutcome['error'], node: CompactNodeRecord | undefined): AnnounceOutcome {
+function unchanged(
+  error: AnnounceOutcome['error'],
+  node: CompactNodeRecord | undefined,
+): AnnounceOutcome {
   return {
     error,
     stateHash: node ? node.stateHash : zeroStateHash(),

@@ -119,7 +119,8 @@ export class LinkArena {
 
   setSample(id: number, slot: number, drops: number, lag: number, kbRecv: number): void {
     let w = this.wide.get(id);
-    if (!w && (!fitsNarrow(slot, drops, lag, kbRecv) || !this.reaches(id, slot))) w = this.widen(id);
+    if (!w && (!fitsNarrow(slot, drops, lag, kbRecv) || !this.reaches(id, slot)))
+      w = this.widen(id);
     if (w) {
       w.set(slot, { drops, lag, kbRecv });
       return;
@@ -159,7 +160,8 @@ export class LinkArena {
     const d = this.samples.data;
     const off = this.sOff[id]!;
     const shift = base - slot;
-    for (let i = 0; i < n; i++) if ((d[off + S * i + 1]! & MAX_OFFSET) + shift > MAX_OFFSET) return false;
+    for (let i = 0; i < n; i++)
+      if ((d[off + S * i + 1]! & MAX_OFFSET) + shift > MAX_OFFSET) return false;
     for (let i = 0; i < n; i++) d[off + S * i + 1] = d[off + S * i + 1]! + shift;
     this.sBase[id] = slot;
     return true;
@@ -252,7 +254,10 @@ export class LinkArena {
   private grow(min: number): void {
     let n = this.next.length * 2;
     while (n < min) n *= 2;
-    const g = <T extends Int32Array | Uint8Array | Uint16Array | Uint32Array | Float64Array>(a: T, make: (k: number) => T): T => {
+    const g = <T extends Int32Array | Uint8Array | Uint16Array | Uint32Array | Float64Array>(
+      a: T,
+      make: (k: number) => T,
+    ): T => {
       const b = make(n);
       b.set(a);
       return b;

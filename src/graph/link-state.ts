@@ -112,7 +112,11 @@ export function applyLinkState(link: Link, e: LinkStateEntity, annTimestampMs: n
  * the newest one applied, then walk the ring backwards from the newest sample — the slot at
  * `startingPoint` (the oldest sample) is never used and empty slots consume no timeslot.
  */
-export function applyLinkStateTo(link: LinkStateTarget, e: LinkStateEntity, annTimestampMs: number): void {
+export function applyLinkStateTo(
+  link: LinkStateTarget,
+  e: LinkStateEntity,
+  annTimestampMs: number,
+): void {
   const ts = timeslotOf(annTimestampMs);
   const earliestOkTs = ts - LINK_STATE_MAX_AGE_SLOTS;
   link.deleteSamplesBelow(earliestOkTs);

@@ -92,7 +92,10 @@ export interface LinkView {
   readonly label: string;
   readonly encodingFormNum: number;
   readonly peerNum: number;
-  readonly linkState: Iterable<[number, LinkStateSample]> & { readonly size: number; get(slot: number): LinkStateSample | undefined };
+  readonly linkState: Iterable<[number, LinkStateSample]> & {
+    readonly size: number;
+    get(slot: number): LinkStateSample | undefined;
+  };
   readonly createTime: number;
   readonly mostRecentLsSlot: number;
   readonly time: number;
@@ -170,6 +173,8 @@ export function newNodeRecord(
 }
 
 /** Every link of a record, in map order then array order. */
-export function* allLinks<L extends LinkView>(record: { readonly inwardLinksByIp: ReadonlyMap<string, readonly L[]> }): IterableIterator<L> {
+export function* allLinks<L extends LinkView>(record: {
+  readonly inwardLinksByIp: ReadonlyMap<string, readonly L[]>;
+}): IterableIterator<L> {
   for (const links of record.inwardLinksByIp.values()) yield* links;
 }

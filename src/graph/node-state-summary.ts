@@ -6,7 +6,10 @@
 import { bytesToHex } from '../protocol/hex.ts';
 import type { NodeRecordView } from './node-record.ts';
 
-export function nodeStateSummary(rec: NodeRecordView | undefined, names: ReadonlyMap<string, string>): unknown {
+export function nodeStateSummary(
+  rec: NodeRecordView | undefined,
+  names: ReadonlyMap<string, string>,
+): unknown {
   if (!rec) return null;
   return {
     announcements_newest_first: rec.announcements.map((a) => bytesToHex(a.hash)),
@@ -25,7 +28,12 @@ export function nodeStateSummary(rec: NodeRecordView | undefined, names: Readonl
         time: l.time,
         value: l.value,
         mostRecentLsSlot: l.mostRecentLsSlot,
-        linkState: Object.fromEntries([...l.linkState].map(([k, v]) => [String(k), { drops: v.drops, lag: v.lag, kbRecv: v.kbRecv }])),
+        linkState: Object.fromEntries(
+          [...l.linkState].map(([k, v]) => [
+            String(k),
+            { drops: v.drops, lag: v.lag, kbRecv: v.kbRecv },
+          ]),
+        ),
       })),
     })),
   };

@@ -7,7 +7,11 @@
  * (CompactNodeTable.applyDelta). This file makes the description; the protocol's
  * cluster-delta.ts writes it.
  */
-import type { ClusterDelta, ClusterDeltaLinkUpdate, ClusterDeltaPeer } from '../protocol/cluster-delta.ts';
+import type {
+  ClusterDelta,
+  ClusterDeltaLinkUpdate,
+  ClusterDeltaPeer,
+} from '../protocol/cluster-delta.ts';
 import { DELTA_HASH_PREFIX_BYTES } from '../protocol/cluster-delta.ts';
 import type { Announcement } from '../protocol/announcement-types.ts';
 import type { NodeRecordView } from './node-record.ts';
@@ -23,10 +27,15 @@ export interface LinkUpdates {
  * announcement). `updates`: the links it changed, when it added, replaced or removed none —
  * then only those travel; otherwise every link of the record does.
  */
-export function recordDeltaOf(record: NodeRecordView, accepted: Announcement, updates?: LinkUpdates): ClusterDelta {
+export function recordDeltaOf(
+  record: NodeRecordView,
+  accepted: Announcement,
+  updates?: LinkUpdates,
+): ClusterDelta {
   const kept = record.announcements;
   const keptAfter: Uint8Array[] = [];
-  for (let i = 1; i < kept.length; i++) keptAfter.push(kept[i]!.hash.subarray(0, DELTA_HASH_PREFIX_BYTES));
+  for (let i = 1; i < kept.length; i++)
+    keptAfter.push(kept[i]!.hash.subarray(0, DELTA_HASH_PREFIX_BYTES));
   let links: ClusterDelta['links'];
   if (updates) links = { kind: 'updates', total: updates.total, updates: updates.updates };
   else {

@@ -55,7 +55,12 @@ export class ReplicationStore {
     const hash = a instanceof Uint8Array ? a : a.hash;
     if (this.find(hash) >= 0) return false;
     let id: number;
-    if (!(a instanceof Uint8Array) && isArenaAnnouncement(a, this.arena) && this.arena.holds(a.id) && this.arena.hashEquals(a.id, hash)) {
+    if (
+      !(a instanceof Uint8Array) &&
+      isArenaAnnouncement(a, this.arena) &&
+      this.arena.holds(a.id) &&
+      this.arena.hashEquals(a.id, hash)
+    ) {
       id = a.id;
       this.arena.ref(id);
     } else {

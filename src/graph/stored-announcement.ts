@@ -9,7 +9,11 @@
  * view is made for a record; otherwise it is derived from the signing key (cached per key).
  */
 import type { Announcement } from '../protocol/announcement-types.ts';
-import { ANNOUNCEMENT_HEADER_SIZE, checkAnnouncementHeader, parseTimestampField } from '../protocol/announcement.ts';
+import {
+  ANNOUNCEMENT_HEADER_SIZE,
+  checkAnnouncementHeader,
+  parseTimestampField,
+} from '../protocol/announcement.ts';
 import { parseEntities } from '../protocol/entity.ts';
 import type { Entity } from '../protocol/entity-types.ts';
 import { ip6ToString } from '../protocol/keys.ts';
@@ -66,7 +70,9 @@ export class ArenaAnnouncement implements Announcement {
   }
 
   get timestampHex(): string {
-    return this.given ? this.given.timestampHex : parseTimestampField(this.binary, 112).timestampHex;
+    return this.given
+      ? this.given.timestampHex
+      : parseTimestampField(this.binary, 112).timestampHex;
   }
 
   get nodePubKey(): string {

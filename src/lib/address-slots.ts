@@ -20,7 +20,10 @@ export function addressKey(remote: string | undefined): string {
   }
   if (addr.kind() === 'ipv4') return addr.toString();
   const p = (addr as ipaddr.IPv6).parts;
-  return `${p.slice(0, 4).map((x) => x.toString(16)).join(':')}::/64`;
+  return `${p
+    .slice(0, 4)
+    .map((x) => x.toString(16))
+    .join(':')}::/64`;
 }
 
 export interface SlotLimits {

@@ -23,7 +23,10 @@ export function refuseSocket(socket: Duplex, response: string, graceMs = REFUSE_
 }
 
 /** An HTTP/1.1 answer with no body that closes the connection. */
-export function httpStatusOnly(statusLine: string, headers: Readonly<Record<string, string>> = {}): string {
+export function httpStatusOnly(
+  statusLine: string,
+  headers: Readonly<Record<string, string>> = {},
+): string {
   const extra = Object.entries(headers)
     .map(([k, v]) => `${k}: ${v}\r\n`)
     .join('');

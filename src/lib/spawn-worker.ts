@@ -54,14 +54,18 @@ function bundle(file: string): string | null {
   return code;
 }
 
-export function spawnWorker(
-  url: URL,
-  data: Record<string, unknown> = {},
-  name?: string,
-): Worker {
-  const options = { workerData: data, name: name ?? url.pathname, execArgv: [], resourceLimits: WORKER_LIMITS };
+export function spawnWorker(url: URL, data: Record<string, unknown> = {}, name?: string): Worker {
+  const options = {
+    workerData: data,
+    name: name ?? url.pathname,
+    execArgv: [],
+    resourceLimits: WORKER_LIMITS,
+  };
   if (COMPILED) return new Worker(new URL(url.href.replace(/\.ts$/, '.js')), options);
   const code = bundle(fileURLToPath(url));
   if (code !== null) return new Worker(code, { ...options, eval: true });
-  return new Worker(ENTRY, { workerData: { ...data, module: url.href }, name: name ?? url.pathname });
+  return new Worker(ENTRY, {
+    workerData: { ...data, module: url.href },
+    name: name ?? url.pathname,
+  });
 }

@@ -94,7 +94,11 @@ export function rememberDerivedNode(pubSigningKey: Uint8Array, node: DerivedNode
   const id = bytesToHex(pubSigningKey);
   if (derivedCache.has(id)) return;
   if (derivedCache.size >= DERIVED_CACHE_MAX_ENTRIES) derivedCache.clear();
-  derivedCache.set(id, { nodeKey: keys.copy(node.nodeKey), nodePubKey: node.nodePubKey, nodeIp: node.nodeIp });
+  derivedCache.set(id, {
+    nodeKey: keys.copy(node.nodeKey),
+    nodePubKey: node.nodePubKey,
+    nodeIp: node.nodeIp,
+  });
 }
 
 /** The identity derived from an announcement's signing key (for `rememberDerivedNode`). */

@@ -23,7 +23,10 @@ export class ByteReader {
 
   private need(n: number, what: string): void {
     if (this.bytes.length - this.pos < n) {
-      throw new RsError(this.truncatedCode, `truncated: need ${n} byte(s) for ${what} at offset ${this.pos}`);
+      throw new RsError(
+        this.truncatedCode,
+        `truncated: need ${n} byte(s) for ${what} at offset ${this.pos}`,
+      );
     }
   }
   u8(what = 'u8'): number {

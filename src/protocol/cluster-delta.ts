@@ -71,7 +71,11 @@ export interface ClusterDeltaLinkUpdate {
 /** Every link of the record, or the few whose fields changed (the structure did not). */
 export type ClusterDeltaLinks =
   | { readonly kind: 'all'; readonly peers: readonly ClusterDeltaPeer[] }
-  | { readonly kind: 'updates'; readonly total: number; readonly updates: readonly ClusterDeltaLinkUpdate[] };
+  | {
+      readonly kind: 'updates';
+      readonly total: number;
+      readonly updates: readonly ClusterDeltaLinkUpdate[];
+    };
 
 export interface ClusterDelta {
   readonly isReset: boolean;
@@ -92,10 +96,12 @@ const LABEL_RE = /^[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4}$/;
 
 export function encodeClusterDelta(d: ClusterDelta): Uint8Array {
   if (d.stateHash.length !== 64 || d.annHash.length !== 64) throw bad('hash length');
-  if (d.scheme.length < 1 || d.scheme.length > MAX_DELTA_FORMS) throw bad(`${d.scheme.length} forms`);
+  if (d.scheme.length < 1 || d.scheme.length > MAX_DELTA_FORMS)
+    throw bad(`${d.scheme.length} forms`);
   if (d.keptAfter.length > MAX_DELTA_KEPT) throw bad(`${d.keptAfter.length} kept announcements`);
   const links = d.links;
-  let size = 1 + 64 + 64 + 4 + 1 + 6 * d.scheme.length + 1 + DELTA_HASH_PREFIX_BYTES * d.keptAfter.length;
+  let size =
+    1 + 64 + 64 + 4 + 1 + 6 * d.scheme.length + 1 + DELTA_HASH_PREFIX_BYTES * d.keptAfter.length;
   if (links.kind === 'all') {
     if (links.peers.length > MAX_DELTA_PEERS) throw bad(`${links.peers.length} peers`);
     size += 2;
@@ -104,7 +110,8 @@ export function encodeClusterDelta(d: ClusterDelta): Uint8Array {
       size += 16 + 2 + LINK_BYTES * p.links.length;
     }
   } else {
-    if (links.total > MAX_DELTA_LINKS || links.updates.length > links.total) throw bad(`${links.updates.length} of ${links.total} links`);
+    if (links.total > MAX_DELTA_LINKS || links.updates.length > links.total)
+      throw bad(`${links.updates.length} of ${links.total} links`);
     size += 4 + UPDATE_BYTES * links.updates.length;
   }
   const out = Buffer.allocUnsafe(size);
@@ -250,7 +257,17 @@ export function decodeClusterDelta(bytes: Uint8Array): ClusterDelta {
       const createTime = b.readDoubleBE(o + 28);
       const mostRecentLsSlot = b.readDoubleBE(o + 36);
       o += 44;
-      links.push({ label, encodingFormNum, peerNum, mtu, flags: fl, value, time, createTime, mostRecentLsSlot });
+      links.push({
+        label,
+        encodingFormNum,
+        peerNum,
+        mtu,
+        flags: fl,
+        value,
+        time,
+        createTime,
+        mostRecentLsSlot,
+      });
     }
     peers.push({ ipv6, links });
   }

@@ -96,20 +96,28 @@ export function isValidOrigin(origin: string): boolean {
 export function encodeClusterEnvelope(env: ClusterEnvelope): Uint8Array {
   if (!isValidOrigin(env.origin)) throw bad(`origin ${JSON.stringify(env.origin.slice(0, 80))}`);
   if (!Number.isSafeInteger(env.seq) || env.seq < 1) throw bad(`seq ${env.seq}`);
-  if (!Number.isSafeInteger(env.acceptedAtMs) || env.acceptedAtMs < 0) throw bad(`acceptedAtMs ${env.acceptedAtMs}`);
+  if (!Number.isSafeInteger(env.acceptedAtMs) || env.acceptedAtMs < 0)
+    throw bad(`acceptedAtMs ${env.acceptedAtMs}`);
   let nodeIp: Uint8Array;
   try {
     nodeIp = ip6FromString(env.nodeIp);
   } catch (e) {
-    throw new RsError('RS_ERR_CLUSTER_ENVELOPE', `invalid cluster envelope: nodeIp ${env.nodeIp}`, { cause: e });
+    throw new RsError('RS_ERR_CLUSTER_ENVELOPE', `invalid cluster envelope: nodeIp ${env.nodeIp}`, {
+      cause: e,
+    });
   }
   if (nodeIp[0] !== 0xfc) throw bad(`nodeIp ${env.nodeIp} is not fc00::/8`);
   const anns = env.kind === 'snapshot' ? [env.resetMsg, ...env.keptOldestFirst] : [env.ann];
-  if (anns.length > MAX_SNAPSHOT_ANNS) throw bad(`${anns.length} announcements > ${MAX_SNAPSHOT_ANNS}`);
+  if (anns.length > MAX_SNAPSHOT_ANNS)
+    throw bad(`${anns.length} announcements > ${MAX_SNAPSHOT_ANNS}`);
   const origin = Buffer.from(env.origin, 'latin1');
   const parts: Uint8Array[] = [
     CLUSTER_ENVELOPE_MAGIC,
-    Uint8Array.of(CLUSTER_ENVELOPE_VERSION, env.kind === 'ann' ? KIND_ANN : env.kind === 'delta' ? KIND_DELTA : KIND_SNAPSHOT, origin.length),
+    Uint8Array.of(
+      CLUSTER_ENVELOPE_VERSION,
+      env.kind === 'ann' ? KIND_ANN : env.kind === 'delta' ? KIND_DELTA : KIND_SNAPSHOT,
+      origin.length,
+    ),
     origin,
     writeU64BE(BigInt(env.seq)),
     writeU64BE(BigInt(env.acceptedAtMs)),
@@ -118,12 +126,14 @@ export function encodeClusterEnvelope(env: ClusterEnvelope): Uint8Array {
   ];
   let size = 0;
   for (const a of anns) {
-    if (a.length < MIN_ANN_BYTES || a.length > MAX_ANN_BYTES) throw bad(`announcement of ${a.length} bytes`);
+    if (a.length < MIN_ANN_BYTES || a.length > MAX_ANN_BYTES)
+      throw bad(`announcement of ${a.length} bytes`);
     parts.push(writeU32BE(a.length), a);
     size += 4 + a.length;
   }
   if (env.kind === 'delta') {
-    if (env.delta.length < 1 || env.delta.length > MAX_DELTA_BYTES) throw bad(`delta of ${env.delta.length} bytes`);
+    if (env.delta.length < 1 || env.delta.length > MAX_DELTA_BYTES)
+      throw bad(`delta of ${env.delta.length} bytes`);
     parts.push(writeU32BE(env.delta.length), env.delta);
     size += 4 + env.delta.length;
   }
@@ -143,13 +153,16 @@ export function decodeClusterEnvelope(bytes: Uint8Array): ClusterEnvelope {
   if (bytes.length > MAX_ENVELOPE_BYTES) throw bad(`${bytes.length} bytes > ${MAX_ENVELOPE_BYTES}`);
   const r = new ByteReader(bytes, 'RS_ERR_CLUSTER_ENVELOPE');
   const magic = r.take(2, 'magic');
-  if (magic[0] !== CLUSTER_ENVELOPE_MAGIC[0] || magic[1] !== CLUSTER_ENVELOPE_MAGIC[1]) throw bad('bad magic');
+  if (magic[0] !== CLUSTER_ENVELOPE_MAGIC[0] || magic[1] !== CLUSTER_ENVELOPE_MAGIC[1])
+    throw bad('bad magic');
   const version = r.u8('version');
   if (version !== CLUSTER_ENVELOPE_VERSION) throw bad(`unsupported format version ${version}`);
   const kind = r.u8('kind');
-  if (kind !== KIND_ANN && kind !== KIND_SNAPSHOT && kind !== KIND_DELTA) throw bad(`unknown kind ${kind}`);
+  if (kind !== KIND_ANN && kind !== KIND_SNAPSHOT && kind !== KIND_DELTA)
+    throw bad(`unknown kind ${kind}`);
   const originLength = r.u8('origin length');
-  if (originLength < 1 || originLength > MAX_ORIGIN_LENGTH) throw bad(`origin length ${originLength}`);
+  if (originLength < 1 || originLength > MAX_ORIGIN_LENGTH)
+    throw bad(`origin length ${originLength}`);
   const origin = Buffer.from(r.take(originLength, 'origin')).toString('latin1');
   if (!isValidOrigin(origin)) throw bad('origin has characters outside [0-9A-Za-z._:@-]');
   const seq = safeU64(r, 'seq');
@@ -159,7 +172,10 @@ export function decodeClusterEnvelope(bytes: Uint8Array): ClusterEnvelope {
   if (ipBytes[0] !== 0xfc) throw bad('nodeIp is not fc00::/8');
   const nodeIp = ip6ToString(ipBytes);
   const count = r.u16('count');
-  if (kind !== KIND_SNAPSHOT && count !== 1) throw bad(`an ${kind === KIND_ANN ? 'ANN' : 'DELTA'} envelope carries exactly 1 announcement, not ${count}`);
+  if (kind !== KIND_SNAPSHOT && count !== 1)
+    throw bad(
+      `an ${kind === KIND_ANN ? 'ANN' : 'DELTA'} envelope carries exactly 1 announcement, not ${count}`,
+    );
   if (count < 1 || count > MAX_SNAPSHOT_ANNS) throw bad(`announcement count ${count}`);
   const anns: Uint8Array[] = [];
   for (let i = 0; i < count; i++) {
@@ -177,7 +193,15 @@ export function decodeClusterEnvelope(bytes: Uint8Array): ClusterEnvelope {
   }
   if (!r.atEnd()) throw bad(`${r.remaining} byte(s) of garbage after the last announcement`);
   if (kind === KIND_ANN) return { kind: 'ann', origin, seq, acceptedAtMs, nodeIp, ann: anns[0]! };
-  return { kind: 'snapshot', origin, seq, acceptedAtMs, nodeIp, resetMsg: anns[0]!, keptOldestFirst: anns.slice(1) };
+  return {
+    kind: 'snapshot',
+    origin,
+    seq,
+    acceptedAtMs,
+    nodeIp,
+    resetMsg: anns[0]!,
+    keptOldestFirst: anns.slice(1),
+  };
 }
 
 // ---- stream ids ----------------------------------------------------------------------------
@@ -191,7 +215,8 @@ export function isStreamId(id: string): boolean {
 
 function idParts(id: string): [bigint, bigint] {
   const m = STREAM_ID_RE.exec(id);
-  if (!m || id.length > MAX_STREAM_ID_LENGTH) throw bad(`stream id ${JSON.stringify(id.slice(0, 50))}`);
+  if (!m || id.length > MAX_STREAM_ID_LENGTH)
+    throw bad(`stream id ${JSON.stringify(id.slice(0, 50))}`);
   return [BigInt(m[1]!), BigInt(m[2]!)];
 }
 
@@ -233,12 +258,15 @@ function takeId(bytes: Uint8Array, from: number, what: string): [string, number]
 
 export function encodeClusterFrame(frame: ClusterFrame): Uint8Array {
   if (!isStreamId(frame.id) || !isStreamId(frame.prevId)) throw bad('frame ids');
-  return new Uint8Array(Buffer.concat([Buffer.from(`${frame.id} ${frame.prevId} `, 'latin1'), frame.envelope]));
+  return new Uint8Array(
+    Buffer.concat([Buffer.from(`${frame.id} ${frame.prevId} `, 'latin1'), frame.envelope]),
+  );
 }
 
 /** Parse a pub/sub frame (the envelope itself is decoded separately). */
 export function decodeClusterFrame(bytes: Uint8Array): ClusterFrame {
-  if (bytes.length > MAX_ENVELOPE_BYTES + 2 * (MAX_STREAM_ID_LENGTH + 1)) throw bad('frame too large');
+  if (bytes.length > MAX_ENVELOPE_BYTES + 2 * (MAX_STREAM_ID_LENGTH + 1))
+    throw bad('frame too large');
   const [id, afterId] = takeId(bytes, 0, 'id');
   const [prevId, afterPrev] = takeId(bytes, afterId, 'prevId');
   return { id, prevId, envelope: bytes.subarray(afterPrev) };

@@ -50,7 +50,8 @@ function formsEqual(a: EncodingScheme, b: EncodingScheme): boolean {
   for (let i = 0; i < a.length; i++) {
     const x = a[i]!;
     const y = b[i]!;
-    if (x.bitCount !== y.bitCount || x.prefixLen !== y.prefixLen || x.prefix !== y.prefix) return false;
+    if (x.bitCount !== y.bitCount || x.prefixLen !== y.prefixLen || x.prefix !== y.prefix)
+      return false;
   }
   return true;
 }
@@ -109,7 +110,7 @@ function zeroFrom(bytes: Uint8Array, pos: number): boolean {
   const total = bytes.length * 8;
   if (pos >= total) return true;
   const first = pos >>> 3;
-  if ((bytes[first]! >>> (pos & 7)) !== 0) return false;
+  if (bytes[first]! >>> (pos & 7) !== 0) return false;
   for (let i = first + 1; i < bytes.length; i++) if (bytes[i] !== 0) return false;
   return true;
 }
@@ -198,7 +199,10 @@ export function serializeScheme(scheme: EncodingScheme): Uint8Array {
   let bits = 0;
   for (const f of scheme) {
     if (!isField(f.bitCount) || !isField(f.prefixLen) || !isPrefixValue(f.prefix)) {
-      throw new RsError('RS_ERR_SCHEME_INVALID', `encoding form cannot be serialized: ${JSON.stringify(f)}`);
+      throw new RsError(
+        'RS_ERR_SCHEME_INVALID',
+        `encoding form cannot be serialized: ${JSON.stringify(f)}`,
+      );
     }
     bits += 2 * FIELD_BITS + f.prefixLen;
   }
@@ -222,7 +226,8 @@ export function serializeScheme(scheme: EncodingScheme): Uint8Array {
 export function isSaneScheme(scheme: EncodingScheme): boolean {
   if (scheme.length === 0 || scheme.length > MAX_FORMS) return false;
   for (const f of scheme) {
-    if (!Number.isInteger(f.bitCount) || !Number.isInteger(f.prefixLen) || !isPrefixValue(f.prefix)) return false;
+    if (!Number.isInteger(f.bitCount) || !Number.isInteger(f.prefixLen) || !isPrefixValue(f.prefix))
+      return false;
   }
   if (scheme.length === 1) {
     const f = scheme[0]!;
@@ -236,7 +241,7 @@ export function isSaneScheme(scheme: EncodingScheme): boolean {
     if (i > 0 && f.bitCount <= scheme[i - 1]!.bitCount) return false;
     const mask = lowMask(f.prefixLen);
     for (let j = 0; j < scheme.length; j++) {
-      if (j !== i && ((scheme[j]!.prefix & mask) >>> 0) === f.prefix) return false;
+      if (j !== i && (scheme[j]!.prefix & mask) >>> 0 === f.prefix) return false;
     }
   }
   return true;
@@ -248,7 +253,9 @@ export function isSaneScheme(scheme: EncodingScheme): boolean {
 function prefixHex(f: EncodingForm): string {
   if (f.prefixLen === 0) return '';
   const bytes = Math.ceil(f.prefixLen / 8);
-  return maskedPrefix(f).toString(16).padStart(bytes * 2, '0');
+  return maskedPrefix(f)
+    .toString(16)
+    .padStart(bytes * 2, '0');
 }
 
 /**
@@ -256,14 +263,21 @@ function prefixHex(f: EncodingForm): string {
  * the hex of ceil(prefixLen/8) big-endian bytes, `''` when prefixLen is 0.
  */
 export function schemeToJs(scheme: EncodingScheme): JsEncodingForm[] {
-  return scheme.map((f) => ({ bitCount: f.bitCount, prefix: prefixHex(f), prefixLen: f.prefixLen }));
+  return scheme.map((f) => ({
+    bitCount: f.bitCount,
+    prefix: prefixHex(f),
+    prefixLen: f.prefixLen,
+  }));
 }
 
 const HEX_RE = /^[0-9a-fA-F]*$/;
 
 function prefixFromHex(hex: string, prefixLen: number, what: string): number {
   if (!HEX_RE.test(hex) || hex.length > 8) {
-    throw new RsError('RS_ERR_SCHEME_INVALID', `${what}: invalid prefix ${JSON.stringify(hex.slice(0, 16))}`);
+    throw new RsError(
+      'RS_ERR_SCHEME_INVALID',
+      `${what}: invalid prefix ${JSON.stringify(hex.slice(0, 16))}`,
+    );
   }
   if (hex === '') return 0;
   return (Number.parseInt(hex, 16) & lowMask(prefixLen)) >>> 0;
@@ -318,7 +332,8 @@ function adminInt(v: unknown): number | null {
  * sane (as C requires); anything else is RS_ERR_SCHEME_INVALID.
  */
 export function schemeFromAdminList(list: readonly AdminListForm[]): EncodingScheme {
-  if (!Array.isArray(list)) throw new RsError('RS_ERR_SCHEME_INVALID', 'encodingScheme is not a list');
+  if (!Array.isArray(list))
+    throw new RsError('RS_ERR_SCHEME_INVALID', 'encodingScheme is not a list');
   const scheme = list.map((f: AdminListForm) => {
     const bitCount = adminInt(f?.bitCount);
     const prefixLen = adminInt(f?.prefixLen);
@@ -328,10 +343,12 @@ export function schemeFromAdminList(list: readonly AdminListForm[]): EncodingSch
     if (bitCount === null || prefixLen === null || typeof prefix !== 'string') {
       throw new RsError('RS_ERR_SCHEME_INVALID', 'invalid encodingScheme entry');
     }
-    if (prefix.length % 2 !== 0) throw new RsError('RS_ERR_SCHEME_INVALID', 'invalid encodingScheme prefix');
+    if (prefix.length % 2 !== 0)
+      throw new RsError('RS_ERR_SCHEME_INVALID', 'invalid encodingScheme prefix');
     const value = prefixFromHex(prefix, FIELD_MAX + 1, 'encodingScheme');
     return form(bitCount, prefixLen, value);
   });
-  if (!isSaneScheme(scheme)) throw new RsError('RS_ERR_SCHEME_INVALID', 'encoding scheme is not sane');
+  if (!isSaneScheme(scheme))
+    throw new RsError('RS_ERR_SCHEME_INVALID', 'encoding scheme is not sane');
   return scheme;
 }

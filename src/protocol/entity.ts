@@ -42,7 +42,6 @@ export { parseLinkState, serializeLinkState };
 const PEER_SIZE = 32;
 const VERSION_SIZE = 4;
 
-
 // ---- parsing --------------------------------------------------------------------------------
 
 /**
@@ -132,7 +131,11 @@ export function parseEncodingSchemeEntity(b: Uint8Array): EncodingSchemeEntity {
   if (b[1] !== ENTITY_TYPE.EncodingScheme)
     throw new RsError('RS_ERR_ENTITY_INVALID', 'invalid type');
   const schemeBytes = b.subarray(2, b[0]);
-  return { type: 'EncodingScheme', hex: bytesToHex(schemeBytes), scheme: parseSchemeJs(schemeBytes) };
+  return {
+    type: 'EncodingScheme',
+    hex: bytesToHex(schemeBytes),
+    scheme: parseSchemeJs(schemeBytes),
+  };
 }
 
 // ---- serializing ----------------------------------------------------------------------------

@@ -4,7 +4,8 @@ const HEX_RE = /^(?:[0-9a-fA-F]{2})*$/;
 
 /** Strict hex → bytes: even length, hex digits only. */
 export function hexToBytes(hex: string): Uint8Array {
-  if (!HEX_RE.test(hex)) throw new RsError('RS_ERR_HEX_INVALID', `not a valid hex string: ${hex.slice(0, 40)}`);
+  if (!HEX_RE.test(hex))
+    throw new RsError('RS_ERR_HEX_INVALID', `not a valid hex string: ${hex.slice(0, 40)}`);
   return new Uint8Array(Buffer.from(hex, 'hex'));
 }
 

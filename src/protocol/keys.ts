@@ -131,8 +131,6 @@ export function validateIp6(str: string): boolean {
 
 const P = 2n ** 255n - 19n;
 
-
-
 /** Modular inverse by the extended Euclidean algorithm (0 < a < m, m prime). */
 function invert(a: bigint, m: bigint): bigint {
   let r0 = m;

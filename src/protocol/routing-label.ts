@@ -50,7 +50,10 @@ const LABEL_RE = /^([0-9a-fA-F]{4})\.([0-9a-fA-F]{4})\.([0-9a-fA-F]{4})\.([0-9a-
 export function parseLabel(str: string, opts?: { allowZero?: boolean }): bigint {
   const m = typeof str === 'string' ? LABEL_RE.exec(str) : null;
   if (m === null) {
-    throw new RsError('RS_ERR_LABEL_INVALID', `not a valid routing label: ${JSON.stringify(String(str).slice(0, 40))}`);
+    throw new RsError(
+      'RS_ERR_LABEL_INVALID',
+      `not a valid routing label: ${JSON.stringify(String(str).slice(0, 40))}`,
+    );
   }
   const label = BigInt('0x' + m[1]! + m[2]! + m[3]! + m[4]!);
   if (label === 0n && opts?.allowZero !== true) {
@@ -103,7 +106,7 @@ export function getEncodingForm(label: bigint, scheme: EncodingScheme): number {
   for (let i = 0; i < scheme.length; i++) {
     const f = scheme[i]!;
     const m = f.prefixLen >= 32 ? 0xffffffff : 2 ** f.prefixLen - 1;
-    if (((low & m) >>> 0) === ((f.prefix & m) >>> 0)) return i;
+    if ((low & m) >>> 0 === (f.prefix & m) >>> 0) return i;
   }
   return -1;
 }
@@ -157,7 +160,13 @@ function canonicalFormJs(dir: number, scheme: EncodingScheme): number {
 export function reEncode(label: bigint, scheme: EncodingScheme, desiredForm: DesiredForm): bigint {
   const formN = getEncodingForm(label, scheme);
   if (formN < 0) {
-    throw reEncodeError('RS_ERR_LABEL_NO_FORM', label, scheme, desiredForm, 'could not detect encoding form');
+    throw reEncodeError(
+      'RS_ERR_LABEL_NO_FORM',
+      label,
+      scheme,
+      desiredForm,
+      'could not detect encoding form',
+    );
   }
   const cur = scheme[formN]!;
   let dir = Number((label >> big(cur.prefixLen)) & mask(cur.bitCount));
@@ -166,7 +175,13 @@ export function reEncode(label: bigint, scheme: EncodingScheme, desiredForm: Des
   const desiredN = desiredForm === 'canonical' ? canonicalFormJs(dir, scheme) : desiredForm;
   const next = Number.isInteger(desiredN) && desiredN >= 0 ? scheme[desiredN] : undefined;
   if (next === undefined) {
-    throw reEncodeError('RS_ERR_LABEL_BAD_FORM', label, scheme, desiredForm, 'invalid desiredFormNum');
+    throw reEncodeError(
+      'RS_ERR_LABEL_BAD_FORM',
+      label,
+      scheme,
+      desiredForm,
+      'invalid desiredFormNum',
+    );
   }
 
   if (isV358(scheme)) {
@@ -178,7 +193,13 @@ export function reEncode(label: bigint, scheme: EncodingScheme, desiredForm: Des
     }
     if (formN === 0) {
       if (dir === 0) {
-        throw reEncodeError('RS_ERR_LABEL_SELF_ROUTE', label, scheme, desiredForm, 'cannot re-encode self-route');
+        throw reEncodeError(
+          'RS_ERR_LABEL_SELF_ROUTE',
+          label,
+          scheme,
+          desiredForm,
+          'cannot re-encode self-route',
+        );
       }
       dir = dir === 1 ? 0 : dir - 1;
     }
@@ -186,18 +207,35 @@ export function reEncode(label: bigint, scheme: EncodingScheme, desiredForm: Des
   }
 
   if (dir > 2 ** next.bitCount - 1) {
-    throw reEncodeError('RS_ERR_LABEL_DIRECTOR_TOO_WIDE', label, scheme, desiredForm, 'length cannot be reduced');
+    throw reEncodeError(
+      'RS_ERR_LABEL_DIRECTOR_TOO_WIDE',
+      label,
+      scheme,
+      desiredForm,
+      'length cannot be reduced',
+    );
   }
   const out =
     (((rest << big(next.bitCount)) | BigInt(dir)) << big(next.prefixLen)) |
     (BigInt(next.prefix) & mask(next.prefixLen));
   if (out >= LABEL_LIMIT) {
-    throw reEncodeError('RS_ERR_LABEL_TOO_LONG', label, scheme, desiredForm, 'length cannot be reduced');
+    throw reEncodeError(
+      'RS_ERR_LABEL_TOO_LONG',
+      label,
+      scheme,
+      desiredForm,
+      'length cannot be reduced',
+    );
   }
   return out;
 }
 
-function convertError(code: ErrorCode, label: bigint, convertTo: DesiredForm, reason: string): RsError {
+function convertError(
+  code: ErrorCode,
+  label: bigint,
+  convertTo: DesiredForm,
+  reason: string,
+): RsError {
   return new RsError(code, `EncodingScheme_convertLabel_INVALID: ${reason}`, {
     context: { label: formatLabel(BigInt.asUintN(64, label)), convertTo },
   });
@@ -229,7 +267,7 @@ export function reEncodeC(label: bigint, scheme: EncodingScheme, convertTo: Desi
   let director = Number((label >> big(cur.prefixLen)) & mask(cur.bitCount));
   const rest = label >> big(formSize(cur));
   if (v358) {
-    if ((cur.prefix & 2 ** cur.prefixLen - 1) === 1) {
+    if ((cur.prefix & (2 ** cur.prefixLen - 1)) === 1) {
       if (director === 1) director = 0;
     } else if (director !== 0) {
       director++;
@@ -242,7 +280,7 @@ export function reEncodeC(label: bigint, scheme: EncodingScheme, convertTo: Desi
     const minBitsB = director === 0 ? 64 : log2Number(director - 1) + 1;
     for (let i = 0; i < scheme.length; i++) {
       const f = scheme[i]!;
-      const minBits = (f.prefix & 2 ** f.prefixLen - 1) === 1 ? minBitsA : minBitsB;
+      const minBits = (f.prefix & (2 ** f.prefixLen - 1)) === 1 ? minBitsA : minBitsB;
       if (f.bitCount >= minBits) {
         to = i;
         break;
@@ -250,10 +288,11 @@ export function reEncodeC(label: bigint, scheme: EncodingScheme, convertTo: Desi
     }
   }
   const next = typeof to === 'number' && Number.isInteger(to) && to >= 0 ? scheme[to] : undefined;
-  if (next === undefined) throw convertError('RS_ERR_LABEL_BAD_FORM', label, convertTo, 'no such form');
+  if (next === undefined)
+    throw convertError('RS_ERR_LABEL_BAD_FORM', label, convertTo, 'no such form');
 
   if (v358) {
-    if ((next.prefix & 2 ** next.prefixLen - 1) === 1) {
+    if ((next.prefix & (2 ** next.prefixLen - 1)) === 1) {
       if (director === 0) director = 1;
     } else if (director !== 0) {
       director--;
@@ -266,9 +305,15 @@ export function reEncodeC(label: bigint, scheme: EncodingScheme, convertTo: Desi
     throw convertError('RS_ERR_LABEL_TOO_LONG', label, convertTo, 'label too long');
   }
   const out =
-    (((rest << big(next.bitCount)) | BigInt(director)) << big(next.prefixLen)) | BigInt(next.prefix);
+    (((rest << big(next.bitCount)) | BigInt(director)) << big(next.prefixLen)) |
+    BigInt(next.prefix);
   if ((out & mask(formSize(next))) === 1n) {
-    throw convertError('RS_ERR_LABEL_SELF_ROUTE', label, convertTo, 'result looks like a self route');
+    throw convertError(
+      'RS_ERR_LABEL_SELF_ROUTE',
+      label,
+      convertTo,
+      'result looks like a self route',
+    );
   }
   return out;
 }
@@ -300,9 +345,16 @@ export function splice(...labels: bigint[]): bigint {
   for (let i = 1; i < labels.length; i++) {
     const r = splice2(acc, labels[i]!);
     if (r === null) {
-      throw new RsError('RS_ERR_LABEL_TOO_LONG', `spliced label would exceed ${MAX_LABEL_BITS} bits`, {
-        context: { go: formatLabel(BigInt.asUintN(64, acc)), via: formatLabel(BigInt.asUintN(64, labels[i]!)) },
-      });
+      throw new RsError(
+        'RS_ERR_LABEL_TOO_LONG',
+        `spliced label would exceed ${MAX_LABEL_BITS} bits`,
+        {
+          context: {
+            go: formatLabel(BigInt.asUintN(64, acc)),
+            via: formatLabel(BigInt.asUintN(64, labels[i]!)),
+          },
+        },
+      );
     }
     acc = r;
   }

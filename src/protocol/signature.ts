@@ -19,7 +19,6 @@ const L = 2n ** 252n + 27742317777372353535851937790883648493n;
 /** How many imported public keys to keep (one per announcing node; a few MB at most). */
 const KEY_CACHE_MAX_ENTRIES = 65536;
 
-
 /**
  * Encodings of the small-order points (libsodium `ge25519_has_small_order` blacklist), compared on
  * the low 255 bits (the sign bit of x is ignored): y = 0, 1, the two order-8 y values, p−1, and the
@@ -133,8 +132,6 @@ function sha512(...parts: Uint8Array[]): Buffer {
   for (const p of parts) h.update(p);
   return h.digest();
 }
-
-
 
 function checkPrivate(priv: Uint8Array): void {
   if (!(priv instanceof Uint8Array) || priv.length !== 32) {

@@ -46,7 +46,9 @@ export class PeerWsServer {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, client?: string): void {
     socket.on('error', () => socket.destroy()); // a reset during the handshake must not crash the process
     const addr = client ?? req.socket.remoteAddress ?? '';
-    const refusal: UpgradeRefusal | undefined = !this.opts.isAllowed(addr) ? 'NotAllowed' : this.opts.noRoom(addr);
+    const refusal: UpgradeRefusal | undefined = !this.opts.isAllowed(addr)
+      ? 'NotAllowed'
+      : this.opts.noRoom(addr);
     if (refusal) {
       this.opts.onRefused(addr, refusal);
       refuseSocket(socket, httpStatusOnly(STATUS[refusal]));

@@ -53,7 +53,8 @@ const EMPTY_LINKS = new Float64Array([0, 0]);
 
 /** The update describing `record` now. Interns the IPv6s, labels and the scheme it mentions. */
 export function nodeUpdateOf(record: NodeRecordView, tables: GraphTables): NodeUpdate {
-  if (record instanceof CompactNodeRecord && record.store.tables === tables) return compactUpdateOf(record);
+  if (record instanceof CompactNodeRecord && record.store.tables === tables)
+    return compactUpdateOf(record);
   const byIp = record.inwardLinksByIp as ReadonlyMap<string, readonly Link[]>;
   const p = byIp.size;
   let linkCount = 0;

@@ -92,7 +92,11 @@ export class WorkerReplica implements ReplicaBackend {
     name: string,
     private readonly instr: ReplicaInstrumentation = {},
   ) {
-    this.worker = spawnWorker(new URL('./replica-worker.ts', import.meta.url), { model: instr.model ?? {} }, name);
+    this.worker = spawnWorker(
+      new URL('./replica-worker.ts', import.meta.url),
+      { model: instr.model ?? {} },
+      name,
+    );
     this.worker.unref();
     this.worker.on(
       'message',

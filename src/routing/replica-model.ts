@@ -91,7 +91,11 @@ export class ReplicaModel {
     }
     this.dirty.add(u.id);
     if (u.present) {
-      this.entries[u.id] = { version: u.version, schemeId: u.schemeId, links: this.linkChunks.copy(u.links) };
+      this.entries[u.id] = {
+        version: u.version,
+        schemeId: u.schemeId,
+        links: this.linkChunks.copy(u.links),
+      };
       this.markPeers(u.links);
     } else if (old) {
       this.entries[u.id] = undefined;

@@ -67,14 +67,22 @@ export interface RoutingEngine {
    * recorded as `apply` records it; returns each one's reply error. Undefined when the node
    * cannot be restored here (a live node actor): submit its announcements one by one then.
    */
-  restore(bytes: readonly Uint8Array[], rules: ApplyRules, source: AnnouncementSource): string[] | undefined;
+  restore(
+    bytes: readonly Uint8Array[],
+    rules: ApplyRules,
+    source: AnnouncementSource,
+  ): string[] | undefined;
   /**
    * Apply another process's record delta (docs/cluster.md, "Deltas"): `bytes` is the announcement
    * it describes, already verified and applied by its origin. Resolves with the outcome (recorded
    * as `apply` records it, source `cluster`), or undefined when the delta does not fit the node's
    * record — then apply the announcement in full. Absent: this engine applies announcements only.
    */
-  applyDelta?(bytes: Uint8Array, delta: ClusterDelta, nodeIp: string): Promise<AnnounceOutcome | undefined>;
+  applyDelta?(
+    bytes: Uint8Array,
+    delta: ClusterDelta,
+    nodeIp: string,
+  ): Promise<AnnounceOutcome | undefined>;
   /**
    * For the record delta of an announcement just accepted into `record` (called right after its
    * apply, in the node's order): the links it changed when it changed no link's identity;

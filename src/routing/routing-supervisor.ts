@@ -31,7 +31,11 @@ import { CompactNodeRecord } from '../graph/compact-record.ts';
 import type { NodeRecordView } from '../graph/node-record.ts';
 import type { LinkUpdates } from '../graph/record-delta.ts';
 import type { Announcement } from '../protocol/announcement-types.ts';
-import { checkAnnouncementHeader, parseAnnouncement, parseTimestampField } from '../protocol/announcement.ts';
+import {
+  checkAnnouncementHeader,
+  parseAnnouncement,
+  parseTimestampField,
+} from '../protocol/announcement.ts';
 import type { ClusterDelta } from '../protocol/cluster-delta.ts';
 
 import { isRsError, RsError } from '../errors.ts';
@@ -218,11 +222,17 @@ export class RoutingSupervisor implements RoutingEngine {
   }
 
   linkUpdatesOf(record: NodeRecordView): LinkUpdates | undefined {
-    return record instanceof CompactNodeRecord ? this.directory.table.linkUpdatesOf(record) : undefined;
+    return record instanceof CompactNodeRecord
+      ? this.directory.table.linkUpdatesOf(record)
+      : undefined;
   }
 
   /** In the node's order (subnode-actors.ts `applyDelta`): the node is read from the bytes' header. */
-  applyDelta(bytes: Uint8Array, delta: ClusterDelta, nodeIp: string): Promise<AnnounceOutcome | undefined> {
+  applyDelta(
+    bytes: Uint8Array,
+    delta: ClusterDelta,
+    nodeIp: string,
+  ): Promise<AnnounceOutcome | undefined> {
     let id;
     try {
       id = checkAnnouncementHeader(bytes, false);
@@ -232,14 +242,25 @@ export class RoutingSupervisor implements RoutingEngine {
     }
     if (id.nodeIp !== nodeIp) return Promise.resolve(undefined);
     const t = parseTimestampField(bytes, TIMESTAMP_OFFSET);
-    return Promise.resolve(this.directory.applyDelta(delta, bytes, { nodeIp, nodeKey: id.nodeKey, timestamp: t.timestamp, isReset: t.isReset }));
+    return Promise.resolve(
+      this.directory.applyDelta(delta, bytes, {
+        nodeIp,
+        nodeKey: id.nodeKey,
+        timestamp: t.timestamp,
+        isReset: t.isReset,
+      }),
+    );
   }
 
   /**
    * On this thread, straight into the node's record (no actor message per announcement);
    * link states stay packed, as the verification pool parses them.
    */
-  restore(bytes: readonly Uint8Array[], rules: ApplyRules, source: AnnouncementSource): string[] | undefined {
+  restore(
+    bytes: readonly Uint8Array[],
+    rules: ApplyRules,
+    source: AnnouncementSource,
+  ): string[] | undefined {
     const errors: string[] = [];
     const anns: Announcement[] = [];
     for (const b of bytes) {

@@ -230,7 +230,11 @@ export class SubnodeDirectory {
    * actor is spawned for a node only other processes hear from. Undefined when the delta does
    * not fit the record (the caller applies the announcement in full).
    */
-  applyDelta(delta: ClusterDelta, bytes: Uint8Array, node: DeltaNode): AnnounceOutcome | undefined | Promise<AnnounceOutcome | undefined> {
+  applyDelta(
+    delta: ClusterDelta,
+    bytes: Uint8Array,
+    node: DeltaNode,
+  ): AnnounceOutcome | undefined | Promise<AnnounceOutcome | undefined> {
     const ref = this.actorOf(node.nodeIp);
     if (ref && this.system.mailboxStats(ref).pending > 0)
       return this.system.ask<SubnodeCommand, AnnounceOutcome | undefined>(
@@ -241,7 +245,11 @@ export class SubnodeDirectory {
     return this.installDelta(delta, bytes, node);
   }
 
-  private installDelta(delta: ClusterDelta, bytes: Uint8Array, node: DeltaNode): AnnounceOutcome | undefined {
+  private installDelta(
+    delta: ClusterDelta,
+    bytes: Uint8Array,
+    node: DeltaNode,
+  ): AnnounceOutcome | undefined {
     const outcome = this.table.applyDelta(delta, bytes, node);
     if (outcome) this.fx.handled(outcome, 'cluster');
     return outcome;
@@ -295,12 +303,20 @@ export class SubnodeDirectory {
    * directory as after passivation. Undefined when the node has a live actor or the
    * announcements are not all of one node (use `apply` then).
    */
-  restore(anns: readonly Announcement[], rules: ApplyRules, source: AnnouncementSource): AnnounceOutcome[] | undefined {
+  restore(
+    anns: readonly Announcement[],
+    rules: ApplyRules,
+    source: AnnouncementSource,
+  ): AnnounceOutcome[] | undefined {
     const ip = anns[0]?.nodeIp;
     if (ip === undefined) return [];
     if (this.actorOf(ip) || anns.some((a) => a.nodeIp !== ip)) return undefined;
     const outcomes: AnnounceOutcome[] = [];
-    const opts = { fromNode: rules.fromNode, now: this.fx.now(), selfIp: rules.selfCheck ? this.fx.selfIp() : undefined };
+    const opts = {
+      fromNode: rules.fromNode,
+      now: this.fx.now(),
+      selfIp: rules.selfCheck ? this.fx.selfIp() : undefined,
+    };
     for (const a of anns) {
       const outcome = this.table.apply({ ann: a }, opts);
       this.fx.handled(outcome, source);
@@ -372,7 +388,10 @@ export class SubnodeDirectory {
         return state;
       }
       case 'ApplyDelta':
-        reply<AnnounceOutcome | undefined>(msg.replyTo, this.installDelta(msg.delta, msg.bytes, msg.node));
+        reply<AnnounceOutcome | undefined>(
+          msg.replyTo,
+          this.installDelta(msg.delta, msg.bytes, msg.node),
+        );
         return state;
       case 'Crashed':
         throw msg.error;

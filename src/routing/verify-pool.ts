@@ -242,7 +242,11 @@ export class VerifyPool {
         w.resolve({ parseError: isRsError(e) ? e : new RsError('RS_ERR_INTERNAL', String(e)) });
       }
     };
-    const worker = spawnWorker(new URL('./verify-worker.ts', import.meta.url), {}, `verify-${index}`);
+    const worker = spawnWorker(
+      new URL('./verify-worker.ts', import.meta.url),
+      {},
+      `verify-${index}`,
+    );
     worker.unref();
     lane.worker = worker;
     worker.on(
@@ -291,8 +295,17 @@ export function defaultVerifyWorkers(cores: number): number {
 }
 
 /** The pool's options for the configuration's `routing` section; undefined: verify on the main thread. */
-export function verifyPoolOptionsOf(s: RoutingSettings, cores: number): VerifyPoolOptions | undefined {
+export function verifyPoolOptionsOf(
+  s: RoutingSettings,
+  cores: number,
+): VerifyPoolOptions | undefined {
   const workers = s.verifyWorkers === 'auto' ? defaultVerifyWorkers(cores) : s.verifyWorkers;
   if (workers === 0) return undefined;
-  return { workers, batchSize: s.verifyBatchSize, maxInFlight: 4, maxQueued: s.verifyMaxQueued, verifySignature: true };
+  return {
+    workers,
+    batchSize: s.verifyBatchSize,
+    maxInFlight: 4,
+    maxQueued: s.verifyMaxQueued,
+    verifySignature: true,
+  };
 }

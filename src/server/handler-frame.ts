@@ -5,7 +5,12 @@
  */
 import { isRsError } from '../errors.ts';
 import { bencodeDecode, bencodeEncode, isBDict, type BDict } from '../protocol/bencode.ts';
-import { CONTENT_TYPE_CJDHT, buildHandlerFrame, buildReplyRouteHeader, parseHandlerFrame } from '../protocol/wire-headers.ts';
+import {
+  CONTENT_TYPE_CJDHT,
+  buildHandlerFrame,
+  buildReplyRouteHeader,
+  parseHandlerFrame,
+} from '../protocol/wire-headers.ts';
 import type { Sender } from './sender.ts';
 import type { SubnodeResult } from './subnode-handler.ts';
 
@@ -37,7 +42,8 @@ export async function handleHandlerFrame(
   // JS: a version of 0 is replaced by the query's p before anything else.
   const p = typeof dict.p === 'number' ? dict.p : undefined;
   const version = rh.version === 0 && p !== undefined ? p : rh.version;
-  if (!rh.keyBytes || !rh.ip || version === 0) return { kind: 'ignored', reason: 'no key, IPv6 or version' };
+  if (!rh.keyBytes || !rh.ip || version === 0)
+    return { kind: 'ignored', reason: 'no key, IPv6 or version' };
   let result: SubnodeResult;
   try {
     result = await handle(dict, { key: rh.keyBytes, ip: rh.ip, version });
@@ -48,7 +54,10 @@ export async function handleHandlerFrame(
   if (result.reply === null) return { kind: 'no_reply', query: result.kind };
   try {
     const replyHeader = buildReplyRouteHeader(rh, p !== undefined ? { version: p } : {});
-    const out = buildHandlerFrame({ routeHeader: replyHeader, content: bencodeEncode(result.reply) });
+    const out = buildHandlerFrame({
+      routeHeader: replyHeader,
+      content: bencodeEncode(result.reply),
+    });
     return { kind: 'reply', frame: out, query: result.kind };
   } catch (e) {
     // cjdnshdr throws on a switch-header version it cannot write: the original sends nothing.

@@ -18,7 +18,10 @@ export function ipParam(text: string, what: string): string {
   try {
     return ip6ToString(ip6FromString(text));
   } catch {
-    throw new RsError('RS_ERR_HTTP_BAD_REQUEST', `${what} is not a valid IPv6 address: ${text.slice(0, 60)}`);
+    throw new RsError(
+      'RS_ERR_HTTP_BAD_REQUEST',
+      `${what} is not a valid IPv6 address: ${text.slice(0, 60)}`,
+    );
   }
 }
 
@@ -48,7 +51,10 @@ export class HttpViews {
   ) {}
 
   /** `/` */
-  root(peerInfo: PeerInfo, extras: Record<string, unknown> = {}): { peer: PeerInfo; nodesByIp: number } {
+  root(
+    peerInfo: PeerInfo,
+    extras: Record<string, unknown> = {},
+  ): { peer: PeerInfo; nodesByIp: number } {
     return { peer: peerInfo, nodesByIp: this.table.size, ...extras };
   }
 
@@ -63,7 +69,13 @@ export class HttpViews {
       totalAnnouncements += entry.announcements;
       if (entry.rst) rsts++;
     }
-    return { nodes, totalAnnouncements, totalWithRsts: totalAnnouncements + rsts, peerInfo, totalNodes: this.table.size };
+    return {
+      nodes,
+      totalAnnouncements,
+      totalWithRsts: totalAnnouncements + rsts,
+      peerInfo,
+      totalNodes: this.table.size,
+    };
   }
 
   /**
@@ -120,7 +132,16 @@ export class HttpViews {
       first = false;
     };
     for (const n of nodes) {
-      add(JSON.stringify(['node', Math.floor(n.timestamp / 1000), '-', `v${n.version}.0000.0000.0000.0001.${n.key}`, schemeToJs(n.encodingScheme), n.ipv6]));
+      add(
+        JSON.stringify([
+          'node',
+          Math.floor(n.timestamp / 1000),
+          '-',
+          `v${n.version}.0000.0000.0000.0001.${n.key}`,
+          schemeToJs(n.encodingScheme),
+          n.ipv6,
+        ]),
+      );
       if (buf.length >= chunkBytes) {
         yield buf;
         buf = '';
@@ -130,7 +151,8 @@ export class HttpViews {
       for (const [peerIp, links] of n.inwardLinksByIp) {
         const peer = this.table.get(peerIp);
         if (!peer) continue;
-        for (const l of links) add(JSON.stringify(['link', Math.floor(l.time / 1000), '-', n.key, peer.key, l.label]));
+        for (const l of links)
+          add(JSON.stringify(['link', Math.floor(l.time / 1000), '-', n.key, peer.key, l.label]));
       }
       if (buf.length >= chunkBytes) {
         yield buf;

@@ -9,7 +9,13 @@ import { dirname } from 'node:path';
 import { z } from 'zod';
 import { RsError } from '../errors.ts';
 import { bytesToHex, hexToBytes } from '../protocol/hex.ts';
-import { ip6FromPublicKey, ip6ToString, publicFromPrivate, publicKeyFromString, publicKeyToString } from '../protocol/keys.ts';
+import {
+  ip6FromPublicKey,
+  ip6ToString,
+  publicFromPrivate,
+  publicKeyFromString,
+  publicKeyToString,
+} from '../protocol/keys.ts';
 
 export interface SelfIdentity {
   /** curve25519 private key (absent when the identity comes from an attached cjdns node) */
@@ -27,9 +33,18 @@ export function identityFromPrivateKey(privateKey: Uint8Array, version: number):
   const publicKey = publicFromPrivate(privateKey);
   const ip = ip6FromPublicKey(publicKey);
   if (ip[0] !== 0xfc) {
-    throw new RsError('RS_ERR_KEY_NOT_CJDNS', `private key gives ${ip6ToString(ip)}, not an fc00::/8 cjdns address`);
+    throw new RsError(
+      'RS_ERR_KEY_NOT_CJDNS',
+      `private key gives ${ip6ToString(ip)}, not an fc00::/8 cjdns address`,
+    );
   }
-  return { privateKey, publicKey, key: publicKeyToString(publicKey), ipv6: ip6ToString(ip), version };
+  return {
+    privateKey,
+    publicKey,
+    key: publicKeyToString(publicKey),
+    ipv6: ip6ToString(ip),
+    version,
+  };
 }
 
 /**
@@ -40,13 +55,25 @@ export function identityFromPublicKey(key: string, version: number): SelfIdentit
   const publicKey = publicKeyFromString(key);
   const ip = ip6FromPublicKey(publicKey);
   if (ip[0] !== 0xfc) {
-    throw new RsError('RS_ERR_KEY_NOT_CJDNS', `public key ${key} gives ${ip6ToString(ip)}, not an fc00::/8 cjdns address`);
+    throw new RsError(
+      'RS_ERR_KEY_NOT_CJDNS',
+      `public key ${key} gives ${ip6ToString(ip)}, not an fc00::/8 cjdns address`,
+    );
   }
-  return { privateKey: undefined, publicKey, key: publicKeyToString(publicKey), ipv6: ip6ToString(ip), version };
+  return {
+    privateKey: undefined,
+    publicKey,
+    key: publicKeyToString(publicKey),
+    ipv6: ip6ToString(ip),
+    version,
+  };
 }
 
 /** Draw random keys until one gives an fc… address (1 in 256 on average). */
-export function generateIdentity(version: number, random: (n: number) => Uint8Array = randomBytes): SelfIdentity {
+export function generateIdentity(
+  version: number,
+  random: (n: number) => Uint8Array = randomBytes,
+): SelfIdentity {
   for (;;) {
     const priv = new Uint8Array(random(32));
     const ip = ip6FromPublicKey(publicFromPrivate(priv));
@@ -55,28 +82,57 @@ export function generateIdentity(version: number, random: (n: number) => Uint8Ar
 }
 
 /** What the identity file holds (and `snode keygen` prints). */
-export function identityFileBody(identity: SelfIdentity): { privateKey: string; publicKey: string; ipv6: string } {
-  if (!identity.privateKey) throw new RsError('RS_ERR_INTERNAL', 'an identity without its private key has no identity file');
-  return { privateKey: bytesToHex(identity.privateKey), publicKey: identity.key, ipv6: identity.ipv6 };
+export function identityFileBody(identity: SelfIdentity): {
+  privateKey: string;
+  publicKey: string;
+  ipv6: string;
+} {
+  if (!identity.privateKey)
+    throw new RsError(
+      'RS_ERR_INTERNAL',
+      'an identity without its private key has no identity file',
+    );
+  return {
+    privateKey: bytesToHex(identity.privateKey),
+    publicKey: identity.key,
+    ipv6: identity.ipv6,
+  };
 }
 
-const identityFileSchema = z.object({ privateKey: z.string().regex(/^[0-9a-f]{64}$/i) }).passthrough();
+const identityFileSchema = z
+  .object({ privateKey: z.string().regex(/^[0-9a-f]{64}$/i) })
+  .passthrough();
 
 /** Load the identity from `file`, or create and persist a new one. */
-export function loadOrCreateIdentity(file: string, version: number): { identity: SelfIdentity; created: boolean } {
+export function loadOrCreateIdentity(
+  file: string,
+  version: number,
+): { identity: SelfIdentity; created: boolean } {
   if (existsSync(file)) {
     let parsed: unknown;
     try {
       parsed = JSON.parse(readFileSync(file, 'utf8'));
     } catch (e) {
-      throw new RsError('RS_ERR_CONFIG_INVALID', `identity file ${file} is not JSON: ${(e as Error).message}`);
+      throw new RsError(
+        'RS_ERR_CONFIG_INVALID',
+        `identity file ${file} is not JSON: ${(e as Error).message}`,
+      );
     }
     const r = identityFileSchema.safeParse(parsed);
-    if (!r.success) throw new RsError('RS_ERR_CONFIG_INVALID', `identity file ${file}: expected {"privateKey": "<64 hex>"}`);
+    if (!r.success)
+      throw new RsError(
+        'RS_ERR_CONFIG_INVALID',
+        `identity file ${file}: expected {"privateKey": "<64 hex>"}`,
+      );
     try {
-      return { identity: identityFromPrivateKey(hexToBytes(r.data.privateKey.toLowerCase()), version), created: false };
+      return {
+        identity: identityFromPrivateKey(hexToBytes(r.data.privateKey.toLowerCase()), version),
+        created: false,
+      };
     } catch (e) {
-      throw new RsError('RS_ERR_CONFIG_INVALID', `identity file ${file}: ${(e as Error).message}`, { cause: e });
+      throw new RsError('RS_ERR_CONFIG_INVALID', `identity file ${file}: ${(e as Error).message}`, {
+        cause: e,
+      });
     }
   }
   const identity = generateIdentity(version);

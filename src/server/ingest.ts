@@ -44,7 +44,11 @@ import {
 import type { NodeRecordView } from '../graph/node-record.ts';
 import { recordDeltaOf } from '../graph/record-delta.ts';
 import type { ReplicationStore } from '../graph/replication-store.ts';
-import { decodeClusterDelta, encodeClusterDelta, type ClusterDelta } from '../protocol/cluster-delta.ts';
+import {
+  decodeClusterDelta,
+  encodeClusterDelta,
+  type ClusterDelta,
+} from '../protocol/cluster-delta.ts';
 import { zeroStateHash } from '../graph/state-hash.ts';
 import type { Logger } from '../log.ts';
 import type { Announcement } from '../protocol/announcement-types.ts';
@@ -88,7 +92,11 @@ export interface ClusterHooks {
    * `delta`: the record delta computed from it, in the node's order (docs/cluster.md, "Deltas"),
    * when the engine can apply deltas; the other processes apply it instead of the announcement
    */
-  afterNodeAccepted(bytes: Uint8Array, nodeIp: string, delta: Uint8Array | undefined): Promise<void>;
+  afterNodeAccepted(
+    bytes: Uint8Array,
+    nodeIp: string,
+    delta: Uint8Array | undefined,
+  ): Promise<void>;
 }
 
 /** How a cluster entry was applied: its delta, the announcement in full, or not at all (stored). */
@@ -170,7 +178,12 @@ export class Ingest implements ApplyRecorder {
         { event: 'snode:ann:not_sender', sender: sender.ip, node: parsed.ann.nodeIp },
         'announcement refused: signed by another node than its sender',
       );
-      parsed = { parseError: new RsError('RS_ERR_ANN_NOT_SENDER', `announcement of ${parsed.ann.nodeIp} sent by ${sender.ip}`) };
+      parsed = {
+        parseError: new RsError(
+          'RS_ERR_ANN_NOT_SENDER',
+          `announcement of ${parsed.ann.nodeIp} sent by ${sender.ip}`,
+        ),
+      };
     }
     if ('parseError' in parsed) {
       // no node is involved after a parse failure (docs/protocol.md §4.2 step 7)
@@ -202,13 +215,20 @@ export class Ingest implements ApplyRecorder {
    * delta to the node's record when the engine can and it fits, else the announcement in full
    * (the `cluster` row). Skipped when the announcement is already stored.
    */
-  async applyClusterDelta(bytes: Uint8Array, deltaBytes: Uint8Array, nodeIp: string): Promise<ClusterApplyResult> {
+  async applyClusterDelta(
+    bytes: Uint8Array,
+    deltaBytes: Uint8Array,
+    nodeIp: string,
+  ): Promise<ClusterApplyResult> {
     const engine = this.engine!;
     let delta: ClusterDelta | undefined;
     try {
       delta = decodeClusterDelta(deltaBytes);
     } catch (e) {
-      this.d.log.warn({ event: 'cluster:delta:malformed', node: nodeIp, err: (e as Error).message }, 'malformed record delta; applying the announcement in full');
+      this.d.log.warn(
+        { event: 'cluster:delta:malformed', node: nodeIp, err: (e as Error).message },
+        'malformed record delta; applying the announcement in full',
+      );
     }
     if (delta) {
       if (this.d.store.has(delta.annHash)) return 'stored';
@@ -259,16 +279,28 @@ export class Ingest implements ApplyRecorder {
     if (outcome.accepted)
       for (const l of this.listeners) l.accepted?.(outcome.accepted, source, outcome);
     // the delta must describe the record right after this announcement: made here, in its order
-    if (source === 'node' && this.hooks && outcome.accepted && outcome.node && this.engine?.applyDelta)
+    if (
+      source === 'node' &&
+      this.hooks &&
+      outcome.accepted &&
+      outcome.node &&
+      this.engine?.applyDelta
+    )
       this.noteDelta(outcome.accepted, outcome.node);
   }
 
   private noteDelta(accepted: Announcement, record: NodeRecordView): void {
     try {
-      this.deltas.set(accepted, encodeClusterDelta(recordDeltaOf(record, accepted, this.engine?.linkUpdatesOf?.(record))));
+      this.deltas.set(
+        accepted,
+        encodeClusterDelta(recordDeltaOf(record, accepted, this.engine?.linkUpdatesOf?.(record))),
+      );
     } catch (e) {
       // not describable (bounds): the others apply the announcement in full
-      this.d.log.warn({ event: 'cluster:delta:unencodable', node: record.ipv6, err: (e as Error).message }, 'no record delta for this announcement');
+      this.d.log.warn(
+        { event: 'cluster:delta:unencodable', node: record.ipv6, err: (e as Error).message },
+        'no record delta for this announcement',
+      );
     }
   }
 

@@ -38,7 +38,10 @@ export interface StreamedAnswer {
  * `/walk`, `/dump` and `/ni` — the answers whose size grows with the table — as streams, or
  * undefined for any other path. answerRead gives the same bodies in one piece.
  */
-export function heavyRead(pathOnly: string, ctx: Pick<ReadApiContext, 'views' | 'peerInfo'>): StreamedAnswer | undefined {
+export function heavyRead(
+  pathOnly: string,
+  ctx: Pick<ReadApiContext, 'views' | 'peerInfo'>,
+): StreamedAnswer | undefined {
   switch (pathOnly) {
     case '/walk':
       return { contentType: TEXT_TYPE, chunks: () => ctx.views.walkChunks() };
@@ -81,12 +84,15 @@ export function answerRead(pathOnly: string, ctx: ReadApiContext): ReadAnswer | 
       if (n === 2) return { status: 200, contentType: TEXT_TYPE, body: ctx.views.walk() };
       break;
     case 'dump':
-      if (n === 2) return { status: 200, contentType: 'application/octet-stream', body: ctx.views.dump() };
+      if (n === 2)
+        return { status: 200, contentType: 'application/octet-stream', body: ctx.views.dump() };
       break;
     case 'path': {
       if (n !== 4) throw new RsError('RS_ERR_HTTP_BAD_REQUEST', 'use /path/<srcIp>/<dstIp>');
       const answer = ctx.views.path(safeDecode(parts[2]!), safeDecode(parts[3]!));
-      return typeof answer === 'string' ? { status: 200, contentType: TEXT_TYPE, body: answer } : json(answer);
+      return typeof answer === 'string'
+        ? { status: 200, contentType: TEXT_TYPE, body: answer }
+        : json(answer);
     }
     case 'debugnode':
       if (n !== 3) throw new RsError('RS_ERR_HTTP_BAD_REQUEST', 'use /debugnode/<ip>');

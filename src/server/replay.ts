@@ -18,7 +18,10 @@ const stepSchema = z.looseObject({ action: z.string(), now_ms: z.number().option
 export const scenarioSchema = z.looseObject({
   id: z.string().optional(),
   name: z.string().optional(),
-  self: z.looseObject({ private_hex: z.string().regex(/^[0-9a-fA-F]{64}$/), version: z.number().int().optional() }),
+  self: z.looseObject({
+    private_hex: z.string().regex(/^[0-9a-fA-F]{64}$/),
+    version: z.number().int().optional(),
+  }),
   steps: z.array(stepSchema),
 });
 export type Scenario = z.infer<typeof scenarioSchema>;
@@ -26,7 +29,10 @@ export type Scenario = z.infer<typeof scenarioSchema>;
 const identitiesSchema = z.array(z.looseObject({ name: z.string(), ipv6: z.string() })).optional();
 
 /** A file holding one scenario, or a whole vectors file (`{identities?, vectors: [scenario…]}`). */
-export function readScenarios(value: unknown): { scenarios: Scenario[]; names: Map<string, string> } {
+export function readScenarios(value: unknown): {
+  scenarios: Scenario[];
+  names: Map<string, string>;
+} {
   const names = new Map<string, string>();
   const obj = (value ?? {}) as Record<string, unknown>;
   const ids = identitiesSchema.safeParse(obj.identities);
@@ -36,7 +42,10 @@ export function readScenarios(value: unknown): { scenarios: Scenario[]; names: M
     const r = scenarioSchema.safeParse(s);
     if (!r.success) {
       const first = r.error.issues[0];
-      throw new RsError('RS_ERR_INPUT_INVALID', `scenario ${i}: ${first?.path.join('.') ?? ''} ${first?.message ?? 'invalid'}`);
+      throw new RsError(
+        'RS_ERR_INPUT_INVALID',
+        `scenario ${i}: ${first?.path.join('.') ?? ''} ${first?.message ?? 'invalid'}`,
+      );
     }
     return r.data;
   });
@@ -47,19 +56,29 @@ function hexList(hashes: readonly Uint8Array[]): string[] {
   return hashes.map(bytesToHex);
 }
 
-
 function str(step: Record<string, unknown>, key: string): string {
   const v = step[key];
-  if (typeof v !== 'string') throw new RsError('RS_ERR_INPUT_INVALID', `step field ${key} must be a string`);
+  if (typeof v !== 'string')
+    throw new RsError('RS_ERR_INPUT_INVALID', `step field ${key} must be a string`);
   return v;
 }
 
 /** Run one scenario; returns one result object per step. */
-export async function replayScenario(scenario: Scenario, names: ReadonlyMap<string, string> = new Map()): Promise<Record<string, unknown>[]> {
+export async function replayScenario(
+  scenario: Scenario,
+  names: ReadonlyMap<string, string> = new Map(),
+): Promise<Record<string, unknown>[]> {
   const clock = new ManualClock(0);
-  const self = identityFromPrivateKey(hexToBytes(scenario.self.private_hex.toLowerCase()), scenario.self.version ?? 22);
+  const self = identityFromPrivateKey(
+    hexToBytes(scenario.self.private_hex.toLowerCase()),
+    scenario.self.version ?? 22,
+  );
   // the scenarios hold the original's answers: its engine, its timing, its route choice
-  const server = new RouteServer({ self, clock, routing: { mode: 'reference', policy: 'original' } });
+  const server = new RouteServer({
+    self,
+    clock,
+    routing: { mode: 'reference', policy: 'original' },
+  });
   const store = { added: [] as Uint8Array[], deleted: [] as Uint8Array[] };
   server.addListener({
     accepted: (ann) => store.added.push(ann.hash),
@@ -82,7 +101,10 @@ export async function replayScenario(scenario: Scenario, names: ReadonlyMap<stri
         switch (step.action) {
           case 'ann':
           case 'gossip_ann': {
-            const o = await server.submitAnnouncement(hexToBytes(str(s, 'ann_hex').toLowerCase()), step.action === 'ann' ? 'node' : 'gossip');
+            const o = await server.submitAnnouncement(
+              hexToBytes(str(s, 'ann_hex').toLowerCase()),
+              step.action === 'ann' ? 'node' : 'gossip',
+            );
             const ip = o.node?.ipv6 ?? o.accepted?.nodeIp;
             out.push({
               ...base,
@@ -99,7 +121,10 @@ export async function replayScenario(scenario: Scenario, names: ReadonlyMap<stri
             break;
           }
           case 'subnode_message': {
-            const r = await handleHandlerFrame(hexToBytes(str(s, 'request_frame_hex').toLowerCase()), (dict, sender) => server.handleSubnodeQueryResult(dict, sender));
+            const r = await handleHandlerFrame(
+              hexToBytes(str(s, 'request_frame_hex').toLowerCase()),
+              (dict, sender) => server.handleSubnodeQueryResult(dict, sender),
+            );
             out.push({
               ...base,
               expected_reply_frame_hex: r.kind === 'reply' ? bytesToHex(r.frame) : null,
@@ -126,14 +151,23 @@ export async function replayScenario(scenario: Scenario, names: ReadonlyMap<stri
               contentType = 'application/json; charset=utf-8';
               body = JSON.stringify({ error: { code: e.code, message: e.message } }, null, 2);
             }
-            const res: Record<string, unknown> = { ...base, path, status, ended: true, headers: { 'Content-Type': contentType } };
+            const res: Record<string, unknown> = {
+              ...base,
+              path,
+              status,
+              ended: true,
+              headers: { 'Content-Type': contentType },
+            };
             if (typeof body === 'string') res.body = body;
             else res.body_hex = bytesToHex(body);
             out.push(res);
             break;
           }
           default:
-            out.push({ ...base, error: { code: 'RS_ERR_INPUT_INVALID', message: `unknown action ${step.action}` } });
+            out.push({
+              ...base,
+              error: { code: 'RS_ERR_INPUT_INVALID', message: `unknown action ${step.action}` },
+            });
         }
       } catch (e) {
         if (!isRsError(e)) throw e;

@@ -24,10 +24,19 @@ import { seederGraphOf } from '../seeder/seeder-graph.ts';
 import { seederSchema, type SeederSettings } from '../seeder/seeder-settings.ts';
 import { HttpViews, ipParam } from './http-views.ts';
 import type { SelfIdentity } from './identity.ts';
-import { Ingest, type ClusterApplyResult, type ClusterHooks, type StoreListener } from './ingest.ts';
+import {
+  Ingest,
+  type ClusterApplyResult,
+  type ClusterHooks,
+  type StoreListener,
+} from './ingest.ts';
 import { ServerMetrics } from './metrics.ts';
 import type { Sender } from './sender.ts';
-import { handleSubnodeQuery, type SubnodeHandlerDeps, type SubnodeResult } from './subnode-handler.ts';
+import {
+  handleSubnodeQuery,
+  type SubnodeHandlerDeps,
+  type SubnodeResult,
+} from './subnode-handler.ts';
 
 export type { AnnouncementSource } from '../graph/announcement-source.ts';
 export type { ClusterHooks, StoreListener } from './ingest.ts';
@@ -86,7 +95,12 @@ export class RouteServer {
       });
     const now = (): number => this.clock.now();
     this.ingest = new Ingest({ store: this.store, metrics: this.metrics, log: this.log, now });
-    const deps: EngineDeps = { now, selfIp: () => this.self.ipv6, recorder: this.ingest, log: this.log };
+    const deps: EngineDeps = {
+      now,
+      selfIp: () => this.self.ipv6,
+      recorder: this.ingest,
+      log: this.log,
+    };
     const routing: RoutingMode = opts.routing ?? { mode: 'fast' };
     if (routing.mode === 'fast') {
       this.routing = new RoutingSupervisor(
@@ -101,7 +115,10 @@ export class RouteServer {
     }
     this.ingest.feed(this.engine);
     this.nodes = this.engine.nodes;
-    this.seeder = new Seeder({ settings: opts.seeder ?? seederSchema.parse(undefined), graph: seederGraphOf(this.nodes) });
+    this.seeder = new Seeder({
+      settings: opts.seeder ?? seederSchema.parse(undefined),
+      graph: seederGraphOf(this.nodes),
+    });
     this.views = new HttpViews(this.nodes, this.store, (s, d) => this.getRoute(s, d));
     this.subnodeDeps = {
       now,
@@ -158,12 +175,19 @@ export class RouteServer {
    * node, `gossip` = replication, `cluster` = another process of our cluster. Async:
    * announcements of one node are applied strictly in order.
    */
-  submitAnnouncement(input: Uint8Array | Announcement, source: AnnouncementSource): Promise<AnnounceOutcome> {
+  submitAnnouncement(
+    input: Uint8Array | Announcement,
+    source: AnnouncementSource,
+  ): Promise<AnnounceOutcome> {
     return this.ingest.submit(input, source);
   }
 
   /** Another process's announcement with the record delta its origin computed (docs/cluster.md, "Deltas"). */
-  applyClusterDelta(bytes: Uint8Array, delta: Uint8Array, nodeIp: string): Promise<ClusterApplyResult> {
+  applyClusterDelta(
+    bytes: Uint8Array,
+    delta: Uint8Array,
+    nodeIp: string,
+  ): Promise<ClusterApplyResult> {
     return this.ingest.applyClusterDelta(bytes, delta, nodeIp);
   }
 
@@ -176,7 +200,8 @@ export class RouteServer {
     const r = await handleSubnodeQuery(this.subnodeDeps, dict, sender);
     this.metrics.queries.inc({ type: r.kind });
     // one debug line per ann and gr answered (docs/logs.md)
-    if (r.answered) this.log.debug({ event: `snode:${r.kind}:answered`, ...r.answered }, `${r.kind} answered`);
+    if (r.answered)
+      this.log.debug({ event: `snode:${r.kind}:answered`, ...r.answered }, `${r.kind} answered`);
     return r;
   }
 
@@ -184,7 +209,11 @@ export class RouteServer {
   postCredentials(senderIp: string, record: Uint8Array): PcOutcome {
     const outcome = this.seeder.post(senderIp, record, Math.floor(this.clock.now() / 1000));
     this.metrics.seederPosts.inc({ result: 'pr' in outcome ? 'ok' : 'err' });
-    if ('err' in outcome) this.log.debug({ event: 'snode:seeder:refused', node: senderIp, err: outcome.err }, 'peering credentials refused');
+    if ('err' in outcome)
+      this.log.debug(
+        { event: 'snode:seeder:refused', node: senderIp, err: outcome.err },
+        'peering credentials refused',
+      );
     return outcome;
   }
 
@@ -203,7 +232,10 @@ export class RouteServer {
     done();
     this.metrics.routeLookups.inc({ result: r ? 'found' : 'none' });
     // the reference's `dst|src` cache (the fast engine counts its tree cache itself)
-    if (before !== undefined) this.metrics.routeCache.inc({ result: this.reference!.routes.cacheSize === before ? 'hit' : 'miss' });
+    if (before !== undefined)
+      this.metrics.routeCache.inc({
+        result: this.reference!.routes.cacheSize === before ? 'hit' : 'miss',
+      });
     return r;
   }
 

@@ -5,7 +5,11 @@
  */
 import type { Registry } from 'prom-client';
 import type { Logger } from '../log.ts';
-import { AnnouncementStore, type LiveAnnouncement, type RestoreTarget } from '../store/announcement-store.ts';
+import {
+  AnnouncementStore,
+  type LiveAnnouncement,
+  type RestoreTarget,
+} from '../store/announcement-store.ts';
 import { bytesEqual } from '../protocol/hex.ts';
 import { FileLogMedium } from '../store/file-log-medium.ts';
 import type { LogMedium } from '../store/log-medium.ts';
@@ -39,7 +43,8 @@ function* liveAnnouncements(server: RouteServer): Iterable<LiveAnnouncement> {
     const kept = rec.announcements;
     for (let i = kept.length - 1; i >= 0; i--) {
       const a = kept[i]!;
-      if (a !== reset && !bytesEqual(a.hash, reset.hash)) yield { hash: a.hash, binary: a.binary, nodeKey };
+      if (a !== reset && !bytesEqual(a.hash, reset.hash))
+        yield { hash: a.hash, binary: a.binary, nodeKey };
     }
   }
 }
@@ -68,14 +73,28 @@ export interface ServerStoreOptions {
  * when the store is off or the process is part of a cluster. Call before anything else can
  * change the server (the ways in are still closed).
  */
-export async function openServerStore(server: RouteServer, o: ServerStoreOptions): Promise<AnnouncementStore | undefined> {
+export async function openServerStore(
+  server: RouteServer,
+  o: ServerStoreOptions,
+): Promise<AnnouncementStore | undefined> {
   const { mode, path } = o.settings;
   if (mode === 'off' || o.clustered) {
-    if (mode !== 'off') o.log.info({ event: 'store:disabled', reason: 'cluster' }, 'no announcement log: the cluster keeps its state in Redis');
+    if (mode !== 'off')
+      o.log.info(
+        { event: 'store:disabled', reason: 'cluster' },
+        'no announcement log: the cluster keeps its state in Redis',
+      );
     return undefined;
   }
-  const medium = o.medium ?? (mode === 'file' ? await FileLogMedium.open(path) : new MemoryLogMedium());
-  const store = await AnnouncementStore.open({ medium, target: restoreTargetOf(server), log: o.log, registry: o.registry, now: () => server.clock.now() });
+  const medium =
+    o.medium ?? (mode === 'file' ? await FileLogMedium.open(path) : new MemoryLogMedium());
+  const store = await AnnouncementStore.open({
+    medium,
+    target: restoreTargetOf(server),
+    log: o.log,
+    registry: o.registry,
+    now: () => server.clock.now(),
+  });
   recordChanges(server, store);
   // every `ann` reply waits for the group commit that holds what it changed
   server.setDurability(() => store.durable());

@@ -59,7 +59,11 @@ export interface GrAnswered {
 }
 
 /** Throws RsError RS_ERR_SUBNODE_INVALID for a malformed query (the original: no reply). */
-export async function handleSubnodeQuery(deps: SubnodeHandlerDeps, dict: BDict, sender: Sender): Promise<SubnodeResult> {
+export async function handleSubnodeQuery(
+  deps: SubnodeHandlerDeps,
+  dict: BDict,
+  sender: Sender,
+): Promise<SubnodeResult> {
   const q = parseSubnodeQuery(dict);
   switch (q.kind) {
     case 'ann': {
@@ -72,7 +76,11 @@ export async function handleSubnodeQuery(deps: SubnodeHandlerDeps, dict: BDict, 
         recvTime: deps.now(),
         stateHash: outcome.stateHash,
       });
-      const answered = { node: sender.ip, error: outcome.error, stateHash: bytesToHex(outcome.stateHash.subarray(0, 8)) };
+      const answered = {
+        node: sender.ip,
+        error: outcome.error,
+        stateHash: bytesToHex(outcome.stateHash.subarray(0, 8)),
+      };
       return { kind: q.kind, reply, answered };
     }
     case 'gr': {
@@ -82,20 +90,32 @@ export async function handleSubnodeQuery(deps: SubnodeHandlerDeps, dict: BDict, 
       const route = deps.routeForGr(src, dst);
       const recvTime = deps.now();
       const reply = route
-        ? buildGrReply(q.raw, { recvTime, n: encodeRouteN(route.key, route.label), np: encodeRouteNp(route.version) })
+        ? buildGrReply(q.raw, {
+            recvTime,
+            n: encodeRouteN(route.key, route.label),
+            np: encodeRouteNp(route.version),
+          })
         : buildGrReply(q.raw, { recvTime });
-      const answered = route ? { src, dst, found: true, label: formatLabel(route.label) } : { src, dst, found: false };
+      const answered = route
+        ? { src, dst, found: true, label: formatLabel(route.label) }
+        : { src, dst, found: false };
       return { kind: q.kind, reply, answered };
     }
     case 'pn':
       return {
         kind: q.kind,
-        reply: buildPnReply(q.raw, { recvTime: deps.now(), stateHash: deps.stateHashOf(sender.ip) ?? zeroStateHash() }),
+        reply: buildPnReply(q.raw, {
+          recvTime: deps.now(),
+          stateHash: deps.stateHashOf(sender.ip) ?? zeroStateHash(),
+        }),
       };
     case 'pc': {
       if (q.pc === undefined) return { kind: q.kind, reply: null };
       const outcome = deps.postCredentials(sender.ip, q.pc);
-      return { kind: q.kind, reply: buildPcReply({ txid: q.txid, p: deps.selfVersion(), recvTime: deps.now(), outcome }) };
+      return {
+        kind: q.kind,
+        reply: buildPcReply({ txid: q.txid, p: deps.selfVersion(), recvTime: deps.now(), outcome }),
+      };
     }
     case 'other':
     case 'dht':

@@ -23,7 +23,13 @@
  * store is whole and durable again.
  */
 import type { Logger } from '../log.ts';
-import { encodeDel, encodeLogHeader, encodePut, LOG_HEADER_BYTES, storableAnnouncement } from './log-format.ts';
+import {
+  encodeDel,
+  encodeLogHeader,
+  encodePut,
+  LOG_HEADER_BYTES,
+  storableAnnouncement,
+} from './log-format.ts';
 import type { LogMedium, LogReplacement } from './log-medium.ts';
 import type { StoreMetrics } from './store-metrics.ts';
 
@@ -39,7 +45,9 @@ export interface LiveAnnouncement {
   readonly nodeKey: Uint8Array;
 }
 
-export type CommitResult = { readonly durable: true } | { readonly durable: false; readonly reason: 'store_failed' | 'closed' };
+export type CommitResult =
+  | { readonly durable: true }
+  | { readonly durable: false; readonly reason: 'store_failed' | 'closed' };
 
 export interface AnnouncementLogOptions {
   readonly medium: LogMedium;
@@ -121,7 +129,9 @@ export class AnnouncementLog {
   private lastError: string | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private skippedUnstorable = 0;
-  private readonly o: Required<Omit<AnnouncementLogOptions, 'metrics'>> & { metrics: StoreMetrics | undefined };
+  private readonly o: Required<Omit<AnnouncementLogOptions, 'metrics'>> & {
+    metrics: StoreMetrics | undefined;
+  };
 
   constructor(opts: AnnouncementLogOptions) {
     this.o = {
@@ -159,7 +169,10 @@ export class AnnouncementLog {
   durable(): Promise<CommitResult> {
     if (this.state === 'closed') return Promise.resolve({ durable: false, reason: 'closed' });
     const b = this.open.chunks.length > 0 ? this.open : this.writing;
-    if (!b) return Promise.resolve(this.state === 'ok' ? { durable: true } : { durable: false, reason: 'store_failed' });
+    if (!b)
+      return Promise.resolve(
+        this.state === 'ok' ? { durable: true } : { durable: false, reason: 'store_failed' },
+      );
     b.done ??= new Promise((r) => (b.resolve = r));
     return b.done;
   }
@@ -259,7 +272,12 @@ export class AnnouncementLog {
       result = { durable: false, reason: this.state === 'closed' ? 'closed' : 'store_failed' };
     }
     b.resolve?.(result);
-    if (this.state === 'ok' && !this.compaction && this.fileBytes > Math.max(this.o.minCompactBytes, this.o.compactFactor * this.lastCompactedBytes)) {
+    if (
+      this.state === 'ok' &&
+      !this.compaction &&
+      this.fileBytes >
+        Math.max(this.o.minCompactBytes, this.o.compactFactor * this.lastCompactedBytes)
+    ) {
       this.requestCompaction('size');
     }
   }
@@ -291,7 +309,18 @@ export class AnnouncementLog {
     if (this.compaction || this.state === 'closed') return;
     let end!: () => void;
     const finished = new Promise<void>((r) => (end = r));
-    const c: Compaction = { reason, phase: 'waiting', tail: [], replacement: undefined, bytes: 0, announcements: 0, cancelled: false, startedAt: performance.now(), finished, end };
+    const c: Compaction = {
+      reason,
+      phase: 'waiting',
+      tail: [],
+      replacement: undefined,
+      bytes: 0,
+      announcements: 0,
+      cancelled: false,
+      startedAt: performance.now(),
+      finished,
+      end,
+    };
     this.compaction = c;
     // the boundary: now if nothing is being written or waits to be, else when the pump takes the
     // next batch (every record added before it is then in a batch the old file receives)
@@ -353,14 +382,24 @@ export class AnnouncementLog {
     this.o.metrics?.compactions.inc({ result: 'done' });
     this.o.metrics?.fileBytes.set(this.fileBytes);
     this.o.log.info(
-      { event: 'store:compaction:done', reason: c.reason, file: this.o.medium.description, announcements: c.announcements, bytes: c.bytes, ms: Math.round(performance.now() - c.startedAt) },
+      {
+        event: 'store:compaction:done',
+        reason: c.reason,
+        file: this.o.medium.description,
+        announcements: c.announcements,
+        bytes: c.bytes,
+        ms: Math.round(performance.now() - c.startedAt),
+      },
       'announcement log compacted',
     );
     if (this.state === 'failed') {
       this.state = 'ok';
       this.lastError = undefined;
       this.o.metrics?.healthy.set(1);
-      this.o.log.warn({ event: 'store:log:recovered', file: this.o.medium.description }, 'the announcement log was rewritten whole; announcements are durable again');
+      this.o.log.warn(
+        { event: 'store:log:recovered', file: this.o.medium.description },
+        'the announcement log was rewritten whole; announcements are durable again',
+      );
     }
     c.end();
   }
@@ -371,7 +410,15 @@ export class AnnouncementLog {
     if (!c.cancelled) {
       this.lastError = errText(e);
       this.o.metrics?.compactions.inc({ result: 'failed' });
-      this.o.log.warn({ event: 'store:compaction:failed', reason: c.reason, file: this.o.medium.description, err: this.lastError }, 'compacting the announcement log failed');
+      this.o.log.warn(
+        {
+          event: 'store:compaction:failed',
+          reason: c.reason,
+          file: this.o.medium.description,
+          err: this.lastError,
+        },
+        'compacting the announcement log failed',
+      );
       this.scheduleRetry();
     }
     c.end();
@@ -379,7 +426,10 @@ export class AnnouncementLog {
 
   private unstorable(bytes: number): void {
     if (this.skippedUnstorable++ === 0) {
-      this.o.log.warn({ event: 'store:log:unstorable', bytes }, 'an announcement too large for the log was not stored (logged once)');
+      this.o.log.warn(
+        { event: 'store:log:unstorable', bytes },
+        'an announcement too large for the log was not stored (logged once)',
+      );
     }
   }
 }

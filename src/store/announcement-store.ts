@@ -10,7 +10,14 @@
  */
 import type { Registry } from 'prom-client';
 import type { Logger } from '../log.ts';
-import { AnnouncementLog, type AnnouncementLogOptions, type AnnouncementLogStatus, type CommitResult, type LiveAnnouncement, type LiveAnnouncements } from './announcement-log.ts';
+import {
+  AnnouncementLog,
+  type AnnouncementLogOptions,
+  type AnnouncementLogStatus,
+  type CommitResult,
+  type LiveAnnouncement,
+  type LiveAnnouncements,
+} from './announcement-log.ts';
 import { HASH_BYTES, LOG_HEADER_BYTES, NODE_KEY_BYTES, RECORD_PREFIX_BYTES } from './log-format.ts';
 import type { LogMedium } from './log-medium.ts';
 import { openLogContents, type LogReadStats } from './log-reader.ts';
@@ -52,7 +59,10 @@ export interface OpenStoreOptions {
   /** progress is logged this often during a long reload (default 2 s) */
   readonly progressEveryMs?: number;
   /** compaction tuning (tests) */
-  readonly tuning?: Pick<AnnouncementLogOptions, 'minCompactBytes' | 'compactFactor' | 'compactSliceRecords' | 'retryMs' | 'maxRetryMs'>;
+  readonly tuning?: Pick<
+    AnnouncementLogOptions,
+    'minCompactBytes' | 'compactFactor' | 'compactSliceRecords' | 'retryMs' | 'maxRetryMs'
+  >;
 }
 
 export interface ReloadReport {
@@ -83,7 +93,14 @@ export class AnnouncementStore {
     // the plan holds the announcements now; the hashes are recomputed by the parse
     contents.live.length = 0;
     log.info(
-      { event: 'store:reload:start', file: medium.description, bytes: contents.stats.bytes, announcements: plan.announcements, nodes: plan.nodes.length, expiredNodes: plan.expiredNodes },
+      {
+        event: 'store:reload:start',
+        file: medium.description,
+        bytes: contents.stats.bytes,
+        announcements: plan.announcements,
+        nodes: plan.nodes.length,
+        expiredNodes: plan.expiredNodes,
+      },
       'reloading the stored announcements',
     );
     const refused: Record<string, number> = {};
@@ -91,15 +108,26 @@ export class AnnouncementStore {
     let lastProgress = performance.now();
     let applied = 0;
     let liveBytes = LOG_HEADER_BYTES;
-    for (const n of plan.nodes) for (const a of n.announcements) liveBytes += RECORD_PREFIX_BYTES + 1 + HASH_BYTES + a.length + NODE_KEY_BYTES;
+    for (const n of plan.nodes)
+      for (const a of n.announcements)
+        liveBytes += RECORD_PREFIX_BYTES + 1 + HASH_BYTES + a.length + NODE_KEY_BYTES;
     const endBulk = opts.target.bulkLoad?.();
     try {
       await replay(plan.nodes, opts.replayWindow ?? 256, opts.target, (errors) => {
         applied += errors.length;
-        for (const error of errors) if (error !== 'none') refused[error] = (refused[error] ?? 0) + 1;
+        for (const error of errors)
+          if (error !== 'none') refused[error] = (refused[error] ?? 0) + 1;
         if (performance.now() - lastProgress >= every) {
           lastProgress = performance.now();
-          log.info({ event: 'store:reload:progress', announcements: applied, total: plan.announcements, ms: Math.round(lastProgress - t0) }, 'reloading the stored announcements');
+          log.info(
+            {
+              event: 'store:reload:progress',
+              announcements: applied,
+              total: plan.announcements,
+              ms: Math.round(lastProgress - t0),
+            },
+            'reloading the stored announcements',
+          );
         }
       });
     } finally {
@@ -115,7 +143,16 @@ export class AnnouncementStore {
       ms: Math.round(performance.now() - t0),
       read: contents.stats,
     };
-    log.info({ event: 'store:reload:done', ...report, read: undefined, bytes: contents.stats.bytes, droppedBytes: contents.stats.droppedBytes }, 'stored announcements reloaded');
+    log.info(
+      {
+        event: 'store:reload:done',
+        ...report,
+        read: undefined,
+        bytes: contents.stats.bytes,
+        droppedBytes: contents.stats.droppedBytes,
+      },
+      'stored announcements reloaded',
+    );
     const writer = new AnnouncementLog({
       medium,
       live: opts.target.live,
@@ -126,7 +163,8 @@ export class AnnouncementStore {
     });
     // a log holding much more than what survived (replaced, deleted, expired, refused) is
     // rewritten now, in the background
-    if (contents.stats.bytes > 1.5 * liveBytes + 64 * 1024 || Object.keys(refused).length > 0) void writer.compact('reload');
+    if (contents.stats.bytes > 1.5 * liveBytes + 64 * 1024 || Object.keys(refused).length > 0)
+      void writer.compact('reload');
     return new AnnouncementStore(writer, report);
   }
 
@@ -157,7 +195,10 @@ export class AnnouncementStore {
   readiness(): { ok: boolean; detail: string } {
     const s = this.writer.status();
     if (s.state === 'ok') return { ok: true, detail: `durable (${this.report.file})` };
-    return { ok: false, detail: s.state === 'closed' ? 'closed' : `writes failing: ${s.lastError ?? 'unknown error'}` };
+    return {
+      ok: false,
+      detail: s.state === 'closed' ? 'closed' : `writes failing: ${s.lastError ?? 'unknown error'}`,
+    };
   }
 
   close(): Promise<void> {
@@ -172,11 +213,20 @@ export class AnnouncementStore {
 function rememberIdentity(n: RestoreNode): void {
   const first = n.announcements[0]!;
   const nodeKey = n.nodeKey;
-  rememberDerivedNode(first.subarray(64, 96), { nodeKey, nodePubKey: publicKeyToString(nodeKey), nodeIp: ip6ToString(ip6FromPublicKey(nodeKey)) });
+  rememberDerivedNode(first.subarray(64, 96), {
+    nodeKey,
+    nodePubKey: publicKeyToString(nodeKey),
+    nodeIp: ip6ToString(ip6FromPublicKey(nodeKey)),
+  });
 }
 
 /** Restore every node through `target`, at most `window` nodes in flight. */
-async function replay(nodes: readonly RestoreNode[], window: number, target: RestoreTarget, done: (errors: readonly string[]) => void): Promise<void> {
+async function replay(
+  nodes: readonly RestoreNode[],
+  window: number,
+  target: RestoreTarget,
+  done: (errors: readonly string[]) => void,
+): Promise<void> {
   let inFlight = 0;
   let wake: (() => void) | undefined;
   const settle = (errors: readonly string[]): void => {
@@ -198,7 +248,8 @@ async function replay(nodes: readonly RestoreNode[], window: number, target: Res
     inFlight++;
     rememberIdentity(node);
     target.restoreNode(anns).then(settle, (e: unknown) => {
-      const code = e instanceof Error && 'code' in e ? String((e as { code: unknown }).code) : 'failed';
+      const code =
+        e instanceof Error && 'code' in e ? String((e as { code: unknown }).code) : 'failed';
       settle(anns.map(() => code));
     });
   }

@@ -33,7 +33,12 @@ const MIN_PUT_BODY_BYTES = 1 + HASH_BYTES + MIN_ANNOUNCEMENT_BYTES + NODE_KEY_BY
 const MAX_BODY_BYTES = 1 + HASH_BYTES + MAX_ANNOUNCEMENT_BYTES + NODE_KEY_BYTES;
 
 export type LogRecord =
-  | { readonly kind: 'put'; readonly hash: Uint8Array; readonly announcement: Uint8Array; readonly nodeKey: Uint8Array }
+  | {
+      readonly kind: 'put';
+      readonly hash: Uint8Array;
+      readonly announcement: Uint8Array;
+      readonly nodeKey: Uint8Array;
+    }
   | { readonly kind: 'del'; readonly hash: Uint8Array };
 
 /** The 16 bytes every log file starts with. */
@@ -51,18 +56,29 @@ export type HeaderCheck = 'ok' | 'short' | 'foreign' | 'unsupported_version';
 export function checkLogHeader(bytes: Uint8Array): HeaderCheck {
   if (bytes.length < LOG_HEADER_BYTES) return 'short';
   const b = Buffer.from(bytes.buffer, bytes.byteOffset, LOG_HEADER_BYTES);
-  if (!b.subarray(0, 8).equals(LOG_MAGIC) || b.readUInt32BE(12) !== crc32(b.subarray(0, 12))) return 'foreign';
+  if (!b.subarray(0, 8).equals(LOG_MAGIC) || b.readUInt32BE(12) !== crc32(b.subarray(0, 12)))
+    return 'foreign';
   return b.readUInt32BE(8) === LOG_FORMAT_VERSION ? 'ok' : 'unsupported_version';
 }
 
 /** True when `announcement` fits a PUT record. */
 export function storableAnnouncement(announcement: Uint8Array): boolean {
-  return announcement.length >= MIN_ANNOUNCEMENT_BYTES && announcement.length <= MAX_ANNOUNCEMENT_BYTES;
+  return (
+    announcement.length >= MIN_ANNOUNCEMENT_BYTES && announcement.length <= MAX_ANNOUNCEMENT_BYTES
+  );
 }
 
 /** One PUT record (the caller checks `storableAnnouncement` first). */
-export function encodePut(hash: Uint8Array, announcement: Uint8Array, nodeKey: Uint8Array): Uint8Array {
-  if (hash.length !== HASH_BYTES || nodeKey.length !== NODE_KEY_BYTES || !storableAnnouncement(announcement)) {
+export function encodePut(
+  hash: Uint8Array,
+  announcement: Uint8Array,
+  nodeKey: Uint8Array,
+): Uint8Array {
+  if (
+    hash.length !== HASH_BYTES ||
+    nodeKey.length !== NODE_KEY_BYTES ||
+    !storableAnnouncement(announcement)
+  ) {
     throw new RangeError('not a storable announcement');
   }
   const body = 1 + HASH_BYTES + announcement.length + NODE_KEY_BYTES;
@@ -106,20 +122,35 @@ export function decodeRecord(bytes: Uint8Array, offset: number): DecodeStep {
   const avail = bytes.length - offset;
   if (avail < RECORD_PREFIX_BYTES) return { ok: false, reason: 'incomplete' };
   const body = u32(bytes, offset);
-  if (body < DEL_BODY_BYTES || body > MAX_BODY_BYTES || (body > DEL_BODY_BYTES && body < MIN_PUT_BODY_BYTES)) {
+  if (
+    body < DEL_BODY_BYTES ||
+    body > MAX_BODY_BYTES ||
+    (body > DEL_BODY_BYTES && body < MIN_PUT_BODY_BYTES)
+  ) {
     return { ok: false, reason: 'bad_length' };
   }
   if (avail < RECORD_PREFIX_BYTES + body) return { ok: false, reason: 'incomplete' };
   const start = offset + RECORD_PREFIX_BYTES;
   const content = bytes.subarray(start, start + body);
-  if (u32(bytes, offset + 4) !== crc32(content, crc32(bytes.subarray(offset, offset + 4)))) return { ok: false, reason: 'bad_checksum' };
+  if (u32(bytes, offset + 4) !== crc32(content, crc32(bytes.subarray(offset, offset + 4))))
+    return { ok: false, reason: 'bad_checksum' };
   const kind = content[0];
   const size = RECORD_PREFIX_BYTES + body;
-  if (kind === DEL && body === DEL_BODY_BYTES) return { ok: true, record: { kind: 'del', hash: content.subarray(1, 1 + HASH_BYTES) }, size };
+  if (kind === DEL && body === DEL_BODY_BYTES)
+    return { ok: true, record: { kind: 'del', hash: content.subarray(1, 1 + HASH_BYTES) }, size };
   if (kind === PUT && body > DEL_BODY_BYTES) {
     const tail = copy(content, 1 + HASH_BYTES, body);
     const annEnd = tail.length - NODE_KEY_BYTES;
-    return { ok: true, record: { kind: 'put', hash: content.subarray(1, 1 + HASH_BYTES), announcement: tail.subarray(0, annEnd), nodeKey: tail.subarray(annEnd) }, size };
+    return {
+      ok: true,
+      record: {
+        kind: 'put',
+        hash: content.subarray(1, 1 + HASH_BYTES),
+        announcement: tail.subarray(0, annEnd),
+        nodeKey: tail.subarray(annEnd),
+      },
+      size,
+    };
   }
   return { ok: false, reason: 'bad_kind' };
 }

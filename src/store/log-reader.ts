@@ -8,7 +8,13 @@
  * "Guarantees"). A file that is not a log of ours is set aside, never overwritten.
  */
 import type { Logger } from '../log.ts';
-import { checkLogHeader, decodeRecord, encodeLogHeader, LOG_HEADER_BYTES, type DecodeStep } from './log-format.ts';
+import {
+  checkLogHeader,
+  decodeRecord,
+  encodeLogHeader,
+  LOG_HEADER_BYTES,
+  type DecodeStep,
+} from './log-format.ts';
 import type { LogMedium } from './log-medium.ts';
 
 export interface StoredAnnouncement {
@@ -77,7 +83,8 @@ export async function openLogContents(medium: LogMedium, log: Logger): Promise<L
       const key = Buffer.from(r.hash.buffer, r.hash.byteOffset, r.hash.length).toString('latin1');
       if (r.kind === 'put') {
         puts++;
-        if (!live.has(key)) live.set(key, { key, announcement: r.announcement, nodeKey: r.nodeKey });
+        if (!live.has(key))
+          live.set(key, { key, announcement: r.announcement, nodeKey: r.nodeKey });
       } else {
         dels++;
         live.delete(key);
@@ -97,7 +104,17 @@ export async function openLogContents(medium: LogMedium, log: Logger): Promise<L
       'the announcement log is not readable by this version; it was set aside and the store starts empty',
     );
     await writeHeader(medium);
-    return { live: [], stats: { bytes: LOG_HEADER_BYTES, puts: 0, dels: 0, droppedBytes: 0, damage: undefined, setAside: where } };
+    return {
+      live: [],
+      stats: {
+        bytes: LOG_HEADER_BYTES,
+        puts: 0,
+        dels: 0,
+        droppedBytes: 0,
+        damage: undefined,
+        setAside: where,
+      },
+    };
   }
   if (!headerChecked) {
     // empty, or a header torn while the file was created: start the file again
@@ -105,7 +122,14 @@ export async function openLogContents(medium: LogMedium, log: Logger): Promise<L
     await writeHeader(medium);
     return {
       live: [],
-      stats: { bytes: LOG_HEADER_BYTES, puts: 0, dels: 0, droppedBytes: carry.length, damage: carry.length > 0 ? { offset: 0, reason: 'incomplete' } : undefined, setAside: undefined },
+      stats: {
+        bytes: LOG_HEADER_BYTES,
+        puts: 0,
+        dels: 0,
+        droppedBytes: carry.length,
+        damage: carry.length > 0 ? { offset: 0, reason: 'incomplete' } : undefined,
+        setAside: undefined,
+      },
     };
   }
 
@@ -121,11 +145,20 @@ export async function openLogContents(medium: LogMedium, log: Logger): Promise<L
   if (damage) {
     await medium.truncate(validEnd);
     log.warn(
-      { event: 'store:log:tail_dropped', file: medium.description, offset: damage.offset, reason: damage.reason, droppedBytes },
+      {
+        event: 'store:log:tail_dropped',
+        file: medium.description,
+        offset: damage.offset,
+        reason: damage.reason,
+        droppedBytes,
+      },
       'the announcement log ended in a damaged record (a write cut short by a crash); the tail was dropped',
     );
   }
-  return { live: [...live.values()], stats: { bytes: validEnd, puts, dels, droppedBytes, damage, setAside: undefined } };
+  return {
+    live: [...live.values()],
+    stats: { bytes: validEnd, puts, dels, droppedBytes, damage, setAside: undefined },
+  };
 }
 
 async function writeHeader(medium: LogMedium): Promise<void> {

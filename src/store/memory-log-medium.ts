@@ -15,7 +15,14 @@ export class MemoryLogMedium implements LogMedium {
   private synced = 0;
   private readonly faults = new Map<MediumOperation, number>();
   /** operations done, by kind (tests) */
-  readonly counts: Record<MediumOperation, number> = { append: 0, sync: 0, truncate: 0, replace: 0, commit: 0, setAside: 0 };
+  readonly counts: Record<MediumOperation, number> = {
+    append: 0,
+    sync: 0,
+    truncate: 0,
+    replace: 0,
+    commit: 0,
+    setAside: 0,
+  };
 
   /** A medium holding `bytes`, all of them durable (a restart on what a crash left). */
   static holding(bytes: Uint8Array): MemoryLogMedium {

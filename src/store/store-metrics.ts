@@ -19,7 +19,11 @@ export class StoreMetrics {
       labelNames: ['kind'],
       registers,
     });
-    this.commits = new Counter({ name: 'snode_store_commits_total', help: 'Group commits (one append and fdatasync each)', registers });
+    this.commits = new Counter({
+      name: 'snode_store_commits_total',
+      help: 'Group commits (one append and fdatasync each)',
+      registers,
+    });
     this.commitSeconds = new Histogram({
       name: 'snode_store_commit_seconds',
       help: 'Time of one group commit (append and fdatasync)',
@@ -32,7 +36,15 @@ export class StoreMetrics {
       labelNames: ['result'],
       registers,
     });
-    this.fileBytes = new Gauge({ name: 'snode_store_file_bytes', help: 'Size of the announcement log', registers });
-    this.healthy = new Gauge({ name: 'snode_store_healthy', help: '1 while appends are durable; 0 after a write failure until the log is rewritten', registers });
+    this.fileBytes = new Gauge({
+      name: 'snode_store_file_bytes',
+      help: 'Size of the announcement log',
+      registers,
+    });
+    this.healthy = new Gauge({
+      name: 'snode_store_healthy',
+      help: '1 while appends are durable; 0 after a write failure until the log is rewritten',
+      registers,
+    });
   }
 }

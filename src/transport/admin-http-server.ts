@@ -15,7 +15,14 @@ import { RsError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { ServerMetrics } from '../server/metrics.ts';
 import type { RouteServer } from '../server/route-server.ts';
-import { createHardenedServer, readBody, requestListener, sendError, sendJson, sendText } from './http-common.ts';
+import {
+  createHardenedServer,
+  readBody,
+  requestListener,
+  sendError,
+  sendJson,
+  sendText,
+} from './http-common.ts';
 import type { Readiness } from './http-server.ts';
 
 /** An extra operator endpoint: answers every request whose first path segment is its key. */
@@ -64,10 +71,18 @@ export function createAdminHttpServer(deps: AdminHttpDeps): Server {
       throw new RsError('RS_ERR_HTTP_UNAUTHORIZED', 'send Authorization: Bearer <admin.token>');
     }
     const route = deps.routes?.[first];
-    if (route && Object.hasOwn(deps.routes!, first)) return route(req, res, { pathOnly, readBody: (limit) => readBody(req, limit) });
+    if (route && Object.hasOwn(deps.routes!, first))
+      return route(req, res, { pathOnly, readBody: (limit) => readBody(req, limit) });
     const method = req.method ?? 'GET';
     if (method !== 'GET' && method !== 'HEAD') {
-      return sendError(res, new RsError('RS_ERR_HTTP_BAD_REQUEST', `method ${method} not allowed on ${pathOnly.slice(0, 200)}`), 405);
+      return sendError(
+        res,
+        new RsError(
+          'RS_ERR_HTTP_BAD_REQUEST',
+          `method ${method} not allowed on ${pathOnly.slice(0, 200)}`,
+        ),
+        405,
+      );
     }
     switch (first) {
       case 'healthz':
@@ -83,7 +98,8 @@ export function createAdminHttpServer(deps: AdminHttpDeps): Server {
         if (parts.length === 2) return sendJson(res, 200, deps.status());
         break;
       case 'metrics':
-        if (parts.length === 2) return sendText(res, 200, await metrics.exposition(), metrics.contentType);
+        if (parts.length === 2)
+          return sendText(res, 200, await metrics.exposition(), metrics.contentType);
         break;
       case 'debugnode':
         if (parts.length !== 3) throw new RsError('RS_ERR_HTTP_BAD_REQUEST', 'use /debugnode/<ip>');
@@ -94,5 +110,8 @@ export function createAdminHttpServer(deps: AdminHttpDeps): Server {
     throw new RsError('RS_ERR_HTTP_NOT_FOUND', `no such path: ${pathOnly.slice(0, 200)}`);
   }
 
-  return createHardenedServer({ requestTimeoutMs: deps.requestTimeoutMs }, requestListener(log, handle));
+  return createHardenedServer(
+    { requestTimeoutMs: deps.requestTimeoutMs },
+    requestListener(log, handle),
+  );
 }

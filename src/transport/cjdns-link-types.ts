@@ -59,7 +59,8 @@ export type BindHandlerSocket = (opts: {
   log: Logger;
 }) => Promise<HandlerSocket>;
 
-export type FrameResult = 'reply' | 'no_reply' | 'ignored' | 'malformed' | 'dropped' | 'foreign' | 'error';
+export type FrameResult =
+  'reply' | 'no_reply' | 'ignored' | 'malformed' | 'dropped' | 'foreign' | 'error';
 
 export type CjdnsLinkEvent =
   | { readonly type: 'state'; readonly from: CjdnsLinkState; readonly to: CjdnsLinkState }

@@ -426,7 +426,14 @@ export class CjdnsLink {
       acceptFrom: { address: this.replyAddress, port: this.replyPort },
       onForeign: (from) => {
         this.countFrame('foreign');
-        this.log.debug({ event: 'cjdns:frame:foreign', from: `[${from.address}]:${from.port}`, bytes: from.bytes }, 'dropped a datagram that did not come from cjdns');
+        this.log.debug(
+          {
+            event: 'cjdns:frame:foreign',
+            from: `[${from.address}]:${from.port}`,
+            bytes: from.bytes,
+          },
+          'dropped a datagram that did not come from cjdns',
+        );
       },
       log: this.log,
     }).then((s) => (socket = s));
@@ -546,7 +553,13 @@ export class CjdnsLink {
  */
 export function openCjdnsLink(
   cfg: Readonly<CjdnsSettings>,
-  deps: { server: CjdnsLinkServer; log: Logger; registry?: Registry; home?: string; expectedKey?: string | undefined },
+  deps: {
+    server: CjdnsLinkServer;
+    log: Logger;
+    registry?: Registry;
+    home?: string;
+    expectedKey?: string | undefined;
+  },
 ): { link: CjdnsLink; admin: AdminClient; close(): Promise<void> } {
   const credentials = resolveAdminCredentials({
     addr: cfg.adminAddr,

@@ -19,7 +19,14 @@ export function canonicalAddress(address: string): string | undefined {
 }
 
 /** The real handler socket: UDP on `address` (udp6 dual-stack unless it is an IPv4 address). */
-export const bindUdpHandlerSocket: BindHandlerSocket = ({ address, port, onDatagram, acceptFrom, onForeign, log }) =>
+export const bindUdpHandlerSocket: BindHandlerSocket = ({
+  address,
+  port,
+  onDatagram,
+  acceptFrom,
+  onForeign,
+  log,
+}) =>
   new Promise<HandlerSocket>((resolve, reject) => {
     const socket = createSocket({ type: isIP(address) === 4 ? 'udp4' : 'udp6' });
     const onBindError = (err: Error): void => {
@@ -30,10 +37,15 @@ export const bindUdpHandlerSocket: BindHandlerSocket = ({ address, port, onDatag
       }
       reject(err);
     };
-    const source = acceptFrom ? { address: canonicalAddress(acceptFrom.address), port: acceptFrom.port } : undefined;
+    const source = acceptFrom
+      ? { address: canonicalAddress(acceptFrom.address), port: acceptFrom.port }
+      : undefined;
     socket.once('error', onBindError);
     socket.on('message', (msg, rinfo) => {
-      if (source && (rinfo.port !== source.port || canonicalAddress(rinfo.address) !== source.address)) {
+      if (
+        source &&
+        (rinfo.port !== source.port || canonicalAddress(rinfo.address) !== source.address)
+      ) {
         onForeign?.({ address: rinfo.address, port: rinfo.port, bytes: msg.length });
         return;
       }

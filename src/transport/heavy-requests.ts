@@ -68,16 +68,30 @@ export class HeavyRequests {
     if (typeof slot === 'function') return slot;
     this.refused.inc({ reason: slot });
     if (slot === 'address') {
-      throw new RsError('RS_ERR_HTTP_TOO_MANY_REQUESTS', `${this.settings.perAddress} heavy requests from this address are in progress; retry when one is done`);
+      throw new RsError(
+        'RS_ERR_HTTP_TOO_MANY_REQUESTS',
+        `${this.settings.perAddress} heavy requests from this address are in progress; retry when one is done`,
+      );
     }
-    throw new RsError('RS_ERR_HTTP_BUSY', `${this.settings.total} heavy requests are in progress; retry shortly`);
+    throw new RsError(
+      'RS_ERR_HTTP_BUSY',
+      `${this.settings.total} heavy requests are in progress; retry shortly`,
+    );
   }
 
   /** Answer `req` with `answer`, streamed while holding a slot of `client`. */
-  async answer(req: IncomingMessage, res: ServerResponse, client: string, answer: HeavyAnswer): Promise<StreamEnd> {
+  async answer(
+    req: IncomingMessage,
+    res: ServerResponse,
+    client: string,
+    answer: HeavyAnswer,
+  ): Promise<StreamEnd> {
     const release = this.acquire(client);
     try {
-      res.writeHead(answer.status ?? 200, { 'Content-Type': answer.contentType, ...answer.headers });
+      res.writeHead(answer.status ?? 200, {
+        'Content-Type': answer.contentType,
+        ...answer.headers,
+      });
       if (req.method === 'HEAD') {
         res.end();
         return 'done';

@@ -2,7 +2,13 @@
  * What the public and the admin listener share: JSON/text/error answers, reading a bounded
  * request body, and the hardening of the server itself (timeouts, malformed requests, CONNECT).
  */
-import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { ERROR_CODES, RsError, isRsError, type ErrorCode } from '../errors.ts';
 import { httpStatusOnly, refuseSocket } from '../lib/refuse-socket.ts';
 import type { Logger } from '../log.ts';
@@ -25,22 +31,42 @@ const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   RS_ERR_CLUSTER_CATCHING_UP: 503,
 };
 
-export function sendJson(res: ServerResponse, status: number, value: unknown, headers: Readonly<Record<string, string>> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  value: unknown,
+  headers: Readonly<Record<string, string>> = {},
+): void {
   const body = JSON.stringify(value, null, 2);
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), ...headers });
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+    ...headers,
+  });
   res.end(body);
 }
 
-export function sendText(res: ServerResponse, status: number, text: string, type = 'text/plain; charset=utf-8'): void {
+export function sendText(
+  res: ServerResponse,
+  status: number,
+  text: string,
+  type = 'text/plain; charset=utf-8',
+): void {
   res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(text) });
   res.end(text);
 }
 
 export function sendError(res: ServerResponse, err: RsError, status?: number): void {
   // a refused body is not read: the connection cannot carry another request
-  const headers: Record<string, string> = err.code === 'RS_ERR_HTTP_BODY_TOO_LARGE' ? { Connection: 'close' } : {};
+  const headers: Record<string, string> =
+    err.code === 'RS_ERR_HTTP_BODY_TOO_LARGE' ? { Connection: 'close' } : {};
   if (err.code === 'RS_ERR_HTTP_UNAUTHORIZED') headers['WWW-Authenticate'] = 'Bearer';
-  sendJson(res, status ?? STATUS_OF[err.code] ?? 400, { error: { code: err.code, message: err.message } }, headers);
+  sendJson(
+    res,
+    status ?? STATUS_OF[err.code] ?? 400,
+    { error: { code: err.code, message: err.message } },
+    headers,
+  );
 }
 
 /** The client went away before its request was complete (not an error of ours). */
@@ -60,7 +86,9 @@ export class ClientAborted extends Error {
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > limit) {
-    return Promise.reject(new RsError('RS_ERR_HTTP_BODY_TOO_LARGE', `body of ${declared} bytes exceeds ${limit}`));
+    return Promise.reject(
+      new RsError('RS_ERR_HTTP_BODY_TOO_LARGE', `body of ${declared} bytes exceeds ${limit}`),
+    );
   }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -100,15 +128,24 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
  * Run `handle` for each request; map RsError to its 4xx/503 answer, a client that went away to
  * a debug line, anything else to a logged 500.
  */
-export function requestListener(log: Logger, handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>): RequestListener {
+export function requestListener(
+  log: Logger,
+  handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
+): RequestListener {
   return (req, res) => {
     handle(req, res).catch((e: unknown) => {
       if (e instanceof ClientAborted || (res.destroyed && !res.writableFinished)) {
-        log.debug({ event: 'http:request:aborted', url: req.url?.slice(0, 200) }, 'the client went away');
+        log.debug(
+          { event: 'http:request:aborted', url: req.url?.slice(0, 200) },
+          'the client went away',
+        );
         return;
       }
       if (res.headersSent) {
-        log.error({ event: 'http:response:failed', err: e, url: req.url?.slice(0, 200) }, 'failed while answering');
+        log.error(
+          { event: 'http:response:failed', err: e, url: req.url?.slice(0, 200) },
+          'failed while answering',
+        );
         res.destroy();
         return;
       }
@@ -116,8 +153,13 @@ export function requestListener(log: Logger, handle: (req: IncomingMessage, res:
         sendError(res, e);
         return;
       }
-      log.error({ event: 'http:request:failed', err: e, url: req.url?.slice(0, 200) }, 'internal error');
-      sendJson(res, 500, { error: { code: 'RS_ERR_INTERNAL', message: ERROR_CODES.RS_ERR_INTERNAL } });
+      log.error(
+        { event: 'http:request:failed', err: e, url: req.url?.slice(0, 200) },
+        'internal error',
+      );
+      sendJson(res, 500, {
+        error: { code: 'RS_ERR_INTERNAL', message: ERROR_CODES.RS_ERR_INTERNAL },
+      });
     });
   };
 }
@@ -132,7 +174,10 @@ const CLIENT_ERROR_STATUS: Readonly<Record<string, string>> = {
  * `requestTimeoutMs` (checked every second at most), a malformed or timed-out request answered
  * and its socket destroyed (not half-closed), CONNECT refused with 405.
  */
-export function createHardenedServer(opts: { requestTimeoutMs: number }, listener: RequestListener): Server {
+export function createHardenedServer(
+  opts: { requestTimeoutMs: number },
+  listener: RequestListener,
+): Server {
   const server = createServer(
     {
       requestTimeout: opts.requestTimeoutMs,
@@ -146,7 +191,11 @@ export function createHardenedServer(opts: { requestTimeoutMs: number }, listene
     // an answer already under way cannot be followed by another status line
     const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
     if (inFlight?.headersSent) socket.destroy();
-    else refuseSocket(socket, httpStatusOnly(CLIENT_ERROR_STATUS[err.code ?? ''] ?? '400 Bad Request'));
+    else
+      refuseSocket(
+        socket,
+        httpStatusOnly(CLIENT_ERROR_STATUS[err.code ?? ''] ?? '400 Bad Request'),
+      );
   });
   server.on('connect', (_req, socket) => {
     refuseSocket(socket, httpStatusOnly('405 Method Not Allowed', { Allow: 'GET, HEAD, POST' }));

@@ -22,7 +22,14 @@ import { seederPeers, seederTestResults } from '../seeder/seeder-http.ts';
 import type { ClientAddress } from './client-address.ts';
 import { arrivedOverCjdns } from './over-cjdns.ts';
 import type { HeavyRequests } from './heavy-requests.ts';
-import { createHardenedServer, readBody, requestListener, sendError, sendJson, sendText } from './http-common.ts';
+import {
+  createHardenedServer,
+  readBody,
+  requestListener,
+  sendError,
+  sendJson,
+  sendText,
+} from './http-common.ts';
 import type { UiHttp } from './ui-http.ts';
 
 export interface Readiness {
@@ -52,7 +59,19 @@ export interface HttpDeps {
 
 /** Route name used in metrics (bounded cardinality). */
 function routeName(first: string): string {
-  return ['', 'ni', 'walk', 'dump', 'path', 'healthz', 'readyz', 'subnode', 'seeder-peers', 'seeder-testres', 'ui'].includes(first)
+  return [
+    '',
+    'ni',
+    'walk',
+    'dump',
+    'path',
+    'healthz',
+    'readyz',
+    'subnode',
+    'seeder-peers',
+    'seeder-testres',
+    'ui',
+  ].includes(first)
     ? first || 'root'
     : 'other';
 }
@@ -69,13 +88,27 @@ export function createHttpServer(deps: HttpDeps): Server {
     const parts = pathOnly.split('/');
     const first = parts[1] ?? '';
     const method = req.method ?? 'GET';
-    res.on('finish', () => metrics.httpRequests.inc({ route: routeName(first), status: String(res.statusCode) }));
+    res.on('finish', () =>
+      metrics.httpRequests.inc({ route: routeName(first), status: String(res.statusCode) }),
+    );
 
     if (first === 'subnode') {
-      if (method !== 'POST') return sendError(res, new RsError('RS_ERR_HTTP_BAD_REQUEST', 'POST the bencoded query to /subnode'), 405);
+      if (method !== 'POST')
+        return sendError(
+          res,
+          new RsError('RS_ERR_HTTP_BAD_REQUEST', 'POST the bencoded query to /subnode'),
+          405,
+        );
       // the cluster's own API: not to whoever reaches us over cjdns (docs/security.md)
       if (arrivedOverCjdns(req.socket)) {
-        return sendError(res, new RsError('RS_ERR_HTTP_FORBIDDEN', 'the subnode API is not served over cjdns: cjdns nodes query through cjdroute'), 403);
+        return sendError(
+          res,
+          new RsError(
+            'RS_ERR_HTTP_FORBIDDEN',
+            'the subnode API is not served over cjdns: cjdns nodes query through cjdroute',
+          ),
+          403,
+        );
       }
       const body = await readBody(req, deps.maxBodyBytes);
       let dict;
@@ -87,7 +120,10 @@ export function createHttpServer(deps: HttpDeps): Server {
       }
       if (!isBDict(dict)) {
         metrics.malformed.inc({ way: 'subnode_http' });
-        throw new RsError('RS_ERR_SUBNODE_INVALID', 'the subnode query must be a bencoded dictionary');
+        throw new RsError(
+          'RS_ERR_SUBNODE_INVALID',
+          'the subnode query must be a bencoded dictionary',
+        );
       }
       const sender = parseSenderHeaders(req.headers, dict);
       const reply = await server.handleSubnodeQuery(dict, sender);
@@ -97,7 +133,10 @@ export function createHttpServer(deps: HttpDeps): Server {
         return;
       }
       const bytes = bencodeEncode(reply);
-      res.writeHead(200, { 'Content-Type': 'application/x-bencode', 'Content-Length': bytes.length });
+      res.writeHead(200, {
+        'Content-Type': 'application/x-bencode',
+        'Content-Length': bytes.length,
+      });
       res.end(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
       return;
     }
@@ -106,24 +145,44 @@ export function createHttpServer(deps: HttpDeps): Server {
       // the peering seeder's API for testers and nameservers (docs/seeder.md)
       const post = pathOnly === '/seeder-testres';
       if (method !== (post ? 'POST' : 'GET')) {
-        return sendError(res, new RsError('RS_ERR_HTTP_BAD_REQUEST', `${post ? 'POST' : 'GET'} ${pathOnly}`), 405);
+        return sendError(
+          res,
+          new RsError('RS_ERR_HTTP_BAD_REQUEST', `${post ? 'POST' : 'GET'} ${pathOnly}`),
+          405,
+        );
       }
       const nowSec = Math.floor(server.clock.now() / 1000);
       const query = url.includes('?') ? url.slice(url.indexOf('?') + 1) : '';
       const answer = post
-        ? seederTestResults(server.seeder, new Uint8Array(await readBody(req, deps.maxBodyBytes)), nowSec)
+        ? seederTestResults(
+            server.seeder,
+            new Uint8Array(await readBody(req, deps.maxBodyBytes)),
+            nowSec,
+          )
         : seederPeers(server.seeder, new URLSearchParams(query), nowSec);
       return sendText(res, answer.status, answer.body, answer.contentType);
     }
 
     if (method !== 'GET' && method !== 'HEAD') {
-      return sendError(res, new RsError('RS_ERR_HTTP_BAD_REQUEST', `method ${method} not allowed on ${pathOnly.slice(0, 200)}`), 405);
+      return sendError(
+        res,
+        new RsError(
+          'RS_ERR_HTTP_BAD_REQUEST',
+          `method ${method} not allowed on ${pathOnly.slice(0, 200)}`,
+        ),
+        405,
+      );
     }
     if (first === 'ui' && deps.ui) {
-      return deps.ui.handle(req, res, pathOnly, (answer) => deps.heavy.answer(req, res, deps.clientAddress.of(req), answer));
+      return deps.ui.handle(req, res, pathOnly, (answer) =>
+        deps.heavy.answer(req, res, deps.clientAddress.of(req), answer),
+      );
     }
     if (ADMIN_ONLY.has(first)) {
-      throw new RsError('RS_ERR_HTTP_NOT_FOUND', `no such path: ${pathOnly.slice(0, 200)} (operator endpoints are on the admin listener)`);
+      throw new RsError(
+        'RS_ERR_HTTP_NOT_FOUND',
+        `no such path: ${pathOnly.slice(0, 200)} (operator endpoints are on the admin listener)`,
+      );
     }
     const heavy = heavyRead(pathOnly, { views: server.views, peerInfo: deps.peerInfo });
     if (heavy) {
@@ -146,13 +205,23 @@ export function createHttpServer(deps: HttpDeps): Server {
       setDebugNode: (ip) => server.setDebugNode(ip),
       ...(deps.rootExtras ? { rootExtras: deps.rootExtras } : {}),
     });
-    if (!answer) throw new RsError('RS_ERR_HTTP_NOT_FOUND', `no such path: ${pathOnly.slice(0, 200)}`);
-    const body = typeof answer.body === 'string' ? Buffer.from(answer.body, 'utf8') : Buffer.from(answer.body.buffer, answer.body.byteOffset, answer.body.byteLength);
-    res.writeHead(answer.status, { 'Content-Type': answer.contentType, 'Content-Length': body.length });
+    if (!answer)
+      throw new RsError('RS_ERR_HTTP_NOT_FOUND', `no such path: ${pathOnly.slice(0, 200)}`);
+    const body =
+      typeof answer.body === 'string'
+        ? Buffer.from(answer.body, 'utf8')
+        : Buffer.from(answer.body.buffer, answer.body.byteOffset, answer.body.byteLength);
+    res.writeHead(answer.status, {
+      'Content-Type': answer.contentType,
+      'Content-Length': body.length,
+    });
     res.end(method === 'HEAD' ? undefined : body);
   }
 
-  const http = createHardenedServer({ requestTimeoutMs: deps.requestTimeoutMs }, requestListener(log, handle));
+  const http = createHardenedServer(
+    { requestTimeoutMs: deps.requestTimeoutMs },
+    requestListener(log, handle),
+  );
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = (req.url ?? '').split('?')[0];
     if (path === '/cjdnsnode_websocket' && deps.onUpgrade) {

@@ -54,7 +54,9 @@ export const httpSchema = z
      * proxies (addresses or CIDR blocks) whose `X-Forwarded-For` names the client, e.g. the
      * HAProxy of a cluster; empty = the socket's peer is the client
      */
-    trustedProxies: z.array(z.string().refine(isAddressOrCidr, 'must be an IP address or a CIDR block')).default([]),
+    trustedProxies: z
+      .array(z.string().refine(isAddressOrCidr, 'must be an IP address or a CIDR block'))
+      .default([]),
     heavy: heavySchema,
   })
   .strict()
@@ -79,5 +81,7 @@ export type AdminSettings = z.infer<typeof adminSchema>;
 
 /** Whether `host` only accepts connections from this machine. */
 export function isLoopbackHost(host: string): boolean {
-  return host === 'localhost' || /^127\./.test(host) || host === '::1' || /^::ffff:127\./i.test(host);
+  return (
+    host === 'localhost' || /^127\./.test(host) || host === '::1' || /^::ffff:127\./i.test(host)
+  );
 }

@@ -54,10 +54,19 @@ interface Reply {
 export function createSubnodeForwarder(opts: SubnodeForwarderOptions): SubnodeForwarder {
   const target = new URL(opts.url);
   if (target.protocol !== 'http:' && target.protocol !== 'https:') {
-    throw new RsError('RS_ERR_CONFIG_INVALID', `forward URL must be http:// or https://, not ${opts.url}`);
+    throw new RsError(
+      'RS_ERR_CONFIG_INVALID',
+      `forward URL must be http:// or https://, not ${opts.url}`,
+    );
   }
   const https = target.protocol === 'https:';
-  const agentOpts = { keepAlive: true, maxSockets: opts.maxSockets ?? 32, maxFreeSockets: opts.maxSockets ?? 32, timeout: IDLE_SOCKET_TIMEOUT_MS, scheduling: 'lifo' as const };
+  const agentOpts = {
+    keepAlive: true,
+    maxSockets: opts.maxSockets ?? 32,
+    maxFreeSockets: opts.maxSockets ?? 32,
+    timeout: IDLE_SOCKET_TIMEOUT_MS,
+    scheduling: 'lifo' as const,
+  };
   const agent = https ? new HttpsAgent(agentOpts) : new HttpAgent(agentOpts);
   const timeoutMs = opts.timeoutMs ?? 5000;
   const maxReply = opts.maxReplyBytes ?? 64 * 1024;
@@ -80,16 +89,27 @@ export function createSubnodeForwarder(opts: SubnodeForwarderOptions): SubnodeFo
           res.on('data', (c: Buffer) => {
             size += c.length;
             if (size > maxReply) {
-              res.destroy(new RsError('RS_ERR_SUBNODE_INVALID', `reply larger than ${maxReply} bytes`));
+              res.destroy(
+                new RsError('RS_ERR_SUBNODE_INVALID', `reply larger than ${maxReply} bytes`),
+              );
               return;
             }
             chunks.push(c);
           });
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }),
+          );
           res.on('error', reject);
         },
       );
-      req.setTimeout(timeoutMs, () => req.destroy(new RsError('RS_ERR_QUERY_TIMEOUT', `no reply from ${target.host} within ${timeoutMs} ms`)));
+      req.setTimeout(timeoutMs, () =>
+        req.destroy(
+          new RsError(
+            'RS_ERR_QUERY_TIMEOUT',
+            `no reply from ${target.host} within ${timeoutMs} ms`,
+          ),
+        ),
+      );
       req.on('error', (e: NodeJS.ErrnoException) => {
         (e as { reused?: boolean }).reused = req.reusedSocket;
         reject(e);
@@ -98,8 +118,20 @@ export function createSubnodeForwarder(opts: SubnodeForwarderOptions): SubnodeFo
     });
 
   const fail = (e: unknown, what: string): null => {
-    const err = e instanceof RsError ? e : new RsError('RS_ERR_INTERNAL', `${what}: ${(e as Error)?.message ?? String(e)}`, { cause: e });
-    opts.log?.warn({ event: 'cluster:forward:failed', url: `${target.host}${target.pathname}`, err: err.message }, 'subnode query not forwarded');
+    const err =
+      e instanceof RsError
+        ? e
+        : new RsError('RS_ERR_INTERNAL', `${what}: ${(e as Error)?.message ?? String(e)}`, {
+            cause: e,
+          });
+    opts.log?.warn(
+      {
+        event: 'cluster:forward:failed',
+        url: `${target.host}${target.pathname}`,
+        err: err.message,
+      },
+      'subnode query not forwarded',
+    );
     opts.onError?.(err);
     return null;
   };
@@ -132,15 +164,27 @@ export function createSubnodeForwarder(opts: SubnodeForwarderOptions): SubnodeFo
     }
     if (reply.status === 204) return null;
     if (reply.status !== 200) {
-      return fail(new RsError('RS_ERR_SUBNODE_INVALID', `the pool answered HTTP ${reply.status}: ${reply.body.toString('utf8').slice(0, 200)}`), 'forward');
+      return fail(
+        new RsError(
+          'RS_ERR_SUBNODE_INVALID',
+          `the pool answered HTTP ${reply.status}: ${reply.body.toString('utf8').slice(0, 200)}`,
+        ),
+        'forward',
+      );
     }
     let value;
     try {
-      value = bencodeDecode(new Uint8Array(reply.body.buffer, reply.body.byteOffset, reply.body.byteLength));
+      value = bencodeDecode(
+        new Uint8Array(reply.body.buffer, reply.body.byteOffset, reply.body.byteLength),
+      );
     } catch (e) {
       return fail(e, 'the pool replied with invalid bencode');
     }
-    if (!isBDict(value)) return fail(new RsError('RS_ERR_SUBNODE_INVALID', 'the pool replied with a non-dictionary'), 'forward');
+    if (!isBDict(value))
+      return fail(
+        new RsError('RS_ERR_SUBNODE_INVALID', 'the pool replied with a non-dictionary'),
+        'forward',
+      );
     return value;
   };
 

@@ -36,7 +36,11 @@ export class TunListener {
 
   /** Listen on `ipv6` (the attached cjdns node's address). */
   follow(ipv6: string): void {
-    if (this.closed || (this.wanted === ipv6 && (this.bound === ipv6 || this.retry || this.binding))) return;
+    if (
+      this.closed ||
+      (this.wanted === ipv6 && (this.bound === ipv6 || this.retry || this.binding))
+    )
+      return;
     this.wanted = ipv6;
     if (this.binding) return; // the bind under way follows the new address when it is done
     clearTimeout(this.retry);
@@ -74,7 +78,13 @@ export class TunListener {
     } catch (e) {
       if (this.closed || this.wanted !== ipv6) return;
       this.log.warn(
-        { event: 'http:tun:listen_failed', host: ipv6, port: this.port, err: (e as Error).message, retryInMs: this.retryMs },
+        {
+          event: 'http:tun:listen_failed',
+          host: ipv6,
+          port: this.port,
+          err: (e as Error).message,
+          retryInMs: this.retryMs,
+        },
         'cannot listen on the cjdns address (is the cjdns TUN interface up?)',
       );
       this.retry = setTimeout(() => {
@@ -90,8 +100,13 @@ export class TunListener {
     }
     this.net = net;
     this.bound = ipv6;
-    net.on('error', (err) => this.log.warn({ event: 'http:tun:error', err: err.message }, 'cjdns-address listener error'));
-    this.log.info({ event: 'http:tun:listening', host: ipv6, port: this.port }, 'also listening on the cjdns address');
+    net.on('error', (err) =>
+      this.log.warn({ event: 'http:tun:error', err: err.message }, 'cjdns-address listener error'),
+    );
+    this.log.info(
+      { event: 'http:tun:listening', host: ipv6, port: this.port },
+      'also listening on the cjdns address',
+    );
   }
 
   private stop(): Promise<void> {

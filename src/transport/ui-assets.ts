@@ -41,7 +41,10 @@ export async function readUiAsset(dir: string, name: string): Promise<UiAsset> {
   const file = name === '' ? 'index.html' : name;
   const type = CONTENT_TYPES[extname(file)];
   if (!SAFE_NAME.test(file) || file.includes('..') || type === undefined) {
-    throw new RsError('RS_ERR_HTTP_NOT_FOUND', `no such file in the map page: ${name.slice(0, 100)}`);
+    throw new RsError(
+      'RS_ERR_HTTP_NOT_FOUND',
+      `no such file in the map page: ${name.slice(0, 100)}`,
+    );
   }
   try {
     return { body: await readFile(join(dir, file)), contentType: type };
@@ -50,7 +53,9 @@ export async function readUiAsset(dir: string, name: string): Promise<UiAsset> {
     const built = existsSync(join(dir, 'index.html'));
     throw new RsError(
       'RS_ERR_HTTP_NOT_FOUND',
-      built ? `no such file in the map page: ${file}` : `the map page is not built (${dir}): run npm run build:ui`,
+      built
+        ? `no such file in the map page: ${file}`
+        : `the map page is not built (${dir}): run npm run build:ui`,
     );
   }
 }

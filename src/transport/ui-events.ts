@@ -82,7 +82,10 @@ export class StatusStream {
         res.write(event);
       }
     } catch (e) {
-      this.log.warn({ event: 'ui:status:failed', err: e }, 'sampling the status for the map page failed');
+      this.log.warn(
+        { event: 'ui:status:failed', err: e },
+        'sampling the status for the map page failed',
+      );
     } finally {
       this.sampling = false;
     }

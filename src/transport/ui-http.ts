@@ -56,7 +56,11 @@ function safeDecode(s: string): string {
 
 function sendJson(res: ServerResponse, value: unknown, head: boolean): void {
   const body = Buffer.from(JSON.stringify(value), 'utf8');
-  res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': body.length, 'Cache-Control': 'no-store' });
+  res.writeHead(200, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': body.length,
+    'Cache-Control': 'no-store',
+  });
   res.end(head ? undefined : body);
 }
 
@@ -78,7 +82,12 @@ export class UiHttp {
    * Answer a GET/HEAD under `/ui` (`pathOnly` starts with `/ui`); `streamHeavy` streams the graph.
    * Throws RsError for 4xx/503.
    */
-  async handle(req: IncomingMessage, res: ServerResponse, pathOnly: string, streamHeavy: StreamHeavy): Promise<void> {
+  async handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    pathOnly: string,
+    streamHeavy: StreamHeavy,
+  ): Promise<void> {
     const head = req.method === 'HEAD';
     const parts = pathOnly.split('/');
     const n = parts.length;
@@ -88,9 +97,14 @@ export class UiHttp {
       return;
     }
     if (parts[2] !== 'api') {
-      if (n !== 3) throw new RsError('RS_ERR_HTTP_NOT_FOUND', `no such path: ${pathOnly.slice(0, 200)}`);
+      if (n !== 3)
+        throw new RsError('RS_ERR_HTTP_NOT_FOUND', `no such path: ${pathOnly.slice(0, 200)}`);
       const asset = await readUiAsset(this.dir, safeDecode(parts[2]!));
-      res.writeHead(200, { 'Content-Type': asset.contentType, 'Content-Length': asset.body.length, 'Cache-Control': 'no-cache' });
+      res.writeHead(200, {
+        'Content-Type': asset.contentType,
+        'Content-Length': asset.body.length,
+        'Cache-Control': 'no-cache',
+      });
       res.end(head ? undefined : asset.body);
       return;
     }
@@ -112,7 +126,8 @@ export class UiHttp {
         if (n === 5) return sendJson(res, this.node(safeDecode(parts[4]!)), head);
         break;
       case 'path':
-        if (n === 6) return sendJson(res, this.path(safeDecode(parts[4]!), safeDecode(parts[5]!)), head);
+        if (n === 6)
+          return sendJson(res, this.path(safeDecode(parts[4]!), safeDecode(parts[5]!)), head);
         break;
       default:
         break;
@@ -130,8 +145,10 @@ export class UiHttp {
   private path(srcText: string, dstText: string): unknown {
     const src = nodeIpOf(srcText, 'src');
     const dst = nodeIpOf(dstText, 'dst');
-    if (!this.deps.nodes.get(src)) throw new RsError('RS_ERR_HTTP_NOT_FOUND', `src not found: ${src}`);
-    if (!this.deps.nodes.get(dst)) throw new RsError('RS_ERR_HTTP_NOT_FOUND', `tar not found: ${dst}`);
+    if (!this.deps.nodes.get(src))
+      throw new RsError('RS_ERR_HTTP_NOT_FOUND', `src not found: ${src}`);
+    if (!this.deps.nodes.get(dst))
+      throw new RsError('RS_ERR_HTTP_NOT_FOUND', `tar not found: ${dst}`);
     return uiPath(src, dst, this.deps.route(src, dst));
   }
 

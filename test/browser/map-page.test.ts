@@ -26,7 +26,11 @@ function rgbOf(hex: string): Rgb {
 }
 
 function near(a: Rgb, b: Rgb, tolerance = 40): boolean {
-  return Math.abs(a[0] - b[0]) <= tolerance && Math.abs(a[1] - b[1]) <= tolerance && Math.abs(a[2] - b[2]) <= tolerance;
+  return (
+    Math.abs(a[0] - b[0]) <= tolerance &&
+    Math.abs(a[1] - b[1]) <= tolerance &&
+    Math.abs(a[2] - b[2]) <= tolerance
+  );
 }
 
 interface PixelReport {
@@ -36,7 +40,11 @@ interface PixelReport {
 }
 
 /** Screenshot the page, decode it in the browser, read the pixels at `points` and count one colour in the map. */
-async function pixels(page: Page, points: readonly { x: number; y: number }[], countColor: string): Promise<PixelReport> {
+async function pixels(
+  page: Page,
+  points: readonly { x: number; y: number }[],
+  countColor: string,
+): Promise<PixelReport> {
   const png = (await page.screenshot()).toString('base64');
   return page.evaluate(
     async ({ png, points, countColor }) => {
@@ -58,7 +66,12 @@ async function pixels(page: Page, points: readonly { x: number; y: number }[], c
       const [r, g, b] = [v >> 16, (v >> 8) & 255, v & 255];
       let counted = 0;
       for (let i = 0; i < data.length; i += 4) {
-        if (Math.abs(data[i]! - r) <= 40 && Math.abs(data[i + 1]! - g) <= 40 && Math.abs(data[i + 2]! - b) <= 40) counted++;
+        if (
+          Math.abs(data[i]! - r) <= 40 &&
+          Math.abs(data[i + 1]! - g) <= 40 &&
+          Math.abs(data[i + 2]! - b) <= 40
+        )
+          counted++;
       }
       return { at, counted };
     },
@@ -81,9 +94,17 @@ describe('map page in Chromium (10k-node mesh)', function () {
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(`${mesh.url}/ui/`);
-    await page.waitForFunction(() => window.snodeMap?.phase !== 'loading', null, { timeout: 120_000 });
-    const state = await page.evaluate(() => ({ phase: window.snodeMap.phase, error: window.snodeMap.error }));
-    expect(state, `page errors: ${errors.join('; ')}`).to.deep.equal({ phase: 'ready', error: null });
+    await page.waitForFunction(() => window.snodeMap?.phase !== 'loading', null, {
+      timeout: 120_000,
+    });
+    const state = await page.evaluate(() => ({
+      phase: window.snodeMap.phase,
+      error: window.snodeMap.error,
+    }));
+    expect(state, `page errors: ${errors.join('; ')}`).to.deep.equal({
+      phase: 'ready',
+      error: null,
+    });
     colors = await page.evaluate(() => ({ ...window.snodeMap.colors }));
   });
 
@@ -93,7 +114,11 @@ describe('map page in Chromium (10k-node mesh)', function () {
   });
 
   it('loads and draws the whole graph: every node, every link once', async () => {
-    const s = await page.evaluate(() => ({ nodes: window.snodeMap.nodes, edges: window.snodeMap.edges, timings: window.snodeMap.timings }));
+    const s = await page.evaluate(() => ({
+      nodes: window.snodeMap.nodes,
+      edges: window.snodeMap.edges,
+      timings: window.snodeMap.timings,
+    }));
     expect(s.nodes).to.equal(NODES);
     expect(s.edges).to.equal(mesh.world.topo.edges);
     expect(s.timings.loadMs).to.be.a('number');
@@ -121,15 +146,22 @@ describe('map page in Chromium (10k-node mesh)', function () {
     for (const l of rec.inwardLinksByIp.values()) links += l.length;
     expect(links).to.equal(mesh.world.topo.neighbours[1234]!.length);
     expect(await page.locator('#node-links tr').count()).to.equal(links + 1);
-    expect(await page.locator('#node-announcements tr').count()).to.equal(rec.announcements.length + 1);
-    expect(await page.textContent('#node-last-seen')).to.contain(new Date(rec.timestamp).toISOString().slice(0, 19).replace('T', ' '));
+    expect(await page.locator('#node-announcements tr').count()).to.equal(
+      rec.announcements.length + 1,
+    );
+    expect(await page.textContent('#node-last-seen')).to.contain(
+      new Date(rec.timestamp).toISOString().slice(0, 19).replace('T', ' '),
+    );
     // the selected node is drawn on top in the selection colour
     await page.evaluate(() => window.snodeMap.settled());
     const drawn = await page.evaluate((x) => window.snodeMap.drawn(x), ip);
     expect(drawn?.color).to.equal(colors.selected);
     const at = await page.evaluate((x) => window.snodeMap.pointOf(x), ip);
     const px = await pixels(page, [at!], colors.selected!);
-    expect(near(px.at[0]!, rgbOf(colors.selected!)), `pixel ${px.at[0]} at the selected node`).to.equal(true);
+    expect(
+      near(px.at[0]!, rgbOf(colors.selected!)),
+      `pixel ${px.at[0]} at the selected node`,
+    ).to.equal(true);
   });
 
   it('finds a node by its key', async () => {
@@ -165,14 +197,29 @@ describe('map page in Chromium (10k-node mesh)', function () {
       const want = ip === src || ip === dst ? colors.pathEnd : colors.path;
       expect((await page.evaluate((x) => window.snodeMap.drawn(x), ip))?.color, ip).to.equal(want);
     }
-    const far = mesh.world.ips.find((ip) => !path.nodes.includes(ip) && ip !== mesh.world.ips[777])!;
-    expect((await page.evaluate((x) => window.snodeMap.drawn(x), far))?.color).to.equal(colors.faded);
+    const far = mesh.world.ips.find(
+      (ip) => !path.nodes.includes(ip) && ip !== mesh.world.ips[777],
+    )!;
+    expect((await page.evaluate((x) => window.snodeMap.drawn(x), far))?.color).to.equal(
+      colors.faded,
+    );
 
-    const points = await page.evaluate((ips) => ips.map((ip) => window.snodeMap.pointOf(ip)!), [src, dst, ...inner]);
+    const points = await page.evaluate(
+      (ips) => ips.map((ip) => window.snodeMap.pointOf(ip)!),
+      [src, dst, ...inner],
+    );
     const px = await pixels(page, points, colors.fresh!);
-    expect(near(px.at[0]!, rgbOf(colors.pathEnd!)), `pixel ${px.at[0]} at the source`).to.equal(true);
-    expect(near(px.at[1]!, rgbOf(colors.pathEnd!)), `pixel ${px.at[1]} at the destination`).to.equal(true);
-    for (let i = 2; i < px.at.length; i++) expect(near(px.at[i]!, rgbOf(colors.path!)), `pixel ${px.at[i]} on hop ${i - 1}`).to.equal(true);
+    expect(near(px.at[0]!, rgbOf(colors.pathEnd!)), `pixel ${px.at[0]} at the source`).to.equal(
+      true,
+    );
+    expect(
+      near(px.at[1]!, rgbOf(colors.pathEnd!)),
+      `pixel ${px.at[1]} at the destination`,
+    ).to.equal(true);
+    for (let i = 2; i < px.at.length; i++)
+      expect(near(px.at[i]!, rgbOf(colors.path!)), `pixel ${px.at[i]} on hop ${i - 1}`).to.equal(
+        true,
+      );
     // every other node fades: no node is left in its normal colour
     expect(px.counted, 'pixels in the normal node colour while a route is shown').to.equal(0);
 
@@ -193,14 +240,24 @@ describe('map page in Chromium (10k-node mesh)', function () {
     let asked = 0;
     await second.route('**/ui/api/graph', async (route) => {
       if (++asked === 1) {
-        await route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ error: { code: 'RS_ERR_HTTP_BUSY', message: '2 graph streams already in progress' } }) });
+        await route.fulfill({
+          status: 503,
+          contentType: 'application/json',
+          body: JSON.stringify({
+            error: { code: 'RS_ERR_HTTP_BUSY', message: '2 graph streams already in progress' },
+          }),
+        });
       } else {
         await route.continue();
       }
     });
     await second.goto(`${mesh.url}/ui/?refine=0`);
-    await second.waitForFunction(() => window.snodeMap?.phase !== 'loading', null, { timeout: 120_000 });
-    expect(await second.evaluate(() => ({ phase: window.snodeMap.phase, nodes: window.snodeMap.nodes }))).to.deep.equal({ phase: 'ready', nodes: NODES });
+    await second.waitForFunction(() => window.snodeMap?.phase !== 'loading', null, {
+      timeout: 120_000,
+    });
+    expect(
+      await second.evaluate(() => ({ phase: window.snodeMap.phase, nodes: window.snodeMap.nodes })),
+    ).to.deep.equal({ phase: 'ready', nodes: NODES });
     expect(asked).to.equal(2);
     await second.close();
   });
@@ -225,7 +282,10 @@ describe('map page in Chromium (10k-node mesh)', function () {
     }, before + 50);
     const after = (await seen.jsonValue())!;
     expect(after.announcements.total.none).to.equal(before + 50);
-    expect(after.announcements.perSecond.none, 'the sample that saw them counts them per second').to.be.greaterThan(0);
+    expect(
+      after.announcements.perSecond.none,
+      'the sample that saw them counts them per second',
+    ).to.be.greaterThan(0);
     expect(await page.locator('#status-announcements tr[data-key="none"]').count()).to.equal(1);
   });
 });

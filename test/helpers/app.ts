@@ -9,7 +9,14 @@ import type { LogMedium } from '../../src/store/log-medium.ts';
  * runs what `snode serve` runs (the fast engine, its default policy) unless a test about the
  * reference asks for `routing: { mode: 'reference', policy: 'original' }`.
  */
-export async function startTestApp(opts: { privateKeyHex: string; version?: number; clock?: Clock; config?: ConfigInput; log?: Logger; storeMedium?: LogMedium }): Promise<App> {
+export async function startTestApp(opts: {
+  privateKeyHex: string;
+  version?: number;
+  clock?: Clock;
+  config?: ConfigInput;
+  log?: Logger;
+  storeMedium?: LogMedium;
+}): Promise<App> {
   const config = validateConfig({
     ...opts.config,
     http: { host: '127.0.0.1', port: 0, ...(opts.config?.http ?? {}) },
@@ -19,5 +26,9 @@ export async function startTestApp(opts: { privateKeyHex: string; version?: numb
     identity: { privateKey: opts.privateKeyHex, version: opts.version ?? 22 },
     log: { level: 'silent' },
   });
-  return startApp(config, opts.log ?? silentLogger(), { clock: opts.clock, expiryTimer: false, storeMedium: opts.storeMedium });
+  return startApp(config, opts.log ?? silentLogger(), {
+    clock: opts.clock,
+    expiryTimer: false,
+    storeMedium: opts.storeMedium,
+  });
 }

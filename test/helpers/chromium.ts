@@ -22,7 +22,9 @@ export const CHROMIUM_ARGS = [
 export function chromiumPath(): string {
   const path = process.env.SNODE_CHROMIUM ?? '/usr/bin/chromium';
   if (!existsSync(path)) {
-    throw new Error(`Chromium is required for the browser tests but ${path} does not exist (apt-get install chromium, or set SNODE_CHROMIUM)`);
+    throw new Error(
+      `Chromium is required for the browser tests but ${path} does not exist (apt-get install chromium, or set SNODE_CHROMIUM)`,
+    );
   }
   return path;
 }
@@ -32,12 +34,19 @@ export interface TestBrowser {
   close(): Promise<void>;
 }
 
-export async function launchChromium(viewport = { width: 1400, height: 900 }): Promise<TestBrowser> {
+export async function launchChromium(
+  viewport = { width: 1400, height: 900 },
+): Promise<TestBrowser> {
   const executablePath = chromiumPath();
   const profile = mkdtempSync(join(tmpdir(), 'snode-chromium-'));
   let context: BrowserContext;
   try {
-    context = await chromium.launchPersistentContext(profile, { executablePath, headless: true, args: CHROMIUM_ARGS, viewport });
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      viewport,
+    });
   } catch (e) {
     rmSync(profile, { recursive: true, force: true });
     throw e;

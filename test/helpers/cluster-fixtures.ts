@@ -9,10 +9,18 @@
  */
 import { annHash, buildAnnouncement } from '../../src/protocol/announcement.ts';
 import { SCHEMES } from '../../src/protocol/encoding-scheme.ts';
-import { serializeEncodingSchemeEntity, serializePeer, serializeVersion } from '../../src/protocol/entity.ts';
+import {
+  serializeEncodingSchemeEntity,
+  serializePeer,
+  serializeVersion,
+} from '../../src/protocol/entity.ts';
 import { bytesToHex, concatBytes } from '../../src/protocol/hex.ts';
 import { ip6FromPublicKey, ip6ToString, publicFromPrivate } from '../../src/protocol/keys.ts';
-import { routeServerSink, type ClusterNodeSnapshot, type ClusterSink } from '../../src/cluster/sink.ts';
+import {
+  routeServerSink,
+  type ClusterNodeSnapshot,
+  type ClusterSink,
+} from '../../src/cluster/sink.ts';
 import type { NodeDirectory } from '../../src/graph/node-directory.ts';
 import { RouteServer } from '../../src/server/route-server.ts';
 import { selfWithIp } from './reference-server.ts';
@@ -38,7 +46,13 @@ export function fcIdentities(count: number, seed: number): TestIdentity[] {
     const priv = new Uint8Array(32).map(() => Math.floor(rnd() * 256));
     const pub = publicFromPrivate(priv);
     const ip = ip6FromPublicKey(pub);
-    if (ip[0] === 0xfc) out.push({ privateKey: priv, privateKeyHex: bytesToHex(priv), ipv6: ip6ToString(ip), publicKey: pub });
+    if (ip[0] === 0xfc)
+      out.push({
+        privateKey: priv,
+        privateKeyHex: bytesToHex(priv),
+        ipv6: ip6ToString(ip),
+        publicKey: pub,
+      });
   }
   identityCache.set(key, out);
   return out;
@@ -70,7 +84,8 @@ export class TreeNetwork {
   peersOf(i: number): Array<{ ipv6: string; slot: number }> {
     const out: Array<{ ipv6: string; slot: number }> = [];
     if (i > 0) out.push({ ipv6: this.nodes[(i - 1) >> 1]!.ipv6, slot: 0 });
-    for (const [k, c] of [2 * i + 1, 2 * i + 2].entries()) if (c < this.nodes.length) out.push({ ipv6: this.nodes[c]!.ipv6, slot: k + 1 });
+    for (const [k, c] of [2 * i + 1, 2 * i + 2].entries())
+      if (c < this.nodes.length) out.push({ ipv6: this.nodes[c]!.ipv6, slot: k + 1 });
     return out;
   }
 
@@ -90,7 +105,15 @@ export class TreeNetwork {
       entities: concatBytes(
         serializeEncodingSchemeEntity(SCHEMES.v358),
         serializeVersion(22),
-        ...this.peersOf(i).map((p) => serializePeer({ ipv6: p.ipv6, label: labelFor(p.slot), peerNum: p.slot + 1, mtu: 1280, encodingFormNum: 0 })),
+        ...this.peersOf(i).map((p) =>
+          serializePeer({
+            ipv6: p.ipv6,
+            label: labelFor(p.slot),
+            peerNum: p.slot + 1,
+            mtu: 1280,
+            encodingFormNum: 0,
+          }),
+        ),
       ),
     });
   }
@@ -107,7 +130,13 @@ export class TreeNetwork {
       snodeIp: this.snodeIp,
       timestamp: this.timestamp(n.ipv6, now),
       isReset: false,
-      entities: serializePeer({ ipv6: p.ipv6, label: labelFor(p.slot), peerNum: p.slot + 1, mtu: 1280 + 8 * (k % 100), encodingFormNum: 0 }),
+      entities: serializePeer({
+        ipv6: p.ipv6,
+        label: labelFor(p.slot),
+        peerNum: p.slot + 1,
+        mtu: 1280 + 8 * (k % 100),
+        encodingFormNum: 0,
+      }),
     });
   }
 }
@@ -144,7 +173,11 @@ export class CoreSink implements ClusterSink {
     now: () => number = Date.now,
   ) {
     // the bus is under test, not routes: the reference engine applies on this thread, in call order
-    this.server = new RouteServer({ self: selfWithIp(snodeIp), clock: { now }, routing: { mode: 'reference' } });
+    this.server = new RouteServer({
+      self: selfWithIp(snodeIp),
+      clock: { now },
+      routing: { mode: 'reference' },
+    });
     this.sink = routeServerSink(this.server);
   }
 
@@ -184,7 +217,11 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Poll until `check` holds (never asserts on elapsed time: STYLE, cluster tests). */
-export async function eventually(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+export async function eventually(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);

@@ -6,15 +6,27 @@
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { launchCluster, type LaunchedCluster, type LaunchOptions } from '../../src/cluster/native/launcher.ts';
+import {
+  launchCluster,
+  type LaunchedCluster,
+  type LaunchOptions,
+} from '../../src/cluster/native/launcher.ts';
 import { annHash } from '../../src/protocol/announcement.ts';
-import { bencodeDecode, bencodeEncode, isBDict, type BDict, type BInput } from '../../src/protocol/bencode.ts';
+import {
+  bencodeDecode,
+  bencodeEncode,
+  isBDict,
+  type BDict,
+  type BInput,
+} from '../../src/protocol/bencode.ts';
 import { bytesToHex } from '../../src/protocol/hex.ts';
 import { httpRequest } from './http.ts';
 
 export type TestCluster = LaunchedCluster;
 
-export async function startTestCluster(opts: Partial<LaunchOptions> & { processes: number }): Promise<TestCluster> {
+export async function startTestCluster(
+  opts: Partial<LaunchOptions> & { processes: number },
+): Promise<TestCluster> {
   const c = await launchCluster({ logLevel: 'warn', checkIntervalMs: 300, ...opts });
   const stop = c.stop;
   let stopping: Promise<void> | undefined;
@@ -46,11 +58,20 @@ export interface SubnodeReply {
 }
 
 /** POST a subnode query as node `senderIp` (canonical) to `port` (HAProxy or one process). */
-export async function postSubnode(port: number, query: { readonly [k: string]: BInput }, senderIp: string, timeoutMs = 5000): Promise<SubnodeReply> {
+export async function postSubnode(
+  port: number,
+  query: { readonly [k: string]: BInput },
+  senderIp: string,
+  timeoutMs = 5000,
+): Promise<SubnodeReply> {
   const res = await httpRequest(port, '/subnode', {
     method: 'POST',
     body: bencodeEncode(query),
-    headers: { 'content-type': 'application/x-bencode', 'x-cjdns-ip': senderIp, 'x-cjdns-version': '22' },
+    headers: {
+      'content-type': 'application/x-bencode',
+      'x-cjdns-ip': senderIp,
+      'x-cjdns-version': '22',
+    },
     timeoutMs,
   });
   if (res.status !== 200) return { status: res.status, reply: null };
@@ -83,10 +104,19 @@ export async function stateHashAt(port: number, nodeIp: string): Promise<string>
 }
 
 /** The `/readyz` body of one process, or undefined when it does not answer. */
-export async function readyz(port: number): Promise<{ status: number; body: { ready?: boolean; checks?: Record<string, { ok: boolean; detail?: string }> } } | undefined> {
+export async function readyz(port: number): Promise<
+  | {
+      status: number;
+      body: { ready?: boolean; checks?: Record<string, { ok: boolean; detail?: string }> };
+    }
+  | undefined
+> {
   try {
     const res = await httpRequest(port, '/readyz', { timeoutMs: 2000 });
-    return { status: res.status, body: JSON.parse(res.body.toString('utf8')) as { ready?: boolean } };
+    return {
+      status: res.status,
+      body: JSON.parse(res.body.toString('utf8')) as { ready?: boolean },
+    };
   } catch {
     return undefined;
   }

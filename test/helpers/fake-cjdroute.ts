@@ -126,7 +126,8 @@ export class FakeCjdroute {
   /** Deliver a handler frame to every CJDHT handler (from `tun`, else from a socket of ours). */
   async deliver(frame: Uint8Array, from: Socket = this.tun ?? this.distributor): Promise<number> {
     const ports = this.handlers.filter((h) => h.type === 256).map((h) => h.udpPort);
-    for (const p of ports) await new Promise<void>((resolve) => from.send(frame, p, '::1', () => resolve()));
+    for (const p of ports)
+      await new Promise<void>((resolve) => from.send(frame, p, '::1', () => resolve()));
     return ports.length;
   }
 

@@ -8,7 +8,10 @@ import {
   defaultFastRoutingOptions,
   type FastRoutingOptions,
 } from '../../src/routing/routing-supervisor.ts';
-import { DEFAULT_SUBNODE_OPTIONS, type SubnodeDirectoryOptions } from '../../src/routing/subnode-actors.ts';
+import {
+  DEFAULT_SUBNODE_OPTIONS,
+  type SubnodeDirectoryOptions,
+} from '../../src/routing/subnode-actors.ts';
 import { DEFAULT_TREE_OPTIONS, type TreeReplicasOptions } from '../../src/routing/tree-replicas.ts';
 import { ManualClock } from '../../src/lib/clock.ts';
 import type { SelfIdentity } from '../../src/server/identity.ts';

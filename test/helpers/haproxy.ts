@@ -6,7 +6,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkHaproxyConfig, startHaproxy, type ManagedProcess } from '../../src/cluster/native/processes.ts';
+import {
+  checkHaproxyConfig,
+  startHaproxy,
+  type ManagedProcess,
+} from '../../src/cluster/native/processes.ts';
 
 export { checkHaproxyConfig };
 

@@ -28,10 +28,17 @@ export function startTestMesh(n: number): Promise<MeshApp> {
  * A route server (reference mode, in this process) holding an `n`-node mesh, every announcement
  * applied as the node's own. For unit tests of what is read from the node table.
  */
-export async function meshServer(n: number, seed = 7): Promise<{ server: RouteServer; world: World }> {
+export async function meshServer(
+  n: number,
+  seed = 7,
+): Promise<{ server: RouteServer; world: World }> {
   const world = await buildWorld(n, seed, undefined, meshKeys().slice(0, n + 1));
   // what is read from the node table, not routes: the reference engine, no workers to start
-  const server = new RouteServer({ self: identityFromPrivateKey(world.selfKey.priv, 22), clock: world.clock, routing: { mode: 'reference' } });
+  const server = new RouteServer({
+    self: identityFromPrivateKey(world.selfKey.priv, 22),
+    clock: world.clock,
+    routing: { mode: 'reference' },
+  });
   world.clock.set(T0);
   for (const m of world.initial.flat()) {
     world.clock.set(Math.max(world.clock.now(), timestampOf(m)));

@@ -18,9 +18,18 @@ export interface RawClient {
  * Connect (from `localAddress` when given) and send `head`. With `read: false` the client
  * never reads: the server's writes pile up in the kernel, then in the server.
  */
-export function rawClient(port: number, head: string, opts: { localAddress?: string; read?: boolean } = {}): Promise<RawClient> {
+export function rawClient(
+  port: number,
+  head: string,
+  opts: { localAddress?: string; read?: boolean } = {},
+): Promise<RawClient> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ port, host: '127.0.0.1', allowHalfOpen: true, ...(opts.localAddress ? { localAddress: opts.localAddress } : {}) });
+    const socket = connect({
+      port,
+      host: '127.0.0.1',
+      allowHalfOpen: true,
+      ...(opts.localAddress ? { localAddress: opts.localAddress } : {}),
+    });
     let data = '';
     const closed = new Promise<void>((r) => socket.once('close', () => r()));
     socket.on('error', () => undefined);
@@ -40,7 +49,11 @@ export function nextServerSocket(server: Server): Promise<Socket> {
 }
 
 /** Poll `cond` every 5 ms until true; throw naming `what` after `timeoutMs`. */
-export async function until(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+export async function until(
+  cond: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await cond())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

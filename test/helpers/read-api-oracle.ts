@@ -11,14 +11,24 @@ export function oracleWalk(table: NodeTable): string {
   const lines: string[] = [];
   for (const n of table) {
     lines.push(
-      JSON.stringify(['node', Math.floor(n.timestamp / 1000), '-', `v${n.version}.0000.0000.0000.0001.${n.key}`, schemeToJs(n.encodingScheme), n.ipv6]),
+      JSON.stringify([
+        'node',
+        Math.floor(n.timestamp / 1000),
+        '-',
+        `v${n.version}.0000.0000.0000.0001.${n.key}`,
+        schemeToJs(n.encodingScheme),
+        n.ipv6,
+      ]),
     );
   }
   for (const n of table) {
     for (const [peerIp, links] of n.inwardLinksByIp) {
       const peer = table.get(peerIp);
       if (!peer) continue;
-      for (const l of links) lines.push(JSON.stringify(['link', Math.floor(l.time / 1000), '-', n.key, peer.key, l.label]));
+      for (const l of links)
+        lines.push(
+          JSON.stringify(['link', Math.floor(l.time / 1000), '-', n.key, peer.key, l.label]),
+        );
     }
   }
   return lines.join('\n');
@@ -48,6 +58,12 @@ export function oracleNi(table: NodeTable, peerInfo: PeerInfo): string {
     totalAnnouncements += n.announcements.length;
     if (rst) rsts++;
   }
-  const value = { nodes, totalAnnouncements, totalWithRsts: totalAnnouncements + rsts, peerInfo, totalNodes: table.size };
+  const value = {
+    nodes,
+    totalAnnouncements,
+    totalWithRsts: totalAnnouncements + rsts,
+    peerInfo,
+    totalNodes: table.size,
+  };
   return JSON.stringify(value, null, 2);
 }

@@ -6,7 +6,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, startRedisServer, type RedisServer } from '../../src/cluster/native/processes.ts';
+import {
+  freePort,
+  startRedisServer,
+  type RedisServer,
+} from '../../src/cluster/native/processes.ts';
 
 export interface TestRedis {
   readonly port: number;
@@ -39,7 +43,12 @@ export async function startTestRedis(): Promise<TestRedis> {
       await server.process.stop(signal, 10_000);
     },
     async start() {
-      server = await startRedisServer({ port, dir, appendfsync: 'everysec', password: server.password });
+      server = await startRedisServer({
+        port,
+        dir,
+        appendfsync: 'everysec',
+        password: server.password,
+      });
     },
     async restart(opts = {}) {
       await self.stopServer(opts.signal);

@@ -36,7 +36,11 @@ export function selfWithIp(ipv6: string): SelfIdentity {
  * `policy` `original` (the default) for the original's routes; `best` makes it the oracle of the
  * production engine's routes (the plain search on the records, src/routing/reference/best-route.ts).
  */
-export function referenceServer(selfIp = SNODE_IP, clock = new ManualClock(T0), policy: RoutePolicy = 'original'): ReferenceServer {
+export function referenceServer(
+  selfIp = SNODE_IP,
+  clock = new ManualClock(T0),
+  policy: RoutePolicy = 'original',
+): ReferenceServer {
   const server = new RouteServer({
     self: selfWithIp(selfIp),
     clock,

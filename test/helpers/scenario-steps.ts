@@ -66,7 +66,11 @@ export async function checkScenarioStep(
       const txid = Uint8Array.of(0x30, 0x31, i);
       const ann = hexToBytes(step.ann_hex);
       const body = bencodeEncode({ sq: 'ann', ann, txid, p: 22 });
-      const res = await httpRequest(port, '/subnode', { method: 'POST', body, headers: announcerHeaders(ann) });
+      const res = await httpRequest(port, '/subnode', {
+        method: 'POST',
+        body,
+        headers: announcerHeaders(ann),
+      });
       expect(res.status).to.equal(200);
       const reply = bencodeDecode(new Uint8Array(res.body)) as BDict;
       expect(Buffer.from(reply.error as Uint8Array).toString()).to.equal(step.expected.error);
@@ -95,7 +99,8 @@ export async function checkScenarioStep(
         const expected = opts.path(step.srcIp, step.dstIp);
         if (typeof expected === 'string') expect(text).to.equal(expected);
         else expect(JSON.parse(text)).to.deep.equal(expected);
-      } else if (step.expected === null && !app.server.nodes.get(step.dstIp)) expect(text).to.equal('tar not found');
+      } else if (step.expected === null && !app.server.nodes.get(step.dstIp))
+        expect(text).to.equal('tar not found');
       else expect(JSON.parse(text)).to.deep.equal(step.expected);
       break;
     }

@@ -8,7 +8,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { freePort, startRedisSentinel, startRedisServer, waitFor, type RedisSentinel, type RedisServer } from '../../src/cluster/native/processes.ts';
+import {
+  freePort,
+  startRedisSentinel,
+  startRedisServer,
+  waitFor,
+  type RedisSentinel,
+  type RedisServer,
+} from '../../src/cluster/native/processes.ts';
 
 export interface TestSentinelRedis {
   readonly masterName: string;
@@ -24,7 +31,9 @@ export interface TestSentinelRedis {
   stop(): Promise<void>;
 }
 
-export async function startSentinelRedis(opts: { replicas?: number; sentinels?: number; masterName?: string } = {}): Promise<TestSentinelRedis> {
+export async function startSentinelRedis(
+  opts: { replicas?: number; sentinels?: number; masterName?: string } = {},
+): Promise<TestSentinelRedis> {
   const dir = mkdtempSync(join(tmpdir(), 'snode-test-sentinel-'));
   const password = randomBytes(12).toString('hex');
   const masterName = opts.masterName ?? 'snode';
@@ -37,29 +46,62 @@ export async function startSentinelRedis(opts: { replicas?: number; sentinels?: 
   };
   try {
     const primaryPort = await freePort();
-    servers.push(await startRedisServer({ port: primaryPort, dir: join(dir, 'primary'), password }));
+    servers.push(
+      await startRedisServer({ port: primaryPort, dir: join(dir, 'primary'), password }),
+    );
     for (let i = 0; i < (opts.replicas ?? 1); i++) {
-      servers.push(await startRedisServer({ port: await freePort(), dir: join(dir, `replica${i}`), password, replicaOf: { host: '127.0.0.1', port: primaryPort } }));
+      servers.push(
+        await startRedisServer({
+          port: await freePort(),
+          dir: join(dir, `replica${i}`),
+          password,
+          replicaOf: { host: '127.0.0.1', port: primaryPort },
+        }),
+      );
     }
     // replicas in sync before the sentinels look
     const primary = new Redis({ port: primaryPort, password, lazyConnect: true });
     await primary.connect();
-    await waitFor('replicas online', async () => {
-      const info = await primary.info('replication');
-      return Number(/connected_slaves:(\d+)/.exec(info)?.[1] ?? 0) === servers.length - 1 && !/state=(wait_bgsave|send_bulk)/.test(info);
-    }, 15_000);
+    await waitFor(
+      'replicas online',
+      async () => {
+        const info = await primary.info('replication');
+        return (
+          Number(/connected_slaves:(\d+)/.exec(info)?.[1] ?? 0) === servers.length - 1 &&
+          !/state=(wait_bgsave|send_bulk)/.test(info)
+        );
+      },
+      15_000,
+    );
     primary.disconnect();
     for (let i = 0; i < (opts.sentinels ?? 3); i++) {
-      sentinels.push(await startRedisSentinel({ port: await freePort(), dir: join(dir, 'sentinels'), masterName, primary: { host: '127.0.0.1', port: primaryPort }, password, quorum: 2, downAfterMs: 1000, failoverTimeoutMs: 5000 }));
+      sentinels.push(
+        await startRedisSentinel({
+          port: await freePort(),
+          dir: join(dir, 'sentinels'),
+          masterName,
+          primary: { host: '127.0.0.1', port: primaryPort },
+          password,
+          quorum: 2,
+          downAfterMs: 1000,
+          failoverTimeoutMs: 5000,
+        }),
+      );
     }
     const askSentinel = async (): Promise<number> => {
       for (const s of sentinels) {
         if (!s.process.running) continue;
-        const c = new Redis({ port: s.port, lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 500 });
+        const c = new Redis({
+          port: s.port,
+          lazyConnect: true,
+          maxRetriesPerRequest: 0,
+          connectTimeout: 500,
+        });
         c.on('error', () => undefined);
         try {
           await c.connect();
-          const addr = (await c.call('SENTINEL', 'get-master-addr-by-name', masterName)) as [string, string] | null;
+          const addr = (await c.call('SENTINEL', 'get-master-addr-by-name', masterName)) as
+            [string, string] | null;
           if (addr) return Number(addr[1]);
         } catch {
           // the next sentinel
@@ -70,21 +112,30 @@ export async function startSentinelRedis(opts: { replicas?: number; sentinels?: 
       throw new Error('no sentinel answered');
     };
     // every sentinel sees the replicas and the other sentinels before anyone relies on them
-    await waitFor('sentinels ready', async () => {
-      for (const s of sentinels) {
-        const c = new Redis({ port: s.port, lazyConnect: true, maxRetriesPerRequest: 0 });
-        c.on('error', () => undefined);
-        try {
-          await c.connect();
-          const m = (await c.call('SENTINEL', 'master', masterName)) as string[];
-          const field = (k: string): number => Number(m[m.indexOf(k) + 1]);
-          if (field('num-slaves') < servers.length - 1 || field('num-other-sentinels') < sentinels.length - 1) return false;
-        } finally {
-          c.disconnect();
+    await waitFor(
+      'sentinels ready',
+      async () => {
+        for (const s of sentinels) {
+          const c = new Redis({ port: s.port, lazyConnect: true, maxRetriesPerRequest: 0 });
+          c.on('error', () => undefined);
+          try {
+            await c.connect();
+            const m = (await c.call('SENTINEL', 'master', masterName)) as string[];
+            const field = (k: string): number => Number(m[m.indexOf(k) + 1]);
+            if (
+              field('num-slaves') < servers.length - 1 ||
+              field('num-other-sentinels') < sentinels.length - 1
+            )
+              return false;
+          } finally {
+            c.disconnect();
+          }
         }
-      }
-      return true;
-    }, 30_000, 200);
+        return true;
+      },
+      30_000,
+      200,
+    );
     return {
       masterName,
       password,
@@ -98,10 +149,15 @@ export async function startSentinelRedis(opts: { replicas?: number; sentinels?: 
         if (!victim) throw new Error(`primary :${from} is not one of ours or not running`);
         await victim.process.kill9();
         let to = from;
-        await waitFor('the sentinels to promote a replica', async () => {
-          to = await askSentinel().catch(() => from);
-          return to !== from;
-        }, 30_000, 100);
+        await waitFor(
+          'the sentinels to promote a replica',
+          async () => {
+            to = await askSentinel().catch(() => from);
+            return to !== from;
+          },
+          30_000,
+          100,
+        );
         return { from, to };
       },
       stop: stopAll,

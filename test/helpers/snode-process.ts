@@ -31,7 +31,8 @@ const started = new Set<ChildProcess>();
  */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('SNODE_') && k !== 'SNODE_FROM_SOURCE') delete env[k];
+  for (const k of Object.keys(env))
+    if (k.startsWith('SNODE_') && k !== 'SNODE_FROM_SOURCE') delete env[k];
   return { ...env, SNODE_ADMIN_PORT: '0', ...extra };
 }
 
@@ -98,7 +99,12 @@ export function startSnode(
       if (seen) return Promise.resolve(seen);
       return new Promise((res, rej) => {
         const timer = setTimeout(
-          () => rej(new Error(`no ${event} log within ${timeoutMs} ms; stderr:\n${err.slice(-2000)}\nstdout:\n${out}`)),
+          () =>
+            rej(
+              new Error(
+                `no ${event} log within ${timeoutMs} ms; stderr:\n${err.slice(-2000)}\nstdout:\n${out}`,
+              ),
+            ),
           timeoutMs,
         );
         const w = {
@@ -111,17 +117,27 @@ export function startSnode(
         waiters.push(w);
         void exited.then(({ code, signal }) => {
           clearTimeout(timer);
-          rej(new Error(`process exited (${code ?? signal}) before ${event}; stderr:\n${err.slice(-2000)}\nstdout:\n${out}`));
+          rej(
+            new Error(
+              `process exited (${code ?? signal}) before ${event}; stderr:\n${err.slice(-2000)}\nstdout:\n${out}`,
+            ),
+          );
         });
       });
     },
   };
 }
 
-export async function exitWithin(p: SnodeProcess, ms: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+export async function exitWithin(
+  p: SnodeProcess,
+  ms: number,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_r, rej) => {
-    timer = setTimeout(() => rej(new Error(`did not exit within ${ms} ms; stderr:\n${p.stderr().slice(-2000)}`)), ms);
+    timer = setTimeout(
+      () => rej(new Error(`did not exit within ${ms} ms; stderr:\n${p.stderr().slice(-2000)}`)),
+      ms,
+    );
   });
   try {
     return await Promise.race([p.exited, timeout]);

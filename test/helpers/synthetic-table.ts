@@ -71,7 +71,8 @@ export function fillSyntheticTable(table: NodeTable, count: number): void {
     const time = T0 + i * 1000;
     const inward = new Map<string, Link[]>();
     for (const [k, peer] of [i - 1, i + 1, i + 7, count + 1].entries()) {
-      if (peer >= 0 && (peer < count || peer === count + 1)) inward.set(ipOf(peer), [link(k + 1, time - k)]);
+      if (peer >= 0 && (peer < count || peer === count + 1))
+        inward.set(ipOf(peer), [link(k + 1, time - k)]);
     }
     const record: NodeRecord = {
       version: 22,

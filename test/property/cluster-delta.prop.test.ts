@@ -33,16 +33,43 @@ type Op =
   | { kind: 'linkState'; node: number; slot: number; samples: Array<[number, number, number]> };
 
 const arbOp: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('reset' as const), node: fc.nat(5), peers: fc.uniqueArray(fc.nat(5), { maxLength: 4 }) }) },
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('peer' as const), node: fc.nat(5), peer: fc.nat(5), slot: fc.nat(3), mtu: fc.integer({ min: 1, max: 200 }) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('withdraw' as const), node: fc.nat(5), peer: fc.nat(5), slot: fc.nat(3) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('reset' as const),
+      node: fc.nat(5),
+      peers: fc.uniqueArray(fc.nat(5), { maxLength: 4 }),
+    }),
+  },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant('peer' as const),
+      node: fc.nat(5),
+      peer: fc.nat(5),
+      slot: fc.nat(3),
+      mtu: fc.integer({ min: 1, max: 200 }),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('withdraw' as const),
+      node: fc.nat(5),
+      peer: fc.nat(5),
+      slot: fc.nat(3),
+    }),
+  },
   {
     weight: 3,
     arbitrary: fc.record({
       kind: fc.constant('linkState' as const),
       node: fc.nat(5),
       slot: fc.nat(3),
-      samples: fc.array(fc.tuple(fc.integer({ min: 0, max: 500 }), fc.nat(3), fc.nat(5000)), { minLength: 1, maxLength: 6 }),
+      samples: fc.array(fc.tuple(fc.integer({ min: 0, max: 500 }), fc.nat(3), fc.nat(5000)), {
+        minLength: 1,
+        maxLength: 6,
+      }),
     }),
   },
 );
@@ -70,7 +97,9 @@ class Announcer {
         entities = concatBytes(
           serializeEncodingSchemeEntity(SCHEMES.v358),
           serializeVersion(22),
-          ...op.peers.filter((p) => p !== op.node).map((p, k) => peerEntity(p, k % 4, labelOf(k % 4))),
+          ...op.peers
+            .filter((p) => p !== op.node)
+            .map((p, k) => peerEntity(p, k % 4, labelOf(k % 4))),
         );
         break;
       case 'peer':
@@ -104,7 +133,13 @@ interface Published {
 }
 
 /** A process that accepts nodes' own announcements and keeps what it would publish. */
-function homeProcess(): { server: RouteServer; clock: ManualClock; published: Published[]; advance: (ms: number) => void; now: () => number } {
+function homeProcess(): {
+  server: RouteServer;
+  clock: ManualClock;
+  published: Published[];
+  advance: (ms: number) => void;
+  now: () => number;
+} {
   const { server, clock } = fastServer();
   const published: Published[] = [];
   server.setClusterHooks({
@@ -113,7 +148,13 @@ function homeProcess(): { server: RouteServer; clock: ManualClock; published: Pu
       published.push({ bytes, nodeIp, delta });
     },
   });
-  return { server, clock, published, advance: (ms) => clock.set(clock.now() + ms), now: () => clock.now() };
+  return {
+    server,
+    clock,
+    published,
+    advance: (ms) => clock.set(clock.now() + ms),
+    now: () => clock.now(),
+  };
 }
 
 function state(server: RouteServer): Record<string, unknown> {
@@ -121,7 +162,17 @@ function state(server: RouteServer): Record<string, unknown> {
   for (const rec of server.nodes) {
     const links: Record<string, unknown> = {};
     for (const [ip, ls] of rec.inwardLinksByIp)
-      links[ip] = ls.map((l) => [l.label, l.encodingFormNum, l.peerNum, l.mtu, l.flags, l.time, l.createTime, l.mostRecentLsSlot, l.value]);
+      links[ip] = ls.map((l) => [
+        l.label,
+        l.encodingFormNum,
+        l.peerNum,
+        l.mtu,
+        l.flags,
+        l.time,
+        l.createTime,
+        l.mostRecentLsSlot,
+        l.value,
+      ]);
     nodes[rec.ipv6] = {
       stateHash: bytesToHex(rec.stateHash),
       kept: rec.announcements.map((a) => bytesToHex(a.hash)),
@@ -137,7 +188,8 @@ function state(server: RouteServer): Record<string, unknown> {
 async function routes(server: RouteServer): Promise<string[]> {
   await server.routing!.sync();
   const out: string[] = [];
-  for (const a of NODES) for (const b of NODES) out.push(JSON.stringify(server.getRoute(a.ipv6, b.ipv6)));
+  for (const a of NODES)
+    for (const b of NODES) out.push(JSON.stringify(server.getRoute(a.ipv6, b.ipv6)));
   return out;
 }
 
@@ -154,13 +206,19 @@ describe('record deltas (property): deltas alone give what the announcements in 
         const ann = new Announcer(home.now);
         try {
           // every node starts with a reset, so most later operations apply
-          for (const op of [...NODES.map((_n, node): Op => ({ kind: 'reset', node, peers: [0, 1, 2, 3, 4, 5] })), ...ops]) {
+          for (const op of [
+            ...NODES.map((_n, node): Op => ({ kind: 'reset', node, peers: [0, 1, 2, 3, 4, 5] })),
+            ...ops,
+          ]) {
             home.advance(1000);
             await home.server.submitAnnouncement(ann.build(op), 'node');
           }
           let viaDelta = 0;
           for (const p of home.published) {
-            expect(p.delta, 'the fast engine publishes a delta with every accepted announcement').to.not.equal(undefined);
+            expect(
+              p.delta,
+              'the fast engine publishes a delta with every accepted announcement',
+            ).to.not.equal(undefined);
             const r = await byDelta.applyClusterDelta(p.bytes, p.delta!, p.nodeIp);
             if (r === 'delta') viaDelta++;
             await inFull.submitAnnouncement(p.bytes, 'cluster');
@@ -169,17 +227,29 @@ describe('record deltas (property): deltas alone give what the announcements in 
           expect(viaDelta).to.equal(home.published.length);
           expect(state(byDelta)).to.deep.equal(state(inFull));
           expect(state(byDelta)).to.deep.equal(state(home.server));
-          expect(Buffer.from(byDelta.views.dump()).equals(Buffer.from(inFull.views.dump())), '/dump').to.equal(true);
+          expect(
+            Buffer.from(byDelta.views.dump()).equals(Buffer.from(inFull.views.dump())),
+            '/dump',
+          ).to.equal(true);
           expect(await routes(byDelta)).to.deep.equal(await routes(inFull));
           // failover: each node's next announcement goes to the delta-fed process (as the node
           // itself: keep rules on kept announcements it never parsed), and to the origin
           for (let node = 0; node < NODES.length; node++) {
             home.advance(1000);
-            const next = ann.build({ kind: 'peer', node, peer: (node + 1) % NODES.length, slot: 1, mtu: 100 });
+            const next = ann.build({
+              kind: 'peer',
+              node,
+              peer: (node + 1) % NODES.length,
+              slot: 1,
+              mtu: 100,
+            });
             const there = await home.server.submitAnnouncement(next, 'node');
             const here = await byDelta.submitAnnouncement(next, 'node');
             expect(here.error).to.equal(there.error);
-            expect(bytesToHex(here.stateHash), `node ${node}: stateHash after the failover`).to.equal(bytesToHex(there.stateHash));
+            expect(
+              bytesToHex(here.stateHash),
+              `node ${node}: stateHash after the failover`,
+            ).to.equal(bytesToHex(there.stateHash));
           }
           expect(state(byDelta)).to.deep.equal(state(home.server));
         } finally {
@@ -195,17 +265,28 @@ describe('record deltas (property): deltas alone give what the announcements in 
     const late = fastServer().server;
     const ann = new Announcer(home.now);
     try {
-      for (const op of [{ kind: 'reset', node: 0, peers: [1, 2] }, { kind: 'peer', node: 0, peer: 3, slot: 2, mtu: 9 }, { kind: 'peer', node: 0, peer: 1, slot: 0, mtu: 7 }] as Op[]) {
+      for (const op of [
+        { kind: 'reset', node: 0, peers: [1, 2] },
+        { kind: 'peer', node: 0, peer: 3, slot: 2, mtu: 9 },
+        { kind: 'peer', node: 0, peer: 1, slot: 0, mtu: 7 },
+      ] as Op[]) {
         home.advance(1000);
         await home.server.submitAnnouncement(ann.build(op), 'node');
       }
       const [reset, , last] = home.published;
-      expect(await late.applyClusterDelta(reset!.bytes, reset!.delta!, reset!.nodeIp)).to.equal('delta');
+      expect(await late.applyClusterDelta(reset!.bytes, reset!.delta!, reset!.nodeIp)).to.equal(
+        'delta',
+      );
       // the second entry is missed: the third's delta names a kept announcement this record lacks
       const d: ClusterDelta = decodeClusterDelta(last!.delta!);
       expect(d.keptAfter.length).to.be.greaterThan(0);
-      expect(await late.applyClusterDelta(last!.bytes, last!.delta!, last!.nodeIp)).to.equal('full');
-      expect(await late.applyClusterDelta(last!.bytes, last!.delta!, last!.nodeIp), 'already stored').to.equal('stored');
+      expect(await late.applyClusterDelta(last!.bytes, last!.delta!, last!.nodeIp)).to.equal(
+        'full',
+      );
+      expect(
+        await late.applyClusterDelta(last!.bytes, last!.delta!, last!.nodeIp),
+        'already stored',
+      ).to.equal('stored');
     } finally {
       await Promise.all([home.server.close(), late.close()]);
     }

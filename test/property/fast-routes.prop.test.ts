@@ -100,7 +100,10 @@ function tableOf(spec: GraphSpec): NodeTable {
   return t;
 }
 
-function fastSnapshot(t: NodeTable, opts: RouteSnapshotOptions = { treeCacheSize: 4 }): RouteSnapshot {
+function fastSnapshot(
+  t: NodeTable,
+  opts: RouteSnapshotOptions = { treeCacheSize: 4 },
+): RouteSnapshot {
   const tables = newGraphTables();
   const model = new ReplicaModel();
   let seq = 0;

@@ -18,13 +18,17 @@ import { SCHEMES } from '../../src/protocol/encoding-scheme.ts';
 import type { Entity } from '../../src/protocol/entity-types.ts';
 import { buildAnnouncement } from '../../src/protocol/announcement.ts';
 import { bytesToHex, hexToBytes } from '../../src/protocol/hex.ts';
+import { getEncodingForm, log2, parseLabel, reEncodeC } from '../../src/protocol/routing-label.ts';
 import {
-  getEncodingForm,
-  log2,
-  parseLabel,
-  reEncodeC,
-} from '../../src/protocol/routing-label.ts';
-import { encodingScheme, ipOf, linkState, mkAnn, peer, SNODE_IP, T0, version } from '../unit/graph/fixtures.ts';
+  encodingScheme,
+  ipOf,
+  linkState,
+  mkAnn,
+  peer,
+  SNODE_IP,
+  T0,
+  version,
+} from '../unit/graph/fixtures.ts';
 import { referenceServer } from '../helpers/reference-server.ts';
 import { loadVectors } from '../helpers/vectors.ts';
 import { nodeDijkstraPath } from '../unit/routing/reference/node-dijkstra-model.ts';

@@ -37,7 +37,12 @@ describe('config', () => {
       const c = loadConfig({ env: {} });
       expect(c.http.host).to.equal('auto');
       expect(c.http.trustedProxies).to.deep.equal([]);
-      expect(c.http.heavy).to.deep.equal({ perAddress: 2, total: 16, writeTimeoutMs: 30_000, deadlineMs: 600_000 });
+      expect(c.http.heavy).to.deep.equal({
+        perAddress: 2,
+        total: 16,
+        writeTimeoutMs: 30_000,
+        deadlineMs: 600_000,
+      });
       expect(c.admin).to.deep.equal({ enabled: true, host: '127.0.0.1', port: 3335 });
       expect(c.replication.maxInboundPeersPerAddress).to.equal(4);
       expect(c.http.port).to.equal(3333);
@@ -110,9 +115,16 @@ describe('config', () => {
         trustedProxies: ['10.0.0.1', '192.168.0.0/16'],
         heavy: { perAddress: 2, total: 16, writeTimeoutMs: 30_000, deadlineMs: 600_000 },
       });
-      expect(c.admin).to.deep.equal({ enabled: true, host: '::1', port: 4002, token: 'a-token-of-16-chars-or-more' });
+      expect(c.admin).to.deep.equal({
+        enabled: true,
+        host: '::1',
+        port: 4002,
+        token: 'a-token-of-16-chars-or-more',
+      });
       expect(loadConfig({ env: { SNODE_ADMIN: '0' } }).admin.enabled).to.equal(false);
-      expect(() => loadConfig({ env: { SNODE_HTTP_TRUSTED_PROXIES: 'haproxy' } })).to.throw(/http\.trustedProxies\.0/);
+      expect(() => loadConfig({ env: { SNODE_HTTP_TRUSTED_PROXIES: 'haproxy' } })).to.throw(
+        /http\.trustedProxies\.0/,
+      );
       expect(c.identity).to.deep.equal({
         privateKey: 'ab'.repeat(32),
         file: '/tmp/x.json',
@@ -197,8 +209,12 @@ describe('config', () => {
 
     it('SNODE_IDENTITY_PUBLIC_KEY sets identity.publicKey (a cjdns key only)', () => {
       const key = '5tuqmmh7pud922brcpffm81024j0ld2q2wzcb1xz1xfwx85vgl00.k';
-      expect(loadConfig({ env: { SNODE_IDENTITY_PUBLIC_KEY: key } }).identity.publicKey).to.equal(key);
-      const e = configError(() => loadConfig({ env: { SNODE_IDENTITY_PUBLIC_KEY: 'ab'.repeat(32) } }));
+      expect(loadConfig({ env: { SNODE_IDENTITY_PUBLIC_KEY: key } }).identity.publicKey).to.equal(
+        key,
+      );
+      const e = configError(() =>
+        loadConfig({ env: { SNODE_IDENTITY_PUBLIC_KEY: 'ab'.repeat(32) } }),
+      );
       expect(e.code).to.equal('RS_ERR_CONFIG_INVALID');
       expect(e.message).to.contain('identity.publicKey');
     });
@@ -206,14 +222,20 @@ describe('config', () => {
     it('a cluster on Redis needs SNODE_CLUSTER_KEY (64 hex digits); the embedded bus does not', () => {
       const key = 'ab'.repeat(32);
       const url = 'redis://:pw@127.0.0.1:6379';
-      expect(loadConfig({ env: { SNODE_CLUSTER_REDIS_URL: url, SNODE_CLUSTER_KEY: key } }).cluster.key).to.equal(key);
+      expect(
+        loadConfig({ env: { SNODE_CLUSTER_REDIS_URL: url, SNODE_CLUSTER_KEY: key } }).cluster.key,
+      ).to.equal(key);
       expect(loadConfig({ env: {} }).cluster.key).to.equal(undefined);
       const missing = configError(() => loadConfig({ env: { SNODE_CLUSTER_REDIS_URL: url } }));
       expect(missing.code).to.equal('RS_ERR_CONFIG_INVALID');
       expect(missing.message).to.contain('cluster.key');
-      const sentinels = configError(() => loadConfig({ env: { SNODE_CLUSTER_SENTINELS: '127.0.0.1:26379' } }));
+      const sentinels = configError(() =>
+        loadConfig({ env: { SNODE_CLUSTER_SENTINELS: '127.0.0.1:26379' } }),
+      );
       expect(sentinels.message).to.contain('cluster.key');
-      const bad = configError(() => loadConfig({ env: { SNODE_CLUSTER_REDIS_URL: url, SNODE_CLUSTER_KEY: 'ab'.repeat(16) } }));
+      const bad = configError(() =>
+        loadConfig({ env: { SNODE_CLUSTER_REDIS_URL: url, SNODE_CLUSTER_KEY: 'ab'.repeat(16) } }),
+      );
       expect(bad.message).to.contain('cluster.key');
     });
   });
@@ -248,12 +270,23 @@ describe('config', () => {
 
     it('puts the announcement log there too; the file, SNODE_STORE_PATH and --store-path win', () => {
       const env = { STATE_DIRECTORY: '/var/lib/snode:/var/lib/other' };
-      expect(loadConfig({ env }).store).to.deep.equal({ mode: 'file', path: '/var/lib/snode/announcements.log' });
-      expect(loadConfig({ env: {} }).store).to.deep.equal({ mode: 'file', path: '.snode/announcements.log' });
+      expect(loadConfig({ env }).store).to.deep.equal({
+        mode: 'file',
+        path: '/var/lib/snode/announcements.log',
+      });
+      expect(loadConfig({ env: {} }).store).to.deep.equal({
+        mode: 'file',
+        path: '.snode/announcements.log',
+      });
       const p = file('store.json', JSON.stringify({ store: { path: '/etc/snode/a.log' } }));
       expect(loadConfig({ file: p, env }).store.path).to.equal('/etc/snode/a.log');
-      expect(loadConfig({ env: { ...env, SNODE_STORE_PATH: '/srv/a.log', SNODE_STORE_MODE: 'memory' } }).store).to.deep.equal({ mode: 'memory', path: '/srv/a.log' });
-      expect(loadConfig({ env, overrides: { store: { path: '/flag/a.log', mode: 'off' } } }).store).to.deep.equal({ mode: 'off', path: '/flag/a.log' });
+      expect(
+        loadConfig({ env: { ...env, SNODE_STORE_PATH: '/srv/a.log', SNODE_STORE_MODE: 'memory' } })
+          .store,
+      ).to.deep.equal({ mode: 'memory', path: '/srv/a.log' });
+      expect(
+        loadConfig({ env, overrides: { store: { path: '/flag/a.log', mode: 'off' } } }).store,
+      ).to.deep.equal({ mode: 'off', path: '/flag/a.log' });
       const e = configError(() => loadConfig({ env: { SNODE_STORE_MODE: 'disk' } }));
       expect(e.message).to.contain('store.mode');
     });
@@ -348,7 +381,10 @@ describe('config', () => {
     });
 
     it('without a seeder section: the Rust example values and no passwords', () => {
-      expect(loadConfig({ env: {} }).seeder).to.include({ max_connection_count: 128, share_peers_with_nameserver: 50 });
+      expect(loadConfig({ env: {} }).seeder).to.include({
+        max_connection_count: 128,
+        share_peers_with_nameserver: 50,
+      });
       expect(loadConfig({ env: {} }).seeder.tester_passwds).to.deep.equal([]);
     });
 

@@ -28,7 +28,11 @@ describe('errors', () => {
     });
 
     it('lets any other exception through as a bug', () => {
-      expect(() => attempt(() => { throw new TypeError('bug'); })).to.throw(TypeError);
+      expect(() =>
+        attempt(() => {
+          throw new TypeError('bug');
+        }),
+      ).to.throw(TypeError);
     });
   });
 

@@ -29,7 +29,9 @@ describe('test fixtures', () => {
 
   it('holds every file byte for byte', () => {
     for (const file of present) {
-      const sum = createHash('sha256').update(readFileSync(join(dir, file))).digest('hex');
+      const sum = createHash('sha256')
+        .update(readFileSync(join(dir, file)))
+        .digest('hex');
       expect(sum, file).to.equal(listed.get(file));
     }
   });

@@ -91,9 +91,18 @@ describe('layers (the lint boundary rule)', function () {
     const headings = readFileSync(join(ROOT, 'docs/architecture-notes.md'), 'utf8')
       .split('\n')
       .filter((l) => l.startsWith('## '))
-      .map((l) => l.slice(3).trim().toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-'));
+      .map((l) =>
+        l
+          .slice(3)
+          .trim()
+          .toLowerCase()
+          .replace(/[^a-z0-9 -]/g, '')
+          .replace(/ /g, '-'),
+      );
     expect(headings).to.include(anchor);
-    expect(readFileSync(join(ROOT, 'eslint.config.js'), 'utf8')).to.include('docs/architecture-notes.md#layout');
+    expect(readFileSync(join(ROOT, 'eslint.config.js'), 'utf8')).to.include(
+      'docs/architecture-notes.md#layout',
+    );
   });
 
   it('covers every folder of src/', async () => {
@@ -138,7 +147,14 @@ describe('the test tree follows src/ (test/README.md)', () => {
 
   it('has only the documented folders at its top', () => {
     const top = readdirSync(TEST).filter((n) => statSync(join(TEST, n)).isDirectory());
-    expect(top.sort()).to.deep.equal(['browser', 'fixtures', 'helpers', 'integration', 'property', 'unit']);
+    expect(top.sort()).to.deep.equal([
+      'browser',
+      'fixtures',
+      'helpers',
+      'integration',
+      'property',
+      'unit',
+    ]);
   });
 
   it('names every unit test after a file of src/ (test/unit/<folder>/<file>[.<aspect>].test.ts)', () => {
@@ -150,11 +166,16 @@ describe('the test tree follows src/ (test/README.md)', () => {
         const base = name.slice(dir.length).split('.')[0]!;
         return !existsSync(join(ROOT, 'src', `${dir}${base}.ts`));
       });
-    expect(stray, 'move each to test/unit/<folder>/<file>.test.ts for its src/<folder>/<file>.ts').to.deep.equal([]);
+    expect(
+      stray,
+      'move each to test/unit/<folder>/<file>.test.ts for its src/<folder>/<file>.ts',
+    ).to.deep.equal([]);
   });
 
   it('groups integration tests by subsystem, in folders named as src/ names them (and deploy)', () => {
-    const subsystems = readdirSync(join(ROOT, 'src')).filter((n) => statSync(join(ROOT, 'src', n)).isDirectory());
+    const subsystems = readdirSync(join(ROOT, 'src')).filter((n) =>
+      statSync(join(ROOT, 'src', n)).isDirectory(),
+    );
     const stray = tests
       .filter((f) => f.startsWith('test/integration/'))
       .filter((f) => {
@@ -168,7 +189,9 @@ describe('the test tree follows src/ (test/README.md)', () => {
     const props = tests.filter((f) => f.endsWith('.prop.test.ts'));
     expect(props.length).to.be.greaterThan(0);
     expect(props.filter((f) => !f.startsWith('test/property/'))).to.deep.equal([]);
-    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
     expect(pkg.scripts['test:prop']).to.equal("mocha 'test/property/**/*.test.ts'");
   });
 });

@@ -31,7 +31,12 @@ async function getJson<T>(path: string): Promise<T> {
   return (await res.json()) as T;
 }
 
-export async function fetchGraph(): Promise<{ graph: DecodedGraph; bytes: number; fetchMs: number; decodeMs: number }> {
+export async function fetchGraph(): Promise<{
+  graph: DecodedGraph;
+  bytes: number;
+  fetchMs: number;
+  decodeMs: number;
+}> {
   const t0 = performance.now();
   const res = await fetch('api/graph');
   if (!res.ok) throw await failure(res);
@@ -50,9 +55,14 @@ export function fetchPath(src: string, dst: string): Promise<UiPath> {
 }
 
 /** The live status stream; `onStatus` gets every sample. Returns a function that closes it. */
-export function watchStatus(onStatus: (s: UiStatus) => void, onState: (connected: boolean) => void): () => void {
+export function watchStatus(
+  onStatus: (s: UiStatus) => void,
+  onState: (connected: boolean) => void,
+): () => void {
   const es = new EventSource('api/events');
-  es.addEventListener('status', (ev) => onStatus(JSON.parse((ev as MessageEvent<string>).data) as UiStatus));
+  es.addEventListener('status', (ev) =>
+    onStatus(JSON.parse((ev as MessageEvent<string>).data) as UiStatus),
+  );
   es.onopen = () => onState(true);
   es.onerror = () => onState(false);
   return () => es.close();

@@ -22,11 +22,21 @@ function value(v: number): string {
 }
 
 export function showLoading(ip: string): void {
-  replace(byId('details'), el('h2', {}, 'Node'), el('p', { class: 'mono' }, ip), el('p', { class: 'hint' }, 'loading…'));
+  replace(
+    byId('details'),
+    el('h2', {}, 'Node'),
+    el('p', { class: 'mono' }, ip),
+    el('p', { class: 'hint' }, 'loading…'),
+  );
 }
 
 export function showError(ip: string, message: string): void {
-  replace(byId('details'), el('h2', {}, 'Node'), el('p', { class: 'mono' }, ip), el('p', { class: 'error' }, message));
+  replace(
+    byId('details'),
+    el('h2', {}, 'Node'),
+    el('p', { class: 'mono' }, ip),
+    el('p', { class: 'error' }, message),
+  );
 }
 
 export function showNode(node: UiNode, degreeOnMap: number, actions: DetailsActions): void {
@@ -38,7 +48,15 @@ export function showNode(node: UiNode, degreeOnMap: number, actions: DetailsActi
   const links = el(
     'table',
     { id: 'node-links' },
-    el('tr', {}, el('th', {}, 'peer'), el('th', {}, 'label'), el('th', { class: 'num' }, 'value'), el('th', { class: 'num' }, 'back'), el('th', { class: 'num' }, 'lag')),
+    el(
+      'tr',
+      {},
+      el('th', {}, 'peer'),
+      el('th', {}, 'label'),
+      el('th', { class: 'num' }, 'value'),
+      el('th', { class: 'num' }, 'back'),
+      el('th', { class: 'num' }, 'lag'),
+    ),
     ...node.links.map((l) =>
       el(
         'tr',
@@ -46,7 +64,16 @@ export function showNode(node: UiNode, degreeOnMap: number, actions: DetailsActi
         el('td', {}, nodeLink(l.peer, actions)),
         el('td', { class: 'mono' }, l.label),
         el('td', { class: 'num' }, value(l.value)),
-        el('td', { class: 'num', title: l.back ? `the peer announces this node with ${l.back.label}` : 'the peer does not announce this node' }, l.back ? value(l.back.value) : '—'),
+        el(
+          'td',
+          {
+            class: 'num',
+            title: l.back
+              ? `the peer announces this node with ${l.back.label}`
+              : 'the peer does not announce this node',
+          },
+          l.back ? value(l.back.value) : '—',
+        ),
         el('td', { class: 'num' }, l.last ? String(l.last.lag) : '—'),
       ),
     ),
@@ -54,7 +81,14 @@ export function showNode(node: UiNode, degreeOnMap: number, actions: DetailsActi
   const anns = el(
     'table',
     { id: 'node-announcements' },
-    el('tr', {}, el('th', {}, 'time'), el('th', {}, 'kind'), el('th', { class: 'num' }, 'bytes'), el('th', {}, 'entities')),
+    el(
+      'tr',
+      {},
+      el('th', {}, 'time'),
+      el('th', {}, 'kind'),
+      el('th', { class: 'num' }, 'bytes'),
+      el('th', {}, 'entities'),
+    ),
     ...node.announcements.map((a) =>
       el(
         'tr',
@@ -62,7 +96,13 @@ export function showNode(node: UiNode, degreeOnMap: number, actions: DetailsActi
         el('td', {}, isoTime(a.timestamp)),
         el('td', {}, a.isReset ? 'reset' : 'update'),
         el('td', { class: 'num' }, count(a.bytes)),
-        el('td', {}, Object.entries(a.entities).map(([t, n]) => `${n} ${t}`).join(', ') || '—'),
+        el(
+          'td',
+          {},
+          Object.entries(a.entities)
+            .map(([t, n]) => `${n} ${t}`)
+            .join(', ') || '—',
+        ),
       ),
     ),
   );
@@ -77,7 +117,11 @@ export function showNode(node: UiNode, degreeOnMap: number, actions: DetailsActi
       el('dt', {}, 'key'),
       el('dd', { class: 'mono' }, node.key),
       el('dt', {}, 'last seen'),
-      el('dd', { id: 'node-last-seen', title: isoTime(node.lastSeen) }, `${ago(actions.serverNow() - node.lastSeen)} (${isoTime(node.lastSeen)})`),
+      el(
+        'dd',
+        { id: 'node-last-seen', title: isoTime(node.lastSeen) },
+        `${ago(actions.serverNow() - node.lastSeen)} (${isoTime(node.lastSeen)})`,
+      ),
       el('dt', {}, 'version'),
       el('dd', {}, String(node.version)),
       el('dt', {}, 'scheme'),

@@ -20,7 +20,10 @@ export function ago(ms: number): string {
 }
 
 export function isoTime(ms: number): string {
-  return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  return new Date(ms)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 /** The last two groups of an address: how nodes are told apart at a glance. */

@@ -13,7 +13,10 @@ export interface Layout {
 }
 
 /** Adjacency of an undirected graph as CSR, from its edge list (pairs a, b). */
-export function adjacencyOf(n: number, edges: Uint32Array): { offsets: Uint32Array; nbr: Uint32Array } {
+export function adjacencyOf(
+  n: number,
+  edges: Uint32Array,
+): { offsets: Uint32Array; nbr: Uint32Array } {
   const m = edges.length / 2;
   const offsets = new Uint32Array(n + 1);
   for (let e = 0; e < m; e++) {
@@ -52,7 +55,9 @@ export function radialLayout(n: number, offsets: Uint32Array, nbr: Uint32Array):
   const degree = (i: number): number => offsets[i + 1]! - offsets[i]!;
 
   // nodes by degree, highest first: each component's root is its best-connected node
-  const byDegree = Array.from({ length: n }, (_, i) => i).sort((a, b) => degree(b) - degree(a) || a - b);
+  const byDegree = Array.from({ length: n }, (_, i) => i).sort(
+    (a, b) => degree(b) - degree(a) || a - b,
+  );
   const components: { start: number; end: number; maxDepth: number }[] = [];
   let tail = 0;
   for (const root of byDegree) {

@@ -71,7 +71,8 @@ async function loadGraph(): Promise<Awaited<ReturnType<typeof fetchGraph>>> {
     try {
       return await fetchGraph();
     } catch (e) {
-      if (!(e instanceof ApiError) || (e.status !== 503 && e.status !== 429) || attempt >= 6) throw e;
+      if (!(e instanceof ApiError) || (e.status !== 503 && e.status !== 429) || attempt >= 6)
+        throw e;
       byId('summary').textContent = `the server is busy (${e.message}); retrying…`;
       await new Promise((r) => setTimeout(r, 1000 * attempt));
     }
@@ -95,14 +96,24 @@ async function boot(): Promise<void> {
     nodes: graph.order,
     edges: graph.size,
     bytes: loaded.bytes,
-    timings: { fetchMs: loaded.fetchMs, decodeMs: loaded.decodeMs, layoutMs: t1 - t0, graphMs: t2 - t1, drawMs: performance.now() - t2, loadMs: performance.now() },
+    timings: {
+      fetchMs: loaded.fetchMs,
+      decodeMs: loaded.decodeMs,
+      layoutMs: t1 - t0,
+      graphMs: t2 - t1,
+      drawMs: performance.now() - t2,
+      loadMs: performance.now(),
+    },
   });
-  byId('summary').textContent = `${count(graph.order)} nodes · ${count(graph.size)} links · drawn in ${count(performance.now())} ms`;
+  byId('summary').textContent =
+    `${count(graph.order)} nodes · ${count(graph.size)} links · drawn in ${count(performance.now())} ms`;
 
   const serverOffset = g.serverTimeSec * 1000 - Date.now();
-  const serverNow = (): number => (state.status ? state.status.time + (Date.now() - statusAt) : Date.now() + serverOffset);
+  const serverNow = (): number =>
+    state.status ? state.status.time + (Date.now() - statusAt) : Date.now() + serverOffset;
 
-  const highlight = (): void => map.setHighlight({ selected: state.selected, path: state.path?.found ? state.path.nodes : [] });
+  const highlight = (): void =>
+    map.setHighlight({ selected: state.selected, path: state.path?.found ? state.path.nodes : [] });
   let detailsSeq = 0;
   const select = (ip: string): void => {
     state.selected = ip;
@@ -113,7 +124,12 @@ async function boot(): Promise<void> {
     fetchNode(ip).then(
       (node) => {
         if (seq !== detailsSeq) return;
-        showNode(node, graph.hasNode(ip) ? graph.degree(ip) : 0, { select, routeFrom: (x) => paths.setSrc(x), routeTo: (x) => paths.setDst(x), serverNow });
+        showNode(node, graph.hasNode(ip) ? graph.degree(ip) : 0, {
+          select,
+          routeFrom: (x) => paths.setSrc(x),
+          routeTo: (x) => paths.setDst(x),
+          serverNow,
+        });
         state.detailsOf = node.ip;
       },
       (e: Error) => {
@@ -136,10 +152,15 @@ async function boot(): Promise<void> {
     refineButton.textContent = s === 'running' ? 'Stop layout' : 'Refine layout';
   };
   refineButton.disabled = false;
-  refineButton.addEventListener('click', () => (refiner.state === 'running' ? refiner.stop() : refiner.start(REFINE_BUDGET_MS)));
+  refineButton.addEventListener('click', () =>
+    refiner.state === 'running' ? refiner.stop() : refiner.start(REFINE_BUDGET_MS),
+  );
   const resetView = byId<HTMLButtonElement>('reset-view');
   resetView.disabled = false;
-  resetView.addEventListener('click', () => void map.sigma.getCamera().animatedReset({ duration: 300 }));
+  resetView.addEventListener(
+    'click',
+    () => void map.sigma.getCamera().animatedReset({ duration: 300 }),
+  );
 
   Object.assign(state, {
     pointOf: (ip: string) => map.pagePointOf(ip),

@@ -31,7 +31,20 @@ export interface MapState {
   status: UiStatus | null;
   statusSamples: number;
   /** the colours the map draws with (COLORS in map-view.ts) */
-  colors: Readonly<Record<'fresh' | 'recent' | 'stale' | 'edge' | 'faded' | 'fadedEdge' | 'path' | 'pathEnd' | 'selected', string>>;
+  colors: Readonly<
+    Record<
+      | 'fresh'
+      | 'recent'
+      | 'stale'
+      | 'edge'
+      | 'faded'
+      | 'fadedEdge'
+      | 'path'
+      | 'pathEnd'
+      | 'selected',
+      string
+    >
+  >;
   /** CSS pixel position of a node on the page, null if unknown */
   pointOf(ip: string): { x: number; y: number } | null;
   /** what sigma draws for a node after the highlight rules */

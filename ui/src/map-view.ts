@@ -51,7 +51,15 @@ export interface EdgeAttributes {
   zIndex: number;
 }
 
-const EDGE: EdgeAttributes = { size: 0.4, color: COLORS.edge, label: '', type: 'line', hidden: false, forceLabel: false, zIndex: 0 };
+const EDGE: EdgeAttributes = {
+  size: 0.4,
+  color: COLORS.edge,
+  label: '',
+  type: 'line',
+  hidden: false,
+  forceLabel: false,
+  zIndex: 0,
+};
 
 export type MapGraph = Graph<NodeAttributes, EdgeAttributes>;
 
@@ -67,8 +75,16 @@ function ageColor(ageSec: number): string {
 }
 
 /** Build the graph from the decoded stream and the layout. */
-export function buildGraph(g: DecodedGraph, layout: Layout, degree: Uint32Array): { graph: MapGraph; ips: string[] } {
-  const graph: MapGraph = new Graph<NodeAttributes, EdgeAttributes>({ type: 'undirected', multi: false, allowSelfLoops: false });
+export function buildGraph(
+  g: DecodedGraph,
+  layout: Layout,
+  degree: Uint32Array,
+): { graph: MapGraph; ips: string[] } {
+  const graph: MapGraph = new Graph<NodeAttributes, EdgeAttributes>({
+    type: 'undirected',
+    multi: false,
+    allowSelfLoops: false,
+  });
   const ips: string[] = new Array<string>(g.nodeCount);
   for (let i = 0; i < g.nodeCount; i++) {
     const ip = ipAt(g.ips, i);
@@ -138,19 +154,36 @@ export class MapView {
 
   private reduceNode(node: string, data: NodeAttributes): NodeAttributes {
     if (node === this.highlight.selected) {
-      return { ...data, color: COLORS.selected, size: data.size + 6, zIndex: 3, forceLabel: true, highlighted: true };
+      return {
+        ...data,
+        color: COLORS.selected,
+        size: data.size + 6,
+        zIndex: 3,
+        forceLabel: true,
+        highlighted: true,
+      };
     }
     if (this.pathNodes.has(node)) {
-      const end = node === this.highlight.path[0] || node === this.highlight.path[this.highlight.path.length - 1];
-      return { ...data, color: end ? COLORS.pathEnd : COLORS.path, size: data.size + 4, zIndex: 2, forceLabel: end };
+      const end =
+        node === this.highlight.path[0] ||
+        node === this.highlight.path[this.highlight.path.length - 1];
+      return {
+        ...data,
+        color: end ? COLORS.pathEnd : COLORS.path,
+        size: data.size + 4,
+        zIndex: 2,
+        forceLabel: end,
+      };
     }
     // faded nodes shrink: sigma draws every node above every link, so they would cut the route's links
-    if (this.active) return { ...data, color: COLORS.faded, size: Math.min(data.size, 1.5), label: '', zIndex: 0 };
+    if (this.active)
+      return { ...data, color: COLORS.faded, size: Math.min(data.size, 1.5), label: '', zIndex: 0 };
     return data;
   }
 
   private reduceEdge(edge: string, data: EdgeAttributes): EdgeAttributes {
-    if (this.pathEdges.has(edge)) return { ...data, color: COLORS.path, size: 4, zIndex: 2, type: 'thick' };
+    if (this.pathEdges.has(edge))
+      return { ...data, color: COLORS.path, size: 4, zIndex: 2, type: 'thick' };
     if (this.pathNodes.size > 0) return { ...data, color: COLORS.fadedEdge, zIndex: 0 };
     return data;
   }
@@ -181,7 +214,9 @@ export class MapView {
     const ys = pts.map((p) => p.y);
     const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
     const ratio = Math.min(1, Math.max(0.02, 1.4 * Math.max(x1 - x0, y1 - y0)));
-    return this.sigma.getCamera().animate({ x: (x0 + x1) / 2, y: (y0 + y1) / 2, ratio }, { duration: 400 });
+    return this.sigma
+      .getCamera()
+      .animate({ x: (x0 + x1) / 2, y: (y0 + y1) / 2, ratio }, { duration: 400 });
   }
 
   /** Where a node is drawn, in CSS pixels of the page (tests read the pixels there). */

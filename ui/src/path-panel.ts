@@ -62,19 +62,46 @@ export class PathPanel {
 
   private render(p: UiPath): void {
     if (!p.found) {
-      replace(this.out, el('p', { class: 'error', id: 'path-none' }, 'no route between these nodes'));
+      replace(
+        this.out,
+        el('p', { class: 'error', id: 'path-none' }, 'no route between these nodes'),
+      );
       return;
     }
     const rows = p.nodes.map((ip, i) => {
       const a = el('a', { class: 'node mono', title: ip }, shortIp(ip));
       a.addEventListener('click', () => this.select(ip));
       const hop = i > 0 ? p.hops[i - 1] : undefined;
-      return el('tr', {}, el('td', { class: 'num' }, String(i)), el('td', {}, a), el('td', { class: 'mono' }, hop ? hop.label : '—'));
+      return el(
+        'tr',
+        {},
+        el('td', { class: 'num' }, String(i)),
+        el('td', {}, a),
+        el('td', { class: 'mono' }, hop ? hop.label : '—'),
+      );
     });
     replace(
       this.out,
-      el('dl', {}, el('dt', {}, 'label'), el('dd', { class: 'mono', id: 'path-label' }, p.label ?? ''), el('dt', {}, 'hops'), el('dd', { id: 'path-hops' }, String(p.hops.length))),
-      el('table', { id: 'path-table' }, el('tr', {}, el('th', { class: 'num' }, '#'), el('th', {}, 'node'), el('th', {}, 'hop label')), ...rows),
+      el(
+        'dl',
+        {},
+        el('dt', {}, 'label'),
+        el('dd', { class: 'mono', id: 'path-label' }, p.label ?? ''),
+        el('dt', {}, 'hops'),
+        el('dd', { id: 'path-hops' }, String(p.hops.length)),
+      ),
+      el(
+        'table',
+        { id: 'path-table' },
+        el(
+          'tr',
+          {},
+          el('th', { class: 'num' }, '#'),
+          el('th', {}, 'node'),
+          el('th', {}, 'hop label'),
+        ),
+        ...rows,
+      ),
     );
   }
 }

@@ -21,7 +21,13 @@ export class LayoutRefiner {
     if (this.state === 'running' || this.graph.order === 0) return;
     const settings = forceAtlas2.inferSettings(this.graph);
     this.layout ??= new FA2Layout(this.graph, {
-      settings: { ...settings, barnesHutOptimize: this.graph.order > 2000, gravity: 0.5, scalingRatio: 8, slowDown: 5 },
+      settings: {
+        ...settings,
+        barnesHutOptimize: this.graph.order > 2000,
+        gravity: 0.5,
+        scalingRatio: 8,
+        slowDown: 5,
+      },
     });
     this.layout.start();
     this.set('running');

@@ -10,11 +10,23 @@ function ratesTable(id: string, title: string, r: UiRates): HTMLElement {
   return el(
     'table',
     { id },
-    el('tr', {}, el('th', {}, title), el('th', { class: 'num' }, '/s'), el('th', { class: 'num' }, 'total')),
+    el(
+      'tr',
+      {},
+      el('th', {}, title),
+      el('th', { class: 'num' }, '/s'),
+      el('th', { class: 'num' }, 'total'),
+    ),
     ...(keys.length === 0
       ? [el('tr', {}, el('td', { class: 'hint' }, 'none yet'), el('td', {}), el('td', {}))]
       : keys.map((k) =>
-          el('tr', { 'data-key': k }, el('td', {}, k), el('td', { class: 'num' }, rate(r.perSecond[k] ?? 0)), el('td', { class: 'num' }, count(r.total[k] ?? 0))),
+          el(
+            'tr',
+            { 'data-key': k },
+            el('td', {}, k),
+            el('td', { class: 'num' }, rate(r.perSecond[k] ?? 0)),
+            el('td', { class: 'num' }, count(r.total[k] ?? 0)),
+          ),
         )),
   );
 }
@@ -27,7 +39,12 @@ function sum(r: Readonly<Record<string, number>>): number {
 
 export class StatusPanel {
   private readonly history: number[] = [];
-  private readonly spark = el('canvas', { class: 'spark', width: '340', height: '36', id: 'ann-spark' });
+  private readonly spark = el('canvas', {
+    class: 'spark',
+    width: '340',
+    height: '36',
+    id: 'ann-spark',
+  });
   latest: UiStatus | null = null;
 
   constructor(private readonly onSample?: (s: UiStatus) => void) {}
@@ -52,10 +69,28 @@ export class StatusPanel {
         'dl',
         {},
         el('dt', {}, 'state'),
-        el('dd', { id: 'status-ready', class: s.ready ? '' : 'error' }, s.ready ? 'ready' : `not ready: ${failing.map(([k, c]) => `${k}${c.detail ? ` (${c.detail})` : ''}`).join(', ')}`),
+        el(
+          'dd',
+          { id: 'status-ready', class: s.ready ? '' : 'error' },
+          s.ready
+            ? 'ready'
+            : `not ready: ${failing.map(([k, c]) => `${k}${c.detail ? ` (${c.detail})` : ''}`).join(', ')}`,
+        ),
         el('dt', {}, 'nodes'),
         el('dd', { id: 'status-nodes' }, count(s.nodes)),
-        el('dt', {}, 'links', el('span', { class: 'hint', title: 'links as the nodes announce them: a link both ends announce counts twice' }, ' (announced)')),
+        el(
+          'dt',
+          {},
+          'links',
+          el(
+            'span',
+            {
+              class: 'hint',
+              title: 'links as the nodes announce them: a link both ends announce counts twice',
+            },
+            ' (announced)',
+          ),
+        ),
         el('dd', { id: 'status-links' }, count(s.links)),
         el('dt', {}, 'stored'),
         el('dd', {}, `${count(s.replication.storedAnnouncements)} announcements`),
@@ -75,7 +110,13 @@ export class StatusPanel {
         : el(
             'table',
             { id: 'status-peers' },
-            el('tr', {}, el('th', {}, 'peer'), el('th', { class: 'num' }, 'queue'), el('th', {}, 'initial sync')),
+            el(
+              'tr',
+              {},
+              el('th', {}, 'peer'),
+              el('th', { class: 'num' }, 'queue'),
+              el('th', {}, 'initial sync'),
+            ),
             ...peers.map((p) =>
               el(
                 'tr',
@@ -86,9 +127,18 @@ export class StatusPanel {
                   'td',
                   {},
                   p.sync
-                    ? el('div', { title: `${p.sync.state}: ${p.sync.fetched} fetched, ${p.sync.failed} failed of ${p.sync.needed} needed (${p.sync.advertised} advertised)` },
+                    ? el(
+                        'div',
+                        {
+                          title: `${p.sync.state}: ${p.sync.fetched} fetched, ${p.sync.failed} failed of ${p.sync.needed} needed (${p.sync.advertised} advertised)`,
+                        },
                         `${p.sync.state} ${Math.round(p.sync.progress * 100)} %`,
-                        el('div', { class: 'bar' }, el('div', { style: `width:${Math.round(p.sync.progress * 100)}%` })))
+                        el(
+                          'div',
+                          { class: 'bar' },
+                          el('div', { style: `width:${Math.round(p.sync.progress * 100)}%` }),
+                        ),
+                      )
                     : 'inbound',
                 ),
               ),
@@ -114,16 +164,36 @@ export class StatusPanel {
         'dl',
         {},
         el('dt', {}, 'bus'),
-        el('dd', {}, `${s.cluster.connected ? 'connected' : 'disconnected'}, ${s.cluster.ready ? 'caught up' : 'catching up'}, backlog ${count(s.cluster.backlog)}`),
+        el(
+          'dd',
+          {},
+          `${s.cluster.connected ? 'connected' : 'disconnected'}, ${s.cluster.ready ? 'caught up' : 'catching up'}, backlog ${count(s.cluster.backlog)}`,
+        ),
         el('dt', {}, 'lag'),
-        el('dd', {}, s.cluster.lagMs.p99 !== undefined ? `p99 ${count(s.cluster.lagMs.p99)} ms` : '—'),
+        el(
+          'dd',
+          {},
+          s.cluster.lagMs.p99 !== undefined ? `p99 ${count(s.cluster.lagMs.p99)} ms` : '—',
+        ),
       ),
       el(
         'table',
         { id: 'status-processes' },
-        el('tr', {}, el('th', {}, 'process'), el('th', { class: 'num' }, 'entries'), el('th', {}, 'last seen')),
+        el(
+          'tr',
+          {},
+          el('th', {}, 'process'),
+          el('th', { class: 'num' }, 'entries'),
+          el('th', {}, 'last seen'),
+        ),
         ...s.cluster.processes.map((p) =>
-          el('tr', {}, el('td', { class: 'mono' }, p.origin + (p.self ? ' (this)' : '')), el('td', { class: 'num' }, count(p.entries)), el('td', {}, p.self ? 'now' : ago(s.time - p.lastSeen))),
+          el(
+            'tr',
+            {},
+            el('td', { class: 'mono' }, p.origin + (p.self ? ' (this)' : '')),
+            el('td', { class: 'num' }, count(p.entries)),
+            el('td', {}, p.self ? 'now' : ago(s.time - p.lastSeen)),
+          ),
         ),
       ),
     );

@@ -28,7 +28,12 @@ export interface HaproxyServer {
 
 export type HaproxyServers =
   /** docker-compose: `server-template` resolved through Docker's embedded DNS */
-  | { readonly kind: 'docker'; readonly service: string; readonly port: number; readonly slots: number }
+  | {
+      readonly kind: 'docker';
+      readonly service: string;
+      readonly port: number;
+      readonly slots: number;
+    }
   | { readonly kind: 'static'; readonly list: readonly HaproxyServer[] };
 
 export interface HaproxyRenderOptions {
@@ -51,7 +56,14 @@ export interface HaproxyRenderOptions {
  * Loopback and the private networks (the edge on the Docker host reaches HAProxy from the compose
  * network's gateway) — never cjdns (fc00::/8) or the internet.
  */
-export const SUBNODE_CLIENTS: readonly string[] = ['127.0.0.0/8', '::1', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fd00::/8'];
+export const SUBNODE_CLIENTS: readonly string[] = [
+  '127.0.0.0/8',
+  '::1',
+  '10.0.0.0/8',
+  '172.16.0.0/12',
+  '192.168.0.0/16',
+  'fd00::/8',
+];
 
 export const DOCKER_HAPROXY: HaproxyRenderOptions = {
   bind: ':3333',
@@ -65,11 +77,11 @@ export const DOCKER_HAPROXY: HaproxyRenderOptions = {
     'loopback servers; test/integration/cluster/cluster-deploy.int.test.ts keeps the two in step.',
     '',
     ' - POST /subnode: only from loopback and private networks (the edge; docs/security.md);',
-    '   consistent hash of the announcing node\'s IPv6 (x-cjdns-ip, canonical form),',
-    '   so one node\'s announcements are ordered in one process; when a process fails only its',
+    "   consistent hash of the announcing node's IPv6 (x-cjdns-ip, canonical form),",
+    "   so one node's announcements are ordered in one process; when a process fails only its",
     '   nodes move, and the survivor continues their stateHash (docs/cluster.md, failover).',
     ' - the read API: round robin; /cjdnsnode_websocket: tunnel pinned by source.',
-    ' - /metrics is on each process\'s admin listener, not here: scrape each process itself',
+    " - /metrics is on each process's admin listener, not here: scrape each process itself",
     '   (docs/metrics.md).',
     ' - the peering seeder (/seeder-peers, /seeder-testres, POST /subnode with x-cjdns-sq: pc):',
     '   the first healthy server, the next one when it fails (docs/seeder.md).',
@@ -80,7 +92,9 @@ export const DOCKER_HAPROXY: HaproxyRenderOptions = {
 
 function serverLines(s: HaproxyServers): string[] {
   if (s.kind === 'docker') {
-    return [`    server-template ${s.service} ${s.slots} ${s.service}:${s.port} check resolvers docker init-addr none`];
+    return [
+      `    server-template ${s.service} ${s.slots} ${s.service}:${s.port} check resolvers docker init-addr none`,
+    ];
   }
   return s.list.map((x) => `    server ${x.name} ${x.host}:${x.port} check`);
 }
@@ -124,7 +138,7 @@ export function renderHaproxyConfig(o: HaproxyRenderOptions): string {
     '    option httplog',
     '    option dontlognull',
     '    option http-keep-alive',
-    '    # the client address for the route servers\' per-client limits (http.trustedProxies)',
+    "    # the client address for the route servers' per-client limits (http.trustedProxies)",
     '    option forwardfor',
     '    timeout connect 2s',
     '    timeout client 30s',
@@ -147,7 +161,7 @@ export function renderHaproxyConfig(o: HaproxyRenderOptions): string {
     '    acl is_ws path /cjdnsnode_websocket',
     '    acl is_seeder path /seeder-peers /seeder-testres',
     '    acl is_pc req.hdr(x-cjdns-sq) -m str pc',
-    '    # the subnode API is the cluster\'s own (the edge forwards cjdns\'s queries): loopback and',
+    "    # the subnode API is the cluster's own (the edge forwards cjdns's queries): loopback and",
     '    # private networks only (docs/security.md)',
     `    acl subnode_client src ${(o.subnodeClients ?? SUBNODE_CLIENTS).join(' ')}`,
     '    http-request deny deny_status 403 if is_subnode !subnode_client',

@@ -32,7 +32,9 @@ const SNODE_BIN = join(REPO_ROOT, 'bin', 'snode.js');
  * The route servers run what the launcher runs: the sources when it runs from them (`npm run
  * cluster`, the tests: bin/snode.js would otherwise prefer a dist/ built earlier), else dist/.
  */
-const RUN_SOURCES: NodeJS.ProcessEnv = import.meta.url.endsWith('.ts') ? { SNODE_FROM_SOURCE: '1' } : {};
+const RUN_SOURCES: NodeJS.ProcessEnv = import.meta.url.endsWith('.ts')
+  ? { SNODE_FROM_SOURCE: '1' }
+  : {};
 
 export interface LaunchOptions {
   readonly processes: number;
@@ -91,12 +93,21 @@ export interface SnodeInstance {
 export interface LaunchedCluster {
   readonly dir: string;
   readonly host: string;
-  readonly identity: { readonly privateKeyHex: string; readonly key: string; readonly ipv6: string };
+  readonly identity: {
+    readonly privateKeyHex: string;
+    readonly key: string;
+    readonly ipv6: string;
+  };
   /** the cluster key the route servers share (SNODE_CLUSTER_KEY; docs/cluster.md) */
   readonly clusterKey: string;
   readonly redis: RedisServer;
   readonly snodes: SnodeInstance[];
-  readonly haproxy: { readonly port: number; readonly url: string; readonly configFile: string; readonly process: ManagedProcess };
+  readonly haproxy: {
+    readonly port: number;
+    readonly url: string;
+    readonly configFile: string;
+    readonly process: ManagedProcess;
+  };
   /** kill -9 one route server (indices from 0) */
   kill(index: number): Promise<void>;
   /** (re)start one route server on its port; waits for /healthz (and /readyz unless told not to) */
@@ -117,12 +128,22 @@ interface Ports {
 async function allocatePorts(n: number, base: number | undefined, host: string): Promise<Ports> {
   if (base !== undefined) {
     const range = (from: number): number[] => Array.from({ length: n }, (_, i) => from + i);
-    return { haproxy: base, snodes: range(base + 1), redis: base + n + 1, admins: range(base + n + 2) };
+    return {
+      haproxy: base,
+      snodes: range(base + 1),
+      redis: base + n + 1,
+      admins: range(base + n + 2),
+    };
   }
   const ports = new Set<number>();
   while (ports.size < 2 * n + 2) ports.add(await freePort(host));
   const list = [...ports];
-  return { haproxy: list[0]!, snodes: list.slice(1, n + 1), redis: list[n + 1]!, admins: list.slice(n + 2) };
+  return {
+    haproxy: list[0]!,
+    snodes: list.slice(1, n + 1),
+    redis: list[n + 1]!,
+    admins: list.slice(n + 2),
+  };
 }
 
 export async function launchCluster(opts: LaunchOptions): Promise<LaunchedCluster> {
@@ -180,11 +201,16 @@ export async function launchCluster(opts: LaunchOptions): Promise<LaunchedCluste
       SNODE_CLUSTER_KEY: clusterKey,
       SNODE_LOG_LEVEL: opts.logLevel ?? 'info',
     };
-    const p = new ManagedProcess(`snode${index + 1}`, process.execPath, [...(opts.nodeArgs ?? []), SNODE_BIN, 'serve'], {
-      env,
-      cwd: dir,
-      logFile: join(dir, 'logs', `snode${index + 1}.log`),
-    });
+    const p = new ManagedProcess(
+      `snode${index + 1}`,
+      process.execPath,
+      [...(opts.nodeArgs ?? []), SNODE_BIN, 'serve'],
+      {
+        env,
+        cwd: dir,
+        logFile: join(dir, 'logs', `snode${index + 1}.log`),
+      },
+    );
     started.push(p);
     return p;
   };
@@ -199,13 +225,17 @@ export async function launchCluster(opts: LaunchOptions): Promise<LaunchedCluste
       // up long enough: this death starts the backoff over
       const n = Date.now() - startedAt >= RESTART_RESET_MS ? 0 : attempt;
       const delay = backoffDelayMs(RESTART_BACKOFF, n, Math.random);
-      progress(`snode${index + 1} (pid ${p.pid}) died (${p.exitSignal ?? `exit code ${code}`}); restarting it in ${delay} ms (see ${join(dir, 'logs', `snode${index + 1}.log`)})`);
+      progress(
+        `snode${index + 1} (pid ${p.pid}) died (${p.exitSignal ?? `exit code ${code}`}); restarting it in ${delay} ms (see ${join(dir, 'logs', `snode${index + 1}.log`)})`,
+      );
       const t = setTimeout(() => {
         restartTimers.delete(t);
         if (stopping || s.process !== p) return;
         s.restarts++;
         s.process = spawnSnode(index);
-        progress(`snode${index + 1} restarted (pid ${s.process.pid}, restart ${s.restarts}); HAProxy sends it traffic once its /readyz says ready`);
+        progress(
+          `snode${index + 1} restarted (pid ${s.process.pid}, restart ${s.restarts}); HAProxy sends it traffic once its /readyz says ready`,
+        );
         supervise(index, s.process, n + 1);
       }, delay);
       restartTimers.add(t);
@@ -213,11 +243,23 @@ export async function launchCluster(opts: LaunchOptions): Promise<LaunchedCluste
   };
 
   const waitSnode = async (s: SnodeInstance, waitReady: boolean): Promise<void> => {
-    await waitFor(`snode${s.index + 1} /healthz on ${host}:${s.port}`, async () => {
-      if (!s.process.running) throw new Error(`snode${s.index + 1} exited (see ${join(dir, 'logs', `snode${s.index + 1}.log`)})`);
-      return httpOk(s.port, '/healthz', host);
-    }, timeoutMs);
-    if (waitReady) await waitFor(`snode${s.index + 1} /readyz`, () => httpOk(s.port, '/readyz', host), timeoutMs);
+    await waitFor(
+      `snode${s.index + 1} /healthz on ${host}:${s.port}`,
+      async () => {
+        if (!s.process.running)
+          throw new Error(
+            `snode${s.index + 1} exited (see ${join(dir, 'logs', `snode${s.index + 1}.log`)})`,
+          );
+        return httpOk(s.port, '/healthz', host);
+      },
+      timeoutMs,
+    );
+    if (waitReady)
+      await waitFor(
+        `snode${s.index + 1} /readyz`,
+        () => httpOk(s.port, '/readyz', host),
+        timeoutMs,
+      );
   };
 
   const stopAll = async (): Promise<void> => {
@@ -225,7 +267,11 @@ export async function launchCluster(opts: LaunchOptions): Promise<LaunchedCluste
     for (const t of restartTimers) clearTimeout(t);
     restartTimers.clear();
     await Promise.all(snodes.map((s) => s.process.stop('SIGTERM', 10_000)));
-    await Promise.all(started.filter((p) => p.running).map((p) => (p === redis?.process ? Promise.resolve() : p.stop('SIGTERM', 5000))));
+    await Promise.all(
+      started
+        .filter((p) => p.running)
+        .map((p) => (p === redis?.process ? Promise.resolve() : p.stop('SIGTERM', 5000))),
+    );
     if (haproxyProcess) await haproxyProcess.stop('SIGTERM', 5000);
     if (redis) await redis.process.stop('SIGTERM', 10_000);
   };
@@ -238,7 +284,15 @@ export async function launchCluster(opts: LaunchOptions): Promise<LaunchedCluste
     progress(`starting ${opts.processes} route server(s) on ${host}:${ports.snodes.join(', ')}`);
     for (let i = 0; i < opts.processes; i++) {
       const adminPort = ports.admins[i]!;
-      snodes.push({ index: i, port: ports.snodes[i]!, url: `http://${host}:${ports.snodes[i]}`, adminPort, adminUrl: `http://${host}:${adminPort}`, process: spawnSnode(i), restarts: 0 });
+      snodes.push({
+        index: i,
+        port: ports.snodes[i]!,
+        url: `http://${host}:${ports.snodes[i]}`,
+        adminPort,
+        adminUrl: `http://${host}:${adminPort}`,
+        process: spawnSnode(i),
+        restarts: 0,
+      });
     }
     for (const s of snodes) supervise(s.index, s.process, 0);
     await Promise.all(snodes.map((s) => waitSnode(s, opts.waitReady ?? true)));
@@ -248,18 +302,32 @@ export async function launchCluster(opts: LaunchOptions): Promise<LaunchedCluste
       configFile,
       renderHaproxyConfig({
         bind: `${host}:${ports.haproxy}`,
-        servers: { kind: 'static', list: snodes.map((s) => ({ name: `snode${s.index + 1}`, host, port: s.port })) },
+        servers: {
+          kind: 'static',
+          list: snodes.map((s) => ({ name: `snode${s.index + 1}`, host, port: s.port })),
+        },
         checkIntervalMs: opts.checkIntervalMs,
         maxconn: 4096,
-        header: [`native snode cluster rendered by src/cluster/native/launcher.ts for ${opts.processes} process(es)`],
+        header: [
+          `native snode cluster rendered by src/cluster/native/launcher.ts for ${opts.processes} process(es)`,
+        ],
       }),
     );
     progress(`starting haproxy on ${host}:${ports.haproxy}`);
-    haproxyProcess = await startHaproxy({ configFile, port: ports.haproxy, host, logFile: join(dir, 'logs', 'haproxy.log') });
+    haproxyProcess = await startHaproxy({
+      configFile,
+      port: ports.haproxy,
+      host,
+      logFile: join(dir, 'logs', 'haproxy.log'),
+    });
     started.push(haproxyProcess);
     const haproxyPort = ports.haproxy;
     // HAProxy starts with every server up; wait until one answers through it
-    await waitFor('a route server through haproxy', () => httpOk(haproxyPort, '/healthz', host), timeoutMs);
+    await waitFor(
+      'a route server through haproxy',
+      () => httpOk(haproxyPort, '/healthz', host),
+      timeoutMs,
+    );
 
     let stopped: Promise<void> | undefined;
     const cluster: LaunchedCluster = {
@@ -271,7 +339,12 @@ export async function launchCluster(opts: LaunchOptions): Promise<LaunchedCluste
         return redis!;
       },
       snodes,
-      haproxy: { port: haproxyPort, url: `http://${host}:${haproxyPort}`, configFile, process: haproxyProcess },
+      haproxy: {
+        port: haproxyPort,
+        url: `http://${host}:${haproxyPort}`,
+        configFile,
+        process: haproxyProcess,
+      },
       kill: async (index) => {
         const p = snodes[index]!.process;
         deliberate.add(p);

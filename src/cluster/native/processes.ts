@@ -38,7 +38,12 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Poll `check` until it returns true; throw after `timeoutMs` with `what` in the message. */
-export async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 15_000, intervalMs = 50): Promise<void> {
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean> | boolean,
+  timeoutMs = 15_000,
+  intervalMs = 50,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -48,14 +53,22 @@ export async function waitFor(what: string, check: () => Promise<boolean> | bool
       lastError = e;
     }
     if (Date.now() >= deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message ?? String(lastError)})` : ''}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message ?? String(lastError)})` : ''}`,
+      );
     }
     await sleep(intervalMs);
   }
 }
 
 /** One request/response exchange on a raw TCP socket (a Redis PING, an HTTP probe). */
-function probe(port: number, host: string, payload: string, expect: RegExp, timeoutMs = 1000): Promise<boolean> {
+function probe(
+  port: number,
+  host: string,
+  payload: string,
+  expect: RegExp,
+  timeoutMs = 1000,
+): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect({ port, host });
     let buf = '';
@@ -86,7 +99,12 @@ export function redisPing(port: number, host = '127.0.0.1', password?: string): 
 }
 
 export function httpOk(port: number, path: string, host = '127.0.0.1'): Promise<boolean> {
-  return probe(port, host, `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`, /^HTTP\/1\.[01] 200 /);
+  return probe(
+    port,
+    host,
+    `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
+    /^HTTP\/1\.[01] 200 /,
+  );
 }
 
 /** A child process with its output in a log file, stopped by signal with a kill fallback. */
@@ -104,7 +122,11 @@ export class ManagedProcess {
     opts: { env?: NodeJS.ProcessEnv; cwd?: string; logFile: string },
   ) {
     const log: WriteStream = createWriteStream(opts.logFile, { flags: 'a' });
-    this.child = spawn(command, args, { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(command, args, {
+      env: opts.env ?? process.env,
+      cwd: opts.cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.child.stdout?.pipe(log, { end: false });
     this.child.stderr?.pipe(log, { end: false });
     this.exited = new Promise((resolve) => {
@@ -197,35 +219,63 @@ export async function startRedisServer(opts: RedisServerOptions): Promise<RedisS
   const password = opts.password ?? newRedisPassword();
   const conf = join(opts.dir, 'redis-auth.conf');
   const quoted = `"${password.replace(/[\\"]/g, '\\$&')}"`;
-  writeFileSync(conf, `requirepass ${quoted}\nmasterauth ${quoted}\nprotected-mode yes\n`, { mode: 0o600 });
+  writeFileSync(conf, `requirepass ${quoted}\nmasterauth ${quoted}\nprotected-mode yes\n`, {
+    mode: 0o600,
+  });
   const args = [
     conf,
-    '--port', String(opts.port),
-    '--bind', host,
-    '--dir', opts.dir,
-    '--appendonly', opts.appendonly === false ? 'no' : 'yes',
-    '--appendfsync', opts.appendfsync ?? 'everysec',
-    '--save', '',
-    '--daemonize', 'no',
+    '--port',
+    String(opts.port),
+    '--bind',
+    host,
+    '--dir',
+    opts.dir,
+    '--appendonly',
+    opts.appendonly === false ? 'no' : 'yes',
+    '--appendfsync',
+    opts.appendfsync ?? 'everysec',
+    '--save',
+    '',
+    '--daemonize',
+    'no',
     // a full Redis refuses writes (OOM) instead of evicting the record: nothing acknowledged is lost
-    '--maxmemory-policy', 'noeviction',
+    '--maxmemory-policy',
+    'noeviction',
     // a slow subscriber is disconnected rather than growing Redis' memory; the actor repairs
-    '--client-output-buffer-limit', 'pubsub 64mb 16mb 60',
+    '--client-output-buffer-limit',
+    'pubsub 64mb 16mb 60',
   ];
   if (opts.maxmemoryBytes) args.push('--maxmemory', String(opts.maxmemoryBytes));
   if (opts.replicaOf) args.push('--replicaof', opts.replicaOf.host, String(opts.replicaOf.port));
-  const p = new ManagedProcess(`redis:${opts.port}`, bin, args, { logFile: opts.logFile ?? join(opts.dir, 'redis.log') });
+  const p = new ManagedProcess(`redis:${opts.port}`, bin, args, {
+    logFile: opts.logFile ?? join(opts.dir, 'redis.log'),
+  });
   try {
-    await waitFor(`redis-server on ${host}:${opts.port}`, async () => {
-      if (!p.running) throw new Error(`redis-server exited (see ${opts.logFile ?? join(opts.dir, 'redis.log')})`);
-      return redisPing(opts.port, host, password);
-    }, 10_000, 25);
+    await waitFor(
+      `redis-server on ${host}:${opts.port}`,
+      async () => {
+        if (!p.running)
+          throw new Error(
+            `redis-server exited (see ${opts.logFile ?? join(opts.dir, 'redis.log')})`,
+          );
+        return redisPing(opts.port, host, password);
+      },
+      10_000,
+      25,
+    );
   } catch (e) {
     await p.stop('SIGKILL');
     throw e;
   }
   const urlHost = host.includes(':') ? `[${host}]` : host;
-  return { port: opts.port, host, url: `redis://:${encodeURIComponent(password)}@${urlHost}:${opts.port}`, password, dir: opts.dir, process: p };
+  return {
+    port: opts.port,
+    host,
+    url: `redis://:${encodeURIComponent(password)}@${urlHost}:${opts.port}`,
+    password,
+    dir: opts.dir,
+    process: p,
+  };
 }
 
 export interface RedisSentinelOptions {
@@ -276,12 +326,22 @@ export async function startRedisSentinel(opts: RedisSentinelOptions): Promise<Re
       '',
     ].join('\n'),
   );
-  const p = new ManagedProcess(`sentinel:${opts.port}`, bin, [conf], { logFile: opts.logFile ?? join(opts.dir, `sentinel-${opts.port}.log`) });
+  const p = new ManagedProcess(`sentinel:${opts.port}`, bin, [conf], {
+    logFile: opts.logFile ?? join(opts.dir, `sentinel-${opts.port}.log`),
+  });
   try {
-    await waitFor(`redis-sentinel on ${host}:${opts.port}`, async () => {
-      if (!p.running) throw new Error(`redis-sentinel exited (see ${opts.logFile ?? join(opts.dir, `sentinel-${opts.port}.log`)})`);
-      return redisPing(opts.port, host);
-    }, 10_000, 25);
+    await waitFor(
+      `redis-sentinel on ${host}:${opts.port}`,
+      async () => {
+        if (!p.running)
+          throw new Error(
+            `redis-sentinel exited (see ${opts.logFile ?? join(opts.dir, `sentinel-${opts.port}.log`)})`,
+          );
+        return redisPing(opts.port, host);
+      },
+      10_000,
+      25,
+    );
   } catch (e) {
     await p.stop('SIGKILL');
     throw e;
@@ -312,19 +372,26 @@ export async function startHaproxy(opts: HaproxyOptions): Promise<ManagedProcess
   const bin = requireBinary('haproxy', 'Debian/Ubuntu: apt-get install haproxy');
   checkHaproxyConfig(opts.configFile);
   // -db: foreground, no daemon; -Ws would need systemd
-  const p = new ManagedProcess('haproxy', bin, ['-db', '-f', opts.configFile], { logFile: opts.logFile });
+  const p = new ManagedProcess('haproxy', bin, ['-db', '-f', opts.configFile], {
+    logFile: opts.logFile,
+  });
   const host = opts.host ?? '127.0.0.1';
   try {
-    await waitFor(`haproxy on ${host}:${opts.port}`, async () => {
-      if (!p.running) throw new Error(`haproxy exited (see ${opts.logFile})`);
-      return new Promise<boolean>((resolve) => {
-        const s = connect({ port: opts.port, host }, () => {
-          s.destroy();
-          resolve(true);
+    await waitFor(
+      `haproxy on ${host}:${opts.port}`,
+      async () => {
+        if (!p.running) throw new Error(`haproxy exited (see ${opts.logFile})`);
+        return new Promise<boolean>((resolve) => {
+          const s = connect({ port: opts.port, host }, () => {
+            s.destroy();
+            resolve(true);
+          });
+          s.on('error', () => resolve(false));
         });
-        s.on('error', () => resolve(false));
-      });
-    }, 10_000, 25);
+      },
+      10_000,
+      25,
+    );
   } catch (e) {
     await p.stop('SIGKILL');
     throw e;

@@ -69,7 +69,8 @@ export function* encodeGraph(
   if (n >= GRAPH_MAX_NODES) throw new RangeError(`${n} nodes do not fit the graph stream`);
   const index = new Map<string, number>();
   /** the slice that started at `deadline - budgetMs` is over (checked every 64 nodes) */
-  const sliceOver = (i: number, deadline: number): boolean => (i & 63) === 0 && performance.now() >= deadline;
+  const sliceOver = (i: number, deadline: number): boolean =>
+    (i & 63) === 0 && performance.now() >= deadline;
 
   // nodes: the header, then the node records, slice by slice
   let i = 0;
@@ -90,7 +91,11 @@ export function* encodeGraph(
       index.set(r.ipv6, i);
       const o = head + (i - start) * GRAPH_NODE_BYTES;
       writeIp(out, o, r.ipv6);
-      view.setUint32(o + 16, Math.max(0, Math.min(0xffffffff, Math.floor(r.timestamp / 1000))), true);
+      view.setUint32(
+        o + 16,
+        Math.max(0, Math.min(0xffffffff, Math.floor(r.timestamp / 1000))),
+        true,
+      );
       view.setUint16(o + 20, Math.min(0xffff, r.version), true);
       out[o + 22] = Math.min(255, r.announcements.length);
       i++;
@@ -101,7 +106,7 @@ export function* encodeGraph(
 
   // links: one chunk per slice of nodes (each link once, from the lower index when both announce it)
   let scratch = new Uint32Array(2 * 1024);
-  for (let ia = 0; ia < n; ) {
+  for (let ia = 0; ia < n;) {
     const limit = Math.min(n, ia + maxNodes);
     const deadline = performance.now() + budgetMs;
     let k = 0;

@@ -56,13 +56,16 @@ export class GraphWireError extends Error {
 /** Decode a whole stream (the page reads the response body, then calls this). */
 export function decodeGraph(bytes: Uint8Array): DecodedGraph {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.byteLength < GRAPH_HEADER_BYTES) throw new GraphWireError('graph stream shorter than its header');
-  if (view.getUint32(0, true) !== GRAPH_MAGIC) throw new GraphWireError('not a graph stream (bad magic)');
+  if (bytes.byteLength < GRAPH_HEADER_BYTES)
+    throw new GraphWireError('graph stream shorter than its header');
+  if (view.getUint32(0, true) !== GRAPH_MAGIC)
+    throw new GraphWireError('not a graph stream (bad magic)');
   const nodeCount = view.getUint32(4, true);
   const serverTimeSec = view.getUint32(8, true);
   if (nodeCount >= GRAPH_MAX_NODES) throw new GraphWireError(`node count ${nodeCount} too large`);
   let o = GRAPH_HEADER_BYTES;
-  if (bytes.byteLength < o + nodeCount * GRAPH_NODE_BYTES) throw new GraphWireError('graph stream ends inside the nodes');
+  if (bytes.byteLength < o + nodeCount * GRAPH_NODE_BYTES)
+    throw new GraphWireError('graph stream ends inside the nodes');
   const ips = new Uint8Array(nodeCount * 16);
   const lastSeenSec = new Uint32Array(nodeCount);
   const version = new Uint16Array(nodeCount);
@@ -77,11 +80,13 @@ export function decodeGraph(bytes: Uint8Array): DecodedGraph {
   let edgeCount = 0;
   let p = o;
   for (;;) {
-    if (p + 4 > bytes.byteLength) throw new GraphWireError('graph stream ends before its last edge chunk');
+    if (p + 4 > bytes.byteLength)
+      throw new GraphWireError('graph stream ends before its last edge chunk');
     const count = view.getUint32(p, true);
     p += 4;
     if (count === 0) break;
-    if (p + count * GRAPH_EDGE_BYTES > bytes.byteLength) throw new GraphWireError('graph stream ends inside an edge chunk');
+    if (p + count * GRAPH_EDGE_BYTES > bytes.byteLength)
+      throw new GraphWireError('graph stream ends inside an edge chunk');
     edgeCount += count;
     p += count * GRAPH_EDGE_BYTES;
   }
@@ -98,13 +103,24 @@ export function decodeGraph(bytes: Uint8Array): DecodedGraph {
       const a = view.getUint32(p, true);
       const word = view.getUint32(p + 4, true);
       const b = word & (GRAPH_MAX_NODES - 1);
-      if (a >= nodeCount || b >= nodeCount) throw new GraphWireError(`edge ${e} names a node outside the graph`);
+      if (a >= nodeCount || b >= nodeCount)
+        throw new GraphWireError(`edge ${e} names a node outside the graph`);
       edges[2 * e] = a;
       edges[2 * e + 1] = b;
       edgeDir[e] = word >>> 30;
     }
   }
-  return { nodeCount, serverTimeSec, ips, lastSeenSec, version, announcements, edgeCount, edges, edgeDir };
+  return {
+    nodeCount,
+    serverTimeSec,
+    ips,
+    lastSeenSec,
+    version,
+    announcements,
+    edgeCount,
+    edges,
+    edgeDir,
+  };
 }
 
 const HEX = '0123456789abcdef';

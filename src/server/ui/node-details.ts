@@ -9,7 +9,12 @@ import type { RouteJson } from '../../routing/route-answer.ts';
 import type { Announcement } from '../../protocol/announcement-types.ts';
 import { printScheme } from '../../protocol/encoding-scheme.ts';
 import { bytesToHex } from '../../protocol/hex.ts';
-import { ip6FromPublicKey, ip6FromString, ip6ToString, publicKeyFromString } from '../../protocol/keys.ts';
+import {
+  ip6FromPublicKey,
+  ip6FromString,
+  ip6ToString,
+  publicKeyFromString,
+} from '../../protocol/keys.ts';
 import type { UiAnnouncement, UiLink, UiLinkSample, UiNode, UiPath } from './details-wire.ts';
 
 export type { UiAnnouncement, UiLink, UiLinkSample, UiNode, UiPath } from './details-wire.ts';
@@ -20,14 +25,18 @@ export function nodeIpOf(text: string, what = 'node'): string {
     if (text.endsWith('.k')) return ip6ToString(ip6FromPublicKey(publicKeyFromString(text)));
     return ip6ToString(ip6FromString(text));
   } catch {
-    throw new RsError('RS_ERR_HTTP_BAD_REQUEST', `${what} is neither an IPv6 address nor a key: ${text.slice(0, 80)}`);
+    throw new RsError(
+      'RS_ERR_HTTP_BAD_REQUEST',
+      `${what} is neither an IPv6 address nor a key: ${text.slice(0, 80)}`,
+    );
   }
 }
 
 function newestSample(link: LinkView): UiLinkSample | null {
   let best: UiLinkSample | null = null;
   for (const [slot, s] of link.linkState) {
-    if (best === null || slot > best.slot) best = { slot, lag: s.lag, drops: s.drops, kbRecv: s.kbRecv };
+    if (best === null || slot > best.slot)
+      best = { slot, lag: s.lag, drops: s.drops, kbRecv: s.kbRecv };
   }
   return best;
 }
@@ -41,11 +50,20 @@ function bestLink(links: readonly LinkView[] | undefined): LinkView | undefined 
 function announcementOf(ann: Announcement): UiAnnouncement {
   const entities: Record<string, number> = {};
   for (const e of ann.entities) entities[e.type] = (entities[e.type] ?? 0) + 1;
-  return { hash: bytesToHex(ann.hash), timestamp: ann.timestamp, isReset: ann.isReset, bytes: ann.binary.length, entities };
+  return {
+    hash: bytesToHex(ann.hash),
+    timestamp: ann.timestamp,
+    isReset: ann.isReset,
+    bytes: ann.binary.length,
+    entities,
+  };
 }
 
 /** The details of `rec`; `lookup` finds the peers' records (for the links back). */
-export function uiNode(rec: NodeRecordView, lookup: (ip: string) => NodeRecordView | undefined): UiNode {
+export function uiNode(
+  rec: NodeRecordView,
+  lookup: (ip: string) => NodeRecordView | undefined,
+): UiNode {
   const links: UiLink[] = [];
   for (const [peer, peerLinks] of rec.inwardLinksByIp) {
     const backLink = bestLink(lookup(peer)?.inwardLinksByIp.get(rec.ipv6));

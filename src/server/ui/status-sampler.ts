@@ -28,7 +28,6 @@ export interface StatusSources {
   cluster(): UiStatus['cluster'];
 }
 
-
 /** Rates between two totals over `seconds` (a counter that went down, e.g. reset: its new total). */
 export function ratesOf(now: Totals, before: Totals | undefined, seconds: number): UiRates {
   const perSecond: Record<string, number> = {};
@@ -42,8 +41,15 @@ export function ratesOf(now: Totals, before: Totals | undefined, seconds: number
   return { perSecond, total };
 }
 
-function peerOf(p: PeerInfo['peers'][number] & { sync?: Partial<Record<string, unknown>> }): UiPeer {
-  const base = { addr: p.addr, outstandingRequests: p.outstandingRequests, msgsOnWire: p.msgsOnWire, msgQueue: p.msgQueue };
+function peerOf(
+  p: PeerInfo['peers'][number] & { sync?: Partial<Record<string, unknown>> },
+): UiPeer {
+  const base = {
+    addr: p.addr,
+    outstandingRequests: p.outstandingRequests,
+    msgsOnWire: p.msgsOnWire,
+    msgQueue: p.msgQueue,
+  };
   const s = p.sync;
   if (!s) return base;
   const num = (k: string): number => (typeof s[k] === 'number' ? (s[k] as number) : 0);

@@ -118,7 +118,11 @@ function okJson(r: CliResult): any {
 }
 
 /** A `{"error":{"code","message"}}` line (of stderr). */
-function errorLine(line: string, r: CliResult, code?: string | RegExp): { code: string; message: string } {
+function errorLine(
+  line: string,
+  r: CliResult,
+  code?: string | RegExp,
+): { code: string; message: string } {
   const v = JSON.parse(line);
   expect(Object.keys(v), desc(r)).to.deep.equal(['error']);
   expect(Object.keys(v.error).sort(), desc(r)).to.deep.equal(['code', 'message']);
@@ -375,14 +379,19 @@ describe('snode CLI (child processes)', function () {
 
     it('several keys → one JSON line per key, in order, exit 0', async () => {
       const lines = okLines(await cli('key', ...many));
-      expect(lines).to.deep.equal(await Promise.all(many.map(async (k) => okJson(await cli('key', k)))));
+      expect(lines).to.deep.equal(
+        await Promise.all(many.map(async (k) => okJson(await cli('key', k)))),
+      );
     });
 
     it('a bad key among several → the others on stdout, its error (naming its position) on stderr, exit 1', async () => {
       const r = await cli('key', ...withBad);
       expect(r.code, desc(r)).to.equal(1);
       const out = nonEmptyLines(r.stdout).map((l) => JSON.parse(l));
-      expect(out).to.deep.equal([{ key: pubVectors[0].key, ipv6: pubVectors[0].ipv6 }, { key: pubVectors[1].key, ipv6: pubVectors[1].ipv6 }]);
+      expect(out).to.deep.equal([
+        { key: pubVectors[0].key, ipv6: pubVectors[0].ipv6 },
+        { key: pubVectors[1].key, ipv6: pubVectors[1].ipv6 },
+      ]);
       const errs = nonEmptyLines(r.stderr);
       expect(errs, desc(r)).to.have.length(1);
       expect(errorLine(errs[0]!, r, 'RS_ERR_KEY_INVALID').message).to.match(/^key 2 \(/);
@@ -410,7 +419,9 @@ describe('snode CLI (child processes)', function () {
       expect(key).to.match(/^[0-9a-f]{64}$/);
       expect(parseClusterKey(key)).to.have.length(32);
       const again = await inSlot(() => spawnCli(['keygen', '--cluster']));
-      expect(again.stdout.trim()).to.match(/^[0-9a-f]{64}$/).and.not.equal(key);
+      expect(again.stdout.trim())
+        .to.match(/^[0-9a-f]{64}$/)
+        .and.not.equal(key);
     });
   });
 

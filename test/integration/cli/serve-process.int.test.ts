@@ -10,12 +10,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../../src/cluster/native/processes.ts';
 import { httpRequest } from '../../helpers/http.ts';
-import { exitWithin, killStartedSnodes, startSnode, type SnodeProcess } from '../../helpers/snode-process.ts';
+import {
+  exitWithin,
+  killStartedSnodes,
+  startSnode,
+  type SnodeProcess,
+} from '../../helpers/snode-process.ts';
 
 let stores = 0;
 /** each process its own announcement log in the test's directory (not .snode/ of the repository) */
 const serve = (args: string[], env: Record<string, string> = {}): SnodeProcess =>
-  startSnode(['serve', ...args], { SNODE_STORE_PATH: join(dir, `store-${++stores}`, 'announcements.log'), ...env });
+  startSnode(['serve', ...args], {
+    SNODE_STORE_PATH: join(dir, `store-${++stores}`, 'announcements.log'),
+    ...env,
+  });
 
 let dir: string;
 
@@ -123,9 +131,16 @@ describe('snode serve (child process)', function () {
       probe.listen(3333, '127.0.0.1', () => probe.close(() => res(true))); // the default bind (http.host auto)
     });
     if (!free) {
-      const busy = serve(['--identity-file', join(dir, 'default-port-busy.json'), '--log-level', 'info']);
+      const busy = serve([
+        '--identity-file',
+        join(dir, 'default-port-busy.json'),
+        '--log-level',
+        'info',
+      ]);
       expect((await exitWithin(busy, 15_000)).code).to.equal(1);
-      expect(busy.stderr()).to.match(/EADDRINUSE/).and.to.match(/3333/);
+      expect(busy.stderr())
+        .to.match(/EADDRINUSE/)
+        .and.to.match(/3333/);
       return;
     }
     const p = serve(['--identity-file', join(dir, 'default-port.json'), '--log-level', 'info']);

@@ -27,30 +27,43 @@ describe('cluster guarantee under faults (real Redis, real HAProxy, 3 processes)
   // a fresh cluster for each fault, so that one fault's outcome cannot decide another's
   beforeEach(async function () {
     this.timeout(120_000);
-    cluster = await startTestCluster({ processes: 3, env: { SNODE_CLUSTER_CATCH_UP_TIMEOUT_MS: '10' } });
+    cluster = await startTestCluster({
+      processes: 3,
+      env: { SNODE_CLUSTER_CATCH_UP_TIMEOUT_MS: '10' },
+    });
     load = new AckedLoad(cluster, 24, 41);
     await load.seed(2);
   });
   afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && cluster) process.stderr.write(`${clusterLogs(cluster, 25)}\nnot acknowledged: ${JSON.stringify([...load.refusals])}\n`);
+    if (this.currentTest?.state === 'failed' && cluster)
+      process.stderr.write(
+        `${clusterLogs(cluster, 25)}\nnot acknowledged: ${JSON.stringify([...load.refusals])}\n`,
+      );
     await cluster?.stop();
   });
 
   async function allReady(): Promise<void> {
     for (const s of cluster.snodes) {
       let detail = '';
-      await waitFor(`snode${s.index + 1} ready`, async () => {
-        const r = await readyz(s.port);
-        detail = JSON.stringify(r?.body.checks ?? 'no answer');
-        return r?.status === 200;
-      }, 30_000).catch((e: Error) => {
+      await waitFor(
+        `snode${s.index + 1} ready`,
+        async () => {
+          const r = await readyz(s.port);
+          detail = JSON.stringify(r?.body.checks ?? 'no answer');
+          return r?.status === 200;
+        },
+        30_000,
+      ).catch((e: Error) => {
         throw new Error(`${e.message}: ${detail}`);
       });
     }
   }
 
   /** Run the load while `during` runs; always stop it. */
-  async function underLoad(opts: { pauseMs: number; attempts: number }, during: () => Promise<void>): Promise<void> {
+  async function underLoad(
+    opts: { pauseMs: number; attempts: number },
+    during: () => Promise<void>,
+  ): Promise<void> {
     const run = load.run(opts);
     try {
       await during();
@@ -61,16 +74,26 @@ describe('cluster guarantee under faults (real Redis, real HAProxy, 3 processes)
 
   it('kill -9 mid-ingest, restarted while the record is long: no traffic and no out-of-order apply before its catch-up, nothing acknowledged lost', async () => {
     // a long record: its replay takes far longer than catchUpTimeoutMs (10 ms)
-    for (let round = 0; round < 40; round++) await Promise.all(load.net.nodes.map((_n, i) => load.announce(i, load.net.update(i, Date.now()))));
+    for (let round = 0; round < 40; round++)
+      await Promise.all(
+        load.net.nodes.map((_n, i) => load.announce(i, load.net.update(i, Date.now()))),
+      );
     await underLoad({ pauseMs: 5, attempts: 200 }, async () => {
       await sleep(800);
       await cluster.kill(1);
       await sleep(1500); // its nodes fail over to the other two
       await cluster.start(1, { waitReady: false }); // its catch-up runs while the load goes on
-      await waitFor('snode2 ready again', async () => (await readyz(cluster.snodes[1]!.port))?.status === 200, 60_000);
+      await waitFor(
+        'snode2 ready again',
+        async () => (await readyz(cluster.snodes[1]!.port))?.status === 200,
+        60_000,
+      );
       await sleep(1500); // its nodes come back to it
     });
-    expect(load.discontinuities, "every acknowledgement continued the node's stateHash").to.deep.equal([]);
+    expect(
+      load.discontinuities,
+      "every acknowledgement continued the node's stateHash",
+    ).to.deep.equal([]);
     await load.converged();
   });
 
@@ -94,15 +117,20 @@ describe('cluster guarantee under faults (real Redis, real HAProxy, 3 processes)
       await admin.config('SET', 'maxmemory', String(used + 256 * 1024));
       await underLoad({ pauseMs: 5, attempts: 600 }, async () => {
         const full: string[] = [];
-        await waitFor('every process not ready because Redis refuses writes', async () => {
-          full.length = 0;
-          for (const s of cluster.snodes) {
-            const r = await readyz(s.port);
-            if (r?.status !== 503) return false;
-            full.push(r.body.checks?.cluster?.detail ?? '');
-          }
-          return true;
-        }, 30_000, 100);
+        await waitFor(
+          'every process not ready because Redis refuses writes',
+          async () => {
+            full.length = 0;
+            for (const s of cluster.snodes) {
+              const r = await readyz(s.port);
+              if (r?.status !== 503) return false;
+              full.push(r.body.checks?.cluster?.detail ?? '');
+            }
+            return true;
+          },
+          30_000,
+          100,
+        );
         for (const d of full) expect(d).to.match(/Redis refuses writes \(oom/);
         // a process holding announcements it could not make durable dies: they were never
         // acknowledged, so nothing acknowledged goes with it

@@ -21,7 +21,9 @@ const sender: Sender = { key: node.publicKey, ip: node.ipv6, version: 22 };
 const txid = (n: number): Uint8Array => Uint8Array.of(0x74, n);
 const sq = (name: string): Uint8Array => utf8Bytes(name);
 
-async function stub(handler: (req: IncomingMessage, body: Buffer, res: ServerResponse) => void): Promise<{ server: Server; url: string; sockets: () => number }> {
+async function stub(
+  handler: (req: IncomingMessage, body: Buffer, res: ServerResponse) => void,
+): Promise<{ server: Server; url: string; sockets: () => number }> {
   let sockets = 0;
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -30,7 +32,11 @@ async function stub(handler: (req: IncomingMessage, body: Buffer, res: ServerRes
   });
   server.on('connection', () => sockets++);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}/subnode`, sockets: () => sockets };
+  return {
+    server,
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}/subnode`,
+    sockets: () => sockets,
+  };
 }
 
 describe('subnode forwarder (edge → pool)', function () {
@@ -43,22 +49,38 @@ describe('subnode forwarder (edge → pool)', function () {
     });
     after(async () => app.close());
 
-    it('returns the pool\'s reply dictionaries for ann, pn and gr', async () => {
+    it("returns the pool's reply dictionaries for ann, pn and gr", async () => {
       const url = `http://127.0.0.1:${app.address().port}/subnode`;
       const fwd = createSubnodeForwarder({ url });
       try {
         const net = new TreeNetwork(3, snode.ipv6);
         const ann = net.reset(0, Date.now());
-        const annReply = (await fwd.forward({ sq: sq('ann'), ann, txid: txid(1), p: 22 }, { key: net.nodes[0]!.publicKey, ip: net.nodes[0]!.ipv6, version: 22 }))!;
-        expect(Buffer.from(annReply.txid as Uint8Array).equals(Buffer.from(txid(1)))).to.equal(true);
+        const annReply = (await fwd.forward(
+          { sq: sq('ann'), ann, txid: txid(1), p: 22 },
+          { key: net.nodes[0]!.publicKey, ip: net.nodes[0]!.ipv6, version: 22 },
+        ))!;
+        expect(Buffer.from(annReply.txid as Uint8Array).equals(Buffer.from(txid(1)))).to.equal(
+          true,
+        );
         expect(Buffer.from(annReply.error as Uint8Array).toString()).to.equal('none');
         const hash = bytesToHex(app.server.nodes.get(net.nodes[0]!.ipv6)!.stateHash);
         expect(bytesToHex(annReply.stateHash as Uint8Array)).to.equal(hash);
 
-        const pn = (await fwd.forward({ sq: sq('pn'), txid: txid(2), p: 22 }, { key: net.nodes[0]!.publicKey, ip: net.nodes[0]!.ipv6, version: 22 }))!;
+        const pn = (await fwd.forward(
+          { sq: sq('pn'), txid: txid(2), p: 22 },
+          { key: net.nodes[0]!.publicKey, ip: net.nodes[0]!.ipv6, version: 22 },
+        ))!;
         expect(bytesToHex(pn.stateHash as Uint8Array)).to.equal(hash);
 
-        const gr = (await fwd.forward({ sq: sq('gr'), txid: txid(3), src: ip6FromString(net.nodes[0]!.ipv6), tar: ip6FromString(net.nodes[2]!.ipv6) }, sender))!;
+        const gr = (await fwd.forward(
+          {
+            sq: sq('gr'),
+            txid: txid(3),
+            src: ip6FromString(net.nodes[0]!.ipv6),
+            tar: ip6FromString(net.nodes[2]!.ipv6),
+          },
+          sender,
+        ))!;
         expect(gr).to.have.property('recvTime');
         expect(gr).to.not.have.property('n'); // node 2 is unknown to this server
       } finally {
@@ -66,12 +88,20 @@ describe('subnode forwarder (edge → pool)', function () {
       }
     });
 
-    it('returns the seeder\'s pc reply (p and pr) for a node posting its own credentials', async () => {
+    it("returns the seeder's pc reply (p and pr) for a node posting its own credentials", async () => {
       const fwd = createSubnodeForwarder({ url: `http://127.0.0.1:${app.address().port}/subnode` });
       try {
         const pc = encodeCredentialRecord({
           peerId: utf8Bytes('PUB_edge'),
-          peers: [{ address: { ip: Uint8Array.of(192, 0, 2, 1), port: 1 }, login: 1, password: new Uint8Array(8), publicKey: node.publicKey, version: 22 }],
+          peers: [
+            {
+              address: { ip: Uint8Array.of(192, 0, 2, 1), port: 1 },
+              login: 1,
+              password: new Uint8Array(8),
+              publicKey: node.publicKey,
+              version: 22,
+            },
+          ],
         });
         const reply = (await fwd.forward({ sq: sq('pc'), txid: txid(6), p: 22, pc }, sender))!;
         expect(Object.keys(reply).sort()).to.deep.equal(['p', 'pr', 'recvTime', 'txid']);
@@ -100,7 +130,9 @@ describe('subnode forwarder (edge → pool)', function () {
       let seen: { headers: IncomingMessage['headers']; body: Buffer } | undefined;
       const s = await stub((req, body, res) => {
         seen = { headers: req.headers, body };
-        res.writeHead(200, { 'content-type': 'application/x-bencode' }).end(Buffer.from(bencodeEncode({ ok: 1 })));
+        res
+          .writeHead(200, { 'content-type': 'application/x-bencode' })
+          .end(Buffer.from(bencodeEncode({ ok: 1 })));
       });
       servers.push(s.server);
       const fwd = createSubnodeForwarder({ url: s.url });
@@ -111,24 +143,36 @@ describe('subnode forwarder (edge → pool)', function () {
       expect(seen!.headers['x-cjdns-version']).to.equal('22');
       expect(seen!.headers['x-cjdns-sq'], 'what HAProxy routes the seeder on').to.equal('pn');
       expect(seen!.headers['content-type']).to.equal('application/x-bencode');
-      expect(bencodeDecode(new Uint8Array(seen!.body))).to.deep.equal({ sq: new Uint8Array(Buffer.from('pn')), txid: txid(5) });
+      expect(bencodeDecode(new Uint8Array(seen!.body))).to.deep.equal({
+        sq: new Uint8Array(Buffer.from('pn')),
+        txid: txid(5),
+      });
     });
 
     it('keeps connections alive across queries (bounded agent)', async () => {
-      const s = await stub((_req, _body, res) => res.writeHead(200).end(Buffer.from(bencodeEncode({ ok: 1 }))));
+      const s = await stub((_req, _body, res) =>
+        res.writeHead(200).end(Buffer.from(bencodeEncode({ ok: 1 }))),
+      );
       servers.push(s.server);
       const fwd = createSubnodeForwarder({ url: s.url, maxSockets: 2 });
       for (let i = 0; i < 10; i++) await fwd.forward({ sq: sq('pn'), txid: txid(i) }, sender);
-      await Promise.all(Array.from({ length: 10 }, (_, i) => fwd.forward({ sq: sq('pn'), txid: txid(i) }, sender)));
+      await Promise.all(
+        Array.from({ length: 10 }, (_, i) => fwd.forward({ sq: sq('pn'), txid: txid(i) }, sender)),
+      );
       fwd.close();
       expect(s.sockets()).to.be.at.most(2);
     });
 
-    const failures: Array<[string, (req: IncomingMessage, body: Buffer, res: ServerResponse) => void]> = [
+    const failures: Array<
+      [string, (req: IncomingMessage, body: Buffer, res: ServerResponse) => void]
+    > = [
       ['an HTTP error status', (_q, _b, res) => res.writeHead(503).end('down')],
       ['a reply that is not bencode', (_q, _b, res) => res.writeHead(200).end('garbage')],
       ['a bencoded non-dictionary', (_q, _b, res) => res.writeHead(200).end('i5e')],
-      ['a reply above the size bound', (_q, _b, res) => res.writeHead(200).end(Buffer.alloc(70_000, 0x61))],
+      [
+        'a reply above the size bound',
+        (_q, _b, res) => res.writeHead(200).end(Buffer.alloc(70_000, 0x61)),
+      ],
       ['no reply in time', () => undefined],
     ];
     for (const [what, handler] of failures) {
@@ -136,7 +180,11 @@ describe('subnode forwarder (edge → pool)', function () {
         const s = await stub(handler);
         servers.push(s.server);
         const errors: RsError[] = [];
-        const fwd = createSubnodeForwarder({ url: s.url, timeoutMs: 300, onError: (e) => errors.push(e) });
+        const fwd = createSubnodeForwarder({
+          url: s.url,
+          timeoutMs: 300,
+          onError: (e) => errors.push(e),
+        });
         expect(await fwd.forward({ sq: sq('pn'), txid: txid(9) }, sender)).to.equal(null);
         fwd.close();
         expect(errors).to.have.length(1);
@@ -146,7 +194,10 @@ describe('subnode forwarder (edge → pool)', function () {
 
     it('yields null when nothing listens', async () => {
       const errors: RsError[] = [];
-      const fwd = createSubnodeForwarder({ url: 'http://127.0.0.1:1/subnode', onError: (e) => errors.push(e) });
+      const fwd = createSubnodeForwarder({
+        url: 'http://127.0.0.1:1/subnode',
+        onError: (e) => errors.push(e),
+      });
       expect(await fwd.forward({ sq: sq('pn'), txid: txid(1) }, sender)).to.equal(null);
       fwd.close();
       expect(errors).to.have.length(1);

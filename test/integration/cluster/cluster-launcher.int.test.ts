@@ -46,21 +46,30 @@ describe('native cluster launcher', function () {
 
     it('starts redis, the route servers and haproxy on loopback ports', async () => {
       expect(await httpOk(cluster.haproxy.port, '/healthz')).to.equal(true);
-      for (const s of cluster.snodes) expect(await httpOk(s.port, '/healthz'), s.url).to.equal(true);
+      for (const s of cluster.snodes)
+        expect(await httpOk(s.port, '/healthz'), s.url).to.equal(true);
       expect(cluster.redis.url).to.match(/^redis:\/\/:[A-Za-z0-9_-]{32}@127\.0\.0\.1:\d+$/);
     });
 
     it('starts Redis with a password and protected mode, the password off its command line', async () => {
       const { port, host, password } = cluster.redis;
       expect(await redisPing(port, host), 'without the password').to.equal(false);
-      expect(await redisPing(port, host, 'not-the-password'), 'with another password').to.equal(false);
+      expect(await redisPing(port, host, 'not-the-password'), 'with another password').to.equal(
+        false,
+      );
       expect(await redisPing(port, host, password)).to.equal(true);
       const admin = new Redis(cluster.redis.url, { lazyConnect: true, maxRetriesPerRequest: 0 });
       try {
         await admin.connect();
-        expect(await admin.config('GET', 'protected-mode')).to.deep.equal(['protected-mode', 'yes']);
+        expect(await admin.config('GET', 'protected-mode')).to.deep.equal([
+          'protected-mode',
+          'yes',
+        ]);
         // full, it refuses writes rather than evicting acknowledged announcements
-        expect(await admin.config('GET', 'maxmemory-policy')).to.deep.equal(['maxmemory-policy', 'noeviction']);
+        expect(await admin.config('GET', 'maxmemory-policy')).to.deep.equal([
+          'maxmemory-policy',
+          'noeviction',
+        ]);
       } finally {
         admin.disconnect();
       }
@@ -70,7 +79,9 @@ describe('native cluster launcher', function () {
 
     it('gives every process the one cluster identity', async () => {
       for (const s of cluster.snodes) {
-        const status = JSON.parse((await httpRequest(s.adminPort, '/status')).body.toString()) as { self: { key: string; ipv6: string } };
+        const status = JSON.parse((await httpRequest(s.adminPort, '/status')).body.toString()) as {
+          self: { key: string; ipv6: string };
+        };
         expect(status.self.ipv6).to.equal(cluster.identity.ipv6);
       }
     });
@@ -78,9 +89,13 @@ describe('native cluster launcher', function () {
     it("labels every series of each process with that process's name (distinct; the origin /status shows)", async () => {
       const names: string[] = [];
       for (const s of cluster.snodes) {
-        const status = JSON.parse((await httpRequest(s.adminPort, '/status')).body.toString()) as { cluster: { origin: string } };
+        const status = JSON.parse((await httpRequest(s.adminPort, '/status')).body.toString()) as {
+          cluster: { origin: string };
+        };
         const samples = parseSamples((await httpRequest(s.adminPort, '/metrics')).body.toString());
-        expect(new Set(samples.map((x) => x.labels.process)), s.url).to.deep.equal(new Set([status.cluster.origin]));
+        expect(new Set(samples.map((x) => x.labels.process)), s.url).to.deep.equal(
+          new Set([status.cluster.origin]),
+        );
         names.push(status.cluster.origin);
       }
       expect(new Set(names).size).to.equal(cluster.snodes.length);
@@ -93,10 +108,22 @@ describe('native cluster launcher', function () {
       const owners = new Set<number>();
       for (const ip of ips) {
         const before = await Promise.all(cluster.snodes.map((s) => pnCount(s.adminPort)));
-        for (let k = 0; k < 4; k++) expect((await postSubnode(cluster.haproxy.port, { sq: 'pn', txid: Uint8Array.of(k), p: 22 }, ip)).status).to.equal(200);
+        for (let k = 0; k < 4; k++)
+          expect(
+            (
+              await postSubnode(
+                cluster.haproxy.port,
+                { sq: 'pn', txid: Uint8Array.of(k), p: 22 },
+                ip,
+              )
+            ).status,
+          ).to.equal(200);
         const after = await Promise.all(cluster.snodes.map((s) => pnCount(s.adminPort)));
         const deltas = after.map((a, i) => a - before[i]!);
-        expect(deltas.filter((d) => d > 0), `node ${ip}: ${deltas}`).to.deep.equal([4]);
+        expect(
+          deltas.filter((d) => d > 0),
+          `node ${ip}: ${deltas}`,
+        ).to.deep.equal([4]);
         owners.add(deltas.findIndex((d) => d > 0));
       }
       expect(owners.size, 'nodes are spread over both processes').to.equal(2);
@@ -104,7 +131,8 @@ describe('native cluster launcher', function () {
 
     it('keeps answering through haproxy when a process is killed, and takes it back when restarted', async () => {
       await cluster.kill(0);
-      for (let i = 0; i < 6; i++) expect((await httpRequest(cluster.haproxy.port, '/healthz')).status).to.equal(200);
+      for (let i = 0; i < 6; i++)
+        expect((await httpRequest(cluster.haproxy.port, '/healthz')).status).to.equal(200);
       await cluster.start(0, { waitReady: false });
       await waitFor('snode1 healthy again', () => httpOk(cluster.snodes[0]!.port, '/healthz'));
     });
@@ -113,15 +141,25 @@ describe('native cluster launcher', function () {
       const s = cluster.snodes[1]!;
       const pid = s.process.pid!;
       process.kill(pid, 'SIGKILL'); // not through cluster.kill: a crash
-      await waitFor('snode2 restarted', () => progress.some((l) => l.startsWith('snode2 restarted')), 20_000);
-      expect(progress.find((l) => l.startsWith(`snode2 (pid ${pid}) died`))).to.match(/died \(SIGKILL\); restarting it in \d+ ms/);
+      await waitFor(
+        'snode2 restarted',
+        () => progress.some((l) => l.startsWith('snode2 restarted')),
+        20_000,
+      );
+      expect(progress.find((l) => l.startsWith(`snode2 (pid ${pid}) died`))).to.match(
+        /died \(SIGKILL\); restarting it in \d+ ms/,
+      );
       expect(s.restarts).to.equal(1);
       expect(s.process.pid).to.not.equal(pid);
       await waitFor('snode2 ready again', () => httpOk(s.port, '/readyz'), 30_000);
     });
 
     it('stops every process', async () => {
-      const pids = [...cluster.snodes.map((s) => s.process.pid), cluster.haproxy.process.pid, cluster.redis.process.pid];
+      const pids = [
+        ...cluster.snodes.map((s) => s.process.pid),
+        cluster.haproxy.process.pid,
+        cluster.redis.process.pid,
+      ];
       await cluster.stop();
       for (const pid of pids) expect(alive(pid), `pid ${pid}`).to.equal(false);
     });
@@ -130,7 +168,9 @@ describe('native cluster launcher', function () {
   describe('npm run cluster', () => {
     it('prints its usage', async () => {
       const out = await new Promise<{ code: number | null; stdout: string }>((done) => {
-        const p = spawn(process.execPath, ['--import', 'tsx', 'scripts/cluster.ts', '--help'], { cwd: ROOT });
+        const p = spawn(process.execPath, ['--import', 'tsx', 'scripts/cluster.ts', '--help'], {
+          cwd: ROOT,
+        });
         let stdout = '';
         p.stdout.on('data', (d) => (stdout += d));
         p.on('exit', (code) => done({ code, stdout }));
@@ -141,7 +181,11 @@ describe('native cluster launcher', function () {
 
     it('refuses a bad --processes with exit code 2', async () => {
       const code = await new Promise<number | null>((done) => {
-        const p = spawn(process.execPath, ['--import', 'tsx', 'scripts/cluster.ts', '--processes', '0'], { cwd: ROOT, stdio: 'ignore' });
+        const p = spawn(
+          process.execPath,
+          ['--import', 'tsx', 'scripts/cluster.ts', '--processes', '0'],
+          { cwd: ROOT, stdio: 'ignore' },
+        );
         p.on('exit', done);
       });
       expect(code).to.equal(2);
@@ -149,7 +193,21 @@ describe('native cluster launcher', function () {
 
     it('starts the topology, prints the URLs and stops everything on SIGINT', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'snode-cluster-script-'));
-      const p = spawn(process.execPath, ['--import', 'tsx', 'scripts/cluster.ts', '--processes', '2', '--dir', dir, '--log-level', 'warn'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      const p = spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          'scripts/cluster.ts',
+          '--processes',
+          '2',
+          '--dir',
+          dir,
+          '--log-level',
+          'warn',
+        ],
+        { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
       let stdout = '';
       let stderr = '';
       p.stdout.on('data', (d) => (stdout += d));
@@ -157,7 +215,11 @@ describe('native cluster launcher', function () {
       const exited = new Promise<number | null>((done) => p.on('exit', done));
       try {
         try {
-          await waitFor('the cluster to come up', () => /Ctrl-C stops everything/.test(stdout), 45_000);
+          await waitFor(
+            'the cluster to come up',
+            () => /Ctrl-C stops everything/.test(stdout),
+            45_000,
+          );
         } catch (e) {
           throw new Error(`${(e as Error).message}\nstdout:\n${stdout}\nstderr:\n${stderr}`);
         }

@@ -7,12 +7,23 @@ import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { ClusterActor, type PublishResult } from '../../../src/cluster/cluster-actor.ts';
-import { EnvelopeAuth, generateClusterKey, parseClusterKey } from '../../../src/cluster/envelope-auth.ts';
+import {
+  EnvelopeAuth,
+  generateClusterKey,
+  parseClusterKey,
+} from '../../../src/cluster/envelope-auth.ts';
 import { RedisClusterBus } from '../../../src/cluster/redis-bus.ts';
 import { annHash } from '../../../src/protocol/announcement.ts';
 import { encodeClusterEnvelope } from '../../../src/protocol/cluster-envelope.ts';
 import { bytesToHex } from '../../../src/protocol/hex.ts';
-import { CoreSink, RecordingSink, TreeNetwork, eventually, fcIdentities, sleep } from '../../helpers/cluster-fixtures.ts';
+import {
+  CoreSink,
+  RecordingSink,
+  TreeNetwork,
+  eventually,
+  fcIdentities,
+  sleep,
+} from '../../helpers/cluster-fixtures.ts';
 import { captureLog } from '../../helpers/log-capture.ts';
 import { startTestRedis, type TestRedis } from '../../helpers/redis.ts';
 
@@ -37,7 +48,11 @@ describe('cluster bus on Redis', function () {
 
   before(async () => {
     redis = await startTestRedis();
-    admin = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: null, retryStrategy: () => 100 });
+    admin = new Redis(redis.url, {
+      lazyConnect: true,
+      maxRetriesPerRequest: null,
+      retryStrategy: () => 100,
+    });
     admin.on('error', () => undefined);
     await admin.connect();
   });
@@ -54,10 +69,16 @@ describe('cluster bus on Redis', function () {
     if (!redis.server.process.running) await redis.start(); // a failed test must not take Redis with it
   });
 
-  async function proc(opts: { streamMaxLen?: number; sink?: CoreSink; url?: string; catchUpTimeoutMs?: number } = {}): Promise<Proc> {
+  async function proc(
+    opts: { streamMaxLen?: number; sink?: CoreSink; url?: string; catchUpTimeoutMs?: number } = {},
+  ): Promise<Proc> {
     const sink = opts.sink ?? new CoreSink(SNODE);
     const actor = await ClusterActor.start({
-      bus: new RedisClusterBus({ url: opts.url ?? redis.url, prefix, streamMaxLen: opts.streamMaxLen }),
+      bus: new RedisClusterBus({
+        url: opts.url ?? redis.url,
+        prefix,
+        streamMaxLen: opts.streamMaxLen,
+      }),
       sink,
       key: KEY,
       antiEntropyIntervalMs: 200,
@@ -71,7 +92,12 @@ describe('cluster bus on Redis', function () {
    * What the funnel does for a node's own announcement. `inFlight`: it was applied before the bus
    * went away (the catch-up check passed): straight to publish.
    */
-  async function ingest(p: Proc, i: number, bytes: Uint8Array, inFlight = false): Promise<PublishResult> {
+  async function ingest(
+    p: Proc,
+    i: number,
+    bytes: Uint8Array,
+    inFlight = false,
+  ): Promise<PublishResult> {
     const ip = net.nodes[i]!.ipv6;
     if (!inFlight) await p.actor.catchUpBeforeLocalApply(ip);
     expect((await p.sink.local(bytes)).error).to.equal('none');
@@ -91,9 +117,16 @@ describe('cluster bus on Redis', function () {
     }
   }
 
-  async function round(p: Proc, nodes: number[], kind: 'reset' | 'update'): Promise<PublishResult[]> {
+  async function round(
+    p: Proc,
+    nodes: number[],
+    kind: 'reset' | 'update',
+  ): Promise<PublishResult[]> {
     const out: PublishResult[] = [];
-    for (const i of nodes) out.push(await ingest(p, i, kind === 'reset' ? net.reset(i, Date.now()) : net.update(i, Date.now())));
+    for (const i of nodes)
+      out.push(
+        await ingest(p, i, kind === 'reset' ? net.reset(i, Date.now()) : net.update(i, Date.now())),
+      );
     return out;
   }
 
@@ -108,7 +141,12 @@ describe('cluster bus on Redis', function () {
     return true;
   }
 
-  async function converged(a: Proc, b: Proc, what = 'convergence', timeoutMs = 15_000): Promise<void> {
+  async function converged(
+    a: Proc,
+    b: Proc,
+    what = 'convergence',
+    timeoutMs = 15_000,
+  ): Promise<void> {
     await eventually(what, () => same(a.sink, b.sink), timeoutMs);
     expect(b.sink.state().stateHashes).to.deep.equal(a.sink.state().stateHashes);
   }
@@ -140,16 +178,44 @@ describe('cluster bus on Redis', function () {
 
   it('applies an entry that was appended twice only once', async () => {
     const rec = new RecordingSink();
-    started.push(await ClusterActor.start({ bus: new RedisClusterBus({ url: redis.url, prefix }), sink: rec, key: KEY, antiEntropyIntervalMs: 200 }));
+    started.push(
+      await ClusterActor.start({
+        bus: new RedisClusterBus({ url: redis.url, prefix }),
+        sink: rec,
+        key: KEY,
+        antiEntropyIntervalMs: 200,
+      }),
+    );
     const writer = new RedisClusterBus({ url: redis.url, prefix: prefix });
     await writer.start({ frame: () => undefined, up: () => undefined, down: () => undefined });
     await eventually('writer connected', () => writer.connected());
     const ip0 = net.nodes[0]!.ipv6;
-    const envelope = sealed(encodeClusterEnvelope({ kind: 'ann', origin: 'other', seq: 1, acceptedAtMs: Date.now(), nodeIp: ip0, ann: net.reset(0, Date.now()) }));
+    const envelope = sealed(
+      encodeClusterEnvelope({
+        kind: 'ann',
+        origin: 'other',
+        seq: 1,
+        acceptedAtMs: Date.now(),
+        nodeIp: ip0,
+        ann: net.reset(0, Date.now()),
+      }),
+    );
     await writer.append({ envelope, nodeIp: ip0 });
     await writer.append({ envelope, nodeIp: ip0 });
     const ip1 = net.nodes[1]!.ipv6;
-    await writer.append({ envelope: sealed(encodeClusterEnvelope({ kind: 'ann', origin: 'other', seq: 2, acceptedAtMs: Date.now(), nodeIp: ip1, ann: net.reset(1, Date.now()) })), nodeIp: ip1 });
+    await writer.append({
+      envelope: sealed(
+        encodeClusterEnvelope({
+          kind: 'ann',
+          origin: 'other',
+          seq: 2,
+          acceptedAtMs: Date.now(),
+          nodeIp: ip1,
+          ann: net.reset(1, Date.now()),
+        }),
+      ),
+      nodeIp: ip1,
+    });
     await eventually('both entries applied', () => rec.applied.length >= 2);
     await sleep(100);
     expect(rec.applied).to.have.length(2);
@@ -160,17 +226,41 @@ describe('cluster bus on Redis', function () {
     const rec = new RecordingSink();
     const registry = new Registry();
     const logs = captureLog('info');
-    started.push(await ClusterActor.start({ bus: new RedisClusterBus({ url: redis.url, prefix }), sink: rec, key: KEY, registry, log: logs.log, antiEntropyIntervalMs: 200 }));
+    started.push(
+      await ClusterActor.start({
+        bus: new RedisClusterBus({ url: redis.url, prefix }),
+        sink: rec,
+        key: KEY,
+        registry,
+        log: logs.log,
+        antiEntropyIntervalMs: 200,
+      }),
+    );
     // someone who can write to this Redis but does not hold the cluster key
     const writer = new RedisClusterBus({ url: redis.url, prefix });
     await writer.start({ frame: () => undefined, up: () => undefined, down: () => undefined });
     await eventually('writer connected', () => writer.connected());
     const anns = [0, 1, 2, 3, 4].map((i) => net.reset(i, Date.now()));
     const env = (i: number, seq: number): Uint8Array =>
-      encodeClusterEnvelope({ kind: 'ann', origin: 'intruder', seq, acceptedAtMs: Date.now(), nodeIp: net.nodes[i]!.ipv6, ann: anns[i]! });
+      encodeClusterEnvelope({
+        kind: 'ann',
+        origin: 'intruder',
+        seq,
+        acceptedAtMs: Date.now(),
+        nodeIp: net.nodes[i]!.ipv6,
+        ann: anns[i]!,
+      });
     // 1. a bare envelope (XADD + the node's snapshot key + PUBLISH, as the bus writes them)
     const snap = (i: number, seq: number): Uint8Array =>
-      encodeClusterEnvelope({ kind: 'snapshot', origin: 'intruder', seq, acceptedAtMs: Date.now(), nodeIp: net.nodes[i]!.ipv6, resetMsg: anns[i]!, keptOldestFirst: [] });
+      encodeClusterEnvelope({
+        kind: 'snapshot',
+        origin: 'intruder',
+        seq,
+        acceptedAtMs: Date.now(),
+        nodeIp: net.nodes[i]!.ipv6,
+        resetMsg: anns[i]!,
+        keptOldestFirst: [],
+      });
     await writer.append({ envelope: env(0, 1), nodeIp: net.nodes[0]!.ipv6, snapshot: snap(0, 1) });
     // 2. sealed with another key
     const otherKey = new EnvelopeAuth(parseClusterKey(generateClusterKey()));
@@ -180,18 +270,29 @@ describe('cluster bus on Redis', function () {
     forged[forged.length - 1]! ^= 1;
     await writer.append({ envelope: forged, nodeIp: net.nodes[2]!.ipv6 });
     // 4. a raw frame published on the channel, never in the record
-    await admin.publish(`${prefix}:frames`, Buffer.concat([Buffer.from('9999999999999-0 0-0 '), Buffer.from(env(3, 4))]));
+    await admin.publish(
+      `${prefix}:frames`,
+      Buffer.concat([Buffer.from('9999999999999-0 0-0 '), Buffer.from(env(3, 4))]),
+    );
     // 5. one entry sealed with the cluster key
-    await writer.append({ envelope: sealed(env(4, 5)), nodeIp: net.nodes[4]!.ipv6, snapshot: sealed(snap(4, 5)) });
+    await writer.append({
+      envelope: sealed(env(4, 5)),
+      nodeIp: net.nodes[4]!.ipv6,
+      snapshot: sealed(snap(4, 5)),
+    });
     await eventually('the sealed entry applied', () => rec.applied.length >= 1);
     const counted = async (): Promise<number> => {
       const m = await registry.getSingleMetric('snode_cluster_applied_total')!.get();
-      return m.values.filter((v) => v.labels.result === 'unauthenticated').reduce((a, v) => a + v.value, 0);
+      return m.values
+        .filter((v) => v.labels.result === 'unauthenticated')
+        .reduce((a, v) => a + v.value, 0);
     };
     let n = 0;
     await eventually('the unauthenticated entries counted', async () => (n = await counted()) >= 3);
     await sleep(300);
-    expect(rec.applied, 'only the sealed entry is applied').to.deep.equal([bytesToHex(annHash(anns[4]!))]);
+    expect(rec.applied, 'only the sealed entry is applied').to.deep.equal([
+      bytesToHex(annHash(anns[4]!)),
+    ]);
     expect(n).to.be.at.least(3);
     const line = logs.events('cluster:entry:unauthenticated')[0];
     expect(line, 'a log line says why').to.not.equal(undefined);
@@ -199,15 +300,30 @@ describe('cluster bus on Redis', function () {
     // a process that starts from the snapshots (the record trimmed away) refuses the forged snapshot too
     await admin.xtrim(`${prefix}:record`, 'MAXLEN', 1);
     const rec2 = new RecordingSink();
-    const late = await ClusterActor.start({ bus: new RedisClusterBus({ url: redis.url, prefix }), sink: rec2, key: KEY, antiEntropyIntervalMs: 200, fullReplayMaxEntries: 0 });
+    const late = await ClusterActor.start({
+      bus: new RedisClusterBus({ url: redis.url, prefix }),
+      sink: rec2,
+      key: KEY,
+      antiEntropyIntervalMs: 200,
+      fullReplayMaxEntries: 0,
+    });
     started.push(late);
     expect(await late.whenReady(10_000)).to.equal(true);
-    expect(rec2.applied, 'the forged snapshot (node 0) is not applied; the sealed one (node 4) is').to.deep.equal([bytesToHex(annHash(anns[4]!))]);
+    expect(
+      rec2.applied,
+      'the forged snapshot (node 0) is not applied; the sealed one (node 4) is',
+    ).to.deep.equal([bytesToHex(annHash(anns[4]!))]);
     await writer.close();
   });
 
   it('a Redis bus needs the cluster key (RS_ERR_CONFIG_INVALID without it)', async () => {
-    expect(() => new ClusterActor({ bus: new RedisClusterBus({ url: redis.url, prefix }), sink: new RecordingSink() }))
+    expect(
+      () =>
+        new ClusterActor({
+          bus: new RedisClusterBus({ url: redis.url, prefix }),
+          sink: new RecordingSink(),
+        }),
+    )
       .to.throw()
       .with.property('code', 'RS_ERR_CONFIG_INVALID');
   });
@@ -243,7 +359,9 @@ describe('cluster bus on Redis', function () {
     await eventually('a notices', () => !a.actor.status().connected);
     // a node's next announcement is refused before it is applied …
     let refused = '';
-    await ingest(a, 0, net.update(0, Date.now())).catch((e: { code?: string }) => (refused = e.code ?? ''));
+    await ingest(a, 0, net.update(0, Date.now())).catch(
+      (e: { code?: string }) => (refused = e.code ?? ''),
+    );
     expect(refused).to.equal('RS_ERR_CLUSTER_NOT_DURABLE');
     // … and what was applied when its append failed waits in the backlog
     const results: PublishResult[] = [];
@@ -267,7 +385,9 @@ describe('cluster bus on Redis', function () {
     const bytes = net.update(0, Date.now());
     let refused = '';
     await ingest(c, 0, bytes).catch((e: { code?: string }) => (refused = e.code ?? String(e)));
-    expect(refused, 'a node announcement before the catch-up').to.equal('RS_ERR_CLUSTER_CATCHING_UP');
+    expect(refused, 'a node announcement before the catch-up').to.equal(
+      'RS_ERR_CLUSTER_CATCHING_UP',
+    );
     expect(c.sink.state().stateHashes.size, 'nothing applied out of order').to.equal(0);
     await redis.start();
     expect(await c.actor.whenReady(10_000)).to.equal(true);
@@ -294,7 +414,11 @@ describe('cluster bus on Redis', function () {
           const durable = await ingest(p, i, net.update(i, Date.now())).then(
             (r) => r.durable,
             (e: { code?: string }) => {
-              if (e.code !== 'RS_ERR_CLUSTER_NOT_DURABLE' && e.code !== 'RS_ERR_CLUSTER_CATCHING_UP') throw e;
+              if (
+                e.code !== 'RS_ERR_CLUSTER_NOT_DURABLE' &&
+                e.code !== 'RS_ERR_CLUSTER_CATCHING_UP'
+              )
+                throw e;
               return false;
             },
           );
@@ -312,7 +436,10 @@ describe('cluster bus on Redis', function () {
     stop = true;
     const counts = await Promise.all(pumps);
     expect(counts[0]! + counts[1]!).to.be.greaterThan(20);
-    expect(deferred, 'some announcements were not acknowledged while Redis was down').to.be.greaterThan(0);
+    expect(
+      deferred,
+      'some announcements were not acknowledged while Redis was down',
+    ).to.be.greaterThan(0);
     await converged(a, b, 'convergence after the Redis restart', 20_000);
     expect(a.actor.status().backlog + b.actor.status().backlog).to.equal(0);
   });
@@ -321,7 +448,18 @@ describe('cluster bus on Redis', function () {
     const user = `snode-${prefix}`;
     const password = 'an-acl-password-for-the-test';
     // exactly the rule of docs/security.md, with this test's prefix
-    await admin.acl('SETUSER', user, 'on', `>${password}`, `~${prefix}:*`, `&${prefix}:*`, '+@all', '-@admin', '-@dangerous', '+info');
+    await admin.acl(
+      'SETUSER',
+      user,
+      'on',
+      `>${password}`,
+      `~${prefix}:*`,
+      `&${prefix}:*`,
+      '+@all',
+      '-@admin',
+      '-@dangerous',
+      '+info',
+    );
     const url = `redis://${user}:${password}@127.0.0.1:${redis.port}`;
     const a = await proc({ url });
     const b = await proc({ url });
@@ -332,7 +470,11 @@ describe('cluster bus on Redis', function () {
     const limited = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0 });
     try {
       await limited.connect();
-      for (const attempt of [() => limited.get('other:key'), () => limited.flushall(), () => limited.config('GET', 'requirepass')]) {
+      for (const attempt of [
+        () => limited.get('other:key'),
+        () => limited.flushall(),
+        () => limited.config('GET', 'requirepass'),
+      ]) {
         const err = await attempt().then(
           () => undefined,
           (e: Error) => e,
@@ -344,8 +486,14 @@ describe('cluster bus on Redis', function () {
     }
   });
 
-  it('refuses a client without the password (the test Redis runs like the launcher\'s: requirepass, protected mode)', async () => {
-    const anonymous = new Redis({ port: redis.port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, enableReadyCheck: false });
+  it("refuses a client without the password (the test Redis runs like the launcher's: requirepass, protected mode)", async () => {
+    const anonymous = new Redis({
+      port: redis.port,
+      host: '127.0.0.1',
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      enableReadyCheck: false,
+    });
     try {
       await anonymous.connect();
       const err = await anonymous.get(`${prefix}:last`).then(

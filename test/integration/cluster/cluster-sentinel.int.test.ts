@@ -22,7 +22,14 @@ import { parseHostPort } from '../../../src/cluster/cluster-settings.ts';
 import { generateClusterKey, parseClusterKey } from '../../../src/cluster/envelope-auth.ts';
 import { systemClock } from '../../../src/lib/clock.ts';
 import { RouteServer } from '../../../src/server/route-server.ts';
-import { CoreSink, TreeNetwork, coreState, eventually, fcIdentities, sleep } from '../../helpers/cluster-fixtures.ts';
+import {
+  CoreSink,
+  TreeNetwork,
+  coreState,
+  eventually,
+  fcIdentities,
+  sleep,
+} from '../../helpers/cluster-fixtures.ts';
 import { selfWithIp } from '../../helpers/reference-server.ts';
 import { startSentinelRedis, type TestSentinelRedis } from '../../helpers/sentinel.ts';
 
@@ -102,7 +109,8 @@ describe('cluster bus on Redis Sentinel (primary + replica + 3 sentinels, failov
               break;
             } catch (e) {
               const code = (e as { code?: string }).code;
-              if (code !== 'RS_ERR_CLUSTER_NOT_DURABLE' && code !== 'RS_ERR_CLUSTER_CATCHING_UP') throw e;
+              if (code !== 'RS_ERR_CLUSTER_NOT_DURABLE' && code !== 'RS_ERR_CLUSTER_CATCHING_UP')
+                throw e;
               refused.set(code, (refused.get(code) ?? 0) + 1);
               if (stopped) {
                 unacked.push(bytes);
@@ -127,31 +135,47 @@ describe('cluster bus on Redis Sentinel (primary + replica + 3 sentinels, failov
   }
 
   /** The acknowledged state: a route server fed every acknowledged announcement in order. */
-  async function modelOf(acked: ReadonlyArray<{ bytes: Uint8Array }>, resets: Uint8Array[]): Promise<RouteServer> {
+  async function modelOf(
+    acked: ReadonlyArray<{ bytes: Uint8Array }>,
+    resets: Uint8Array[],
+  ): Promise<RouteServer> {
     // the oracle: the reference engine
-    const m = new RouteServer({ self: selfWithIp(SNODE), clock: systemClock, routing: { mode: 'reference' } });
+    const m = new RouteServer({
+      self: selfWithIp(SNODE),
+      clock: systemClock,
+      routing: { mode: 'reference' },
+    });
     for (const b of resets) await m.submitAnnouncement(b, 'node');
     for (const a of acked) {
       const o = await m.submitAnnouncement(a.bytes, 'node');
-      if (o.error !== 'none') throw new Error(`the model refused an acknowledged announcement: ${o.error}`);
+      if (o.error !== 'none')
+        throw new Error(`the model refused an acknowledged announcement: ${o.error}`);
     }
     return m;
   }
 
   /** Acknowledged entries whose stream id the (new) primary does not hold. */
   async function missingIds(ids: readonly string[]): Promise<number> {
-    const c = new Redis({ port: await redis.primaryPort(), password: redis.password, lazyConnect: true });
+    const c = new Redis({
+      port: await redis.primaryPort(),
+      password: redis.password,
+      lazyConnect: true,
+    });
     await c.connect();
     try {
       let missing = 0;
-      for (const id of ids) if ((await c.xrange(`${prefix}:record`, id, id)).length === 0) missing++;
+      for (const id of ids)
+        if ((await c.xrange(`${prefix}:record`, id, id)).length === 0) missing++;
       return missing;
     } finally {
       c.disconnect();
     }
   }
 
-  async function seed(net: TreeNetwork, procs: Array<{ p: Proc; nodes: number[] }>): Promise<Uint8Array[]> {
+  async function seed(
+    net: TreeNetwork,
+    procs: Array<{ p: Proc; nodes: number[] }>,
+  ): Promise<Uint8Array[]> {
     const resets: Uint8Array[] = [];
     for (const { p, nodes } of procs) {
       for (const i of nodes) {
@@ -170,7 +194,11 @@ describe('cluster bus on Redis Sentinel (primary + replica + 3 sentinels, failov
    * that one's, since Redis may hold an entry it never acknowledged — and every announcement both
    * models keep must be kept.
    */
-  function holds(model: RouteServer, sink: CoreSink, withUnacked?: RouteServer): { missing: number; hashes: number } {
+  function holds(
+    model: RouteServer,
+    sink: CoreSink,
+    withUnacked?: RouteServer,
+  ): { missing: number; hashes: number } {
     const want = coreState(model);
     const alt = withUnacked ? coreState(withUnacked) : want;
     const got = sink.state();
@@ -181,7 +209,6 @@ describe('cluster bus on Redis Sentinel (primary + replica + 3 sentinels, failov
     }
     return { missing, hashes: want.kept.size };
   }
-
 
   it('waitReplicas 0: what the promoted replica lacked is published again by the processes that accepted it; a process started afterwards holds every acknowledged announcement', async () => {
     const net = new TreeNetwork(12, SNODE, 61);
@@ -195,18 +222,36 @@ describe('cluster bus on Redis Sentinel (primary + replica + 3 sentinels, failov
     const run = load(net, split);
     await eventually('load under way', () => run.acked.length > 200, 30_000);
     const { from, to } = await redis.failOver();
-    await eventually('both processes write to the new primary', () => a.actor.status().writable && b.actor.status().writable, 30_000);
+    await eventually(
+      'both processes write to the new primary',
+      () => a.actor.status().writable && b.actor.status().writable,
+      30_000,
+    );
     const after = run.acked.length;
-    await eventually('more acknowledged after the failover', () => run.acked.length > after + 100, 30_000);
+    await eventually(
+      'more acknowledged after the failover',
+      () => run.acked.length > after + 100,
+      30_000,
+    );
     await run.stop();
     const lost = await missingIds(run.acked.map((x) => x.id));
     let pause = 0;
-    for (let k = 1; k < run.acked.length; k++) pause = Math.max(pause, run.acked[k]!.at - run.acked[k - 1]!.at);
-    process.stdout.write(`      sentinel failover :${from} → :${to}, waitReplicas 0: ${run.acked.length} acknowledged, ${lost} of them not on the promoted replica (published again), longest pause between acknowledgements ${pause} ms, not acknowledged meanwhile ${JSON.stringify([...run.refused])}\n`);
+    for (let k = 1; k < run.acked.length; k++)
+      pause = Math.max(pause, run.acked[k]!.at - run.acked[k - 1]!.at);
+    process.stdout.write(
+      `      sentinel failover :${from} → :${to}, waitReplicas 0: ${run.acked.length} acknowledged, ${lost} of them not on the promoted replica (published again), longest pause between acknowledgements ${pause} ms, not acknowledged meanwhile ${JSON.stringify([...run.refused])}\n`,
+    );
     const model = await modelOf(run.acked, resets);
-    const withUnacked = await modelOf([...run.acked, ...run.unacked.map((bytes) => ({ bytes }))], resets);
+    const withUnacked = await modelOf(
+      [...run.acked, ...run.unacked.map((bytes) => ({ bytes }))],
+      resets,
+    );
     const c = await proc('c', 0);
-    await eventually('a process started from Redis alone holds every acknowledged announcement', () => holds(model, c.sink, withUnacked).missing === 0, 30_000);
+    await eventually(
+      'a process started from Redis alone holds every acknowledged announcement',
+      () => holds(model, c.sink, withUnacked).missing === 0,
+      30_000,
+    );
     expect(holds(model, a.sink, withUnacked).missing).to.equal(0);
     await eventually('b too', () => holds(model, b.sink, withUnacked).missing === 0);
   });
@@ -230,11 +275,20 @@ describe('cluster bus on Redis Sentinel (primary + replica + 3 sentinels, failov
     await Promise.all([a.actor.close(), b.actor.close()]);
     const { from, to } = await failing;
     const lost = await missingIds(run.acked.map((x) => x.id));
-    process.stdout.write(`      sentinel failover :${from} → :${to}, waitReplicas 1: ${run.acked.length} acknowledged (${ackedAtFailure} before the kill), ${lost} of them not on the promoted replica\n`);
+    process.stdout.write(
+      `      sentinel failover :${from} → :${to}, waitReplicas 1: ${run.acked.length} acknowledged (${ackedAtFailure} before the kill), ${lost} of them not on the promoted replica\n`,
+    );
     expect(lost, 'acknowledged entries the promoted replica lacks').to.equal(0);
     const model = await modelOf(run.acked, resets);
-    const withUnacked = await modelOf([...run.acked, ...run.unacked.map((bytes) => ({ bytes }))], resets);
+    const withUnacked = await modelOf(
+      [...run.acked, ...run.unacked.map((bytes) => ({ bytes }))],
+      resets,
+    );
     const c = await proc('c', 1);
-    await eventually('a process started from Redis alone holds every acknowledged announcement', () => holds(model, c.sink, withUnacked).missing === 0, 30_000);
+    await eventually(
+      'a process started from Redis alone holds every acknowledged announcement',
+      () => holds(model, c.sink, withUnacked).missing === 0,
+      30_000,
+    );
   });
 });

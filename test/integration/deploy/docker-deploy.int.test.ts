@@ -16,14 +16,25 @@ import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { freePort, waitFor as waitUntil } from '../../../src/cluster/native/processes.ts';
-import { bencodeDecode, bencodeEncode, utf8Bytes, type BInput } from '../../../src/protocol/bencode.ts';
+import {
+  bencodeDecode,
+  bencodeEncode,
+  utf8Bytes,
+  type BInput,
+} from '../../../src/protocol/bencode.ts';
 import { ip6FromPublicKey, publicKeyToString } from '../../../src/protocol/keys.ts';
 import { buildHandlerFrame, parseHandlerFrame } from '../../../src/protocol/wire-headers.ts';
 import { TreeNetwork, fcIdentities } from '../../helpers/cluster-fixtures.ts';
 import { postSubnode } from '../../helpers/cluster.ts';
 import { FakeCjdroute, captureNodeInfo, type FakeNodeInfo } from '../../helpers/fake-cjdroute.ts';
 import { httpRequest } from '../../helpers/http.ts';
-import { ROOT, exitWithin, killStartedSnodes, startSnode, type SnodeProcess } from '../../helpers/snode-process.ts';
+import {
+  ROOT,
+  exitWithin,
+  killStartedSnodes,
+  startSnode,
+  type SnodeProcess,
+} from '../../helpers/snode-process.ts';
 import { captureBytes } from '../../helpers/vectors.ts';
 
 /** a cluster key for the compose files' SNODE_CLUSTER_KEY (docs/cluster.md) */
@@ -77,18 +88,22 @@ const jsonForm = (stage: Stage, instr: string): string[] => {
 
 /** `${VAR}`, `${VAR:-default}`, `${VAR:?error}` as docker compose substitutes them. */
 function interpolate(value: string, vars: Record<string, string>): string {
-  return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([-?])([^}]*))?\}/g, (_m, name: string, op?: string, arg?: string) => {
-    const v = vars[name];
-    if (v !== undefined && v !== '') return v;
-    if (op === '-') return arg ?? '';
-    if (op === '?') throw new Error(`compose refuses: ${name}: ${arg}`);
-    return '';
-  });
+  return value.replace(
+    /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([-?])([^}]*))?\}/g,
+    (_m, name: string, op?: string, arg?: string) => {
+      const v = vars[name];
+      if (v !== undefined && v !== '') return v;
+      if (op === '-') return arg ?? '';
+      if (op === '?') throw new Error(`compose refuses: ${name}: ${arg}`);
+      return '';
+    },
+  );
 }
 
 function envOf(service: any, vars: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries((service.environment ?? {}) as Record<string, unknown>)) out[k] = interpolate(String(v), vars);
+  for (const [k, v] of Object.entries((service.environment ?? {}) as Record<string, unknown>))
+    out[k] = interpolate(String(v), vars);
   return out;
 }
 
@@ -147,17 +162,24 @@ describe('Docker deployment files', function () {
         expect(m, s.from).to.not.equal(null);
         const major = Number(m![1]);
         expect(major % 2, `${s.from}: odd majors are never LTS`).to.equal(0);
-        expect(major, `${s.from}: Node 20 left maintenance in April 2026`).to.be.greaterThanOrEqual(22);
+        expect(major, `${s.from}: Node 20 left maintenance in April 2026`).to.be.greaterThanOrEqual(
+          22,
+        );
       }
     });
 
     it('compiles in a build stage and ships only dist/, bin/ and the pruned production dependencies', () => {
       const build = stages.find((s) => s.name === 'build')!;
       const runs = build.lines.filter((l) => l.startsWith('RUN ')).join('\n');
-      expect(runs).to.match(/npm ci\b/).and.match(/npm run build/).and.match(/npm prune --omit=dev/);
+      expect(runs)
+        .to.match(/npm ci\b/)
+        .and.match(/npm run build/)
+        .and.match(/npm prune --omit=dev/);
       const copies = image.lines.filter((l) => l.startsWith('COPY '));
       expect(copies.filter((l) => !l.includes('--from=build'))).to.deep.equal(['COPY bin ./bin']);
-      expect(copies.join('\n')).to.include('/src/dist ./dist').and.include('/src/node_modules ./node_modules');
+      expect(copies.join('\n'))
+        .to.include('/src/dist ./dist')
+        .and.include('/src/node_modules ./node_modules');
       expect(copies.join('\n')).to.not.match(/\bsrc \.\/src|tsconfig/);
       expect(jsonForm(image, 'ENTRYPOINT')).to.deep.equal(['node', 'bin/snode.js']);
       expect(jsonForm(image, 'CMD')).to.deep.equal(['serve']);
@@ -173,7 +195,20 @@ describe('Docker deployment files', function () {
   });
 
   describe('.dockerignore', () => {
-    for (const path of ['.git/config', 'node_modules/x/index.js', 'src/node_modules/y', 'dist/cli/snode.js', '.env', '.snode/identity.json', 'coverage/lcov.info', 'npm-debug.log', 'test/unit/config.test.ts', 'bench/run.ts', '.ci/run', '.cjdnsadmin']) {
+    for (const path of [
+      '.git/config',
+      'node_modules/x/index.js',
+      'src/node_modules/y',
+      'dist/cli/snode.js',
+      '.env',
+      '.snode/identity.json',
+      'coverage/lcov.info',
+      'npm-debug.log',
+      'test/unit/config.test.ts',
+      'bench/run.ts',
+      '.ci/run',
+      '.cjdnsadmin',
+    ]) {
       it(`keeps ${path} out of the build context`, () => expect(isIgnored(path)).to.equal(true));
     }
 
@@ -184,7 +219,8 @@ describe('Docker deployment files', function () {
         .flatMap((l) => l.slice(5).trim().split(/\s+/).slice(0, -1));
       expect(sources).to.include.members(['package.json', 'src', 'bin']);
       for (const src of sources) expect(isIgnored(src), src).to.equal(false);
-      for (const file of ['src/cli/snode.ts', 'deploy/Dockerfile', 'tsconfig.build.json']) expect(isIgnored(file), file).to.equal(false);
+      for (const file of ['src/cli/snode.ts', 'deploy/Dockerfile', 'tsconfig.build.json'])
+        expect(isIgnored(file), file).to.equal(false);
     });
   });
 
@@ -194,7 +230,7 @@ describe('Docker deployment files', function () {
       expect(edgeFile).to.not.have.property('version');
     });
 
-    it('the edge mounts the admin file as the image user\'s ~/.cjdnsadmin, read-only', () => {
+    it("the edge mounts the admin file as the image user's ~/.cjdnsadmin, read-only", () => {
       const mounts = (edgeFile.services.edge.volumes as string[]).map((v) => v.split(':'));
       const admin = mounts.find((m) => m[1]!.endsWith('/.cjdnsadmin'))!;
       expect(admin[0]).to.equal('${HOME}/.cjdnsadmin');
@@ -202,14 +238,21 @@ describe('Docker deployment files', function () {
       expect(admin[2]).to.equal('ro');
     });
 
-    it('the route servers and the edge take one identity, the cjdns node\'s public key (required)', () => {
-      const vars = { CJDNS_PUBLIC_KEY: 'k.k', HOME: '/h', SNODE_REDIS_PASSWORD: 'p', SNODE_CLUSTER_KEY: CLUSTER_KEY };
+    it("the route servers and the edge take one identity, the cjdns node's public key (required)", () => {
+      const vars = {
+        CJDNS_PUBLIC_KEY: 'k.k',
+        HOME: '/h',
+        SNODE_REDIS_PASSWORD: 'p',
+        SNODE_CLUSTER_KEY: CLUSTER_KEY,
+      };
       const pool = envOf(edgeFile.services.snode, vars);
       const edge = envOf(edgeFile.services.edge, vars);
       expect(pool.SNODE_IDENTITY_PUBLIC_KEY).to.equal('k.k');
       expect(edge.SNODE_IDENTITY_PUBLIC_KEY).to.equal('k.k');
       expect(() => envOf(edgeFile.services.edge, { HOME: '/h' })).to.throw(/CJDNS_PUBLIC_KEY/);
-      expect(() => envOf(edgeFile.services.snode, { HOME: '/h', SNODE_CLUSTER_KEY: CLUSTER_KEY })).to.throw(/CJDNS_PUBLIC_KEY/);
+      expect(() =>
+        envOf(edgeFile.services.snode, { HOME: '/h', SNODE_CLUSTER_KEY: CLUSTER_KEY }),
+      ).to.throw(/CJDNS_PUBLIC_KEY/);
       // nothing else names a key: the identity file of docker-compose.yml is only the fallback
       for (const env of [pool, edge, envOf(base.services.snode, vars)])
         expect(Object.keys(env).filter((k) => /PRIVATE_KEY/.test(k))).to.deep.equal([]);
@@ -229,41 +272,78 @@ describe('Docker deployment files', function () {
 
     const bin = dockerCompose();
     if (!bin && process.env.CI !== 'true') {
-      it('docker-compose merges the edge override (PENDING: docker-compose is not installed here; CI=true makes this fail)');
+      it(
+        'docker-compose merges the edge override (PENDING: docker-compose is not installed here; CI=true makes this fail)',
+      );
     } else {
       it('docker-compose merges the edge override: one key for every route server and the edge', () => {
-        if (!bin) throw new Error('docker-compose is required under CI=true (Debian: apt-get install docker-compose)');
+        if (!bin)
+          throw new Error(
+            'docker-compose is required under CI=true (Debian: apt-get install docker-compose)',
+          );
         const key = '5tuqmmh7pud922brcpffm81024j0ld2q2wzcb1xz1xfwx85vgl00.k';
         const run = (env: Record<string, string>) =>
-          spawnSync(bin, ['-f', 'docker-compose.yml', '-f', 'deploy/docker-compose.edge.yml', 'config'], {
-            cwd: ROOT,
-            encoding: 'utf8',
-            env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/home/op', ...env },
-          });
-        const ok = run({ CJDNS_PUBLIC_KEY: key, SNODE_REDIS_PASSWORD: 'pw', SNODE_CLUSTER_KEY: CLUSTER_KEY });
+          spawnSync(
+            bin,
+            ['-f', 'docker-compose.yml', '-f', 'deploy/docker-compose.edge.yml', 'config'],
+            {
+              cwd: ROOT,
+              encoding: 'utf8',
+              env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/home/op', ...env },
+            },
+          );
+        const ok = run({
+          CJDNS_PUBLIC_KEY: key,
+          SNODE_REDIS_PASSWORD: 'pw',
+          SNODE_CLUSTER_KEY: CLUSTER_KEY,
+        });
         expect(ok.status, ok.stderr).to.equal(0);
         const merged = parseYaml(ok.stdout) as any;
         expect(merged.services.snode.environment.SNODE_IDENTITY_PUBLIC_KEY).to.equal(key);
         expect(merged.services.edge.environment.SNODE_IDENTITY_PUBLIC_KEY).to.equal(key);
-        expect(merged.services.edge.volumes).to.include('/home/op/.cjdnsadmin:/home/snode/.cjdnsadmin:ro');
+        expect(merged.services.edge.volumes).to.include(
+          '/home/op/.cjdnsadmin:/home/snode/.cjdnsadmin:ro',
+        );
         const missing = run({ SNODE_REDIS_PASSWORD: 'pw', SNODE_CLUSTER_KEY: CLUSTER_KEY });
         expect(missing.status).to.not.equal(0);
         expect(missing.stderr).to.match(/CJDNS_PUBLIC_KEY/);
       });
 
       it('docker-compose starts Redis with a password and protected mode, refuses to start without one, and gives the route servers the password', () => {
-        if (!bin) throw new Error('docker-compose is required under CI=true (Debian: apt-get install docker-compose)');
+        if (!bin)
+          throw new Error(
+            'docker-compose is required under CI=true (Debian: apt-get install docker-compose)',
+          );
         const run = (env: Record<string, string>) =>
-          spawnSync(bin, ['-f', 'docker-compose.yml', 'config'], { cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/home/op', ...env } });
-        const ok = run({ SNODE_REDIS_PASSWORD: 'the-redis-password', SNODE_CLUSTER_KEY: CLUSTER_KEY });
+          spawnSync(bin, ['-f', 'docker-compose.yml', 'config'], {
+            cwd: ROOT,
+            encoding: 'utf8',
+            env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/home/op', ...env },
+          });
+        const ok = run({
+          SNODE_REDIS_PASSWORD: 'the-redis-password',
+          SNODE_CLUSTER_KEY: CLUSTER_KEY,
+        });
         expect(ok.status, ok.stderr).to.equal(0);
         const merged = parseYaml(ok.stdout) as any;
         const command = merged.services.redis.command as string[];
-        expect(command.slice(command.indexOf('--requirepass'), command.indexOf('--requirepass') + 2)).to.deep.equal(['--requirepass', 'the-redis-password']);
-        expect(command.slice(command.indexOf('--protected-mode'), command.indexOf('--protected-mode') + 2)).to.deep.equal(['--protected-mode', 'yes']);
+        expect(
+          command.slice(command.indexOf('--requirepass'), command.indexOf('--requirepass') + 2),
+        ).to.deep.equal(['--requirepass', 'the-redis-password']);
+        expect(
+          command.slice(
+            command.indexOf('--protected-mode'),
+            command.indexOf('--protected-mode') + 2,
+          ),
+        ).to.deep.equal(['--protected-mode', 'yes']);
         expect(merged.services.redis.environment.REDISCLI_AUTH).to.equal('the-redis-password');
-        expect(merged.services.snode.environment.SNODE_CLUSTER_REDIS_URL).to.equal('redis://:the-redis-password@redis:6379');
-        expect(merged.services.snode.environment.SNODE_CLUSTER_KEY, 'the bus is sealed with the cluster key').to.equal(CLUSTER_KEY);
+        expect(merged.services.snode.environment.SNODE_CLUSTER_REDIS_URL).to.equal(
+          'redis://:the-redis-password@redis:6379',
+        );
+        expect(
+          merged.services.snode.environment.SNODE_CLUSTER_KEY,
+          'the bus is sealed with the cluster key',
+        ).to.equal(CLUSTER_KEY);
         const missing = run({ SNODE_CLUSTER_KEY: CLUSTER_KEY });
         expect(missing.status).to.not.equal(0);
         expect(missing.stderr).to.match(/SNODE_REDIS_PASSWORD/);
@@ -287,8 +367,16 @@ describe('Docker deployment files', function () {
     const procs: SnodeProcess[] = [];
 
     /** `docker compose run <service>` minus the container: the image's environment, then the service's. */
-    const containerEnv = (service: any, vars: Record<string, string>): Record<string, string> => ({ ...imageEnv, ...envOf(service, vars) });
-    const vars = (): Record<string, string> => ({ CJDNS_PUBLIC_KEY: cjdnsKey, HOME: join(dir, 'host-home'), SNODE_REDIS_PASSWORD: 'pw', SNODE_CLUSTER_KEY: CLUSTER_KEY });
+    const containerEnv = (service: any, vars: Record<string, string>): Record<string, string> => ({
+      ...imageEnv,
+      ...envOf(service, vars),
+    });
+    const vars = (): Record<string, string> => ({
+      CJDNS_PUBLIC_KEY: cjdnsKey,
+      HOME: join(dir, 'host-home'),
+      SNODE_REDIS_PASSWORD: 'pw',
+      SNODE_CLUSTER_KEY: CLUSTER_KEY,
+    });
 
     /** A route server of the pool: docker-compose.yml's snode service (+ the edge override's environment). */
     async function startPool(withEdgeOverride: boolean, name: string): Promise<number> {
@@ -298,10 +386,20 @@ describe('Docker deployment files', function () {
       // not in a compose network: no Redis (the embedded bus; the identity does not depend on
       // it), this test's loopback port, and the /data volume in a temp dir
       delete env.SNODE_CLUSTER_REDIS_URL;
-      Object.assign(env, { SNODE_HTTP_HOST: '127.0.0.1', SNODE_HTTP_PORT: String(port), SNODE_IDENTITY_FILE: join(dir, name, 'identity.json'), SNODE_STORE_PATH: join(dir, name, 'announcements.log'), SNODE_LOG_LEVEL: 'warn' });
+      Object.assign(env, {
+        SNODE_HTTP_HOST: '127.0.0.1',
+        SNODE_HTTP_PORT: String(port),
+        SNODE_IDENTITY_FILE: join(dir, name, 'identity.json'),
+        SNODE_STORE_PATH: join(dir, name, 'announcements.log'),
+        SNODE_LOG_LEVEL: 'warn',
+      });
       const p = startSnode(jsonForm(image, 'CMD'), env);
       procs.push(p);
-      await waitUntil(`${name} /healthz`, async () => (await httpRequest(port, '/healthz').catch(() => ({ status: 0 }))).status === 200);
+      await waitUntil(
+        `${name} /healthz`,
+        async () =>
+          (await httpRequest(port, '/healthz').catch(() => ({ status: 0 }))).status === 200,
+      );
       return port;
     }
 
@@ -325,7 +423,11 @@ describe('Docker deployment files', function () {
 
     before(async () => {
       dir = mkdtempSync(join(tmpdir(), 'snode-docker-edge-'));
-      const nodeInfo: FakeNodeInfo = { ...captureNodeInfo('A', 22), myAddr: `v22.0000.0000.0000.0001.${cjdnsKey}`, myIp6: cjdnsNode!.ipv6 };
+      const nodeInfo: FakeNodeInfo = {
+        ...captureNodeInfo('A', 22),
+        myAddr: `v22.0000.0000.0000.0001.${cjdnsKey}`,
+        myIp6: cjdnsNode!.ipv6,
+      };
       fake = await FakeCjdroute.start({ nodeInfo, password: 'edge-pw' });
       sink = createSocket('udp6');
       await new Promise<void>((r) => sink.bind(0, '::1', () => r()));
@@ -348,22 +450,39 @@ describe('Docker deployment files', function () {
       // ~/.cjdnsadmin appears where the volume mounts it, relative to the image user's HOME
       const edgeService = edgeFile.services.edge;
       const home = join(dir, 'container-home');
-      const [hostPath, target] = (edgeService.volumes as string[]).map((v) => v.split(':')).find((m) => m[1]!.endsWith('/.cjdnsadmin'))!;
+      const [hostPath, target] = (edgeService.volumes as string[])
+        .map((v) => v.split(':'))
+        .find((m) => m[1]!.endsWith('/.cjdnsadmin'))!;
       const hostFile = interpolate(hostPath!, vars());
       mkdirSync(join(dir, 'host-home'), { recursive: true });
-      writeFileSync(hostFile, JSON.stringify({ addr: fake.address, port: fake.port, password: 'edge-pw' }), { mode: 0o600 });
+      writeFileSync(
+        hostFile,
+        JSON.stringify({ addr: fake.address, port: fake.port, password: 'edge-pw' }),
+        { mode: 0o600 },
+      );
       const inHome = join(home, posix.relative(imageEnv.HOME!, target!));
       mkdirSync(join(inHome, '..'), { recursive: true });
       writeFileSync(inHome, readFileSync(hostFile));
 
       const edgePort = await freePort();
       const edgeAdminPort = await freePort();
-      const forward = new URL((edgeService.command as string[])[(edgeService.command as string[]).indexOf('--forward-subnode') + 1]!);
-      const command = (edgeService.command as string[]).map((a) => (a === forward.href ? `http://127.0.0.1:${poolPort}${forward.pathname}` : a));
+      const forward = new URL(
+        (edgeService.command as string[])[
+          (edgeService.command as string[]).indexOf('--forward-subnode') + 1
+        ]!,
+      );
+      const command = (edgeService.command as string[]).map((a) =>
+        a === forward.href ? `http://127.0.0.1:${poolPort}${forward.pathname}` : a,
+      );
       // replies go to [fc00::1]:1 through cjdns's TUN device (and frames come from there, at the
       // node's own address); here a loopback socket and loopback
       const cfg = join(dir, 'edge-test.json');
-      writeFileSync(cfg, JSON.stringify({ cjdns: { replyAddress: '::1', replyPort: sink.address().port, handlerBindAddress: '::1' } }));
+      writeFileSync(
+        cfg,
+        JSON.stringify({
+          cjdns: { replyAddress: '::1', replyPort: sink.address().port, handlerBindAddress: '::1' },
+        }),
+      );
       const edge = startSnode([...command, '--config', cfg], {
         ...containerEnv(edgeService, vars()),
         HOME: home,
@@ -373,23 +492,38 @@ describe('Docker deployment files', function () {
         SNODE_LOG_LEVEL: 'warn',
       });
       procs.push(edge);
-      await waitUntil('the edge attached (/readyz)', async () => (await httpRequest(edgePort, '/readyz').catch(() => ({ status: 0 }))).status === 200);
-      const status = JSON.parse((await httpRequest(edgeAdminPort, '/status')).body.toString()) as { self: { key: string } };
+      await waitUntil(
+        'the edge attached (/readyz)',
+        async () =>
+          (await httpRequest(edgePort, '/readyz').catch(() => ({ status: 0 }))).status === 200,
+      );
+      const status = JSON.parse((await httpRequest(edgeAdminPort, '/status')).body.toString()) as {
+        self: { key: string };
+      };
       expect(status.self.key).to.equal(cjdnsKey);
 
       const txid = utf8Bytes('edge-1');
       expect(await fake.deliver(annFrame(txid))).to.equal(1);
       await waitUntil('the reply to cjdroute', () => replies.length > 0);
-      const reply = bencodeDecode(parseHandlerFrame(replies[0]!).content) as Record<string, Uint8Array>;
+      const reply = bencodeDecode(parseHandlerFrame(replies[0]!).content) as Record<
+        string,
+        Uint8Array
+      >;
       expect(Buffer.from(reply.txid!).toString()).to.equal('edge-1');
       expect(Buffer.from(reply.error!).toString()).to.equal('none');
-      const ni = JSON.parse((await httpRequest(poolPort, `/ni/${announcer.ipv6}`)).body.toString()) as { node?: unknown };
+      const ni = JSON.parse(
+        (await httpRequest(poolPort, `/ni/${announcer.ipv6}`)).body.toString(),
+      ) as { node?: unknown };
       expect(ni.node, 'the route server keeps the node').to.not.equal(undefined);
     });
 
-    it('without the override, docker-compose.yml\'s route servers answer as their own identity: wrong_snode', async () => {
+    it("without the override, docker-compose.yml's route servers answer as their own identity: wrong_snode", async () => {
       const port = await startPool(false, 'pool-alone');
-      const r = await postSubnode(port, { sq: utf8Bytes('ann'), ann: net.reset(0, Date.now()), txid: utf8Bytes('alone'), p: 22 }, announcer.ipv6);
+      const r = await postSubnode(
+        port,
+        { sq: utf8Bytes('ann'), ann: net.reset(0, Date.now()), txid: utf8Bytes('alone'), p: 22 },
+        announcer.ipv6,
+      );
       expect(Buffer.from(r.reply!.error as Uint8Array).toString()).to.equal('wrong_snode');
     });
   });

@@ -6,7 +6,15 @@
  */
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, waitFor } from '../../../src/cluster/native/processes.ts';
@@ -84,10 +92,15 @@ describe('deploy/snode.service (systemd)', function () {
 
   const bin = systemdAnalyze();
   if (!bin && process.env.CI !== 'true') {
-    it('passes systemd-analyze verify and security (PENDING: systemd-analyze is not installed here; CI=true makes this fail)');
+    it(
+      'passes systemd-analyze verify and security (PENDING: systemd-analyze is not installed here; CI=true makes this fail)',
+    );
   } else {
     it('passes systemd-analyze verify', () => {
-      if (!bin) throw new Error('systemd-analyze is required under CI=true (Debian: apt-get install systemd)');
+      if (!bin)
+        throw new Error(
+          'systemd-analyze is required under CI=true (Debian: apt-get install systemd)',
+        );
       const r = spawnSync(bin, ['verify', UNIT], { encoding: 'utf8' });
       expect(r.status, r.stderr).to.equal(0);
       // unknown keys and bad values are only warnings: none may be printed for this unit
@@ -95,7 +108,10 @@ describe('deploy/snode.service (systemd)', function () {
     });
 
     it('rates "OK" (exposure below 2) in systemd-analyze security', () => {
-      if (!bin) throw new Error('systemd-analyze is required under CI=true (Debian: apt-get install systemd)');
+      if (!bin)
+        throw new Error(
+          'systemd-analyze is required under CI=true (Debian: apt-get install systemd)',
+        );
       const r = spawnSync(bin, ['security', '--offline=true', UNIT], { encoding: 'utf8' });
       expect(r.status, r.stderr).to.equal(0);
       const m = /Overall exposure level for snode\.service: ([\d.]+) (\w+)/.exec(r.stdout);
@@ -117,8 +133,13 @@ describe('deploy/snode.service (systemd)', function () {
     it('creates its identity under $STATE_DIRECTORY (not the working directory) and exits 0 on SIGTERM', async () => {
       const state = join(dir, 'var-lib-snode');
       const port = await freePort();
-      const env: Record<string, string> = { STATE_DIRECTORY: state, SNODE_HTTP_HOST: '127.0.0.1', SNODE_HTTP_PORT: String(port) };
-      for (const e of service.get('Environment') ?? []) env[e.slice(0, e.indexOf('='))] = e.slice(e.indexOf('=') + 1);
+      const env: Record<string, string> = {
+        STATE_DIRECTORY: state,
+        SNODE_HTTP_HOST: '127.0.0.1',
+        SNODE_HTTP_PORT: String(port),
+      };
+      for (const e of service.get('Environment') ?? [])
+        env[e.slice(0, e.indexOf('='))] = e.slice(e.indexOf('=') + 1);
       // systemd creates the state directory (0700) before starting the service; the working
       // directory is `/` there, an empty one here
       mkdirSync(state, { mode: 0o700 });
@@ -128,9 +149,15 @@ describe('deploy/snode.service (systemd)', function () {
       const created = await p.waitFor('identity:file:created');
       expect(created.file).to.equal(join(state, 'identity.json'));
       expect(statSync(join(state, 'identity.json')).mode & 0o777).to.equal(0o600);
-      await waitFor('/healthz', async () => (await httpRequest(port, '/healthz').catch(() => ({ status: 0 }))).status === 200);
+      await waitFor(
+        '/healthz',
+        async () =>
+          (await httpRequest(port, '/healthz').catch(() => ({ status: 0 }))).status === 200,
+      );
       p.child.kill(one('KillSignal') as NodeJS.Signals);
-      expect((await exitWithin(p, Number.parseInt(one('TimeoutStopSec')!, 10) * 1000)).code).to.equal(0);
+      expect(
+        (await exitWithin(p, Number.parseInt(one('TimeoutStopSec')!, 10) * 1000)).code,
+      ).to.equal(0);
       expect(readdirSync(cwd)).to.deep.equal([], 'nothing written to the working directory');
     });
   });

@@ -42,7 +42,11 @@ async function disconnects(app: App, reason: string): Promise<number> {
   return sampleValue(text, 'snode_peer_disconnects_total', { reason }) ?? 0;
 }
 
-async function metric(app: App, name: string, labels: Record<string, string> = {}): Promise<number> {
+async function metric(
+  app: App,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
   const text = (await httpRequest(app.adminAddress()!.port, '/metrics')).body.toString();
   return sampleValue(text, name, labels) ?? 0;
 }

@@ -107,9 +107,7 @@ describe('replication interop with the original (cjdnsnode) frames', () => {
       const n = peer.frames.length;
       peer.sendRaw(hexToBytes(getDataHex(SEQ + 7, hash)));
       await waitUntil(() => peer.frames.length > n, 'the DATA reply');
-      expect(bytesToHex(peer.frames[n]!)).to.equal(
-        dataHex(SEQ + 7, app.server.store.get(hash)!),
-      );
+      expect(bytesToHex(peer.frames[n]!)).to.equal(dataHex(SEQ + 7, app.server.store.get(hash)!));
     });
 
     it('answers PING with ACK echoing the seq (vector 013)', async () => {
@@ -237,7 +235,9 @@ describe('replication interop with the original (cjdnsnode) frames', () => {
       await waitUntil(() => p.closed, 'the drop');
       expect(p.closeCode).to.equal(1008);
       const metrics = (await httpRequest(app.adminAddress()!.port, '/metrics')).body.toString();
-      expect(sampleValue(metrics, 'snode_peer_disconnects_total', { reason: 'WrongGreeting' })).to.equal(1);
+      expect(
+        sampleValue(metrics, 'snode_peer_disconnects_total', { reason: 'WrongGreeting' }),
+      ).to.equal(1);
       await waitUntil(() => raw.peers.length === 2, 'the reconnect (1 s ± 20 %)', 3000);
       const dialer = app.replication.stats().dialers[0]!;
       expect(dialer).to.include({ scheduled: 1, maxTimersArmed: 1, attempts: 2 });

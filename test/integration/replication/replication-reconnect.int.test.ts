@@ -92,7 +92,9 @@ describe('replication reconnect', () => {
     expect(failed.ok).to.equal(false);
     expect(failed.detail).to.match(/^failed, retrying on the next connection: dial failed/);
     const metrics = (await httpRequest(app.adminAddress()!.port, '/metrics')).body.toString();
-    expect(sampleValue(metrics, 'snode_peer_dials_total', { result: 'failed' })).to.be.greaterThan(0);
+    expect(sampleValue(metrics, 'snode_peer_dials_total', { result: 'failed' })).to.be.greaterThan(
+      0,
+    );
     // the peer comes up: the next dial's session takes the sync up again and completes it
     raw = await RawServer.start((p) => p.send({ type: 'HELLO', seq: 0, version: 1 }), port);
     await waitUntil(async () => (await check()).status === 200, 'ready after the retry', 10_000);

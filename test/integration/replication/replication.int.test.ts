@@ -86,13 +86,10 @@ describe('replication between two route servers', () => {
 
   describe('initial sync', () => {
     it('pulls every stored announcement of A into B', async () => {
-      await waitUntil(
-        () => b.server.store.size === a.server.store.size,
-        "B to hold A's store",
+      await waitUntil(() => b.server.store.size === a.server.store.size, "B to hold A's store");
+      expect([...b.server.store.hashes()].map((h) => Buffer.from(h).toString('hex'))).to.deep.equal(
+        [...a.server.store.hashes()].map((h) => Buffer.from(h).toString('hex')),
       );
-      expect(
-        [...b.server.store.hashes()].map((h) => Buffer.from(h).toString('hex')),
-      ).to.deep.equal([...a.server.store.hashes()].map((h) => Buffer.from(h).toString('hex')));
     });
 
     it('serves the same /dump and /ni on B as on A', async () => {
@@ -114,8 +111,13 @@ describe('replication between two route servers', () => {
       const withState = routes.steps.find(
         (s: Step) => s.action === 'getRoute' && String(s.note).startsWith('with link state'),
       );
-      const oracle = referenceServer(identity('erin').ipv6, new ManualClock(liveStep.now_ms), 'best');
-      for (const h of a.server.store.hashes()) await oracle.server.submitAnnouncement(a.server.store.get(h)!, 'gossip');
+      const oracle = referenceServer(
+        identity('erin').ipv6,
+        new ManualClock(liveStep.now_ms),
+        'best',
+      );
+      for (const h of a.server.store.hashes())
+        await oracle.server.submitAnnouncement(a.server.store.get(h)!, 'gossip');
       const expected = oracle.server.views.path(withState.srcIp, withState.dstIp);
       await oracle.server.close();
       expect(expected).to.not.equal(null);
@@ -186,10 +188,7 @@ describe('replication between two route servers', () => {
         },
       });
       try {
-        await waitUntil(
-          () => c.server.store.size === b.server.store.size,
-          "C to hold B's store",
-        );
+        await waitUntil(() => c.server.store.size === b.server.store.size, "C to hold B's store");
         // the default apply window overlaps nodes: the same records, in an order that may differ
         expect(dumpRecords((await get(c, '/dump')).hex)).to.deep.equal(
           dumpRecords((await get(a, '/dump')).hex),

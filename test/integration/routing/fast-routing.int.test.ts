@@ -47,9 +47,12 @@ describe('fast routing over HTTP', () => {
     for (const [i, step] of (routes.steps as Step[]).entries()) {
       if (step.action !== 'ann' && step.action !== 'getRoute') continue;
       clock.set(step.now_ms);
-      if (step.action === 'ann') await oracle.server.submitAnnouncement(hexToBytes(step.ann_hex), 'node');
+      if (step.action === 'ann')
+        await oracle.server.submitAnnouncement(hexToBytes(step.ann_hex), 'node');
       else oracle.server.reference!.routes.forceRebuild();
-      await checkScenarioStep(app, routes, step, i, { path: (src, dst) => oracle.server.views.path(src, dst) });
+      await checkScenarioStep(app, routes, step, i, {
+        path: (src, dst) => oracle.server.views.path(src, dst),
+      });
     }
     await oracle.server.close();
   });

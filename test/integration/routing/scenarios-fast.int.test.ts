@@ -24,7 +24,6 @@ type Step = any;
 
 const file = loadVectors('route_server.json');
 
-
 describe('route server over HTTP, fast routing (route-server scenarios)', () => {
   for (const scenario of file.vectors as Step[]) {
     describe(scenario.name as string, () => {

@@ -12,7 +12,10 @@ import type { App } from '../../../src/app.ts';
 import { bdict, bencodeDecode, bencodeEncode } from '../../../src/protocol/bencode.ts';
 import { bytesToHex } from '../../../src/protocol/hex.ts';
 import { publicKeyFromString } from '../../../src/protocol/keys.ts';
-import { decodeCredentialRecord, encodeCredentialRecord } from '../../../src/protocol/peering-credentials.ts';
+import {
+  decodeCredentialRecord,
+  encodeCredentialRecord,
+} from '../../../src/protocol/peering-credentials.ts';
 import { buildHandlerFrame, parseHandlerFrame } from '../../../src/protocol/wire-headers.ts';
 import { ManualClock } from '../../../src/lib/clock.ts';
 import { generateIdentity } from '../../../src/server/identity.ts';
@@ -25,7 +28,9 @@ const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 
 describe('peering seeder through the cjdns handler socket', () => {
   const A = captureNodeInfo('A');
-  const nodes = JSON.parse(readFileSync(join(fixturesDir(), 'captures', 'nodes.json'), 'utf8')) as Record<string, { publicKey: string; ipv6: string }>;
+  const nodes = JSON.parse(
+    readFileSync(join(fixturesDir(), 'captures', 'nodes.json'), 'utf8'),
+  ) as Record<string, { publicKey: string; ipv6: string }>;
   const bKey = publicKeyFromString(nodes.B!.publicKey);
   // B's pn query as cjdns delivered it: its route header names B (key, IPv6, version)
   const bQuery = parseHandlerFrame(captureBytes('07-B-pn-query.bin'));
@@ -36,9 +41,14 @@ describe('peering seeder through the cjdns handler socket', () => {
   const clock = new ManualClock(1_700_000_000_000);
 
   function frameFromB(content: Record<string, unknown>): Uint8Array {
-    return buildHandlerFrame({ routeHeader: bQuery.routeHeader, content: bencodeEncode(content as never) });
+    return buildHandlerFrame({
+      routeHeader: bQuery.routeHeader,
+      content: bencodeEncode(content as never),
+    });
   }
-  async function ask(content: Record<string, unknown>): Promise<{ frame: ReturnType<typeof parseHandlerFrame>; reply: Record<string, unknown> }> {
+  async function ask(
+    content: Record<string, unknown>,
+  ): Promise<{ frame: ReturnType<typeof parseHandlerFrame>; reply: Record<string, unknown> }> {
     const before = replies.length;
     await fake.deliver(frameFromB(content));
     await waitFor(() => replies.length > before, 'the reply frame');
@@ -56,7 +66,16 @@ describe('peering seeder through the cjdns handler socket', () => {
       privateKeyHex: bytesToHex(generateIdentity(22).privateKey!),
       clock,
       config: {
-        cjdns: { enabled: true, adminAddr: '127.0.0.1', adminPort: fake.port, adminPassword: 'pc-pw', callTimeoutMs: 200, replyAddress: '::1', replyPort: sink.address().port, handlerBindAddress: '::1' },
+        cjdns: {
+          enabled: true,
+          adminAddr: '127.0.0.1',
+          adminPort: fake.port,
+          adminPassword: 'pc-pw',
+          callTimeoutMs: 200,
+          replyAddress: '::1',
+          replyPort: sink.address().port,
+          handlerBindAddress: '::1',
+        },
         seeder: { tester_passwds: ['t'] },
       },
     });
@@ -71,10 +90,25 @@ describe('peering seeder through the cjdns handler socket', () => {
   it("records B's credentials and replies {p, pr, recvTime, txid} on B's route header", async () => {
     const record = encodeCredentialRecord({
       peerId: enc('PUB_B'),
-      peers: [{ address: { ip: Uint8Array.of(192, 0, 2, 7), port: 11234 }, login: 7, password: new Uint8Array(8).fill(7), publicKey: bKey, version: 22 }],
+      peers: [
+        {
+          address: { ip: Uint8Array.of(192, 0, 2, 7), port: 11234 },
+          login: 7,
+          password: new Uint8Array(8).fill(7),
+          publicKey: bKey,
+          version: 22,
+        },
+      ],
     });
     const txid = enc('01\x00\x00\x00\x01abcdefgh');
-    const { frame, reply } = await ask({ sq: enc('pc'), txid, p: 22, pc: record, es: Uint8Array.of(0x61, 0x14, 0x45, 0x81, 0x00), ei: 0 });
+    const { frame, reply } = await ask({
+      sq: enc('pc'),
+      txid,
+      p: 22,
+      pc: record,
+      es: Uint8Array.of(0x61, 0x14, 0x45, 0x81, 0x00),
+      ei: 0,
+    });
     expect(Object.keys(reply).sort()).to.deep.equal(['p', 'pr', 'recvTime', 'txid']);
     // p is our version: the attached cjdns node's (A, v21)
     expect(reply).to.deep.include({ p: 21, txid, recvTime: 1_700_000_000_000 });
@@ -82,18 +116,32 @@ describe('peering seeder through the cjdns handler socket', () => {
     expect(frame.routeHeader.publicKey).to.equal(nodes.B!.publicKey);
     expect(frame.routeHeader.ip).to.equal(nodes.B!.ipv6);
     expect(frame.routeHeader.version).to.equal(bQuery.routeHeader.version);
-    const listed = JSON.parse((await httpRequest(app.address().port, '/seeder-peers?passwd=t')).body.toString()) as Array<{ id: string; peer: { address: string; public_key: string } }>;
+    const listed = JSON.parse(
+      (await httpRequest(app.address().port, '/seeder-peers?passwd=t')).body.toString(),
+    ) as Array<{ id: string; peer: { address: string; public_key: string } }>;
     expect(listed).to.have.length(1);
     expect(listed[0]).to.deep.include({ id: 'PUB_B' });
-    expect(listed[0]!.peer).to.deep.include({ address: '192.0.2.7:11234', public_key: nodes.B!.publicKey });
+    expect(listed[0]!.peer).to.deep.include({
+      address: '192.0.2.7:11234',
+      public_key: nodes.B!.publicKey,
+    });
   });
 
   it('replies err when B posts credentials of another key', async () => {
     const worked = loadVectors('seeder.json').vectors[0] as { hex: string };
-    const { reply } = await ask({ sq: enc('pc'), txid: enc('01other'), p: 22, pc: Buffer.from(worked.hex, 'hex') });
+    const { reply } = await ask({
+      sq: enc('pc'),
+      txid: enc('01other'),
+      p: 22,
+      pc: Buffer.from(worked.hex, 'hex'),
+    });
     expect(Object.keys(reply).sort()).to.deep.equal(['err', 'p', 'recvTime', 'txid']);
-    expect(Buffer.from(reply.err as Uint8Array).toString()).to.equal('IPv6 of peer data does not match sender');
-    const listed = JSON.parse((await httpRequest(app.address().port, '/seeder-peers?passwd=t')).body.toString()) as unknown[];
+    expect(Buffer.from(reply.err as Uint8Array).toString()).to.equal(
+      'IPv6 of peer data does not match sender',
+    );
+    const listed = JSON.parse(
+      (await httpRequest(app.address().port, '/seeder-peers?passwd=t')).body.toString(),
+    ) as unknown[];
     expect(listed).to.have.length(1);
   });
 
@@ -101,7 +149,12 @@ describe('peering seeder through the cjdns handler socket', () => {
     const before = replies.length;
     await fake.deliver(frameFromB({ sq: enc('pc'), txid: enc('01none'), p: 22 }));
     await fake.deliver(frameFromB({ sq: enc('pc'), txid: enc('01bad'), p: 22, pc: 7 }));
-    const { reply } = await ask({ sq: enc('pc'), txid: enc('01after'), p: 22, pc: Uint8Array.of(4, 1) });
+    const { reply } = await ask({
+      sq: enc('pc'),
+      txid: enc('01after'),
+      p: 22,
+      pc: Uint8Array.of(4, 1),
+    });
     expect(replies.length).to.equal(before + 1);
     expect(Buffer.from(reply.err as Uint8Array).toString()).to.equal('Invalid item length: 1');
   });

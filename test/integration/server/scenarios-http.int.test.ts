@@ -16,7 +16,6 @@ type Step = any;
 
 const file = loadVectors('route_server.json');
 
-
 describe('route server over HTTP (route-server scenarios)', () => {
   for (const scenario of file.vectors as Step[]) {
     describe(scenario.name as string, () => {

@@ -39,7 +39,12 @@ type Step = { readonly ann: Uint8Array } | { readonly expireAt: number };
 const sha = (data: string | Uint8Array): string => createHash('sha256').update(data).digest('hex');
 
 /** A Peer entity of node i towards its k-th neighbour as the generator writes it, with changes. */
-function peerOf(w: World, i: number, k: number, change: { label?: number; mtu?: number; flags?: number; peerNum?: number } = {}): Uint8Array {
+function peerOf(
+  w: World,
+  i: number,
+  k: number,
+  change: { label?: number; mtu?: number; flags?: number; peerNum?: number } = {},
+): Uint8Array {
   const j = w.topo.neighbours[i]![k]!;
   const mine = v358Label(w.topo.iface[i]![k]!);
   const back = w.topo.neighbours[j]!.indexOf(i);
@@ -58,7 +63,11 @@ function linkState(nodeId: number, round: number): Uint8Array {
   return serializeLinkState({
     nodeId,
     startingPoint: round % 18,
-    samples: [0, 1, 2, 3].map((s) => ({ lag: 100 + ((round + s) % 9), drops: s % 2, kbRecv: 500 + 3 * round + s })),
+    samples: [0, 1, 2, 3].map((s) => ({
+      lag: 100 + ((round + s) % 9),
+      drops: s % 2,
+      kbRecv: 500 + 3 * round + s,
+    })),
   });
 }
 
@@ -72,29 +81,53 @@ function script(w: World): Step[] {
   for (const a of w.initial.flat()) steps.push({ ann: a });
   for (let k = 0; k < 3 * N; k++) steps.push({ ann: linkStateUpdate(w, pick()) });
   // the rules, on nodes with at least two peers
-  const withPeers = Array.from({ length: N }, (_, i) => i).filter((i) => w.topo.neighbours[i]!.length >= 2);
+  const withPeers = Array.from({ length: N }, (_, i) => i).filter(
+    (i) => w.topo.neighbours[i]!.length >= 2,
+  );
   for (let r = 0; r < 40; r++) {
     const i = withPeers[(r * 7) % withPeers.length]!;
     const withdrawn = peerOf(w, i, 0, { label: 0 });
     steps.push({ ann: sign(i, false, withdrawn) });
     steps.push({ ann: sign(i, false, peerOf(w, i, 1, { label: 0x13 + 2 * r })) });
     steps.push({ ann: sign(i, false, peerOf(w, i, 1, { mtu: 1500, flags: 1 })) });
-    steps.push({ ann: sign(i, false, concatBytes(peerOf(w, i, 1, { peerNum: 900 + r }), linkState(900 + r, r))) });
+    steps.push({
+      ann: sign(
+        i,
+        false,
+        concatBytes(peerOf(w, i, 1, { peerNum: 900 + r }), linkState(900 + r, r)),
+      ),
+    });
     steps.push({ ann: sign(i, false, linkState(4000 + r, r)) });
     // the peer withdrawn above comes back last in the node's peer order
-    steps.push({ ann: sign(i, false, concatBytes(peerOf(w, i, 0), linkState(v358Label(w.topo.iface[i]![0]!).label & 0xffff, r))) });
+    steps.push({
+      ann: sign(
+        i,
+        false,
+        concatBytes(peerOf(w, i, 0), linkState(v358Label(w.topo.iface[i]![0]!).label & 0xffff, r)),
+      ),
+    });
     const again = sign(i, false, linkState(900 + r, r + 1));
     steps.push({ ann: again }, { ann: again });
   }
   // refused: older than the node's newest (old_message), addressed to another route server
   // (wrong_snode)
   const last = withPeers[(39 * 7) % withPeers.length]!;
-  steps.push({ ann: signedAnnouncement(w.keys[last]!, w.snodeIp, w.nextTs - 3000, false, linkState(1, 1)) });
-  steps.push({ ann: signedAnnouncement(w.keys[last]!, w.ips[0]!, w.nextTs++, false, linkState(1, 2)) });
+  steps.push({
+    ann: signedAnnouncement(w.keys[last]!, w.snodeIp, w.nextTs - 3000, false, linkState(1, 1)),
+  });
+  steps.push({
+    ann: signedAnnouncement(w.keys[last]!, w.ips[0]!, w.nextTs++, false, linkState(1, 2)),
+  });
   for (let r = 0; r < 10; r++) {
     const i = withPeers[(r * 13 + 5) % withPeers.length]!;
     // a new reset with fewer peers (Version and EncodingScheme inherited)
-    steps.push({ ann: sign(i, true, concatBytes(peerOf(w, i, 1), linkState(v358Label(w.topo.iface[i]![1]!).label & 0xffff, r))) });
+    steps.push({
+      ann: sign(
+        i,
+        true,
+        concatBytes(peerOf(w, i, 1), linkState(v358Label(w.topo.iface[i]![1]!).label & 0xffff, r)),
+      ),
+    });
   }
   // 25 minutes later: everything older than 20 min falls out of the kept lists of the nodes
   // that speak now, and their samples older than 120 slots go
@@ -106,7 +139,16 @@ function script(w: World): Step[] {
   for (let i = 0; i < N; i += 2) steps.push({ ann: linkStateUpdate(w, i) });
   steps.push({ expireAt: w.nextTs });
   for (let i = 1; i < 40; i += 4) {
-    for (const a of w.initial[i]!) steps.push({ ann: signedAnnouncement(w.keys[i]!, w.snodeIp, w.nextTs++, a[119]! & 8 ? true : false, a.subarray(120)) });
+    for (const a of w.initial[i]!)
+      steps.push({
+        ann: signedAnnouncement(
+          w.keys[i]!,
+          w.snodeIp,
+          w.nextTs++,
+          a[119]! & 8 ? true : false,
+          a.subarray(120),
+        ),
+      });
   }
   for (let k = 0; k < 200; k++) steps.push({ ann: linkStateUpdate(w, (2 * pick()) % N) });
   // nodes forgotten and not created again: unknown_node
@@ -130,11 +172,24 @@ function peerInfoOf(server: RouteServer): PeerInfo {
 
 function answersOf(server: RouteServer, ips: readonly string[]): Answers {
   const v = server.views;
-  const nodes = [...ips, 'fc00::1', 'fcff:ffff::2'].map((ip) => JSON.stringify(v.node(ip))).join('\n');
-  return { walk: v.walk(), dump: v.dump(), ni: [...v.niChunks(peerInfoOf(server))].join(''), nodes, size: server.nodes.size };
+  const nodes = [...ips, 'fc00::1', 'fcff:ffff::2']
+    .map((ip) => JSON.stringify(v.node(ip)))
+    .join('\n');
+  return {
+    walk: v.walk(),
+    dump: v.dump(),
+    ni: [...v.niChunks(peerInfoOf(server))].join(''),
+    nodes,
+    size: server.nodes.size,
+  };
 }
 
-async function run(server: RouteServer, clock: ManualClock, steps: readonly Step[], fast: boolean): Promise<Map<string, number>> {
+async function run(
+  server: RouteServer,
+  clock: ManualClock,
+  steps: readonly Step[],
+  fast: boolean,
+): Promise<Map<string, number>> {
   const errors = new Map<string, number>();
   for (const s of steps) {
     if ('expireAt' in s) {
@@ -163,7 +218,11 @@ describe('storage: the read API of a loaded server, byte for byte (golden)', fun
     steps = script(world);
     const clock = new ManualClock(T0);
     // the golden answers come from the reference engine; the fast engine must give the same
-    const reference = new RouteServer({ self: identityFromPrivateKey(world.selfKey.priv, 22), clock, routing: { mode: 'reference' } });
+    const reference = new RouteServer({
+      self: identityFromPrivateKey(world.selfKey.priv, 22),
+      clock,
+      routing: { mode: 'reference' },
+    });
     refErrors = await run(reference, clock, steps, false);
     ips = [...reference.nodes].map((n) => n.ipv6);
     want = answersOf(reference, ips);
@@ -186,16 +245,38 @@ describe('storage: the read API of a loaded server, byte for byte (golden)', fun
   for (const pool of [false, true]) {
     it(`the fast engine answers exactly as the object model (${pool ? 'verification worker, packed link state' : 'parsed on the main thread'})`, async () => {
       const clock = new ManualClock(T0);
-      const options = fastOptions(pool ? { verifyPool: { workers: 1, batchSize: 64, maxInFlight: 4, maxQueued: 100_000, verifySignature: true } } : {});
-      const fast = new RouteServer({ self: identityFromPrivateKey(world.selfKey.priv, 22), clock, routing: { mode: 'fast', options } });
+      const options = fastOptions(
+        pool
+          ? {
+              verifyPool: {
+                workers: 1,
+                batchSize: 64,
+                maxInFlight: 4,
+                maxQueued: 100_000,
+                verifySignature: true,
+              },
+            }
+          : {},
+      );
+      const fast = new RouteServer({
+        self: identityFromPrivateKey(world.selfKey.priv, 22),
+        clock,
+        routing: { mode: 'fast', options },
+      });
       try {
         const errors = await run(fast, clock, steps, true);
-        await until(() => fast.nodes.size === want.size, 'the fast engine to expire the same nodes');
+        await until(
+          () => fast.nodes.size === want.size,
+          'the fast engine to expire the same nodes',
+        );
         assert.deepEqual([...errors].sort(), [...refErrors].sort());
         const got = answersOf(fast, ips);
         assert.equal(got.size, want.size);
         assert.ok(got.walk === want.walk, '/walk differs from the object model');
-        assert.ok(Buffer.from(got.dump).equals(Buffer.from(want.dump)), '/dump differs from the object model');
+        assert.ok(
+          Buffer.from(got.dump).equals(Buffer.from(want.dump)),
+          '/dump differs from the object model',
+        );
         assert.ok(got.ni === want.ni, '/ni differs from the object model');
         assert.ok(got.nodes === want.nodes, 'a /ni/<ip> differs from the object model');
       } finally {

@@ -27,21 +27,45 @@ describe('POST /subnode: an ann is its sender’s own', () => {
   const bob = identity('bob') as ReturnType<typeof identity> & { public_key: string };
 
   before(async () => {
-    app = await startTestApp({ privateKeyHex: routes.self.private_hex, version: routes.self.version, clock });
+    app = await startTestApp({
+      privateKeyHex: routes.self.private_hex,
+      version: routes.self.version,
+      clock,
+    });
   });
   after(async () => app.close());
 
-  async function post(headers: Record<string, string>): Promise<{ error: string; stateHash: string }> {
-    const body = bencodeEncode({ sq: 'ann', ann: hexToBytes(firstAnn.ann_hex), txid: Uint8Array.of(7), p: 22 });
-    const res = await httpRequest(app.address().port, '/subnode', { method: 'POST', body, headers: { 'x-cjdns-version': '22', ...headers } });
+  async function post(
+    headers: Record<string, string>,
+  ): Promise<{ error: string; stateHash: string }> {
+    const body = bencodeEncode({
+      sq: 'ann',
+      ann: hexToBytes(firstAnn.ann_hex),
+      txid: Uint8Array.of(7),
+      p: 22,
+    });
+    const res = await httpRequest(app.address().port, '/subnode', {
+      method: 'POST',
+      body,
+      headers: { 'x-cjdns-version': '22', ...headers },
+    });
     expect(res.status).to.equal(200);
     const reply = bencodeDecode(new Uint8Array(res.body)) as BDict;
-    return { error: Buffer.from(reply.error as Uint8Array).toString(), stateHash: bytesToHex(reply.stateHash as Uint8Array) };
+    return {
+      error: Buffer.from(reply.error as Uint8Array).toString(),
+      stateHash: bytesToHex(reply.stateHash as Uint8Array),
+    };
   }
 
   it("refuses alice's announcement under bob's address, and under bob's key", async () => {
-    expect(await post({ 'x-cjdns-ip': bob.ipv6 })).to.deep.equal({ error: 'failed_parse_or_validate', stateHash: ZEROS });
-    expect(await post({ 'x-cjdns-key': bob.public_key })).to.deep.equal({ error: 'failed_parse_or_validate', stateHash: ZEROS });
+    expect(await post({ 'x-cjdns-ip': bob.ipv6 })).to.deep.equal({
+      error: 'failed_parse_or_validate',
+      stateHash: ZEROS,
+    });
+    expect(await post({ 'x-cjdns-key': bob.public_key })).to.deep.equal({
+      error: 'failed_parse_or_validate',
+      stateHash: ZEROS,
+    });
     // alice's address with bob's key: the headers disagree with each other and with the signer
     expect(await post({ 'x-cjdns-ip': alice.ipv6, 'x-cjdns-key': bob.public_key })).to.deep.equal({
       error: 'failed_parse_or_validate',

@@ -70,7 +70,9 @@ describe('the announcement store in the app', function () {
 
     const ready = JSON.parse((await httpRequest(app.address().port, '/readyz')).body.toString());
     expect(ready.checks.store).to.deep.include({ ok: true });
-    const status = JSON.parse((await httpRequest(app.adminAddress()!.port, '/status')).body.toString());
+    const status = JSON.parse(
+      (await httpRequest(app.adminAddress()!.port, '/status')).body.toString(),
+    );
     expect(status.store).to.include({ file: 'memory', state: 'ok' });
     expect(status.store.commits).to.be.greaterThan(0);
   });

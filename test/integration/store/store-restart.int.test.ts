@@ -23,7 +23,12 @@ import { encodePut } from '../../../src/store/log-format.ts';
 import { annHash } from '../../../src/protocol/announcement.ts';
 import { coreState, sleep, TreeNetwork } from '../../helpers/cluster-fixtures.ts';
 import { dumpSet, postSubnode, stateHashAt } from '../../helpers/cluster.ts';
-import { exitWithin, killStartedSnodes, startSnode, type SnodeProcess } from '../../helpers/snode-process.ts';
+import {
+  exitWithin,
+  killStartedSnodes,
+  startSnode,
+  type SnodeProcess,
+} from '../../helpers/snode-process.ts';
 
 const NODES = 15;
 const PRIVATE_KEY = 'a'.repeat(62) + '42';
@@ -74,13 +79,27 @@ describe('snode serve restarted after kill -9: the announcement log', function (
     rmSync(dir, { recursive: true, force: true });
   });
   afterEach(function () {
-    if (this.currentTest?.state === 'failed' && proc) process.stderr.write(`${proc.stderr().slice(-4000)}\n`);
+    if (this.currentTest?.state === 'failed' && proc)
+      process.stderr.write(`${proc.stderr().slice(-4000)}\n`);
   });
 
   async function start(): Promise<SnodeProcess> {
-    const p = startSnode(['serve', '--host', '127.0.0.1', '--port', String(port), '--store-path', path, '--log-level', 'info'], {
-      SNODE_IDENTITY_PRIVATE_KEY: privateKeyHex,
-    });
+    const p = startSnode(
+      [
+        'serve',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--store-path',
+        path,
+        '--log-level',
+        'info',
+      ],
+      {
+        SNODE_IDENTITY_PRIVATE_KEY: privateKeyHex,
+      },
+    );
     await p.waitFor('http:server:listening', 60_000);
     proc = p;
     return p;
@@ -94,20 +113,35 @@ describe('snode serve restarted after kill -9: the announcement log', function (
       if (finished) return;
       if (!down) {
         try {
-          const r = await postSubnode(port, { sq: 'ann', ann: bytes, txid: Uint8Array.of(++txid & 0xff, (txid >> 8) & 0xff), p: 22 }, ip, 5000);
+          const r = await postSubnode(
+            port,
+            {
+              sq: 'ann',
+              ann: bytes,
+              txid: Uint8Array.of(++txid & 0xff, (txid >> 8) & 0xff),
+              p: 22,
+            },
+            ip,
+            5000,
+          );
           if (r.reply) {
             const error = bstr(r.reply.error);
             if (error !== 'none') throw new Error(`node ${i}: the route server answered ${error}`);
             const o = await model.submitAnnouncement(bytes, 'node');
-            if (o.error !== 'none') throw new Error(`the model refused an acknowledged announcement: ${o.error}`);
+            if (o.error !== 'none')
+              throw new Error(`the model refused an acknowledged announcement: ${o.error}`);
             acked[i]!.push(bytes);
             inFlight[i] = undefined;
             const got = bytesToHex(r.reply.stateHash as Uint8Array);
-            if (got !== bytesToHex(o.stateHash)) discontinuities.push(`node ${i}: ${got.slice(0, 16)}… expected ${bytesToHex(o.stateHash).slice(0, 16)}…`);
+            if (got !== bytesToHex(o.stateHash))
+              discontinuities.push(
+                `node ${i}: ${got.slice(0, 16)}… expected ${bytesToHex(o.stateHash).slice(0, 16)}…`,
+              );
             return;
           }
         } catch (e) {
-          if ((e as Error).message.includes('answered') || (e as Error).message.includes('model')) throw e;
+          if ((e as Error).message.includes('answered') || (e as Error).message.includes('model'))
+            throw e;
         }
       }
       await sleep(50);
@@ -126,13 +160,19 @@ describe('snode serve restarted after kill -9: the announcement log', function (
       }
       return n;
     });
-    return { stop: async () => ((stopped = true), (await Promise.all(loops)).reduce((a, b) => a + b, 0)) };
+    return {
+      stop: async () => ((stopped = true), (await Promise.all(loops)).reduce((a, b) => a + b, 0)),
+    };
   }
 
   /** A reference route server: what the nodes were told is what it answers. */
   function referenceModel(): RouteServer {
     // the oracle of the nodes' chains: the reference engine
-    return new RouteServer({ self: selfWithIp(selfIp), clock: systemClock, routing: { mode: 'reference' } });
+    return new RouteServer({
+      self: selfWithIp(selfIp),
+      clock: systemClock,
+      routing: { mode: 'reference' },
+    });
   }
 
   /** The stateHash of node i after its acknowledged announcements (and `extra`). */
@@ -140,7 +180,8 @@ describe('snode serve restarted after kill -9: the announcement log', function (
     // the cluster rules: the node's own order, no clock or snode check
     const ref = referenceModel();
     let h = '';
-    for (const a of [...acked[i]!, ...(extra ? [extra] : [])]) h = bytesToHex((await ref.submitAnnouncement(a, 'cluster')).stateHash);
+    for (const a of [...acked[i]!, ...(extra ? [extra] : [])])
+      h = bytesToHex((await ref.submitAnnouncement(a, 'cluster')).stateHash);
     await ref.close();
     return h;
   }
@@ -149,7 +190,9 @@ describe('snode serve restarted after kill -9: the announcement log', function (
   async function everyAcknowledgedAnnouncementBack(): Promise<void> {
     const dump = await dumpSet(port);
     const { kept } = coreState(model);
-    const inFlightHashes = new Set(inFlight.filter((x) => x !== undefined).map((x) => bytesToHex(annHash(x!))));
+    const inFlightHashes = new Set(
+      inFlight.filter((x) => x !== undefined).map((x) => bytesToHex(annHash(x!))),
+    );
     for (let i = 0; i < NODES; i++) {
       const got = await stateHashAt(port, net.nodes[i]!.ipv6);
       const allowed = [await expectedHash(i)];
@@ -161,15 +204,24 @@ describe('snode serve restarted after kill -9: the announcement log', function (
     const extra = [...dump].filter((h) => !kept.has(h) && !inFlightHashes.has(h));
     expect(extra, 'announcements nobody sent').to.deep.equal([]);
     if (missing.length > 0) {
-      expect(inFlightHashes.size, `acknowledged announcements missing: ${missing.length}`).to.be.greaterThan(0);
+      expect(
+        inFlightHashes.size,
+        `acknowledged announcements missing: ${missing.length}`,
+      ).to.be.greaterThan(0);
     }
   }
 
   async function converged(): Promise<void> {
     const { kept, stateHashes } = coreState(model);
     const dump = await dumpSet(port);
-    expect([...kept].filter((h) => !dump.has(h)), 'missing from /dump').to.deep.equal([]);
-    expect([...dump].filter((h) => !kept.has(h)), 'extra in /dump').to.deep.equal([]);
+    expect(
+      [...kept].filter((h) => !dump.has(h)),
+      'missing from /dump',
+    ).to.deep.equal([]);
+    expect(
+      [...dump].filter((h) => !kept.has(h)),
+      'extra in /dump',
+    ).to.deep.equal([]);
     for (const [ip, h] of stateHashes) expect(await stateHashAt(port, ip), ip).to.equal(h);
   }
 
@@ -200,7 +252,9 @@ describe('snode serve restarted after kill -9: the announcement log', function (
     await sleep(1500);
     const total = await load.stop();
     expect(total).to.be.greaterThan(3 * NODES);
-    expect(discontinuities, "every acknowledgement continued the node's stateHash").to.deep.equal([]);
+    expect(discontinuities, "every acknowledgement continued the node's stateHash").to.deep.equal(
+      [],
+    );
     await converged();
   });
 
@@ -209,14 +263,21 @@ describe('snode serve restarted after kill -9: the announcement log', function (
     proc!.child.kill('SIGKILL');
     await exitWithin(proc!, 10_000);
     // half a record: what a crash in the middle of a write leaves at the end
-    const torn = encodePut(new Uint8Array(64).fill(7), net.update(0, Date.now()), new Uint8Array(32).fill(7));
+    const torn = encodePut(
+      new Uint8Array(64).fill(7),
+      net.update(0, Date.now()),
+      new Uint8Array(32).fill(7),
+    );
     appendFileSync(path, torn.subarray(0, Math.floor(torn.length / 2)));
     const before = statSync(path).size;
     const p = await start();
     down = false;
     const dropped = p.logs.find((l) => l.event === 'store:log:tail_dropped');
     expect(dropped, 'store:log:tail_dropped logged').to.not.equal(undefined);
-    expect(dropped).to.include({ droppedBytes: Math.floor(torn.length / 2), offset: before - Math.floor(torn.length / 2) });
+    expect(dropped).to.include({
+      droppedBytes: Math.floor(torn.length / 2),
+      offset: before - Math.floor(torn.length / 2),
+    });
     await converged();
     // and the next announcement of every node continues its chain
     for (let i = 0; i < NODES; i++) await announce(i, net.update(i, Date.now()));

@@ -39,7 +39,10 @@ describe('snode serve --cjdns (app with a fake cjdroute)', () => {
   let app: App;
   const clock = new ManualClock(0);
 
-  const get = async (path: string, port = app.address().port): Promise<{ status: number; json: Record<string, unknown> }> => {
+  const get = async (
+    path: string,
+    port = app.address().port,
+  ): Promise<{ status: number; json: Record<string, unknown> }> => {
     const r = await httpRequest(port, path);
     return { status: r.status, json: JSON.parse(r.body.toString()) as Record<string, unknown> };
   };
@@ -156,7 +159,8 @@ describe('snode serve --cjdns with http.host auto', () => {
     fake = await FakeCjdroute.start({ nodeInfo: A, password: 'auto-pw' });
     const sink = new Writable({
       write(chunk: Buffer, _enc, cb) {
-        for (const line of chunk.toString().split('\n')) if (line) logs.push(JSON.parse(line) as (typeof logs)[number]);
+        for (const line of chunk.toString().split('\n'))
+          if (line) logs.push(JSON.parse(line) as (typeof logs)[number]);
         cb();
       },
     });
@@ -165,7 +169,14 @@ describe('snode serve --cjdns with http.host auto', () => {
       log: createLogger('info', sink),
       config: {
         http: { host: 'auto' },
-        cjdns: { enabled: true, adminAddr: '127.0.0.1', adminPort: fake.port, adminPassword: 'auto-pw', callTimeoutMs: 200, handlerBindAddress: '::1' },
+        cjdns: {
+          enabled: true,
+          adminAddr: '127.0.0.1',
+          adminPort: fake.port,
+          adminPassword: 'auto-pw',
+          callTimeoutMs: 200,
+          handlerBindAddress: '::1',
+        },
       },
     });
   });
@@ -177,7 +188,11 @@ describe('snode serve --cjdns with http.host auto', () => {
   it("listens on loopback, and once attached also tries the cjdns node's address (retrying while it cannot be bound)", async () => {
     expect(app.address().host).to.equal('127.0.0.1');
     expect((await httpRequest(app.address().port, '/healthz')).status).to.equal(200);
-    await waitFor(() => logs.some((l) => l.event === 'http:tun:listen_failed'), 'the cjdns-address listener to be tried', 5000);
+    await waitFor(
+      () => logs.some((l) => l.event === 'http:tun:listen_failed'),
+      'the cjdns-address listener to be tried',
+      5000,
+    );
     const line = logs.find((l) => l.event === 'http:tun:listen_failed')!;
     expect(line.host).to.equal(A.myIp6); // this host has no cjdns TUN interface
     expect(line.level).to.equal(40);

@@ -120,7 +120,12 @@ describe('cjdns link: captured frames (test/fixtures/captures)', () => {
     fake.tun = sink; // cjdns sends from where its replies go
     link = new CjdnsLink(
       { admin, server },
-      { replyAddress: '::1', replyPort: sink.address().port, bindAddress: '::1', watchdogIntervalMs: 60_000 },
+      {
+        replyAddress: '::1',
+        replyPort: sink.address().port,
+        bindAddress: '::1',
+        watchdogIntervalMs: 60_000,
+      },
     );
     link.addListener((e) => {
       if (e.type === 'frame') results.push(e.result);

@@ -715,9 +715,7 @@ describe('hostile input storm (in-process server)', function () {
   it('still serves afterwards: /healthz, an unchanged table, a correct pn and gr reply', async () => {
     expect((await httpRequest(port, '/healthz')).status).to.equal(200);
     expect(app.server.nodes.size).to.equal(nodesBefore);
-    expect(bytesToHex(app.server.nodes.get(ipOf('alice'))!.stateHash!)).to.equal(
-      aliceHashBefore,
-    );
+    expect(bytesToHex(app.server.nodes.get(ipOf('alice'))!.stateHash!)).to.equal(aliceHashBefore);
 
     const txid = Uint8Array.of(0x30, 0x31, 9, 8, 7, 6);
     const pn = await httpRequest(port, '/subnode', {

@@ -23,7 +23,12 @@ const KEY = bytesToHex(generateIdentity(22).privateKey!);
 const MB = 1024 * 1024;
 
 /** Send `total` bytes of body in 64 KB writes, stopping once the server answered or went away. */
-async function pushBody(socket: Socket, total: number, chunk: (n: number) => string, received: () => string): Promise<number> {
+async function pushBody(
+  socket: Socket,
+  total: number,
+  chunk: (n: number) => string,
+  received: () => string,
+): Promise<number> {
   let sent = 0;
   const block = 64 * 1024;
   while (sent < total && !socket.destroyed && received() === '') {
@@ -68,12 +73,21 @@ describe('HTTP listeners under misuse', function () {
 
   it('logs an aborted upload as a debug line without a stack, not as an internal error', async () => {
     const mark = logs.length;
-    const c = await rawClient(port, 'POST /subnode HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nd1:q');
+    const c = await rawClient(
+      port,
+      'POST /subnode HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nd1:q',
+    );
     await new Promise((r) => setTimeout(r, 20));
     c.socket.destroy();
-    await until(() => logs.slice(mark).some((l) => l.event === 'http:request:aborted'), 'the aborted-request log line');
+    await until(
+      () => logs.slice(mark).some((l) => l.event === 'http:request:aborted'),
+      'the aborted-request log line',
+    );
     const after = logs.slice(mark);
-    expect(after.filter((l) => l.level >= 40), 'no warning or error').to.deep.equal([]);
+    expect(
+      after.filter((l) => l.level >= 40),
+      'no warning or error',
+    ).to.deep.equal([]);
     const line = after.find((l) => l.event === 'http:request:aborted');
     expect(line.level).to.equal(20);
     expect(JSON.stringify(line)).to.not.match(/stack/);
@@ -92,7 +106,10 @@ describe('HTTP listeners under misuse', function () {
 
   it('refuses a declared 10 GB body with 413 without reading it', async () => {
     const server = nextServerSocket(app.http);
-    const c = await rawClient(port, 'POST /subnode HTTP/1.1\r\nHost: x\r\nContent-Length: 10737418240\r\n\r\n');
+    const c = await rawClient(
+      port,
+      'POST /subnode HTTP/1.1\r\nHost: x\r\nContent-Length: 10737418240\r\n\r\n',
+    );
     const s = await server;
     const sent = await pushBody(c.socket, 16 * MB, (n) => 'x'.repeat(n), c.received);
     await until(() => s.destroyed, 'the server to close the connection');
@@ -104,10 +121,18 @@ describe('HTTP listeners under misuse', function () {
 
   it('refuses a chunked body with 413 once it passes the limit, and stops reading', async () => {
     const server = nextServerSocket(app.http);
-    const c = await rawClient(port, 'POST /subnode HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n');
+    const c = await rawClient(
+      port,
+      'POST /subnode HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n',
+    );
     const s = await server;
     const piece = `1000\r\n${'y'.repeat(0x1000)}\r\n`;
-    const sent = await pushBody(c.socket, 16 * MB, (n) => piece.repeat(Math.floor(n / piece.length)), c.received);
+    const sent = await pushBody(
+      c.socket,
+      16 * MB,
+      (n) => piece.repeat(Math.floor(n / piece.length)),
+      c.received,
+    );
     if (!c.socket.destroyed) c.socket.write('0\r\n\r\n');
     await until(() => s.destroyed, 'the server to close the connection');
     expect(c.received()).to.match(/^HTTP\/1\.1 413 /);
@@ -117,7 +142,10 @@ describe('HTTP listeners under misuse', function () {
 
   it('answers CONNECT with 405 and closes the connection', async () => {
     const server = nextServerSocket(app.http);
-    const c = await rawClient(port, 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
+    const c = await rawClient(
+      port,
+      'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n',
+    );
     const s = await server;
     await new Promise<void>((r) => (s.destroyed ? r() : s.once('close', () => r())));
     await until(() => c.received() !== '', 'the 405');
@@ -172,7 +200,11 @@ describe('the admin listener', function () {
 
     it('refuses a request without the token, or with another one (401)', async () => {
       const port = locked.adminAddress()!.port;
-      const attempts: Array<Record<string, string>> = [{}, { authorization: 'Bearer not-the-token-at-all' }, { authorization: `Basic ${token}` }];
+      const attempts: Array<Record<string, string>> = [
+        {},
+        { authorization: 'Bearer not-the-token-at-all' },
+        { authorization: `Basic ${token}` },
+      ];
       for (const headers of attempts) {
         const r = await httpRequest(port, '/metrics', { headers });
         expect(r.status).to.equal(401);
@@ -182,7 +214,9 @@ describe('the admin listener', function () {
     });
 
     it('answers with the token', async () => {
-      const r = await httpRequest(locked.adminAddress()!.port, '/metrics', { headers: { authorization: `Bearer ${token}` } });
+      const r = await httpRequest(locked.adminAddress()!.port, '/metrics', {
+        headers: { authorization: `Bearer ${token}` },
+      });
       expect(r.status).to.equal(200);
       expect(r.body.toString()).to.match(/snode_http_heavy_active/);
     });

@@ -39,18 +39,32 @@ function trackConnections(app: App): Map<number, Socket> {
   return byPort;
 }
 
-async function metric(app: App, name: string, labels: Record<string, string> = {}): Promise<number> {
+async function metric(
+  app: App,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
   return sampleValue(await scrapeMetrics(app.adminAddress()!.port), name, labels) ?? 0;
 }
 
 const heavyActive = (app: App): Promise<number> => metric(app, 'snode_http_heavy_active');
 
 /** Status line of a request whose answer we read. */
-async function statusOf(port: number, path: string, opts: { localAddress?: string; headers?: Record<string, string> } = {}): Promise<number> {
-  const head = `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n${Object.entries(opts.headers ?? {})
+async function statusOf(
+  port: number,
+  path: string,
+  opts: { localAddress?: string; headers?: Record<string, string> } = {},
+): Promise<number> {
+  const head = `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n${Object.entries(
+    opts.headers ?? {},
+  )
     .map(([k, v]) => `${k}: ${v}\r\n`)
     .join('')}\r\n`;
-  const c = await rawClient(port, head, opts.localAddress ? { localAddress: opts.localAddress } : {});
+  const c = await rawClient(
+    port,
+    head,
+    opts.localAddress ? { localAddress: opts.localAddress } : {},
+  );
   await until(() => /^HTTP\/1\.1 \d{3}/.test(c.received()), `the answer to ${path}`);
   c.socket.destroy();
   return Number(c.received().slice(9, 12));
@@ -80,7 +94,9 @@ describe('whole-table answers (/walk, /dump, /ni)', function () {
       const r = await httpRequest(app.address().port, '/dump', { timeoutMs: 30_000 });
       expect(r.status).to.equal(200);
       expect(r.headers['content-type']).to.equal('application/octet-stream');
-      expect(Buffer.compare(r.body, Buffer.from(oracleDump(app.server.reference!.nodes)))).to.equal(0);
+      expect(Buffer.compare(r.body, Buffer.from(oracleDump(app.server.reference!.nodes)))).to.equal(
+        0,
+      );
     });
 
     it('/ni (and /ni/) equals JSON.stringify of the value, indented by 2', async () => {
@@ -107,7 +123,10 @@ describe('whole-table answers (/walk, /dump, /ni)', function () {
     before(async () => {
       app = await startTestApp({
         privateKeyHex: KEY,
-        config: { routing: FILLED, http: { heavy: { perAddress: 2, total: 4, writeTimeoutMs: 3000 } } },
+        config: {
+          routing: FILLED,
+          http: { heavy: { perAddress: 2, total: 4, writeTimeoutMs: 3000 } },
+        },
       });
       fillSyntheticTable(app.server.reference!.nodes, NODES);
       sockets = trackConnections(app);
@@ -124,20 +143,28 @@ describe('whole-table answers (/walk, /dump, /ni)', function () {
         ['127.0.0.3', '/walk'],
         ['127.0.0.3', '/dump'],
       ] as const) {
-        held.push(await rawClient(app.address().port, `GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`, { localAddress: addr, read: false }));
+        held.push(
+          await rawClient(app.address().port, `GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`, {
+            localAddress: addr,
+            read: false,
+          }),
+        );
       }
       await until(async () => (await heavyActive(app)) === 4, 'four heavy answers in progress');
       // each one stalls once the kernel's buffers are full; what the server holds is then bounded
       const server = held.map((c) => sockets.get(c.socket.localPort!)!);
       await until(() => server.every((s) => s.writableLength > 0), 'the four answers to stall');
-      for (const s of server) expect(s.writableLength, 'bytes waiting in the server').to.be.at.most(HELD_BOUND);
+      for (const s of server)
+        expect(s.writableLength, 'bytes waiting in the server').to.be.at.most(HELD_BOUND);
     });
 
     it('refuses a third heavy request from the same address (429) and any when all are taken (503)', async () => {
       const port = app.address().port;
       expect(await statusOf(port, '/walk', { localAddress: '127.0.0.2' })).to.equal(429);
       expect(await statusOf(port, '/dump', { localAddress: '127.0.0.4' })).to.equal(503);
-      expect(await metric(app, 'snode_http_heavy_refused_total', { reason: 'address' })).to.equal(1);
+      expect(await metric(app, 'snode_http_heavy_refused_total', { reason: 'address' })).to.equal(
+        1,
+      );
       expect(await metric(app, 'snode_http_heavy_refused_total', { reason: 'total' })).to.equal(1);
     });
 
@@ -150,9 +177,15 @@ describe('whole-table answers (/walk, /dump, /ni)', function () {
 
     it('cuts them after the write timeout: sockets destroyed, slots released', async () => {
       const server = held.map((c) => sockets.get(c.socket.localPort!)!);
-      await Promise.all(server.map((s) => new Promise<void>((r) => (s.destroyed ? r() : s.once('close', () => r())))));
+      await Promise.all(
+        server.map(
+          (s) => new Promise<void>((r) => (s.destroyed ? r() : s.once('close', () => r()))),
+        ),
+      );
       await until(async () => (await heavyActive(app)) === 0, 'the slots to be released');
-      expect(await metric(app, 'snode_http_heavy_ended_total', { end: 'write_timeout' })).to.equal(4);
+      expect(await metric(app, 'snode_http_heavy_ended_total', { end: 'write_timeout' })).to.equal(
+        4,
+      );
       // and the next request is served in full
       const r = await httpRequest(app.address().port, '/dump', { timeoutMs: 60_000 });
       expect(r.status).to.equal(200);
@@ -163,16 +196,27 @@ describe('whole-table answers (/walk, /dump, /ni)', function () {
   describe('limits of one answer', () => {
     let app: App;
     before(async () => {
-      app = await startTestApp({ privateKeyHex: KEY, config: { routing: FILLED, http: { heavy: { deadlineMs: 50 } } } });
+      app = await startTestApp({
+        privateKeyHex: KEY,
+        config: { routing: FILLED, http: { heavy: { deadlineMs: 50 } } },
+      });
       fillSyntheticTable(app.server.reference!.nodes, NODES);
     });
     after(async () => app?.close());
 
     it('cuts an answer still going at heavy.deadlineMs', async () => {
-      const r = await httpRequest(app.address().port, '/walk', { timeoutMs: 30_000 }).catch((e: Error) => e);
+      const r = await httpRequest(app.address().port, '/walk', { timeoutMs: 30_000 }).catch(
+        (e: Error) => e,
+      );
       // the client sees a body cut short (or the reset)
-      if (!(r instanceof Error)) expect(r.body.length).to.be.below(Buffer.byteLength(oracleWalk(app.server.reference!.nodes)));
-      await until(async () => (await metric(app, 'snode_http_heavy_ended_total', { end: 'deadline' })) === 1, 'the deadline');
+      if (!(r instanceof Error))
+        expect(r.body.length).to.be.below(
+          Buffer.byteLength(oracleWalk(app.server.reference!.nodes)),
+        );
+      await until(
+        async () => (await metric(app, 'snode_http_heavy_ended_total', { end: 'deadline' })) === 1,
+        'the deadline',
+      );
       expect(await heavyActive(app)).to.equal(0);
     });
   });
@@ -183,7 +227,13 @@ describe('whole-table answers (/walk, /dump, /ni)', function () {
     before(async () => {
       app = await startTestApp({
         privateKeyHex: KEY,
-        config: { routing: FILLED, http: { trustedProxies: ['127.0.0.1'], heavy: { perAddress: 1, total: 8, writeTimeoutMs: 60_000 } } },
+        config: {
+          routing: FILLED,
+          http: {
+            trustedProxies: ['127.0.0.1'],
+            heavy: { perAddress: 1, total: 8, writeTimeoutMs: 60_000 },
+          },
+        },
       });
       fillSyntheticTable(app.server.reference!.nodes, NODES);
     });
@@ -195,17 +245,38 @@ describe('whole-table answers (/walk, /dump, /ni)', function () {
     it("counts each client by the proxy's X-Forwarded-For, and an untrusted sender by its own address", async () => {
       const port = app.address().port;
       const hold = async (localAddress: string, xff: string): Promise<void> => {
-        held.push(await rawClient(port, `GET /walk HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: ${xff}\r\n\r\n`, { localAddress, read: false }));
+        held.push(
+          await rawClient(
+            port,
+            `GET /walk HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: ${xff}\r\n\r\n`,
+            { localAddress, read: false },
+          ),
+        );
       };
       await hold('127.0.0.1', '203.0.113.7'); // through the proxy: client 203.0.113.7
       await hold('127.0.0.5', '203.0.113.8'); // not a proxy: client 127.0.0.5, its header ignored
       await until(async () => (await heavyActive(app)) === 2, 'two heavy answers in progress');
       // the same client through the proxy, even behind a forged first hop: refused
-      expect(await statusOf(port, '/walk', { localAddress: '127.0.0.1', headers: { 'X-Forwarded-For': '198.51.100.1, 203.0.113.7' } })).to.equal(429);
+      expect(
+        await statusOf(port, '/walk', {
+          localAddress: '127.0.0.1',
+          headers: { 'X-Forwarded-For': '198.51.100.1, 203.0.113.7' },
+        }),
+      ).to.equal(429);
       // another client through the proxy: served
-      expect(await statusOf(port, '/walk', { localAddress: '127.0.0.1', headers: { 'X-Forwarded-For': '203.0.113.9' } })).to.equal(200);
+      expect(
+        await statusOf(port, '/walk', {
+          localAddress: '127.0.0.1',
+          headers: { 'X-Forwarded-For': '203.0.113.9' },
+        }),
+      ).to.equal(200);
       // the untrusted sender cannot borrow another address
-      expect(await statusOf(port, '/walk', { localAddress: '127.0.0.5', headers: { 'X-Forwarded-For': '203.0.113.10' } })).to.equal(429);
+      expect(
+        await statusOf(port, '/walk', {
+          localAddress: '127.0.0.5',
+          headers: { 'X-Forwarded-For': '203.0.113.10' },
+        }),
+      ).to.equal(429);
     });
   });
 });
@@ -215,7 +286,10 @@ describe('replication websockets per address', function () {
   let app: App;
   const open: WebSocket[] = [];
   before(async () => {
-    app = await startTestApp({ privateKeyHex: KEY, config: { replication: { maxInboundPeersPerAddress: 2 } } });
+    app = await startTestApp({
+      privateKeyHex: KEY,
+      config: { replication: { maxInboundPeersPerAddress: 2 } },
+    });
   });
   after(async () => {
     for (const ws of open) ws.terminate();
@@ -225,7 +299,9 @@ describe('replication websockets per address', function () {
   /** Connect from `localAddress`: 101 → 'open', otherwise the refusal's status. */
   const connectFrom = (localAddress: string): Promise<number | 'open'> =>
     new Promise((resolve) => {
-      const ws = new WebSocket(`ws://127.0.0.1:${app.address().port}/cjdnsnode_websocket`, { localAddress });
+      const ws = new WebSocket(`ws://127.0.0.1:${app.address().port}/cjdnsnode_websocket`, {
+        localAddress,
+      });
       ws.once('open', () => {
         open.push(ws);
         resolve('open');
@@ -242,6 +318,8 @@ describe('replication websockets per address', function () {
     expect(await connectFrom('127.0.0.2')).to.equal('open');
     expect(await connectFrom('127.0.0.2')).to.equal(429);
     expect(await connectFrom('127.0.0.3')).to.equal('open');
-    expect(await metric(app, 'snode_peer_refused_total', { reason: 'TooManyFromAddress' })).to.equal(1);
+    expect(
+      await metric(app, 'snode_peer_refused_total', { reason: 'TooManyFromAddress' }),
+    ).to.equal(1);
   });
 });

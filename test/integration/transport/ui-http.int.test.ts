@@ -18,20 +18,23 @@ const N = 300;
 /** The first `status` event of the stream. */
 function firstStatus(port: number): Promise<UiStatus> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/ui/api/events', agent: false }, (res) => {
-      expect(res.statusCode).to.equal(200);
-      expect(res.headers['content-type']).to.equal('text/event-stream; charset=utf-8');
-      let buf = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => {
-        buf += c;
-        const m = /event: status\ndata: (.*)\n\n/.exec(buf);
-        if (m) {
-          resolve(JSON.parse(m[1]!) as UiStatus);
-          req.destroy();
-        }
-      });
-    });
+    const req = request(
+      { host: '127.0.0.1', port, path: '/ui/api/events', agent: false },
+      (res) => {
+        expect(res.statusCode).to.equal(200);
+        expect(res.headers['content-type']).to.equal('text/event-stream; charset=utf-8');
+        let buf = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => {
+          buf += c;
+          const m = /event: status\ndata: (.*)\n\n/.exec(buf);
+          if (m) {
+            resolve(JSON.parse(m[1]!) as UiStatus);
+            req.destroy();
+          }
+        });
+      },
+    );
     req.setTimeout(10_000, () => req.destroy(new Error('no status event')));
     req.on('error', reject);
     req.end();
@@ -68,7 +71,9 @@ describe('map page endpoints over HTTP (300-node mesh)', function () {
     expect(page.status).to.equal(200);
     expect(page.headers['content-type']).to.equal('text/html; charset=utf-8');
     expect(page.body.toString()).to.contain('<script type="module" src="app.js"></script>');
-    expect(page.body.toString(), 'nothing from elsewhere').to.not.match(/(src|href)="(https?:)?\/\//);
+    expect(page.body.toString(), 'nothing from elsewhere').to.not.match(
+      /(src|href)="(https?:)?\/\//,
+    );
     const app = await get('/ui/app.js');
     expect(app.headers['content-type']).to.equal('text/javascript; charset=utf-8');
     expect(app.body.length).to.be.greaterThan(50_000);
@@ -85,7 +90,9 @@ describe('map page endpoints over HTTP (300-node mesh)', function () {
     const g = decodeGraph(new Uint8Array(r.body));
     const records = [...mesh.app.server.nodes];
     expect(g.nodeCount).to.equal(N);
-    expect(records.map((x) => x.ipv6)).to.deep.equal(Array.from({ length: N }, (_, i) => ipAt(g.ips, i)));
+    expect(records.map((x) => x.ipv6)).to.deep.equal(
+      Array.from({ length: N }, (_, i) => ipAt(g.ips, i)),
+    );
     expect(g.edgeCount).to.equal(mesh.world.topo.edges);
     // compact: 24 bytes a node, 8 a link, 4 per edge chunk (a chunk per slice of at most 1,024
     // nodes or ~2 ms: at least one, at most one per 64 nodes) and the end
@@ -102,13 +109,18 @@ describe('map page endpoints over HTTP (300-node mesh)', function () {
     expect(byIp.links).to.have.length(mesh.world.topo.neighbours[17]!.length);
     expect(byIp.announcements).to.have.length(rec.announcements.length);
     expect(await json<UiNode>(`/ui/api/node/${rec.key}`)).to.deep.equal(byIp);
-    expect(await json<UiNode>(`/ui/api/node/${encodeURIComponent(ip.toUpperCase())}`)).to.deep.equal(byIp);
+    expect(
+      await json<UiNode>(`/ui/api/node/${encodeURIComponent(ip.toUpperCase())}`),
+    ).to.deep.equal(byIp);
   });
 
   it('gives the route /path gives', async () => {
     const [src, dst] = [mesh.world.ips[5]!, mesh.world.ips[250]!];
     const p = await json<UiPath>(`/ui/api/path/${src}/${dst}`);
-    const original = JSON.parse((await get(`/path/${src}/${dst}`)).body.toString()) as { label: string; path: string[] };
+    const original = JSON.parse((await get(`/path/${src}/${dst}`)).body.toString()) as {
+      label: string;
+      path: string[];
+    };
     expect(p.found).to.equal(true);
     expect(p.label).to.equal(original.label);
     expect(p.nodes).to.deep.equal(original.path);
@@ -130,7 +142,10 @@ describe('map page endpoints over HTTP (300-node mesh)', function () {
     for (const [path, status, code] of cases) {
       const r = await get(path);
       expect(r.status, path).to.equal(status);
-      expect((JSON.parse(r.body.toString()) as { error: { code: string } }).error.code, path).to.equal(code);
+      expect(
+        (JSON.parse(r.body.toString()) as { error: { code: string } }).error.code,
+        path,
+      ).to.equal(code);
     }
     expect((await get('/ui/api/graph', 'POST')).status).to.equal(405);
   });

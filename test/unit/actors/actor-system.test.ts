@@ -10,7 +10,14 @@ type CounterMsg =
   | { type: 'Slow'; ms: number }
   | { type: 'Wait'; until: Promise<void> };
 
-function counter(system: ActorSystem, opts: { mailboxLimit?: number; policy?: ReturnType<typeof restartWithBudget>; start?: () => number } = {}) {
+function counter(
+  system: ActorSystem,
+  opts: {
+    mailboxLimit?: number;
+    policy?: ReturnType<typeof restartWithBudget>;
+    start?: () => number;
+  } = {},
+) {
   return system.spawn<number, CounterMsg>({
     name: `counter-${Math.random().toString(36).slice(2)}`,
     initialState: opts.start ?? (() => 0),
@@ -47,16 +54,20 @@ describe('actor-system', () => {
     it('processes messages in order and answers asks', async () => {
       const ref = counter(system);
       for (let i = 1; i <= 10; i++) expect(system.tell(ref, { type: 'Add', n: i })).to.equal(true);
-      expect(await system.ask<CounterMsg, number>(ref, (replyTo) => ({ type: 'Get', replyTo }), 1000)).to.equal(55);
+      expect(
+        await system.ask<CounterMsg, number>(ref, (replyTo) => ({ type: 'Get', replyTo }), 1000),
+      ).to.equal(55);
     });
 
     it('times out an ask with RS_ERR_QUERY_TIMEOUT', async () => {
       const ref = counter(system);
       system.tell(ref, { type: 'Slow', ms: 200 });
-      const err = await system.ask<CounterMsg, number>(ref, (replyTo) => ({ type: 'Get', replyTo }), 20).then(
-        () => undefined,
-        (e: { code?: string }) => e,
-      );
+      const err = await system
+        .ask<CounterMsg, number>(ref, (replyTo) => ({ type: 'Get', replyTo }), 20)
+        .then(
+          () => undefined,
+          (e: { code?: string }) => e,
+        );
       expect(err?.code).to.equal('RS_ERR_QUERY_TIMEOUT');
     });
   });
@@ -72,13 +83,17 @@ describe('actor-system', () => {
       expect(system.tell(ref, { type: 'Add', n: 1 })).to.equal(true);
       expect(system.tell(ref, { type: 'Add', n: 1 })).to.equal(false);
       expect(system.mailboxStats(ref)).to.include({ pending: 3, limit: 3, rejected: 1 });
-      const err = await system.ask<CounterMsg, number>(ref, (replyTo) => ({ type: 'Get', replyTo }), 100).catch((e: { code?: string }) => e);
+      const err = await system
+        .ask<CounterMsg, number>(ref, (replyTo) => ({ type: 'Get', replyTo }), 100)
+        .catch((e: { code?: string }) => e);
       expect((err as { code?: string }).code).to.equal('RS_ERR_MAILBOX_FULL');
       expect(system.mailboxStats(ref)).to.include({ pending: 3, rejected: 2 });
       release();
       await until(() => system.mailboxStats(ref).pending === 0, 'the mailbox drained');
       expect(system.mailboxStats(ref)).to.include({ pending: 0, limit: 3, rejected: 2 });
-      expect(await system.ask<CounterMsg, number>(ref, (replyTo) => ({ type: 'Get', replyTo }), 1000)).to.equal(2);
+      expect(
+        await system.ask<CounterMsg, number>(ref, (replyTo) => ({ type: 'Get', replyTo }), 1000),
+      ).to.equal(2);
     });
   });
 
@@ -89,16 +104,22 @@ describe('actor-system', () => {
       system.tell(ref, { type: 'Add', n: 5 });
       system.tell(ref, { type: 'Crash' });
       system.tell(ref, { type: 'Add', n: 1 });
-      expect(await system.ask<CounterMsg, number>(ref, (replyTo) => ({ type: 'Get', replyTo }), 1000)).to.equal(101);
+      expect(
+        await system.ask<CounterMsg, number>(ref, (replyTo) => ({ type: 'Get', replyTo }), 1000),
+      ).to.equal(101);
       expect(starts).to.equal(2);
       expect(system.mailboxStats(ref).pending).to.equal(0);
     });
 
     it('stops the actor once the restart budget is spent', async () => {
-      const ref = counter(system, { policy: restartWithBudget({ maxRestarts: 1, withinMs: 60_000 }) });
+      const ref = counter(system, {
+        policy: restartWithBudget({ maxRestarts: 1, withinMs: 60_000 }),
+      });
       system.tell(ref, { type: 'Crash' });
       system.tell(ref, { type: 'Crash' });
-      const err = await system.ask<CounterMsg, number>(ref, (replyTo) => ({ type: 'Get', replyTo }), 100).catch((e: { code?: string }) => e);
+      const err = await system
+        .ask<CounterMsg, number>(ref, (replyTo) => ({ type: 'Get', replyTo }), 100)
+        .catch((e: { code?: string }) => e);
       expect((err as { code?: string }).code).to.equal('RS_ERR_QUERY_TIMEOUT');
     });
 
@@ -114,7 +135,9 @@ describe('actor-system', () => {
         },
       });
       system.tell(a, { type: 'Crash' });
-      expect(await system.ask<CounterMsg, number>(a, (replyTo) => ({ type: 'Get', replyTo }), 1000)).to.equal(7);
+      expect(
+        await system.ask<CounterMsg, number>(a, (replyTo) => ({ type: 'Get', replyTo }), 1000),
+      ).to.equal(7);
       const crashes: string[] = [];
       const b = system.spawn<number, CounterMsg>({
         name: 'stopper',
@@ -132,13 +155,20 @@ describe('actor-system', () => {
 
     it('hands an escalation to the root, which stops the actor and reports it', async () => {
       const reported: Array<[string, string]> = [];
-      const sys = new ActorSystem(undefined, Date.now, (actor, error) => reported.push([actor, (error as Error).message]));
+      const sys = new ActorSystem(undefined, Date.now, (actor, error) =>
+        reported.push([actor, (error as Error).message]),
+      );
       try {
-        const ref = counter(sys, { policy: restartWithBudget({ maxRestarts: 1, withinMs: 60_000, onExhausted: 'escalate' }) });
+        const ref = counter(sys, {
+          policy: restartWithBudget({ maxRestarts: 1, withinMs: 60_000, onExhausted: 'escalate' }),
+        });
         sys.tell(ref, { type: 'Crash' }); // restarted
-        expect(await sys.ask<CounterMsg, number>(ref, (replyTo) => ({ type: 'Get', replyTo }), 1000)).to.equal(0);
+        expect(
+          await sys.ask<CounterMsg, number>(ref, (replyTo) => ({ type: 'Get', replyTo }), 1000),
+        ).to.equal(0);
         sys.tell(ref, { type: 'Crash' }); // budget spent: escalated
-        for (let i = 0; i < 200 && sys.isRunning(ref); i++) await new Promise((r) => setTimeout(r, 5));
+        for (let i = 0; i < 200 && sys.isRunning(ref); i++)
+          await new Promise((r) => setTimeout(r, 5));
         expect(sys.isRunning(ref)).to.equal(false);
         expect(reported).to.deep.equal([[ref.name, 'boom']]);
         expect(sys.tell(ref, { type: 'Add', n: 1 })).to.equal(false);

@@ -30,9 +30,15 @@ async function rejection(p: Promise<unknown>): Promise<{ code: string; message: 
   throw new Error('expected a rejection');
 }
 
-async function metric(registry: Registry, name: string, labels: Record<string, string>): Promise<number> {
+async function metric(
+  registry: Registry,
+  name: string,
+  labels: Record<string, string>,
+): Promise<number> {
   const m = (await registry.getMetricsAsJSON()).find((x) => x.name === name);
-  const v = m?.values.find((x) => Object.entries(labels).every(([k, want]) => x.labels[k] === want));
+  const v = m?.values.find((x) =>
+    Object.entries(labels).every(([k, want]) => x.labels[k] === want),
+  );
   return v?.value ?? 0;
 }
 
@@ -49,7 +55,16 @@ describe('cluster guarantee (memory bus)', () => {
     await Promise.all(started.splice(0).map((a) => a.close()));
   });
 
-  async function start(sink: CoreSink | ClusterActorSink, opts: { bus?: ClusterBus; catchUpTimeoutMs?: number; registry?: Registry; name?: string; antiEntropyIntervalMs?: number } = {}): Promise<ClusterActor> {
+  async function start(
+    sink: CoreSink | ClusterActorSink,
+    opts: {
+      bus?: ClusterBus;
+      catchUpTimeoutMs?: number;
+      registry?: Registry;
+      name?: string;
+      antiEntropyIntervalMs?: number;
+    } = {},
+  ): Promise<ClusterActor> {
     const actor = await ClusterActor.start({
       bus: opts.bus ?? new MemoryClusterBus(hub),
       sink,
@@ -63,7 +78,12 @@ describe('cluster guarantee (memory bus)', () => {
   }
 
   /** what the route server does for a node's own announcement (app.ts hooks) */
-  async function accept(actor: ClusterActor, sink: CoreSink, i: number, bytes: Uint8Array): Promise<string> {
+  async function accept(
+    actor: ClusterActor,
+    sink: CoreSink,
+    i: number,
+    bytes: Uint8Array,
+  ): Promise<string> {
     const ip = net.nodes[i]!.ipv6;
     await actor.catchUpBeforeLocalApply(ip);
     const r = await sink.local(bytes);
@@ -98,16 +118,24 @@ describe('cluster guarantee (memory bus)', () => {
       expect(first.code).to.equal('RS_ERR_CLUSTER_NOT_DURABLE');
       expect(first.message).to.include('oom');
       // every later one too (held behind the failed write), whatever the node
-      expect((await rejection(accept(a, sa, 1, net.update(1, Date.now())))).code).to.equal('RS_ERR_CLUSTER_NOT_DURABLE');
+      expect((await rejection(accept(a, sa, 1, net.update(1, Date.now())))).code).to.equal(
+        'RS_ERR_CLUSTER_NOT_DURABLE',
+      );
       const s = a.status();
       expect(s).to.include({ connected: true, writable: false, backlog: 2 });
       expect(s.lastWriteFailure?.reason).to.equal('oom');
       const ready = clusterReadiness(s);
       expect(ready.ok).to.equal(false);
       expect(ready.detail).to.match(/Redis refuses writes \(oom/);
-      expect(await metric(registry, 'snode_cluster_write_errors_total', { reason: 'oom' })).to.be.greaterThan(0);
+      expect(
+        await metric(registry, 'snode_cluster_write_errors_total', { reason: 'oom' }),
+      ).to.be.greaterThan(0);
       expect(await metric(registry, 'snode_cluster_writable', {})).to.equal(0);
-      expect(await metric(registry, 'snode_cluster_not_acknowledged_total', { reason: 'write_failed_oom' })).to.equal(2);
+      expect(
+        await metric(registry, 'snode_cluster_not_acknowledged_total', {
+          reason: 'write_failed_oom',
+        }),
+      ).to.equal(2);
 
       hub.refuseWrites(undefined);
       await eventually('a writable again', () => a.status().writable);
@@ -147,7 +175,11 @@ describe('cluster guarantee (memory bus)', () => {
   it("never stores a node's later append while its earlier one failed", async () => {
     // a bus whose appends the test settles by hand, in any order
     const inner = new MemoryClusterBus(hub);
-    const pending: Array<{ input: ClusterAppend; resolve: (id: string) => void; reject: (e: Error) => void }> = [];
+    const pending: Array<{
+      input: ClusterAppend;
+      resolve: (id: string) => void;
+      reject: (e: Error) => void;
+    }> = [];
     const manual: ClusterBus = {
       kind: 'memory',
       start: (ev: ClusterBusEvents) => inner.start(ev),
@@ -181,12 +213,18 @@ describe('cluster guarantee (memory bus)', () => {
     expect(await p1).to.include({ durable: false, reason: 'write_failed', error: 'oom' });
     expect(await p2).to.include({ durable: false, reason: 'write_failed' });
     expect((await p3).durable).to.equal(true);
-    expect(pending.slice(0, 2).map((p) => p.input.nodeIp), "node 0's second append was never issued on its own").to.deep.equal([ip0, ip1]);
+    expect(
+      pending.slice(0, 2).map((p) => p.input.nodeIp),
+      "node 0's second append was never issued on its own",
+    ).to.deep.equal([ip0, ip1]);
     // the flush re-publishes node 0's entries in their order: let the rest through
     for (let settled = 2; !a.status().writable; await new Promise((r) => setTimeout(r, 5))) {
-      for (; settled < pending.length; settled++) pending[settled]!.resolve(await inner.append(pending[settled]!.input));
+      for (; settled < pending.length; settled++)
+        pending[settled]!.resolve(await inner.append(pending[settled]!.input));
     }
-    const order = (await inner.readAfter('0-0', 100)).map((e) => decodeClusterEnvelope(e.envelope)).filter((e) => e.nodeIp === ip0 && e.kind === 'ann');
+    const order = (await inner.readAfter('0-0', 100))
+      .map((e) => decodeClusterEnvelope(e.envelope))
+      .filter((e) => e.nodeIp === ip0 && e.kind === 'ann');
     expect(order.map((e) => e.seq)).to.deep.equal([1, 2]);
   });
 
@@ -247,7 +285,10 @@ describe('cluster guarantee (memory bus)', () => {
       expect(await send(b, sb, net.update(0, Date.now())), 'b: update').to.equal(true);
       expect(await send(b, sb, net.update(0, Date.now())), 'b: update').to.equal(true);
       // node 0 comes back to a, which changed it last as far as it has seen
-      expect(await send(a, sa, net.update(0, Date.now())), 'a continues the chain b extended').to.equal(true);
+      expect(
+        await send(a, sa, net.update(0, Date.now())),
+        'a continues the chain b extended',
+      ).to.equal(true);
       await eventually('a and b agree', () => same(sa, sb));
     });
 

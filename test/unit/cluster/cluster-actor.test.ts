@@ -7,8 +7,17 @@
 import { expect } from 'chai';
 import { ClusterActor, type PublishResult } from '../../../src/cluster/cluster-actor.ts';
 import { MemoryClusterBus, MemoryClusterHub } from '../../../src/cluster/memory-bus.ts';
-import { decodeClusterEnvelope, encodeClusterEnvelope } from '../../../src/protocol/cluster-envelope.ts';
-import { CoreSink, RecordingSink, TreeNetwork, eventually, fcIdentities } from '../../helpers/cluster-fixtures.ts';
+import {
+  decodeClusterEnvelope,
+  encodeClusterEnvelope,
+} from '../../../src/protocol/cluster-envelope.ts';
+import {
+  CoreSink,
+  RecordingSink,
+  TreeNetwork,
+  eventually,
+  fcIdentities,
+} from '../../helpers/cluster-fixtures.ts';
 
 const SNODE = fcIdentities(1, 99)[0]!.ipv6;
 
@@ -22,7 +31,9 @@ describe('cluster actor (memory bus)', () => {
   let net: TreeNetwork;
   const started: ClusterActor[] = [];
 
-  async function proc(opts: { backlogLimit?: number; name?: string; antiEntropyIntervalMs?: number } = {}): Promise<Proc> {
+  async function proc(
+    opts: { backlogLimit?: number; name?: string; antiEntropyIntervalMs?: number } = {},
+  ): Promise<Proc> {
     const sink = new CoreSink(SNODE);
     const actor = await ClusterActor.start({
       bus: new MemoryClusterBus(hub),
@@ -37,7 +48,12 @@ describe('cluster actor (memory bus)', () => {
 
   /** what the route server does for an announcement from the node itself */
   /** `inFlight`: applied before the bus went away (the catch-up check passed): straight to publish */
-  async function ingest(p: Proc, nodeIndex: number, bytes: Uint8Array, inFlight = false): Promise<{ stateHash: string; publish: PublishResult }> {
+  async function ingest(
+    p: Proc,
+    nodeIndex: number,
+    bytes: Uint8Array,
+    inFlight = false,
+  ): Promise<{ stateHash: string; publish: PublishResult }> {
     const ip = net.nodes[nodeIndex]!.ipv6;
     if (!inFlight) await p.actor.catchUpBeforeLocalApply(ip);
     const r = await p.sink.local(bytes);
@@ -46,9 +62,24 @@ describe('cluster actor (memory bus)', () => {
     return { stateHash: r.stateHash, publish };
   }
 
-  async function ingestRound(p: Proc, nodes: number[], kind: 'reset' | 'update', inFlight = false): Promise<PublishResult[]> {
+  async function ingestRound(
+    p: Proc,
+    nodes: number[],
+    kind: 'reset' | 'update',
+    inFlight = false,
+  ): Promise<PublishResult[]> {
     const out: PublishResult[] = [];
-    for (const i of nodes) out.push((await ingest(p, i, kind === 'reset' ? net.reset(i, Date.now()) : net.update(i, Date.now()), inFlight)).publish);
+    for (const i of nodes)
+      out.push(
+        (
+          await ingest(
+            p,
+            i,
+            kind === 'reset' ? net.reset(i, Date.now()) : net.update(i, Date.now()),
+            inFlight,
+          )
+        ).publish,
+      );
     return out;
   }
 
@@ -81,15 +112,33 @@ describe('cluster actor (memory bus)', () => {
       const a = await proc();
       const b = await proc();
       const rec = new RecordingSink();
-      started.push(await ClusterActor.start({ bus: new MemoryClusterBus(hub), sink: rec, antiEntropyIntervalMs: 50 }));
-      const results = [...(await ingestRound(a, all(7), 'reset')), ...(await ingestRound(a, all(7), 'update')), ...(await ingestRound(a, [0, 0, 1, 1], 'update'))];
+      started.push(
+        await ClusterActor.start({
+          bus: new MemoryClusterBus(hub),
+          sink: rec,
+          antiEntropyIntervalMs: 50,
+        }),
+      );
+      const results = [
+        ...(await ingestRound(a, all(7), 'reset')),
+        ...(await ingestRound(a, all(7), 'update')),
+        ...(await ingestRound(a, [0, 0, 1, 1], 'update')),
+      ];
       for (const r of results) expect(r.durable).to.equal(true);
       await converged(a, b);
-      await eventually('recording sink saw every entry', () => rec.applied.length === results.length);
+      await eventually(
+        'recording sink saw every entry',
+        () => rec.applied.length === results.length,
+      );
       // record order = the origin's order (for one origin, per-origin seq order)
       expect(hub.length).to.equal(results.length);
       expect(a.sink.remoteApplied, 'own entries are not re-applied').to.equal(0);
-      expect(b.actor.status()).to.include({ ready: true, connected: true, backlog: 0, appliedRemote: results.length });
+      expect(b.actor.status()).to.include({
+        ready: true,
+        connected: true,
+        backlog: 0,
+        appliedRemote: results.length,
+      });
     });
 
     it('publishes from several origins and every process converges', async () => {
@@ -129,26 +178,69 @@ describe('cluster actor (memory bus)', () => {
 
     it('applies an entry published twice (reply lost, re-published) only once', async () => {
       const rec = new RecordingSink();
-      started.push(await ClusterActor.start({ bus: new MemoryClusterBus(hub), sink: rec, antiEntropyIntervalMs: 50 }));
+      started.push(
+        await ClusterActor.start({
+          bus: new MemoryClusterBus(hub),
+          sink: rec,
+          antiEntropyIntervalMs: 50,
+        }),
+      );
       const bytes = net.reset(0, Date.now());
-      const envelope = encodeClusterEnvelope({ kind: 'ann', origin: 'other', seq: 1, acceptedAtMs: Date.now(), nodeIp: net.nodes[0]!.ipv6, ann: bytes });
+      const envelope = encodeClusterEnvelope({
+        kind: 'ann',
+        origin: 'other',
+        seq: 1,
+        acceptedAtMs: Date.now(),
+        nodeIp: net.nodes[0]!.ipv6,
+        ann: bytes,
+      });
       const bus = new MemoryClusterBus(hub);
       await bus.append({ envelope, nodeIp: net.nodes[0]!.ipv6 });
       await bus.append({ envelope, nodeIp: net.nodes[0]!.ipv6 });
-      await bus.append({ envelope: encodeClusterEnvelope({ kind: 'ann', origin: 'other', seq: 2, acceptedAtMs: Date.now(), nodeIp: net.nodes[1]!.ipv6, ann: net.reset(1, Date.now()) }), nodeIp: net.nodes[1]!.ipv6 });
+      await bus.append({
+        envelope: encodeClusterEnvelope({
+          kind: 'ann',
+          origin: 'other',
+          seq: 2,
+          acceptedAtMs: Date.now(),
+          nodeIp: net.nodes[1]!.ipv6,
+          ann: net.reset(1, Date.now()),
+        }),
+        nodeIp: net.nodes[1]!.ipv6,
+      });
       await eventually('second entry applied', () => rec.applied.length >= 2);
       expect(rec.applied).to.have.length(2);
     });
 
     it('reflects the id of an entry published again (a write reported failed but stored): the node is not stuck waiting for it', async () => {
       const rec = new RecordingSink();
-      const actor = await ClusterActor.start({ bus: new MemoryClusterBus(hub), sink: rec, antiEntropyIntervalMs: 50, catchUpTimeoutMs: 2000 });
+      const actor = await ClusterActor.start({
+        bus: new MemoryClusterBus(hub),
+        sink: rec,
+        antiEntropyIntervalMs: 50,
+        catchUpTimeoutMs: 2000,
+      });
       started.push(actor);
       expect(await actor.whenReady(5000)).to.equal(true);
       const ip = net.nodes[0]!.ipv6;
       const bytes = net.reset(0, Date.now());
-      const envelope = encodeClusterEnvelope({ kind: 'ann', origin: 'other', seq: 1, acceptedAtMs: Date.now(), nodeIp: ip, ann: bytes });
-      const snapshot = encodeClusterEnvelope({ kind: 'snapshot', origin: 'other', seq: 1, acceptedAtMs: Date.now(), nodeIp: ip, resetMsg: bytes, keptOldestFirst: [] });
+      const envelope = encodeClusterEnvelope({
+        kind: 'ann',
+        origin: 'other',
+        seq: 1,
+        acceptedAtMs: Date.now(),
+        nodeIp: ip,
+        ann: bytes,
+      });
+      const snapshot = encodeClusterEnvelope({
+        kind: 'snapshot',
+        origin: 'other',
+        seq: 1,
+        acceptedAtMs: Date.now(),
+        nodeIp: ip,
+        resetMsg: bytes,
+        keptOldestFirst: [],
+      });
       const bus = new MemoryClusterBus(hub);
       await bus.append({ envelope, nodeIp: ip, snapshot });
       // the re-publication: the same envelope under a newer id, which the node's snapshot now names
@@ -179,7 +271,9 @@ describe('cluster actor (memory bus)', () => {
       const c = await proc();
       expect(await c.actor.whenReady(5000)).to.equal(true);
       expect(c.actor.status().resyncs).to.be.greaterThan(0);
-      expect(sameState(a.sink, c.sink), 'same kept sets and stateHash from snapshots').to.equal(true);
+      expect(sameState(a.sink, c.sink), 'same kept sets and stateHash from snapshots').to.equal(
+        true,
+      );
       // and it keeps following afterwards
       await ingestRound(a, [2, 3], 'update');
       await converged(a, c);
@@ -258,14 +352,22 @@ describe('cluster actor (memory bus)', () => {
         nodeSnapshot: () => undefined,
       };
       // the smallest mailbox: 1024 slots for callers (the rest is reserved), so 476 calls wait in line
-      const a = await ClusterActor.start({ bus: new MemoryClusterBus(hub), sink: blocked, origin: 'a', antiEntropyIntervalMs: 60_000, mailboxLimit: 2048 });
+      const a = await ClusterActor.start({
+        bus: new MemoryClusterBus(hub),
+        sink: blocked,
+        origin: 'a',
+        antiEntropyIntervalMs: 60_000,
+        mailboxLimit: 2048,
+      });
       started.push(a);
       const b = await proc({ name: 'b' });
       await a.whenReady(5000);
       await ingestRound(b, [0], 'reset'); // a starts applying it and blocks
       await eventually('a is blocked', () => hub.length === 1);
       const ip = net.nodes[1]!.ipv6;
-      const calls = Array.from({ length: 1500 }, (_, k) => a.publishAccepted(new Uint8Array(120).fill(k & 0xff), ip));
+      const calls = Array.from({ length: 1500 }, (_, k) =>
+        a.publishAccepted(new Uint8Array(120).fill(k & 0xff), ip),
+      );
       await new Promise((r) => setTimeout(r, 50));
       open();
       const results = await Promise.all(calls);

@@ -22,7 +22,9 @@ describe('cluster envelope authentication (HMAC-SHA256 with the cluster key)', (
     const other = new EnvelopeAuth(parseClusterKey(generateClusterKey()));
     const sealed = auth.seal(envelope);
     const refused = (b: Uint8Array): void => {
-      expect(() => auth.open(b)).to.throw().with.property('code', 'RS_ERR_CLUSTER_UNAUTHENTICATED');
+      expect(() => auth.open(b))
+        .to.throw()
+        .with.property('code', 'RS_ERR_CLUSTER_UNAUTHENTICATED');
     };
     refused(envelope);
     refused(other.seal(envelope));
@@ -37,8 +39,12 @@ describe('cluster envelope authentication (HMAC-SHA256 with the cluster key)', (
 
   it('takes a key of 64 hex digits only (RS_ERR_CONFIG_INVALID)', () => {
     for (const bad of ['', 'zz'.repeat(32), 'ab'.repeat(31), 'ab'.repeat(33)])
-      expect(() => parseClusterKey(bad)).to.throw().with.property('code', 'RS_ERR_CONFIG_INVALID');
-    expect(() => new EnvelopeAuth(new Uint8Array(16))).to.throw().with.property('code', 'RS_ERR_CONFIG_INVALID');
+      expect(() => parseClusterKey(bad))
+        .to.throw()
+        .with.property('code', 'RS_ERR_CONFIG_INVALID');
+    expect(() => new EnvelopeAuth(new Uint8Array(16)))
+      .to.throw()
+      .with.property('code', 'RS_ERR_CONFIG_INVALID');
   });
 
   it('the embedded bus seals nothing', () => {

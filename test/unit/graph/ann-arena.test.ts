@@ -92,8 +92,21 @@ describe('ann-arena', () => {
       isReset: true,
       snodeIp: SNODE,
       entities: [
-        { type: 'Peer', ipv6: bob.ipv6, label: 0x13, peerNum: 0x1234, mtu: 1280, flags: 0, encodingFormNum: 0 },
-        { type: 'LinkState', nodeId: 0x1234, startingPoint: 0, samples: [{ lag: 1, drops: 0, kbRecv: 2 }] },
+        {
+          type: 'Peer',
+          ipv6: bob.ipv6,
+          label: 0x13,
+          peerNum: 0x1234,
+          mtu: 1280,
+          flags: 0,
+          encodingFormNum: 0,
+        },
+        {
+          type: 'LinkState',
+          nodeId: 0x1234,
+          startingPoint: 0,
+          samples: [{ lag: 1, drops: 0, kbRecv: 2 }],
+        },
       ],
     });
     const ann = parsed(bin);
@@ -102,7 +115,11 @@ describe('ann-arena', () => {
     const id = a.add(ann.hash, ann.binary);
     expect(a.timestamp(id)).to.equal(ann.timestamp);
     const [keys, n] = a.keepKeys(id, new Int32Array(1));
-    expect(Array.from(keys.subarray(0, n))).to.deep.equal([KEEP_KEY_VERSION, KEEP_KEY_ENCODING_SCHEME, 0x1234]);
+    expect(Array.from(keys.subarray(0, n))).to.deep.equal([
+      KEEP_KEY_VERSION,
+      KEEP_KEY_ENCODING_SCHEME,
+      0x1234,
+    ]);
     // the view parses to the same announcement
     const view = new ArenaAnnouncement(a, id);
     expect(view.entities).to.deep.equal(ann.entities);
@@ -118,7 +135,10 @@ describe('ann-arena', () => {
     const id = a.add(ann.hash, ann.binary, ann);
     expect(a.timestamp(id)).to.equal(1000);
     const [keys, n] = a.keepKeys(id, new Int32Array(4));
-    expect(Array.from(keys.subarray(0, n))).to.deep.equal([KEEP_KEY_VERSION, KEEP_KEY_ENCODING_SCHEME]);
+    expect(Array.from(keys.subarray(0, n))).to.deep.equal([
+      KEEP_KEY_VERSION,
+      KEEP_KEY_ENCODING_SCHEME,
+    ]);
     expect(new ArenaAnnouncement(a, id).entities).to.equal(ann.entities);
   });
 });

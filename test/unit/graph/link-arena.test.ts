@@ -5,7 +5,13 @@ import { LinkStateTable } from '../../../src/graph/link-state-table.ts';
 
 /** A sample's values: mostly what cjdns sends, sometimes past what the packed form holds. */
 const value = (max: number): fc.Arbitrary<number> =>
-  fc.oneof({ weight: 8, arbitrary: fc.integer({ min: 0, max }) }, { weight: 1, arbitrary: fc.oneof(fc.constant(max + 1), fc.constant(2 ** 32 + 5), fc.constant(0.5)) });
+  fc.oneof(
+    { weight: 8, arbitrary: fc.integer({ min: 0, max }) },
+    {
+      weight: 1,
+      arbitrary: fc.oneof(fc.constant(max + 1), fc.constant(2 ** 32 + 5), fc.constant(0.5)),
+    },
+  );
 
 type Op =
   | { kind: 'set'; link: number; dSlot: number; lag: number; drops: number; kbRecv: number }
@@ -15,11 +21,34 @@ type Op =
   | { kind: 'free'; link: number };
 
 describe('link-arena', () => {
-  it('keeps each link\'s samples exactly as a LinkStateTable does (model): order, values, deletions, wide fallback', () => {
+  it("keeps each link's samples exactly as a LinkStateTable does (model): order, values, deletions, wide fallback", () => {
     const op: fc.Arbitrary<Op> = fc.oneof(
-      { weight: 10, arbitrary: fc.record({ kind: fc.constant('set' as const), link: fc.nat(5), dSlot: fc.integer({ min: -140, max: 20 }), lag: value(0xffff), drops: value(0xffff), kbRecv: value(0xffffff) }) },
-      { weight: 2, arbitrary: fc.record({ kind: fc.constant('advance' as const), slots: fc.integer({ min: 1, max: 300 }) }) },
-      { weight: 2, arbitrary: fc.record({ kind: fc.constant('below' as const), link: fc.nat(5), back: fc.integer({ min: 0, max: 130 }) }) },
+      {
+        weight: 10,
+        arbitrary: fc.record({
+          kind: fc.constant('set' as const),
+          link: fc.nat(5),
+          dSlot: fc.integer({ min: -140, max: 20 }),
+          lag: value(0xffff),
+          drops: value(0xffff),
+          kbRecv: value(0xffffff),
+        }),
+      },
+      {
+        weight: 2,
+        arbitrary: fc.record({
+          kind: fc.constant('advance' as const),
+          slots: fc.integer({ min: 1, max: 300 }),
+        }),
+      },
+      {
+        weight: 2,
+        arbitrary: fc.record({
+          kind: fc.constant('below' as const),
+          link: fc.nat(5),
+          back: fc.integer({ min: 0, max: 130 }),
+        }),
+      },
       { weight: 1, arbitrary: fc.record({ kind: fc.constant('clear' as const), link: fc.nat(5) }) },
       { weight: 1, arbitrary: fc.record({ kind: fc.constant('free' as const), link: fc.nat(5) }) },
     );
@@ -54,7 +83,8 @@ describe('link-arena', () => {
         for (let i = 0; i < 6; i++) {
           expect([...a.sampleEntries(ids[i]!)]).to.deep.equal([...model[i]!.entries()]);
           expect(a.sampleCount(ids[i]!)).to.equal(model[i]!.size);
-          for (const [slot, s] of model[i]!.entries()) expect(a.sampleAt(ids[i]!, slot)).to.deep.equal(s);
+          for (const [slot, s] of model[i]!.entries())
+            expect(a.sampleAt(ids[i]!, slot)).to.deep.equal(s);
           expect(a.sampleAt(ids[i]!, now + 1000)).to.equal(undefined);
         }
       }),
@@ -62,10 +92,11 @@ describe('link-arena', () => {
     );
   });
 
-  it('holds a sync\'s 17 samples of a link in 8 bytes each', () => {
+  it("holds a sync's 17 samples of a link in 8 bytes each", () => {
     const a = new LinkArena();
     const ids = Array.from({ length: 1000 }, () => a.alloc());
-    for (const id of ids) for (let s = 0; s < 17; s++) a.setSample(id, 5000 - s, 0, 100 + s, 2000 + s);
+    for (const id of ids)
+      for (let s = 0; s < 17; s++) a.setSample(id, 5000 - s, 0, 100 + s, 2000 + s);
     // 18-sample blocks of 2 ints
     expect(a.sampleInts.live).to.equal(1000 * 18 * 2);
   });

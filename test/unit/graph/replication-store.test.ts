@@ -48,7 +48,8 @@ describe('replication-store', () => {
 
   describe('on the announcement arena', () => {
     const bin = (n: number): Uint8Array => new Uint8Array(Buffer.from(`announcement ${n}`));
-    const hashOf = (n: number): Uint8Array => new Uint8Array(createHash('sha512').update(bin(n)).digest());
+    const hashOf = (n: number): Uint8Array =>
+      new Uint8Array(createHash('sha512').update(bin(n)).digest());
 
     it('follows a Map through adds, re-adds and deletes, compactions and rehashes included (model)', () => {
       const op = fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 3000 }));
@@ -66,7 +67,8 @@ describe('replication-store', () => {
             }
           }
           expect([...s.hashes()].map(bytesToHex)).to.deep.equal([...model.keys()]);
-          for (const [key, n] of model) expect(Buffer.from(s.get(hashOf(n))!).toString()).to.equal(`announcement ${n}`, key);
+          for (const [key, n] of model)
+            expect(Buffer.from(s.get(hashOf(n))!).toString()).to.equal(`announcement ${n}`, key);
           expect(s.size).to.equal(model.size);
           expect(s.arena.size).to.equal(model.size);
         }),

@@ -30,10 +30,17 @@ describe('int-blocks', () => {
   });
 
   it('keeps every live block intact through allocations, moves and frees (model)', () => {
-    type Op = { kind: 'alloc'; n: number } | { kind: 'grow'; i: number; n: number } | { kind: 'free'; i: number };
+    type Op =
+      | { kind: 'alloc'; n: number }
+      | { kind: 'grow'; i: number; n: number }
+      | { kind: 'free'; i: number };
     const op = fc.oneof(
       fc.record({ kind: fc.constant('alloc' as const), n: fc.integer({ min: 1, max: 40 }) }),
-      fc.record({ kind: fc.constant('grow' as const), i: fc.nat(), n: fc.integer({ min: 1, max: 80 }) }),
+      fc.record({
+        kind: fc.constant('grow' as const),
+        i: fc.nat(),
+        n: fc.integer({ min: 1, max: 80 }),
+      }),
       fc.record({ kind: fc.constant('free' as const), i: fc.nat() }),
     );
     fc.assert(
@@ -47,7 +54,11 @@ describe('int-blocks', () => {
         for (const o of ops) {
           if (o.kind === 'alloc') {
             const cls = b.classFor(o.n);
-            const blk = { off: b.alloc(cls), cls, vals: Array.from({ length: o.n }, () => stamp++) };
+            const blk = {
+              off: b.alloc(cls),
+              cls,
+              vals: Array.from({ length: o.n }, () => stamp++),
+            };
             fill(blk);
             live.push(blk);
           } else if (live.length > 0) {
@@ -61,7 +72,10 @@ describe('int-blocks', () => {
               blk.cls = to;
             }
           }
-          for (const blk of live) expect(Array.from(b.data.subarray(blk.off, blk.off + blk.vals.length))).to.deep.equal(blk.vals);
+          for (const blk of live)
+            expect(Array.from(b.data.subarray(blk.off, blk.off + blk.vals.length))).to.deep.equal(
+              blk.vals,
+            );
         }
         expect(b.live).to.equal(live.reduce((s, blk) => s + b.capacityOf(blk.cls), 0));
       }),

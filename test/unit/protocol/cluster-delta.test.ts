@@ -1,8 +1,16 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { isRsError } from '../../../src/errors.ts';
-import { decodeClusterDelta, encodeClusterDelta, type ClusterDelta } from '../../../src/protocol/cluster-delta.ts';
-import { decodeClusterEnvelope, encodeClusterEnvelope, type ClusterEnvelope } from '../../../src/protocol/cluster-envelope.ts';
+import {
+  decodeClusterDelta,
+  encodeClusterDelta,
+  type ClusterDelta,
+} from '../../../src/protocol/cluster-delta.ts';
+import {
+  decodeClusterEnvelope,
+  encodeClusterEnvelope,
+  type ClusterEnvelope,
+} from '../../../src/protocol/cluster-envelope.ts';
 import { SCHEMES } from '../../../src/protocol/encoding-scheme.ts';
 
 const delta: ClusterDelta = {
@@ -12,16 +20,39 @@ const delta: ClusterDelta = {
   version: 22,
   scheme: SCHEMES.v358,
   keptAfter: [new Uint8Array(8).fill(1), new Uint8Array(8).fill(2)],
-  links: { kind: 'all', peers: [
-    {
-      ipv6: 'fc00:0000:0000:0000:0000:0000:0000:0002',
-      links: [
-        { label: '0000.0000.0000.0013', encodingFormNum: 0, peerNum: 1, mtu: 1280, flags: 0, value: 0.125, time: 1_700_000_000_123, createTime: 1_700_000_000_000, mostRecentLsSlot: 170_000_000 },
-        { label: 'ffff.0000.abcd.0015', encodingFormNum: 2, peerNum: -5, mtu: 0, flags: 255, value: Number.POSITIVE_INFINITY, time: 1, createTime: 0, mostRecentLsSlot: 0 },
-      ],
-    },
-    { ipv6: 'fcff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', links: [] },
-  ] },
+  links: {
+    kind: 'all',
+    peers: [
+      {
+        ipv6: 'fc00:0000:0000:0000:0000:0000:0000:0002',
+        links: [
+          {
+            label: '0000.0000.0000.0013',
+            encodingFormNum: 0,
+            peerNum: 1,
+            mtu: 1280,
+            flags: 0,
+            value: 0.125,
+            time: 1_700_000_000_123,
+            createTime: 1_700_000_000_000,
+            mostRecentLsSlot: 170_000_000,
+          },
+          {
+            label: 'ffff.0000.abcd.0015',
+            encodingFormNum: 2,
+            peerNum: -5,
+            mtu: 0,
+            flags: 255,
+            value: Number.POSITIVE_INFINITY,
+            time: 1,
+            createTime: 0,
+            mostRecentLsSlot: 0,
+          },
+        ],
+      },
+      { ipv6: 'fcff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', links: [] },
+    ],
+  },
 };
 
 /** the same announcement had it changed fields of existing links only */
@@ -31,7 +62,15 @@ const updates: ClusterDelta = {
     kind: 'updates',
     total: 7,
     updates: [
-      { pos: 0, peerNum: 3, mtu: 1280, flags: 1, time: 1_700_000_000_500, mostRecentLsSlot: 170_000_050, value: 12.5 },
+      {
+        pos: 0,
+        peerNum: 3,
+        mtu: 1280,
+        flags: 1,
+        time: 1_700_000_000_500,
+        mostRecentLsSlot: 170_000_050,
+        value: 12.5,
+      },
       { pos: 6, peerNum: -1, mtu: 0, flags: 255, time: 2, mostRecentLsSlot: 1, value: 0 },
     ],
   },
@@ -50,13 +89,21 @@ function expectDeltaError(bytes: Uint8Array): void {
 describe('cluster-delta (the record delta of a DELTA envelope)', () => {
   it('round-trips every field, link values as doubles and peerNum signed', () => {
     const back = decodeClusterDelta(encodeClusterDelta(delta));
-    expect({ ...back, keptAfter: back.keptAfter.map((k) => [...k]) }).to.deep.equal({ ...delta, keptAfter: delta.keptAfter.map((k) => [...k]) });
+    expect({ ...back, keptAfter: back.keptAfter.map((k) => [...k]) }).to.deep.equal({
+      ...delta,
+      keptAfter: delta.keptAfter.map((k) => [...k]),
+    });
   });
 
   it('round-trips the link-updates form (fields of existing links, by position)', () => {
     const back = decodeClusterDelta(encodeClusterDelta(updates));
-    expect({ ...back, keptAfter: back.keptAfter.map((k) => [...k]) }).to.deep.equal({ ...updates, keptAfter: updates.keptAfter.map((k) => [...k]) });
-    expect(encodeClusterDelta(updates).length, 'smaller than every link').to.be.below(encodeClusterDelta(delta).length);
+    expect({ ...back, keptAfter: back.keptAfter.map((k) => [...k]) }).to.deep.equal({
+      ...updates,
+      keptAfter: updates.keptAfter.map((k) => [...k]),
+    });
+    expect(encodeClusterDelta(updates).length, 'smaller than every link').to.be.below(
+      encodeClusterDelta(delta).length,
+    );
   });
 
   it('refuses every truncation and trailing garbage (RS_ERR_CLUSTER_ENVELOPE)', () => {
@@ -68,7 +115,18 @@ describe('cluster-delta (the record delta of a DELTA envelope)', () => {
   });
 
   it('refuses a link update past the link count', () => {
-    expect(() => encodeClusterDelta({ ...updates, links: { kind: 'updates', total: 1, updates: [{ pos: 1, peerNum: 0, mtu: 0, flags: 0, time: 0, mostRecentLsSlot: 0, value: 0 }] } }))
+    expect(() =>
+      encodeClusterDelta({
+        ...updates,
+        links: {
+          kind: 'updates',
+          total: 1,
+          updates: [
+            { pos: 1, peerNum: 0, mtu: 0, flags: 0, time: 0, mostRecentLsSlot: 0, value: 0 },
+          ],
+        },
+      }),
+    )
       .to.throw()
       .with.property('code', 'RS_ERR_CLUSTER_ENVELOPE');
   });
@@ -79,11 +137,13 @@ describe('cluster-delta (the record delta of a DELTA envelope)', () => {
       fc.property(
         fc.oneof(
           fc.uint8Array({ maxLength: 400 }),
-          fc.tuple(fc.nat(valid.length - 1), fc.uint8Array({ minLength: 1, maxLength: 8 })).map(([at, junk]) => {
-            const b = new Uint8Array(valid);
-            b.set(junk.subarray(0, b.length - at), at);
-            return b;
-          }),
+          fc
+            .tuple(fc.nat(valid.length - 1), fc.uint8Array({ minLength: 1, maxLength: 8 }))
+            .map(([at, junk]) => {
+              const b = new Uint8Array(valid);
+              b.set(junk.subarray(0, b.length - at), at);
+              return b;
+            }),
         ),
         (bytes) => {
           try {
@@ -111,7 +171,11 @@ describe('cluster-delta (the record delta of a DELTA envelope)', () => {
     expect(back).to.deep.equal(env);
     const bytes = encodeClusterEnvelope(env);
     // a DELTA envelope without its delta, or with garbage after it, is refused
-    expect(() => decodeClusterEnvelope(bytes.subarray(0, bytes.length - env.delta.length - 4))).to.throw().with.property('code', 'RS_ERR_CLUSTER_ENVELOPE');
-    expect(() => decodeClusterEnvelope(new Uint8Array([...bytes, 1]))).to.throw().with.property('code', 'RS_ERR_CLUSTER_ENVELOPE');
+    expect(() => decodeClusterEnvelope(bytes.subarray(0, bytes.length - env.delta.length - 4)))
+      .to.throw()
+      .with.property('code', 'RS_ERR_CLUSTER_ENVELOPE');
+    expect(() => decodeClusterEnvelope(new Uint8Array([...bytes, 1])))
+      .to.throw()
+      .with.property('code', 'RS_ERR_CLUSTER_ENVELOPE');
   });
 });

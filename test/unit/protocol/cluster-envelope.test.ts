@@ -17,19 +17,28 @@ import { bytesToHex, hexToBytes } from '../../../src/protocol/hex.ts';
 const NODE = 'fc00:0000:0000:0000:0000:0000:0000:0001';
 const ann = (fill: number, len = 120): Uint8Array => new Uint8Array(len).fill(fill);
 
-const annEnv: ClusterEnvelope = { kind: 'ann', origin: 'p1', seq: 5, acceptedAtMs: 1_700_000_000_000, nodeIp: NODE, ann: ann(0xaa) };
+const annEnv: ClusterEnvelope = {
+  kind: 'ann',
+  origin: 'p1',
+  seq: 5,
+  acceptedAtMs: 1_700_000_000_000,
+  nodeIp: NODE,
+  ann: ann(0xaa),
+};
 
 /** the exact bytes of annEnv, field by field */
 const ANN_ENV_HEX =
   '4342' + // magic "CB"
   '01' + // format version
   '01' + // kind ANN
-  '02' + '7031' + // origin "p1"
+  '02' +
+  '7031' + // origin "p1"
   '0000000000000005' + // seq
   '0000018bcfe56800' + // acceptedAtMs
   'fc000000000000000000000000000001' + // nodeIp
   '0001' + // one announcement
-  '00000078' + 'aa'.repeat(120);
+  '00000078' +
+  'aa'.repeat(120);
 
 function expectEnvelopeError(bytes: Uint8Array, pattern?: RegExp): void {
   try {
@@ -78,7 +87,9 @@ describe('cluster-envelope', () => {
         { ...annEnv, ann: ann(0, 119) },
         { ...annEnv, ann: ann(0, 65537) },
       ] as ClusterEnvelope[]) {
-        expect(() => encodeClusterEnvelope(bad)).to.throw().with.property('code', 'RS_ERR_CLUSTER_ENVELOPE');
+        expect(() => encodeClusterEnvelope(bad))
+          .to.throw()
+          .with.property('code', 'RS_ERR_CLUSTER_ENVELOPE');
       }
     });
 
@@ -114,17 +125,25 @@ describe('cluster-envelope', () => {
     it('never throws anything but RS_ERR_CLUSTER_ENVELOPE on arbitrary bytes', () => {
       const valid = hexToBytes(ANN_ENV_HEX);
       fc.assert(
-        fc.property(fc.oneof(fc.uint8Array({ maxLength: 400 }), fc.tuple(fc.nat(valid.length - 1), fc.uint8Array({ minLength: 1, maxLength: 8 })).map(([at, junk]) => {
-          const b = new Uint8Array(valid);
-          b.set(junk.subarray(0, b.length - at), at);
-          return b;
-        })), (bytes) => {
-          try {
-            decodeClusterEnvelope(bytes);
-          } catch (e) {
-            if (!isRsError(e) || e.code !== 'RS_ERR_CLUSTER_ENVELOPE') throw e;
-          }
-        }),
+        fc.property(
+          fc.oneof(
+            fc.uint8Array({ maxLength: 400 }),
+            fc
+              .tuple(fc.nat(valid.length - 1), fc.uint8Array({ minLength: 1, maxLength: 8 }))
+              .map(([at, junk]) => {
+                const b = new Uint8Array(valid);
+                b.set(junk.subarray(0, b.length - at), at);
+                return b;
+              }),
+          ),
+          (bytes) => {
+            try {
+              decodeClusterEnvelope(bytes);
+            } catch (e) {
+              if (!isRsError(e) || e.code !== 'RS_ERR_CLUSTER_ENVELOPE') throw e;
+            }
+          },
+        ),
         { numRuns: 2000, seed: 42 },
       );
     });
@@ -142,8 +161,19 @@ describe('cluster-envelope', () => {
     });
 
     it('rejects frames without valid id prefixes', () => {
-      for (const text of ['', 'abc', '1-1', '1-1 2-2', 'x-1 2-2 e', '1-1  e', '1-1 2 e', `${'9'.repeat(30)}-1 1-1 e`]) {
-        expect(() => decodeClusterFrame(new Uint8Array(Buffer.from(text, 'latin1'))), text).to.throw().with.property('code', 'RS_ERR_CLUSTER_ENVELOPE');
+      for (const text of [
+        '',
+        'abc',
+        '1-1',
+        '1-1 2-2',
+        'x-1 2-2 e',
+        '1-1  e',
+        '1-1 2 e',
+        `${'9'.repeat(30)}-1 1-1 e`,
+      ]) {
+        expect(() => decodeClusterFrame(new Uint8Array(Buffer.from(text, 'latin1'))), text)
+          .to.throw()
+          .with.property('code', 'RS_ERR_CLUSTER_ENVELOPE');
       }
     });
   });
@@ -162,8 +192,12 @@ describe('cluster-envelope', () => {
       expect(compareStreamIds('1-0', '1-0')).to.equal(0);
       expect(compareStreamIds('9-0', '10-0')).to.be.lessThan(0);
       expect(compareStreamIds('10-2', '10-10')).to.be.lessThan(0);
-      expect(compareStreamIds('18446744073709551615-0', '18446744073709551614-99')).to.be.greaterThan(0);
-      expect(() => compareStreamIds('1', '1-0')).to.throw().with.property('code', 'RS_ERR_CLUSTER_ENVELOPE');
+      expect(
+        compareStreamIds('18446744073709551615-0', '18446744073709551614-99'),
+      ).to.be.greaterThan(0);
+      expect(() => compareStreamIds('1', '1-0'))
+        .to.throw()
+        .with.property('code', 'RS_ERR_CLUSTER_ENVELOPE');
     });
   });
 });

@@ -189,23 +189,28 @@ describe('keys', () => {
           return (e as { code: string }).code;
         }
       });
-      expect(batch.map((r) => (r instanceof Uint8Array ? bytesToHex(r) : r.code))).to.deep.equal(want);
+      expect(batch.map((r) => (r instanceof Uint8Array ? bytesToHex(r) : r.code))).to.deep.equal(
+        want,
+      );
     });
     it('converts random keys as edToCurve does (property)', () => {
       fc.assert(
-        fc.property(fc.array(fc.uint8Array({ minLength: 32, maxLength: 32 }), { maxLength: 20 }), (raw) => {
-          const batch = edToCurveBatch(raw);
-          raw.forEach((k, i) => {
-            let want: string;
-            try {
-              want = bytesToHex(edToCurve(k, { skipPointCheck: true }));
-            } catch (e) {
-              want = (e as { code: string }).code;
-            }
-            const got = batch[i]!;
-            expect(got instanceof Uint8Array ? bytesToHex(got) : got.code).to.equal(want);
-          });
-        }),
+        fc.property(
+          fc.array(fc.uint8Array({ minLength: 32, maxLength: 32 }), { maxLength: 20 }),
+          (raw) => {
+            const batch = edToCurveBatch(raw);
+            raw.forEach((k, i) => {
+              let want: string;
+              try {
+                want = bytesToHex(edToCurve(k, { skipPointCheck: true }));
+              } catch (e) {
+                want = (e as { code: string }).code;
+              }
+              const got = batch[i]!;
+              expect(got instanceof Uint8Array ? bytesToHex(got) : got.code).to.equal(want);
+            });
+          },
+        ),
       );
     });
   });

@@ -124,9 +124,13 @@ describe('subnode-message', () => {
       });
     });
 
-    it('classifies pc as the peering seeder\'s query', () => {
+    it("classifies pc as the peering seeder's query", () => {
       const pc = Uint8Array.of(4, 3, 0x41);
-      expect(parseSubnodeQuery(d({ sq: utf8Bytes('pc'), txid, pc }))).to.deep.include({ kind: 'pc', txid, pc });
+      expect(parseSubnodeQuery(d({ sq: utf8Bytes('pc'), txid, pc }))).to.deep.include({
+        kind: 'pc',
+        txid,
+        pc,
+      });
     });
 
     it('classifies a dictionary without sq as dht, even with q', () => {

@@ -18,7 +18,7 @@ function scheduler(
 
 describe('fetch-scheduler', () => {
   describe('#retry()', () => {
-    it('puts a hash whose apply was refused for a passing reason back in its owner\'s want list', () => {
+    it("puts a hash whose apply was refused for a passing reason back in its owner's want list", () => {
       const { s, wakes } = scheduler();
       const a = randomHash();
       s.offer(1, a);

@@ -456,7 +456,7 @@ describe('peer (PeerSession)', () => {
       expect(honest.closed).to.deep.equal([]);
     });
 
-    it('asks again for an update that came before its node\'s reset (unknown_node), from another peer that advertised it, instead of losing it', async () => {
+    it("asks again for an update that came before its node's reset (unknown_node), from another peer that advertised it, instead of losing it", async () => {
       const scheduler = new FetchScheduler({ maxInflight: 100, maxWantedPerPeer: 100 });
       const clock = new ManualClock(T0);
       const store = new ReplicationStore();

@@ -123,21 +123,24 @@ describe('replica-model', () => {
   });
 
   describe('link chunks', () => {
-    it('keeps every node\'s links exact while churn compacts the chunks they are copied into', () => {
+    it("keeps every node's links exact while churn compacts the chunks they are copied into", () => {
       // 300 nodes on a ring, each with a long link list (one peer, many links), updated over and
       // over: released chunks fall under a quarter live and are compacted
       const tables = newGraphTables();
       const n = 300;
       const spec = (i: number, round: number): Entity[] => {
         const es: Entity[] = [];
-        for (let k = 0; k < 40; k++) es.push(peer(ipOf(((i + 1) % n) + 1), 0x13 + 2 * ((k + round) % 50), 1 + k));
+        for (let k = 0; k < 40; k++)
+          es.push(peer(ipOf(((i + 1) % n) + 1), 0x13 + 2 * ((k + round) % 50), 1 + k));
         es.push(peer(ipOf(((i + n - 1) % n) + 1), 0x15, 100));
         return es;
       };
       const model = new ReplicaModel();
       let last = new Map<number, ReturnType<typeof nodeUpdateOf>>();
       for (let round = 0; round < 30; round++) {
-        const t = table(Object.fromEntries(Array.from({ length: n }, (_, i) => [i + 1, spec(i, round)])));
+        const t = table(
+          Object.fromEntries(Array.from({ length: n }, (_, i) => [i + 1, spec(i, round)])),
+        );
         for (const r of t) {
           const u = nodeUpdateOf(r, tables);
           // a few nodes removed now and then, to free chunks unevenly

@@ -5,7 +5,12 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { shortestPath } from '../../../src/routing/reference/shortest-path.ts';
-import { NONE, pathFromTree, SearchTree, SptSolver } from '../../../src/routing/shortest-path-tree.ts';
+import {
+  NONE,
+  pathFromTree,
+  SearchTree,
+  SptSolver,
+} from '../../../src/routing/shortest-path-tree.ts';
 import { csr } from '../../helpers/csr.ts';
 
 const arbCost = fc.oneof(
@@ -83,7 +88,8 @@ describe('shortest-path-tree', () => {
               // every node settled so far (prev set) has the full tree's final predecessor
               const whole = full.solve(g, dst);
               for (let v = 0; v < rows.length; v++)
-                if (t.prev[v] !== NONE || t.complete) expect(t.prev[v], `prev[${v}]`).to.equal(whole[v]);
+                if (t.prev[v] !== NONE || t.complete)
+                  expect(t.prev[v], `prev[${v}]`).to.equal(whole[v]);
               // the search stopped at the source: nothing beyond it was settled
               if (!t.complete && src !== dst) {
                 let settled = 0;
@@ -99,7 +105,22 @@ describe('shortest-path-tree', () => {
 
     it('settles only the nodes popped before the source', () => {
       // a path 0 - 1 - 2 - 3 - 4 (unit costs): searching from 0 stops once 2 is popped
-      const line = csr([[[1, 1]], [[0, 1], [2, 1]], [[1, 1], [3, 1]], [[2, 1], [4, 1]], [[3, 1]]]);
+      const line = csr([
+        [[1, 1]],
+        [
+          [0, 1],
+          [2, 1],
+        ],
+        [
+          [1, 1],
+          [3, 1],
+        ],
+        [
+          [2, 1],
+          [4, 1],
+        ],
+        [[3, 1]],
+      ]);
       const solver = new SptSolver();
       const t = new SearchTree(line, 0);
       solver.extend(t, 2);

@@ -66,7 +66,13 @@ describe('subnode actors', () => {
       // verified): the bound counts the node's announcements waiting there
       ({ server } = fastServer({
         subnodes: { mailboxLimit: 3 },
-        verifyPool: { workers: 1, batchSize: 64, maxInFlight: 4, maxQueued: 10_000, verifySignature: true },
+        verifyPool: {
+          workers: 1,
+          batchSize: 64,
+          maxInFlight: 4,
+          maxQueued: 10_000,
+          verifySignature: true,
+        },
       }));
       const alice = signedNode('alice');
       const anns = Array.from({ length: 10 }, (_, i) =>
@@ -86,7 +92,11 @@ describe('subnode actors', () => {
         expect((r as PromiseRejectedResult).reason.code).to.equal('RS_ERR_MAILBOX_FULL');
       expect(server.routing!.directory.stats.rejected).to.equal(refused.length);
       // the accepted ones were applied in order and the node still works
-      expect(results.slice(0, 3).map((r) => r.status)).to.deep.equal(['fulfilled', 'fulfilled', 'fulfilled']);
+      expect(results.slice(0, 3).map((r) => r.status)).to.deep.equal([
+        'fulfilled',
+        'fulfilled',
+        'fulfilled',
+      ]);
       const after = await server.submitAnnouncement(
         signedAnn(alice, { timestamp: T0 + 60_000, snodeIp: SNODE_IP }),
         'gossip',
@@ -108,8 +118,13 @@ describe('subnode actors', () => {
         timestamp: T0 + 50_000,
         entities: [{ type: 'LinkState', nodeId: 1, startingPoint: 0 } as unknown as Entity],
       });
-      const crashed = server.submitAnnouncement(poison, 'gossip').catch((e: { code?: string }) => e);
-      const next = server.submitAnnouncement(mkAnn({ nodeIp: ipOf(2), timestamp: T0 + 100_000 }), 'gossip');
+      const crashed = server
+        .submitAnnouncement(poison, 'gossip')
+        .catch((e: { code?: string }) => e);
+      const next = server.submitAnnouncement(
+        mkAnn({ nodeIp: ipOf(2), timestamp: T0 + 100_000 }),
+        'gossip',
+      );
       expect(dir.actorOf(ipOf(2))).to.not.equal(undefined);
       expect(((await crashed) as { code?: string }).code).to.equal('RS_ERR_INTERNAL');
       expect((await next).error).to.equal('none');
@@ -117,7 +132,14 @@ describe('subnode actors', () => {
       expect(dir.stats.rebuilt).to.equal(1);
       expect(server.nodes.get(ipOf(2))!.timestamp).to.equal(T0 + 100_000);
       // once its mailbox is empty, the node's announcements are applied at once again
-      expect((await server.submitAnnouncement(mkAnn({ nodeIp: ipOf(2), timestamp: T0 + 110_000 }), 'gossip')).error).to.equal('none');
+      expect(
+        (
+          await server.submitAnnouncement(
+            mkAnn({ nodeIp: ipOf(2), timestamp: T0 + 110_000 }),
+            'gossip',
+          )
+        ).error,
+      ).to.equal('none');
       expect(dir.stats.direct).to.equal(anns.length + 1);
     });
   });

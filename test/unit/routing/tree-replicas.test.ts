@@ -153,7 +153,9 @@ describe('tree replicas', () => {
     /** A line of 6 nodes with a swap due every 2 updates; how many builds it took. */
     async function loadLine(held: boolean): Promise<{ builds: number; release: () => void }> {
       let builds = 0;
-      ({ server } = fastServer({ tree: { maxUpdatesPerSwap: 2, instrumentation: { onBuildStarted: () => builds++ } } }));
+      ({ server } = fastServer({
+        tree: { maxUpdatesPerSwap: 2, instrumentation: { onBuildStarted: () => builds++ } },
+      }));
       const release = held ? server.holdRouteUpdates() : () => {};
       await line(server, 6);
       // let every swap the updates started run to its end
@@ -171,11 +173,16 @@ describe('tree replicas', () => {
       expect(builds, 'no build while held').to.equal(0);
       expect(trees.stats.swaps).to.equal(0);
       expect(trees.lagUpdates, 'one update per node waits').to.equal(6);
-      expect(server.getRoute(ipOf(1), ipOf(6)), 'the active snapshot is the one from before').to.equal(null);
+      expect(
+        server.getRoute(ipOf(1), ipOf(6)),
+        'the active snapshot is the one from before',
+      ).to.equal(null);
       release();
       release(); // idempotent
       await until(() => trees.stats.swaps === 1, 'the swap after the release');
-      expect(server.getRoute(ipOf(1), ipOf(6))?.path).to.deep.equal([1, 2, 3, 4, 5, 6].map((i) => ipOf(i)));
+      expect(server.getRoute(ipOf(1), ipOf(6))?.path).to.deep.equal(
+        [1, 2, 3, 4, 5, 6].map((i) => ipOf(i)),
+      );
       await server.syncRoutes();
       expect(trees.lagUpdates).to.equal(0);
     });

@@ -31,8 +31,11 @@ describe('HttpViews in chunks', () => {
       it(`${n} nodes, chunks of ${chunk} bytes: joined, /walk, /dump and /ni are the one-piece bodies`, () => {
         const { table, views: v } = views(n);
         expect(Array.from(v.walkChunks(chunk)).join('')).to.equal(oracleWalk(table));
-        expect(Buffer.concat(Array.from(v.dumpChunks(chunk))).equals(Buffer.from(oracleDump(table)))).to.equal(true);
-        for (const peers of [PEER_INFO, EMPTY_PEERS]) expect(Array.from(v.niChunks(peers, chunk)).join('')).to.equal(oracleNi(table, peers));
+        expect(
+          Buffer.concat(Array.from(v.dumpChunks(chunk))).equals(Buffer.from(oracleDump(table))),
+        ).to.equal(true);
+        for (const peers of [PEER_INFO, EMPTY_PEERS])
+          expect(Array.from(v.niChunks(peers, chunk)).join('')).to.equal(oracleNi(table, peers));
       });
     }
   }
@@ -45,8 +48,13 @@ describe('HttpViews in chunks', () => {
 
   it('keeps each chunk near the size asked for (one node past it at most)', () => {
     const { views: v } = views(2000);
-    const sizes = (it: Iterable<string | Uint8Array>): number[] => Array.from(it, (c) => (typeof c === 'string' ? Buffer.byteLength(c) : c.length));
-    for (const s of [...sizes(v.walkChunks(4096)), ...sizes(v.dumpChunks(4096)), ...sizes(v.niChunks(EMPTY_PEERS, 4096))]) {
+    const sizes = (it: Iterable<string | Uint8Array>): number[] =>
+      Array.from(it, (c) => (typeof c === 'string' ? Buffer.byteLength(c) : c.length));
+    for (const s of [
+      ...sizes(v.walkChunks(4096)),
+      ...sizes(v.dumpChunks(4096)),
+      ...sizes(v.niChunks(EMPTY_PEERS, 4096)),
+    ]) {
       expect(s).to.be.at.most(4096 + 1500);
     }
     expect(sizes(v.walkChunks(4096)).length).to.be.above(50);

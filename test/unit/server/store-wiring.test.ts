@@ -21,7 +21,11 @@ import { loadVectors } from '../../helpers/vectors.ts';
 import { captureLogger } from '../store/fixtures.ts';
 
 const T0 = 1_750_000_000_000;
-const snodeVector = (loadVectors('route_server.json') as unknown as { identities: Array<{ name: string; private_hex: string }> }).identities.find((i) => i.name === 'snode')!;
+const snodeVector = (
+  loadVectors('route_server.json') as unknown as {
+    identities: Array<{ name: string; private_hex: string }>;
+  }
+).identities.find((i) => i.name === 'snode')!;
 const self = identityFromPrivateKey(hexToBytes(snodeVector.private_hex), 22);
 /** one set of keys for every test here (making fc keys is slow) */
 const NODES = 16;
@@ -31,8 +35,11 @@ type Engine = 'reference' | 'fast';
 
 /** Both engines restart on their log: each test runs with each. */
 function newServer(engine: Engine, clock: ManualClock): RouteServer {
-  if (engine === 'reference') return new RouteServer({ self, clock, routing: { mode: 'reference' } });
-  const options = defaultFastRoutingOptions({ tree: { ...DEFAULT_TREE_OPTIONS, backend: 'thread', swapIntervalMs: 50 } });
+  if (engine === 'reference')
+    return new RouteServer({ self, clock, routing: { mode: 'reference' } });
+  const options = defaultFastRoutingOptions({
+    tree: { ...DEFAULT_TREE_OPTIONS, backend: 'thread', swapIntervalMs: 50 },
+  });
   return new RouteServer({ self, clock, routing: { mode: 'fast', options } });
 }
 
@@ -40,7 +47,13 @@ function newServer(engine: Engine, clock: ManualClock): RouteServer {
 async function start(engine: Engine, clock: ManualClock, medium: MemoryLogMedium) {
   const server = newServer(engine, clock);
   const cap = captureLogger();
-  const store = await AnnouncementStore.open({ medium, target: restoreTargetOf(server), log: cap.log, now: () => clock.now(), progressEveryMs: 0 });
+  const store = await AnnouncementStore.open({
+    medium,
+    target: restoreTargetOf(server),
+    log: cap.log,
+    now: () => clock.now(),
+    progressEveryMs: 0,
+  });
   recordChanges(server, store);
   return {
     server,
@@ -80,13 +93,16 @@ for (const engine of ['reference', 'fast'] as const) {
   describe(`store: a restarted route server (${engine} engine)`, function () {
     this.timeout(30_000);
 
-    it('comes back with every acknowledged announcement and continues each node\'s stateHash', async () => {
+    it("comes back with every acknowledged announcement and continues each node's stateHash", async () => {
       const clock = new ManualClock(T0);
       const net = new TreeNetwork(NODES, self.ipv6, SEED);
       const m = model();
       const medium = new MemoryLogMedium();
       const a = await start(engine, clock, medium);
-      const send = async (s: Awaited<ReturnType<typeof start>>, bytes: Uint8Array): Promise<void> => {
+      const send = async (
+        s: Awaited<ReturnType<typeof start>>,
+        bytes: Uint8Array,
+      ): Promise<void> => {
         const r = await s.announce(bytes);
         expect(r.error).to.equal('none');
         expect(r.stateHash).to.equal(await m.accept(bytes, clock.now()));
@@ -104,7 +120,10 @@ for (const engine of ['reference', 'fast'] as const) {
       const b = await start(engine, clock, MemoryLogMedium.holding(image));
       expect(b.store.report).to.include({ nodes: net.nodes.length, expiredNodes: 0 });
       expect(b.store.report.refused).to.deep.equal({});
-      expect(b.lines.map((l) => l.event)).to.include.members(['store:reload:start', 'store:reload:done']);
+      expect(b.lines.map((l) => l.event)).to.include.members([
+        'store:reload:start',
+        'store:reload:done',
+      ]);
       const expected = coreState(m.core);
       const got = serverState(b.server);
       expect([...got.kept].sort()).to.deep.equal([...expected.kept].sort());
@@ -113,7 +132,10 @@ for (const engine of ['reference', 'fast'] as const) {
       // no node needs a reset: its next announcement continues the chain it was told
       for (let i = 0; i < net.nodes.length; i++) await send(b, net.update(i, clock.now() + i));
       await b.server.syncRoutes();
-      expect(b.server.getRoute(net.nodes[0]!.ipv6, net.nodes[NODES - 1]!.ipv6), 'routes after the restart').to.not.equal(null);
+      expect(
+        b.server.getRoute(net.nodes[0]!.ipv6, net.nodes[NODES - 1]!.ipv6),
+        'routes after the restart',
+      ).to.not.equal(null);
       await b.stop();
     });
 
@@ -152,8 +174,10 @@ for (const engine of ['reference', 'fast'] as const) {
       const b = await start(engine, clock, medium2);
       expect(b.store.report).to.include({ nodes: 5, expiredNodes: 5 });
       expect(b.server.nodes.size).to.equal(5);
-      for (let i = 0; i < 5; i++) expect(b.server.nodes.get(net.nodes[i]!.ipv6), `node ${i}`).to.not.equal(undefined);
-      for (let i = 5; i < 10; i++) expect(b.server.nodes.get(net.nodes[i]!.ipv6), `node ${i}`).to.equal(undefined);
+      for (let i = 0; i < 5; i++)
+        expect(b.server.nodes.get(net.nodes[i]!.ipv6), `node ${i}`).to.not.equal(undefined);
+      for (let i = 5; i < 10; i++)
+        expect(b.server.nodes.get(net.nodes[i]!.ipv6), `node ${i}`).to.equal(undefined);
       await b.store.compact('test');
       const c = await start(engine, clock, MemoryLogMedium.holding(medium2.crashImage(0)));
       expect(c.store.report).to.include({ nodes: 5, expiredNodes: 0, expiredAnnouncements: 0 });

@@ -1,5 +1,8 @@
 import { expect } from 'chai';
-import { AnnouncementLog, type AnnouncementLogOptions } from '../../../src/store/announcement-log.ts';
+import {
+  AnnouncementLog,
+  type AnnouncementLogOptions,
+} from '../../../src/store/announcement-log.ts';
 import { encodeLogHeader, LOG_HEADER_BYTES } from '../../../src/store/log-format.ts';
 import { openLogContents } from '../../../src/store/log-reader.ts';
 import { MemoryLogMedium } from '../../../src/store/memory-log-medium.ts';
@@ -22,7 +25,13 @@ function setup(medium = new MemoryLogMedium(), opts: Partial<AnnouncementLogOpti
   void medium.append([encodeLogHeader()]);
   const live = new LiveMap();
   const cap = captureLogger();
-  const log = new AnnouncementLog({ medium, live, log: cap.log, initialBytes: LOG_HEADER_BYTES, ...opts });
+  const log = new AnnouncementLog({
+    medium,
+    live,
+    log: cap.log,
+    initialBytes: LOG_HEADER_BYTES,
+    ...opts,
+  });
   let n = 0;
   return {
     medium,
@@ -111,8 +120,13 @@ describe('store: the announcement log (group commit, compaction, failures)', () 
       const unsynced = t.medium.bytes().length - t.medium.syncedBytes;
       const reloaded = await reload(t.medium.crashImage((trial * 131) % (unsynced + 1)));
       // the state after some prefix of the operations that holds every acknowledged one
-      const prefix = states.findIndex((s, i) => i >= acked && JSON.stringify(s) === JSON.stringify(reloaded));
-      expect(prefix, `trial ${trial}: reloaded a state no prefix from ${acked} on gives`).to.be.at.least(acked);
+      const prefix = states.findIndex(
+        (s, i) => i >= acked && JSON.stringify(s) === JSON.stringify(reloaded),
+      );
+      expect(
+        prefix,
+        `trial ${trial}: reloaded a state no prefix from ${acked} on gives`,
+      ).to.be.at.least(acked);
     }
   });
 
@@ -134,7 +148,11 @@ describe('store: the announcement log (group commit, compaction, failures)', () 
     expect(await reload(t.medium.crashImage(0))).to.deep.equal([hex(b.hash), hex(c.hash)]);
     const d = t.put();
     expect(await t.log.durable()).to.deep.equal({ durable: true });
-    expect(await reload(t.medium.crashImage(0))).to.deep.equal([hex(b.hash), hex(c.hash), hex(d.hash)]);
+    expect(await reload(t.medium.crashImage(0))).to.deep.equal([
+      hex(b.hash),
+      hex(c.hash),
+      hex(d.hash),
+    ]);
   });
 
   it('retries a failed recovery with backoff until it succeeds', async () => {
@@ -149,7 +167,11 @@ describe('store: the announcement log (group commit, compaction, failures)', () 
   });
 
   it('compacts to the live set while announcements keep arriving, and a crash at any step leaves a whole log', async () => {
-    const t = setup(new GatedMedium(), { minCompactBytes: 4096, compactFactor: 2, compactSliceRecords: 3 });
+    const t = setup(new GatedMedium(), {
+      minCompactBytes: 4096,
+      compactFactor: 2,
+      compactSliceRecords: 3,
+    });
     const m = t.medium as GatedMedium;
     const live: Array<{ hash: Uint8Array }> = [];
     for (let i = 0; i < 60; i++) live.push(t.put(i % 6));
@@ -173,7 +195,9 @@ describe('store: the announcement log (group commit, compaction, failures)', () 
     expect(t.log.status().compactions).to.be.greaterThan(0);
     await t.log.compact('test');
     const size = m.bytes().length;
-    const expected = LOG_HEADER_BYTES + [...t.live.entries()].reduce((s, a) => s + 8 + 65 + a.binary.length + 32, 0);
+    const expected =
+      LOG_HEADER_BYTES +
+      [...t.live.entries()].reduce((s, a) => s + 8 + 65 + a.binary.length + 32, 0);
     expect(size).to.equal(expected, 'a compacted log holds exactly the live announcements');
     expect(await reload(m.bytes())).to.deep.equal(t.live.hexes());
     expect(t.lines.filter((l) => l.event === 'store:compaction:done').length).to.be.greaterThan(1);

@@ -21,7 +21,12 @@ export function captureLogger(): { log: Logger; lines: any[]; events: () => stri
  * Announcement-shaped bytes (not signed: the store never verifies): node `node`'s signing key in
  * bytes 64..96, the timestamp word at 112, `size` bytes in all. Returns the bytes and their hash.
  */
-export function fakeAnn(node: number, timestamp: number, size = 160, salt = 0): { hash: Uint8Array; binary: Uint8Array; nodeKey: Uint8Array } {
+export function fakeAnn(
+  node: number,
+  timestamp: number,
+  size = 160,
+  salt = 0,
+): { hash: Uint8Array; binary: Uint8Array; nodeKey: Uint8Array } {
   const b = new Uint8Array(size).map((_x, i) => (i * 13 + salt * 7 + node) & 0xff);
   b.fill(node & 0xff, 64, 96);
   b.set(buildTimestampField(timestamp, false, 1), 112);
@@ -74,4 +79,3 @@ export class GatedMedium extends MemoryLogMedium {
     return super.sync();
   }
 }
-

@@ -25,7 +25,8 @@ describe('store: log format', () => {
     expect(h.readUInt32BE(8)).to.equal(1);
     expect(h.readUInt32BE(12)).to.equal(crc32(h.subarray(0, 12)));
     expect(checkLogHeader(h)).to.equal('ok');
-    for (let n = 0; n < LOG_HEADER_BYTES; n++) expect(checkLogHeader(h.subarray(0, n))).to.equal('short');
+    for (let n = 0; n < LOG_HEADER_BYTES; n++)
+      expect(checkLogHeader(h.subarray(0, n))).to.equal('short');
     const other = Buffer.from(h);
     other[3] = other[3]! ^ 1;
     expect(checkLogHeader(other)).to.equal('foreign');
@@ -58,7 +59,9 @@ describe('store: log format', () => {
     if (!first.ok || first.record.kind !== 'put') throw new Error('expected a PUT');
     expect([...first.record.announcement]).to.deep.equal([...a]);
     expect([...first.record.nodeKey]).to.deep.equal([...KEY]);
-    expect(first.record.announcement.buffer, 'the announcement is a copy').to.not.equal(bytes.buffer);
+    expect(first.record.announcement.buffer, 'the announcement is a copy').to.not.equal(
+      bytes.buffer,
+    );
     const second = decodeRecord(bytes, first.size);
     expect(second.ok && second.record.kind).to.equal('del');
     expect(second.ok && second.size).to.equal(73);
@@ -66,14 +69,29 @@ describe('store: log format', () => {
 
   it('says incomplete for every truncation of a record', () => {
     const rec = encodePut(hash(4), ann(150), KEY);
-    for (let n = 0; n < rec.length; n++) expect(decodeRecord(rec.subarray(0, n), 0)).to.deep.equal({ ok: false, reason: 'incomplete' });
+    for (let n = 0; n < rec.length; n++)
+      expect(decodeRecord(rec.subarray(0, n), 0)).to.deep.equal({
+        ok: false,
+        reason: 'incomplete',
+      });
   });
 
   it('refuses lengths outside the bounds of the kinds before reading a body', () => {
     const b = Buffer.alloc(8 + 200);
-    for (const len of [0, 1, 64, 66, 65 + MIN_ANNOUNCEMENT_BYTES + 31, 65 + MAX_ANNOUNCEMENT_BYTES + 33, 0xffffffff]) {
+    for (const len of [
+      0,
+      1,
+      64,
+      66,
+      65 + MIN_ANNOUNCEMENT_BYTES + 31,
+      65 + MAX_ANNOUNCEMENT_BYTES + 33,
+      0xffffffff,
+    ]) {
       b.writeUInt32BE(len, 0);
-      expect(decodeRecord(b, 0), `length ${len}`).to.deep.equal({ ok: false, reason: 'bad_length' });
+      expect(decodeRecord(b, 0), `length ${len}`).to.deep.equal({
+        ok: false,
+        reason: 'bad_length',
+      });
     }
   });
 
@@ -115,18 +133,33 @@ describe('store: log format', () => {
 
   it('round-trips any sequence of records (property)', () => {
     const recordArb = fc.oneof(
-      fc.record({ kind: fc.constant('put' as const), h: fc.uint8Array({ minLength: 64, maxLength: 64 }), a: fc.uint8Array({ minLength: 120, maxLength: 600 }) }),
-      fc.record({ kind: fc.constant('del' as const), h: fc.uint8Array({ minLength: 64, maxLength: 64 }) }),
+      fc.record({
+        kind: fc.constant('put' as const),
+        h: fc.uint8Array({ minLength: 64, maxLength: 64 }),
+        a: fc.uint8Array({ minLength: 120, maxLength: 600 }),
+      }),
+      fc.record({
+        kind: fc.constant('del' as const),
+        h: fc.uint8Array({ minLength: 64, maxLength: 64 }),
+      }),
     );
     fc.assert(
       fc.property(fc.array(recordArb, { maxLength: 20 }), (recs) => {
-        const bytes = Buffer.concat(recs.map((r) => (r.kind === 'put' ? encodePut(r.h, r.a, KEY) : encodeDel(r.h))));
+        const bytes = Buffer.concat(
+          recs.map((r) => (r.kind === 'put' ? encodePut(r.h, r.a, KEY) : encodeDel(r.h))),
+        );
         let at = 0;
         for (const r of recs) {
           const step = decodeRecord(bytes, at);
           if (!step.ok) return false;
-          if (step.record.kind !== r.kind || Buffer.compare(step.record.hash, r.h) !== 0) return false;
-          if (step.record.kind === 'put' && r.kind === 'put' && Buffer.compare(step.record.announcement, r.a) !== 0) return false;
+          if (step.record.kind !== r.kind || Buffer.compare(step.record.hash, r.h) !== 0)
+            return false;
+          if (
+            step.record.kind === 'put' &&
+            r.kind === 'put' &&
+            Buffer.compare(step.record.announcement, r.a) !== 0
+          )
+            return false;
           at += step.size;
         }
         return at === bytes.length && !decodeRecord(bytes, at).ok;

@@ -1,5 +1,10 @@
 import { expect } from 'chai';
-import { encodeDel, encodeLogHeader, encodePut, LOG_HEADER_BYTES } from '../../../src/store/log-format.ts';
+import {
+  encodeDel,
+  encodeLogHeader,
+  encodePut,
+  LOG_HEADER_BYTES,
+} from '../../../src/store/log-format.ts';
 import { openLogContents } from '../../../src/store/log-reader.ts';
 import { MemoryLogMedium } from '../../../src/store/memory-log-medium.ts';
 import { captureLogger, fakeAnn, hex, keyHex } from './fixtures.ts';
@@ -10,7 +15,13 @@ describe('store: reading the log at start', () => {
   const a = fakeAnn(1, 1000);
   const b = fakeAnn(2, 1001, 300);
   const c = fakeAnn(1, 1002, 5000);
-  const good = concat(encodeLogHeader(), encodePut(a.hash, a.binary, a.nodeKey), encodePut(b.hash, b.binary, b.nodeKey), encodeDel(a.hash), encodePut(c.hash, c.binary, c.nodeKey));
+  const good = concat(
+    encodeLogHeader(),
+    encodePut(a.hash, a.binary, a.nodeKey),
+    encodePut(b.hash, b.binary, b.nodeKey),
+    encodeDel(a.hash),
+    encodePut(c.hash, c.binary, c.nodeKey),
+  );
 
   it('starts an empty medium with a header', async () => {
     const m = new MemoryLogMedium();
@@ -28,7 +39,12 @@ describe('store: reading the log at start', () => {
     const r = await openLogContents(m, log);
     expect(r.live.map(keyHex)).to.deep.equal([hex(b.hash), hex(c.hash)]);
     expect([...r.live[1]!.announcement]).to.deep.equal([...c.binary]);
-    expect(r.stats).to.include({ puts: 4, dels: 1, droppedBytes: 0, bytes: good.length + encodePut(b.hash, b.binary, b.nodeKey).length });
+    expect(r.stats).to.include({
+      puts: 4,
+      dels: 1,
+      droppedBytes: 0,
+      bytes: good.length + encodePut(b.hash, b.binary, b.nodeKey).length,
+    });
     expect(r.stats.damage).to.equal(undefined);
     expect(lines).to.deep.equal([]);
   });
@@ -72,7 +88,10 @@ describe('store: reading the log at start', () => {
     const m = MemoryLogMedium.holding(bad);
     const r = await openLogContents(m, captureLogger().log);
     expect(r.live).to.deep.equal([]);
-    expect(r.stats).to.include({ bytes: LOG_HEADER_BYTES, droppedBytes: good.length - LOG_HEADER_BYTES });
+    expect(r.stats).to.include({
+      bytes: LOG_HEADER_BYTES,
+      droppedBytes: good.length - LOG_HEADER_BYTES,
+    });
   });
 
   it('starts again after a header torn while the file was created', async () => {
@@ -84,7 +103,9 @@ describe('store: reading the log at start', () => {
   });
 
   it('sets a file that is not a log of ours aside instead of overwriting it', async () => {
-    const m = MemoryLogMedium.holding(new TextEncoder().encode('{"this": "is somebody else\'s file"}\n'));
+    const m = MemoryLogMedium.holding(
+      new TextEncoder().encode('{"this": "is somebody else\'s file"}\n'),
+    );
     const { log, lines } = captureLogger();
     const r = await openLogContents(m, log);
     expect(r.stats.setAside).to.be.a('string');
@@ -95,10 +116,12 @@ describe('store: reading the log at start', () => {
     expect(lines[0].level).to.equal(50);
   });
 
-  it('reads records that cross the medium\'s read chunks', async () => {
+  it("reads records that cross the medium's read chunks", async () => {
     // the memory medium reads 4 KiB at a time; these records are larger
     const big = [fakeAnn(3, 1, 9000), fakeAnn(4, 2, 4097), fakeAnn(5, 3, 120)];
-    const m = MemoryLogMedium.holding(concat(encodeLogHeader(), ...big.map((x) => encodePut(x.hash, x.binary, x.nodeKey))));
+    const m = MemoryLogMedium.holding(
+      concat(encodeLogHeader(), ...big.map((x) => encodePut(x.hash, x.binary, x.nodeKey))),
+    );
     const r = await openLogContents(m, captureLogger().log);
     expect(r.live.map((s) => s.announcement.length)).to.deep.equal([9000, 4097, 120]);
     expect(r.stats.damage).to.equal(undefined);

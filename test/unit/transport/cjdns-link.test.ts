@@ -51,9 +51,19 @@ describe('transport/cjdns-link', () => {
   let link: CjdnsLink | undefined;
   let events: CjdnsLinkEvent[];
 
-  const makeLink = (opts: CjdnsLinkOptions = {}, random?: () => number, bindSocket?: BindHandlerSocket): CjdnsLink => {
+  const makeLink = (
+    opts: CjdnsLinkOptions = {},
+    random?: () => number,
+    bindSocket?: BindHandlerSocket,
+  ): CjdnsLink => {
     link = new CjdnsLink(
-      { admin, server, registry: server.metrics.registry, ...(random ? { random } : {}), ...(bindSocket ? { bindSocket } : {}) },
+      {
+        admin,
+        server,
+        registry: server.metrics.registry,
+        ...(random ? { random } : {}),
+        ...(bindSocket ? { bindSocket } : {}),
+      },
       {
         watchdogIntervalMs: 25,
         reattachMinDelayMs: 10,
@@ -221,9 +231,14 @@ describe('transport/cjdns-link', () => {
       const l = makeLink({ expectedKey: identityFromNodeInfo(captureNodeInfo('B')).key });
       l.start();
       await waitFor(() => events.some((e) => e.type === 'attach_failed'), 'a failed attempt');
-      expect(l.status().lastError).to.match(/^RS_ERR_CONFIG_INVALID: cjdroute is node 5tuq.*identity\.publicKey is/);
+      expect(l.status().lastError).to.match(
+        /^RS_ERR_CONFIG_INVALID: cjdroute is node 5tuq.*identity\.publicKey is/,
+      );
       expect(server.identity).to.equal(before);
-      expect(fake.handlers).to.deep.equal([], 'no handler registered for a node we do not answer for');
+      expect(fake.handlers).to.deep.equal(
+        [],
+        'no handler registered for a node we do not answer for',
+      );
       fake.nodeInfo = captureNodeInfo('B');
       await waitFor(() => l.state === 'attached', 'attached once cjdroute is the expected node');
       expect(server.identity.key).to.equal(identityFromNodeInfo(captureNodeInfo('B')).key);
@@ -317,12 +332,16 @@ describe('transport/cjdns-link', () => {
       // a signed query injected from another local socket: parsed, it would get a reply
       expect(await fake.deliverForged(captureBytes('01-A-self-pn-query.bin'))).to.equal(1);
       await waitFor(() => events.some((e) => e.type === 'frame'), 'the frame');
-      expect(events.filter((e) => e.type === 'frame')).to.deep.equal([{ type: 'frame', result: 'foreign' }]);
+      expect(events.filter((e) => e.type === 'frame')).to.deep.equal([
+        { type: 'frame', result: 'foreign' },
+      ]);
       // the same frame from cjdns is answered
       await fake.deliver(captureBytes('01-A-self-pn-query.bin'));
       await waitFor(() => sink.frames.length === 1, 'the reply to the genuine frame');
       expect(sink.frames).to.have.length(1);
-      const counted = await server.metrics.registry.getSingleMetricAsString('snode_cjdns_frames_total');
+      const counted = await server.metrics.registry.getSingleMetricAsString(
+        'snode_cjdns_frames_total',
+      );
       expect(counted).to.match(/result="foreign"\S* 1$/m);
     });
 
@@ -335,7 +354,9 @@ describe('transport/cjdns-link', () => {
       const l = makeLink({ bindAddress: undefined }, undefined, recording);
       l.start();
       await waitFor(() => l.state === 'attached', 'attached');
-      expect(seen).to.deep.equal([{ address: A.myIp6, acceptFrom: { address: '::1', port: sink.port } }]);
+      expect(seen).to.deep.equal([
+        { address: A.myIp6, acceptFrom: { address: '::1', port: sink.port } },
+      ]);
     });
 
     it('does not attach while the TUN address cannot be bound, and says why', async () => {
@@ -343,7 +364,9 @@ describe('transport/cjdns-link', () => {
       l.start();
       await waitFor(() => events.some((e) => e.type === 'attach_failed'), 'the attach to fail');
       expect(l.state).to.not.equal('attached');
-      expect(l.status().lastError).to.match(/^RS_ERR_CJDNS_HANDLER: cannot bind a handler socket on fc.* \(is the cjdns TUN interface up\?\)$/);
+      expect(l.status().lastError).to.match(
+        /^RS_ERR_CJDNS_HANDLER: cannot bind a handler socket on fc.* \(is the cjdns TUN interface up\?\)$/,
+      );
     });
 
     it('drops garbage datagrams, counts them, and keeps answering', async () => {
@@ -391,7 +414,8 @@ describe('transport/cjdns-link', () => {
       // the real socket, whose sends fail (as they do while the TUN interface is down)
       const failingSends: BindHandlerSocket = async (o) => ({
         ...(await bindUdpHandlerSocket(o)),
-        send: () => Promise.reject(Object.assign(new Error('send ENETUNREACH'), { code: 'ENETUNREACH' })),
+        send: () =>
+          Promise.reject(Object.assign(new Error('send ENETUNREACH'), { code: 'ENETUNREACH' })),
       });
       const l = makeLink({}, undefined, failingSends);
       l.start();

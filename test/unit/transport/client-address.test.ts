@@ -3,7 +3,10 @@ import type { IncomingMessage } from 'node:http';
 import { ClientAddress } from '../../../src/transport/client-address.ts';
 
 const req = (remote: string, xff?: string | string[]): IncomingMessage =>
-  ({ socket: { remoteAddress: remote }, headers: xff === undefined ? {} : { 'x-forwarded-for': xff } }) as unknown as IncomingMessage;
+  ({
+    socket: { remoteAddress: remote },
+    headers: xff === undefined ? {} : { 'x-forwarded-for': xff },
+  }) as unknown as IncomingMessage;
 
 describe('transport/client-address', () => {
   it('is the socket peer when no proxy is trusted (X-Forwarded-For ignored)', () => {

@@ -29,7 +29,11 @@ describe('transport/http-server', () => {
 
     before(async () => {
       // the listener is under test, not the engine: the reference engine starts no workers
-      server = new RouteServer({ self: generateIdentity(22), clock: new ManualClock(1_700_000_000_000), routing: { mode: 'reference' } });
+      server = new RouteServer({
+        self: generateIdentity(22),
+        clock: new ManualClock(1_700_000_000_000),
+        routing: { mode: 'reference' },
+      });
       http = createHttpServer({
         server,
         metrics: server.metrics,
@@ -59,7 +63,10 @@ describe('transport/http-server', () => {
         host,
         method: 'POST',
         body: bencodeEncode({ sq: 'pn', txid: Uint8Array.of(1), p: 22 }),
-        headers: { 'x-cjdns-ip': 'fc00:0000:0000:0000:0000:0000:0000:0001', 'x-cjdns-version': '22' },
+        headers: {
+          'x-cjdns-ip': 'fc00:0000:0000:0000:0000:0000:0000:0001',
+          'x-cjdns-version': '22',
+        },
       });
 
     it('is refused with 403 on the cjdns-address listener', async () => {

@@ -67,18 +67,33 @@ describe('transport/stream-response', () => {
       }
       const server = createServer((req, res: ServerResponse) => {
         res.writeHead(200, { 'Content-Type': 'text/plain' });
-        const end = streamChunks(res, req.url === '/bad' ? bad() : good(), { writeTimeoutMs: 5000, deadlineMs: 5000 }, pump);
-        ends.push(end.then((v) => v, (e: Error) => e.message));
+        const end = streamChunks(
+          res,
+          req.url === '/bad' ? bad() : good(),
+          { writeTimeoutMs: 5000, deadlineMs: 5000 },
+          pump,
+        );
+        ends.push(
+          end.then(
+            (v) => v,
+            (e: Error) => e.message,
+          ),
+        );
       });
       await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
       const port = (server.address() as AddressInfo).port;
       try {
         const [badAnswer, goodAnswer] = await Promise.all([
-          httpRequest(port, '/bad').then(() => 'complete', (e: Error) => e.message),
+          httpRequest(port, '/bad').then(
+            () => 'complete',
+            (e: Error) => e.message,
+          ),
           httpRequest(port, '/good'),
         ]);
         expect(badAnswer).to.not.equal('complete');
-        expect(typeof goodAnswer === 'string' ? goodAnswer : goodAnswer.body.toString()).to.equal(Array.from(good()).join(''));
+        expect(typeof goodAnswer === 'string' ? goodAnswer : goodAnswer.body.toString()).to.equal(
+          Array.from(good()).join(''),
+        );
         expect((await Promise.all(ends)).sort()).to.deep.equal(['a bug in the source', 'done']);
       } finally {
         server.closeAllConnections();

@@ -45,7 +45,9 @@ describe('transport/tun-listener', () => {
     expect((await httpRequest(port, '/', { host: '::1' })).status).to.equal(200);
     await tun.close();
     expect(tun.address).to.equal(undefined);
-    const refused = await httpRequest(port, '/', { host: '::1', timeoutMs: 1000 }).catch((e: NodeJS.ErrnoException) => e.code);
+    const refused = await httpRequest(port, '/', { host: '::1', timeoutMs: 1000 }).catch(
+      (e: NodeJS.ErrnoException) => e.code,
+    );
     expect(refused).to.equal('ECONNREFUSED');
   });
 });

@@ -111,15 +111,27 @@ describe('map page endpoints: bounds', () => {
         links: () => server.linkCount(),
         peerInfo: () => ({ peers: [], announcements: 0, annByHashLen: 0 }),
         cjdns: () => null,
-        cluster: () => ({ bus: 'memory', connected: true, ready: true, backlog: 0, lagMs: { last: undefined, p99: undefined }, processes: [] }),
+        cluster: () => ({
+          bus: 'memory',
+          connected: true,
+          ready: true,
+          backlog: 0,
+          lagMs: { last: undefined, p99: undefined },
+          processes: [],
+        }),
       },
     });
     uis.push(u);
     return u;
   }
 
-  function heavy(limits: { perAddress?: number; total?: number; writeTimeoutMs?: number } = {}): (client: string, res: StalledResponse) => StreamHeavy {
-    const h = new HeavyRequests({ perAddress: 1, total: 2, writeTimeoutMs: 60_000, deadlineMs: 60_000, ...limits }, new Registry());
+  function heavy(
+    limits: { perAddress?: number; total?: number; writeTimeoutMs?: number } = {},
+  ): (client: string, res: StalledResponse) => StreamHeavy {
+    const h = new HeavyRequests(
+      { perAddress: 1, total: 2, writeTimeoutMs: 60_000, deadlineMs: 60_000, ...limits },
+      new Registry(),
+    );
     return (client, res) => (answer) => h.answer(request(), asRes(res), client, answer);
   }
 
@@ -145,9 +157,15 @@ describe('map page endpoints: bounds', () => {
     expect(a1.written, 'one chunk, then it waits for the client').to.be.greaterThan(0);
     expect(a1.ended).to.equal(false);
     const a2 = new StalledResponse();
-    await refused(u.handle(request(), asRes(a2), '/ui/api/graph', stream('a', a2)), 'RS_ERR_HTTP_TOO_MANY_REQUESTS');
+    await refused(
+      u.handle(request(), asRes(a2), '/ui/api/graph', stream('a', a2)),
+      'RS_ERR_HTTP_TOO_MANY_REQUESTS',
+    );
     const c1 = new StalledResponse();
-    await refused(u.handle(request(), asRes(c1), '/ui/api/graph', stream('c', c1)), 'RS_ERR_HTTP_BUSY');
+    await refused(
+      u.handle(request(), asRes(c1), '/ui/api/graph', stream('c', c1)),
+      'RS_ERR_HTTP_BUSY',
+    );
     a1.destroy(); // the client disconnects
     await sa;
     const a3 = new StalledResponse();
@@ -186,8 +204,12 @@ describe('map page endpoints: bounds', () => {
     r.on('data', (d: string) => events.push(d));
     await u.handle(request(), asRes(r), '/ui/api/events', noHeavy);
     expect(r.headers['Content-Type']).to.equal('text/event-stream; charset=utf-8');
-    await refused(u.handle(request(), asRes(new StalledResponse()), '/ui/api/events', noHeavy), 'RS_ERR_HTTP_BUSY');
-    for (let i = 0; i < 100 && !events.some((e) => e.startsWith('event: status')); i++) await new Promise((res) => setTimeout(res, 5));
+    await refused(
+      u.handle(request(), asRes(new StalledResponse()), '/ui/api/events', noHeavy),
+      'RS_ERR_HTTP_BUSY',
+    );
+    for (let i = 0; i < 100 && !events.some((e) => e.startsWith('event: status')); i++)
+      await new Promise((res) => setTimeout(res, 5));
     const first = events.find((e) => e.startsWith('event: status'))!;
     const status = JSON.parse(first.slice(first.indexOf('data: ') + 6)) as { nodes: number };
     expect(status.nodes).to.equal(30);
@@ -205,7 +227,15 @@ describe('map page endpoints: bounds', () => {
       writeFileSync(join(dir, 'app.js'), 'export {}');
       expect((await readUiAsset(dir, '')).contentType).to.equal('text/html; charset=utf-8');
       expect((await readUiAsset(dir, 'app.js')).body.toString()).to.equal('export {}');
-      for (const name of ['..', '../package.json', '.hidden.js', 'a/b.js', 'app.ts', 'missing.js', 'x'.repeat(200) + '.js']) {
+      for (const name of [
+        '..',
+        '../package.json',
+        '.hidden.js',
+        'a/b.js',
+        'app.ts',
+        'missing.js',
+        'x'.repeat(200) + '.js',
+      ]) {
         try {
           await readUiAsset(dir, name);
           expect.fail(`served ${name}`);

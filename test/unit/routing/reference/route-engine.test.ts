@@ -3,7 +3,16 @@ import { NodeTable } from '../../../../src/graph/apply-announcement.ts';
 import { RouteEngine } from '../../../../src/routing/reference/route-engine.ts';
 import type { EncodingScheme } from '../../../../src/protocol/encoding-scheme-types.ts';
 import type { Entity } from '../../../../src/protocol/entity-types.ts';
-import { ipOf, linkState, mkAnn, mkReset, peer, SNODE_IP, T0, withdraw } from '../../graph/fixtures.ts';
+import {
+  ipOf,
+  linkState,
+  mkAnn,
+  mkReset,
+  peer,
+  SNODE_IP,
+  T0,
+  withdraw,
+} from '../../graph/fixtures.ts';
 
 /** [peer index, label the peer uses to reach this node, peerNum, encodingFormNum] */
 type PeerSpec = [number, number, number, number?];

@@ -23,13 +23,16 @@ import { meshServer } from '../../../helpers/mesh.ts';
 const N = 60;
 
 function encode(server: RouteServer, sliceNodes?: number): Uint8Array {
-  return concatBytes(...encodeGraph(server.nodes, server.clock.now(), sliceNodes ? { sliceNodes } : {}));
+  return concatBytes(
+    ...encodeGraph(server.nodes, server.clock.now(), sliceNodes ? { sliceNodes } : {}),
+  );
 }
 
 /** Decoded edges as "ipA ipB dir" strings. */
 function edgeSet(g: DecodedGraph): string[] {
   const out: string[] = [];
-  for (let e = 0; e < g.edgeCount; e++) out.push(`${ipAt(g.ips, g.edges[2 * e]!)} ${ipAt(g.ips, g.edges[2 * e + 1]!)} ${g.edgeDir[e]}`);
+  for (let e = 0; e < g.edgeCount; e++)
+    out.push(`${ipAt(g.ips, g.edges[2 * e]!)} ${ipAt(g.ips, g.edges[2 * e + 1]!)} ${g.edgeDir[e]}`);
   return out;
 }
 
@@ -74,7 +77,8 @@ describe('map graph stream', () => {
     const got = edgeSet(g);
     expect(got).to.have.length(world.topo.edges);
     expect(new Set(got)).to.deep.equal(expected);
-    for (let e = 0; e < g.edgeCount; e++) expect(g.edges[2 * e]).to.be.lessThan(g.edges[2 * e + 1]!);
+    for (let e = 0; e < g.edgeCount; e++)
+      expect(g.edges[2 * e]).to.be.lessThan(g.edges[2 * e + 1]!);
   });
 
   it('gives the same graph whatever the slice size', () => {
@@ -148,9 +152,17 @@ describe('map graph stream', () => {
       ['too many nodes', u32(GRAPH_MAGIC, 2 ** 30, 0, 0, 0), /too large/],
       ['missing nodes', concatBytes(header(2), node), /inside the nodes/],
       ['no end chunk', concatBytes(header(1), node), /before its last edge chunk/],
-      ['a cut edge chunk', concatBytes(header(2), node, node, u32(2, 0, 1)), /inside an edge chunk/],
+      [
+        'a cut edge chunk',
+        concatBytes(header(2), node, node, u32(2, 0, 1)),
+        /inside an edge chunk/,
+      ],
       ['bytes after the end', concatBytes(header(0), u32(0), new Uint8Array(1)), /after the end/],
-      ['an edge to no node', concatBytes(header(2), node, node, u32(1, 0, 2), u32(0)), /outside the graph/],
+      [
+        'an edge to no node',
+        concatBytes(header(2), node, node, u32(1, 0, 2), u32(0)),
+        /outside the graph/,
+      ],
     ];
     for (const [what, bytes, message] of bad) {
       it(`refuses ${what}`, () => {

@@ -28,7 +28,15 @@ describe('map node details and routes', () => {
       expect(nodeIpOf(server.nodes.get(ip)!.key)).to.equal(ip);
     });
 
-    for (const bad of ['', 'fc00', 'fc00::1::2', 'x'.repeat(200), 'abc.k', 'a'.repeat(52) + '.k', 'fc00:0000:0000:0000:0000:0000:0000:00001']) {
+    for (const bad of [
+      '',
+      'fc00',
+      'fc00::1::2',
+      'x'.repeat(200),
+      'abc.k',
+      'a'.repeat(52) + '.k',
+      'fc00:0000:0000:0000:0000:0000:0000:00001',
+    ]) {
       it(`refuses ${JSON.stringify(bad.slice(0, 30))} with a 400`, () => {
         try {
           nodeIpOf(bad, 'src');
@@ -47,30 +55,51 @@ describe('map node details and routes', () => {
       const ip = world.ips[0]!; // a hub
       const rec = server.nodes.get(ip)!;
       const node = uiNode(rec, (x) => server.nodes.get(x));
-      expect(node).to.include({ ip, key: rec.key, version: 22, lastSeen: rec.timestamp, encodingScheme: 'v358', stateHash: bytesToHex(rec.stateHash) });
+      expect(node).to.include({
+        ip,
+        key: rec.key,
+        version: 22,
+        lastSeen: rec.timestamp,
+        encodingScheme: 'v358',
+        stateHash: bytesToHex(rec.stateHash),
+      });
       expect(node.links).to.have.length(world.topo.neighbours[0]!.length);
       for (const l of node.links) {
         const link = rec.inwardLinksByIp.get(l.peer)![0]!;
-        expect(l).to.include({ label: link.label, value: link.value, mtu: link.mtu, peerNum: link.peerNum, time: link.time, samples: link.linkState.size });
+        expect(l).to.include({
+          label: link.label,
+          value: link.value,
+          mtu: link.mtu,
+          peerNum: link.peerNum,
+          time: link.time,
+          samples: link.linkState.size,
+        });
         expect(l.value).to.be.greaterThan(0); // the mesh sends link state
         expect(l.last).to.not.equal(null);
         const back = server.nodes.get(l.peer)!.inwardLinksByIp.get(ip)![0]!;
         expect(l.back).to.deep.equal({ label: back.label, value: back.value });
       }
       const JSONsize = JSON.stringify(node).length;
-      expect(JSONsize, 'compact: no per-slot link state, no announcement bytes').to.be.lessThan(400 * node.links.length + 2000);
+      expect(JSONsize, 'compact: no per-slot link state, no announcement bytes').to.be.lessThan(
+        400 * node.links.length + 2000,
+      );
     });
 
     it('lists the kept announcements newest first with their entities', () => {
       const rec = server.nodes.get(world.ips[0]!)!;
       const node = uiNode(rec, (x) => server.nodes.get(x));
-      expect(node.announcements.map((a) => a.hash)).to.deep.equal(rec.announcements.map((a) => bytesToHex(a.hash)));
+      expect(node.announcements.map((a) => a.hash)).to.deep.equal(
+        rec.announcements.map((a) => bytesToHex(a.hash)),
+      );
       const reset = node.announcements.find((a) => a.isReset)!;
       expect(reset.entities).to.include({ Version: 1, EncodingScheme: 1 });
       let peers = 0;
       for (const a of node.announcements) peers += a.entities.Peer ?? 0;
       expect(peers).to.equal(world.topo.neighbours[0]!.length);
-      for (const a of node.announcements) expect(a.bytes).to.equal(rec.announcements.find((x) => bytesToHex(x.hash) === a.hash)!.binary.length);
+      for (const a of node.announcements)
+        expect(a.bytes).to.equal(
+          rec.announcements.find((x) => bytesToHex(x.hash) === a.hash)!.binary.length,
+        );
     });
 
     it('shows no link back when the peer has no record', () => {
@@ -99,9 +128,19 @@ describe('map node details and routes', () => {
     });
 
     it('says when there is no route, and gives the self route', () => {
-      expect(uiPath('a', 'b', null)).to.deep.equal({ src: 'a', dst: 'b', found: false, label: null, nodes: [], hops: [] });
+      expect(uiPath('a', 'b', null)).to.deep.equal({
+        src: 'a',
+        dst: 'b',
+        found: false,
+        label: null,
+        nodes: [],
+        hops: [],
+      });
       const ip = world.ips[2]!;
-      expect(uiPath(ip, ip, server.getRoute(ip, ip))).to.include({ found: true, label: '0000.0000.0000.0001' });
+      expect(uiPath(ip, ip, server.getRoute(ip, ip))).to.include({
+        found: true,
+        label: '0000.0000.0000.0001',
+      });
       expect(uiPath(ip, ip, server.getRoute(ip, ip)).nodes).to.deep.equal([ip]);
     });
   });

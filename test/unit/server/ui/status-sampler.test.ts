@@ -6,7 +6,11 @@
 import { expect } from 'chai';
 import type { PeerInfo } from '../../../../src/replication/peer-info.ts';
 import { ServerMetrics } from '../../../../src/server/metrics.ts';
-import { ratesOf, StatusSampler, type StatusSources } from '../../../../src/server/ui/status-sampler.ts';
+import {
+  ratesOf,
+  StatusSampler,
+  type StatusSources,
+} from '../../../../src/server/ui/status-sampler.ts';
 
 describe('map status sampler', () => {
   let metrics: ServerMetrics;
@@ -23,12 +27,22 @@ describe('map status sampler', () => {
       now: () => 1_700_000_000_000,
       monotonic: () => mono,
       self: () => ({ key: 'k.k', ipv6: 'fc00::1', version: 22 }),
-      readiness: () => ({ ready: false, checks: { http: { ok: true }, 'peer ws://x': { ok: false, detail: 'syncing' } } }),
+      readiness: () => ({
+        ready: false,
+        checks: { http: { ok: true }, 'peer ws://x': { ok: false, detail: 'syncing' } },
+      }),
       nodes: () => 3,
       links: () => 4,
       peerInfo: () => peers,
       cjdns: () => null,
-      cluster: () => ({ bus: 'memory', connected: true, ready: true, backlog: 0, lagMs: { last: undefined, p99: undefined }, processes: [] }),
+      cluster: () => ({
+        bus: 'memory',
+        connected: true,
+        ready: true,
+        backlog: 0,
+        lagMs: { last: undefined, p99: undefined },
+        processes: [],
+      }),
     };
     sampler = new StatusSampler(sources);
   });
@@ -40,7 +54,10 @@ describe('map status sampler', () => {
     metrics.queries.inc({ type: 'gr' }, 10);
     const first = await sampler.sample();
     expect(first.intervalSec).to.equal(0);
-    expect(first.announcements).to.deep.equal({ perSecond: { none: 0, wrong_snode: 0 }, total: { none: 7, wrong_snode: 1 } });
+    expect(first.announcements).to.deep.equal({
+      perSecond: { none: 0, wrong_snode: 0 },
+      total: { none: 7, wrong_snode: 1 },
+    });
     expect(first.announcementSources.total).to.deep.equal({ node: 6, gossip: 2 });
 
     metrics.announcements.inc({ source: 'node', result: 'none' }, 20);
@@ -61,21 +78,56 @@ describe('map status sampler', () => {
     peers = {
       peers: [
         { addr: 'ws://a', outstandingRequests: 1, msgsOnWire: 2, msgQueue: 3 },
-        Object.assign({ addr: 'ws://b', outstandingRequests: 0, msgsOnWire: 0, msgQueue: 0 }, {
-          sync: { url: 'ws://b', state: 'syncing', advertised: 100, present: 10, needed: 90, elsewhere: 0, fetched: 45, failed: 0, progress: 0.5, startedAt: 1, settledAt: undefined, detail: undefined },
-        }),
+        Object.assign(
+          { addr: 'ws://b', outstandingRequests: 0, msgsOnWire: 0, msgQueue: 0 },
+          {
+            sync: {
+              url: 'ws://b',
+              state: 'syncing',
+              advertised: 100,
+              present: 10,
+              needed: 90,
+              elsewhere: 0,
+              fetched: 45,
+              failed: 0,
+              progress: 0.5,
+              startedAt: 1,
+              settledAt: undefined,
+              detail: undefined,
+            },
+          },
+        ),
       ],
       announcements: 12,
       annByHashLen: 12,
     };
     const s = await sampler.sample();
-    expect(s).to.include({ time: 1_700_000_000_000, ready: false, nodes: 3, links: 4, cjdns: null });
+    expect(s).to.include({
+      time: 1_700_000_000_000,
+      ready: false,
+      nodes: 3,
+      links: 4,
+      cjdns: null,
+    });
     expect(s.checks['peer ws://x']).to.deep.equal({ ok: false, detail: 'syncing' });
     expect(s.replication).to.deep.equal({
       storedAnnouncements: 12,
       peers: [
         { addr: 'ws://a', outstandingRequests: 1, msgsOnWire: 2, msgQueue: 3 },
-        { addr: 'ws://b', outstandingRequests: 0, msgsOnWire: 0, msgQueue: 0, sync: { state: 'syncing', advertised: 100, needed: 90, fetched: 45, failed: 0, progress: 0.5 } },
+        {
+          addr: 'ws://b',
+          outstandingRequests: 0,
+          msgsOnWire: 0,
+          msgQueue: 0,
+          sync: {
+            state: 'syncing',
+            advertised: 100,
+            needed: 90,
+            fetched: 45,
+            failed: 0,
+            progress: 0.5,
+          },
+        },
       ],
     });
     expect(s.cluster.bus).to.equal('memory');
