@@ -19,7 +19,7 @@ import {
   createHardenedServer,
   readBody,
   requestListener,
-  sendError,
+  sendMethodNotAllowed,
   sendJson,
   sendText,
 } from './http-common.ts';
@@ -75,14 +75,7 @@ export function createAdminHttpServer(deps: AdminHttpDeps): Server {
       return route(req, res, { pathOnly, readBody: (limit) => readBody(req, limit) });
     const method = req.method ?? 'GET';
     if (method !== 'GET' && method !== 'HEAD') {
-      return sendError(
-        res,
-        new RsError(
-          'RS_ERR_HTTP_BAD_REQUEST',
-          `method ${method} not allowed on ${pathOnly.slice(0, 200)}`,
-        ),
-        405,
-      );
+      return sendMethodNotAllowed(res, method, pathOnly);
     }
     switch (first) {
       case 'healthz':

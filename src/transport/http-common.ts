@@ -69,6 +69,18 @@ export function sendError(res: ServerResponse, err: RsError, status?: number): v
   );
 }
 
+/** A read-only path asked with another method than GET/HEAD: 405, the same words on every listener. */
+export function sendMethodNotAllowed(res: ServerResponse, method: string, pathOnly: string): void {
+  sendError(
+    res,
+    new RsError(
+      'RS_ERR_HTTP_BAD_REQUEST',
+      `method ${method} not allowed on ${pathOnly.slice(0, 200)}`,
+    ),
+    405,
+  );
+}
+
 /** The client went away before its request was complete (not an error of ours). */
 export class ClientAborted extends Error {
   constructor() {

@@ -27,6 +27,7 @@ import {
   readBody,
   requestListener,
   sendError,
+  sendMethodNotAllowed,
   sendJson,
   sendText,
 } from './http-common.ts';
@@ -164,14 +165,7 @@ export function createHttpServer(deps: HttpDeps): Server {
     }
 
     if (method !== 'GET' && method !== 'HEAD') {
-      return sendError(
-        res,
-        new RsError(
-          'RS_ERR_HTTP_BAD_REQUEST',
-          `method ${method} not allowed on ${pathOnly.slice(0, 200)}`,
-        ),
-        405,
-      );
+      return sendMethodNotAllowed(res, method, pathOnly);
     }
     if (first === 'ui' && deps.ui) {
       return deps.ui.handle(req, res, pathOnly, (answer) =>
