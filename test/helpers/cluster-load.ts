@@ -13,6 +13,7 @@ import { bytesToHex } from '../../src/protocol/hex.ts';
 import { TreeNetwork, coreState, sleep } from './cluster-fixtures.ts';
 import { dumpSet, postSubnode, stateHashAt, type TestCluster } from './cluster.ts';
 import { selfWithIp } from './reference-server.ts';
+import { announceUntilStopped } from './announce-loops.ts';
 
 export class AckedLoad {
   readonly net: TreeNetwork;
@@ -90,22 +91,11 @@ export class AckedLoad {
 
   /** Every node announces update after update until `stop()`; stop resolves with the number acknowledged. */
   run(opts: { pauseMs?: number; attempts?: number } = {}): { stop: () => Promise<number> } {
-    let stopped = false;
-    const loops = this.net.nodes.map(async (_n, i) => {
-      let n = 0;
-      while (!stopped) {
-        await this.announce(i, this.net.update(i, Date.now()), { attempts: opts.attempts });
-        n++;
-        await sleep(opts.pauseMs ?? 20);
-      }
-      return n;
-    });
-    return {
-      stop: async () => {
-        stopped = true;
-        return (await Promise.all(loops)).reduce((a, b) => a + b, 0);
-      },
-    };
+    return announceUntilStopped(
+      this.net.nodes.length,
+      (i) => this.announce(i, this.net.update(i, Date.now()), { attempts: opts.attempts }),
+      opts.pauseMs ?? 20,
+    );
   }
 
   /** Every node's reset, then `rounds` updates of each, all acknowledged. */

@@ -28,6 +28,7 @@ import {
   type TestCluster,
 } from '../../helpers/cluster.ts';
 import { TreeNetwork, coreState, sleep } from '../../helpers/cluster-fixtures.ts';
+import { announceUntilStopped } from '../../helpers/announce-loops.ts';
 
 const NODES = 15;
 
@@ -114,22 +115,11 @@ describe('cluster: three processes behind HAProxy (real Redis, real HAProxy)', f
 
   /** Every node announces update after update until `stop()`; returns the number acknowledged. */
   function ingest(): { stop: () => Promise<number> } {
-    let stopped = false;
-    const loops = net.nodes.map(async (_n, i) => {
-      let n = 0;
-      while (!stopped) {
-        await announce(i, net.update(i, Date.now()));
-        n++;
-        await sleep(20);
-      }
-      return n;
-    });
-    return {
-      stop: async () => {
-        stopped = true;
-        return (await Promise.all(loops)).reduce((a, b) => a + b, 0);
-      },
-    };
+    return announceUntilStopped(
+      net.nodes.length,
+      (i) => announce(i, net.update(i, Date.now())),
+      20,
+    );
   }
 
   /** Every process holds exactly the acknowledged state: /dump sets and per-node stateHash. */

@@ -29,6 +29,7 @@ import {
   startSnode,
   type SnodeProcess,
 } from '../../helpers/snode-process.ts';
+import { announceUntilStopped } from '../../helpers/announce-loops.ts';
 
 const NODES = 15;
 const PRIVATE_KEY = 'a'.repeat(62) + '42';
@@ -150,19 +151,7 @@ describe('snode serve restarted after kill -9: the announcement log', function (
   }
 
   function ingest(): { stop: () => Promise<number> } {
-    let stopped = false;
-    const loops = net.nodes.map(async (_n, i) => {
-      let n = 0;
-      while (!stopped) {
-        await announce(i, net.update(i, Date.now()));
-        n++;
-        await sleep(5);
-      }
-      return n;
-    });
-    return {
-      stop: async () => ((stopped = true), (await Promise.all(loops)).reduce((a, b) => a + b, 0)),
-    };
+    return announceUntilStopped(net.nodes.length, (i) => announce(i, net.update(i, Date.now())), 5);
   }
 
   /** A reference route server: what the nodes were told is what it answers. */
