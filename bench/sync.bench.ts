@@ -17,7 +17,9 @@
  * World sizes of the initial sync: 10k nodes, and 50k nodes with one link-state update each (the
  * issue's "≥ 100k announcements" run; quick: 2k only); `SNODE_BENCH_SYNC_NODES` and
  * `SNODE_BENCH_SYNC_UPDATES` (link-state updates per node held by the sources, default 0) measure
- * one world instead (docs/performance.md); `SNODE_BENCH_SYNC_ONLY=1` skips the ingest figures.
+ * one world instead (docs/performance.md); `SNODE_BENCH_SYNC_ONLY=1` skips the ingest figures,
+ * `SNODE_BENCH_INGEST_ONLY=1` the initial syncs; `SNODE_BENCH_SINK_NODE_ARGS` adds node flags to
+ * the measured server's process (say `--cpu-prof --cpu-prof-dir=/tmp/prof`).
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
@@ -39,9 +41,13 @@ function start(
   args: Array<string | number>,
   env: Record<string, string> = {},
 ): Proc {
+  const nodeArgs =
+    script === 'sync-sink.ts'
+      ? (process.env.SNODE_BENCH_SINK_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')
+      : [];
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', join(here, script), ...args.map(String)],
+    [...nodeArgs, '--import', 'tsx', join(here, script), ...args.map(String)],
     {
       env: { ...process.env, ...env },
       stdio: ['pipe', 'pipe', 'inherit'],
@@ -186,8 +192,9 @@ async function initialSync(opts: BenchOptions, n: number, updates: number): Prom
 
 export async function run(opts: BenchOptions): Promise<BenchResult[]> {
   const results: BenchResult[] = [];
-  for (const { n, updates } of syncWorlds(opts))
-    results.push(...(await initialSync(opts, n, updates)));
+  if (process.env.SNODE_BENCH_INGEST_ONLY !== '1')
+    for (const { n, updates } of syncWorlds(opts))
+      results.push(...(await initialSync(opts, n, updates)));
   if (process.env.SNODE_BENCH_SYNC_ONLY === '1') return results;
 
   // ingest under query load: one source, its churn pulled idle, then beside 8 /path clients
@@ -212,11 +219,13 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
       accepted: number;
       loopDelayP99: number;
       maxSliceMs: number | undefined;
+      gc: { count: number; p50: number; max: number; totalMs: number };
     };
     const idle = r.idle as Round;
     const loaded = r.loaded as Round;
     const server = (x: Round): string =>
-      `event-loop delay p99 ${x.loopDelayP99.toFixed(1)} ms, longest ingest slice ${x.maxSliceMs?.toFixed(1) ?? '-'} ms`;
+      `event-loop delay p99 ${x.loopDelayP99.toFixed(1)} ms, longest ingest slice ${x.maxSliceMs?.toFixed(1) ?? '-'} ms, ` +
+      `${x.gc.count} GC pauses (p50 ${x.gc.p50.toFixed(1)} ms, max ${x.gc.max.toFixed(1)} ms, ${x.gc.totalMs.toFixed(0)} ms in all)`;
     const q = r.queries as { qps: number; p50: number; p99: number; errors: number };
     const ratio = loaded.rate / idle.rate;
     results.push({
