@@ -5,8 +5,10 @@
  * drops the peer (reason Crashed) and the dialer, if any, reconnects.
  *
  * This file wires a `ws` socket to the actor: frames go to an inbox, and one FramesReceived
- * command takes every frame that arrived since the actor's last turn (nact runs one message per
- * actor per event-loop turn: a command per frame would cost a turn per announcement), socket
+ * command takes the frames that arrived since the actor's last turn, at most `FRAMES_PER_TURN`
+ * of them (nact runs one message per actor per event-loop turn: a command per frame would cost
+ * a turn per announcement, and a turn for a whole burst holds the main thread too long:
+ * frame-inbox.ts; what is left is taken by the next FramesReceived, told at once), socket
  * errors and closes become commands too, and a per-peer timer posts Tick. The socket's read side
  * is paused while more than `readPauseMailbox` frames or messages wait (checked as each frame
  * arrives, before the actor gets a turn) or while the session asks for it; more than
@@ -17,6 +19,7 @@
 import type { WebSocket } from 'ws';
 import type { ActorRef, ActorSystem } from '../actors/actor-system.ts';
 import { stopOnCrash } from '../actors/supervision.ts';
+import { FrameInbox } from './frame-inbox.ts';
 import type { DisconnectReason } from './disconnect-reason.ts';
 import type { PeerSocket } from './peer-send-queue.ts';
 import {
@@ -96,8 +99,8 @@ export class PeerActor {
   readonly ref: ActorRef<PeerCommand>;
   private readonly gate: ReadGate = { session: false, mailbox: false };
   private readonly timer: NodeJS.Timeout;
-  /** frames received since the actor's last FramesReceived turn */
-  private inbox: Uint8Array[] = [];
+  /** frames received and not yet taken by a FramesReceived turn */
+  private readonly inbox = new FrameInbox();
 
   constructor(
     private readonly system: ActorSystem,
@@ -174,11 +177,15 @@ export class PeerActor {
     return (this.ref ? this.system.mailboxStats(this.ref).pending : 0) + this.inbox.length;
   }
 
-  /** The frames received since the actor's last FramesReceived turn. */
+  /** The oldest frames received (one turn's worth); another turn is asked for the rest. */
   private takeInbox(): Uint8Array[] {
-    const frames = this.inbox;
-    this.inbox = [];
+    const { frames, more } = this.inbox.take();
+    if (more) this.tellFramesReceived();
     return frames;
+  }
+
+  private tellFramesReceived(): boolean {
+    return this.tell({ type: 'FramesReceived', take: () => this.takeInbox() });
   }
 
   /** The socket's events become commands. */
@@ -195,9 +202,8 @@ export class PeerActor {
         : Buffer.isBuffer(data)
           ? data
           : Buffer.from(data);
-      this.inbox.push(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));
-      if (this.inbox.length === 1) {
-        if (!this.tell({ type: 'FramesReceived', take: () => this.takeInbox() })) return;
+      if (this.inbox.push(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength))) {
+        if (!this.tellFramesReceived()) return;
       } else if (this.depth() > opts.settings.mailboxLimit) {
         this.drop(
           'MailboxFull',
