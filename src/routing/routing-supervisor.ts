@@ -125,7 +125,9 @@ export class RoutingSupervisor implements RoutingEngine {
             log.error({ event: 'snode:ingest:task-failed', err: e }, 'an ingest task threw'),
           )
         : undefined;
-    this.pool = opts.verifyPool ? new VerifyPool(opts.verifyPool, this.ingestSlices) : undefined;
+    this.pool = opts.verifyPool
+      ? new VerifyPool(opts.verifyPool, this.ingestSlices, (bytes) => this.verified(bytes))
+      : undefined;
     // a restarted replica reloads from the directory's records (created just below)
     const trees = new TreeReplicas(
       {
@@ -202,14 +204,20 @@ export class RoutingSupervisor implements RoutingEngine {
       );
     }
     this.verifying.set(key, n + 1);
-    const done = (): void => {
-      const left = this.verifying.get(key)! - 1;
-      if (left === 0) this.verifying.delete(key);
-      else this.verifying.set(key, left);
-    };
-    const p = this.pool.parse(bytes);
-    p.then(done, done);
-    return p;
+    return this.pool.parse(bytes); // counted down in `verified`
+  }
+
+  /**
+   * The pool settled a parse (told before its continuations run): the signing key has one
+   * announcement fewer waiting. Nothing per announcement is kept for this while it waits (the
+   * key's hex is made again here), since what waits survives scavenges (issue 17).
+   */
+  private verified(bytes: Uint8Array): void {
+    if (bytes.length < 96) return; // runts are not counted
+    const key = bytesToHex(bytes.subarray(64, 96));
+    const left = (this.verifying.get(key) ?? 1) - 1;
+    if (left <= 0) this.verifying.delete(key);
+    else this.verifying.set(key, left);
   }
 
   /** In the node's subnode actor (at once when it has nothing queued). */

@@ -7,8 +7,8 @@
  * into it. A query reads `active` synchronously: it never waits for an update, a rebuild or a
  * swap.
  *
- * Bookkeeping (updates are whole-node states, so only the newest per node matters and maps
- * keyed by node id coalesce them exactly):
+ * Bookkeeping (updates are whole-node states, so only the newest per node matters and logs
+ * keyed by node id coalesce them exactly; update-log.ts holds them packed, not as objects):
  *  - `pending`: updates the standby lacks and has not been sent yet (flushed within 5 ms);
  *  - `missed`: updates the active replica's graph lacks.
  * A new update goes into both. On a swap the standby S becomes active and lacks exactly
@@ -37,6 +37,7 @@ import { isRsError } from '../errors.ts';
 import type { GraphTables } from '../graph/id-tables.ts';
 import type { NodeRecordView } from '../graph/node-record.ts';
 import { nodeRemovedUpdate, nodeUpdateOf, type NodeUpdate } from './node-update.ts';
+import { UpdateLog } from './update-log.ts';
 import { BestRouting } from './best-routing.ts';
 import { PairSearch } from './pair-search.ts';
 import type { RoutePolicy } from './route-policy.ts';
@@ -151,8 +152,8 @@ export class TreeReplicas {
   private readonly best: BestRouting | undefined;
   private readonly replicas: readonly [TreeReplica, TreeReplica];
   private activeIdx: 0 | 1 = 0;
-  private pending = new Map<number, NodeUpdate>();
-  private missed = new Map<number, NodeUpdate>();
+  private pending = new UpdateLog();
+  private missed = new UpdateLog();
   private seq = 0;
   private swapping: Promise<boolean> | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
@@ -260,8 +261,8 @@ export class TreeReplicas {
 
   private push(u: NodeUpdate): number {
     u.seq = ++this.seq;
-    this.pending.set(u.id, u);
-    this.missed.set(u.id, u);
+    this.pending.set(u);
+    this.missed.set(u);
     if (this.holds > 0) return u.seq;
     this.scheduleFlush();
     if (this.missed.size >= this.opts.maxUpdatesPerSwap && !this.swapping) void this.swap();
@@ -304,7 +305,7 @@ export class TreeReplicas {
       this.standbyStoppedLogged = true;
       return false;
     }
-    const updates = [...this.pending.values()];
+    const updates = this.pending.updates();
     if (!standby.apply(updates)) {
       this.stats.deferredFlushes++;
       if (!this.flushTimer) {
@@ -316,7 +317,7 @@ export class TreeReplicas {
       }
       return false;
     }
-    this.pending = new Map();
+    this.pending = new UpdateLog(); // the sent updates are views of the old log's arrays
     return true;
   }
 
@@ -459,8 +460,8 @@ export class TreeReplicas {
       this.deps.log?.('tree:replica:reload_refused', { replica: name, nodes: updates.length });
       return;
     }
-    if (idx === this.activeIdx) this.missed = new Map();
-    else this.pending = new Map();
+    if (idx === this.activeIdx) this.missed = new UpdateLog();
+    else this.pending = new UpdateLog();
     this.deps.log?.('tree:replica:reloaded', { replica: name, nodes: updates.length });
   }
 }

@@ -80,6 +80,12 @@ export class VerifyPool {
     private readonly opts: VerifyPoolOptions,
     /** delivers results in time-bounded slices (undefined: all at once, as they come back) */
     private readonly delivery?: SliceScheduler,
+    /**
+     * told once per `parse` call, with its bytes, as its promise settles (before its
+     * continuations run) or when it is refused: what a caller keeps per message in flight
+     * without a `then` of its own per message
+     */
+    private readonly settled: (bytes: Uint8Array) => void = () => undefined,
   ) {
     const n = Math.max(1, Math.floor(opts.workers));
     for (let i = 0; i < n; i++) {
@@ -118,10 +124,13 @@ export class VerifyPool {
    * or a worker died (RS_ERR_WORKER_FAILED).
    */
   parse(bytes: Uint8Array): Promise<AnnounceInput> {
-    if (this.closed)
+    if (this.closed) {
+      this.settled(bytes);
       return Promise.reject(new RsError('RS_ERR_WORKER_FAILED', 'verification pool closed'));
+    }
     if (this.queued + (this.delivery?.backlog ?? 0) >= this.opts.maxQueued) {
       this.stats.rejected++;
+      this.settled(bytes);
       return Promise.reject(
         new RsError(
           'RS_ERR_VERIFY_QUEUE_FULL',
@@ -152,13 +161,18 @@ export class VerifyPool {
     this.closed = true;
     const err = new RsError('RS_ERR_WORKER_FAILED', 'verification pool closed');
     for (const lane of this.lanes) {
-      for (const w of lane.waiters) w.reject(err);
-      for (const ws of lane.inFlight.values()) for (const w of ws) w.reject(err);
+      for (const w of lane.waiters) this.fail(w, err);
+      for (const ws of lane.inFlight.values()) for (const w of ws) this.fail(w, err);
       lane.waiters = [];
       lane.queue = [];
       lane.inFlight.clear();
     }
     await Promise.all(this.lanes.map((l) => l.worker.terminate()));
+  }
+
+  private fail(w: Waiter, err: Error): void {
+    this.settled(w.bytes);
+    w.reject(err);
   }
 
   /** V8 heap used by each worker (diagnostics). */
@@ -222,6 +236,7 @@ export class VerifyPool {
 
   private startWorker(lane: Lane, index: number): void {
     const deliver = (w: Waiter, r: VerifyResult): void => {
+      this.settled(w.bytes);
       if (r !== null && 'code' in r) {
         w.resolve({ parseError: new RsError(r.code as RsError['code'], r.message) });
         return;
@@ -277,7 +292,7 @@ export class VerifyPool {
     const failed = (why: string): void => {
       if (lane.worker !== worker) return;
       const err = new RsError('RS_ERR_WORKER_FAILED', `verification worker ${index} ${why}`);
-      for (const ws of lane.inFlight.values()) for (const w of ws) w.reject(err);
+      for (const ws of lane.inFlight.values()) for (const w of ws) this.fail(w, err);
       lane.inFlight.clear();
       if (this.closed) return;
       this.stats.workerRestarts++;

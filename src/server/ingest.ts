@@ -157,18 +157,10 @@ export class Ingest implements ApplyRecorder {
     source: AnnouncementSource,
     sender?: Sender,
   ): Promise<AnnounceOutcome> {
-    // snode_announcement_duration_seconds: received → outcome (for `node`, durable when it must be)
-    const done = this.d.metrics.announcementSeconds.startTimer({ source });
-    const outcome = await this.walk(input, source, sender);
-    done();
-    return outcome;
-  }
-
-  private async walk(
-    input: Uint8Array | Announcement,
-    source: AnnouncementSource,
-    sender: Sender | undefined,
-  ): Promise<AnnounceOutcome> {
+    // snode_announcement_duration_seconds: received → outcome (for `node`, durable when it must
+    // be). One async function and a start time, not a timer closure: what an announcement
+    // holds while it waits for verification survives scavenges (issue 17, docs/performance.md)
+    const t0 = performance.now();
     const engine = this.engine!;
     const rules = INGEST_RULES[source];
     let parsed: AnnounceInput =
@@ -193,10 +185,11 @@ export class Ingest implements ApplyRecorder {
         selfIp: undefined,
       });
       this.applied(outcome, source);
-      return outcome;
+      return this.timed(outcome, source, t0);
     }
     const ann = parsed.ann;
-    if (rules.skipIfStored && this.d.store.has(ann.hash)) return this.unchanged(ann);
+    if (rules.skipIfStored && this.d.store.has(ann.hash))
+      return this.timed(this.unchanged(ann), source, t0);
     const hooks = rules.clusterHooks ? this.hooks : undefined;
     // before queueing into the node's order: the catch-up applies the node's entries first
     if (hooks) await hooks.beforeNodeAnnouncement(ann.nodeIp);
@@ -207,7 +200,13 @@ export class Ingest implements ApplyRecorder {
       await hooks.afterNodeAccepted(outcome.accepted.binary, outcome.accepted.nodeIp, delta);
     }
     if (rules.fromNode && this.durability) await this.durability();
-    return outcome;
+    return this.timed(outcome, source, t0);
+  }
+
+  /** `value`, once its time since `t0` is observed (snode_announcement_duration_seconds). */
+  private timed<T>(value: T, source: AnnouncementSource, t0: number): T {
+    this.d.metrics.announcementSeconds.observe({ source }, (performance.now() - t0) / 1000);
+    return value;
   }
 
   /**

@@ -103,6 +103,35 @@ describe('verify-pool', () => {
       expect(pool.stats.rejected).to.equal(refused.length);
     });
 
+    it('tells `settled` once per parse, before the caller sees the outcome, refused ones included', async () => {
+      const settled: Uint8Array[] = [];
+      pool = new VerifyPool(
+        { ...OPTS, workers: 1, maxInFlight: 1, batchSize: 1, maxQueued: 2 },
+        undefined,
+        (b) => settled.push(b),
+      );
+      const alice = SIGNED_NODES.get('alice')!;
+      const inputs = Array.from({ length: 6 }, (_, i) =>
+        signedAnn(alice, { timestamp: T0 + i, snodeIp: SNODE_IP }),
+      );
+      const seenBefore: number[] = [];
+      const results = await Promise.allSettled(
+        inputs.map((b) =>
+          pool.parse(b).then(
+            () => seenBefore.push(settled.filter((x) => x === b).length),
+            (e: unknown) => {
+              seenBefore.push(settled.filter((x) => x === b).length);
+              throw e;
+            },
+          ),
+        ),
+      );
+      expect(results.some((r) => r.status === 'rejected')).to.equal(true);
+      expect(seenBefore).to.deep.equal(inputs.map(() => 1));
+      expect(settled).to.have.length(inputs.length);
+      expect(new Set(settled)).to.deep.equal(new Set(inputs));
+    });
+
     it('fails the batches of a worker that died and replaces the worker', async () => {
       pool = new VerifyPool({ ...OPTS, workers: 1 });
       const bytes = signedAnn(SIGNED_NODES.get('alice')!, { timestamp: T0, snodeIp: SNODE_IP });

@@ -1,0 +1,46 @@
+import { expect } from 'chai';
+import type { NodeUpdate } from '../../../src/routing/node-update.ts';
+import { UpdateLog } from '../../../src/routing/update-log.ts';
+
+/** A deterministic update of node `id` (its links say which seq made it). */
+function update(seq: number, id: number, present = true): NodeUpdate {
+  const n = present ? 2 + ((seq * 7 + id) % 9) : 2;
+  const links = Array.from({ length: n }, (_, k) => seq * 100 + k);
+  return { seq, id, present, version: present ? 2 : 0, schemeId: present ? id % 3 : -1, links };
+}
+
+const plain = (u: NodeUpdate): object => ({ ...u, links: Array.from(u.links) });
+
+describe('UpdateLog (node updates held packed, newest per node)', () => {
+  it('gives the newest update of each node, in the order the nodes were first set, as a Map did', () => {
+    const log = new UpdateLog(2);
+    const model = new Map<number, NodeUpdate>();
+    let seed = 7;
+    const rnd = (n: number): number => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) % n;
+    for (let seq = 1; seq <= 3000; seq++) {
+      const u = update(seq, rnd(40), rnd(10) !== 0);
+      log.set(u);
+      model.set(u.id, u);
+      if (seq % 97 === 0)
+        expect(log.updates().map(plain)).to.deep.equal([...model.values()].map(plain));
+    }
+    expect(log.size).to.equal(model.size);
+    expect(log.updates().map(plain)).to.deep.equal([...model.values()].map(plain));
+  });
+
+  it('stays bounded by the nodes it holds (dead entries are compacted away)', () => {
+    const log = new UpdateLog();
+    for (let seq = 1; seq <= 10_000; seq++) log.set(update(seq, seq % 5));
+    expect(log.size).to.equal(5);
+    expect(log.entryCount).to.be.at.most(2 * 5 + 64);
+  });
+
+  it('keeps the links of updates it handed out while it grows and compacts', () => {
+    const log = new UpdateLog(1);
+    for (let id = 0; id < 3; id++) log.set(update(1, id));
+    const handed = log.updates().map(plain);
+    const views = log.updates();
+    for (let seq = 2; seq < 500; seq++) log.set(update(seq, seq % 3));
+    expect(views.map(plain)).to.deep.equal(handed);
+  });
+});
