@@ -7,6 +7,10 @@
  *
  * The bus is a transport: it never interprets envelopes. Ordering, gap repair, de-duplication
  * and catch-up live in the cluster actor (src/cluster/cluster-actor.ts).
+ *
+ * The bytes a bus hands over (record entries, frames, snapshots) belong to this process: copied
+ * off the connection once, never a view of a network buffer, since the decoded envelope's
+ * announcements and delta are views of them (decodeClusterEnvelope) and may be kept.
  */
 import type { ClusterFrame } from '../protocol/cluster-envelope.ts';
 

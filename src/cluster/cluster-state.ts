@@ -79,9 +79,16 @@ export interface OriginSeen {
   entries: number;
 }
 
+/** The sequence numbers of one origin seen lately: a set, and a ring of the newest SEQ_WINDOW. */
+interface OriginSeqs {
+  readonly seen: Set<number>;
+  readonly ring: Float64Array;
+  next: number;
+}
+
 /** Exact duplicate detection per origin over a sliding window of sequence numbers. */
 export class SeqWindow {
-  private readonly byOrigin = new Map<string, { seen: Set<number>; order: number[] }>();
+  private readonly byOrigin = new Map<string, OriginSeqs>();
 
   /** true if (origin, seq) was seen recently; records it otherwise */
   seenBefore(origin: string, seq: number): boolean {
@@ -89,13 +96,16 @@ export class SeqWindow {
     if (!w) {
       if (this.byOrigin.size >= MAX_ORIGINS_TRACKED)
         this.byOrigin.delete(this.byOrigin.keys().next().value!);
-      w = { seen: new Set(), order: [] };
+      w = { seen: new Set(), ring: new Float64Array(SEQ_WINDOW), next: 0 };
       this.byOrigin.set(origin, w);
     }
     if (w.seen.has(seq)) return true;
+    // the ring's slot holds the oldest of the window once it is full (0 is never a seq)
+    const slot = w.next % SEQ_WINDOW;
+    if (w.next >= SEQ_WINDOW) w.seen.delete(w.ring[slot]!);
+    w.ring[slot] = seq;
+    w.next++;
     w.seen.add(seq);
-    w.order.push(seq);
-    if (w.order.length > SEQ_WINDOW) w.seen.delete(w.order.shift()!);
     return false;
   }
 }
@@ -208,13 +218,16 @@ export function addLagSample(view: ClusterView, lagMs: number): void {
 /** Note a record entry of another process (moves it to the most recently active end). */
 export function noteOrigin(view: ClusterView, origin: string, acceptedAtMs: number): void {
   const seen = view.origins.get(origin);
-  if (seen) view.origins.delete(origin);
-  else if (view.origins.size >= MAX_ORIGINS_TRACKED)
+  if (seen) {
+    view.origins.delete(origin);
+    seen.lastAcceptedAt = Math.max(seen.lastAcceptedAt, acceptedAtMs);
+    seen.entries++;
+    view.origins.set(origin, seen);
+    return;
+  }
+  if (view.origins.size >= MAX_ORIGINS_TRACKED)
     view.origins.delete(view.origins.keys().next().value!);
-  view.origins.set(origin, {
-    lastAcceptedAt: Math.max(seen?.lastAcceptedAt ?? 0, acceptedAtMs),
-    entries: (seen?.entries ?? 0) + 1,
-  });
+  view.origins.set(origin, { lastAcceptedAt: Math.max(0, acceptedAtMs), entries: 1 });
 }
 
 export function errText(e: unknown): string {

@@ -10,13 +10,23 @@
  * ```
  *  sealed = envelope ‖ tag    tag = HMAC-SHA256(key, "snode-cluster-envelope-v1\0" ‖ envelope), 32 bytes
  * ```
+ *
+ * The tag is RFC 2104's HMAC made of two one-shot SHA-256 passes over buffers this object keeps,
+ * `H((K ⊕ opad) ‖ H((K ⊕ ipad) ‖ context ‖ envelope))` — every entry read is opened, and a
+ * `createHmac` object per entry (its key import, two updates, the digest) cost more than the
+ * hashing; the same bytes as `createHmac('sha256', key)` (tested), which larger envelopes (node
+ * snapshots) still use.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { RsError } from '../errors.ts';
 
 export const CLUSTER_KEY_BYTES = 32;
 export const ENVELOPE_TAG_BYTES = 32;
 const CONTEXT = Buffer.from('snode-cluster-envelope-v1\0', 'latin1');
+const SHA256_BLOCK = 64;
+const INNER_PREFIX = SHA256_BLOCK + CONTEXT.length;
+/** larger envelopes (node snapshots) are tagged by createHmac, not copied into the scratch */
+const MAX_SCRATCH_ENVELOPE = 64 * 1024;
 
 /** A cluster key: 64 hex digits (32 random bytes; `snode keygen --cluster`). */
 export const CLUSTER_KEY_RE = /^[0-9a-fA-F]{64}$/;
@@ -56,6 +66,10 @@ export class EnvelopeAuth implements EnvelopeSeal {
   readonly authenticated = true;
 
   private readonly key: Buffer;
+  /** (K ⊕ ipad) ‖ context, then the envelope being tagged */
+  private inner: Buffer;
+  /** (K ⊕ opad), then the inner digest */
+  private readonly outer = Buffer.alloc(SHA256_BLOCK + 32);
 
   constructor(key: Uint8Array) {
     if (key.length !== CLUSTER_KEY_BYTES)
@@ -64,10 +78,27 @@ export class EnvelopeAuth implements EnvelopeSeal {
         `a cluster key is ${CLUSTER_KEY_BYTES} bytes, not ${key.length}`,
       );
     this.key = Buffer.from(key);
+    this.inner = Buffer.alloc(INNER_PREFIX + 1024);
+    for (let i = 0; i < SHA256_BLOCK; i++) {
+      const k = i < key.length ? key[i]! : 0;
+      this.inner[i] = k ^ 0x36;
+      this.outer[i] = k ^ 0x5c;
+    }
+    CONTEXT.copy(this.inner, SHA256_BLOCK);
   }
 
   private tag(envelope: Uint8Array): Buffer {
-    return createHmac('sha256', this.key).update(CONTEXT).update(envelope).digest();
+    if (envelope.length > MAX_SCRATCH_ENVELOPE)
+      return createHmac('sha256', this.key).update(CONTEXT).update(envelope).digest();
+    const end = INNER_PREFIX + envelope.length;
+    if (end > this.inner.length) {
+      const grown = Buffer.alloc(Math.max(end, 2 * this.inner.length));
+      this.inner.copy(grown, 0, 0, INNER_PREFIX);
+      this.inner = grown;
+    }
+    this.inner.set(envelope, INNER_PREFIX);
+    this.outer.set(hash('sha256', this.inner.subarray(0, end), 'buffer'), SHA256_BLOCK);
+    return hash('sha256', this.outer, 'buffer');
   }
 
   /** envelope ‖ tag */

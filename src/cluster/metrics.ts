@@ -11,10 +11,44 @@ export interface ClusterMetricSources {
   writable(): boolean;
 }
 
+/**
+ * A one-label counter counted by plain additions and handed to prom-client when it collects (a
+ * scrape, `get()`): the follower counts every record entry it reads, and prom-client's `inc`
+ * hashes and validates its labels object each time. Exact whenever read.
+ */
+export class CounterTally {
+  private readonly pending = new Map<string, number>();
+  counter: Counter<'result'> | undefined;
+
+  inc(labels: { readonly result: string }): void {
+    this.pending.set(labels.result, (this.pending.get(labels.result) ?? 0) + 1);
+  }
+
+  /** prom-client's collect hook: the counts so far into the counter */
+  flush(): void {
+    for (const [result, n] of this.pending) this.counter?.inc({ result }, n);
+    this.pending.clear();
+  }
+}
+
+function talliedCounter(name: string, help: string, registers: Registry[]): CounterTally {
+  const tally = new CounterTally();
+  tally.counter = new Counter({
+    name,
+    help,
+    labelNames: ['result'],
+    registers,
+    collect() {
+      tally.flush();
+    },
+  });
+  return tally;
+}
+
 export class ClusterMetrics {
   readonly published: Counter<'result'>;
-  readonly applied: Counter<'result'>;
-  readonly deltas: Counter<'result'>;
+  readonly applied: CounterTally;
+  readonly deltas: CounterTally;
   readonly gaps: Counter<'cause'>;
   readonly resyncs: Counter<'cause'>;
   readonly writeErrors: Counter<'reason'>;
@@ -29,18 +63,16 @@ export class ClusterMetrics {
       labelNames: ['result'],
       registers,
     });
-    this.applied = new Counter({
-      name: 'snode_cluster_applied_total',
-      help: 'Record entries from other processes, by result (applied, duplicate, covered, own, malformed)',
-      labelNames: ['result'],
+    this.applied = talliedCounter(
+      'snode_cluster_applied_total',
+      'Record entries from other processes, by result (applied, duplicate, covered, own, malformed)',
       registers,
-    });
-    this.deltas = new Counter({
-      name: 'snode_cluster_deltas_total',
-      help: 'Record entries from other processes that carried a record delta, by how they were applied (delta: the delta itself; full: it did not fit this record, the announcement was applied in full; stored: already held)',
-      labelNames: ['result'],
+    );
+    this.deltas = talliedCounter(
+      'snode_cluster_deltas_total',
+      'Record entries from other processes that carried a record delta, by how they were applied (delta: the delta itself; full: it did not fit this record, the announcement was applied in full; stored: already held)',
       registers,
-    });
+    );
     this.gaps = new Counter({
       name: 'snode_cluster_gaps_total',
       help: 'Gaps detected in the live frames and repaired from the durable record, by cause',

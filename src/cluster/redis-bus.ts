@@ -226,9 +226,8 @@ export class RedisClusterBus implements ClusterBus {
       if (channel.toString('latin1') !== this.keys.channel) return;
       let frame: ClusterFrame;
       try {
-        frame = decodeClusterFrame(
-          new Uint8Array(message.buffer, message.byteOffset, message.byteLength),
-        );
+        // a copy (bus.ts): the envelope's views outlive the connection's buffer
+        frame = decodeClusterFrame(new Uint8Array(message));
       } catch (e) {
         this.log.warn(
           { event: 'cluster:frame:malformed', err: e },
@@ -339,7 +338,7 @@ export class RedisClusterBus implements ClusterBus {
       for (let i = 0; i + 1 < fields.length; i += 2) {
         const name = fields[i]!.toString('latin1');
         if (name === 'p') prevId = fields[i + 1]!.toString('latin1');
-        else if (name === 'e') envelope = new Uint8Array(fields[i + 1]!);
+        else if (name === 'e') envelope = new Uint8Array(fields[i + 1]!); // a copy (bus.ts)
       }
       if (prevId === undefined || envelope === undefined || !isStreamId(prevId)) {
         // Pass it on with an empty envelope: the follower counts it malformed and moves past it.
@@ -401,7 +400,7 @@ export class RedisClusterBus implements ClusterBus {
         const v = values[i];
         if (!v) return; // expired between SCAN and MGET
         try {
-          const rec = decodeSnapshotRecord(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+          const rec = decodeSnapshotRecord(new Uint8Array(v)); // a copy (bus.ts)
           batch.push({
             nodeIp: key.slice(this.keys.nodePrefix.length),
             id: rec.id,

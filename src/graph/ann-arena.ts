@@ -123,6 +123,15 @@ export class AnnArena {
     return true;
   }
 
+  /** True if the stored hash of `id` starts with `prefix`. */
+  hashStartsWith(id: number, prefix: Uint8Array): boolean {
+    if (prefix.length > HASH) return false;
+    const c = this.chunks[this.chunkOf[id]!]!;
+    const off = this.offOf[id]! + HEADER;
+    for (let i = 0; i < prefix.length; i++) if (c[off + i] !== prefix[i]) return false;
+    return true;
+  }
+
   /** The first four bytes of the hash as an integer (hash tables over the arena). */
   hashPrefix(id: number): number {
     const c = this.chunks[this.chunkOf[id]!]!;

@@ -43,7 +43,7 @@ import type {
   ClusterDeltaLinkUpdate,
   ClusterDeltaPeer,
 } from '../protocol/cluster-delta.ts';
-import { hashHasPrefix, type LinkUpdates } from './record-delta.ts';
+import type { LinkUpdates } from './record-delta.ts';
 import { zeroStateHash } from './state-hash.ts';
 
 export class CompactNodeTable implements Iterable<CompactNodeRecord> {
@@ -56,6 +56,8 @@ export class CompactNodeTable implements Iterable<CompactNodeRecord> {
   private structureChanged = false;
   private readonly changedLinks: number[] = [];
   private foldInput = Buffer.allocUnsafe(4096);
+  /** applyDelta's link ids of the updates it installs (reused: applies are synchronous) */
+  private readonly deltaLinks: number[] = [];
 
   constructor(tables: GraphTables, anns: AnnArena) {
     this.store = new CompactStore(tables, anns, new LinkArena());
@@ -198,15 +200,21 @@ export class CompactNodeTable implements Iterable<CompactNodeRecord> {
     bytes: Uint8Array,
     node: {
       readonly nodeIp: string;
-      readonly nodeKey: Uint8Array;
+      /** the key `bytes` derive: needed for a reset (it makes the record) */
+      readonly nodeKey: Uint8Array | undefined;
       readonly timestamp: number;
       readonly isReset: boolean;
     },
   ): AnnounceOutcome | undefined {
     const old = this.byIp.get(node.nodeIp);
     if (d.isReset !== node.isReset || (old && old.timestamp > node.timestamp)) return undefined;
+    if (d.isReset && !node.nodeKey) return undefined;
     const store = this.store;
     const anns = store.anns;
+    // not a reset: the announcement must be signed with the key of the record's reset (the same
+    // node) — 32 bytes compared instead of the key derived from them
+    if (!d.isReset && old && !old.dead && !sameSigningKey(anns, old.resetAnn, bytes))
+      return undefined;
     const deleted: Uint8Array[] = [];
     const matched: number[] = [];
     if (d.isReset) {
@@ -217,31 +225,36 @@ export class CompactNodeTable implements Iterable<CompactNodeRecord> {
       }
     } else {
       if (!old || old.dead || old.version !== d.version) return undefined;
-      const list = old.keptList();
+      const list = store.kept.data;
+      const off = old.keptOff;
+      const n = old.keptCount;
       let j = 0;
       for (const prefix of d.keptAfter) {
-        while (j < list.length && !hashHasPrefix(anns.hash(list[j]!), prefix)) {
-          if (list[j] !== old.resetAnn) deleted.push(anns.hash(list[j]!));
+        while (j < n && !anns.hashStartsWith(list[off + j]!, prefix)) {
+          if (list[off + j] !== old.resetAnn) deleted.push(anns.hash(list[off + j]!));
           j++;
         }
-        if (j === list.length) return undefined;
-        matched.push(list[j++]!);
+        if (j === n) return undefined;
+        matched.push(list[off + j++]!);
       }
-      for (; j < list.length; j++) if (list[j] !== old.resetAnn) deleted.push(anns.hash(list[j]!));
+      for (; j < n; j++) if (list[off + j] !== old.resetAnn) deleted.push(anns.hash(list[off + j]!));
     }
-    // link updates name links of the record as it is: check them all before changing anything
-    let updated: number[] | undefined;
+    // link updates name links of the record as it is, in its link order: check them all (one
+    // pass) before changing anything
+    const updated = this.deltaLinks;
+    updated.length = 0;
     if (d.links.kind === 'updates') {
       if (d.isReset || !old) return undefined;
-      const ids: number[] = [];
-      for (let l = old.firstLink; l >= 0; l = store.links.next[l]!) ids.push(l);
-      if (ids.length !== d.links.total) return undefined;
-      updated = [];
-      for (const u of d.links.updates) {
-        const l = ids[u.pos];
-        if (l === undefined || store.links.peerNum[l] !== u.peerNum) return undefined;
+      const ups = d.links.updates;
+      const links = store.links;
+      let pos = 0;
+      for (let l = old.firstLink; l >= 0; l = links.next[l]!, pos++) {
+        const u = ups[updated.length];
+        if (u === undefined || u.pos !== pos) continue;
+        if (links.peerNum[l] !== u.peerNum) return undefined;
         updated.push(l);
       }
+      if (pos !== d.links.total || updated.length !== ups.length) return undefined;
     }
     const id = anns.add(d.annHash, bytes);
     const kept = store.kept;
@@ -257,7 +270,7 @@ export class CompactNodeTable implements Iterable<CompactNodeRecord> {
     let created: CompactNodeRecord | undefined;
     if (d.isReset) {
       const nid = store.tables.ids.intern(node.nodeIp);
-      store.tables.ids.setKey(nid, node.nodeKey);
+      store.tables.ids.setKey(nid, node.nodeKey!);
       rec = created = new CompactNodeRecord(store, nid, store.tables.ids.ipOf(nid));
       rec.version = d.version;
       rec.schemeId = store.tables.schemes.intern(d.scheme);
@@ -274,14 +287,16 @@ export class CompactNodeTable implements Iterable<CompactNodeRecord> {
     if (d.links.kind === 'all') this.setLinks(rec, d.links.peers);
     else {
       const links = store.links;
-      d.links.updates.forEach((u, i) => {
-        const l = updated![i]!;
+      const ups = d.links.updates;
+      for (let i = 0; i < ups.length; i++) {
+        const u = ups[i]!;
+        const l = updated[i]!;
         links.mtu[l] = u.mtu;
         links.flags[l] = u.flags;
         links.time[l] = u.time;
         links.lsSlot[l] = u.mostRecentLsSlot;
         links.value[l] = u.value;
-      });
+      }
     }
     store.stateHashSlot(rec.id).set(d.stateHash);
     if (created) this.install(created, old);
@@ -605,6 +620,18 @@ export class CompactNodeTable implements Iterable<CompactNodeRecord> {
 }
 
 /** The columns hold what a Peer entity can carry (u8 form and flags, mtu = u16 · 8, u16 peerNum). */
+/** where an announcement's header holds the node's ed25519 signing key (docs/protocol.md §1) */
+const SIGNING_KEY_AT = 64;
+const SIGNING_KEY_BYTES = 32;
+
+/** True if `bytes` carry the signing key of the arena's announcement `id`. */
+function sameSigningKey(anns: AnnArena, id: number, bytes: Uint8Array): boolean {
+  if (bytes.length < SIGNING_KEY_AT + SIGNING_KEY_BYTES) return false;
+  for (let i = SIGNING_KEY_AT; i < SIGNING_KEY_AT + SIGNING_KEY_BYTES; i++)
+    if (anns.byteAt(id, i) !== bytes[i]) return false;
+  return true;
+}
+
 function checkLinkFields(p: PeerEntity): void {
   const ok =
     Number.isInteger(p.encodingFormNum) &&

@@ -53,9 +53,3 @@ export function recordDeltaOf(
     links,
   };
 }
-
-/** `hash` starts with `prefix` (DELTA_HASH_PREFIX_BYTES). */
-export function hashHasPrefix(hash: Uint8Array, prefix: Uint8Array): boolean {
-  for (let i = 0; i < DELTA_HASH_PREFIX_BYTES; i++) if (hash[i] !== prefix[i]) return false;
-  return true;
-}

@@ -122,19 +122,31 @@ export interface TimestampField {
 
 /** Decode the 8-byte word at `bytes[offset..offset+8)`. */
 export function parseTimestampField(bytes: Uint8Array, offset = 0): TimestampField {
+  const last = bytes[offset + 7]!;
+  return {
+    timestamp: timestampMsAt(bytes, offset),
+    timestampHex: '0' + bytesToHex(bytes.subarray(offset, offset + 8)).slice(0, 15),
+    isReset: ((last >> 3) & 1) === 1,
+    version: last & 7,
+  };
+}
+
+/** The word's timestamp alone (`parseTimestampField(bytes, offset).timestamp`, no hex string). */
+export function timestampMsAt(bytes: Uint8Array, offset: number): number {
   if (bytes.length - offset < 8)
     throw new RsError('RS_ERR_INPUT_TRUNCATED', 'timestamp field needs 8 bytes');
   const b = bytes;
   const o = offset;
   const hi = ((b[o]! << 24) >>> 0) + ((b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!);
   const lo = ((b[o + 4]! << 24) >>> 0) + ((b[o + 5]! << 16) | (b[o + 6]! << 8) | b[o + 7]!);
-  const last = b[o + 7]!;
-  return {
-    timestamp: hi * 0x10000000 + Math.floor(lo / 16),
-    timestampHex: '0' + bytesToHex(b.subarray(o, o + 8)).slice(0, 15),
-    isReset: ((last >> 3) & 1) === 1,
-    version: last & 7,
-  };
+  return hi * 0x10000000 + Math.floor(lo / 16);
+}
+
+/** The word's reset flag alone (`parseTimestampField(bytes, offset).isReset`). */
+export function isResetAt(bytes: Uint8Array, offset: number): boolean {
+  if (bytes.length - offset < 8)
+    throw new RsError('RS_ERR_INPUT_TRUNCATED', 'timestamp field needs 8 bytes');
+  return ((bytes[offset + 7]! >> 3) & 1) === 1;
 }
 
 /** Encode `(timestamp << 4) | (isReset << 3) | version` big endian (timestamp < 2^60). */

@@ -19,8 +19,8 @@
  *          and L × link: label (8, big endian), encodingFormNum u8, peerNum i32, mtu u32, flags u32,
  *          value f64, time f64, createTime f64, mostRecentLsSlot f64
  *  or, with flags bit 1 (the announcement changed fields of existing links only):
- *  …    2  T: the record's link count, u16 BE; 2  U: updated links, u16 BE; then U × update:
- *          position in the record's link order u16, peerNum i32, mtu u32, flags u8, time f64,
+ *  …    2  T: the record's link count, u16 BE; 2  U: updated links, u16 BE; then U × update
+ *          (ascending positions, each once): position in the record's link order u16, peerNum i32, mtu u32, flags u8, time f64,
  *          mostRecentLsSlot f64, value f64
  * ```
  * Nothing may follow the last link.
@@ -137,8 +137,11 @@ export function encodeClusterDelta(d: ClusterDelta): Uint8Array {
   if (links.kind === 'updates') {
     o = out.writeUInt16BE(links.total, o);
     o = out.writeUInt16BE(links.updates.length, o);
+    let last = -1;
     for (const u of links.updates) {
       if (u.pos >= links.total) throw bad(`link position ${u.pos} of ${links.total}`);
+      if (u.pos <= last) throw bad(`link position ${u.pos} after ${last}`);
+      last = u.pos;
       o = out.writeUInt16BE(u.pos, o);
       o = out.writeInt32BE(u.peerNum | 0, o);
       o = out.writeUInt32BE(u.mtu >>> 0, o);
@@ -170,51 +173,57 @@ export function encodeClusterDelta(d: ClusterDelta): Uint8Array {
   return new Uint8Array(out.buffer, out.byteOffset, o);
 }
 
-/** Parse a delta; RsError RS_ERR_CLUSTER_ENVELOPE on anything unexpected. */
+function need(b: Uint8Array, o: number, n: number, what: string): void {
+  if (o + n > b.length) throw bad(`truncated in ${what}`);
+}
+
+/**
+ * Parse a delta; RsError RS_ERR_CLUSTER_ENVELOPE on anything unexpected. The hashes and kept
+ * prefixes are views of `bytes` (every reader copies what it keeps): one entry of the cluster
+ * bus decodes one delta, so nothing here allocates more than the delta's own values.
+ */
 export function decodeClusterDelta(bytes: Uint8Array): ClusterDelta {
   const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let o = 0;
-  const need = (n: number, what: string): void => {
-    if (o + n > b.length) throw bad(`truncated in ${what}`);
-  };
-  need(1 + 64 + 64 + 4 + 1, 'header');
+  need(b, o, 1 + 64 + 64 + 4 + 1, 'header');
   const flags = b[o++]!;
   if (flags > 3) throw bad(`flags ${flags}`);
-  const stateHash = new Uint8Array(b.subarray(o, o + 64));
+  const stateHash = bytes.subarray(o, o + 64);
   o += 64;
-  const annHash = new Uint8Array(b.subarray(o, o + 64));
+  const annHash = bytes.subarray(o, o + 64);
   o += 64;
   const version = b.readUInt32BE(o);
   o += 4;
   const forms = b[o++]!;
   if (forms < 1 || forms > MAX_DELTA_FORMS) throw bad(`${forms} forms`);
-  need(6 * forms + 1, 'scheme');
+  need(b, o, 6 * forms + 1, 'scheme');
   const scheme: { bitCount: number; prefixLen: number; prefix: number }[] = [];
   for (let i = 0; i < forms; i++) {
-    const bitCount = b[o++]!;
-    const prefixLen = b[o++]!;
-    const prefix = b.readUInt32BE(o);
-    o += 4;
-    scheme.push({ bitCount, prefixLen, prefix });
+    scheme.push({ bitCount: b[o]!, prefixLen: b[o + 1]!, prefix: b.readUInt32BE(o + 2) });
+    o += 6;
   }
   const kept = b[o++]!;
-  need(DELTA_HASH_PREFIX_BYTES * kept + (flags & 2 ? 4 : 2), 'kept list');
+  need(b, o, DELTA_HASH_PREFIX_BYTES * kept + (flags & 2 ? 4 : 2), 'kept list');
   const keptAfter: Uint8Array[] = [];
   for (let i = 0; i < kept; i++) {
-    keptAfter.push(b.subarray(o, o + DELTA_HASH_PREFIX_BYTES));
+    keptAfter.push(bytes.subarray(o, o + DELTA_HASH_PREFIX_BYTES));
     o += DELTA_HASH_PREFIX_BYTES;
   }
-  const head = { isReset: (flags & 1) === 1, stateHash, annHash, version, scheme, keptAfter };
+  const isReset = (flags & 1) === 1;
   if (flags & 2) {
     const total = b.readUInt16BE(o);
     const count = b.readUInt16BE(o + 2);
     o += 4;
     if (count > total) throw bad(`${count} updates of ${total} links`);
-    need(UPDATE_BYTES * count, 'link updates');
+    need(b, o, UPDATE_BYTES * count, 'link updates');
     const updates: ClusterDeltaLinkUpdate[] = [];
+    let last = -1;
     for (let i = 0; i < count; i++) {
       const pos = b.readUInt16BE(o);
       if (pos >= total) throw bad(`link position ${pos} of ${total}`);
+      // in the record's link order, each link once (the receiver applies them in one pass)
+      if (pos <= last) throw bad(`link position ${pos} after ${last}`);
+      last = pos;
       updates.push({
         pos,
         peerNum: b.readInt32BE(o + 2),
@@ -227,14 +236,15 @@ export function decodeClusterDelta(bytes: Uint8Array): ClusterDelta {
       o += UPDATE_BYTES;
     }
     if (o !== b.length) throw bad(`${b.length - o} byte(s) of garbage after the last link update`);
-    return { ...head, links: { kind: 'updates', total, updates } };
+    const links: ClusterDeltaLinks = { kind: 'updates', total, updates };
+    return { isReset, stateHash, annHash, version, scheme, keptAfter, links };
   }
   const peerCount = b.readUInt16BE(o);
   o += 2;
   if (peerCount > MAX_DELTA_PEERS) throw bad(`${peerCount} peers`);
   const peers: ClusterDeltaPeer[] = [];
   for (let i = 0; i < peerCount; i++) {
-    need(18, 'peer');
+    need(b, o, 18, 'peer');
     const ip = b.subarray(o, o + 16);
     if (ip[0] !== 0xfc) throw bad('peer IPv6 is not fc00::/8');
     const ipv6 = ip6ToString(ip);
@@ -242,7 +252,7 @@ export function decodeClusterDelta(bytes: Uint8Array): ClusterDelta {
     const count = b.readUInt16BE(o);
     o += 2;
     if (count > MAX_DELTA_LINKS_PER_PEER) throw bad(`${count} links`);
-    need(LINK_BYTES * count, 'links');
+    need(b, o, LINK_BYTES * count, 'links');
     const links: ClusterDeltaLink[] = [];
     for (let k = 0; k < count; k++) {
       const h = bytesToHex(b.subarray(o, o + 8));
@@ -272,5 +282,6 @@ export function decodeClusterDelta(bytes: Uint8Array): ClusterDelta {
     peers.push({ ipv6, links });
   }
   if (o !== b.length) throw bad(`${b.length - o} byte(s) of garbage after the last link`);
-  return { ...head, links: { kind: 'all', peers } };
+  const links: ClusterDeltaLinks = { kind: 'all', peers };
+  return { isReset, stateHash, annHash, version, scheme, keptAfter, links };
 }

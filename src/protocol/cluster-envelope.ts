@@ -46,8 +46,6 @@ export const MAX_ORIGIN_LENGTH = 64;
 /** a delta carries a node's links: far below this for any real node */
 export const MAX_DELTA_BYTES = 2 * 1024 * 1024;
 const ORIGIN_RE = /^[0-9A-Za-z._:@-]{1,64}$/;
-/** Redis stream id: two unsigned 64-bit decimals */
-const STREAM_ID_RE = /^(\d{1,20})-(\d{1,20})$/;
 const MAX_STREAM_ID_LENGTH = 41;
 
 export type ClusterEnvelope =
@@ -141,13 +139,44 @@ export function encodeClusterEnvelope(env: ClusterEnvelope): Uint8Array {
   return new Uint8Array(Buffer.concat(parts));
 }
 
+/** A u64 that must fit a double exactly (read as two u32: no BigInt per envelope). */
 function safeU64(r: ByteReader, what: string): number {
-  const v = r.u64(what);
-  if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw bad(`${what} ${v} exceeds 2^53-1`);
-  return Number(v);
+  const hi = r.u32(what);
+  const lo = r.u32(what);
+  if (hi > 0x1fffff) throw bad(`${what} ${(BigInt(hi) << 32n) | BigInt(lo)} exceeds 2^53-1`);
+  return hi * 0x1_0000_0000 + lo;
 }
 
-/** Parse an envelope; RsError RS_ERR_CLUSTER_ENVELOPE on anything unexpected. */
+/** The origins decoded lately (a cluster has a handful of processes): their bytes and string. */
+const originCache: { bytes: Uint8Array; text: string }[] = [];
+const ORIGIN_CACHE_MAX = 64;
+
+function originOf(bytes: Uint8Array): string {
+  for (const c of originCache) {
+    if (c.bytes.length !== bytes.length) continue;
+    let i = 0;
+    while (i < bytes.length && c.bytes[i] === bytes[i]) i++;
+    if (i === bytes.length) return c.text;
+  }
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+  if (!isValidOrigin(text)) throw bad('origin has characters outside [0-9A-Za-z._:@-]');
+  if (originCache.length >= ORIGIN_CACHE_MAX) originCache.length = 0;
+  originCache.push({ bytes: new Uint8Array(bytes), text });
+  return text;
+}
+
+/** The next announcement (u32 length, then its bytes: a view). */
+function annAt(r: ByteReader, i: number): Uint8Array {
+  const len = r.u32('announcement length');
+  if (len < MIN_ANN_BYTES || len > MAX_ANN_BYTES) throw bad(`announcement ${i} of ${len} bytes`);
+  return r.take(len, `announcement ${i}`);
+}
+
+/**
+ * Parse an envelope; RsError RS_ERR_CLUSTER_ENVELOPE on anything unexpected. The announcements
+ * and the delta are views of `bytes`, not copies: pass bytes the caller owns (the buses copy
+ * what they read off a connection once, cluster/bus.ts), and copy what outlives them.
+ */
 export function decodeClusterEnvelope(bytes: Uint8Array): ClusterEnvelope {
   if (!(bytes instanceof Uint8Array)) throw bad('not bytes');
   if (bytes.length > MAX_ENVELOPE_BYTES) throw bad(`${bytes.length} bytes > ${MAX_ENVELOPE_BYTES}`);
@@ -163,8 +192,7 @@ export function decodeClusterEnvelope(bytes: Uint8Array): ClusterEnvelope {
   const originLength = r.u8('origin length');
   if (originLength < 1 || originLength > MAX_ORIGIN_LENGTH)
     throw bad(`origin length ${originLength}`);
-  const origin = Buffer.from(r.take(originLength, 'origin')).toString('latin1');
-  if (!isValidOrigin(origin)) throw bad('origin has characters outside [0-9A-Za-z._:@-]');
+  const origin = originOf(r.take(originLength, 'origin'));
   const seq = safeU64(r, 'seq');
   if (seq < 1) throw bad('seq 0');
   const acceptedAtMs = safeU64(r, 'acceptedAtMs');
@@ -177,20 +205,16 @@ export function decodeClusterEnvelope(bytes: Uint8Array): ClusterEnvelope {
       `an ${kind === KIND_ANN ? 'ANN' : 'DELTA'} envelope carries exactly 1 announcement, not ${count}`,
     );
   if (count < 1 || count > MAX_SNAPSHOT_ANNS) throw bad(`announcement count ${count}`);
-  const anns: Uint8Array[] = [];
-  for (let i = 0; i < count; i++) {
-    const len = r.u32('announcement length');
-    if (len < MIN_ANN_BYTES || len > MAX_ANN_BYTES) throw bad(`announcement ${i} of ${len} bytes`);
-    // copy: the input may be a slice of a larger (reused) network buffer
-    anns.push(new Uint8Array(r.take(len, `announcement ${i}`)));
-  }
   if (kind === KIND_DELTA) {
+    const ann = annAt(r, 0);
     const len = r.u32('delta length');
     if (len < 1 || len > MAX_DELTA_BYTES) throw bad(`delta of ${len} bytes`);
-    const delta = new Uint8Array(r.take(len, 'delta'));
+    const delta = r.take(len, 'delta');
     if (!r.atEnd()) throw bad(`${r.remaining} byte(s) of garbage after the delta`);
-    return { kind: 'delta', origin, seq, acceptedAtMs, nodeIp, ann: anns[0]!, delta };
+    return { kind: 'delta', origin, seq, acceptedAtMs, nodeIp, ann, delta };
   }
+  const anns: Uint8Array[] = [];
+  for (let i = 0; i < count; i++) anns.push(annAt(r, i));
   if (!r.atEnd()) throw bad(`${r.remaining} byte(s) of garbage after the last announcement`);
   if (kind === KIND_ANN) return { kind: 'ann', origin, seq, acceptedAtMs, nodeIp, ann: anns[0]! };
   return {
@@ -209,25 +233,60 @@ export function decodeClusterEnvelope(bytes: Uint8Array): ClusterEnvelope {
 /** The id before every entry: "nothing applied yet". */
 export const STREAM_ID_ZERO = '0-0';
 
+/** Position of the `-` of a stream id (`\d{1,20}-\d{1,20}`), or -1 when `id` is not one. */
+function dashOf(id: string): number {
+  const n = id.length;
+  if (n < 3 || n > MAX_STREAM_ID_LENGTH) return -1;
+  let dash = -1;
+  for (let i = 0; i < n; i++) {
+    const c = id.charCodeAt(i);
+    if (c === 0x2d) {
+      if (dash >= 0) return -1;
+      dash = i;
+    } else if (c < 0x30 || c > 0x39) return -1;
+  }
+  return dash >= 1 && dash <= 20 && n - dash - 1 >= 1 && n - dash - 1 <= 20 ? dash : -1;
+}
+
 export function isStreamId(id: string): boolean {
-  return id.length <= MAX_STREAM_ID_LENGTH && STREAM_ID_RE.test(id);
+  return dashOf(id) >= 0;
 }
 
-function idParts(id: string): [bigint, bigint] {
-  const m = STREAM_ID_RE.exec(id);
-  if (!m || id.length > MAX_STREAM_ID_LENGTH)
-    throw bad(`stream id ${JSON.stringify(id.slice(0, 50))}`);
-  return [BigInt(m[1]!), BigInt(m[2]!)];
+/** Order of the decimal numbers a[af, at) and b[bf, bt) (digits only): exact at any length. */
+function compareDecimals(
+  a: string,
+  af: number,
+  at: number,
+  b: string,
+  bf: number,
+  bt: number,
+): number {
+  while (af < at - 1 && a.charCodeAt(af) === 0x30) af++;
+  while (bf < bt - 1 && b.charCodeAt(bf) === 0x30) bf++;
+  if (at - af !== bt - bf) return at - af - (bt - bf);
+  for (; af < at; af++, bf++) {
+    const d = a.charCodeAt(af) - b.charCodeAt(bf);
+    if (d !== 0) return d;
+  }
+  return 0;
 }
 
-/** Order of two Redis stream ids: negative, 0, positive. */
+function dashOrThrow(id: string): number {
+  const dash = dashOf(id);
+  if (dash < 0) throw bad(`stream id ${JSON.stringify(id.slice(0, 50))}`);
+  return dash;
+}
+
+/** Order of two Redis stream ids: negative, 0, positive (their numbers compared as decimals, no
+ *  BigInt: this runs several times for every record entry). */
 export function compareStreamIds(a: string, b: string): number {
   if (a === b) return 0;
-  const [am, as] = idParts(a);
-  const [bm, bs] = idParts(b);
-  if (am !== bm) return am < bm ? -1 : 1;
-  if (as !== bs) return as < bs ? -1 : 1;
-  return 0;
+  const da = dashOrThrow(a);
+  const db = dashOrThrow(b);
+  const ms = compareDecimals(a, 0, da, b, 0, db);
+  if (ms !== 0) return ms < 0 ? -1 : 1;
+  const seq = compareDecimals(a, da + 1, a.length, b, db + 1, b.length);
+  return seq < 0 ? -1 : seq > 0 ? 1 : 0;
 }
 
 // ---- frames and snapshot records -------------------------------------------------------------

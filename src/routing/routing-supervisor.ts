@@ -32,9 +32,11 @@ import type { NodeRecordView } from '../graph/node-record.ts';
 import type { LinkUpdates } from '../graph/record-delta.ts';
 import type { Announcement } from '../protocol/announcement-types.ts';
 import {
+  ANNOUNCEMENT_HEADER_SIZE,
   checkAnnouncementHeader,
+  isResetAt,
   parseAnnouncement,
-  parseTimestampField,
+  timestampMsAt,
 } from '../protocol/announcement.ts';
 import type { ClusterDelta } from '../protocol/cluster-delta.ts';
 
@@ -235,27 +237,37 @@ export class RoutingSupervisor implements RoutingEngine {
       : undefined;
   }
 
-  /** In the node's order (subnode-actors.ts `applyDelta`): the node is read from the bytes' header. */
+  /**
+   * In the node's order (subnode-actors.ts `applyDelta`). The node is the envelope's (`nodeIp`,
+   * authenticated with the cluster key): its key is derived from the bytes' header only for a
+   * reset, which makes the record; otherwise the table checks that the bytes carry the signing
+   * key of the node's record. Undefined (the caller applies the announcement in full) when the
+   * header disagrees.
+   */
   applyDelta(
     bytes: Uint8Array,
     delta: ClusterDelta,
     nodeIp: string,
   ): Promise<AnnounceOutcome | undefined> {
-    let id;
-    try {
-      id = checkAnnouncementHeader(bytes, false);
-    } catch (e) {
-      if (isRsError(e)) return Promise.resolve(undefined); // the full apply reports it
-      throw e;
+    if (bytes.length < ANNOUNCEMENT_HEADER_SIZE) return Promise.resolve(undefined);
+    const isReset = isResetAt(bytes, TIMESTAMP_OFFSET);
+    let nodeKey: Uint8Array | undefined;
+    if (isReset) {
+      try {
+        const id = checkAnnouncementHeader(bytes, false);
+        if (id.nodeIp !== nodeIp) return Promise.resolve(undefined);
+        nodeKey = id.nodeKey;
+      } catch (e) {
+        if (isRsError(e)) return Promise.resolve(undefined); // the full apply reports it
+        throw e;
+      }
     }
-    if (id.nodeIp !== nodeIp) return Promise.resolve(undefined);
-    const t = parseTimestampField(bytes, TIMESTAMP_OFFSET);
     return Promise.resolve(
       this.directory.applyDelta(delta, bytes, {
         nodeIp,
-        nodeKey: id.nodeKey,
-        timestamp: t.timestamp,
-        isReset: t.isReset,
+        nodeKey,
+        timestamp: timestampMsAt(bytes, TIMESTAMP_OFFSET),
+        isReset,
       }),
     );
   }

@@ -41,7 +41,9 @@ import type { ClusterDelta } from '../protocol/cluster-delta.ts';
 /** What a record delta's announcement says of its node (read from its header). */
 export interface DeltaNode {
   readonly nodeIp: string;
-  readonly nodeKey: Uint8Array;
+  /** the node's key, derived from the announcement's header: for a reset only (it makes the
+   *  record; any other delta goes to the record the node has) */
+  readonly nodeKey: Uint8Array | undefined;
   readonly timestamp: number;
   readonly isReset: boolean;
 }

@@ -291,4 +291,41 @@ describe('record deltas (property): deltas alone give what the announcements in 
       await Promise.all([home.server.close(), late.close()]);
     }
   });
+
+  it("a delta is installed only with an announcement of the envelope's node (else applied in full, to its own node)", async () => {
+    const home = homeProcess();
+    const other = fastServer({ clock: home.clock }).server;
+    const ann = new Announcer(home.now);
+    try {
+      for (const op of [
+        { kind: 'reset', node: 0, peers: [1, 2] },
+        { kind: 'reset', node: 1, peers: [0, 2] },
+        { kind: 'peer', node: 0, peer: 3, slot: 2, mtu: 9 },
+        { kind: 'peer', node: 1, peer: 3, slot: 2, mtu: 9 },
+      ] as Op[]) {
+        home.advance(1000);
+        await home.server.submitAnnouncement(ann.build(op), 'node');
+      }
+      const [reset0, reset1, peer0, peer1] = home.published;
+      const node0 = reset0!.nodeIp;
+      // node 1's reset under node 0's name and delta: applied in full, as node 1's
+      expect(await other.applyClusterDelta(reset1!.bytes, reset0!.delta!, node0)).to.equal('full');
+      expect(state(other)[node0], 'no record of node 0 made from a reset of node 1').to.equal(
+        undefined,
+      );
+      expect(await other.applyClusterDelta(reset0!.bytes, reset0!.delta!, node0)).to.equal('delta');
+      const before = state(other)[node0];
+      // node 1's announcement with node 0's delta (which fits node 0's record): not installed
+      expect(await other.applyClusterDelta(peer1!.bytes, peer0!.delta!, node0)).to.equal('full');
+      expect(state(other)[node0], 'node 0 untouched by an announcement of node 1').to.deep.equal(
+        before,
+      );
+      // the full applies went to node 1, as the bytes say
+      expect(state(other)[reset1!.nodeIp]).to.deep.equal(state(home.server)[reset1!.nodeIp]);
+      expect(await other.applyClusterDelta(peer0!.bytes, peer0!.delta!, node0)).to.equal('delta');
+      expect(state(other)).to.deep.equal(state(home.server));
+    } finally {
+      await Promise.all([home.server.close(), other.close()]);
+    }
+  });
 });

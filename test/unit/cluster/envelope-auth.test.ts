@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { createHmac, randomBytes } from 'node:crypto';
 import {
   ENVELOPE_TAG_BYTES,
   EnvelopeAuth,
@@ -34,6 +35,18 @@ describe('cluster envelope authentication (HMAC-SHA256 with the cluster key)', (
       const t = sealed.slice();
       t[at]! ^= 0x01;
       refused(t);
+    }
+  });
+
+  it('the tag is HMAC-SHA256(key, context ‖ envelope) at every size, small and large, in any order', () => {
+    const context = Buffer.from('snode-cluster-envelope-v1\0', 'latin1');
+    const sizes = [1, 55, 56, 63, 64, 65, 300, 1023, 1024, 1025, 5000, 65_536, 65_537, 300_000, 7];
+    for (const n of sizes) {
+      const e = randomBytes(n);
+      const want = createHmac('sha256', key).update(context).update(e).digest();
+      const sealed = auth.seal(e);
+      expect(Buffer.from(sealed.subarray(n)).equals(want), `${n} bytes`).to.equal(true);
+      expect(Buffer.from(auth.open(sealed)).equals(e)).to.equal(true);
     }
   });
 

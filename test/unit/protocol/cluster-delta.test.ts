@@ -131,6 +131,35 @@ describe('cluster-delta (the record delta of a DELTA envelope)', () => {
       .with.property('code', 'RS_ERR_CLUSTER_ENVELOPE');
   });
 
+  it("refuses link updates out of the record's link order, or one link twice", () => {
+    const u = (pos: number) => ({
+      pos,
+      peerNum: pos,
+      mtu: 0,
+      flags: 0,
+      time: 0,
+      mostRecentLsSlot: 0,
+      value: 0,
+    });
+    const of = (...pos: number[]): ClusterDelta => ({
+      ...updates,
+      links: { kind: 'updates', total: 5, updates: pos.map(u) },
+    });
+    for (const bad of [of(3, 1), of(2, 2)])
+      expect(() => encodeClusterDelta(bad))
+        .to.throw()
+        .with.property('code', 'RS_ERR_CLUSTER_ENVELOPE');
+    // the same bytes written by hand (the two updates swapped) are refused by the decoder
+    const bytes = encodeClusterDelta(of(1, 3));
+    const size = 2 + 4 + 4 + 1 + 8 * 3;
+    const first = bytes.length - 2 * size;
+    const swapped = new Uint8Array(bytes);
+    swapped.set(bytes.subarray(first + size), first);
+    swapped.set(bytes.subarray(first, first + size), first + size);
+    expect(decodeClusterDelta(bytes).links).to.deep.include({ total: 5 });
+    expectDeltaError(swapped);
+  });
+
   it('never throws anything but RS_ERR_CLUSTER_ENVELOPE on arbitrary bytes', () => {
     const valid = encodeClusterDelta(delta);
     fc.assert(

@@ -199,5 +199,44 @@ describe('cluster-envelope', () => {
         .to.throw()
         .with.property('code', 'RS_ERR_CLUSTER_ENVELOPE');
     });
+
+    it('agrees with the numeric order of both parts, at any length and with leading zeros', () => {
+      const part = fc.oneof(
+        fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map(String),
+        fc.nat(20).map(String),
+        fc.tuple(fc.nat(3), fc.nat(99)).map(([z, v]) => '0'.repeat(z) + String(v)),
+      );
+      const id = fc.tuple(part, part).map(([m, q]) => `${m}-${q}`);
+      fc.assert(
+        fc.property(id, id, (a, b) => {
+          const [am, as] = a.split('-').map(BigInt) as [bigint, bigint];
+          const [bm, bs] = b.split('-').map(BigInt) as [bigint, bigint];
+          const want = am !== bm ? (am < bm ? -1 : 1) : as !== bs ? (as < bs ? -1 : 1) : 0;
+          expect(compareStreamIds(a, b)).to.equal(want);
+          expect(compareStreamIds(b, a)).to.equal(-want);
+        }),
+        { numRuns: 2000 },
+      );
+    });
+
+    it('refuses what is not `digits-digits` (1–20 digits each)', () => {
+      for (const bad of [
+        '-1',
+        '1-',
+        '1--2',
+        'a-1',
+        '1-1-1',
+        ' 1-1',
+        '1-1 ',
+        `${'1'.repeat(21)}-0`,
+        `0-${'1'.repeat(21)}`,
+        '1-0x1',
+        '',
+      ])
+        expect(() => compareStreamIds(bad, '1-0'), bad)
+          .to.throw()
+          .with.property('code', 'RS_ERR_CLUSTER_ENVELOPE');
+      expect(compareStreamIds(`${'9'.repeat(20)}-${'9'.repeat(20)}`, '1-0')).to.equal(1);
+    });
   });
 });
