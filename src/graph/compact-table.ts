@@ -237,7 +237,8 @@ export class CompactNodeTable implements Iterable<CompactNodeRecord> {
         if (j === n) return undefined;
         matched.push(list[off + j++]!);
       }
-      for (; j < n; j++) if (list[off + j] !== old.resetAnn) deleted.push(anns.hash(list[off + j]!));
+      for (; j < n; j++)
+        if (list[off + j] !== old.resetAnn) deleted.push(anns.hash(list[off + j]!));
     }
     // link updates name links of the record as it is, in its link order: check them all (one
     // pass) before changing anything
