@@ -32,6 +32,12 @@ import type { PeerSessionLink } from './peer-session.ts';
 
 /** A finished submission nudges the actor once this many requests could be sent again. */
 const NUDGE_ROOM = 32;
+/**
+ * Answers submitted and requests sent per actor turn, at most (each; the rest in the next turn,
+ * which a FetchReady asks for): a turn that submitted a whole window (512) and asked for a whole
+ * pipeline (1024) held the main thread for several milliseconds (issue 17).
+ */
+export const PIPELINE_STEPS_PER_TURN = 128;
 /** Reply errors after which a hash goes back to the want list (the route server was busy). */
 const TRANSIENT_REFUSALS: ReadonlySet<string> = new Set([
   'RS_ERR_MAILBOX_FULL',
@@ -171,21 +177,29 @@ export class RequestPipeline {
     this.nudged = false;
   }
 
-  /** Once per actor turn: submit what is answered, then ask for more. */
+  /**
+   * Once per actor turn: submit what is answered, then ask for more, each at most
+   * PIPELINE_STEPS_PER_TURN times; when either stopped at that bound, another turn is asked for.
+   */
   advance(now: number): void {
-    this.applyReady();
-    if (!this.s.closed) this.requestMore(now);
+    let bounded = this.applyReady();
+    if (!this.s.closed) bounded = this.requestMore(now) || bounded;
+    if (bounded && !this.s.closed && !this.nudged) {
+      this.nudged = true;
+      this.s.d.post({ type: 'FetchReady' });
+    }
   }
 
   /**
    * Ask for what the scheduler hands us, up to the per-peer bound (answered requests waiting for
    * their turn to be submitted, and submissions whose outcome is not back, count as in flight).
    */
-  private requestMore(now: number): void {
+  private requestMore(now: number): boolean {
     const d = this.s.d;
     const room = d.settings.maxOutstandingPerPeer - this.live - this.answered - this.submitting;
-    if (room <= 0) return;
-    for (const hash of d.scheduler.take(d.id, room)) {
+    if (room <= 0) return false;
+    const hashes = d.scheduler.take(d.id, Math.min(room, PIPELINE_STEPS_PER_TURN));
+    for (const hash of hashes) {
       const req: Request = {
         seq: this.s.nextSeq(),
         hash,
@@ -196,8 +210,9 @@ export class RequestPipeline {
       this.requests.push(req);
       this.bySeq.set(req.seq, req);
       this.live++;
-      if (!this.s.send({ type: 'GET_DATA', seq: req.seq, hash })) return;
+      if (!this.s.send({ type: 'GET_DATA', seq: req.seq, hash })) return false;
     }
+    return room > PIPELINE_STEPS_PER_TURN && hashes.length === PIPELINE_STEPS_PER_TURN;
   }
 
   /** Give up requests unanswered for `requestTimeoutMs`; too many in a row drop the peer. */
@@ -327,21 +342,23 @@ export class RequestPipeline {
    * per-node order holds while the verification of different nodes overlaps (`applyWindow: 1`
    * submits one at a time, exactly as the original).
    */
-  private applyReady(): void {
+  private applyReady(): boolean {
     const d = this.s.d;
     const sync = this.activeSync();
+    let steps = 0;
     while (!this.s.closed && this.submitting < d.settings.applyWindow) {
       const head = this.requests.peek();
-      if (!head) break;
+      if (!head || (!head.timedOut && head.data === undefined)) break;
+      if (steps++ === PIPELINE_STEPS_PER_TURN) return true; // the rest in the next turn
       if (head.timedOut) {
         this.requests.shift(); // released when it timed out
         continue;
       }
-      if (head.data === undefined) break;
+      const data = head.data as Uint8Array | null; // answered: the break above
       this.requests.shift();
       this.answered--;
       d.scheduler.release(1);
-      if (head.data === null) {
+      if (data === null) {
         d.metrics.requests.inc({ result: 'nil' });
         d.scheduler.expired(d.id, head.hash); // perhaps another peer still has it
         if (sync) sync.failed++;
@@ -349,11 +366,12 @@ export class RequestPipeline {
       }
       d.metrics.requests.inc({ result: 'data' });
       this.submitting++;
-      d.submit(head.data).then(
+      d.submit(data).then(
         (result) => this.applied(head.hash, result, sync),
         (e: unknown) => this.refused(head.hash, e, sync),
       );
     }
+    return false;
   }
 
   /**

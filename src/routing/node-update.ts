@@ -170,6 +170,19 @@ export interface PackedUpdates {
 
 const META_FIELDS = 7;
 
+/** Updates as objects, or already packed (tree-replicas.ts sends its waiting updates packed). */
+export type UpdateBatch = readonly NodeUpdate[] | PackedUpdates;
+
+/** The batch packed (as it is when it came packed). */
+export function packedOf(batch: UpdateBatch): PackedUpdates {
+  return 'meta' in batch ? batch : packUpdates(batch);
+}
+
+/** The batch's updates (views of its arrays when it came packed). */
+export function updatesOf(batch: UpdateBatch): readonly NodeUpdate[] {
+  return 'meta' in batch ? unpackUpdates(batch) : batch;
+}
+
 export function packUpdates(updates: readonly NodeUpdate[]): PackedUpdates {
   let total = 0;
   for (const u of updates) total += u.links.length;

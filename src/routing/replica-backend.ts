@@ -6,13 +6,13 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { RsError } from '../errors.ts';
-import { packUpdates, type NodeUpdate } from './node-update.ts';
+import { packedOf, updatesOf, type UpdateBatch } from './node-update.ts';
 import { ReplicaModel, type ReplicaModelOptions } from './replica-model.ts';
 import type { SnapshotData } from './snapshot-data.ts';
 import { spawnWorker } from '../lib/spawn-worker.ts';
 
 export interface ReplicaBackend {
-  apply(updates: readonly NodeUpdate[]): void;
+  apply(updates: UpdateBatch): void;
   build(): Promise<SnapshotData>;
   /** forget everything (before a full reload) */
   clear(): void;
@@ -45,10 +45,10 @@ export class InThreadReplica implements ReplicaBackend {
     this.model = new ReplicaModel(instr.model);
   }
 
-  apply(updates: readonly NodeUpdate[]): void {
+  apply(updates: UpdateBatch): void {
     // a worker gets its own copy of every update; so does an in-thread model (it sorts the
     // link triples of its entries in place)
-    for (const u of updates) this.model.apply({ ...u, links: u.links.slice() });
+    for (const u of updatesOf(updates)) this.model.apply({ ...u, links: u.links.slice() });
   }
 
   async build(): Promise<SnapshotData> {
@@ -140,9 +140,9 @@ export class WorkerReplica implements ReplicaBackend {
     });
   }
 
-  apply(updates: readonly NodeUpdate[]): void {
+  apply(updates: UpdateBatch): void {
     if (this.failed) throw this.failed;
-    const packed = packUpdates(updates);
+    const packed = packedOf(updates);
     this.worker.postMessage({ op: 'apply', packed }, [
       packed.meta.buffer as ArrayBuffer,
       packed.links.buffer as ArrayBuffer,

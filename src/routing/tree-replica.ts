@@ -13,11 +13,11 @@ import type { ActorRef, ActorSystem, ReplyTo } from '../actors/actor-system.ts';
 import type { ReplicaBackend } from './replica-backend.ts';
 import type { SupervisionPolicy } from '../actors/supervision.ts';
 import { RsError } from '../errors.ts';
-import type { NodeUpdate } from './node-update.ts';
+import type { NodeUpdate, UpdateBatch } from './node-update.ts';
 import type { SnapshotData } from './snapshot-data.ts';
 
 export type TreeReplicaCommand =
-  | { readonly type: 'ApplyUpdates'; readonly updates: readonly NodeUpdate[] }
+  | { readonly type: 'ApplyUpdates'; readonly updates: UpdateBatch }
   | { readonly type: 'Reload'; readonly updates: readonly NodeUpdate[] }
   | { readonly type: 'BuildSnapshot'; readonly replyTo: ReplyTo<TreeReplicaBuilt> };
 
@@ -80,7 +80,7 @@ export class TreeReplica {
   }
 
   /** Queue updates; false when the mailbox is full or the replica stopped. */
-  apply(updates: readonly NodeUpdate[]): boolean {
+  apply(updates: UpdateBatch): boolean {
     return this.system.tell(this.ref, { type: 'ApplyUpdates', updates });
   }
 

@@ -305,7 +305,7 @@ export class TreeReplicas {
       this.standbyStoppedLogged = true;
       return false;
     }
-    const updates = this.pending.updates();
+    const updates = this.pending.packed();
     if (!standby.apply(updates)) {
       this.stats.deferredFlushes++;
       if (!this.flushTimer) {
@@ -317,7 +317,7 @@ export class TreeReplicas {
       }
       return false;
     }
-    this.pending = new UpdateLog(); // the sent updates are views of the old log's arrays
+    this.pending = new UpdateLog();
     return true;
   }
 

@@ -9,15 +9,13 @@
  * thread's pauses). Packed, an update is bytes in an ArrayBuffer: nothing for the scavenger to
  * copy.
  *
- * `set` appends (a node's older entry becomes dead space); `updates` returns the newest entry of
- * each node, in the order the nodes were first set — exactly what a Map keyed by node id gave.
- * The returned updates' links are views of the log's arrays: the log only ever appends, and
- * compacting moves the live entries into new arrays, so a view handed out stays valid; a log
- * whose updates were sent is dropped, not reused.
+ * `set` appends (a node's older entry becomes dead space, compacted away once it is half the
+ * log); `packed` gives the newest entry of each node, in the order the nodes were first set —
+ * exactly what a Map keyed by node id gave — in the form the replica worker takes.
  */
-import type { NodeUpdate } from './node-update.ts';
+import type { NodeUpdate, PackedUpdates } from './node-update.ts';
 
-/** per entry: seq, id, present, version, schemeId, start, length (into `links`) */
+/** per entry: seq, id, present, version, schemeId, start, length (into `links`): as PackedUpdates */
 const FIELDS = 7;
 
 export class UpdateLog {
@@ -49,26 +47,33 @@ export class UpdateLog {
     this.newest.set(u.id, this.entries - 1);
   }
 
-  /** The newest update of each node, in the order the nodes were first set. */
-  updates(): NodeUpdate[] {
-    const out = new Array<NodeUpdate>(this.newest.size);
+  /**
+   * The newest update of each node, in the order the nodes were first set, packed in arrays of
+   * their own (transferable to a replica's worker): a swap's replay of thousands of updates is
+   * two copies, not an object per update packed again in the replica actor's turn.
+   */
+  packed(): PackedUpdates {
+    const n = this.newest.size;
+    let total = 0;
+    for (const e of this.newest.values()) total += this.meta[e * FIELDS + 6]!;
+    const meta = new Float64Array(n * FIELDS);
+    const links = new Float64Array(total);
+    const src = this.links;
     let i = 0;
-    for (const e of this.newest.values()) out[i++] = this.updateAt(e);
-    return out;
-  }
-
-  private updateAt(e: number): NodeUpdate {
-    const m = e * FIELDS;
-    const meta = this.meta;
-    const start = meta[m + 5]!;
-    return {
-      seq: meta[m]!,
-      id: meta[m + 1]!,
-      present: meta[m + 2] === 1,
-      version: meta[m + 3]!,
-      schemeId: meta[m + 4]!,
-      links: this.links.subarray(start, start + meta[m + 6]!),
-    };
+    let off = 0;
+    for (const e of this.newest.values()) {
+      const m = e * FIELDS;
+      const o = i * FIELDS;
+      for (let f = 0; f < 5; f++) meta[o + f] = this.meta[m + f]!;
+      const start = this.meta[m + 5]!;
+      const length = this.meta[m + 6]!;
+      meta[o + 5] = off;
+      meta[o + 6] = length;
+      for (let k = 0; k < length; k++) links[off + k] = src[start + k]!;
+      off += length;
+      i++;
+    }
+    return { meta, links };
   }
 
   private append(

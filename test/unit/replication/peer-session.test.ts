@@ -22,6 +22,7 @@ import {
 } from '../../../src/protocol/peer-frame.ts';
 import { ManualClock } from '../../../src/lib/clock.ts';
 import { FetchScheduler } from '../../../src/replication/fetch-scheduler.ts';
+import { PIPELINE_STEPS_PER_TURN } from '../../../src/replication/peer-outbound.ts';
 import { InitialSync } from '../../../src/replication/initial-sync.ts';
 import type { PeerSocket } from '../../../src/replication/peer-send-queue.ts';
 import { ReplicationMetrics } from '../../../src/replication/replication-metrics.ts';
@@ -353,6 +354,46 @@ describe('peer (PeerSession)', () => {
       // one turn handed all 100 to the gossip path; none of them has an outcome yet
       expect(h.submitted).to.have.length(100);
       expect(h.session.stats()).to.include({ applying: 100, outstanding: 0 });
+      gates.splice(0).forEach((open) => open());
+      await settle(h);
+      expect(h.session.stats().applying).to.equal(0);
+    });
+
+    it(`asks and submits at most ${PIPELINE_STEPS_PER_TURN} a turn, the rest in the turns it asks for, in order`, async () => {
+      const gates: Array<() => void> = [];
+      const h = await greeted({
+        role: 'outbound',
+        submit: () => new Promise<string>((r) => gates.push(() => r('none'))),
+      });
+      const n = 2 * PIPELINE_STEPS_PER_TURN + 44;
+      const xs = items(n);
+      await h.recv({ type: 'INV', seq: 0, hashes: xs.map((x) => x.hash) });
+      expect(getData(h)).to.have.length(PIPELINE_STEPS_PER_TURN);
+      expect(h.posted.map((c) => c.type)).to.include('FetchReady');
+      const asked: number[] = [getData(h).length];
+      while (h.posted.length > 0) {
+        await h.pump();
+        asked.push(getData(h).length);
+      }
+      expect(asked.at(-1)).to.equal(n);
+      expect(
+        asked.every((k, i) => i === 0 || k - asked[i - 1]! <= PIPELINE_STEPS_PER_TURN),
+      ).to.equal(true);
+      expect(getData(h).map((m) => hex(m.hash))).to.deep.equal(xs.map((x) => hex(x.hash)));
+      const frames = xs.map((x, i) => encodePeerFrame({ type: 'DATA', seq: T0 + i, data: x.data }));
+      await h.session.handle({ type: 'FramesReceived', take: () => frames });
+      expect(h.submitted).to.have.length(PIPELINE_STEPS_PER_TURN);
+      const submittedPerTurn: number[] = [h.submitted.length];
+      while (h.posted.length > 0) {
+        await h.pump();
+        submittedPerTurn.push(h.submitted.length);
+      }
+      expect(h.submitted).to.deep.equal(xs.map((x) => x.data));
+      expect(
+        submittedPerTurn.every(
+          (k, i) => i === 0 || k - submittedPerTurn[i - 1]! <= PIPELINE_STEPS_PER_TURN,
+        ),
+      ).to.equal(true);
       gates.splice(0).forEach((open) => open());
       await settle(h);
       expect(h.session.stats().applying).to.equal(0);

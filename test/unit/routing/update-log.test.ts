@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { NodeUpdate } from '../../../src/routing/node-update.ts';
+import { unpackUpdates, type NodeUpdate } from '../../../src/routing/node-update.ts';
 import { UpdateLog } from '../../../src/routing/update-log.ts';
 
 /** A deterministic update of node `id` (its links say which seq made it). */
@@ -10,6 +10,7 @@ function update(seq: number, id: number, present = true): NodeUpdate {
 }
 
 const plain = (u: NodeUpdate): object => ({ ...u, links: Array.from(u.links) });
+const held = (log: UpdateLog): object[] => unpackUpdates(log.packed()).map(plain);
 
 describe('UpdateLog (node updates held packed, newest per node)', () => {
   it('gives the newest update of each node, in the order the nodes were first set, as a Map did', () => {
@@ -21,11 +22,10 @@ describe('UpdateLog (node updates held packed, newest per node)', () => {
       const u = update(seq, rnd(40), rnd(10) !== 0);
       log.set(u);
       model.set(u.id, u);
-      if (seq % 97 === 0)
-        expect(log.updates().map(plain)).to.deep.equal([...model.values()].map(plain));
+      if (seq % 97 === 0) expect(held(log)).to.deep.equal([...model.values()].map(plain));
     }
     expect(log.size).to.equal(model.size);
-    expect(log.updates().map(plain)).to.deep.equal([...model.values()].map(plain));
+    expect(held(log)).to.deep.equal([...model.values()].map(plain));
   });
 
   it('stays bounded by the nodes it holds (dead entries are compacted away)', () => {
@@ -35,12 +35,14 @@ describe('UpdateLog (node updates held packed, newest per node)', () => {
     expect(log.entryCount).to.be.at.most(2 * 5 + 64);
   });
 
-  it('keeps the links of updates it handed out while it grows and compacts', () => {
+  it('packs into arrays of their own (transferable; later updates do not change them)', () => {
     const log = new UpdateLog(1);
     for (let id = 0; id < 3; id++) log.set(update(1, id));
-    const handed = log.updates().map(plain);
-    const views = log.updates();
+    const batch = log.packed();
+    const before = unpackUpdates(batch).map(plain);
+    expect(batch.meta.byteLength).to.equal(batch.meta.buffer.byteLength);
+    expect(batch.links.byteLength).to.equal(batch.links.buffer.byteLength);
     for (let seq = 2; seq < 500; seq++) log.set(update(seq, seq % 3));
-    expect(views.map(plain)).to.deep.equal(handed);
+    expect(unpackUpdates(batch).map(plain)).to.deep.equal(before);
   });
 });
