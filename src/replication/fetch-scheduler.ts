@@ -12,8 +12,17 @@
  * actors call it synchronously from their handlers: one JS thread, each call runs to completion,
  * so no call observes another half-done. `wake` callbacks only post a message to a peer actor.
  */
-import { bytesToHex } from '../protocol/hex.ts';
 import { Deque } from '../lib/deque.ts';
+
+/**
+ * The map key of a hash: its bytes as a latin1 string (one character a byte: 80 bytes of heap
+ * for a 64-byte hash where hex took 144). An entry lives from the INV that advertised the hash
+ * until it is resolved — through whole syncs — so its size is what survives into the old
+ * generation for every announcement pulled (issue 17).
+ */
+function keyOf(hash: Uint8Array): string {
+  return Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString('latin1');
+}
 
 interface Entry {
   readonly hash: Uint8Array;
@@ -68,7 +77,7 @@ export class FetchScheduler {
   offer(peer: number, hash: Uint8Array): OfferResult {
     const q = this.peers.get(peer);
     if (!q) return 'discarded';
-    const key = bytesToHex(hash);
+    const key = keyOf(hash);
     const e = this.entries.get(key);
     if (e) {
       if (
@@ -121,7 +130,7 @@ export class FetchScheduler {
 
   /** The hash was handled (DATA applied, nil, or accepted from another way in): forget it. */
   resolved(hash: Uint8Array): void {
-    const key = bytesToHex(hash);
+    const key = keyOf(hash);
     const e = this.entries.get(key);
     if (!e) return;
     this.entries.delete(key);
@@ -143,7 +152,7 @@ export class FetchScheduler {
    * before its node's reset, which may be on its way in that peer's stream.
    */
   retry(hash: Uint8Array, preferAlternate = false): boolean {
-    const key = bytesToHex(hash);
+    const key = keyOf(hash);
     const e = this.entries.get(key);
     if (!e) return false; // handled meanwhile (stored another way)
     if (!e.inflight) return true; // already waiting again (handed to another peer)
@@ -179,7 +188,7 @@ export class FetchScheduler {
    * The owner's request for `hash` timed out: hand it to an alternate peer (true) or forget it.
    */
   expired(peer: number, hash: Uint8Array): boolean {
-    const key = bytesToHex(hash);
+    const key = keyOf(hash);
     const e = this.entries.get(key);
     if (!e || e.owner !== peer) return false;
     return this.reassign(key, e);
