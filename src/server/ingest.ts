@@ -162,17 +162,17 @@ export class Ingest implements ApplyRecorder {
     // announcement holds while it waits for verification (here one `then`) survives scavenges
     // into the old generation, and an async function's frame is several times that (issue 17)
     const t0 = performance.now();
-    let parsed: AnnounceInput | Promise<AnnounceInput>;
     try {
-      parsed =
-        input instanceof Uint8Array
-          ? this.engine!.parse(input, INGEST_RULES[source].verify)
-          : { ann: input };
+      // an announcement already parsed is walked in the caller's turn (applied at once when its
+      // node has nothing queued); bytes after their parse, in a continuation even when the
+      // parse was synchronous, as always
+      if (!(input instanceof Uint8Array))
+        return Promise.resolve(this.walk({ ann: input }, source, sender, t0));
+      const parsed = this.engine!.parse(input, INGEST_RULES[source].verify);
+      return Promise.resolve(parsed).then((p) => this.walk(p, source, sender, t0));
     } catch (e) {
       return Promise.reject(e);
     }
-    // the walk runs in a continuation even when the parse was synchronous, as it always did
-    return Promise.resolve(parsed).then((p) => this.walk(p, source, sender, t0));
   }
 
   /** After the parse: refuse, skip, or have the engine apply it (in the node's order). */
