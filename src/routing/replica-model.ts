@@ -25,7 +25,7 @@
  */
 import { bestLinkCost } from './best-cost.ts';
 import type { NodeUpdate, PackedLinks } from './node-update.ts';
-import { ReplicaLinks } from './replica-links.ts';
+import { NO_LINKS, ReplicaLinks } from './replica-links.ts';
 import type { RoutePolicy } from './route-policy.ts';
 import { alloc, inEdgesOf, type SnapshotData } from './snapshot-data.ts';
 
@@ -38,18 +38,6 @@ const FULL_REBUILD_DIRTY_FRACTION = 0.125;
 /** A snapshot without its derived parts (the transpose and the build statistics). */
 type RowsSnapshot = Omit<SnapshotData, 'stats' | 'inOffsets' | 'inNbr' | 'inCost' | 'inEdge'>;
 
-interface Entry {
-  readonly version: number;
-  readonly schemeId: number;
-  /**
-   * packed links (node-update.ts), a view into the model's link chunks (replica-links.ts);
-   * `original` row builds sort the link triples in place
-   */
-  links: Float64Array;
-  /** the peer ids sorted, for nodes with many peers (hubs): membership by binary search */
-  sortedPeers?: Int32Array;
-}
-
 /** Peer lists longer than this are searched through a sorted copy. */
 const LINEAR_SCAN_MAX_PEERS = 16;
 
@@ -61,8 +49,24 @@ export interface ReplicaModelOptions {
 }
 
 export class ReplicaModel {
-  private entries: (Entry | undefined)[] = [];
-  private readonly linkChunks = new ReplicaLinks();
+  /** ids covered: 1 + the largest id of any update applied */
+  private size = 0;
+  /**
+   * every node's packed links (node-update.ts), by id (replica-links.ts); `original` row builds
+   * sort the link triples in place
+   */
+  private readonly links = new ReplicaLinks();
+  /** by id: the version and scheme of the node's record (0 and -1 without one) */
+  private version = new Uint32Array(0);
+  private schemeId = new Int32Array(0);
+  /** the peer ids sorted, for nodes with many peers (hubs): membership by binary search */
+  private readonly sortedPeers = new Map<number, Int32Array>();
+  /** a full rebuild's working arrays, kept for the next one (sized for the largest graph yet) */
+  private scratch = {
+    peerOff: new Int32Array(0),
+    peerIds: new Int32Array(0),
+    mutual: new Uint8Array(0),
+  };
   private readonly fullFraction: number;
   private readonly best: boolean;
   private prev: SnapshotData | undefined;
@@ -80,27 +84,22 @@ export class ReplicaModel {
 
   /** Apply one update (replaces the node's state). Updates must come in stream order. */
   apply(u: NodeUpdate): void {
-    // grow densely: assigning far past the end would turn the array into a hash table (ids
-    // arrive in any order), making every row lookup of a build slow
-    while (this.entries.length <= u.id) this.entries.push(undefined);
-    const old = this.entries[u.id];
-    let sparse = -1;
-    if (old) {
-      this.markPeers(old.links);
-      sparse = this.linkChunks.release(old.links);
-    }
-    this.dirty.add(u.id);
+    const id = u.id;
+    if (id >= this.size) this.grow(id + 1);
+    const old = this.links.view(id);
+    if (old) this.markPeers(old);
+    this.dirty.add(id);
+    this.sortedPeers.delete(id);
     if (u.present) {
-      this.entries[u.id] = {
-        version: u.version,
-        schemeId: u.schemeId,
-        links: this.linkChunks.copy(u.links),
-      };
+      this.version[id] = u.version;
+      this.schemeId[id] = u.schemeId;
+      this.links.set(id, u.links);
       this.markPeers(u.links);
-    } else if (old) {
-      this.entries[u.id] = undefined;
+    } else {
+      this.version[id] = 0;
+      this.schemeId[id] = -1;
+      this.links.delete(id);
     }
-    if (sparse >= 0) this.compactLinks(sparse);
     if (u.seq > this.appliedSeq) this.appliedSeq = u.seq;
     this.appliedCount++;
   }
@@ -109,17 +108,28 @@ export class ReplicaModel {
     for (const u of updates) this.apply(u);
   }
 
-  /** Move the links still in chunk `c` to the current chunk and drop it. */
-  private compactLinks(c: number): void {
-    const chunks = this.linkChunks;
-    for (const e of this.entries) if (e && chunks.holds(c, e.links)) e.links = chunks.move(e.links);
-    chunks.drop(c);
+  /** Cover ids < n. */
+  private grow(n: number): void {
+    if (n > this.version.length) {
+      const cap = Math.max(n, Math.ceil(this.version.length * 1.5), 16);
+      const version = new Uint32Array(cap);
+      version.set(this.version);
+      this.version = version;
+      const schemeId = new Int32Array(cap).fill(-1);
+      schemeId.set(this.schemeId);
+      this.schemeId = schemeId;
+    }
+    this.links.cover(n);
+    this.size = n;
   }
 
   /** Forget everything (a replica that restarts reloads from a full dump). */
   clear(): void {
-    this.entries = [];
-    this.linkChunks.clear();
+    this.size = 0;
+    this.version = new Uint32Array(0);
+    this.schemeId = new Int32Array(0);
+    this.links.clear();
+    this.sortedPeers.clear();
     this.prev = undefined;
     this.dirty.clear();
     this.appliedSeq = 0;
@@ -131,6 +141,18 @@ export class ReplicaModel {
     this.forceFull = true;
   }
 
+  /**
+   * Lay the links out in id order again if updates scattered them (replica-links.ts). A replica
+   * worker calls it after sending a snapshot, where it delays no one: the next full rebuild then
+   * reads them front to back (a full rebuild that finds them scattered lays them out first).
+   * Returns whether it did.
+   */
+  tidy(): boolean {
+    if (!this.links.scrambled) return false;
+    this.links.layOut();
+    return true;
+  }
+
   /** Rows marked for recomputation since the last build. */
   get dirtyCount(): number {
     return this.dirty.size;
@@ -138,14 +160,14 @@ export class ReplicaModel {
 
   get nodeCount(): number {
     let c = 0;
-    for (const e of this.entries) if (e) c++;
+    for (let id = 0; id < this.size; id++) if (this.links.has(id)) c++;
     return c;
   }
 
   /** Build the next snapshot. `nowMs` is only used to report the build time. */
   build(nowMs: () => number = () => 0): SnapshotData {
     const t0 = nowMs();
-    const n = this.entries.length;
+    const n = this.size;
     const prev = this.prev;
     const full = this.forceFull || !prev || this.dirty.size > n * this.fullFraction;
     const snap = full ? this.buildFull(n) : this.buildIncremental(n, prev);
@@ -170,20 +192,23 @@ export class ReplicaModel {
 
   /** True if node `p` has a record with an inward link from `n`. */
   private hasLinkFrom(p: number, n: number): boolean {
-    const e = this.entries[p];
-    if (!e) return false;
-    const d = e.links;
-    const count = d[0]! | 0;
+    const links = this.links;
+    if (p >= this.size) return false;
+    const c = links.chunkOf[p]!;
+    if (c === NO_LINKS) return false;
+    const d = links.chunks[c]!;
+    const s = links.startOf[p]!;
+    const count = d[s]! | 0;
     if (count <= LINEAR_SCAN_MAX_PEERS) {
-      for (let i = 0; i < count; i++) if (d[1 + i] === n) return true;
+      for (let i = 1; i <= count; i++) if (d[s + i] === n) return true;
       return false;
     }
-    let sorted = e.sortedPeers;
+    let sorted = this.sortedPeers.get(p);
     if (!sorted) {
       sorted = new Int32Array(count);
-      for (let i = 0; i < count; i++) sorted[i] = d[1 + i]! | 0;
+      for (let i = 0; i < count; i++) sorted[i] = d[s + 1 + i]! | 0;
       sorted.sort();
-      e.sortedPeers = sorted;
+      this.sortedPeers.set(p, sorted);
     }
     let lo = 0;
     let hi = count - 1;
@@ -203,24 +228,27 @@ export class ReplicaModel {
    * record, and writes the best one; `best`: writes every link (bestLinksOf).
    */
   private writeRow(n: number, out: RowSink, mutual?: Uint8Array, mutualBase = 0): number {
-    const e = this.entries[n];
-    if (!e) return 0;
-    const d = e.links;
+    const links = this.links;
+    const c = links.chunkOf[n]!;
+    if (c === NO_LINKS) return 0;
+    const d = links.chunks[c]!;
+    const s = links.startOf[n]!;
     // ids and offsets are integers stored as doubles: `| 0` keeps the array indexing on ints
-    const p = d[0]! | 0;
+    const p = d[s]! | 0;
+    const linksBase = s + 2 + 2 * p;
     let count = 0;
     for (let i = 0; i < p; i++) {
-      const peer = d[1 + i]! | 0;
+      const peer = d[s + 1 + i]! | 0;
       if (mutual ? mutual[mutualBase + i] === 0 : !this.hasLinkFrom(peer, n)) continue;
-      const from = d[1 + p + i]! | 0;
-      const to = d[2 + p + i]! | 0;
+      const from = d[s + 1 + p + i]! | 0;
+      const to = d[s + 2 + p + i]! | 0;
       if (to === from) continue;
       if (this.best) {
-        count += writeBestLinks(d, 2 + 2 * p, from, to, peer, out);
+        count += writeBestLinks(d, linksBase, from, to, peer, out);
         continue;
       }
-      if (to - from > 1) sortTriples(d, 2 + 2 * p, from, to);
-      const base = 2 + 2 * p + 3 * from;
+      if (to - from > 1) sortTriples(d, linksBase, from, to);
+      const base = linksBase + 3 * from;
       const cost = 1 / d[base + 2]!;
       if (!(cost > 0)) continue;
       out.push(peer, cost, d[base]!, d[base + 1]!);
@@ -233,58 +261,54 @@ export class ReplicaModel {
     const present = alloc.u8(n);
     const version = alloc.u32(n);
     const schemeId = alloc.i32(n);
-    for (let i = 0; i < n; i++) {
-      const e = this.entries[i];
-      if (e) {
-        present[i] = 1;
-        version[i] = e.version;
-        schemeId[i] = e.schemeId;
-      } else {
-        schemeId[i] = -1;
-      }
-    }
+    const chunkOf = this.links.chunkOf;
+    for (let i = 0; i < n; i++) present[i] = chunkOf[i] === NO_LINKS ? 0 : 1;
+    version.set(this.version.subarray(0, n));
+    schemeId.set(this.schemeId.subarray(0, n));
     return { present, version, schemeId };
   }
 
   private buildFull(n: number): RowsSnapshot {
-    // The "both directions" test needs every peer's peer list: reading them from the entries
-    // is a cache miss per test, so first copy all peer lists into one flat array (one pass),
-    // then test each pair there.
-    let bound = 0;
-    let edgeBound = 0;
-    for (let i = 0; i < n; i++) {
-      const e = this.entries[i];
-      if (!e) continue;
-      const p = e.links[0]! | 0;
-      bound += p;
-      // a row has at most one edge per peer (`original`) or per link (`best`)
-      edgeBound += this.best ? e.links[1 + 2 * p]! | 0 : p;
-    }
-    const peerOff = new Int32Array(n + 1);
-    const peerIds = new Int32Array(bound);
+    // The "both directions" test needs every peer's peer list: reading them from the link
+    // chunks is a cache miss per test, so first copy all peer lists into one flat array (one
+    // pass in id order), then test each pair there.
+    const links = this.links;
+    if (links.scrambled) links.layOut();
+    const chunks = links.chunks;
+    const chunkOf = links.chunkOf;
+    const startOf = links.startOf;
+    const bound = links.peerTotal;
+    // a row has at most one edge per peer (`original`) or per link (`best`)
+    const edgeBound = this.best ? links.linkTotal : bound;
+    const { peerOff, peerIds, mutual } = this.scratchFor(n, bound);
     let w = 0;
     for (let i = 0; i < n; i++) {
       peerOff[i] = w;
-      const e = this.entries[i];
-      if (!e) continue;
-      const d = e.links;
-      const p = d[0]! | 0;
-      for (let k = 0; k < p; k++) peerIds[w++] = d[1 + k]! | 0;
+      const c = chunkOf[i]!;
+      if (c === NO_LINKS) continue;
+      const d = chunks[c]!;
+      const s = startOf[i]!;
+      const end = s + 1 + (d[s]! | 0);
+      for (let k = s + 1; k < end; k++) peerIds[w++] = d[k]! | 0;
     }
     peerOff[n] = w;
-    const mutual = new Uint8Array(bound);
+    // Both directions is symmetric: i lists p and p lists i. So each pair is tested once, from
+    // its lower id: if p lists i, every entry of i for p and every entry of p for i is marked.
+    mutual.fill(0, 0, w);
     for (let i = 0; i < n; i++) {
       const end = peerOff[i + 1]!;
       for (let k = peerOff[i]!; k < end; k++) {
         const p = peerIds[k]!;
-        if (p >= n) continue;
+        if (p < i || p >= n || mutual[k] === 1) continue;
+        let found = false;
         const pe = peerOff[p + 1]!;
         for (let j = peerOff[p]!; j < pe; j++) {
           if (peerIds[j] === i) {
-            mutual[k] = 1;
-            break;
+            mutual[j] = 1;
+            found = true;
           }
         }
+        if (found) for (let j = k; j < end; j++) if (peerIds[j] === p) mutual[j] = 1;
       }
     }
     // lay the rows out in shared arrays of the largest size they can have and hand out views
@@ -297,6 +321,18 @@ export class ReplicaModel {
     }
     offsets[n] = sink.length;
     return { seq: this.appliedSeq, n, ...this.nodeArrays(n), offsets, ...sink.views() };
+  }
+
+  /** The working arrays of a full rebuild for ids < n and `bound` peers in all (grown as needed). */
+  private scratchFor(n: number, bound: number): ReplicaModel['scratch'] {
+    const s = this.scratch;
+    if (s.peerOff.length < n + 1) s.peerOff = new Int32Array(Math.ceil((n + 1) * 1.25));
+    if (s.peerIds.length < bound) {
+      const cap = Math.ceil(bound * 1.25);
+      s.peerIds = new Int32Array(cap);
+      s.mutual = new Uint8Array(cap);
+    }
+    return s;
   }
 
   /**
@@ -384,7 +420,17 @@ function writeBestLinks(
  * the same engine sort the reference applies to the record's link array, so ties (equal values,
  * Infinity, NaN) come out in exactly the same order.
  */
-function sortTriples(d: PackedLinks, linksBase: number, from: number, to: number): void {
+export function sortTriples(d: PackedLinks, linksBase: number, from: number, to: number): void {
+  // Already in order (the common case: an earlier build sorted them): the engine's sort finds
+  // one run in which no element compares below the one before it, and moves nothing.
+  let ordered = true;
+  for (let i = linksBase + 3 * from + 2, last = linksBase + 3 * (to - 1); i < last; i += 3) {
+    if (d[i]! - d[i + 3]! < 0) {
+      ordered = false;
+      break;
+    }
+  }
+  if (ordered) return;
   const k = to - from;
   const idx: number[] = new Array<number>(k);
   for (let i = 0; i < k; i++) idx[i] = i;

@@ -51,6 +51,7 @@ if (port) {
           }
           const snapshot = model.build(() => performance.now());
           port.postMessage({ op: 'built', id: msg.id, snapshot });
+          model.tidy();
         } catch (e) {
           port.postMessage({
             op: 'failed',

@@ -6,8 +6,12 @@ import { expect } from 'chai';
 import { newGraphTables } from '../../../src/graph/id-tables.ts';
 import { NodeTable } from '../../../src/graph/apply-announcement.ts';
 import { nodeRemovedUpdate, nodeUpdateOf } from '../../../src/routing/node-update.ts';
-import { ReplicaModel } from '../../../src/routing/replica-model.ts';
-import { sameGraph } from '../../../src/routing/snapshot-data.ts';
+import { ReplicaModel, sortTriples } from '../../../src/routing/replica-model.ts';
+import type { RoutePolicy } from '../../../src/routing/route-policy.ts';
+import { sameGraph, type SnapshotData } from '../../../src/routing/snapshot-data.ts';
+import type { NodeUpdate } from '../../../src/routing/node-update.ts';
+import { absentUpdate, presentUpdate, type PeerLinks } from '../../helpers/packed-links.ts';
+import { prng } from '../../helpers/prng.ts';
 import type { Entity } from '../../../src/protocol/entity-types.ts';
 import { ipOf, mkAnn, mkReset, peer, T0 } from '../graph/fixtures.ts';
 
@@ -157,6 +161,122 @@ describe('replica-model', () => {
       for (const u of last.values()) fresh.apply(u);
       expect(sameGraph(model.build(), fresh.build())).to.equal(true);
       last = new Map();
+    });
+  });
+
+  describe('full rebuilds, one after another', () => {
+    /** Every array of two snapshots equal (the transpose too), value for value. */
+    function expectSame(a: SnapshotData, b: SnapshotData): void {
+      expect(a.n).to.equal(b.n);
+      const keys = [
+        'present',
+        'version',
+        'schemeId',
+        'offsets',
+        'nbr',
+        'cost',
+        'labelId',
+        'form',
+        'inOffsets',
+        'inNbr',
+        'inCost',
+        'inEdge',
+      ] as const;
+      for (const k of keys) expect([...a[k]], k).to.deep.equal([...b[k]]);
+    }
+
+    /** A random record of node `id` among ids < span: mostly mutual-looking peers, ties, zeros. */
+    function randomPeers(rnd: () => number, id: number, span: number): PeerLinks {
+      const peers = new Set<number>();
+      const want = Math.floor(rnd() * 6);
+      for (let k = 0; k < want; k++) {
+        // neighbours by id (so links are often announced both ways) or anyone
+        const p = rnd() < 0.7 ? (id + 1 + Math.floor(rnd() * 4)) % span : Math.floor(rnd() * span);
+        peers.add(p);
+      }
+      return [...peers].map((p) => [
+        p,
+        Array.from({ length: Math.floor(rnd() * 4) }, () => [
+          Math.floor(rnd() * 100),
+          Math.floor(rnd() * 2),
+          [0, 1, 1, 2, 0.5, 3, Infinity][Math.floor(rnd() * 7)]!,
+        ]),
+      ]);
+    }
+
+    for (const policy of ['original', 'best'] as RoutePolicy[]) {
+      it(`${policy}: working arrays and link layouts kept across rebuilds give what a fresh model gives, while the graph shrinks and grows`, () => {
+        const rnd = prng(policy === 'best' ? 11 : 7);
+        // (patched rows for up to half the graph: the small steps below stay incremental)
+        const model = new ReplicaModel({ policy, fullRebuildFraction: 0.5 });
+        const state = new Map<number, NodeUpdate>();
+        let seq = 0;
+        const put = (u: NodeUpdate): void => {
+          model.apply(u);
+          if (u.present) state.set(u.id, u);
+          else state.delete(u.id);
+        };
+        // each phase: the ids in play, and how many nodes are removed
+        const phases = [
+          { span: 400, removals: 0 },
+          { span: 400, removals: 320 }, // shrinks
+          { span: 900, removals: 10 }, // grows past its size
+          { span: 120, removals: 600 }, // shrinks hard
+          { span: 1500, removals: 0 }, // grows again
+        ];
+        for (const { span, removals } of phases) {
+          for (let k = 0; k < span; k++) {
+            const id = Math.floor(rnd() * span);
+            put(presentUpdate(++seq, id, randomPeers(rnd, id, span), seq));
+          }
+          for (let k = 0; k < removals; k++) put(absentUpdate(++seq, Math.floor(rnd() * span)));
+          // a removal of an id never seen, beyond every id so far
+          put(absentUpdate(++seq, span + 7));
+          for (const full of [true, false, true]) {
+            if (full) model.requestFullRebuild();
+            else
+              for (let k = 0; k < 5; k++) {
+                const id = Math.floor(rnd() * span);
+                put(presentUpdate(++seq, id, randomPeers(rnd, id, span), seq));
+              }
+            const built = model.build();
+            expect(built.stats.full).to.equal(full);
+            const fresh = new ReplicaModel({ policy });
+            // the fresh model gets copies: an `original` build sorts the links it holds
+            for (const u of state.values()) fresh.apply({ ...u, links: u.links.slice() });
+            // cover the same ids (a removal update of an id beyond them all)
+            fresh.apply(absentUpdate(seq, built.n - 1));
+            expectSame(built, fresh.build());
+          }
+          model.tidy();
+        }
+      });
+    }
+  });
+
+  describe('sortTriples', () => {
+    it('orders link triples exactly as the engine sorts them (stable, value descending; ties, Infinity, NaN)', () => {
+      const rnd = prng(3);
+      const values = [0, 1, 1, 2, 0.5, Infinity, Infinity, NaN, -0];
+      for (let trial = 0; trial < 3000; trial++) {
+        const k = 1 + Math.floor(rnd() * 7);
+        const triples = Array.from({ length: k }, (_, i) => [
+          i,
+          trial % 3,
+          values[Math.floor(rnd() * values.length)]!,
+        ]);
+        // half the trials start from the engine's own order (what an earlier build left)
+        if (trial % 2 === 0) triples.sort((a, b) => b[2]! - a[2]!);
+        const want = [...triples].sort((a, b) => b[2]! - a[2]!);
+        const d = new Float64Array([9, 9, ...triples.flat(), 9]);
+        sortTriples(d, 2, 0, k);
+        const got = Array.from({ length: k }, (_, i) => [...d.subarray(2 + 3 * i, 5 + 3 * i)]);
+        expect(
+          got.map((t) => t[0]),
+          `trial ${trial}`,
+        ).to.deep.equal(want.map((t) => t[0]));
+        expect([d[0], d[1], d[2 + 3 * k]]).to.deep.equal([9, 9, 9]);
+      }
     });
   });
 });
