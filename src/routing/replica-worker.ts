@@ -10,6 +10,7 @@
  */
 import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
+import { threadCpuMs } from '../lib/thread-cpu.ts';
 import { unpackUpdates, type PackedUpdates } from './node-update.ts';
 import { ReplicaModel, type ReplicaModelOptions } from './replica-model.ts';
 
@@ -49,7 +50,13 @@ if (port) {
             Atomics.wait(gate, 0, 0);
             gate = undefined;
           }
-          const snapshot = model.build(() => performance.now());
+          const cpu0 = threadCpuMs();
+          const built = model.build(() => performance.now());
+          const cpu1 = threadCpuMs();
+          const snapshot =
+            cpu0 === undefined || cpu1 === undefined
+              ? built
+              : { ...built, stats: { ...built.stats, cpuMs: cpu1 - cpu0 } };
           port.postMessage({ op: 'built', id: msg.id, snapshot });
           model.tidy();
         } catch (e) {

@@ -53,6 +53,8 @@ export interface SnapshotStats {
   readonly rowsRebuilt: number;
   readonly edges: number;
   readonly buildMs: number;
+  /** of which the building thread ran on a core (ms; where the platform tells, lib/thread-cpu.ts) */
+  readonly cpuMs?: number;
 }
 
 const HAS_SAB = typeof SharedArrayBuffer === 'function';

@@ -113,6 +113,8 @@ export interface TreeReplicasStats {
   /** update batches the standby's mailbox refused (resent later) */
   deferredFlushes: number;
   lastBuildMs: number;
+  /** of which the building thread ran on a core (where the platform tells; see SnapshotStats) */
+  lastBuildCpuMs: number | undefined;
   treeHits: number;
   treeMisses: number;
   pairSearches: number;
@@ -138,6 +140,7 @@ export class TreeReplicas {
     replicaRestarts: 0,
     deferredFlushes: 0,
     lastBuildMs: 0,
+    lastBuildCpuMs: undefined,
     treeHits: 0,
     treeMisses: 0,
     pairSearches: 0,
@@ -378,6 +381,7 @@ export class TreeReplicas {
     const old = this.current;
     for (const k of ROUTE_STAT_KEYS) this.stats[k] += old.stats[k];
     this.stats.lastBuildMs = data.stats.buildMs;
+    this.stats.lastBuildCpuMs = data.stats.cpuMs;
     if (data.stats.full) this.stats.fullRebuilds++;
     this.current = new RouteSnapshot(
       data,
