@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only <name>] [-- --json <file>]`: runs every
+ * `npm run bench [-- --quick] [-- --only <name>[,<name>…]] [-- --json <file>]`: runs every
  * bench/*.bench.ts and prints each figure beside its limit or baseline as a ratio.
  */
 import { readdirSync, writeFileSync } from 'node:fs';
@@ -12,8 +12,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h')) {
   process.stdout.write(
-    'usage: npm run bench -- [--quick] [--only <name>] [--seed <n>] [--json <file>]\n' +
-      'Runs bench/*.bench.ts; each line prints a figure beside its limit/baseline as a ratio.\n',
+    'usage: npm run bench -- [--quick] [--only <name>[,<name>…]] [--seed <n>] [--json <file>]\n' +
+      'Runs bench/*.bench.ts (--only: those whose names start with one of the names, in one process: `--only ingest,routes` gives the routes bench the ingest rate it measures at half of); each line prints a figure beside its limit/baseline as a ratio.\n',
   );
   process.exit(0);
 }
@@ -25,12 +25,12 @@ const options: BenchOptions = {
   quick: args.includes('--quick'),
   seed: Number(opt('--seed') ?? 42),
 };
-const only = opt('--only');
+const only = opt('--only')?.split(',');
 const jsonOut = opt('--json');
 
 const files = readdirSync(here)
   .filter((f) => f.endsWith('.bench.ts'))
-  .filter((f) => !only || f.startsWith(only))
+  .filter((f) => !only || only.some((o) => f.startsWith(o)))
   .sort();
 
 const cpu = cpus()[0]?.model ?? 'unknown cpu';
