@@ -139,6 +139,8 @@ function homeProcess(): {
   published: Published[];
   advance: (ms: number) => void;
   now: () => number;
+  /** each op as the node's own announcement, a second after the last */
+  announce: (ann: Announcer, ops: readonly Op[]) => Promise<void>;
 } {
   const { server, clock } = fastServer();
   const published: Published[] = [];
@@ -154,6 +156,12 @@ function homeProcess(): {
     published,
     advance: (ms) => clock.set(clock.now() + ms),
     now: () => clock.now(),
+    announce: async (ann, ops) => {
+      for (const op of ops) {
+        clock.set(clock.now() + 1000);
+        await server.submitAnnouncement(ann.build(op), 'node');
+      }
+    },
   };
 }
 
@@ -206,13 +214,10 @@ describe('record deltas (property): deltas alone give what the announcements in 
         const ann = new Announcer(home.now);
         try {
           // every node starts with a reset, so most later operations apply
-          for (const op of [
+          await home.announce(ann, [
             ...NODES.map((_n, node): Op => ({ kind: 'reset', node, peers: [0, 1, 2, 3, 4, 5] })),
             ...ops,
-          ]) {
-            home.advance(1000);
-            await home.server.submitAnnouncement(ann.build(op), 'node');
-          }
+          ]);
           let viaDelta = 0;
           for (const p of home.published) {
             expect(
@@ -265,14 +270,11 @@ describe('record deltas (property): deltas alone give what the announcements in 
     const late = fastServer().server;
     const ann = new Announcer(home.now);
     try {
-      for (const op of [
+      await home.announce(ann, [
         { kind: 'reset', node: 0, peers: [1, 2] },
         { kind: 'peer', node: 0, peer: 3, slot: 2, mtu: 9 },
         { kind: 'peer', node: 0, peer: 1, slot: 0, mtu: 7 },
-      ] as Op[]) {
-        home.advance(1000);
-        await home.server.submitAnnouncement(ann.build(op), 'node');
-      }
+      ]);
       const [reset, , last] = home.published;
       expect(await late.applyClusterDelta(reset!.bytes, reset!.delta!, reset!.nodeIp)).to.equal(
         'delta',
@@ -297,15 +299,12 @@ describe('record deltas (property): deltas alone give what the announcements in 
     const other = fastServer({ clock: home.clock }).server;
     const ann = new Announcer(home.now);
     try {
-      for (const op of [
+      await home.announce(ann, [
         { kind: 'reset', node: 0, peers: [1, 2] },
         { kind: 'reset', node: 1, peers: [0, 2] },
         { kind: 'peer', node: 0, peer: 3, slot: 2, mtu: 9 },
         { kind: 'peer', node: 1, peer: 3, slot: 2, mtu: 9 },
-      ] as Op[]) {
-        home.advance(1000);
-        await home.server.submitAnnouncement(ann.build(op), 'node');
-      }
+      ]);
       const [reset0, reset1, peer0, peer1] = home.published;
       const node0 = reset0!.nodeIp;
       // node 1's reset under node 0's name and delta: applied in full, as node 1's
