@@ -227,7 +227,10 @@ export class RecordPublisher {
         for (let k = 0; k < results.length; k++) {
           const r = results[k]!;
           if (r.status === 'rejected') throw r.reason;
-          raiseWatermark(state, chunk[k]!.nodeIp, r.value);
+          // no raiseWatermark here: this entry was applied long ago and the node may have moved
+          // on since — other processes' entries of it, stored before this one, that our follower
+          // has not read yet would be skipped as `covered`. The follower raises the watermark
+          // when it reads this entry, in record order, after those.
           notePublished(state, chunk[k]!.nodeIp, r.value);
           state.view.published++;
           done++;
@@ -238,7 +241,7 @@ export class RecordPublisher {
         const env = s ? this.snapshotEnvelope(ip, ++state.seq, this.d.now(), s) : undefined;
         if (env) {
           const id = await this.d.bus.append({ envelope: env, nodeIp: ip, snapshot: env });
-          raiseWatermark(state, ip, id);
+          // the follower raises the watermark when it reads it (as for the backlog above)
           notePublished(state, ip, id);
         }
         state.dirty.delete(ip);

@@ -6,7 +6,10 @@
  *    out as an `ann` reply) and the process stayed ready;
  *  - a node's later append could be stored while its earlier one had failed (per-node order);
  *  - a catch-up that took longer than catchUpTimeoutMs let the node's announcement be applied
- *    locally on a stale record, after which the older record entries were ignored as older.
+ *    locally on a stale record, after which the older record entries were ignored as older;
+ *  - re-publishing the backlog raised the node's watermark to the new entry's id, so the entries
+ *    other processes had stored before it (not read yet) were skipped as `covered`, and the
+ *    node's next announcement was applied on a stale record (a stateHash the node never had).
  */
 import { expect } from 'chai';
 import { Registry } from 'prom-client';
@@ -285,6 +288,64 @@ describe('cluster guarantee (memory bus)', () => {
       expect(await send(b, sb, net.update(0, Date.now())), 'b: update').to.equal(true);
       expect(await send(b, sb, net.update(0, Date.now())), 'b: update').to.equal(true);
       // node 0 comes back to a, which changed it last as far as it has seen
+      expect(
+        await send(a, sa, net.update(0, Date.now())),
+        'a continues the chain b extended',
+      ).to.equal(true);
+      await eventually('a and b agree', () => same(sa, sb));
+    });
+
+    it("catches up on a node another process changed while this one held the node's unacknowledged announcement in its backlog (the backlog's re-publication reflects only what this process read)", async () => {
+      // a's appends wait for the test: the first one is refused once b has moved on
+      const inner = new MemoryClusterBus(hub);
+      let refuseNext = false;
+      let release!: () => void;
+      const released = new Promise<void>((r) => (release = r));
+      const gated: ClusterBus = {
+        kind: 'memory',
+        start: (ev: ClusterBusEvents) => inner.start(ev),
+        connected: () => inner.connected(),
+        append: async (input) => {
+          if (refuseNext) {
+            refuseNext = false;
+            await released;
+            throw new Error("OOM command not allowed when used memory > 'maxmemory'.");
+          }
+          return inner.append(input);
+        },
+        readAfter: (x, n) => inner.readAfter(x, n),
+        info: () => inner.info(),
+        snapshots: (n) => inner.snapshots(n),
+        snapshotId: (ip) => inner.snapshotId(ip),
+        close: () => inner.close(),
+      };
+      const sa = new CoreSink(SNODE);
+      const sb = new CoreSink(SNODE);
+      // a hears of b's entries only through live frames or a catch-up (no anti-entropy tick)
+      const a = await start(sa, { name: 'a', bus: gated, antiEntropyIntervalMs: 600_000 });
+      const b = await start(sb, { name: 'b' });
+      await a.whenReady(5000);
+      await b.whenReady(5000);
+      const model = new CoreSink(SNODE);
+      const send = async (p: ClusterActor, sink: CoreSink, bytes: Uint8Array): Promise<boolean> => {
+        const want = (await model.local(bytes)).stateHash;
+        return (await accept(p, sink, 0, bytes)) === want;
+      };
+      expect(await send(a, sa, net.reset(0, Date.now())), 'a: reset').to.equal(true);
+      await eventually('b has node 0', () => same(sa, sb));
+      // a applies u1 but Redis refuses its append (it answers only once b has moved on)
+      refuseNext = true;
+      const u1 = net.update(0, Date.now());
+      const notAcked = rejection(accept(a, sa, 0, u1));
+      // the node sends u1 again, to b (a is not ready), then u2; a misses their frames
+      hub.dropNextFrames(2);
+      expect(await send(b, sb, u1), 'b: u1').to.equal(true);
+      expect(await send(b, sb, net.update(0, Date.now())), 'b: u2').to.equal(true);
+      release();
+      expect((await notAcked).code).to.equal('RS_ERR_CLUSTER_NOT_DURABLE');
+      // a re-publishes its backlog (u1 again, after b's entries) without having read b's u2
+      await eventually('a writable again', () => a.status().writable);
+      // the node comes back to a: a must read b's u2 before applying u3
       expect(
         await send(a, sa, net.update(0, Date.now())),
         'a continues the chain b extended',
