@@ -27,6 +27,15 @@ export interface ClusterAppend {
    * in the same atomic step (absent: the key is left as it is)
    */
   readonly snapshot?: Uint8Array;
+  /**
+   * Write `snapshot` only while the node's snapshot key names no entry newer than `upTo` (the
+   * newest entry of the node this process's state reflects: its watermark); `upTo` undefined:
+   * only while the node has no snapshot key. Checked in the same atomic step; the entry is
+   * appended either way. For entries re-published after Redis refused writes: another process
+   * may have stored newer entries of the node meanwhile, and this process's state of the node
+   * lacks them. Absent: the snapshot is written unconditionally (a direct append).
+   */
+  readonly snapshotIf?: { readonly upTo: string | undefined };
 }
 
 export interface ClusterRecordInfo {

@@ -126,6 +126,9 @@ export interface ClusterState {
   backlog: BacklogEntry[];
   /** nodes to re-publish as SNAPSHOT entries (backlog overflow, Redis data loss) */
   readonly dirty: Set<string>;
+  /** the dirty nodes whose entries Redis lost: their snapshot is written whatever the node's key
+   *  holds (the others only while it names nothing newer than the watermark: flush) */
+  readonly lost: Set<string>;
   inFlight: number;
   /** nodes with an append in flight: a node's next append waits for it, so a failed append can
    *  never be overtaken by a later one of the same node that succeeds (per-node record order) */
@@ -169,6 +172,7 @@ export function newClusterState(view: ClusterView): ClusterState {
     seqs: new SeqWindow(),
     backlog: [],
     dirty: new Set(),
+    lost: new Set(),
     inFlight: 0,
     inFlightNodes: new Set(),
     waiting: [],

@@ -117,7 +117,12 @@ export class MemoryClusterHub {
     this.lastId = id;
     this.entries.push(frame);
     if (this.entries.length > this.maxLen) this.trim(this.maxLen);
-    if (input.snapshot)
+    const held = this.snapshotsByNode.get(input.nodeIp)?.id;
+    const allowed =
+      !input.snapshotIf ||
+      held === undefined ||
+      compareStreamIds(held, input.snapshotIf.upTo ?? STREAM_ID_ZERO) <= 0;
+    if (input.snapshot && allowed)
       this.snapshotsByNode.set(input.nodeIp, {
         nodeIp: input.nodeIp,
         id,

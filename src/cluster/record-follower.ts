@@ -171,7 +171,10 @@ export class RecordFollower {
     this.d.metrics.resyncs.inc({ cause: 'rewind' });
     setPosition(state, lastId);
     state.lastPublished = undefined;
-    for (const ip of state.own) state.dirty.add(ip);
+    for (const ip of state.own) {
+      state.dirty.add(ip);
+      state.lost.add(ip);
+    }
     state.view.dirty = state.dirty.size;
   }
 
@@ -199,7 +202,10 @@ export class RecordFollower {
     );
     state.view.resyncs++;
     this.d.metrics.resyncs.inc({ cause: 'lost_own' });
-    for (const ip of state.own) state.dirty.add(ip);
+    for (const ip of state.own) {
+      state.dirty.add(ip);
+      state.lost.add(ip);
+    }
     state.view.dirty = state.dirty.size;
     state.lastPublished = undefined;
   }

@@ -8,7 +8,8 @@
  *    in sequence order, and the caller hears `durable: false` at once. Past the bound, the node is
  *    marked dirty and re-published whole (a SNAPSHOT entry) when the bus returns.
  *  - Flush: the backlog in order, pipelined by chunks, each node's snapshot with its last entry;
- *    then the dirty nodes as SNAPSHOT entries.
+ *    then the dirty nodes as SNAPSHOT entries. Each snapshot replaces the node's key only while
+ *    the key names nothing newer than what this process reflects of the node (`reflected`).
  *
  * Runs inside the actor's handlers only; completions come back as actor messages (`settled`).
  */
@@ -221,7 +222,12 @@ export class RecordPublisher {
               const s = this.d.sink.nodeSnapshot(e.nodeIp);
               if (s) snapshot = this.snapshotEnvelope(e.nodeIp, e.seq, this.d.now(), s);
             }
-            return this.d.bus.append({ envelope: e.envelope, nodeIp: e.nodeIp, snapshot });
+            return this.d.bus.append({
+              envelope: e.envelope,
+              nodeIp: e.nodeIp,
+              snapshot,
+              snapshotIf: this.reflected(state, e.nodeIp),
+            });
           }),
         );
         for (let k = 0; k < results.length; k++) {
@@ -240,11 +246,18 @@ export class RecordPublisher {
         const s = this.d.sink.nodeSnapshot(ip);
         const env = s ? this.snapshotEnvelope(ip, ++state.seq, this.d.now(), s) : undefined;
         if (env) {
-          const id = await this.d.bus.append({ envelope: env, nodeIp: ip, snapshot: env });
+          const id = await this.d.bus.append({
+            envelope: env,
+            nodeIp: ip,
+            snapshot: env,
+            // Redis lost the node's entries: its key holds less than we do, write it whatever it names
+            ...(state.lost.has(ip) ? {} : { snapshotIf: this.reflected(state, ip) }),
+          });
           // the follower raises the watermark when it reads it (as for the backlog above)
           notePublished(state, ip, id);
         }
         state.dirty.delete(ip);
+        state.lost.delete(ip);
         state.view.dirty = state.dirty.size;
       }
     } catch (e) {
@@ -266,6 +279,18 @@ export class RecordPublisher {
         { event: 'cluster:backlog:flushed', entries: total, ms: Date.now() - t0 },
         're-published the backlog',
       );
+  }
+
+  /**
+   * The condition of a re-published entry's snapshot: this process's state of the node is that of
+   * a past moment, and another process may have stored newer (acknowledged) entries of the node
+   * since. Its snapshot may replace the node's key only while the key names no entry newer than
+   * the one this state reflects (the watermark; none: only while there is no key) — otherwise a
+   * process starting from snapshots would rebuild the node without those entries. Receivers of
+   * the record drop the entry itself when they hold newer announcements of the node.
+   */
+  private reflected(state: ClusterState, nodeIp: string): { readonly upTo: string | undefined } {
+    return { upTo: state.watermark.get(nodeIp) };
   }
 
   /** The bus is up and nothing older is waiting to be re-published. */

@@ -10,6 +10,8 @@
  *
  * One Lua script does XADD + SET last + SET snapshot + PUBLISH atomically, so the record, the
  * snapshots and the live frames can never disagree, and frames are published in record order.
+ * A re-published entry's snapshot is conditional (ClusterAppend.snapshotIf): the script sets it
+ * only while the key names no entry newer than the publisher's state of the node.
  *
  * Two connections (a subscribed connection cannot run commands):
  *  - commands: enableOfflineQueue false, maxRetriesPerRequest 0, autoResendUnfulfilledCommands
@@ -78,13 +80,40 @@ export interface RedisClusterBusOptions {
   readonly log?: Logger;
 }
 
+/**
+ * ARGV[6]: '' writes the snapshot unconditionally; a stream id W writes it only while the
+ * snapshot key is absent or names an id not newer than W ('0-0': only while it is absent; a key
+ * whose id cannot be read holds nothing usable and is replaced). Ids are compared part by part as
+ * decimal strings (exact beyond 2^53).
+ */
 const APPEND_LUA = `
+local function newer(a, b)
+  local am, as = string.match(a, '^(%d+)%-(%d+)$')
+  local bm, bs = string.match(b, '^(%d+)%-(%d+)$')
+  if not am or not bm then return false end
+  local function gt(x, y)
+    if #x ~= #y then return #x > #y end
+    return x > y
+  end
+  if am ~= bm then return gt(am, bm) end
+  return gt(as, bs)
+end
 local prev = redis.call('GET', KEYS[2])
 if not prev then prev = '0-0' end
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'p', prev, 'e', ARGV[2])
 redis.call('SET', KEYS[2], id)
 if ARGV[4] ~= '' then
-  redis.call('SET', KEYS[3], id .. ' ' .. ARGV[4], 'PX', ARGV[5])
+  local write = true
+  if ARGV[6] ~= '' then
+    local head = redis.call('GETRANGE', KEYS[3], 0, 41)
+    if head ~= '' then
+      local held = string.match(head, '^(%S+) ')
+      write = held == nil or not newer(held, ARGV[6])
+    end
+  end
+  if write then
+    redis.call('SET', KEYS[3], id .. ' ' .. ARGV[4], 'PX', ARGV[5])
+  end
 end
 redis.call('PUBLISH', ARGV[3], id .. ' ' .. prev .. ' ' .. ARGV[2])
 return id
@@ -100,6 +129,7 @@ interface AppendCommand {
     channel: string,
     snapshot: Buffer,
     ttl: number,
+    snapshotUpTo: string,
   ): Promise<string>;
 }
 
@@ -286,6 +316,7 @@ export class RedisClusterBus implements ClusterBus {
       this.keys.channel,
       input.snapshot ? toBuffer(input.snapshot) : Buffer.alloc(0),
       SNAPSHOT_TTL_MS,
+      input.snapshotIf ? (input.snapshotIf.upTo ?? STREAM_ID_ZERO) : '',
     );
     if ((this.opts.waitReplicas ?? 0) > 0) await this.replicated();
     return String(id);

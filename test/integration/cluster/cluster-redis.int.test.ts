@@ -26,6 +26,7 @@ import {
 } from '../../helpers/cluster-fixtures.ts';
 import { captureLog } from '../../helpers/log-capture.ts';
 import { startTestRedis, type TestRedis } from '../../helpers/redis.ts';
+import { checkSnapshotCondition } from '../../helpers/snapshot-condition.ts';
 
 const SNODE = fcIdentities(1, 99)[0]!.ipv6;
 /** the cluster key of these simulated processes (a Redis bus is always authenticated) */
@@ -220,6 +221,41 @@ describe('cluster bus on Redis', function () {
     await sleep(100);
     expect(rec.applied).to.have.length(2);
     await writer.close();
+  });
+
+  it("the append script writes a re-published entry's snapshot only while the node's key names nothing newer than the publisher's watermark, and appends the entry either way", async () => {
+    const bus = new RedisClusterBus({ url: redis.url, prefix });
+    await bus.start({ frame: () => undefined, up: () => undefined, down: () => undefined });
+    try {
+      await eventually('bus connected', () => bus.connected());
+      await checkSnapshotCondition(bus, 'fc00::');
+      // ids compare by number, part by part: 7-10 is newer than 7-9 (not as strings)
+      const ip = 'fc00::9';
+      const key = `${prefix}:node:${ip}`;
+      const env = Uint8Array.of(0);
+      await admin.set(key, '7-10 x');
+      await bus.append({ envelope: env, nodeIp: ip, snapshot: env, snapshotIf: { upTo: '7-9' } });
+      expect(await admin.get(key)).to.equal('7-10 x');
+      const id = await bus.append({
+        envelope: env,
+        nodeIp: ip,
+        snapshot: env,
+        snapshotIf: { upTo: '7-10' },
+      });
+      expect(await bus.snapshotId(ip)).to.equal(id);
+      // a key whose id cannot be read holds nothing usable: replaced
+      await admin.set(key, 'garbage');
+      const id2 = await bus.append({
+        envelope: env,
+        nodeIp: ip,
+        snapshot: env,
+        snapshotIf: { upTo: undefined },
+      });
+      expect(await bus.snapshotId(ip)).to.equal(id2);
+      expect(await admin.pttl(key), 'the snapshot expires with the node').to.be.greaterThan(0);
+    } finally {
+      await bus.close();
+    }
   });
 
   it('refuses entries written straight into Redis without the cluster key (record, frame, snapshot): not applied, counted, logged', async () => {

@@ -9,7 +9,10 @@
  *    locally on a stale record, after which the older record entries were ignored as older;
  *  - re-publishing the backlog raised the node's watermark to the new entry's id, so the entries
  *    other processes had stored before it (not read yet) were skipped as `covered`, and the
- *    node's next announcement was applied on a stale record (a stateHash the node never had).
+ *    node's next announcement was applied on a stale record (a stateHash the node never had);
+ *  - re-publishing the backlog overwrote the node's snapshot with this process's older state of
+ *    the node, without what another process had stored of it meanwhile (acknowledged): a process
+ *    started from snapshots rebuilt the node without those announcements.
  */
 import { expect } from 'chai';
 import { Registry } from 'prom-client';
@@ -18,7 +21,8 @@ import type { ClusterAppend, ClusterBus, ClusterBusEvents } from '../../../src/c
 import { MemoryClusterBus, MemoryClusterHub } from '../../../src/cluster/memory-bus.ts';
 import { clusterReadiness } from '../../../src/cluster/start-cluster.ts';
 import { isRsError } from '../../../src/errors.ts';
-import { decodeClusterEnvelope } from '../../../src/protocol/cluster-envelope.ts';
+import { bytesEqual } from '../../../src/protocol/hex.ts';
+import { compareStreamIds, decodeClusterEnvelope } from '../../../src/protocol/cluster-envelope.ts';
 import { CoreSink, TreeNetwork, eventually, fcIdentities } from '../../helpers/cluster-fixtures.ts';
 
 const SNODE = fcIdentities(1, 99)[0]!.ipv6;
@@ -295,7 +299,21 @@ describe('cluster guarantee (memory bus)', () => {
       await eventually('a and b agree', () => same(sa, sb));
     });
 
-    it("catches up on a node another process changed while this one held the node's unacknowledged announcement in its backlog (the backlog's re-publication reflects only what this process read)", async () => {
+    /**
+     * a applies u1 of node 0 but Redis refuses its append (answering only once b has moved on);
+     * the node sends u1 again to b, then u2 (both acknowledged), and a misses their frames; a then
+     * re-publishes its backlog (u1 again, after b's entries) without having read b's u2.
+     */
+    async function backlogBehindAnotherProcess(): Promise<{
+      a: ClusterActor;
+      sa: CoreSink;
+      sb: CoreSink;
+      model: CoreSink;
+      /** the record id of b's u2 */
+      u2Id: string;
+      u2: Uint8Array;
+      send: (p: ClusterActor, sink: CoreSink, bytes: Uint8Array) => Promise<boolean>;
+    }> {
       // a's appends wait for the test: the first one is refused once b has moved on
       const inner = new MemoryClusterBus(hub);
       let refuseNext = false;
@@ -333,24 +351,48 @@ describe('cluster guarantee (memory bus)', () => {
       };
       expect(await send(a, sa, net.reset(0, Date.now())), 'a: reset').to.equal(true);
       await eventually('b has node 0', () => same(sa, sb));
-      // a applies u1 but Redis refuses its append (it answers only once b has moved on)
       refuseNext = true;
       const u1 = net.update(0, Date.now());
       const notAcked = rejection(accept(a, sa, 0, u1));
-      // the node sends u1 again, to b (a is not ready), then u2; a misses their frames
       hub.dropNextFrames(2);
       expect(await send(b, sb, u1), 'b: u1').to.equal(true);
-      expect(await send(b, sb, net.update(0, Date.now())), 'b: u2').to.equal(true);
+      const u2 = net.update(0, Date.now());
+      expect(await send(b, sb, u2), 'b: u2').to.equal(true);
+      const u2Id = hub.info().lastId;
       release();
       expect((await notAcked).code).to.equal('RS_ERR_CLUSTER_NOT_DURABLE');
-      // a re-publishes its backlog (u1 again, after b's entries) without having read b's u2
       await eventually('a writable again', () => a.status().writable);
+      expect(compareStreamIds(hub.info().lastId, u2Id), 'a re-published u1').to.equal(1);
+      return { a, sa, sb, model, u2Id, u2, send };
+    }
+
+    it("catches up on a node another process changed while this one held the node's unacknowledged announcement in its backlog (the backlog's re-publication reflects only what this process read)", async () => {
+      const { a, sa, sb, send } = await backlogBehindAnotherProcess();
       // the node comes back to a: a must read b's u2 before applying u3
       expect(
         await send(a, sa, net.update(0, Date.now())),
         'a continues the chain b extended',
       ).to.equal(true);
       await eventually('a and b agree', () => same(sa, sb));
+    });
+
+    it("keeps the node's snapshot that another process wrote meanwhile when re-publishing the backlog: a process started from snapshots holds what was acknowledged", async () => {
+      const { model, u2Id, u2 } = await backlogBehindAnotherProcess();
+      const ip0 = net.nodes[0]!.ipv6;
+      // a's re-published entry is in the record, but the node's snapshot is still b's, with u2
+      expect(hub.snapshotId(ip0)).to.equal(u2Id);
+      const snap = hub.snapshotList().find((x) => x.nodeIp === ip0)!;
+      const env = decodeClusterEnvelope(snap.envelope);
+      if (env.kind !== 'snapshot') throw new Error(`a ${env.kind} envelope in the snapshot key`);
+      expect(env.keptOldestFirst.some((x) => bytesEqual(x, u2))).to.equal(true);
+      // a process that starts from the snapshots (the record was trimmed)
+      hub.trim(1);
+      const sc = new CoreSink(SNODE);
+      const c = await start(sc, { name: 'c' });
+      await c.whenReady(5000);
+      expect(c.status().resyncs, 'c rebuilt from the snapshots').to.equal(1);
+      expect(sc.state().stateHashes.get(ip0)).to.equal(model.state().stateHashes.get(ip0));
+      expect(same(sc, model), 'c holds the reset, u1 and u2 as the node does').to.equal(true);
     });
 
     it('waits (RS_ERR_CLUSTER_CATCHING_UP, not applied) while the startup catch-up is slower than catchUpTimeoutMs, then continues the stateHash', async () => {
