@@ -76,7 +76,7 @@ export class ReplicationStore {
     const slot = this.slotOf(hash);
     if (slot < 0) return false;
     const id = this.table[slot]! - 1;
-    this.table[slot] = TOMBSTONE;
+    this.unslot(slot);
     const pos = this.posOf[id]!;
     this.orderIds[pos] = -1;
     this.count--;
@@ -159,6 +159,26 @@ export class ReplicationStore {
       if (v > 0 && this.arena.hashEquals(v - 1, hash)) return s;
       s = (s + 1) & mask;
     }
+  }
+
+  /**
+   * Free a table slot. Linear probing needs a tombstone there only when a probe can pass it:
+   * when the next slot is empty none can, so it becomes empty — and so do the tombstones right
+   * before it. Entries replacing others (a node's next announcement for its previous one) then
+   * leave few tombstones, and the table is rehashed far less often.
+   */
+  private unslot(slot: number): void {
+    const mask = this.table.length - 1;
+    if (this.table[(slot + 1) & mask] !== EMPTY) {
+      this.table[slot] = TOMBSTONE;
+      return;
+    }
+    let s = slot;
+    do {
+      this.table[s] = EMPTY;
+      this.tableUsed--;
+      s = (s - 1) & mask;
+    } while (this.table[s] === TOMBSTONE);
   }
 
   private insert(id: number): void {

@@ -54,7 +54,7 @@ describe('replication-store', () => {
     it('follows a Map through adds, re-adds and deletes, compactions and rehashes included (model)', () => {
       const op = fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 3000 }));
       fc.assert(
-        fc.property(fc.array(op, { minLength: 1, maxLength: 6000 }), (ops) => {
+        fc.property(fc.array(op, { minLength: 1, maxLength: 6000, size: 'max' }), (ops) => {
           const s = new ReplicationStore();
           const model = new Map<string, number>();
           for (const [add, n] of ops) {
@@ -73,6 +73,35 @@ describe('replication-store', () => {
           expect(s.arena.size).to.equal(model.size);
         }),
         { numRuns: 20 },
+      );
+    });
+
+    it('finds every entry and no deleted one when many hashes share a table slot (probe chains, freed slots)', () => {
+      // the table is indexed by the hash's first bytes: give 3001 hashes only 5 distinct ones
+      const crowded = (n: number): Uint8Array => {
+        const h = hashOf(n);
+        h.set([n % 5, 0, 0, 0], 0);
+        return h;
+      };
+      const op = fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 3000 }));
+      fc.assert(
+        fc.property(fc.array(op, { minLength: 1, maxLength: 3000, size: 'max' }), (ops) => {
+          const s = new ReplicationStore();
+          const model = new Set<number>();
+          for (const [add, n] of ops) {
+            if (add) {
+              expect(s.add(crowded(n), bin(n))).to.equal(!model.has(n));
+              model.add(n);
+            } else expect(s.delete(crowded(n))).to.equal(model.delete(n));
+          }
+          for (const [, n] of ops) {
+            expect(s.has(crowded(n)), `${n}`).to.equal(model.has(n));
+            if (model.has(n))
+              expect(Buffer.from(s.get(crowded(n))!).toString()).to.equal(`announcement ${n}`);
+          }
+          expect(s.size).to.equal(model.size);
+        }),
+        { numRuns: 30 },
       );
     });
 
