@@ -15,10 +15,10 @@
  * starts on an empty prefix and A accepts M link-state updates as `sq: ann` from the nodes,
  * publishing each (with its delta) durably: (a). Then B's actor starts on that prefix and catches
  * up — it reads the M entries in batches and applies their deltas: (b). C does the same with a
- * sink that ignores deltas: (b full). Every figure is measured warm: before them, A accepts one
- * round (one update per node) on a prefix of its own and B and C catch up on it, not measured —
- * the JIT compiles each path once per process, which is no cost per announcement (their cold
- * figures are printed beside, from that round).
+ * sink that ignores deltas: (b full). Every figure is measured warm: before them, A accepts
+ * WARM_ROUNDS rounds (one update per node each) on a prefix of their own and B and C catch up on
+ * them, not measured — the JIT compiles each path once per process, which is no cost per
+ * announcement (the cold figures of those rounds are printed beside).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,8 +34,11 @@ import type { BenchOptions, BenchResult } from './harness.ts';
 import { buildWorld, feed, linkStateUpdate, serverFor, T0, type World } from './world.ts';
 
 const TARGET_R = 0.1;
-/** the warm-up round's prefix on the bus (the measured entries are under `cost`) */
+/** the warm-up rounds' prefix on the bus (the measured entries are under `cost`) */
 const WARM_PREFIX = 'warm';
+/** rounds (one update per node each) accepted and caught up on before anything is measured:
+ *  with one, (b) still paid the JIT's optimising compiles (~+6 µs/ann on V8's threads) */
+const WARM_ROUNDS = 3;
 
 function cpuMicros(since: NodeJS.CpuUsage): number {
   const d = process.cpuUsage(since);
@@ -154,21 +157,22 @@ async function measure(opts: BenchOptions): Promise<BenchResult[]> {
     // rounds of one update per node: a node sends its next announcement once the last one was
     // answered, as cjdns does (two of one node in flight could overtake each other on the way)
     const round = (): Uint8Array[] => Array.from({ length: n }, (_x, i) => linkStateUpdate(w, i));
-    const warmRound = round();
+    const warmRounds = Array.from({ length: WARM_ROUNDS }, round);
     const rounds: Uint8Array[][] = [];
     for (let k = 0; k < updates; k += n) rounds.push(round().slice(0, Math.min(n, updates - k)));
     // (a): A accepts the updates from the nodes, each made durable (with its delta) before its
-    // reply. First one round on a prefix of its own, not measured: every path is measured warm
-    // (the JIT compiles a path once per process, not once per announcement); B and C read it too
-    const warmA = await acceptCost(a, w, redis.url, WARM_PREFIX, key, [warmRound], n);
+    // reply. First WARM_ROUNDS rounds on a prefix of their own, not measured: every path is
+    // measured warm (the JIT compiles a path once per process, not once per announcement); B and
+    // C catch up on them too
+    const warmA = await acceptCost(a, w, redis.url, WARM_PREFIX, key, warmRounds, n);
     const accepted = await acceptCost(a, w, redis.url, 'cost', key, rounds, n);
     const aUs = accepted.us;
     // (b): B catches up on A's entries through their deltas; (b full): C applies them in full
     const bSink = routeServerSink(b);
     const cSink = routeServerSink(c);
     const cFull: ClusterSink = { applyRemote: cSink.applyRemote, nodeSnapshot: cSink.nodeSnapshot };
-    const warmB = await catchUpCost(redis.url, WARM_PREFIX, key, b, bSink, n);
-    const warmC = await catchUpCost(redis.url, WARM_PREFIX, key, c, cFull, n);
+    const warmB = await catchUpCost(redis.url, WARM_PREFIX, key, b, bSink, WARM_ROUNDS * n);
+    const warmC = await catchUpCost(redis.url, WARM_PREFIX, key, c, cFull, WARM_ROUNDS * n);
     const delta = await catchUpCost(redis.url, 'cost', key, b, bSink, updates);
     const viaDelta = await counted(delta.registry, 'snode_cluster_deltas_total', 'delta');
     const full = await catchUpCost(redis.url, 'cost', key, c, cFull, updates);
@@ -178,7 +182,7 @@ async function measure(opts: BenchOptions): Promise<BenchResult[]> {
     const r = delta.us / aUs;
     const rFull = full.us / aUs;
     const speedup = (procs: number, ratio: number): number => procs / (1 + (procs - 1) * ratio);
-    const notes = `${n} nodes, ${updates} link-state updates; ${viaDelta} of ${updates} applied as deltas; /dump of A, B, C ${same ? 'identical' : 'DIFFERENT'}; cold (the warm-up round, ${n} updates): a ${warmA.us.toFixed(0)}, b ${warmB.us.toFixed(1)}, b full ${warmC.us.toFixed(1)} µs/ann`;
+    const notes = `${n} nodes, ${updates} link-state updates; ${viaDelta} of ${updates} applied as deltas; /dump of A, B, C ${same ? 'identical' : 'DIFFERENT'}; cold (the warm-up rounds, ${WARM_ROUNDS * n} updates): a ${warmA.us.toFixed(0)}, b ${warmB.us.toFixed(1)}, b full ${warmC.us.toFixed(1)} µs/ann`;
     const rows: BenchResult[] = [
       {
         name: 'cluster: CPU to accept an announcement (a: verify + apply + publish durably)',

@@ -32,7 +32,7 @@ import {
   type ClusterState,
 } from './cluster-state.ts';
 import type { ClusterMetrics } from './metrics.ts';
-import type { ClusterSink } from './sink.ts';
+import type { ClusterSink, DeltaResult } from './sink.ts';
 
 export interface RecordFollowerDeps {
   readonly bus: ClusterBus;
@@ -48,6 +48,8 @@ export interface RecordFollowerDeps {
   /** startup replays a record this short (and untrimmed); longer ones start from snapshots */
   readonly fullReplayMaxEntries: number;
 }
+
+const noop = (): void => undefined;
 
 /** at most one log line per this many ms about unauthenticated entries (each one is counted) */
 const UNAUTHENTICATED_LOG_EVERY_MS = 10_000;
@@ -231,7 +233,10 @@ export class RecordFollower {
         }
         this.onRewind(state, first.prevId); // the chain goes backwards
       }
-      for (const e of entries) await this.applyEntry(state, e);
+      for (const e of entries) {
+        const pending = this.applyEntry(state, e);
+        if (pending) await pending;
+      }
       if (entries.length < this.d.readBatch) return;
     }
   }
@@ -265,25 +270,26 @@ export class RecordFollower {
     );
   }
 
-  private async applyEntry(state: ClusterState, entry: ClusterRecordEntry): Promise<void> {
-    if (compareStreamIds(entry.id, state.lastAppliedId) <= 0) return;
+  /**
+   * Apply one record entry in order. Synchronous when its delta is installed at once (the common
+   * case); otherwise the promise to await before the next entry.
+   */
+  private applyEntry(state: ClusterState, entry: ClusterRecordEntry): Promise<void> | undefined {
+    if (compareStreamIds(entry.id, state.lastAppliedId) <= 0) return undefined;
     setPosition(state, entry.id);
     const env = this.openEnvelope(entry.envelope, { id: entry.id });
-    if (!env) return;
+    if (!env) return undefined;
     if (env.origin === this.d.origin) {
       raiseWatermark(state, env.nodeIp, entry.id);
       this.d.metrics.applied.inc({ result: 'own' });
-      return;
+      return undefined;
     }
     noteOrigin(state.view, env.origin, env.acceptedAtMs);
-    if (env.kind === 'snapshot') {
-      await this.applySnapshot(state, env, entry.id);
-      return;
-    }
+    if (env.kind === 'snapshot') return this.applySnapshot(state, env, entry.id).then(noop);
     const wm = state.watermark.get(env.nodeIp);
     if (wm !== undefined && compareStreamIds(entry.id, wm) <= 0) {
       this.d.metrics.applied.inc({ result: 'covered' });
-      return;
+      return undefined;
     }
     if (state.seqs.seenBefore(env.origin, env.seq)) {
       // the same entry again (re-published after a write that reported failure but was stored):
@@ -291,12 +297,16 @@ export class RecordFollower {
       // and a catch-up before the node's next announcement waits until we reflect that id
       raiseWatermark(state, env.nodeIp, entry.id);
       this.d.metrics.applied.inc({ result: 'duplicate' });
-      return;
+      return undefined;
     }
-    if (env.kind === 'delta' && this.d.sink.applyDelta)
-      await this.applyDelta(env.ann, env.delta, env.nodeIp);
-    else await this.applyRemote(env.ann, env.nodeIp);
-    this.noteRemote(state, env.nodeIp, entry.id, env.acceptedAtMs);
+    const applied = (): void => this.noteRemote(state, env.nodeIp, entry.id, env.acceptedAtMs);
+    if (env.kind === 'delta' && this.d.sink.applyDelta) {
+      const pending = this.applyDelta(env.ann, env.delta, env.nodeIp);
+      if (pending) return pending.then(applied);
+      applied();
+      return undefined;
+    }
+    return this.applyRemote(env.ann, env.nodeIp).then(applied);
   }
 
   /** Apply a node's resetMsg then its kept announcements, unless we already reflect `id`. */
@@ -321,16 +331,34 @@ export class RecordFollower {
     return true;
   }
 
-  private async applyDelta(bytes: Uint8Array, delta: Uint8Array, nodeIp: string): Promise<void> {
+  /** Through the sink; a promise only when the sink answers with one. */
+  private applyDelta(
+    bytes: Uint8Array,
+    delta: Uint8Array,
+    nodeIp: string,
+  ): Promise<void> | undefined {
+    let result: DeltaResult | Promise<DeltaResult>;
     try {
-      this.d.metrics.deltas.inc({ result: await this.d.sink.applyDelta!(bytes, delta, nodeIp) });
+      result = this.d.sink.applyDelta!(bytes, delta, nodeIp);
     } catch (e) {
-      this.d.metrics.applied.inc({ result: 'failed' });
-      this.d.log.error(
-        { event: 'cluster:apply:failed', node: nodeIp, err: e },
-        'the route server refused a cluster delta',
-      );
+      this.deltaFailed(nodeIp, e);
+      return undefined;
     }
+    if (result instanceof Promise)
+      return result.then(
+        (r) => this.d.metrics.deltas.inc({ result: r }),
+        (e: unknown) => this.deltaFailed(nodeIp, e),
+      );
+    this.d.metrics.deltas.inc({ result });
+    return undefined;
+  }
+
+  private deltaFailed(nodeIp: string, e: unknown): void {
+    this.d.metrics.applied.inc({ result: 'failed' });
+    this.d.log.error(
+      { event: 'cluster:apply:failed', node: nodeIp, err: e },
+      'the route server refused a cluster delta',
+    );
   }
 
   private async applyRemote(bytes: Uint8Array, nodeIp: string): Promise<void> {

@@ -80,6 +80,10 @@ export interface RedisClusterBusOptions {
   readonly log?: Logger;
 }
 
+/** the record entry's field names (APPEND_LUA): `p` the previous entry's id, `e` the envelope */
+const FIELD_P = 0x70;
+const FIELD_E = 0x65;
+
 /**
  * ARGV[6]: '' writes the snapshot unconditionally; a stream id W writes it only while the
  * snapshot key is absent or names an id not newer than W ('0-0': only while it is absent; a key
@@ -367,9 +371,10 @@ export class RedisClusterBus implements ClusterBus {
       let prevId: string | undefined;
       let envelope: Uint8Array | undefined;
       for (let i = 0; i + 1 < fields.length; i += 2) {
-        const name = fields[i]!.toString('latin1');
-        if (name === 'p') prevId = fields[i + 1]!.toString('latin1');
-        else if (name === 'e') envelope = new Uint8Array(fields[i + 1]!); // a copy (bus.ts)
+        const name = fields[i]!;
+        if (name.length !== 1) continue;
+        if (name[0] === FIELD_P) prevId = fields[i + 1]!.toString('latin1');
+        else if (name[0] === FIELD_E) envelope = new Uint8Array(fields[i + 1]!); // a copy (bus.ts)
       }
       if (prevId === undefined || envelope === undefined || !isStreamId(prevId)) {
         // Pass it on with an empty envelope: the follower counts it malformed and moves past it.

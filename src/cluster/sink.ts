@@ -11,6 +11,9 @@ export interface ClusterNodeSnapshot {
   readonly keptOldestFirst: readonly Uint8Array[];
 }
 
+/** How an entry with a delta was applied: the delta itself, the announcement in full, or already held. */
+export type DeltaResult = 'delta' | 'full' | 'stored';
+
 export interface ClusterSink {
   /**
    * Apply an announcement another process accepted, in mode "cluster": like gossip (no clock-skew
@@ -23,13 +26,14 @@ export interface ClusterSink {
   /**
    * Apply another process's announcement through the record delta its origin computed
    * (docs/cluster.md, "Deltas"); the sink falls back to the announcement in full when the delta
-   * does not fit. Absent: the follower calls `applyRemote`.
+   * does not fit. Absent: the follower calls `applyRemote`. Synchronous when it can be (the
+   * common case: the delta installed at once), so a catch-up makes no promise per entry.
    */
   applyDelta?(
     bytes: Uint8Array,
     delta: Uint8Array,
     nodeIp: string,
-  ): Promise<'delta' | 'full' | 'stored'>;
+  ): DeltaResult | Promise<DeltaResult>;
   /** The node's resetMsg and kept announcements, oldest first; undefined for an unknown node. */
   nodeSnapshot(ip: string): ClusterNodeSnapshot | undefined;
 }
@@ -41,7 +45,7 @@ export interface ClusterCapableServer {
     bytes: Uint8Array,
     delta: Uint8Array,
     nodeIp: string,
-  ): Promise<'delta' | 'full' | 'stored'>;
+  ): DeltaResult | Promise<DeltaResult>;
   readonly nodes: {
     get(ip: string):
       | {

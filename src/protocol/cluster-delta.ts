@@ -173,6 +173,35 @@ export function encodeClusterDelta(d: ClusterDelta): Uint8Array {
   return new Uint8Array(out.buffer, out.byteOffset, o);
 }
 
+/** The schemes decoded lately, by their bytes (a network uses one or two: every delta names one). */
+const schemeCache: { bytes: Uint8Array; scheme: EncodingScheme }[] = [];
+const SCHEME_CACHE_MAX = 16;
+
+/** F × (bitCount u8, prefixLen u8, prefix u32 BE) → the forms (one shared, read-only array per scheme). */
+function schemeOf(bytes: Uint8Array): EncodingScheme {
+  for (const c of schemeCache) {
+    if (c.bytes.length !== bytes.length) continue;
+    let i = 0;
+    while (i < bytes.length && c.bytes[i] === bytes[i]) i++;
+    if (i === bytes.length) return c.scheme;
+  }
+  const forms: { bitCount: number; prefixLen: number; prefix: number }[] = [];
+  for (let o = 0; o < bytes.length; o += 6)
+    forms.push({
+      bitCount: bytes[o]!,
+      prefixLen: bytes[o + 1]!,
+      prefix:
+        ((bytes[o + 2]! << 24) >>> 0) +
+        (bytes[o + 3]! << 16) +
+        (bytes[o + 4]! << 8) +
+        bytes[o + 5]!,
+    });
+  const scheme: EncodingScheme = Object.freeze(forms.map((f) => Object.freeze(f)));
+  if (schemeCache.length >= SCHEME_CACHE_MAX) schemeCache.length = 0;
+  schemeCache.push({ bytes: new Uint8Array(bytes), scheme });
+  return scheme;
+}
+
 function need(b: Uint8Array, o: number, n: number, what: string): void {
   if (o + n > b.length) throw bad(`truncated in ${what}`);
 }
@@ -197,11 +226,8 @@ export function decodeClusterDelta(bytes: Uint8Array): ClusterDelta {
   const forms = b[o++]!;
   if (forms < 1 || forms > MAX_DELTA_FORMS) throw bad(`${forms} forms`);
   need(b, o, 6 * forms + 1, 'scheme');
-  const scheme: { bitCount: number; prefixLen: number; prefix: number }[] = [];
-  for (let i = 0; i < forms; i++) {
-    scheme.push({ bitCount: b[o]!, prefixLen: b[o + 1]!, prefix: b.readUInt32BE(o + 2) });
-    o += 6;
-  }
+  const scheme = schemeOf(bytes.subarray(o, o + 6 * forms));
+  o += 6 * forms;
   const kept = b[o++]!;
   need(b, o, DELTA_HASH_PREFIX_BYTES * kept + (flags & 2 ? 4 : 2), 'kept list');
   const keptAfter: Uint8Array[] = [];

@@ -82,7 +82,7 @@ export interface RoutingEngine {
     bytes: Uint8Array,
     delta: ClusterDelta,
     nodeIp: string,
-  ): Promise<AnnounceOutcome | undefined>;
+  ): AnnounceOutcome | undefined | Promise<AnnounceOutcome | undefined>;
   /**
    * For the record delta of an announcement just accepted into `record` (called right after its
    * apply, in the node's order): the links it changed when it changed no link's identity;

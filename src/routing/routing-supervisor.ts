@@ -248,28 +248,26 @@ export class RoutingSupervisor implements RoutingEngine {
     bytes: Uint8Array,
     delta: ClusterDelta,
     nodeIp: string,
-  ): Promise<AnnounceOutcome | undefined> {
-    if (bytes.length < ANNOUNCEMENT_HEADER_SIZE) return Promise.resolve(undefined);
+  ): AnnounceOutcome | undefined | Promise<AnnounceOutcome | undefined> {
+    if (bytes.length < ANNOUNCEMENT_HEADER_SIZE) return undefined;
     const isReset = isResetAt(bytes, TIMESTAMP_OFFSET);
     let nodeKey: Uint8Array | undefined;
     if (isReset) {
       try {
         const id = checkAnnouncementHeader(bytes, false);
-        if (id.nodeIp !== nodeIp) return Promise.resolve(undefined);
+        if (id.nodeIp !== nodeIp) return undefined;
         nodeKey = id.nodeKey;
       } catch (e) {
-        if (isRsError(e)) return Promise.resolve(undefined); // the full apply reports it
+        if (isRsError(e)) return undefined; // the full apply reports it
         throw e;
       }
     }
-    return Promise.resolve(
-      this.directory.applyDelta(delta, bytes, {
-        nodeIp,
-        nodeKey,
-        timestamp: timestampMsAt(bytes, TIMESTAMP_OFFSET),
-        isReset,
-      }),
-    );
+    return this.directory.applyDelta(delta, bytes, {
+      nodeIp,
+      nodeKey,
+      timestamp: timestampMsAt(bytes, TIMESTAMP_OFFSET),
+      isReset,
+    });
   }
 
   /**

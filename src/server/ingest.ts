@@ -249,11 +249,11 @@ export class Ingest implements ApplyRecorder {
    * delta to the node's record when the engine can and it fits, else the announcement in full
    * (the `cluster` row). Skipped when the announcement is already stored.
    */
-  async applyClusterDelta(
+  applyClusterDelta(
     bytes: Uint8Array,
     deltaBytes: Uint8Array,
     nodeIp: string,
-  ): Promise<ClusterApplyResult> {
+  ): ClusterApplyResult | Promise<ClusterApplyResult> {
     const engine = this.engine!;
     let delta: ClusterDelta | undefined;
     try {
@@ -267,12 +267,31 @@ export class Ingest implements ApplyRecorder {
     if (delta) {
       if (this.d.store.has(delta.annHash)) return 'stored';
       if (engine.applyDelta) {
-        const done = this.d.metrics.announcementSeconds.startTimer({ source: 'cluster' });
-        const outcome = await engine.applyDelta(bytes, delta, nodeIp);
-        done();
-        if (outcome) return 'delta';
+        const t0 = performance.now();
+        // synchronous unless the node's actor has announcements queued: no promise per entry
+        const outcome = engine.applyDelta(bytes, delta, nodeIp);
+        if (outcome instanceof Promise) return outcome.then((o) => this.deltaApplied(o, t0, bytes));
+        return this.deltaApplied(outcome, t0, bytes);
       }
     }
+    return this.applyInFull(bytes);
+  }
+
+  /** A delta's outcome: installed (timed as an apply), or not fitting — the announcement in full. */
+  private deltaApplied(
+    outcome: AnnounceOutcome | undefined,
+    t0: number,
+    bytes: Uint8Array,
+  ): ClusterApplyResult | Promise<ClusterApplyResult> {
+    if (!outcome) return this.applyInFull(bytes);
+    this.d.metrics.announcementSeconds.observe(
+      { source: 'cluster' },
+      (performance.now() - t0) / 1000,
+    );
+    return 'delta';
+  }
+
+  private async applyInFull(bytes: Uint8Array): Promise<ClusterApplyResult> {
     const outcome = await this.submit(bytes, 'cluster');
     return outcome.accepted ? 'full' : 'stored';
   }

@@ -187,7 +187,7 @@ export class RouteServer {
     bytes: Uint8Array,
     delta: Uint8Array,
     nodeIp: string,
-  ): Promise<ClusterApplyResult> {
+  ): ClusterApplyResult | Promise<ClusterApplyResult> {
     return this.ingest.applyClusterDelta(bytes, delta, nodeIp);
   }
 
