@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import fc from 'fast-check';
 import { ERROR_CODES, isRsError, type RsError } from '../../src/errors.ts';
 
 /**
@@ -29,4 +30,37 @@ export function errorOf(fn: () => unknown): { code?: string; message?: string } 
     return e as { code?: string; message?: string };
   }
   return undefined;
+}
+
+/**
+ * Fuzz a binary decoder: on arbitrary bytes, and on `valid` with a few bytes overwritten at a
+ * random place, `decode` either returns or throws an RsError of `code` — nothing else.
+ */
+export function expectOnlyRsErrorNear(
+  valid: Uint8Array,
+  decode: (bytes: Uint8Array) => unknown,
+  code: string,
+): void {
+  fc.assert(
+    fc.property(
+      fc.oneof(
+        fc.uint8Array({ maxLength: 400 }),
+        fc
+          .tuple(fc.nat(valid.length - 1), fc.uint8Array({ minLength: 1, maxLength: 8 }))
+          .map(([at, junk]) => {
+            const b = new Uint8Array(valid);
+            b.set(junk.subarray(0, b.length - at), at);
+            return b;
+          }),
+      ),
+      (bytes) => {
+        try {
+          decode(bytes);
+        } catch (e) {
+          if (!isRsError(e) || e.code !== code) throw e;
+        }
+      },
+    ),
+    { numRuns: 2000, seed: 42 },
+  );
 }
