@@ -26,6 +26,7 @@
  * Nothing may follow the last link.
  */
 import { RsError } from '../errors.ts';
+import { BytesMemo } from '../lib/bytes-memo.ts';
 import type { EncodingScheme } from './encoding-scheme-types.ts';
 import { bytesToHex } from './hex.ts';
 import { ip6FromString, ip6ToString } from './keys.ts';
@@ -173,18 +174,8 @@ export function encodeClusterDelta(d: ClusterDelta): Uint8Array {
   return new Uint8Array(out.buffer, out.byteOffset, o);
 }
 
-/** The schemes decoded lately, by their bytes (a network uses one or two: every delta names one). */
-const schemeCache: { bytes: Uint8Array; scheme: EncodingScheme }[] = [];
-const SCHEME_CACHE_MAX = 16;
-
 /** F × (bitCount u8, prefixLen u8, prefix u32 BE) → the forms (one shared, read-only array per scheme). */
-function schemeOf(bytes: Uint8Array): EncodingScheme {
-  for (const c of schemeCache) {
-    if (c.bytes.length !== bytes.length) continue;
-    let i = 0;
-    while (i < bytes.length && c.bytes[i] === bytes[i]) i++;
-    if (i === bytes.length) return c.scheme;
-  }
+function decodeScheme(bytes: Uint8Array): EncodingScheme {
   const forms: { bitCount: number; prefixLen: number; prefix: number }[] = [];
   for (let o = 0; o < bytes.length; o += 6)
     forms.push({
@@ -196,11 +187,11 @@ function schemeOf(bytes: Uint8Array): EncodingScheme {
         (bytes[o + 4]! << 8) +
         bytes[o + 5]!,
     });
-  const scheme: EncodingScheme = Object.freeze(forms.map((f) => Object.freeze(f)));
-  if (schemeCache.length >= SCHEME_CACHE_MAX) schemeCache.length = 0;
-  schemeCache.push({ bytes: new Uint8Array(bytes), scheme });
-  return scheme;
+  return Object.freeze(forms.map((f) => Object.freeze(f)));
 }
+
+/** The schemes decoded lately, by their bytes (a network uses one or two: every delta names one). */
+const schemes = new BytesMemo(16, decodeScheme);
 
 function need(b: Uint8Array, o: number, n: number, what: string): void {
   if (o + n > b.length) throw bad(`truncated in ${what}`);
@@ -226,7 +217,7 @@ export function decodeClusterDelta(bytes: Uint8Array): ClusterDelta {
   const forms = b[o++]!;
   if (forms < 1 || forms > MAX_DELTA_FORMS) throw bad(`${forms} forms`);
   need(b, o, 6 * forms + 1, 'scheme');
-  const scheme = schemeOf(bytes.subarray(o, o + 6 * forms));
+  const scheme = schemes.get(bytes.subarray(o, o + 6 * forms));
   o += 6 * forms;
   const kept = b[o++]!;
   need(b, o, DELTA_HASH_PREFIX_BYTES * kept + (flags & 2 ? 4 : 2), 'kept list');

@@ -30,6 +30,7 @@
  *  - snapshot record: `<id> SP <envelope>` — the stream id the snapshot is current with.
  */
 import { RsError } from '../errors.ts';
+import { BytesMemo } from '../lib/bytes-memo.ts';
 import { ByteReader, writeU16BE, writeU32BE, writeU64BE } from './byte-reader.ts';
 import { ip6FromString, ip6ToString } from './keys.ts';
 
@@ -147,23 +148,12 @@ function safeU64(r: ByteReader, what: string): number {
   return hi * 0x1_0000_0000 + lo;
 }
 
-/** The origins decoded lately (a cluster has a handful of processes): their bytes and string. */
-const originCache: { bytes: Uint8Array; text: string }[] = [];
-const ORIGIN_CACHE_MAX = 64;
-
-function originOf(bytes: Uint8Array): string {
-  for (const c of originCache) {
-    if (c.bytes.length !== bytes.length) continue;
-    let i = 0;
-    while (i < bytes.length && c.bytes[i] === bytes[i]) i++;
-    if (i === bytes.length) return c.text;
-  }
+/** The origins decoded lately (a cluster has a handful of processes), by their bytes. */
+const origins = new BytesMemo(64, (bytes: Uint8Array): string => {
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
   if (!isValidOrigin(text)) throw bad('origin has characters outside [0-9A-Za-z._:@-]');
-  if (originCache.length >= ORIGIN_CACHE_MAX) originCache.length = 0;
-  originCache.push({ bytes: new Uint8Array(bytes), text });
   return text;
-}
+});
 
 /** The next announcement (u32 length, then its bytes: a view). */
 function annAt(r: ByteReader, i: number): Uint8Array {
@@ -192,7 +182,7 @@ export function decodeClusterEnvelope(bytes: Uint8Array): ClusterEnvelope {
   const originLength = r.u8('origin length');
   if (originLength < 1 || originLength > MAX_ORIGIN_LENGTH)
     throw bad(`origin length ${originLength}`);
-  const origin = originOf(r.take(originLength, 'origin'));
+  const origin = origins.get(r.take(originLength, 'origin'));
   const seq = safeU64(r, 'seq');
   if (seq < 1) throw bad('seq 0');
   const acceptedAtMs = safeU64(r, 'acceptedAtMs');
