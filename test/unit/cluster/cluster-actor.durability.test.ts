@@ -271,11 +271,26 @@ describe('cluster guarantee (memory bus)', () => {
   });
 
   describe('a node announcing before this process caught up', () => {
-    it('catches up on a node another process changed since, even one this process changed before (the node came back after a failover)', async () => {
+    /**
+     * Processes a (on `aBus`, else the hub) and b, ready; a hears of b's entries only through
+     * live frames or a catch-up (no anti-entropy tick during the test). `send` has a process
+     * accept node 0's announcement and tells whether its stateHash is the model's.
+     */
+    async function twoProcesses(aBus?: ClusterBus): Promise<{
+      a: ClusterActor;
+      b: ClusterActor;
+      sa: CoreSink;
+      sb: CoreSink;
+      model: CoreSink;
+      send: (p: ClusterActor, sink: CoreSink, bytes: Uint8Array) => Promise<boolean>;
+    }> {
       const sa = new CoreSink(SNODE);
       const sb = new CoreSink(SNODE);
-      // a hears of b's entries only through live frames (no anti-entropy tick during the test)
-      const a = await start(sa, { name: 'a', antiEntropyIntervalMs: 600_000 });
+      const a = await start(sa, {
+        name: 'a',
+        antiEntropyIntervalMs: 600_000,
+        ...(aBus ? { bus: aBus } : {}),
+      });
       const b = await start(sb, { name: 'b' });
       await a.whenReady(5000);
       await b.whenReady(5000);
@@ -284,6 +299,11 @@ describe('cluster guarantee (memory bus)', () => {
         const want = (await model.local(bytes)).stateHash;
         return (await accept(p, sink, 0, bytes)) === want;
       };
+      return { a, b, sa, sb, model, send };
+    }
+
+    it('catches up on a node another process changed since, even one this process changed before (the node came back after a failover)', async () => {
+      const { a, b, sa, sb, send } = await twoProcesses();
       expect(await send(a, sa, net.reset(0, Date.now())), 'a: reset').to.equal(true);
       expect(await send(a, sa, net.update(0, Date.now())), 'a: update').to.equal(true);
       await eventually('b has node 0', () => same(sa, sb));
@@ -337,18 +357,7 @@ describe('cluster guarantee (memory bus)', () => {
         snapshotId: (ip) => inner.snapshotId(ip),
         close: () => inner.close(),
       };
-      const sa = new CoreSink(SNODE);
-      const sb = new CoreSink(SNODE);
-      // a hears of b's entries only through live frames or a catch-up (no anti-entropy tick)
-      const a = await start(sa, { name: 'a', bus: gated, antiEntropyIntervalMs: 600_000 });
-      const b = await start(sb, { name: 'b' });
-      await a.whenReady(5000);
-      await b.whenReady(5000);
-      const model = new CoreSink(SNODE);
-      const send = async (p: ClusterActor, sink: CoreSink, bytes: Uint8Array): Promise<boolean> => {
-        const want = (await model.local(bytes)).stateHash;
-        return (await accept(p, sink, 0, bytes)) === want;
-      };
+      const { a, b, sa, sb, model, send } = await twoProcesses(gated);
       expect(await send(a, sa, net.reset(0, Date.now())), 'a: reset').to.equal(true);
       await eventually('b has node 0', () => same(sa, sb));
       refuseNext = true;
