@@ -12,65 +12,38 @@ export async function checkSnapshotCondition(bus: ClusterBus, ipBase: string): P
   const env = bytes(0);
   const ip = `${ipBase}1`;
   const length = async (): Promise<number> => (await bus.info()).length;
+  /** a re-published entry of `nodeIp` whose snapshot is `bytes(n)`, conditional on `upTo` */
+  const republish = (nodeIp: string, n: number, upTo: string | undefined): Promise<string> =>
+    bus.append({ envelope: env, nodeIp, snapshot: bytes(n), snapshotIf: { upTo } });
 
   const a1 = await bus.append({ envelope: env, nodeIp: ip, snapshot: bytes(1) });
   expect(await bus.snapshotId(ip), 'unconditional').to.equal(a1);
 
-  const a2 = await bus.append({
-    envelope: env,
-    nodeIp: ip,
-    snapshot: bytes(2),
-    snapshotIf: { upTo: a1 },
-  });
+  const a2 = await republish(ip, 2, a1);
   expect(await bus.snapshotId(ip), 'the key names upTo: written').to.equal(a2);
 
   let before = await length();
-  const a3 = await bus.append({
-    envelope: env,
-    nodeIp: ip,
-    snapshot: bytes(3),
-    snapshotIf: { upTo: a1 },
-  });
+  const a3 = await republish(ip, 3, a1);
   expect(await bus.snapshotId(ip), 'the key names a newer entry: kept').to.equal(a2);
   expect(await length(), 'appended anyway').to.equal(before + 1);
   expect((await bus.info()).lastId).to.equal(a3);
   expect(await snapshotBytes(bus, ip)).to.deep.equal(bytes(2));
 
   before = await length();
-  await bus.append({
-    envelope: env,
-    nodeIp: ip,
-    snapshot: bytes(4),
-    snapshotIf: { upTo: undefined },
-  });
+  await republish(ip, 4, undefined);
   expect(await bus.snapshotId(ip), 'no watermark, a key exists: kept').to.equal(a2);
   expect(await length(), 'appended anyway').to.equal(before + 1);
 
-  const a5 = await bus.append({
-    envelope: env,
-    nodeIp: ip,
-    snapshot: bytes(5),
-    snapshotIf: { upTo: a3 },
-  });
+  const a5 = await republish(ip, 5, a3);
   expect(await bus.snapshotId(ip), 'the key names an older entry: written').to.equal(a5);
   expect(await snapshotBytes(bus, ip)).to.deep.equal(bytes(5));
 
   const fresh = `${ipBase}2`;
-  const b1 = await bus.append({
-    envelope: env,
-    nodeIp: fresh,
-    snapshot: bytes(6),
-    snapshotIf: { upTo: undefined },
-  });
+  const b1 = await republish(fresh, 6, undefined);
   expect(await bus.snapshotId(fresh), 'no watermark, no key: written').to.equal(b1);
 
   const other = `${ipBase}3`;
-  const c1 = await bus.append({
-    envelope: env,
-    nodeIp: other,
-    snapshot: bytes(7),
-    snapshotIf: { upTo: a1 },
-  });
+  const c1 = await republish(other, 7, a1);
   expect(await bus.snapshotId(other), 'a watermark, no key: written').to.equal(c1);
 
   // a direct append (no condition) writes whatever the key names
