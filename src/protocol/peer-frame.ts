@@ -1,4 +1,4 @@
-import { decode as msgpackDecode, encode as msgpackEncode } from '@msgpack/msgpack';
+import { decode as msgpackDecode, Encoder } from '@msgpack/msgpack';
 import { RsError, isRsError } from '../errors.ts';
 
 /**
@@ -65,59 +65,102 @@ function invalid(message: string, cause?: unknown): RsError {
 
 // ---- encoding --------------------------------------------------------------------------------
 
-/** msgpack5's integer encoding (see the file comment). */
-export function encodeMsgpack5Int(n: number): Uint8Array {
+/**
+ * One msgpack encoder for this thread. The library's `encode()` builds a new Encoder, with a
+ * 2 KiB buffer, on every call: three per frame made ~6 KB of garbage for every announcement
+ * pulled or served (issue 17). `encodeSharedRef` returns a view into the encoder's buffer that
+ * the next call overwrites, so each piece is copied into the frame at once.
+ */
+const encoder = new Encoder();
+/** The frame being built (encodePeerFrame runs to completion: nothing else writes it meanwhile). */
+const SCRATCH_BYTES = 4096;
+let scratch = new Uint8Array(SCRATCH_BYTES);
+let used = 0;
+/** fixarray headers by length */
+const FIXARRAY = [0, 1, 2, 3, 4].map((n) => Uint8Array.of(0x90 | n));
+
+function put(bytes: Uint8Array): void {
+  if (used + bytes.length > scratch.length) {
+    const bigger = new Uint8Array(Math.max(scratch.length * 2, used + bytes.length));
+    bigger.set(scratch.subarray(0, used));
+    scratch = bigger;
+  }
+  scratch.set(bytes, used);
+  used += bytes.length;
+}
+
+function putValue(value: unknown): void {
+  put(encoder.encodeSharedRef(value));
+}
+
+/** msgpack5's integer encoding of `n` (see the file comment) into the frame. */
+function putMsgpack5Int(n: number): void {
   if (!Number.isSafeInteger(n)) throw invalid(`cannot encode ${n}: not a safe integer`);
   if (n >= -2147483648 && n <= -214748365) {
     const out = new Uint8Array(9);
     out[0] = 0xd3;
     new DataView(out.buffer).setBigInt64(1, BigInt(n));
-    return out;
+    put(out);
+    return;
   }
-  return msgpackEncode(n);
+  putValue(n);
 }
 
-function arrayHeader(n: number): Uint8Array {
-  // frames have 2..4 elements: always a fixarray
-  return Uint8Array.of(0x90 | n);
+/** msgpack5's integer encoding (see the file comment). */
+export function encodeMsgpack5Int(n: number): Uint8Array {
+  used = 0;
+  putMsgpack5Int(n);
+  return scratch.slice(0, used);
 }
 
 /** Encode a message as msgpack5 3.6 would encode the JS array. */
 export function encodePeerFrame(msg: PeerMessage): Uint8Array {
-  const parts: Uint8Array[] = [];
-  const push = (...p: Uint8Array[]): void => {
-    parts.push(...p);
-  };
-  const seq = encodeMsgpack5Int(msg.seq);
+  used = 0;
+  // frames have 2..4 elements: always a fixarray
+  const header = (n: number): void => put(FIXARRAY[n]!);
   switch (msg.type) {
     case 'HELLO':
     case 'OLLEH':
-      push(arrayHeader(3), seq, msgpackEncode(msg.type), encodeMsgpack5Int(msg.version));
+      header(3);
+      putMsgpack5Int(msg.seq);
+      putValue(msg.type);
+      putMsgpack5Int(msg.version);
       break;
     case 'INV':
-      push(
-        arrayHeader(4),
-        seq,
-        msgpackEncode('INV'),
-        encodeMsgpack5Int(0),
-        msgpackEncode(msg.hashes),
-      );
+      header(4);
+      putMsgpack5Int(msg.seq);
+      putValue('INV');
+      putMsgpack5Int(0);
+      putValue(msg.hashes);
       break;
     case 'GET_DATA':
-      push(arrayHeader(3), seq, msgpackEncode('GET_DATA'), msgpackEncode(msg.hash));
+      header(3);
+      putMsgpack5Int(msg.seq);
+      putValue('GET_DATA');
+      putValue(msg.hash);
       break;
     case 'DATA':
-      push(arrayHeader(3), seq, msgpackEncode('DATA'), msgpackEncode(msg.data));
+      header(3);
+      putMsgpack5Int(msg.seq);
+      putValue('DATA');
+      putValue(msg.data);
       break;
     case 'PING':
     case 'ACK':
-      push(arrayHeader(2), seq, msgpackEncode(msg.type));
+      header(2);
+      putMsgpack5Int(msg.seq);
+      putValue(msg.type);
       break;
     case 'UNKNOWN':
-      push(arrayHeader(2), seq, msgpackEncode(msg.name));
+      header(2);
+      putMsgpack5Int(msg.seq);
+      putValue(msg.name);
       break;
   }
-  const frame = Buffer.concat(parts);
+  // a pooled Buffer for the frame (one small allocation, no ArrayBuffer of its own)
+  const frame = Buffer.allocUnsafe(used);
+  frame.set(scratch.subarray(0, used));
+  if (scratch.length > SCRATCH_BYTES * 16) scratch = new Uint8Array(SCRATCH_BYTES); // a big INV or DATA
   return new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength);
 }
 

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { encode as msgpackEncode } from '@msgpack/msgpack';
 import fc from 'fast-check';
 import { isRsError } from '../../../src/errors.ts';
 import { bytesToHex, hexToBytes } from '../../../src/protocol/hex.ts';
@@ -118,6 +119,48 @@ describe('peer-frame', () => {
       expect(
         bytesToHex(encodePeerFrame({ type: 'UNKNOWN', seq: 1, name }).subarray(0, 4)),
       ).to.equal('9201d928');
+    });
+
+    it('returns frames that later encodes leave intact (one encoder and scratch per thread)', () => {
+      const first = encodePeerFrame({ type: 'GET_DATA', seq: 7, hash: new Uint8Array(64).fill(1) });
+      const copy = first.slice();
+      encodePeerFrame({ type: 'DATA', seq: 8, data: new Uint8Array(200_000).fill(2) });
+      encodePeerFrame({ type: 'GET_DATA', seq: 9, hash: new Uint8Array(64).fill(3) });
+      expect(bytesToHex(first)).to.equal(bytesToHex(copy));
+    });
+
+    it('encodes a small frame exactly after a large one grew the scratch', () => {
+      const big = encodePeerFrame({ type: 'DATA', seq: 1, data: new Uint8Array(300_000).fill(9) });
+      expect(big.length).to.equal(1 + 1 + 5 + 5 + 300_000); // fixarray, seq, "DATA", bin32 header
+      expect(bytesToHex(encodePeerFrame({ type: 'ACK', seq: 5 }))).to.equal('9205a341434b');
+    });
+
+    it("is byte-identical to the library's one-shot encode of each element (property)", () => {
+      // the oracle: the frame's elements encoded one by one with a fresh encoder each
+      const oneShot = (m: PeerMessage): string => {
+        const args: unknown[] =
+          m.type === 'HELLO' || m.type === 'OLLEH'
+            ? [m.type, m.version]
+            : m.type === 'INV'
+              ? ['INV', 0, m.hashes]
+              : m.type === 'GET_DATA'
+                ? ['GET_DATA', m.hash]
+                : m.type === 'DATA'
+                  ? ['DATA', m.data]
+                  : m.type === 'UNKNOWN'
+                    ? [m.name]
+                    : [m.type];
+        const parts = [Uint8Array.of(0x90 | (args.length + 1)), msgpackEncode(m.seq)];
+        for (const a of args) parts.push(msgpackEncode(a));
+        return parts.map(bytesToHex).join('');
+      };
+      fc.assert(
+        fc.property(fc.array(messageArb, { minLength: 1, maxLength: 8 }), (msgs) => {
+          // several in a row: each frame is built on the scratch the previous one left
+          const frames = msgs.map((m) => encodePeerFrame(m));
+          msgs.forEach((m, i) => expect(bytesToHex(frames[i]!)).to.equal(oneShot(m)));
+        }),
+      );
     });
 
     it('refuses a seq that is not a safe integer', () => {
