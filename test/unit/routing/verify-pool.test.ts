@@ -6,7 +6,13 @@
 import { expect } from 'chai';
 import { announcementToJson, parseAnnouncement } from '../../../src/protocol/announcement.ts';
 import { hexToBytes } from '../../../src/protocol/hex.ts';
-import { VerifyPool, type VerifyPoolOptions } from '../../../src/routing/verify-pool.ts';
+import {
+  VerifyPool,
+  defaultVerifyWorkers,
+  verifyPoolOptionsOf,
+  type VerifyPoolOptions,
+} from '../../../src/routing/verify-pool.ts';
+import { ROUTING_DEFAULTS } from '../../../src/routing/routing-settings.ts';
 import { SIGNED_NODES, signedAnn } from '../../helpers/signed-nodes.ts';
 import { loadVectors } from '../../helpers/vectors.ts';
 import { SNODE_IP, T0 } from '../graph/fixtures.ts';
@@ -146,5 +152,19 @@ describe('verify-pool', () => {
       expect('ann' in (await pool.parse(bytes))).to.equal(true);
       expect(pool.stats.workerRestarts).to.equal(1);
     });
+  });
+});
+
+describe('defaultVerifyWorkers', () => {
+  it("is one per core on one or two cores, and one per core but the main thread's above", () => {
+    expect([1, 2, 3, 4, 8, 64].map(defaultVerifyWorkers)).to.deep.equal([1, 2, 2, 3, 7, 63]);
+  });
+
+  it("is what `verifyWorkers: 'auto'` starts, and an explicit count wins", () => {
+    expect(
+      verifyPoolOptionsOf({ ...ROUTING_DEFAULTS, verifyWorkers: 'auto' }, 2)?.workers,
+    ).to.equal(2);
+    expect(verifyPoolOptionsOf({ ...ROUTING_DEFAULTS, verifyWorkers: 1 }, 2)?.workers).to.equal(1);
+    expect(verifyPoolOptionsOf({ ...ROUTING_DEFAULTS, verifyWorkers: 0 }, 2)).to.equal(undefined);
   });
 });
