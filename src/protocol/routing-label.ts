@@ -23,6 +23,7 @@ const JS_FORM_CANONICAL = -5000;
 export type DesiredForm = number | 'canonical';
 
 const U64_LIMIT = 1n << 64n;
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const LABEL_LIMIT = 1n << BigInt(MAX_LABEL_BITS);
 /** BigInt(i) for 0..64, so shifts by a form size do not allocate a new BigInt each time. */
 const BIG: readonly bigint[] = Array.from({ length: 65 }, (_, i) => BigInt(i));
@@ -62,13 +63,41 @@ export function parseLabel(str: string, opts?: { allowZero?: boolean }): bigint 
   return label;
 }
 
-/** `0000.0003.64b5.10e5`; RS_ERR_LABEL_INVALID outside 0..2^64-1. */
+const HEX_DIGITS = '0123456789abcdef';
+const labelCodes: number[] = new Array<number>(19).fill(0x2e); // '.' where no digit is written
+const TWO_32 = 2 ** 32;
+
+/** Write the 8 hex digits of `word` (< 2^32) into `labelCodes` from character `at` on. */
+function putWord(word: number, at: number): void {
+  for (let i = 7; i >= 0; i--) {
+    const pos = at + i + (i >= 4 ? 1 : 0);
+    labelCodes[pos] = HEX_DIGITS.charCodeAt(word & 15);
+    word >>>= 4;
+  }
+}
+
+/**
+ * `0000.0003.64b5.10e5`; RS_ERR_LABEL_INVALID outside 0..2^64-1. Built from char codes into one
+ * flat string (it runs once per hop of every `/path` answer): no hex, padded and sliced
+ * intermediates, and no BigInt arithmetic for labels below 2^53.
+ */
 export function formatLabel(label: bigint): string {
   if (label < 0n || label >= U64_LIMIT) {
     throw new RsError('RS_ERR_LABEL_INVALID', `label out of 64-bit range: ${label}`);
   }
-  const h = label.toString(16).padStart(16, '0');
-  return h.slice(0, 4) + '.' + h.slice(4, 8) + '.' + h.slice(8, 12) + '.' + h.slice(12, 16);
+  let hi: number;
+  let lo: number;
+  if (label <= MAX_SAFE) {
+    const n = Number(label);
+    lo = n % TWO_32;
+    hi = (n - lo) / TWO_32;
+  } else {
+    hi = Number(label >> 32n);
+    lo = Number(label & 0xffff_ffffn);
+  }
+  putWord(hi, 0);
+  putWord(lo, 10);
+  return String.fromCharCode.apply(null, labelCodes);
 }
 
 // ---------------------------------------------------------------------------------------------

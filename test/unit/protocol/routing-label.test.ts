@@ -58,6 +58,43 @@ describe('protocol/routing-label', () => {
     }
   });
 
+  describe('format: the printed hex, for any 64-bit value', () => {
+    const printed = (x: bigint): string => {
+      const h = x.toString(16).padStart(16, '0');
+      return `${h.slice(0, 4)}.${h.slice(4, 8)}.${h.slice(8, 12)}.${h.slice(12, 16)}`;
+    };
+    it('at the edges (0, 2^32, 2^53 either side, 2^64 - 1)', () => {
+      const edges = [
+        0n,
+        1n,
+        0xffff_ffffn,
+        1n << 32n,
+        (1n << 53n) - 1n,
+        1n << 53n,
+        (1n << 53n) + 1n,
+      ];
+      for (const x of [...edges, (1n << 60n) - 1n, 0xfedc_ba98_7654_3210n, (1n << 64n) - 1n])
+        expect(formatLabel(x)).to.equal(printed(x));
+    });
+    it('random values of every width', () => {
+      fc.assert(
+        fc.property(
+          fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
+          fc.integer({ min: 0, max: 64 }),
+          (x, bits) => {
+            const v = BigInt.asUintN(bits, x);
+            expect(formatLabel(v)).to.equal(printed(v));
+          },
+        ),
+        { numRuns: 2000 },
+      );
+    });
+    it('refuses values outside 0..2^64-1', () => {
+      expectRsError(() => formatLabel(-1n), 'RS_ERR_LABEL_INVALID');
+      expectRsError(() => formatLabel(1n << 64n), 'RS_ERR_LABEL_INVALID');
+    });
+  });
+
   describe('vectors: parse', () => {
     for (const v of vectorsOf<V>(FILE, 'parse')) {
       it(`${v.id} parses ${JSON.stringify(v.input.label)}`, () => {
