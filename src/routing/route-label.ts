@@ -14,8 +14,8 @@
  * original throws (no `gr` reply, crash on `/path`) or returns `ffff.ffff.ffff.ffff`.
  */
 import { attempt, RsError, type Result } from '../errors.ts';
-import type { EncodingScheme, JsEncodingForm } from '../protocol/encoding-scheme-types.ts';
-import { schemeToJs } from '../protocol/encoding-scheme.ts';
+import type { EncodingScheme } from '../protocol/encoding-scheme-types.ts';
+import { sharedSchemeJs, type SharedJsScheme } from '../protocol/scheme-json-memo.ts';
 import {
   formatLabel,
   getEncodingForm,
@@ -25,11 +25,14 @@ import {
 } from '../protocol/routing-label.ts';
 import type { NodeRecordView } from '../graph/node-record.ts';
 
-/** One hop as the original returns it (`/path`); `inverseFormNum` is absent on the first hop. */
+/**
+ * One hop as the original returns it (`/path`); `inverseFormNum` is absent on the first hop.
+ * `scheme` is shared by every hop in that scheme (frozen, see scheme-json-memo.ts).
+ */
 export interface RouteHop {
   label: string;
   origLabel: string;
-  scheme: JsEncodingForm[];
+  scheme: SharedJsScheme;
   inverseFormNum?: number;
 }
 
@@ -97,7 +100,7 @@ export function spliceSteps(steps: readonly LabelStep[], withHops: boolean): Rou
       const hop: RouteHop = {
         label: formatLabel(label),
         origLabel: step.origLabel,
-        scheme: schemeToJs(step.scheme),
+        scheme: sharedSchemeJs(step.scheme),
       };
       if (formNum !== undefined) hop.inverseFormNum = formNum;
       hops.push(hop);
