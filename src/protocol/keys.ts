@@ -78,11 +78,48 @@ export function ip6ToString(bytes: Uint8Array): string {
 
 const GROUP_RE = /^[0-9a-fA-F]{1,4}$/;
 
+/** The value of the hex digit with char code `c` (either case, or lowercase only), else −1. */
+function hexValue(c: number, lowercaseOnly: boolean): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  const l = lowercaseOnly ? c : c | 0x20;
+  return l >= 0x61 && l <= 0x66 ? l - 0x57 : -1;
+}
+
+/**
+ * Whether `str` is the full form `xxxx:xxxx:…` (39 chars, 8 groups of exactly 4 hex digits), read
+ * into `out` when given. Reads char codes: no split, regex or substrings (it runs for both
+ * addresses of every `/path` query). Anything else is left to the general parser.
+ */
+function readFullIp6(str: string, lowercaseOnly: boolean, out: Uint8Array | null): boolean {
+  if (str.length !== 39) return false;
+  for (let g = 0; g < 8; g++) {
+    const at = g * 5;
+    if (g > 0 && str.charCodeAt(at - 1) !== 0x3a) return false;
+    let v = 0;
+    for (let i = 0; i < 4; i++) {
+      const d = hexValue(str.charCodeAt(at + i), lowercaseOnly);
+      if (d < 0) return false;
+      v = (v << 4) | d;
+    }
+    if (out !== null) {
+      out[2 * g] = v >>> 8;
+      out[2 * g + 1] = v & 0xff;
+    }
+  }
+  return true;
+}
+
 /**
  * Any textual IPv6 (full or `::`-compressed, hex case-insensitive, groups of 1–4 digits) → 16
- * bytes. No embedded IPv4, no zone. RS_ERR_IP6_INVALID otherwise.
+ * bytes. No embedded IPv4, no zone. RS_ERR_IP6_INVALID otherwise. The full form is read
+ * directly; every other text (compressed, short groups, or malformed) goes through the general
+ * parser, which decides its error.
  */
 export function ip6FromString(str: string): Uint8Array {
+  if (typeof str === 'string' && str.length === 39) {
+    const out = new Uint8Array(16);
+    if (readFullIp6(str, false, out)) return out;
+  }
   const bad = (why: string): RsError =>
     new RsError('RS_ERR_IP6_INVALID', `invalid IPv6 [${String(str)}]: ${why}`);
   if (typeof str !== 'string' || str.length === 0 || str.length > 39) throw bad('length');
@@ -112,8 +149,12 @@ export function ip6FromString(str: string): Uint8Array {
   return out;
 }
 
-/** Any accepted IPv6 text → the canonical 39-char form used as map key everywhere. */
+/**
+ * Any accepted IPv6 text → the canonical 39-char form used as map key everywhere. Text already
+ * in that form is returned as it is (no parse, no copy).
+ */
 export function normalizeIp6(str: string): string {
+  if (typeof str === 'string' && readFullIp6(str, true, null)) return str;
   return ip6ToString(ip6FromString(str));
 }
 

@@ -11,12 +11,12 @@ import type { NodeRecordView } from '../graph/node-record.ts';
 import type { PeerInfo } from '../replication/peer-info.ts';
 import type { RouteJson } from '../routing/route-answer.ts';
 import { schemeToJs } from '../protocol/encoding-scheme.ts';
-import { ip6FromString, ip6ToString } from '../protocol/keys.ts';
+import { normalizeIp6 } from '../protocol/keys.ts';
 
 /** Normalise a path parameter to the 39-char form; a malformed address is a 400. */
 export function ipParam(text: string, what: string): string {
   try {
-    return ip6ToString(ip6FromString(text));
+    return normalizeIp6(text);
   } catch {
     throw new RsError(
       'RS_ERR_HTTP_BAD_REQUEST',

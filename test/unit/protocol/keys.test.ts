@@ -32,6 +32,48 @@ const identities = loadVectors('route_server.json').identities as Array<{
   signing_public_key_hex: string;
 }>;
 
+/**
+ * The IPv6 text parser as it was before the full form got its char-code reader (split and regex
+ * throughout): the oracle that reader must agree with, error messages included.
+ */
+function ip6Oracle(str: string): Uint8Array {
+  const bad = (why: string): Error => new Error(`invalid IPv6 [${String(str)}]: ${why}`);
+  if (typeof str !== 'string' || str.length === 0 || str.length > 39) throw bad('length');
+  const dbl = str.indexOf('::');
+  let head: string[];
+  let tail: string[] = [];
+  if (dbl < 0) {
+    head = str.split(':');
+    if (head.length !== 8) throw bad('expected 8 groups');
+  } else {
+    if (str.indexOf('::', dbl + 1) >= 0) throw bad('more than one ::');
+    const h = str.slice(0, dbl);
+    const t = str.slice(dbl + 2);
+    head = h === '' ? [] : h.split(':');
+    tail = t === '' ? [] : t.split(':');
+    if (head.length + tail.length > 7) throw bad('too many groups');
+  }
+  const out = new Uint8Array(16);
+  const put = (g: string, i: number): void => {
+    if (!/^[0-9a-fA-F]{1,4}$/.test(g)) throw bad(`bad group [${g}]`);
+    const v = parseInt(g, 16);
+    out[2 * i] = v >>> 8;
+    out[2 * i + 1] = v & 0xff;
+  };
+  head.forEach((g, i) => put(g, i));
+  tail.forEach((g, i) => put(g, 8 - tail.length + i));
+  return out;
+}
+
+/** `{ value }` or `{ error: message }` (the RsError's message for the code under test). */
+function outcome(f: () => string): { value: string } | { error: string } {
+  try {
+    return { value: f() };
+  } catch (e) {
+    return { error: (e as Error).message };
+  }
+}
+
 describe('keys', () => {
   describe('#publicKeyFromString() / #publicKeyToString()', () => {
     for (const v of vectorsOf<any>(F, 'publicKey')) {
@@ -130,6 +172,56 @@ describe('keys', () => {
       for (const s of bad)
         expect(errorOf(() => ip6FromString(s))?.code, s).to.equal('RS_ERR_IP6_INVALID');
       expect(errorOf(() => ip6ToString(new Uint8Array(15)))?.code).to.equal('RS_ERR_IP6_INVALID');
+    });
+    it('reads the full form as the general parser does: same bytes, same error on near misses', () => {
+      const full = 'fc5d:baa5:61fc:6ffd:9554:67f0:e290:7535';
+      const swaps = [
+        '0',
+        '9',
+        'a',
+        'f',
+        'A',
+        'F',
+        'g',
+        'G',
+        '@',
+        '`',
+        '/',
+        ':',
+        '.',
+        ' ',
+        '\u0000',
+        'é',
+        '\uff10',
+      ];
+      const texts = [full, full.toUpperCase(), 'Fc5D:bAa5:61fC:6fFd:9554:67F0:e290:7535'];
+      for (let i = 0; i < full.length; i++)
+        for (const c of swaps) texts.push(full.slice(0, i) + c + full.slice(i + 1));
+      texts.push(
+        full.slice(0, 38) + '::',
+        '::' + full.slice(2),
+        full.replace(':', '::').slice(0, 39),
+      );
+      for (const t of texts) {
+        const want = outcome(() => bytesToHex(ip6Oracle(t)));
+        expect(
+          outcome(() => bytesToHex(ip6FromString(t))),
+          t,
+        ).to.deep.equal(want);
+        const canonical = outcome(() => ip6ToString(ip6Oracle(t)));
+        expect(
+          outcome(() => normalizeIp6(t)),
+          t,
+        ).to.deep.equal(canonical);
+      }
+    });
+    it('normalizeIp6 gives canonical text back as it is, and copies anything else', () => {
+      const full = 'fc5d:baa5:61fc:6ffd:9554:67f0:e290:7535';
+      expect(normalizeIp6(full)).to.equal(full);
+      expect(normalizeIp6(full.toUpperCase())).to.equal(full);
+      expect(errorOf(() => normalizeIp6(full.replace('5', 'g')))?.code).to.equal(
+        'RS_ERR_IP6_INVALID',
+      );
     });
     it('round-trips any 16 bytes', () => {
       fc.assert(
