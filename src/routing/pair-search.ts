@@ -133,12 +133,21 @@ export class PairSearch {
   private readonly fwd = new Side();
   private readonly bwd = new Side();
   /** the nodes settled by either side, in settling order (the region C), and their count */
-  private region = new Int32Array(0);
+  private region: Int32Array = new Int32Array(0);
   private regionSize = 0;
   /** local id in the region's sub-graph of a node of the region */
   private localOf = new Int32Array(0);
   /** the replay's own solver (the snapshot's may hold a suspended tree search) */
   private readonly solver = new SptSolver();
+  /**
+   * The replay's sub-graph and tree, reused by every replay (a query allocated them anew each
+   * time): rows of at most `capacity` nodes, entries grown as needed; and the region's tie order.
+   */
+  private subOffsets = new Int32Array(0);
+  private subNbr = new Int32Array(0);
+  private subCost = new Float64Array(0);
+  private subPrev = new Int32Array(0);
+  private readonly subTies = new RegionTies();
 
   /** the last `find`'s question */
   private last: { g: SnapshotData; src: number; dst: number } | undefined;
@@ -153,6 +162,8 @@ export class PairSearch {
     this.bwd.resize(cap);
     this.region = new Int32Array(cap + 1);
     this.localOf = new Int32Array(cap);
+    this.subOffsets = new Int32Array(cap + 2);
+    this.subPrev = new Int32Array(cap + 1);
     this.capacity = cap;
     this.gen = 0;
   }
@@ -256,11 +267,17 @@ export class PairSearch {
       const end = offsets[u + 1]!;
       for (let e = offsets[u]!; e < end; e++) if (this.inRegion(nbr[e]!, src, gen)) m++;
     }
+    if (this.subNbr.length < m) {
+      const size = Math.max(m, this.subNbr.length * 2, 64);
+      this.subNbr = new Int32Array(size);
+      this.subCost = new Float64Array(size);
+    }
+    // the arrays may be longer than the sub-graph: a search reads rows 0 … k−1 only
     const sub: SearchGraph = {
       n: k,
-      offsets: new Int32Array(k + 1),
-      nbr: new Int32Array(m),
-      cost: new Float64Array(m),
+      offsets: this.subOffsets,
+      nbr: this.subNbr,
+      cost: this.subCost,
     };
     let w = 0;
     for (let i = 0; i < k; i++) {
@@ -277,7 +294,7 @@ export class PairSearch {
     sub.offsets[k] = w;
     const from = localOf[src]!;
     const to = localOf[dst]!;
-    const tree = new SearchTree(sub, to, ties && localTies(ties, region, k));
+    const tree = new SearchTree(sub, to, ties && this.subTies.of(ties, region, k), this.subPrev);
     this.solver.extend(tree, from);
     const local = pathFromTree(tree.prev, from, to);
     if (!local) return undefined;
@@ -286,9 +303,22 @@ export class PairSearch {
   }
 }
 
-/** `ties` for the local ids of a region's sub-graph (local id i is node region[i]). */
-function localTies(ties: TieOrder, region: Int32Array, k: number): TieOrder {
-  const keys = new Float64Array(k);
-  for (let i = 0; i < k; i++) keys[i] = ties.keys[region[i]!]!;
-  return { keys, before: (a, b) => ties.before(region[a]!, region[b]!) };
+/** `ties` for the local ids of a region's sub-graph (local id i is node region[i]); one reused object. */
+class RegionTies implements TieOrder {
+  keys = new Float64Array(0);
+  private ties: TieOrder | undefined;
+  private region: Int32Array = new Int32Array(0);
+
+  /** This order set to `ties` on the first `k` nodes of `region` (valid until the next call). */
+  of(ties: TieOrder, region: Int32Array, k: number): TieOrder {
+    if (this.keys.length < k) this.keys = new Float64Array(Math.max(k, this.keys.length * 2, 64));
+    for (let i = 0; i < k; i++) this.keys[i] = ties.keys[region[i]!]!;
+    this.ties = ties;
+    this.region = region;
+    return this;
+  }
+
+  before(a: number, b: number): boolean {
+    return this.ties!.before(this.region[a]!, this.region[b]!);
+  }
 }

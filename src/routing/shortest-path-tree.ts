@@ -64,13 +64,22 @@ export class SearchTree {
     readonly dst: number,
     /** `best`: equal-cost predecessors decided by this order (default: node-dijkstra's) */
     readonly ties?: TieOrder,
+    /**
+     * An array of at least `g.n` entries to use as `prev` (its first `g.n` are reset) instead of
+     * a new one: for a short-lived tree whose owner reuses the array (the pair search's replay);
+     * entries from `g.n` on mean nothing.
+     */
+    scratchPrev?: Int32Array,
   ) {
-    this.prev = new Int32Array(g.n).fill(NONE);
+    this.prev =
+      scratchPrev !== undefined && scratchPrev.length >= g.n
+        ? scratchPrev.fill(NONE, 0, g.n)
+        : new Int32Array(g.n).fill(NONE);
   }
 
   /** Whether `prev[src]` is final: src settled, or the search is exhausted. */
   knows(src: number): boolean {
-    return this.complete || src >= this.prev.length || this.prev[src] !== NONE;
+    return this.complete || src >= this.g.n || this.prev[src] !== NONE;
   }
 }
 

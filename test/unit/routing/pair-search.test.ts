@@ -98,6 +98,39 @@ describe('pair-search', () => {
     );
   });
 
+  it('one search reused across graphs of growing and shrinking sizes answers as a new one', () => {
+    // the replay's sub-graph, tree and tie order are scratch kept between finds: what one find
+    // leaves there must never show in the next one, whatever its size
+    fc.assert(
+      fc.property(
+        fc.array(arbRows(24), { minLength: 2, maxLength: 6 }),
+        fc.boolean(),
+        (graphs, withTies) => {
+          const reused = new PairSearch();
+          for (const rows of graphs) {
+            const n = rows.length;
+            const g = csr(
+              rows.map((r) => r.map(([v, c]) => [v, withTies && c === Infinity ? 3 : c])),
+            );
+            const ties = withTies
+              ? {
+                  keys: Float64Array.from(rows, (_, i) => (i * 5) % 3),
+                  before: (a: number, b: number) => a > b,
+                }
+              : undefined;
+            for (let dst = 0; dst < n; dst++)
+              for (let src = 0; src < n; src++) {
+                if (src === dst) continue;
+                const want = new PairSearch().find(g, src, dst, ties);
+                expect(reused.find(g, src, dst, ties), `${src} -> ${dst}`).to.deep.equal(want);
+              }
+          }
+        },
+      ),
+      { numRuns: 150, seed: 0x5eed08 },
+    );
+  });
+
   it('settles far fewer nodes than a search from the destination on a long line', () => {
     const n = 1000;
     const rows: [number, number][][] = Array.from({ length: n }, (_, i) => {

@@ -29,6 +29,24 @@ const arbRows = fc
   );
 
 describe('shortest-path-tree', () => {
+  it('a tree on a longer scratch array uses its first n entries only', () => {
+    const g = csr([[[1, 1]], [[2, 1]], [[0, 1]]]);
+    const scratch = new Int32Array(8).fill(5);
+    const tree = new SearchTree(g, 0, undefined, scratch);
+    expect(tree.prev).to.equal(scratch);
+    expect(Array.from(scratch.subarray(0, 3))).to.deep.equal([NONE, NONE, NONE]);
+    expect(tree.knows(1)).to.equal(false);
+    expect(tree.knows(3)).to.equal(true); // beyond the graph: no node there
+    new SptSolver().extend(tree, 1);
+    expect(tree.knows(1)).to.equal(true);
+    expect(pathFromTree(tree.prev, 1, 0)).to.deep.equal(
+      pathFromTree(new SptSolver().solve(g, 0), 1, 0),
+    );
+    expect(Array.from(scratch.subarray(3))).to.deep.equal([5, 5, 5, 5, 5]);
+    // too short a scratch array is not used
+    expect(new SearchTree(g, 0, undefined, new Int32Array(2)).prev.length).to.equal(3);
+  });
+
   describe('SptSolver#solve()', () => {
     it('gives every source the reference path, ties and Infinity costs included', () => {
       fc.assert(
