@@ -24,6 +24,7 @@ export type DesiredForm = number | 'canonical';
 
 const U64_LIMIT = 1n << 64n;
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const TWO_32 = 2 ** 32;
 const LABEL_LIMIT = 1n << BigInt(MAX_LABEL_BITS);
 /** BigInt(i) for 0..64, so shifts by a form size do not allocate a new BigInt each time. */
 const BIG: readonly bigint[] = Array.from({ length: 65 }, (_, i) => BigInt(i));
@@ -65,7 +66,6 @@ export function parseLabel(str: string, opts?: { allowZero?: boolean }): bigint 
 
 const HEX_DIGITS = '0123456789abcdef';
 const labelCodes: number[] = new Array<number>(19).fill(0x2e); // '.' where no digit is written
-const TWO_32 = 2 ** 32;
 
 /** Write the 8 hex digits of `word` (< 2^32) into `labelCodes` from character `at` on. */
 function putWord(word: number, at: number): void {
@@ -109,6 +109,8 @@ export function labelBitLength(label: bigint): number {
     const n = Number(label);
     return n <= 0 ? 0 : 32 - Math.clz32(n);
   }
+  // below 2^53 the high word is exact in a Number: no BigInt shift
+  if (label <= MAX_SAFE) return 64 - Math.clz32(Math.floor(Number(label) / TWO_32));
   if (label < U64_LIMIT) return 64 - Math.clz32(Number(label >> 32n));
   return label.toString(2).length;
 }
@@ -131,13 +133,19 @@ function log2Number(n: number): number {
  * equal its prefix; a form with prefixLen 0 matches anything; −1 if none (docs/protocol.md §3.2).
  */
 export function getEncodingForm(label: bigint, scheme: EncodingScheme): number {
-  const low = Number(BigInt.asUintN(32, label));
+  const low = lowWord(label);
   for (let i = 0; i < scheme.length; i++) {
     const f = scheme[i]!;
     const m = f.prefixLen >= 32 ? 0xffffffff : 2 ** f.prefixLen - 1;
     if ((low & m) >>> 0 === (f.prefix & m) >>> 0) return i;
   }
   return -1;
+}
+
+/** The low 32 bits of `label` (two's complement for a negative one), without BigInt arithmetic below 2^53. */
+function lowWord(label: bigint): number {
+  if (label >= 0n && label <= MAX_SAFE) return Number(label) % TWO_32;
+  return Number(BigInt.asUintN(32, label));
 }
 
 /** C `EncodingScheme_getFormNum`: a one-form scheme is form 0 without looking. */
@@ -388,6 +396,39 @@ export function splice(...labels: bigint[]): bigint {
     acc = r;
   }
   return acc;
+}
+
+/**
+ * The label of a route given hop by hop, first hop first: `splice(SELF_ROUTE, labels[count − 1],
+ * …, labels[0])`, with the same result and the same error. Splicing only concatenates the labels'
+ * bodies (the bits below each terminating bit) above the first hop's, so it is computed that way,
+ * in Number arithmetic while the result fits 53 bits: one BigInt per route instead of several per
+ * hop (it runs for every route answered). A label below 2 or a route over 60 bits is left to
+ * {@link splice} (which decides its result or error).
+ */
+export function spliceRoute(labels: readonly bigint[], count: number): bigint {
+  if (count < 1) return spliceReversed(labels, count);
+  let bits = 0;
+  let body = 0;
+  let bigBody: bigint | undefined;
+  for (let i = 0; i < count; i++) {
+    const label = labels[i]!;
+    const l = label < 2n ? -1 : log2(label);
+    if (l < 0 || bits + l > MAX_LABEL_BITS - 1) return spliceReversed(labels, count);
+    if (bigBody === undefined && bits + l <= 52) {
+      body += (Number(label) - 2 ** l) * 2 ** bits;
+    } else {
+      bigBody = (bigBody ?? BigInt(body)) | ((label & mask(l)) << big(bits));
+    }
+    bits += l;
+  }
+  return bigBody === undefined ? BigInt(2 ** bits + body) : bigBody | (1n << big(bits));
+}
+
+function spliceReversed(labels: readonly bigint[], count: number): bigint {
+  const dstFirst: bigint[] = [SELF_ROUTE];
+  for (let i = count - 1; i >= 0; i--) dstFirst.push(labels[i]!);
+  return splice(...dstFirst);
 }
 
 /**

@@ -21,7 +21,7 @@ import {
   getEncodingForm,
   parseLabel,
   reEncode,
-  splice,
+  spliceRoute,
 } from '../protocol/routing-label.ts';
 import type { NodeRecordView } from '../graph/node-record.ts';
 
@@ -86,8 +86,8 @@ export function buildRouteLabel(
  * fails; callers wrap it in `attempt`.
  */
 export function spliceSteps(steps: readonly LabelStep[], withHops: boolean): RouteLabel {
-  const hops: RouteHop[] = [];
-  const labelsDstFirst: bigint[] = new Array<bigint>(steps.length);
+  const hops: RouteHop[] = withHops ? new Array<RouteHop>(steps.length) : [];
+  const labels: bigint[] = new Array<bigint>(steps.length);
   let formNum: number | undefined;
   for (let i = 0; i < steps.length; i++) {
     const step = steps[i]!;
@@ -95,19 +95,19 @@ export function spliceSteps(steps: readonly LabelStep[], withHops: boolean): Rou
     const curFormNum = getEncodingForm(label, step.scheme);
     if (formNum !== undefined && curFormNum < formNum)
       label = reEncode(label, step.scheme, formNum);
-    labelsDstFirst[steps.length - 1 - i] = label;
+    labels[i] = label;
     if (withHops) {
-      const hop: RouteHop = {
-        label: formatLabel(label),
-        origLabel: step.origLabel,
-        scheme: sharedSchemeJs(step.scheme),
-      };
-      if (formNum !== undefined) hop.inverseFormNum = formNum;
-      hops.push(hop);
+      // one literal per shape (the first hop has no inverseFormNum): no property added later
+      const text = formatLabel(label);
+      const scheme = sharedSchemeJs(step.scheme);
+      hops[i] =
+        formNum === undefined
+          ? { label: text, origLabel: step.origLabel, scheme }
+          : { label: text, origLabel: step.origLabel, scheme, inverseFormNum: formNum };
     }
     formNum = step.encodingFormNum;
   }
-  return { label: splice(1n, ...labelsDstFirst), hops };
+  return { label: spliceRoute(labels, steps.length), hops };
 }
 
 function routeFailed(why: string, fromIp: string, toIp: string): RsError {

@@ -17,6 +17,7 @@ import {
   routesThroughJs,
   splice,
   spliceJs,
+  spliceRoute,
   unsplice,
   type DesiredForm,
 } from '../../../src/protocol/routing-label.ts';
@@ -322,6 +323,55 @@ describe('protocol/routing-label', () => {
         }),
         { numRuns: 1000 },
       );
+    });
+
+    it('spliceRoute(labels) is splice(1, …labels reversed): same label, same error', () => {
+      const outcome = (f: () => bigint): unknown => {
+        try {
+          return { label: f() };
+        } catch (e) {
+          return { code: (e as { code?: string }).code, message: (e as Error).message };
+        }
+      };
+      // widths up to 64 bits, and the labels below 2 that splice treats on their own
+      const label = fc.oneof(
+        { weight: 8, arbitrary: labelOfBits(14) },
+        { weight: 2, arbitrary: labelOfBits(64) },
+        { weight: 1, arbitrary: fc.constantFrom(0n, 1n) },
+      );
+      fc.assert(
+        fc.property(fc.array(label, { minLength: 0, maxLength: 10 }), (labels) => {
+          const want = outcome(() => splice(1n, ...[...labels].reverse()));
+          expect(outcome(() => spliceRoute(labels, labels.length))).to.deep.equal(want);
+          // only the first `count` labels count
+          expect(outcome(() => spliceRoute([...labels, 5n], labels.length))).to.deep.equal(want);
+        }),
+        { numRuns: 3000 },
+      );
+    });
+
+    it('spliceRoute at the edges: 52 and 53 bits (Number to BigInt), 59 and 60 bits (the limit)', () => {
+      for (const widths of [
+        [52],
+        [53],
+        [26, 26],
+        [26, 27],
+        [50, 3],
+        [52, 1],
+        [59],
+        [30, 29],
+        [30, 30],
+        [60],
+      ]) {
+        const labels = widths.map(
+          (w, i) => (1n << BigInt(w)) | (BigInt(i * 0x9e3779b1) % (1n << BigInt(w))),
+        );
+        const reversed = [...labels].reverse();
+        if (widths.reduce((a, b) => a + b, 0) > 59) {
+          expectRsError(() => spliceRoute(labels, labels.length), 'RS_ERR_LABEL_TOO_LONG');
+          expectRsError(() => splice(1n, ...reversed), 'RS_ERR_LABEL_TOO_LONG');
+        } else expect(spliceRoute(labels, labels.length)).to.equal(splice(1n, ...reversed));
+      }
     });
 
     it('splice fails exactly when log2(go) + log2(via) > 59', () => {
