@@ -81,15 +81,19 @@ export function buildRouteLabel(
 }
 
 /**
- * The label of a path given hop by hop (docs/protocol.md §4.8 "Label"). `withHops: false` skips the JSON
- * hop list (the `gr` reply only needs the label). Throws RsError where re-encoding or splicing
- * fails; callers wrap it in `attempt`.
+ * The label of a path given hop by hop (docs/protocol.md §4.8 "Label"): the first `count` steps.
+ * `withHops: false` skips the JSON hop list (the `gr` reply only needs the label). Throws RsError
+ * where re-encoding or splicing fails; callers wrap it in `attempt`. Keeps no step.
  */
-export function spliceSteps(steps: readonly LabelStep[], withHops: boolean): RouteLabel {
-  const hops: RouteHop[] = withHops ? new Array<RouteHop>(steps.length) : [];
-  const labels: bigint[] = new Array<bigint>(steps.length);
+export function spliceSteps(
+  steps: readonly LabelStep[],
+  withHops: boolean,
+  count: number = steps.length,
+): RouteLabel {
+  const hops: RouteHop[] = withHops ? new Array<RouteHop>(count) : [];
+  const labels: bigint[] = new Array<bigint>(count);
   let formNum: number | undefined;
-  for (let i = 0; i < steps.length; i++) {
+  for (let i = 0; i < count; i++) {
     const step = steps[i]!;
     let label = step.label;
     const curFormNum = getEncodingForm(label, step.scheme);
@@ -107,7 +111,7 @@ export function spliceSteps(steps: readonly LabelStep[], withHops: boolean): Rou
     }
     formNum = step.encodingFormNum;
   }
-  return { label: spliceRoute(labels, steps.length), hops };
+  return { label: spliceRoute(labels, count), hops };
 }
 
 function routeFailed(why: string, fromIp: string, toIp: string): RsError {

@@ -70,6 +70,9 @@ export interface RouteSnapshotStats {
   fittingOverBudget: number;
 }
 
+/** The steps `stepsOf` fills: one array for every snapshot (routes are built one at a time). */
+const reusedSteps: { -readonly [K in keyof LabelStep]: LabelStep[K] }[] = [];
+
 /** A route as node ids and, hop by hop, the snapshot edge used (hop i: edges[i−1] of row path[i]). */
 interface RouteIds {
   readonly path: number[];
@@ -128,7 +131,7 @@ export class RouteSnapshot {
     const r = this.routeIds(src, dst);
     const steps = r && this.stepsOf(r);
     if (!steps) return null;
-    const built = attempt(() => spliceSteps(steps, false));
+    const built = attempt(() => spliceSteps(steps, false, r.edges.length));
     return built.ok ? { key, version: this.data.version[dst]!, label: built.value.label } : null;
   }
 
@@ -141,7 +144,7 @@ export class RouteSnapshot {
     const r = this.routeIds(src, dst);
     const steps = r && this.stepsOf(r);
     if (!r || !steps) return null;
-    const built = attempt(() => spliceSteps(steps, true));
+    const built = attempt(() => spliceSteps(steps, true, r.edges.length));
     if (!built.ok) return null;
     return {
       label: formatLabel(built.value.label),
@@ -296,22 +299,28 @@ export class RouteSnapshot {
   }
 
   /**
-   * The label construction input of a route. A label the reference could not parse fails the
-   * route, as `parseLabel` throwing does there.
+   * The label construction input of a route: its first `r.edges.length` entries (the array and
+   * its step objects are reused by the next route; label construction keeps none of them). A
+   * label the reference could not parse fails the route, as `parseLabel` throwing does there.
    */
-  private stepsOf(r: RouteIds): LabelStep[] | null {
+  private stepsOf(r: RouteIds): readonly LabelStep[] | null {
     const { labelId, form, schemeId } = this.data;
-    const steps: LabelStep[] = new Array<LabelStep>(r.edges.length);
+    const steps = reusedSteps;
     for (let i = 0; i < r.edges.length; i++) {
       const e = r.edges[i]!;
       const label = this.tables.labels.valueOf(labelId[e]!);
       if (label === undefined) return null;
-      steps[i] = {
-        label,
-        origLabel: this.tables.labels.textOf(labelId[e]!),
-        encodingFormNum: form[e]!,
-        scheme: this.tables.schemes.get(schemeId[r.path[i]!]!),
-      };
+      const origLabel = this.tables.labels.textOf(labelId[e]!);
+      const scheme = this.tables.schemes.get(schemeId[r.path[i]!]!);
+      const step = steps[i];
+      if (step === undefined) {
+        steps.push({ label, origLabel, encodingFormNum: form[e]!, scheme });
+      } else {
+        step.label = label;
+        step.origLabel = origLabel;
+        step.encodingFormNum = form[e]!;
+        step.scheme = scheme;
+      }
     }
     return steps;
   }

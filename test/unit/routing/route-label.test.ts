@@ -78,6 +78,15 @@ describe('route-label', () => {
       ]);
     });
 
+    it('reads only the first `count` steps (a reused, longer step array)', () => {
+      const steps = [step(0x13n, 1), step(0x13n, 0), step(0x92n, 1)];
+      const longer = [...steps, step(0x92n, 0), { ...step(0x13n, 0), scheme: [] }];
+      expect(spliceSteps(longer, true, steps.length)).to.deep.equal(spliceSteps(steps, true));
+      expect(spliceSteps(longer, false, steps.length).label).to.equal(
+        spliceSteps(steps, false).label,
+      );
+    });
+
     it('refuses a path whose spliced label would exceed 60 bits', () => {
       // 7 bits each past the first hop's: 12 hops need 85
       const long = Array.from({ length: 12 }, () => step(0x92n, 1));
