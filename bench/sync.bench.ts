@@ -3,7 +3,8 @@
  *  - initial sync: announcements learned per second by a fresh server pulling a loaded world from
  *    one peer and from three peers (each a process of its own holding the same store: requests are
  *    de-duplicated, so the three share the work), divided by one core's native ed25519 verify
- *    rate measured in the receiving process (target ≥ 0.5 from one peer);
+ *    rate measured in the receiving process (target ≥ 0.5 from one peer; the median of three fresh
+ *    servers, since one 1.5 s sync moves with the machine's other load);
  *  - ingest under query load: the replication ingest rate of a churn of link-state updates with
  *    and without 8 keep-alive clients asking `/path` continuously, as a ratio (target ≥ 0.5), with
  *    the query p99 beside it (target ≤ 5 ms).
@@ -152,7 +153,18 @@ function syncWorlds(opts: BenchOptions): Array<{ n: number; updates: number }> {
       ];
 }
 
-/** Initial sync of a fresh server from one peer and from three (the same store in each). */
+/**
+ * Fresh servers pulling from one peer, measured this many times (the figure is the median run):
+ * a 10k sync lasts 1.5 s, and on a shared 2-core machine one run moves by ±0.03 of the ratio.
+ */
+const ONE_PEER_RUNS = 3;
+
+/** The run whose ratio is the median (runs sorted by ratio; an odd count). */
+function medianRun<T extends { ratio: number }>(runs: readonly T[]): T {
+  return [...runs].sort((a, b) => a.ratio - b.ratio)[(runs.length - 1) >> 1]!;
+}
+
+/** Initial sync of a fresh server from one peer (median of several) and from three (the same store in each). */
 async function initialSync(opts: BenchOptions, n: number, updates: number): Promise<BenchResult[]> {
   await loadKeys(n + 16, opts.seed); // generate (once, cached) before any process needs them
   const results: BenchResult[] = [];
@@ -161,9 +173,17 @@ async function initialSync(opts: BenchOptions, n: number, updates: number): Prom
   try {
     for (const k of [1, 3]) {
       const store = three.store;
-      const { report, verify } = await syncRun(three.urls.slice(0, k), store, n, opts.seed);
-      const ratio = report.rate / verify.wall;
+      const runs: Array<{ report: SyncReport; verify: Verify; ratio: number }> = [];
+      for (let i = 0; i < (k === 1 && !opts.quick ? ONE_PEER_RUNS : 1); i++) {
+        const { report, verify } = await syncRun(three.urls.slice(0, k), store, n, opts.seed);
+        runs.push({ report, verify, ratio: report.rate / verify.wall });
+      }
+      const { report, verify, ratio } = medianRun(runs);
       const cpuRatio = cpuRate(store, report.cpu) / verify.cpu;
+      const each =
+        runs.length > 1
+          ? `median of ${runs.length} fresh servers (ratios ${runs.map((r) => r.ratio.toFixed(3)).join(', ')}); `
+          : '';
       results.push({
         name: `initial sync from ${k} peer${k > 1 ? 's' : ''} (${n} nodes, ${store} announcements)`,
         value: report.rate,
@@ -177,11 +197,12 @@ async function initialSync(opts: BenchOptions, n: number, updates: number): Prom
         target: k === 1 ? '>= 0.5' : undefined,
         met: k === 1 ? ratio >= 0.5 : undefined,
         notes:
+          each +
           `wall clock ${report.secs.toFixed(1)} s; by CPU time ${cpuRatio.toFixed(2)} ` +
           `(${Math.round(cpuRate(store, report.cpu))} ann per CPU-second of the busiest thread ÷ ${Math.round(verify.cpu)} verifies per CPU-second); ` +
           `CPU per announcement: main ${((report.cpu.main / store) * 1e6).toFixed(0)} µs, busiest worker ${((report.cpu.busiestWorker / store) * 1e6).toFixed(0)} µs, all threads ${((report.cpu.total / store) * 1e6).toFixed(0)} µs; ` +
           `CPU s per thread (main first; the workers and V8's helper threads after): ${Object.values(report.cpu.byName ?? {}).join(' / ')}; ` +
-          `/readyz ${report.readyEarly ? 'WAS 200 before the sync completed' : '503 until complete'}; sources in ${k} other process${k > 1 ? 'es' : ''} on this machine`,
+          `/readyz ${runs.some((r) => r.report.readyEarly) ? 'WAS 200 before the sync completed' : '503 until complete'}; sources in ${k} other process${k > 1 ? 'es' : ''} on this machine`,
       });
     }
   } finally {
