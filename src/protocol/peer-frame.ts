@@ -1,5 +1,6 @@
 import { decode as msgpackDecode, Encoder } from '@msgpack/msgpack';
 import { RsError, isRsError } from '../errors.ts';
+import { readPullFrame } from './peer-frame-pull.ts';
 
 /**
  * Replication frames between route servers (docs/protocol.md §7.2): one msgpack array
@@ -181,14 +182,32 @@ function safeInt(v: unknown, what: string): number {
   return v;
 }
 
-/** Decode one frame. Throws RsError RS_ERR_PEER_FRAME_INVALID, never anything else. */
+/**
+ * Decode one frame. Throws RsError RS_ERR_PEER_FRAME_INVALID, never anything else. GET_DATA and
+ * DATA in msgpack5's form are read directly (peer-frame-pull.ts); every other frame, and any
+ * other form of those, goes through `decodePeerFrameInFull`, with the same result.
+ */
 export function decodePeerFrame(bytes: Uint8Array, limits: PeerFrameLimits = {}): PeerMessage {
-  const maxFrameBytes = limits.maxFrameBytes ?? PEER_FRAME_MAX_BYTES;
-  const maxInvHashes = limits.maxInvHashes ?? PEER_INV_MAX_HASHES;
+  checkFrameSize(bytes, limits);
   const hashBytes = limits.hashBytes === undefined ? PEER_HASH_BYTES : limits.hashBytes;
+  return readPullFrame(bytes, hashBytes) ?? decodePeerFrameInFull(bytes, limits);
+}
+
+function checkFrameSize(bytes: Uint8Array, limits: PeerFrameLimits): void {
+  const maxFrameBytes = limits.maxFrameBytes ?? PEER_FRAME_MAX_BYTES;
   if (bytes.length === 0) throw invalid('empty frame');
   if (bytes.length > maxFrameBytes)
     throw invalid(`frame of ${bytes.length} bytes exceeds ${maxFrameBytes}`);
+}
+
+/** Decode one frame with the general msgpack decoder (what `decodePeerFrame` does for all but the pull's two frames). */
+export function decodePeerFrameInFull(
+  bytes: Uint8Array,
+  limits: PeerFrameLimits = {},
+): PeerMessage {
+  const maxInvHashes = limits.maxInvHashes ?? PEER_INV_MAX_HASHES;
+  const hashBytes = limits.hashBytes === undefined ? PEER_HASH_BYTES : limits.hashBytes;
+  checkFrameSize(bytes, limits);
 
   let frame: unknown;
   try {
