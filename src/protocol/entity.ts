@@ -17,6 +17,7 @@
  * Every error is an RsError whose message is the JS string.
  */
 import { RsError } from '../errors.ts';
+import { BytesMemo } from '../lib/bytes-memo.ts';
 import type { EncodingScheme, JsEncodingForm } from './encoding-scheme-types.ts';
 import { parseSchemeJs, schemeToJs, serializeScheme } from './encoding-scheme.ts';
 import type {
@@ -124,18 +125,25 @@ export function parseVersion(b: Uint8Array): VersionEntity {
   return { type: 'Version', version: (b[2]! << 8) | b[3]! };
 }
 
+/**
+ * Scheme entities by their bytes: a network uses one or two schemes, and every announcement
+ * carries one, so each is decoded once and the same frozen entity is handed out again.
+ */
+const schemeEntities = new BytesMemo<EncodingSchemeEntity>(16, (schemeBytes) =>
+  Object.freeze({
+    type: 'EncodingScheme',
+    hex: bytesToHex(schemeBytes),
+    scheme: Object.freeze(parseSchemeJs(schemeBytes)),
+  }),
+);
+
 /** EncodingScheme entity slice; the scheme is decoded leniently (cjdnsencode 0.0.3). */
 export function parseEncodingSchemeEntity(b: Uint8Array): EncodingSchemeEntity {
   if (b.length < 2) throw new RsError('RS_ERR_ENTITY_RUNT', 'runt');
   if (b[0]! < 2) throw new RsError('RS_ERR_ENTITY_BAD_LENGTH', 'invalid length');
   if (b[1] !== ENTITY_TYPE.EncodingScheme)
     throw new RsError('RS_ERR_ENTITY_INVALID', 'invalid type');
-  const schemeBytes = b.subarray(2, b[0]);
-  return {
-    type: 'EncodingScheme',
-    hex: bytesToHex(schemeBytes),
-    scheme: parseSchemeJs(schemeBytes),
-  };
+  return schemeEntities.get(b.subarray(2, b[0]));
 }
 
 // ---- serializing ----------------------------------------------------------------------------

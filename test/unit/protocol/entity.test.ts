@@ -1,10 +1,11 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { ERROR_CODES } from '../../../src/errors.ts';
-import { SCHEMES } from '../../../src/protocol/encoding-scheme.ts';
+import { SCHEMES, parseSchemeJs, serializeScheme } from '../../../src/protocol/encoding-scheme.ts';
 import {
   entityToJson,
   linkStateSamples,
+  parseEncodingSchemeEntity,
   parseEntities,
   serializeEncodingSchemeEntity,
   serializeEntities,
@@ -113,6 +114,65 @@ describe('entity', () => {
           }
         }),
         { numRuns: 3000 },
+      );
+    });
+  });
+
+  describe('#parseEncodingSchemeEntity()', () => {
+    const v358 = serializeEncodingSchemeEntity(SCHEMES.v358, { pad: false });
+
+    it('hands out one frozen entity per distinct scheme', () => {
+      const a = parseEncodingSchemeEntity(v358);
+      const b = parseEncodingSchemeEntity(new Uint8Array(v358)); // other bytes, same content
+      expect(b).to.equal(a);
+      expect(Object.isFrozen(a) && Object.isFrozen(a.scheme)).to.equal(true);
+      expect(a.scheme).to.deep.equal(SCHEMES.v358);
+      const f8 = parseEncodingSchemeEntity(
+        serializeEncodingSchemeEntity(SCHEMES.f8, { pad: false }),
+      );
+      expect(f8).to.not.equal(a);
+      expect(f8.scheme).to.deep.equal(SCHEMES.f8);
+    });
+
+    it('refuses an invalid scheme every time it comes (nothing remembered)', () => {
+      // a terminator (bitCount 0), then set bits: cjdnsencode 'invalid encoding'
+      const bad = Uint8Array.of(4, 0, 0x00, 0xf0);
+      for (let i = 0; i < 2; i++)
+        expect(errorOf(() => parseEncodingSchemeEntity(bad))?.code).to.equal(
+          'RS_ERR_SCHEME_INVALID',
+        );
+    });
+
+    it('gives what a fresh decode gives, for many more distinct schemes than it holds (property)', () => {
+      const formArb = fc
+        .record({
+          bitCount: fc.integer({ min: 1, max: 30 }),
+          prefixLen: fc.integer({ min: 0, max: 8 }),
+        })
+        .chain(({ bitCount, prefixLen }) =>
+          fc.record({
+            bitCount: fc.constant(bitCount),
+            prefixLen: fc.constant(prefixLen),
+            prefix: fc.integer({ min: 0, max: 2 ** prefixLen - 1 }),
+          }),
+        );
+      fc.assert(
+        fc.property(
+          fc.array(fc.array(formArb, { minLength: 1, maxLength: 3 }), {
+            minLength: 40,
+            maxLength: 60,
+          }),
+          (list) => {
+            for (const sc of list) {
+              const body = serializeScheme(sc);
+              const entity = serializeEncodingSchemeEntity(body, { pad: false });
+              const got = parseEncodingSchemeEntity(entity);
+              expect(got.scheme).to.deep.equal(parseSchemeJs(body));
+              expect(got.hex).to.equal(bytesToHex(body));
+            }
+          },
+        ),
+        { numRuns: 10 },
       );
     });
   });
