@@ -7,10 +7,13 @@
  * derivation), which costs a quarter of copying the parsed objects back (verify-worker.ts).
  *
  * - Routing: a message goes to the worker chosen by its signing key (bytes 64..96), so every
- *   key is imported into exactly one worker's KeyObject cache, and all announcements of one
- *   node go through one FIFO: results come back in submission order per node, which the
- *   subnode actors rely on (per-node order) even though batches of different workers finish
- *   out of order.
+ *   key is imported into exactly one worker's KeyObject cache.
+ * - Order: results are handed back in submission order across all workers, as one worker (and
+ *   the original, which verifies one message at a time) would: a result that comes back before
+ *   an earlier message's waits for it. The subnode actors rely on per-node order, and the node
+ *   table's insertion order (the original's `nodesByIp` order, which the read API and route
+ *   ties follow) is the order announcements arrived in, whatever the number of workers and
+ *   whichever batch finishes first.
  * - Batching: messages submitted in one synchronous run (a burst of replicated DATA, say) leave
  *   together: a lane is flushed in a microtask, not per message. A worker has at most
  *   `maxInFlight` batches outstanding; while it is busy, new messages queue and leave together
@@ -28,13 +31,14 @@ import type { Worker } from 'node:worker_threads';
 import { isRsError, RsError } from '../errors.ts';
 import type { AnnounceInput } from '../graph/apply-announcement.ts';
 import { parseAnnouncement, rememberDerivedNode } from '../protocol/announcement.ts';
+import { Deque } from '../lib/deque.ts';
 import type { SliceScheduler } from '../lib/slice-scheduler.ts';
 import { spawnWorker } from '../lib/spawn-worker.ts';
 import type { RoutingSettings } from './routing-settings.ts';
 import type { VerifyResult } from './verify-worker.ts';
 
 export interface VerifyPoolOptions {
-  /** worker threads (default: cores − 1, at least 1) */
+  /** worker threads (default: defaultVerifyWorkers) */
   readonly workers: number;
   /** most messages per batch */
   readonly batchSize: number;
@@ -50,6 +54,11 @@ interface Waiter {
   resolve(r: AnnounceInput): void;
   reject(e: Error): void;
   readonly bytes: Uint8Array;
+  /** the worker's verdict is in (it waits for every earlier message's) */
+  done: boolean;
+  result: VerifyResult;
+  /** the worker failed it */
+  error: Error | undefined;
 }
 
 interface Lane {
@@ -72,6 +81,8 @@ export interface VerifyPoolStats {
 export class VerifyPool {
   readonly stats: VerifyPoolStats = { batches: 0, messages: 0, rejected: 0, workerRestarts: 0 };
   private readonly lanes: Lane[] = [];
+  /** every message not yet handed back, in submission order */
+  private readonly order = new Deque<Waiter>();
   private queued = 0;
   private nextId = 1;
   private closed = false;
@@ -140,8 +151,10 @@ export class VerifyPool {
     }
     const lane = this.lanes[this.laneOf(bytes)]!;
     return new Promise<AnnounceInput>((resolve, reject) => {
+      const w: Waiter = { resolve, reject, bytes, done: false, result: null, error: undefined };
       lane.queue.push(bytes);
-      lane.waiters.push({ resolve, reject, bytes });
+      lane.waiters.push(w);
+      this.order.push(w);
       this.queued++;
       if (!lane.flushScheduled && lane.inFlight.size < this.opts.maxInFlight) {
         lane.flushScheduled = true;
@@ -167,6 +180,7 @@ export class VerifyPool {
       lane.queue = [];
       lane.inFlight.clear();
     }
+    this.order.clear();
     await Promise.all(this.lanes.map((l) => l.worker.terminate()));
   }
 
@@ -234,29 +248,43 @@ export class VerifyPool {
     ]);
   }
 
-  private startWorker(lane: Lane, index: number): void {
-    const deliver = (w: Waiter, r: VerifyResult): void => {
-      this.settled(w.bytes);
-      if (r !== null && 'code' in r) {
-        w.resolve({ parseError: new RsError(r.code as RsError['code'], r.message) });
-        return;
-      }
-      try {
-        // verified in the worker: parse the entities here, without signature and key work
-        // (the identity comes with a key's first verification; null: sent before)
-        if (r !== null)
-          rememberDerivedNode(w.bytes.subarray(64, 96), {
-            nodeKey: r.id[0],
-            nodePubKey: r.id[1],
-            nodeIp: r.id[2],
-          });
-        w.resolve({
-          ann: parseAnnouncement(w.bytes, { verifySignature: false, packedLinkStates: true }),
+  /** Hand back, in submission order, every message whose verdict is in and whose predecessors' are. */
+  private drain(): void {
+    for (let w = this.order.peek(); w?.done; w = this.order.peek()) {
+      this.order.shift();
+      if (w.error) this.fail(w, w.error);
+      else if (this.delivery) {
+        const ready = w;
+        this.delivery.enqueue(() => this.deliver(ready));
+      } else this.deliver(w);
+    }
+  }
+
+  private deliver(w: Waiter): void {
+    const r = w.result;
+    this.settled(w.bytes);
+    if (r !== null && 'code' in r) {
+      w.resolve({ parseError: new RsError(r.code as RsError['code'], r.message) });
+      return;
+    }
+    try {
+      // verified in the worker: parse the entities here, without signature and key work
+      // (the identity comes with a key's first verification; null: sent before)
+      if (r !== null)
+        rememberDerivedNode(w.bytes.subarray(64, 96), {
+          nodeKey: r.id[0],
+          nodePubKey: r.id[1],
+          nodeIp: r.id[2],
         });
-      } catch (e) {
-        w.resolve({ parseError: isRsError(e) ? e : new RsError('RS_ERR_INTERNAL', String(e)) });
-      }
-    };
+      w.resolve({
+        ann: parseAnnouncement(w.bytes, { verifySignature: false, packedLinkStates: true }),
+      });
+    } catch (e) {
+      w.resolve({ parseError: isRsError(e) ? e : new RsError('RS_ERR_INTERNAL', String(e)) });
+    }
+  }
+
+  private startWorker(lane: Lane, index: number): void {
     const worker = spawnWorker(
       new URL('./verify-worker.ts', import.meta.url),
       {},
@@ -281,19 +309,24 @@ export class VerifyPool {
         lane.inFlight.delete(m.id);
         if (lane.inFlight.size === 0) worker.unref();
         for (let i = 0; i < waiters.length; i++) {
-          const r = m.results[i] as VerifyResult;
           const w = waiters[i]!;
-          if (this.delivery) this.delivery.enqueue(() => deliver(w, r));
-          else deliver(w, r);
+          w.result = m.results[i] as VerifyResult;
+          w.done = true;
         }
+        this.drain();
         if (lane.queue.length > 0) this.send(lane);
       },
     );
     const failed = (why: string): void => {
       if (lane.worker !== worker) return;
       const err = new RsError('RS_ERR_WORKER_FAILED', `verification worker ${index} ${why}`);
-      for (const ws of lane.inFlight.values()) for (const w of ws) this.fail(w, err);
+      for (const ws of lane.inFlight.values())
+        for (const w of ws) {
+          w.error = err;
+          w.done = true;
+        }
       lane.inFlight.clear();
+      this.drain();
       if (this.closed) return;
       this.stats.workerRestarts++;
       this.startWorker(lane, index);

@@ -13,6 +13,7 @@ import {
   type VerifyPoolOptions,
 } from '../../../src/routing/verify-pool.ts';
 import { ROUTING_DEFAULTS } from '../../../src/routing/routing-settings.ts';
+import { SliceScheduler } from '../../../src/lib/slice-scheduler.ts';
 import { SIGNED_NODES, signedAnn } from '../../helpers/signed-nodes.ts';
 import { loadVectors } from '../../helpers/vectors.ts';
 import { SNODE_IP, T0 } from '../graph/fixtures.ts';
@@ -97,6 +98,38 @@ describe('verify-pool', () => {
       );
       for (const [, list] of order) expect(list).to.deep.equal([...list].sort((a, b) => a - b));
       expect(pool.stats.batches).to.be.lessThan(msgs.length); // messages did travel in batches
+    });
+
+    it("hands results back in submission order across workers, a busy worker's before a quick one's", async () => {
+      pool = new VerifyPool({ ...OPTS, batchSize: 256, maxInFlight: 4 });
+      const nodes = [...SIGNED_NODES.values()];
+      const byLane = (lane: number) =>
+        nodes.find(
+          (n) => pool.workerFor(signedAnn(n, { timestamp: T0, snodeIp: SNODE_IP })) === lane,
+        )!;
+      const [busy, quick] = [byLane(0), byLane(1)];
+      // 200 messages for worker 0 (one long batch), then one for worker 1, then one more for worker 0
+      const msgs = [
+        ...Array.from({ length: 200 }, (_, i) =>
+          signedAnn(busy, { timestamp: T0 + i, snodeIp: SNODE_IP }),
+        ),
+        signedAnn(quick, { timestamp: T0, snodeIp: SNODE_IP }),
+        signedAnn(busy, { timestamp: T0 + 200, snodeIp: SNODE_IP }),
+      ];
+      const handedBack: number[] = [];
+      await Promise.all(msgs.map((b, i) => pool.parse(b).then(() => handedBack.push(i))));
+      expect(handedBack).to.deep.equal(msgs.map((_, i) => i));
+    });
+
+    it('hands results back in submission order across workers with a slice scheduler, many nodes at once', async () => {
+      pool = new VerifyPool({ ...OPTS, workers: 3, batchSize: 5 }, new SliceScheduler(1));
+      const nodes = [...SIGNED_NODES.values()];
+      const msgs: Uint8Array[] = [];
+      for (let i = 0; i < 20; i++)
+        for (const n of nodes) msgs.push(signedAnn(n, { timestamp: T0 + i, snodeIp: SNODE_IP }));
+      const handedBack: number[] = [];
+      await Promise.all(msgs.map((b, i) => pool.parse(b).then(() => handedBack.push(i))));
+      expect(handedBack).to.deep.equal(msgs.map((_, i) => i));
     });
 
     it('refuses with RS_ERR_VERIFY_QUEUE_FULL beyond maxQueued and counts it', async () => {
