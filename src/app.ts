@@ -111,6 +111,9 @@ export function resolveIdentity(config: Readonly<Config>, log: Logger): SelfIden
   return identity;
 }
 
+/** How often the extra verification workers of an initial sync check whether it settled. */
+const SYNC_WORKERS_CHECK_MS = 200;
+
 export async function startApp(
   config: Readonly<Config>,
   log: Logger,
@@ -361,6 +364,19 @@ export async function startApp(
   }
   listening = true;
   replication.start();
+  // while the initial sync from the configured peers pulls (not ready: no queries come yet),
+  // verify on every core; once it settled, the main thread gets its core back for queries
+  // (routing.syncVerifyWorkers, docs/performance.md)
+  if (server.routing && !replication.readiness().ok) {
+    server.routing.setInitialSync(true);
+    const pulling = setInterval(() => {
+      if (!replication.readiness().ok) return;
+      server.routing?.setInitialSync(false);
+      clearInterval(pulling);
+    }, SYNC_WORKERS_CHECK_MS);
+    pulling.unref();
+    timers.push(pulling);
+  }
   const addr = http.address() as AddressInfo;
   log.info(
     {

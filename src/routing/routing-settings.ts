@@ -41,6 +41,11 @@ export const routingSchema = z
     replicaMailbox: int(4, 1_000_000).default(1024),
     /** verification worker threads; `auto` = cores − 1 (at least 1); 0 = verify on the main thread */
     verifyWorkers: z.union([z.literal('auto'), int(0, 256)]).default('auto'),
+    /**
+     * verification worker threads while the initial sync from configured peers pulls (the
+     * server is not ready yet); `auto` = one per core; never fewer than `verifyWorkers`
+     */
+    syncVerifyWorkers: z.union([z.literal('auto'), int(1, 256)]).default('auto'),
     /** announcements per batch sent to a verification worker */
     verifyBatchSize: int(1, 4096).default(64),
     /** announcements waiting for verification before new ones are refused */

@@ -325,6 +325,16 @@ export class RoutingSupervisor implements RoutingEngine {
     }
   }
 
+  /**
+   * An initial sync is pulling (the server is not ready, no queries yet): verify with
+   * `syncWorkers`; once it settled, with `workers` (the main thread keeps a core for queries).
+   */
+  setInitialSync(pulling: boolean): void {
+    const o = this.opts.verifyPool;
+    if (!o || !this.pool) return;
+    this.pool.resize(pulling ? Math.max(o.workers, o.syncWorkers ?? o.workers) : o.workers);
+  }
+
   async close(): Promise<void> {
     if (this.passivateTimer) clearInterval(this.passivateTimer);
     await this.trees.close();

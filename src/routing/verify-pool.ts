@@ -26,6 +26,11 @@
  * - Bounds: at most `maxQueued` messages wait in all queues (results waiting for delivery count); beyond that `parse` rejects with
  *   RS_ERR_VERIFY_QUEUE_FULL (the caller refuses the announcement; cjdns retries).
  * - A worker that dies fails its outstanding batches (RS_ERR_WORKER_FAILED) and is replaced.
+ * - Size: `resize` adds workers or retires the last ones (a retiring worker takes nothing new,
+ *   finishes what it holds, then stops). A key may then go to another worker than its earlier
+ *   announcements did; the hand-back order above keeps every node's order all the same. The
+ *   route server runs more workers while an initial sync is pulling, and fewer once it serves
+ *   (routing-supervisor.ts).
  */
 import type { Worker } from 'node:worker_threads';
 import { isRsError, RsError } from '../errors.ts';
@@ -40,6 +45,8 @@ import type { VerifyResult } from './verify-worker.ts';
 export interface VerifyPoolOptions {
   /** worker threads (default: defaultVerifyWorkers) */
   readonly workers: number;
+  /** worker threads while an initial sync is pulling (default: defaultSyncVerifyWorkers; at least `workers`) */
+  readonly syncWorkers?: number;
   /** most messages per batch */
   readonly batchSize: number;
   /** batches outstanding per worker before messages queue */
@@ -63,6 +70,8 @@ interface Waiter {
 
 interface Lane {
   worker: Worker;
+  /** takes no new messages; stops once it holds none */
+  retiring: boolean;
   /** a microtask will send what the lane queued */
   flushScheduled: boolean;
   queue: Uint8Array[];
@@ -81,6 +90,8 @@ export interface VerifyPoolStats {
 export class VerifyPool {
   readonly stats: VerifyPoolStats = { batches: 0, messages: 0, rejected: 0, workerRestarts: 0 };
   private readonly lanes: Lane[] = [];
+  /** lanes that take new messages: the first `active` ones */
+  private active = 0;
   /** every message not yet handed back, in submission order */
   private readonly order = new Deque<Waiter>();
   private queued = 0;
@@ -98,10 +109,31 @@ export class VerifyPool {
      */
     private readonly settled: (bytes: Uint8Array) => void = () => undefined,
   ) {
-    const n = Math.max(1, Math.floor(opts.workers));
-    for (let i = 0; i < n; i++) {
+    this.resize(opts.workers);
+  }
+
+  /** Workers taking new messages. */
+  get size(): number {
+    return this.active;
+  }
+
+  /** Worker threads running, retiring ones included. */
+  get threads(): number {
+    return this.lanes.length;
+  }
+
+  /**
+   * Run `n` workers (at least 1): start more, or retire the last ones (each stops once it holds
+   * nothing; until then it finishes what it was given).
+   */
+  resize(n: number): void {
+    if (this.closed) return;
+    const want = Math.max(1, Math.floor(n));
+    for (let i = 0; i < this.lanes.length; i++) this.lanes[i]!.retiring = i >= want;
+    while (this.lanes.length < want) {
       const lane: Lane = {
         worker: undefined as unknown as Worker,
+        retiring: false,
         flushScheduled: false,
         queue: [],
         waiters: [],
@@ -109,12 +141,19 @@ export class VerifyPool {
         heapWaiters: [],
       };
       this.lanes.push(lane);
-      this.startWorker(lane, i);
+      this.startWorker(lane, this.lanes.length - 1);
     }
+    this.active = want;
+    this.stopIdleRetired();
   }
 
-  get size(): number {
-    return this.lanes.length;
+  /** Stop retiring workers at the end of the list that hold nothing. */
+  private stopIdleRetired(): void {
+    for (let last = this.lanes.at(-1); last?.retiring; last = this.lanes.at(-1)) {
+      if (last.queue.length > 0 || last.inFlight.size > 0 || last.heapWaiters.length > 0) return;
+      this.lanes.pop();
+      void last.worker.terminate();
+    }
   }
 
   /** Messages waiting to be sent to a worker. */
@@ -214,7 +253,7 @@ export class VerifyPool {
 
   /** FNV-1a over the signing key: stable, so a key always lands on the same worker. */
   private laneOf(bytes: Uint8Array): number {
-    const n = this.lanes.length;
+    const n = this.active;
     if (n === 1 || bytes.length < 96) return 0;
     let h = 0x811c9dc5;
     for (let i = 64; i < 96; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
@@ -315,10 +354,11 @@ export class VerifyPool {
         }
         this.drain();
         if (lane.queue.length > 0) this.send(lane);
+        else if (lane.retiring) this.stopIdleRetired();
       },
     );
     const failed = (why: string): void => {
-      if (lane.worker !== worker) return;
+      if (lane.worker !== worker || !this.lanes.includes(lane)) return; // replaced, or retired
       const err = new RsError('RS_ERR_WORKER_FAILED', `verification worker ${index} ${why}`);
       for (const ws of lane.inFlight.values())
         for (const w of ws) {
@@ -337,16 +377,21 @@ export class VerifyPool {
   }
 }
 
-/**
- * Default pool size: one worker per core but one (the main thread's), except on one or two
- * cores, where it is one per core. The main thread's share of an announcement's ingest is about
- * half of its verification (38 against 70 µs of CPU at 50k nodes), so on two cores a core kept
- * for it sat half idle while the one worker bounded the rate: a second worker, sharing the cores
- * through the OS scheduler, pulled an initial sync 3–9 % faster, with the `/path` p99 beside
- * ingest unchanged (docs/performance.md).
- */
+/** Default pool size: one worker per core but one (the main thread's, which serves the queries), at least one. */
 export function defaultVerifyWorkers(cores: number): number {
-  return cores <= 2 ? Math.max(1, cores) : cores - 1;
+  return Math.max(1, cores - 1);
+}
+
+/**
+ * Default pool size while an initial sync pulls (the server is not ready: no queries yet): one
+ * worker per core. The main thread's share of an announcement's ingest is about half of its
+ * verification (38 against 70 µs of CPU at 50k nodes), so a core kept for it sat half idle
+ * while the workers bounded the rate: on 2 cores a second worker pulled a 10k sync about 8 %
+ * faster and a 50k one 9 % (docs/performance.md). Once ready, the pool goes back to
+ * `defaultVerifyWorkers`, leaving the main thread its core for queries.
+ */
+export function defaultSyncVerifyWorkers(cores: number): number {
+  return Math.max(1, cores);
 }
 
 /** The pool's options for the configuration's `routing` section; undefined: verify on the main thread. */
@@ -356,8 +401,11 @@ export function verifyPoolOptionsOf(
 ): VerifyPoolOptions | undefined {
   const workers = s.verifyWorkers === 'auto' ? defaultVerifyWorkers(cores) : s.verifyWorkers;
   if (workers === 0) return undefined;
+  const sync =
+    s.syncVerifyWorkers === 'auto' ? defaultSyncVerifyWorkers(cores) : s.syncVerifyWorkers;
   return {
     workers,
+    syncWorkers: Math.max(workers, sync),
     batchSize: s.verifyBatchSize,
     maxInFlight: 4,
     maxQueued: s.verifyMaxQueued,

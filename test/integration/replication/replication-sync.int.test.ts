@@ -28,7 +28,11 @@ function storeKeys(app: App): string[] {
   return [...app.server.store.hashes()].map(bytesToHex).sort();
 }
 
-async function metric(app: App, name: string, labels: Record<string, string>): Promise<number> {
+async function metric(
+  app: App,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
   const text = (await httpRequest(app.adminAddress()!.port, '/metrics')).body.toString();
   return sampleValue(text, name, labels) ?? 0;
 }
@@ -87,12 +91,17 @@ describe('replication that always completes', function () {
   });
 
   /** B: another identity (it accepts A's announcements as gossip), real time from A's epoch. */
-  async function startB(peers: string[], replication: Partial<ReplicationSettings>): Promise<App> {
+  async function startB(
+    peers: string[],
+    replication: Partial<ReplicationSettings>,
+    routing: Record<string, unknown> = {},
+  ): Promise<App> {
     return startTestApp({
       privateKeyHex: identity('erin').private_hex,
       clock: fromEpoch(T0 + 60_000),
       log: process.env.DBG ? createLogger('debug', process.stderr) : undefined,
       config: {
+        routing,
         peers,
         replication: {
           tickMs: 20,
@@ -104,6 +113,31 @@ describe('replication that always completes', function () {
       },
     });
   }
+
+  it('verifies with routing.syncVerifyWorkers workers while the initial sync pulls, with routing.verifyWorkers once ready', async () => {
+    const want = storeKeys(a.app);
+    b = await startB([wsUrl(a.app.address().port)], {}, { verifyWorkers: 1, syncVerifyWorkers: 3 });
+    const pool = b.server.routing!.pool!;
+    // not ready for at least syncQuietMs after the last INV: the pool is at its sync size
+    expect((await readyz(b)).status).to.equal(503);
+    expect(pool.size).to.equal(3);
+    expect(await metric(b, 'snode_verify_pool_workers')).to.equal(3);
+    await waitUntil(async () => (await readyz(b!)).status === 200, 'B ready', 40_000, 20);
+    expect(storeKeys(b)).to.deep.equal(want);
+    // back to one worker; the two retired ones stop once they hold nothing
+    await waitUntil(() => pool.size === 1 && pool.threads === 1, 'two workers retired', 10_000, 20);
+    expect(await metric(b, 'snode_verify_pool_workers')).to.equal(1);
+    expect(pool.stats.workerRestarts).to.equal(0);
+  });
+
+  it('starts with routing.verifyWorkers when there is no peer to sync from', async () => {
+    b = await startB([], {}, { verifyWorkers: 1, syncVerifyWorkers: 3 });
+    expect(Object.keys((await readyz(b)).checks).some((k) => k.startsWith('peer '))).to.equal(
+      false,
+    );
+    expect(b.server.routing!.pool!.size).to.equal(1);
+    expect(b.server.routing!.pool!.threads).to.equal(1);
+  });
 
   it('pulls an inventory larger than the want list: reads on while requests are outstanding, reads the inventory again, ready only when complete', async () => {
     const want = storeKeys(a.app);

@@ -8,6 +8,7 @@ import { announcementToJson, parseAnnouncement } from '../../../src/protocol/ann
 import { hexToBytes } from '../../../src/protocol/hex.ts';
 import {
   VerifyPool,
+  defaultSyncVerifyWorkers,
   defaultVerifyWorkers,
   verifyPoolOptionsOf,
   type VerifyPoolOptions,
@@ -188,16 +189,85 @@ describe('verify-pool', () => {
   });
 });
 
-describe('defaultVerifyWorkers', () => {
-  it("is one per core on one or two cores, and one per core but the main thread's above", () => {
-    expect([1, 2, 3, 4, 8, 64].map(defaultVerifyWorkers)).to.deep.equal([1, 2, 2, 3, 7, 63]);
+describe('defaultVerifyWorkers / defaultSyncVerifyWorkers', () => {
+  it('serves with one worker per core but one (at least one), and syncs with one per core', () => {
+    expect([1, 2, 3, 4, 8, 64].map(defaultVerifyWorkers)).to.deep.equal([1, 1, 2, 3, 7, 63]);
+    expect([1, 2, 3, 4, 8, 64].map(defaultSyncVerifyWorkers)).to.deep.equal([1, 2, 3, 4, 8, 64]);
   });
 
-  it("is what `verifyWorkers: 'auto'` starts, and an explicit count wins", () => {
-    expect(
-      verifyPoolOptionsOf({ ...ROUTING_DEFAULTS, verifyWorkers: 'auto' }, 2)?.workers,
-    ).to.equal(2);
-    expect(verifyPoolOptionsOf({ ...ROUTING_DEFAULTS, verifyWorkers: 1 }, 2)?.workers).to.equal(1);
-    expect(verifyPoolOptionsOf({ ...ROUTING_DEFAULTS, verifyWorkers: 0 }, 2)).to.equal(undefined);
+  it("is what `'auto'` starts; explicit counts win; a sync never runs fewer than `verifyWorkers`", () => {
+    const of = (o: Partial<typeof ROUTING_DEFAULTS>, cores: number) =>
+      verifyPoolOptionsOf({ ...ROUTING_DEFAULTS, ...o }, cores);
+    expect(of({}, 2)).to.include({ workers: 1, syncWorkers: 2 });
+    expect(of({}, 8)).to.include({ workers: 7, syncWorkers: 8 });
+    expect(of({ verifyWorkers: 3, syncVerifyWorkers: 2 }, 2)).to.include({
+      workers: 3,
+      syncWorkers: 3,
+    });
+    expect(of({ verifyWorkers: 0 }, 2)).to.equal(undefined);
   });
 });
+
+describe('VerifyPool#resize()', () => {
+  let pool: VerifyPool;
+  afterEach(async () => pool.close());
+  const nodes = [...SIGNED_NODES.values()];
+  const burst = (from: number) =>
+    nodes.flatMap((n) =>
+      Array.from({ length: 6 }, (_, i) =>
+        signedAnn(n, { timestamp: T0 + from + i, snodeIp: SNODE_IP }),
+      ),
+    );
+
+  it('grows: new messages spread over the new workers, every result as before', async () => {
+    pool = new VerifyPool({ ...OPTS, workers: 1 });
+    expect(pool.size).to.equal(1);
+    pool.resize(3);
+    expect([pool.size, pool.threads]).to.deep.equal([3, 3]);
+    const msgs = burst(0);
+    expect(new Set(msgs.map((b) => pool.workerFor(b))).size).to.be.greaterThan(1);
+    const got = await Promise.all(msgs.map((b) => pool.parse(b)));
+    got.forEach((r, i) =>
+      expect(announcementToJson((r as { ann: never }).ann)).to.deep.equal(
+        announcementToJson(parseAnnouncement(msgs[i]!)),
+      ),
+    );
+  });
+
+  it('shrinks while busy: retiring workers finish what they hold, results keep submission order, then they stop (not restarted)', async () => {
+    pool = new VerifyPool({ ...OPTS, workers: 3, batchSize: 4 });
+    const first = burst(0);
+    const second = burst(100);
+    const handedBack: number[] = [];
+    const all = [...first.map((b, i) => pool.parse(b).then((r) => (handedBack.push(i), r)))];
+    pool.resize(1); // the first burst is queued on three workers
+    expect(pool.size).to.equal(1);
+    all.push(
+      ...second.map((b, i) => pool.parse(b).then((r) => (handedBack.push(first.length + i), r))),
+    );
+    const got = await Promise.all(all);
+    expect(got.every((r) => 'ann' in r)).to.equal(true);
+    expect(handedBack).to.deep.equal([...first, ...second].map((_, i) => i));
+    await until(() => pool.threads === 1);
+    expect(pool.stats.workerRestarts).to.equal(0);
+    expect('ann' in (await pool.parse(second[0]!))).to.equal(true); // the one left still works
+  });
+
+  it('a retiring worker is taken back when the pool grows again before it stopped', async () => {
+    pool = new VerifyPool({ ...OPTS, workers: 2 });
+    const pending = burst(0).map((b) => pool.parse(b));
+    pool.resize(1);
+    pool.resize(2);
+    expect([pool.size, pool.threads]).to.deep.equal([2, 2]);
+    expect((await Promise.all(pending)).every((r) => 'ann' in r)).to.equal(true);
+    expect(pool.threads).to.equal(2);
+  });
+});
+
+async function until(cond: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
