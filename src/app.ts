@@ -143,6 +143,10 @@ export async function startApp(
     routing: routing.mode === 'fast' ? { ...routing, system } : routing,
     seeder: config.seeder,
   });
+  // an initial sync will pull from the configured peers before the server is ready: verify on
+  // every core meanwhile (routing.syncVerifyWorkers); the workers start now, beside the rest of
+  // the start-up, and the pool shrinks once the sync settled (below)
+  if (config.peers.length > 0) server.routing?.setInitialSync(true);
   // A single process reloads its announcement log before any way in opens, so each node's next
   // announcement finds the state it was told (docs/store.md); a cluster keeps it in Redis.
   let store: AnnouncementStore | undefined;
@@ -364,11 +368,9 @@ export async function startApp(
   }
   listening = true;
   replication.start();
-  // while the initial sync from the configured peers pulls (not ready: no queries come yet),
-  // verify on every core; once it settled, the main thread gets its core back for queries
+  // once the initial sync settled, the main thread gets its core back for queries
   // (routing.syncVerifyWorkers, docs/performance.md)
-  if (server.routing && !replication.readiness().ok) {
-    server.routing.setInitialSync(true);
+  if (server.routing && config.peers.length > 0) {
     const pulling = setInterval(() => {
       if (!replication.readiness().ok) return;
       server.routing?.setInitialSync(false);
