@@ -48,11 +48,18 @@ const TRANSIENT_REFUSALS: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * Verdicts after which a hash is asked again later rather than forgotten: `unknown_node` is an
- * update of a node whose reset has not been applied yet — with several peers, the reset may be
- * on its way from another one (each peer's stream keeps its own order, not the others').
+ * Verdicts after which a hash is asked again later rather than forgotten: each is an update of
+ * a node whose reset has not been applied yet — with several peers, the reset may be on its way
+ * from another one (each peer's stream keeps its own order, not the others'). An update that
+ * carries no EncodingScheme (as cjdns sends them) is `no_encodingScheme` for a node we do not
+ * know, one without a Version `no_version`, and one with both `unknown_node`
+ * (graph/apply-announcement.ts, steps 5, 6 and 9): for a known node none of the three occurs.
  */
-const RETRY_VERDICTS: ReadonlySet<string> = new Set(['unknown_node']);
+export const RETRY_VERDICTS: ReadonlySet<string> = new Set([
+  'unknown_node',
+  'no_encodingScheme',
+  'no_version',
+]);
 
 function sameHash(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;

@@ -22,7 +22,7 @@ import {
 } from '../../../src/protocol/peer-frame.ts';
 import { ManualClock } from '../../../src/lib/clock.ts';
 import { FetchScheduler } from '../../../src/replication/fetch-scheduler.ts';
-import { PIPELINE_STEPS_PER_TURN } from '../../../src/replication/peer-outbound.ts';
+import { PIPELINE_STEPS_PER_TURN, RETRY_VERDICTS } from '../../../src/replication/peer-outbound.ts';
 import { InitialSync } from '../../../src/replication/initial-sync.ts';
 import type { PeerSocket } from '../../../src/replication/peer-send-queue.ts';
 import { ReplicationMetrics } from '../../../src/replication/replication-metrics.ts';
@@ -497,38 +497,41 @@ describe('peer (PeerSession)', () => {
       expect(honest.closed).to.deep.equal([]);
     });
 
-    it("asks again for an update that came before its node's reset (unknown_node), from another peer that advertised it, instead of losing it", async () => {
-      const scheduler = new FetchScheduler({ maxInflight: 100, maxWantedPerPeer: 100 });
-      const clock = new ManualClock(T0);
-      const store = new ReplicationStore();
-      const applied = new Set<string>();
-      // the route server: an update is unknown_node until its reset (`reset`) was applied
-      const [reset, update] = [item(1), item(2)];
-      const submit = async (bytes: Uint8Array): Promise<string> => {
-        if (hex(bytes) === hex(update.data) && !applied.has(hex(reset.data))) return 'unknown_node';
-        applied.add(hex(bytes));
-        return 'none';
-      };
-      const a = await greeted({ role: 'outbound', scheduler, clock, store, id: 1, submit });
-      const b = await greeted({ role: 'outbound', scheduler, clock, store, id: 2, submit });
-      // B's stream: the reset, then the update; A advertises only the update, first
-      await a.recv({ type: 'INV', seq: 0, hashes: [update.hash] });
-      await b.recv({ type: 'INV', seq: 0, hashes: [reset.hash, update.hash] });
-      expect(getData(a).map((m) => hex(m.hash))).to.deep.equal([hex(update.hash)]);
-      expect(getData(b).map((m) => hex(m.hash))).to.deep.equal([hex(reset.hash)]);
-      await a.recv({ type: 'DATA', seq: getData(a)[0]!.seq, data: update.data });
-      await settle(a);
-      await settle(b);
-      // not resolved: asked again from B, behind the reset it is already asked for
-      const asked = getData(b);
-      expect(asked.map((m) => hex(m.hash))).to.deep.equal([reset, update].map((x) => hex(x.hash)));
-      await b.recv({ type: 'DATA', seq: asked[0]!.seq, data: reset.data });
-      await b.recv({ type: 'DATA', seq: asked[1]!.seq, data: update.data });
-      await settle(b);
-      expect(b.submitted).to.deep.equal([reset.data, update.data]);
-      expect(applied).to.have.keys(hex(reset.data), hex(update.data));
-      expect(scheduler.size).to.equal(0);
-    });
+    for (const verdict of RETRY_VERDICTS)
+      it(`asks again for an update that came before its node's reset (${verdict}), from another peer that advertised it, instead of losing it`, async () => {
+        const scheduler = new FetchScheduler({ maxInflight: 100, maxWantedPerPeer: 100 });
+        const clock = new ManualClock(T0);
+        const store = new ReplicationStore();
+        const applied = new Set<string>();
+        // the route server: an update is refused with `verdict` until its reset (`reset`) was applied
+        const [reset, update] = [item(1), item(2)];
+        const submit = async (bytes: Uint8Array): Promise<string> => {
+          if (hex(bytes) === hex(update.data) && !applied.has(hex(reset.data))) return verdict;
+          applied.add(hex(bytes));
+          return 'none';
+        };
+        const a = await greeted({ role: 'outbound', scheduler, clock, store, id: 1, submit });
+        const b = await greeted({ role: 'outbound', scheduler, clock, store, id: 2, submit });
+        // B's stream: the reset, then the update; A advertises only the update, first
+        await a.recv({ type: 'INV', seq: 0, hashes: [update.hash] });
+        await b.recv({ type: 'INV', seq: 0, hashes: [reset.hash, update.hash] });
+        expect(getData(a).map((m) => hex(m.hash))).to.deep.equal([hex(update.hash)]);
+        expect(getData(b).map((m) => hex(m.hash))).to.deep.equal([hex(reset.hash)]);
+        await a.recv({ type: 'DATA', seq: getData(a)[0]!.seq, data: update.data });
+        await settle(a);
+        await settle(b);
+        // not resolved: asked again from B, behind the reset it is already asked for
+        const asked = getData(b);
+        expect(asked.map((m) => hex(m.hash))).to.deep.equal(
+          [reset, update].map((x) => hex(x.hash)),
+        );
+        await b.recv({ type: 'DATA', seq: asked[0]!.seq, data: reset.data });
+        await b.recv({ type: 'DATA', seq: asked[1]!.seq, data: update.data });
+        await settle(b);
+        expect(b.submitted).to.deep.equal([reset.data, update.data]);
+        expect(applied).to.have.keys(hex(reset.data), hex(update.data));
+        expect(scheduler.size).to.equal(0);
+      });
 
     it('skips nil answers', async () => {
       const h = await greeted({ role: 'outbound' });
