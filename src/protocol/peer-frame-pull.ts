@@ -23,53 +23,41 @@ function u32(b: Uint8Array, at: number): number {
   return ((b[at]! << 24) >>> 0) + ((b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!);
 }
 
+/**
+ * The big-endian unsigned integer after a marker `base` (1 byte), `base + 1` (2) or `base + 2`
+ * (4) at `at` — msgpack's uint8/16/32 from 0xcc, bin8/16/32 lengths from 0xc4 — or −1.
+ */
+function sizedAt(b: Uint8Array, at: number, base: number): number {
+  const k = b[at]! - base;
+  if (!(k >= 0 && k <= 2)) return -1;
+  const bytes = 1 << k;
+  if (at + bytes >= b.length) return -1;
+  next = at + 1 + bytes;
+  if (bytes === 1) return b[at + 1]!;
+  if (bytes === 2) return (b[at + 1]! << 8) | b[at + 2]!;
+  return u32(b, at + 1);
+}
+
 /** A msgpack unsigned integer up to 2^53 − 1 at `at`, or −1. */
 function uintAt(b: Uint8Array, at: number): number {
   const m = b[at];
-  const n = b.length;
   if (m === undefined) return -1;
   if (m <= 0x7f) {
     next = at + 1;
     return m;
   }
-  if (m === 0xcc && at + 1 < n) {
-    next = at + 2;
-    return b[at + 1]!;
-  }
-  if (m === 0xcd && at + 2 < n) {
-    next = at + 3;
-    return (b[at + 1]! << 8) | b[at + 2]!;
-  }
-  if (m === 0xce && at + 4 < n) {
-    next = at + 5;
-    return u32(b, at + 1);
-  }
-  if (m === 0xcf && at + 8 < n) {
+  if (m === 0xcf && at + 8 < b.length) {
     const hi = u32(b, at + 1);
     if (hi > 0x1fffff) return -1; // beyond a safe integer: the general decoder refuses it
     next = at + 9;
     return hi * 2 ** 32 + u32(b, at + 5);
   }
-  return -1;
+  return sizedAt(b, at, 0xcc);
 }
 
 /** The length of a bin8/16/32 at `at` (its bytes start at `next`), or −1. */
 function binLengthAt(b: Uint8Array, at: number): number {
-  const m = b[at];
-  const n = b.length;
-  if (m === 0xc4 && at + 1 < n) {
-    next = at + 2;
-    return b[at + 1]!;
-  }
-  if (m === 0xc5 && at + 2 < n) {
-    next = at + 3;
-    return (b[at + 1]! << 8) | b[at + 2]!;
-  }
-  if (m === 0xc6 && at + 4 < n) {
-    next = at + 5;
-    return u32(b, at + 1);
-  }
-  return -1;
+  return sizedAt(b, at, 0xc4);
 }
 
 function startsWith(b: Uint8Array, at: number, prefix: Uint8Array): boolean {
