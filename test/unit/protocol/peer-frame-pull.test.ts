@@ -9,6 +9,7 @@ import {
   encodePeerFrame,
 } from '../../../src/protocol/peer-frame.ts';
 import { readPullFrame } from '../../../src/protocol/peer-frame-pull.ts';
+import { seqArb } from '../../helpers/peer-frame-arbitraries.ts';
 
 /** The outcome of a decoder: its message, or its error's message. */
 function outcome(f: () => PeerMessage): { ok: PeerMessage } | { error: string } {
@@ -99,11 +100,7 @@ describe('peer-frame-pull', () => {
   });
 
   describe('decodePeerFrame with the shortcut', () => {
-    const seq = fc.oneof(
-      fc.nat(),
-      fc.integer({ min: 1_500_000_000_000, max: 2_500_000_000_000 }),
-      fc.maxSafeInteger(),
-    );
+    const seq = seqArb;
     const pull: fc.Arbitrary<PeerMessage> = fc.oneof(
       fc.record({
         type: fc.constant('GET_DATA' as const),

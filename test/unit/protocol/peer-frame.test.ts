@@ -14,6 +14,7 @@ import {
 } from '../../../src/protocol/peer-frame.ts';
 import { fromVectorValue, vectorsOf } from '../../helpers/vectors.ts';
 import { expectRsError } from '../../helpers/errors.ts';
+import { seqArb } from '../../helpers/peer-frame-arbitraries.ts';
 
 interface FrameVector {
   id: string;
@@ -66,11 +67,6 @@ function usesShortHashes(m: PeerMessage): boolean {
 }
 
 const hash64 = fc.uint8Array({ minLength: 64, maxLength: 64 });
-const seqArb = fc.oneof(
-  fc.nat(),
-  fc.integer({ min: 1_500_000_000_000, max: 2_500_000_000_000 }),
-  fc.maxSafeInteger(),
-);
 const messageArb: fc.Arbitrary<PeerMessage> = fc.oneof(
   fc.record({
     type: fc.constantFrom('HELLO' as const, 'OLLEH' as const),
