@@ -23,7 +23,8 @@
  *   event-loop turn, instead of all in the turn the batch came back in: ingest then shares the
  *   main thread with queries instead of holding it for a whole batch. Per-node order holds: the
  *   scheduler is FIFO, and each result is delivered before the next one's.
- * - Bounds: at most `maxQueued` messages wait in all queues (results waiting for delivery count); beyond that `parse` rejects with
+ * - Bounds: at most `maxQueued` messages are held (queued, at a worker, or verified and waiting for
+ *   their turn or their delivery slice); beyond that `parse` rejects with
  *   RS_ERR_VERIFY_QUEUE_FULL (the caller refuses the announcement; cjdns retries).
  * - A worker that dies fails its outstanding batches (RS_ERR_WORKER_FAILED) and is replaced.
  * - Size: `resize` adds workers or retires the last ones (a retiring worker takes nothing new,
@@ -178,13 +179,16 @@ export class VerifyPool {
       this.settled(bytes);
       return Promise.reject(new RsError('RS_ERR_WORKER_FAILED', 'verification pool closed'));
     }
-    if (this.queued + (this.delivery?.backlog ?? 0) >= this.opts.maxQueued) {
+    // everything not handed back counts: queued, at a worker, and verified but waiting for an
+    // earlier message's verdict (a slow worker holds every later result back)
+    const held = this.order.length + (this.delivery?.backlog ?? 0);
+    if (held >= this.opts.maxQueued) {
       this.stats.rejected++;
       this.settled(bytes);
       return Promise.reject(
         new RsError(
           'RS_ERR_VERIFY_QUEUE_FULL',
-          `${this.queued} announcements are waiting for verification`,
+          `${held} announcements are waiting for verification`,
         ),
       );
     }
@@ -212,14 +216,14 @@ export class VerifyPool {
   async close(): Promise<void> {
     this.closed = true;
     const err = new RsError('RS_ERR_WORKER_FAILED', 'verification pool closed');
+    // every message not handed back — queued, at a worker, or verified behind an earlier one
+    for (const w of this.order) this.fail(w, err);
+    this.order.clear();
     for (const lane of this.lanes) {
-      for (const w of lane.waiters) this.fail(w, err);
-      for (const ws of lane.inFlight.values()) for (const w of ws) this.fail(w, err);
       lane.waiters = [];
       lane.queue = [];
       lane.inFlight.clear();
     }
-    this.order.clear();
     await Promise.all(this.lanes.map((l) => l.worker.terminate()));
   }
 
