@@ -189,8 +189,11 @@ function safeInt(v: unknown, what: string): number {
  */
 export function decodePeerFrame(bytes: Uint8Array, limits: PeerFrameLimits = {}): PeerMessage {
   checkFrameSize(bytes, limits);
-  const hashBytes = limits.hashBytes === undefined ? PEER_HASH_BYTES : limits.hashBytes;
-  return readPullFrame(bytes, hashBytes) ?? decodePeerFrameInFull(bytes, limits);
+  return readPullFrame(bytes, hashBytesOf(limits)) ?? decodeSized(bytes, limits);
+}
+
+function hashBytesOf(limits: PeerFrameLimits): number | null {
+  return limits.hashBytes === undefined ? PEER_HASH_BYTES : limits.hashBytes;
 }
 
 function checkFrameSize(bytes: Uint8Array, limits: PeerFrameLimits): void {
@@ -205,9 +208,14 @@ export function decodePeerFrameInFull(
   bytes: Uint8Array,
   limits: PeerFrameLimits = {},
 ): PeerMessage {
-  const maxInvHashes = limits.maxInvHashes ?? PEER_INV_MAX_HASHES;
-  const hashBytes = limits.hashBytes === undefined ? PEER_HASH_BYTES : limits.hashBytes;
   checkFrameSize(bytes, limits);
+  return decodeSized(bytes, limits);
+}
+
+/** The general decoder, for a frame whose size was checked. */
+function decodeSized(bytes: Uint8Array, limits: PeerFrameLimits): PeerMessage {
+  const maxInvHashes = limits.maxInvHashes ?? PEER_INV_MAX_HASHES;
+  const hashBytes = hashBytesOf(limits);
 
   let frame: unknown;
   try {
