@@ -22,6 +22,7 @@
 import type { Announcement } from '../protocol/announcement-types.ts';
 import { ENTITY_TYPE } from '../protocol/entity-types.ts';
 import { KEEP_KEY_ENCODING_SCHEME, KEEP_KEY_VERSION } from './keep-rules.ts';
+import { withLength } from '../lib/typed-arrays.ts';
 
 const CHUNK_BYTES = 1 << 20;
 /** entries larger than this get a chunk of their own */
@@ -323,24 +324,14 @@ export class AnnArena {
   private growColumns(min: number): void {
     let n = this.refs.length * 2;
     while (n < min) n *= 2;
-    const grow = <T extends Uint8Array | Uint16Array | Uint32Array>(
-      a: T,
-      make: (n: number) => T,
-    ): T => {
-      const b = make(n);
-      b.set(a);
-      return b;
-    };
-    this.chunkOf = grow(this.chunkOf, (k) => new Uint16Array(k));
-    this.offOf = grow(this.offOf, (k) => new Uint32Array(k));
-    this.lenOf = grow(this.lenOf, (k) => new Uint32Array(k));
-    this.refs = grow(this.refs, (k) => new Uint8Array(k));
+    this.chunkOf = withLength(this.chunkOf, n);
+    this.offOf = withLength(this.offOf, n);
+    this.lenOf = withLength(this.lenOf, n);
+    this.refs = withLength(this.refs, n);
   }
 }
 
 /** `a` in an array twice its length. */
 function grown(a: Int32Array): Int32Array {
-  const b = new Int32Array(a.length * 2);
-  b.set(a);
-  return b;
+  return withLength(a, a.length * 2);
 }

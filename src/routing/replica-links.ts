@@ -14,6 +14,7 @@
  * chunk of their own, dropped when they are replaced.
  */
 import type { PackedLinks } from './node-update.ts';
+import { withLength } from '../lib/typed-arrays.ts';
 
 const CHUNK_DOUBLES = 64 * 1024;
 /** `chunkOf` of an id without links */
@@ -133,15 +134,9 @@ export class ReplicaLinks {
     const old = this.chunkOf.length;
     if (n <= old) return;
     const cap = Math.max(n, Math.ceil(old * 1.5), 16);
-    const chunkOf = new Int32Array(cap).fill(NO_LINKS);
-    chunkOf.set(this.chunkOf);
-    this.chunkOf = chunkOf;
-    const startOf = new Int32Array(cap);
-    startOf.set(this.startOf);
-    this.startOf = startOf;
-    const lengthOf = new Int32Array(cap);
-    lengthOf.set(this.lengthOf);
-    this.lengthOf = lengthOf;
+    this.chunkOf = withLength(this.chunkOf, cap, NO_LINKS);
+    this.startOf = withLength(this.startOf, cap);
+    this.lengthOf = withLength(this.lengthOf, cap);
   }
 
   /** Add (sign 1) or remove (sign -1) the peers and links of `d` from the totals. */

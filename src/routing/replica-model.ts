@@ -28,6 +28,7 @@ import type { NodeUpdate, PackedLinks } from './node-update.ts';
 import { NO_LINKS, ReplicaLinks } from './replica-links.ts';
 import type { RoutePolicy } from './route-policy.ts';
 import { alloc, inEdgesOf, type SnapshotData } from './snapshot-data.ts';
+import { withLength } from '../lib/typed-arrays.ts';
 
 /**
  * Above this fraction of dirty rows a full rebuild is cheaper than patching: a full rebuild is
@@ -492,18 +493,10 @@ class RowSink {
 
   private grow(): void {
     const cap = this.nbr.length * 2;
-    const nbr = new Int32Array(cap);
-    nbr.set(this.nbr);
-    this.nbr = nbr;
-    const cost = new Float64Array(cap);
-    cost.set(this.cost);
-    this.cost = cost;
-    const labelId = new Int32Array(cap);
-    labelId.set(this.labelId);
-    this.labelId = labelId;
-    const form = new Uint8Array(cap);
-    form.set(this.form);
-    this.form = form;
+    this.nbr = withLength(this.nbr, cap);
+    this.cost = withLength(this.cost, cap);
+    this.labelId = withLength(this.labelId, cap);
+    this.form = withLength(this.form, cap);
   }
 
   finish(): EdgeArrays {

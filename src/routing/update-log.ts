@@ -14,6 +14,7 @@
  * exactly what a Map keyed by node id gave — in the form the replica worker takes.
  */
 import type { NodeUpdate, PackedUpdates } from './node-update.ts';
+import { withLength } from '../lib/typed-arrays.ts';
 
 /** per entry: seq, id, present, version, schemeId, start, length (into `links`): as PackedUpdates */
 const FIELDS = 7;
@@ -134,7 +135,5 @@ export class UpdateLog {
 
 /** A copy of `a` with room for at least `more` further elements (doubling). */
 function grown(a: Float64Array, more: number): Float64Array {
-  const b = new Float64Array(Math.max(2 * a.length, a.length + more));
-  b.set(a);
-  return b;
+  return withLength(a, Math.max(2 * a.length, a.length + more));
 }
