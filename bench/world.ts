@@ -14,6 +14,7 @@ import { concatBytes } from '../src/protocol/hex.ts';
 import { ip6ToString } from '../src/protocol/keys.ts';
 import { serializeLinkState } from '../src/protocol/link-state.ts';
 import { ManualClock } from '../src/lib/clock.ts';
+import { applyV8Tuning } from '../src/lib/v8-tuning.ts';
 import { identityFromPrivateKey } from '../src/server/identity.ts';
 import { RouteServer } from '../src/server/route-server.ts';
 import { signedAnnouncement } from './fast-sign.ts';
@@ -135,6 +136,7 @@ export function serverFor(
   w: World,
   options: FastRoutingOptions = benchRoutingOptions(),
 ): RouteServer {
+  applyV8Tuning(); // as startApp does in production
   const self = identityFromPrivateKey(w.selfKey.priv, 22);
   return new RouteServer({ self, clock: w.clock, routing: { mode: 'fast', options } });
 }

@@ -11,6 +11,7 @@ import type { Logger } from './log.ts';
 import { ActorSystem } from './actors/actor-system.ts';
 import { hexToBytes } from './protocol/hex.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
+import { applyV8Tuning } from './lib/v8-tuning.ts';
 import type { PeerInfo } from './replication/peer-info.ts';
 import {
   identityFromPrivateKey,
@@ -119,6 +120,7 @@ export async function startApp(
   log: Logger,
   opts: AppOptions = {},
 ): Promise<App> {
+  applyV8Tuning(); // before anything allocates per announcement (lib/v8-tuning.ts)
   const identity = resolveIdentity(config, log);
   // routing.mode: `fast` (default: subnode actors, verify workers, double-buffered trees) or
   // `reference` (the original's timing; the route-server scenario tests use it)
