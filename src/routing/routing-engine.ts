@@ -50,8 +50,17 @@ export interface EngineDeps {
 export interface RoutingEngine {
   /** `nodesByIp` in the original's insertion order (read-only outside the engine) */
   readonly nodes: NodeDirectory;
-  /** Parse bytes into an announcement or its parse error, verifying the signature if asked. */
-  parse(bytes: Uint8Array, verify: boolean): AnnounceInput | Promise<AnnounceInput>;
+  /**
+   * Parse bytes into an announcement or its parse error, verifying the signature if asked. A
+   * parse made at once is returned; one made elsewhere (a verification worker) is handed to
+   * `then` when it is back, and the promise carries what `then` returns (nothing holds the
+   * parsed objects while they are used: see verify-pool.ts, "Hand-off").
+   */
+  parse<R>(
+    bytes: Uint8Array,
+    verify: boolean,
+    then: (input: AnnounceInput) => R | PromiseLike<R>,
+  ): AnnounceInput | Promise<R>;
   /**
    * Apply a parsed announcement in its node's order; the recorder hears the outcome before this
    * resolves. May reject with a typed RsError (a full mailbox, a crashed node actor).

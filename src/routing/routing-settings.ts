@@ -46,6 +46,11 @@ export const routingSchema = z
      * server is not ready yet); `auto` = one per core; never fewer than `verifyWorkers`
      */
     syncVerifyWorkers: z.union([z.literal('auto'), int(1, 256)]).default('auto'),
+    /**
+     * nice value of the verification worker threads (Linux; 0 = the main thread's priority):
+     * on a busy machine a signature check waits for the core rather than a query
+     */
+    verifyWorkerNice: int(0, 19).default(10),
     /** announcements per batch sent to a verification worker */
     verifyBatchSize: int(1, 4096).default(64),
     /** announcements waiting for verification before new ones are refused */

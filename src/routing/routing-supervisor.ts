@@ -191,9 +191,13 @@ export class RoutingSupervisor implements RoutingEngine {
    * actor is idle gets each one applied as soon as it is verified, so this is where a flooding
    * node's backlog builds up): beyond `subnodes.mailboxLimit`, RS_ERR_MAILBOX_FULL.
    */
-  parse(bytes: Uint8Array, verify: boolean): AnnounceInput | Promise<AnnounceInput> {
+  parse<R>(
+    bytes: Uint8Array,
+    verify: boolean,
+    then: (input: AnnounceInput) => R | PromiseLike<R>,
+  ): AnnounceInput | Promise<R> {
     if (!verify || !this.pool) return parseAnnounceInput(bytes, verify);
-    if (bytes.length < 96) return this.pool.parse(bytes); // a runt: its parse error, at once
+    if (bytes.length < 96) return this.pool.parse(bytes, then); // a runt: its parse error, at once
     const key = bytesToHex(bytes.subarray(64, 96));
     const n = this.verifying.get(key) ?? 0;
     if (n >= this.opts.subnodes.mailboxLimit) {
@@ -206,7 +210,7 @@ export class RoutingSupervisor implements RoutingEngine {
       );
     }
     this.verifying.set(key, n + 1);
-    return this.pool.parse(bytes); // counted down in `verified`
+    return this.pool.parse(bytes, then); // counted down in `verified`
   }
 
   /**
@@ -327,12 +331,15 @@ export class RoutingSupervisor implements RoutingEngine {
 
   /**
    * An initial sync is pulling (the server is not ready, no queries yet): verify with
-   * `syncWorkers`; once it settled, with `workers` (the main thread keeps a core for queries).
+   * `syncWorkers` at the main thread's priority; once it settled, with `workers` at the pool's
+   * nice value (the main thread keeps a core for queries, and comes first on a busy machine).
    */
   setInitialSync(pulling: boolean): void {
     const o = this.opts.verifyPool;
     if (!o || !this.pool) return;
     this.pool.resize(pulling ? Math.max(o.workers, o.syncWorkers ?? o.workers) : o.workers);
+    // no query waits for the main thread while it syncs: the workers keep its priority until then
+    this.pool.setNice(pulling ? 0 : (o.nice ?? 0));
   }
 
   async close(): Promise<void> {

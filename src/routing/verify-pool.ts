@@ -56,11 +56,15 @@ export interface VerifyPoolOptions {
   readonly maxQueued: number;
   /** check signatures (false only for pre-verified input) */
   readonly verifySignature: boolean;
+  /** nice value of the worker threads (lib/thread-priority.ts; default 0: unchanged; `setNice`) */
+  readonly nice?: number;
 }
 
 interface Waiter {
-  resolve(r: AnnounceInput): void;
+  resolve(r: unknown): void;
   reject(e: Error): void;
+  /** what the caller does with the parse, in its delivery turn (undefined: resolve with it) */
+  readonly then: ((input: AnnounceInput) => unknown) | undefined;
   readonly bytes: Uint8Array;
   /** the worker's verdict is in (it waits for every earlier message's) */
   done: boolean;
@@ -98,6 +102,8 @@ export class VerifyPool {
   private queued = 0;
   private nextId = 1;
   private closed = false;
+  /** the workers' nice value, carried by every batch (a worker applies it before verifying) */
+  private nice: number;
 
   constructor(
     private readonly opts: VerifyPoolOptions,
@@ -110,7 +116,23 @@ export class VerifyPool {
      */
     private readonly settled: (bytes: Uint8Array) => void = () => undefined,
   ) {
+    this.nice = opts.nice ?? 0;
     this.resize(opts.workers);
+  }
+
+  /**
+   * The nice value the workers run at from their next batch on. Raising it always works; a
+   * worker already lowered stays where it is (going back up in priority needs a privilege), so
+   * the route server keeps 0 while its initial sync pulls (no queries to make room for yet) and
+   * sets `routing.verifyWorkerNice` once it serves (routing-supervisor.ts).
+   */
+  setNice(nice: number): void {
+    this.nice = nice;
+  }
+
+  /** The nice value batches carry now. */
+  get niceValue(): number {
+    return this.nice;
   }
 
   /** Workers taking new messages. */
@@ -174,7 +196,12 @@ export class VerifyPool {
    * `parseAnnouncement`. Rejects only when the pool is full (RS_ERR_VERIFY_QUEUE_FULL), closed,
    * or a worker died (RS_ERR_WORKER_FAILED).
    */
-  parse(bytes: Uint8Array): Promise<AnnounceInput> {
+  parse(bytes: Uint8Array): Promise<AnnounceInput>;
+  parse<R>(bytes: Uint8Array, then: (input: AnnounceInput) => R | PromiseLike<R>): Promise<R>;
+  parse<R>(
+    bytes: Uint8Array,
+    then?: (input: AnnounceInput) => R | PromiseLike<R>,
+  ): Promise<R | AnnounceInput> {
     if (this.closed) {
       this.settled(bytes);
       return Promise.reject(new RsError('RS_ERR_WORKER_FAILED', 'verification pool closed'));
@@ -193,8 +220,16 @@ export class VerifyPool {
       );
     }
     const lane = this.lanes[this.laneOf(bytes)]!;
-    return new Promise<AnnounceInput>((resolve, reject) => {
-      const w: Waiter = { resolve, reject, bytes, done: false, result: null, error: undefined };
+    return new Promise<R | AnnounceInput>((resolve, reject) => {
+      const w: Waiter = {
+        resolve,
+        reject,
+        then,
+        bytes,
+        done: false,
+        result: null,
+        error: undefined,
+      };
       lane.queue.push(bytes);
       lane.waiters.push(w);
       this.order.push(w);
@@ -285,7 +320,7 @@ export class VerifyPool {
     lane.inFlight.set(id, waiters);
     this.stats.batches++;
     this.stats.messages += count;
-    lane.worker.postMessage({ id, buf, ends, verify: this.opts.verifySignature }, [
+    lane.worker.postMessage({ id, buf, ends, verify: this.opts.verifySignature, nice: this.nice }, [
       buf.buffer,
       ends.buffer,
     ]);
@@ -307,9 +342,10 @@ export class VerifyPool {
     const r = w.result;
     this.settled(w.bytes);
     if (r !== null && 'code' in r) {
-      w.resolve({ parseError: new RsError(r.code as RsError['code'], r.message) });
+      this.hand(w, { parseError: new RsError(r.code as RsError['code'], r.message) });
       return;
     }
+    let input: AnnounceInput;
     try {
       // verified in the worker: parse the entities here, without signature and key work
       // (the identity comes with a key's first verification; null: sent before)
@@ -319,12 +355,29 @@ export class VerifyPool {
           nodePubKey: r.id[1],
           nodeIp: r.id[2],
         });
-      w.resolve({
+      input = {
         ann: parseAnnouncement(w.bytes, { verifySignature: false, packedLinkStates: true }),
-      });
+      };
     } catch (e) {
-      w.resolve({ parseError: isRsError(e) ? e : new RsError('RS_ERR_INTERNAL', String(e)) });
+      input = { parseError: isRsError(e) ? e : new RsError('RS_ERR_INTERNAL', String(e)) };
     }
+    this.hand(w, input);
+  }
+
+  /** The parse to its caller: through `then` when it gave one (see "Hand-off" above). */
+  private hand(w: Waiter, input: AnnounceInput): void {
+    if (!w.then) {
+      w.resolve(input);
+      return;
+    }
+    let next: unknown;
+    try {
+      next = w.then(input);
+    } catch (e) {
+      w.reject(e instanceof Error ? e : new Error(String(e)));
+      return;
+    }
+    w.resolve(next);
   }
 
   private startWorker(lane: Lane, index: number): void {
@@ -414,5 +467,6 @@ export function verifyPoolOptionsOf(
     maxInFlight: 4,
     maxQueued: s.verifyMaxQueued,
     verifySignature: true,
+    nice: s.verifyWorkerNice,
   };
 }

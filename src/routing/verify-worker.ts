@@ -12,13 +12,15 @@
  * cross back: a structured clone of them cost about four times what re-reading the verified
  * bytes costs on the main thread.
  *
- * In:  {id, buf: Uint8Array, ends: Int32Array, verify: boolean} — the batch's messages packed
- *      back to back (message i is buf[ends[i-1] .. ends[i]))
+ * In:  {id, buf: Uint8Array, ends: Int32Array, verify: boolean, nice: number} — the batch's
+ *      messages packed back to back (message i is buf[ends[i-1] .. ends[i])), and the nice value
+ *      this thread runs at (applied before the batch when it changed)
  * Out: {id, results: (null | {id: [nodeKey, nodePubKey, nodeIp]} | {code, message})[]}
  */
 import { getHeapStatistics } from 'node:v8';
 import { parentPort } from 'node:worker_threads';
 import { RsError } from '../errors.ts';
+import { lowerThreadPriority } from '../lib/thread-priority.ts';
 import { checkAnnouncementHeaders, type DerivedNodeIdentity } from '../protocol/announcement.ts';
 
 export interface VerifyBatch {
@@ -26,6 +28,8 @@ export interface VerifyBatch {
   readonly buf: Uint8Array;
   readonly ends: Int32Array;
   readonly verify: boolean;
+  /** this thread's nice value (routing.verifyWorkerNice): queries on the main thread first */
+  readonly nice: number;
 }
 
 export type VerifyResult =
@@ -41,11 +45,17 @@ export type VerifyResult =
 const told = new WeakSet<DerivedNodeIdentity>();
 
 const port = parentPort;
+/** the nice value last asked for (applied, or refused: lowering it back needs a privilege) */
+let nice = 0;
 if (port) {
   port.on('message', (batch: VerifyBatch | { op: 'heap' }) => {
     if ('op' in batch) {
       port.postMessage({ op: 'heap', heap: getHeapStatistics() });
       return;
+    }
+    if (batch.nice !== nice) {
+      nice = batch.nice;
+      lowerThreadPriority(nice);
     }
     const messages: Uint8Array[] = new Array<Uint8Array>(batch.ends.length);
     let start = 0;

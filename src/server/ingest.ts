@@ -168,8 +168,10 @@ export class Ingest implements ApplyRecorder {
       // parse was synchronous, as always
       if (!(input instanceof Uint8Array))
         return Promise.resolve(this.walk({ ann: input }, source, sender, t0));
-      const parsed = this.engine!.parse(input, INGEST_RULES[source].verify);
-      return Promise.resolve(parsed).then((p) => this.walk(p, source, sender, t0));
+      const walk = (p: AnnounceInput): AnnounceOutcome | Promise<AnnounceOutcome> =>
+        this.walk(p, source, sender, t0);
+      const parsed = this.engine!.parse(input, INGEST_RULES[source].verify, walk);
+      return parsed instanceof Promise ? parsed : Promise.resolve(parsed).then(walk);
     } catch (e) {
       return Promise.reject(e);
     }

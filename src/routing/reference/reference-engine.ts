@@ -31,7 +31,7 @@ export class ReferenceEngine implements RoutingEngine {
     this.routes = new RouteEngine(this.nodes, policy);
   }
 
-  /** On this thread. */
+  /** On this thread: always at once. */
   parse(bytes: Uint8Array, verify: boolean): AnnounceInput {
     return parseAnnounceInput(bytes, verify);
   }

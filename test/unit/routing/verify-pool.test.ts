@@ -4,6 +4,7 @@
  * workers, bounds its queue, and survives a worker dying.
  */
 import { expect } from 'chai';
+import { readdirSync, readFileSync } from 'node:fs';
 import { announcementToJson, parseAnnouncement } from '../../../src/protocol/announcement.ts';
 import { hexToBytes } from '../../../src/protocol/hex.ts';
 import {
@@ -34,6 +35,22 @@ function syncOutcome(bytes: Uint8Array): unknown {
     const err = e as { code: string; message: string };
     return { code: err.code, message: err.message };
   }
+}
+
+function syncOutcomeCode(bytes: Uint8Array): string {
+  return (syncOutcome(bytes) as { code: string }).code;
+}
+
+/** Nice values of this process's threads (Linux: field 19 of /proc/self/task/<tid>/stat). */
+function threadNiceValues(): number[] {
+  return readdirSync('/proc/self/task').flatMap((t) => {
+    try {
+      const st = readFileSync(`/proc/self/task/${t}/stat`, 'latin1');
+      return [Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[16])];
+    } catch {
+      return []; // the thread ended
+    }
+  });
 }
 
 describe('verify-pool', () => {
@@ -172,6 +189,41 @@ describe('verify-pool', () => {
       expect(new Set(settled)).to.deep.equal(new Set(inputs));
     });
 
+    it('hands the parse to `then` in its delivery turn, and the promise carries what `then` returns, waits for or throws', async () => {
+      const settled: Uint8Array[] = [];
+      pool = new VerifyPool({ ...OPTS, workers: 1 }, new SliceScheduler(1), (b) => settled.push(b));
+      const alice = SIGNED_NODES.get('alice')!;
+      const good = signedAnn(alice, { timestamp: T0, snodeIp: SNODE_IP });
+      const forged = good.slice();
+      forged[10]! ^= 1;
+      const seen: Array<{ input: unknown; settledBefore: boolean }> = [];
+      const record = (b: Uint8Array) => (input: unknown) => {
+        seen.push({ input, settledBefore: settled.includes(b) });
+        return 'value';
+      };
+      const [value, waited, thrown, refused] = await Promise.allSettled([
+        pool.parse(good, record(good)),
+        pool.parse(good, () => new Promise((r) => setTimeout(() => r('later'), 5))),
+        pool.parse(good, () => {
+          throw new Error('then threw');
+        }),
+        pool.parse(forged, record(forged)),
+      ]);
+      expect(value).to.deep.equal({ status: 'fulfilled', value: 'value' });
+      expect(waited).to.deep.equal({ status: 'fulfilled', value: 'later' });
+      expect(thrown.status).to.equal('rejected');
+      expect((thrown as PromiseRejectedResult).reason.message).to.equal('then threw');
+      expect(refused).to.deep.equal({ status: 'fulfilled', value: 'value' });
+      // `then` got the announcement (or its parse error), after `settled` was told
+      const [first, second] = seen;
+      expect(first!.settledBefore).to.equal(true);
+      expect((first!.input as { ann: { nodeIp: string } }).ann.nodeIp).to.equal(alice.ipv6);
+      expect(second!.settledBefore).to.equal(true);
+      expect((second!.input as { parseError: { code: string } }).parseError.code).to.equal(
+        syncOutcomeCode(forged),
+      );
+    });
+
     it('fails the batches of a worker that died and replaces the worker', async () => {
       pool = new VerifyPool({ ...OPTS, workers: 1 });
       const bytes = signedAnn(SIGNED_NODES.get('alice')!, { timestamp: T0, snodeIp: SNODE_IP });
@@ -271,3 +323,51 @@ async function until(cond: () => boolean, ms = 10_000): Promise<void> {
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+describe('VerifyPool worker priority', () => {
+  let pool: VerifyPool | undefined;
+  afterEach(async () => {
+    await pool?.close();
+    pool = undefined;
+  });
+
+  it('runs its worker threads at the nice value asked for (routing.verifyWorkerNice), the main thread unchanged', async () => {
+    const before = threadNiceValues().filter((n) => n === 7).length;
+    pool = new VerifyPool({ ...OPTS, workers: 2, nice: 7 });
+    const nodes = [...SIGNED_NODES.values()];
+    // a message for each worker: both have started and run their first batch
+    for (const lane of [0, 1]) {
+      const node = nodes.find(
+        (n) => pool!.workerFor(signedAnn(n, { timestamp: T0, snodeIp: SNODE_IP })) === lane,
+      )!;
+      await pool.parse(signedAnn(node, { timestamp: T0, snodeIp: SNODE_IP }));
+    }
+    expect(threadNiceValues().filter((n) => n === 7).length - before).to.equal(2);
+    expect(threadNiceValues()[0]).to.equal(0); // the main thread (the first task) keeps its priority
+  });
+
+  it("applies a nice value set before a worker's next batch (setNice), raising it later too", async () => {
+    const count = (n: number) => threadNiceValues().filter((x) => x === n).length;
+    const [at5, at6] = [count(5), count(6)];
+    pool = new VerifyPool({ ...OPTS, workers: 1, nice: 5 });
+    pool.setNice(0); // before the first batch: the worker never leaves the main thread's priority
+    const alice = SIGNED_NODES.get('alice')!;
+    await pool.parse(signedAnn(alice, { timestamp: T0, snodeIp: SNODE_IP }));
+    expect([count(5) - at5, count(6) - at6]).to.deep.equal([0, 0]);
+    pool.setNice(6);
+    expect(pool.niceValue).to.equal(6);
+    await pool.parse(signedAnn(alice, { timestamp: T0 + 1, snodeIp: SNODE_IP }));
+    expect([count(5) - at5, count(6) - at6]).to.deep.equal([0, 1]);
+  });
+
+  it("leaves the workers at the main thread's priority with nice 0, and the configuration defaults to 10", async () => {
+    const before = threadNiceValues().filter((n) => n !== 0).length;
+    pool = new VerifyPool({ ...OPTS, workers: 2, nice: 0 });
+    await pool.parse(signedAnn(SIGNED_NODES.get('alice')!, { timestamp: T0, snodeIp: SNODE_IP }));
+    expect(threadNiceValues().filter((n) => n !== 0).length).to.equal(before);
+    expect(verifyPoolOptionsOf(ROUTING_DEFAULTS, 2)).to.include({ nice: 10 });
+    expect(verifyPoolOptionsOf({ ...ROUTING_DEFAULTS, verifyWorkerNice: 3 }, 2)).to.include({
+      nice: 3,
+    });
+  });
+});
