@@ -17,12 +17,14 @@
  * report the CPU seconds of each of this process's threads over the measured window: on a shared
  * machine the wall-clock rates move with the load, the CPU time per announcement does not.
  *
+ * `SINK_HEAP_PROF=<file>` writes what the idle round promoted (see `promotedProfile`).
  * `SINK_REPLICATION` and `SINK_ROUTING` (JSON) replace settings of the configuration's
  * `replication` and `routing` sections (say `{"verifyWorkers":1}`).
  */
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, sign, verify } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { get as httpGet } from 'node:http';
 import { createInterface } from 'node:readline';
 import { dirname, join } from 'node:path';
@@ -173,7 +175,10 @@ async function sync(app: App, expected: number): Promise<Record<string, unknown>
 }
 
 /** The query clients (another process); resolves with their report when told to stop. */
-function queryLoad(app: App, clients: number): { stop: () => Promise<Record<string, unknown>> } {
+function queryLoad(
+  app: App,
+  clients: number,
+): { stop: (window: [number, number]) => Promise<Record<string, unknown>> } {
   const ips = [...app.server.nodes].map((r) => r.ipv6);
   const child = spawn(
     process.execPath,
@@ -184,11 +189,34 @@ function queryLoad(app: App, clients: number): { stop: () => Promise<Record<stri
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   return {
-    stop: async () => {
-      child.stdin.end();
+    stop: async (window) => {
+      child.stdin.end(JSON.stringify({ window }) + '\n');
       await new Promise((r) => child.once('exit', r));
       return JSON.parse(out.trim()) as Record<string, unknown>;
     },
+  };
+}
+
+/**
+ * `SINK_HEAP_PROF=<file>`: a sampling heap profile of the idle round that drops what scavenges
+ * collected and keeps the rest — what the round promoted to the old generation (or left alive),
+ * by allocation site (`node bench/heap-profile-top.ts <file>` sums it). Issue 17's promoted bytes
+ * were traced to their sites this way (docs/performance.md).
+ */
+async function promotedProfile(): Promise<() => Promise<unknown>> {
+  const session = new Session();
+  session.connect();
+  // the two `include…` flags are newer than Node 20's typings of the protocol
+  const params = {
+    samplingInterval: 512,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: false,
+  };
+  await session.post('HeapProfiler.startSampling', params);
+  return async () => {
+    const { profile } = (await session.post('HeapProfiler.stopSampling')) as { profile: unknown };
+    session.disconnect();
+    return profile;
   };
 }
 
@@ -253,6 +281,8 @@ async function ingestRound(
   gcPauses.sort((a, b) => a - b);
   const secs = (lastAt - tFirst) / 1000;
   return {
+    // epoch ms, for the query load's window (the round, without the quiet second after it)
+    window: [performance.timeOrigin + tFirst, performance.timeOrigin + lastAt],
     accepted: last - a0,
     secs,
     rate: (last - a0) / secs,
@@ -287,11 +317,14 @@ if (mode === 'sync') {
   app.server.addListener({ accepted: () => void accepted++ });
   out.sync = await sync(app, expected);
   await app.server.syncRoutes();
+  const promoted = process.env.SINK_HEAP_PROF ? await promotedProfile() : undefined;
   out.idle = await ingestRound(app, m, () => accepted);
+  if (promoted) writeFileSync(process.env.SINK_HEAP_PROF!, JSON.stringify(await promoted()));
   const load = queryLoad(app, clients);
   await sleep(1500); // the clients are up and busy
   out.loaded = await ingestRound(app, m, () => accepted);
-  out.queries = await load.stop();
+  // the queries asked while the round ingested (not the clients' warm-up before it)
+  out.queries = await load.stop((out.loaded as { window: [number, number] }).window);
   await app.close();
 }
 const v1 = verifyRate(1500);
