@@ -141,6 +141,8 @@ export function serverFor(
   return new RouteServer({ self, clock: w.clock, routing: { mode: 'fast', options } });
 }
 
+const errorOf = (o: { error: string }): string => o.error;
+
 /**
  * Submit `messages` keeping at most `window` in flight; the clock follows the timestamps.
  * Returns the number accepted (error none) and refused (mailbox/queue full).
@@ -168,10 +170,11 @@ export async function feed(
     while (inFlight >= window) await new Promise<void>((r) => (wake = r));
     w.clock.set(Math.max(w.clock.now(), timestampOf(m)));
     inFlight++;
-    server.submitAnnouncement(m, 'node').then(
-      (o) => {
-        if (o.error === 'none') accepted++;
-        else errors.set(o.error, (errors.get(o.error) ?? 0) + 1);
+    // only the error is kept, as replication keeps it (Ingest#submit's `pick`)
+    server.submitAnnouncement(m, 'node', errorOf).then(
+      (error) => {
+        if (error === 'none') accepted++;
+        else errors.set(error, (errors.get(error) ?? 0) + 1);
         done();
       },
       () => {

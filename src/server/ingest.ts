@@ -151,25 +151,43 @@ export class Ingest implements ApplyRecorder {
    * JS `handleAnnounce(bytes, fromNode)` for every source. Announcements of one node are
    * applied strictly in submission order. Rejects with a typed RsError when the engine refuses
    * (a full verification queue or node mailbox: RS_ERR_VERIFY_QUEUE_FULL, RS_ERR_MAILBOX_FULL).
+   * `pick`: what the caller keeps of the outcome, taken in the apply's turn; the promise then
+   * carries only that (replication keeps the error: see the comment inside).
    */
   submit(
     input: Uint8Array | Announcement,
     source: AnnouncementSource,
     sender?: Sender,
-  ): Promise<AnnounceOutcome> {
+  ): Promise<AnnounceOutcome>;
+  submit<R>(
+    input: Uint8Array | Announcement,
+    source: AnnouncementSource,
+    sender: Sender | undefined,
+    pick: (outcome: AnnounceOutcome) => R,
+  ): Promise<R>;
+  submit<R>(
+    input: Uint8Array | Announcement,
+    source: AnnouncementSource,
+    sender?: Sender,
+    pick?: (outcome: AnnounceOutcome) => R,
+  ): Promise<AnnounceOutcome | R> {
     // snode_announcement_duration_seconds: received → outcome (for `node`, durable when it must
     // be), from a start time. No async function and no timer closure per announcement: what an
-    // announcement holds while it waits for verification (here one `then`) survives scavenges
-    // into the old generation, and an async function's frame is several times that (issue 17)
+    // announcement holds while it waits for verification (here one closure) survives scavenges
+    // into the old generation, and an async function's frame is several times that (issue 17).
+    // For the same reason the outcome is best not a waiting promise's value: a promise that
+    // reached the old generation keeps what it resolves with alive through two more scavenges.
     const t0 = performance.now();
     try {
       // an announcement already parsed is walked in the caller's turn (applied at once when its
       // node has nothing queued); bytes after their parse, in a continuation even when the
       // parse was synchronous, as always
-      if (!(input instanceof Uint8Array))
-        return Promise.resolve(this.walk({ ann: input }, source, sender, t0));
-      const walk = (p: AnnounceInput): AnnounceOutcome | Promise<AnnounceOutcome> =>
-        this.walk(p, source, sender, t0);
+      const walk = (p: AnnounceInput): AnnounceOutcome | R | Promise<AnnounceOutcome | R> => {
+        const outcome = this.walk(p, source, sender, t0);
+        if (!pick) return outcome;
+        return outcome instanceof Promise ? outcome.then(pick) : pick(outcome);
+      };
+      if (!(input instanceof Uint8Array)) return Promise.resolve(walk({ ann: input }));
       const parsed = this.engine!.parse(input, INGEST_RULES[source].verify, walk);
       return parsed instanceof Promise ? parsed : Promise.resolve(parsed).then(walk);
     } catch (e) {

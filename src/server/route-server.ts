@@ -178,8 +178,21 @@ export class RouteServer {
   submitAnnouncement(
     input: Uint8Array | Announcement,
     source: AnnouncementSource,
-  ): Promise<AnnounceOutcome> {
-    return this.ingest.submit(input, source);
+  ): Promise<AnnounceOutcome>;
+  /** The same, keeping only what `pick` takes of the outcome (Ingest#submit). */
+  submitAnnouncement<R>(
+    input: Uint8Array | Announcement,
+    source: AnnouncementSource,
+    pick: (outcome: AnnounceOutcome) => R,
+  ): Promise<R>;
+  submitAnnouncement<R>(
+    input: Uint8Array | Announcement,
+    source: AnnouncementSource,
+    pick?: (outcome: AnnounceOutcome) => R,
+  ): Promise<AnnounceOutcome | R> {
+    return pick
+      ? this.ingest.submit(input, source, undefined, pick)
+      : this.ingest.submit(input, source);
   }
 
   /** Another process's announcement with the record delta its origin computed (docs/cluster.md, "Deltas"). */

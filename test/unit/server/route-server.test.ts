@@ -62,3 +62,58 @@ for (const variant of ['thread', 'worker'] as const) {
     }
   });
 }
+
+describe('RouteServer#submitAnnouncement with a pick (what replication keeps of an outcome)', () => {
+  for (const variant of ['thread', 'worker'] as const) {
+    it(`hands the outcome to pick in the apply's turn and resolves with pick's value only (${variant})`, async () => {
+      const scenario = (file.vectors as Step[]).find((s) =>
+        (s.steps as Step[]).some((st) => st.action === 'ann' || st.action === 'gossip_ann'),
+      );
+      const clock = new ManualClock(0);
+      const self = identityFromPrivateKey(hexToBytes(scenario.self.private_hex), 22);
+      const options = defaultFastRoutingOptions({
+        tree: { ...DEFAULT_TREE_OPTIONS, backend: variant, swapIntervalMs: 60_000 },
+        ...(variant === 'thread' ? { verifyPool: undefined } : {}),
+      });
+      const server = new RouteServer({ self, clock, routing: { mode: 'fast', options } });
+      try {
+        let checked = 0;
+        for (const step of scenario.steps as Step[]) {
+          if (step.action !== 'ann' && step.action !== 'gossip_ann') continue;
+          clock.set(step.now_ms);
+          const picked = await server.submitAnnouncement(
+            hexToBytes(step.ann_hex),
+            step.action === 'ann' ? 'node' : 'gossip',
+            (o) => ({ error: o.error, stateHash: bytesToHex(o.stateHash) }),
+          );
+          expect(picked).to.deep.equal({
+            error: step.expected.error,
+            stateHash: step.expected.stateHash,
+          });
+          checked++;
+        }
+        expect(checked).to.be.greaterThan(0);
+        // a parse failure reaches pick too
+        expect(
+          await server.submitAnnouncement(new Uint8Array(10), 'gossip', (o) => o.error),
+        ).to.equal('failed_parse_or_validate');
+        // a throwing pick rejects the submission
+        const bytes = hexToBytes(
+          (scenario.steps as Step[]).find((st) => st.action === 'gossip_ann' || st.action === 'ann')
+            .ann_hex,
+        );
+        const err = await server
+          .submitAnnouncement(bytes, 'gossip', () => {
+            throw new Error('pick threw');
+          })
+          .then(
+            () => undefined,
+            (e: Error) => e.message,
+          );
+        expect(err).to.equal('pick threw');
+      } finally {
+        await server.close();
+      }
+    });
+  }
+});
