@@ -41,16 +41,22 @@ function syncOutcomeCode(bytes: Uint8Array): string {
   return (syncOutcome(bytes) as { code: string }).code;
 }
 
-/** Nice values of this process's threads (Linux: field 19 of /proc/self/task/<tid>/stat). */
-function threadNiceValues(): number[] {
-  return readdirSync('/proc/self/task').flatMap((t) => {
+/** Nice values of this process's threads (Linux: field 19 of /proc/self/task/<tid>/stat), by thread id. */
+function threadNice(): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const t of readdirSync('/proc/self/task')) {
     try {
       const st = readFileSync(`/proc/self/task/${t}/stat`, 'latin1');
-      return [Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[16])];
+      out.set(Number(t), Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[16]));
     } catch {
-      return []; // the thread ended
+      // the thread ended
     }
-  });
+  }
+  return out;
+}
+
+function threadNiceValues(): number[] {
+  return [...threadNice().values()];
 }
 
 describe('verify-pool', () => {
@@ -343,7 +349,7 @@ describe('VerifyPool worker priority', () => {
       await pool.parse(signedAnn(node, { timestamp: T0, snodeIp: SNODE_IP }));
     }
     expect(threadNiceValues().filter((n) => n === 7).length - before).to.equal(2);
-    expect(threadNiceValues()[0]).to.equal(0); // the main thread (the first task) keeps its priority
+    expect(threadNice().get(process.pid)).to.equal(0); // the main thread keeps its priority
   });
 
   it("applies a nice value set before a worker's next batch (setNice), raising it later too", async () => {
