@@ -147,16 +147,22 @@ async function sync(app: App, expected: number): Promise<Record<string, unknown>
   const t0 = performance.now();
   let readyEarly = false;
   let lastPoll = 0;
+  let size = 0;
+  let grewAt = t0;
   while (app.server.store.size < expected) {
     await sleep(10);
+    if (app.server.store.size !== size) [size, grewAt] = [app.server.store.size, performance.now()];
     if (performance.now() - lastPoll > 200) {
       lastPoll = performance.now();
       if ((await readyzStatus(app)) === 200 && app.server.store.size < expected) readyEarly = true;
     }
+    // ready (synced) and nothing new for 10 s: what is missing will not come (reported)
+    if (readyEarly && performance.now() - grewAt > 10_000) break;
     if (performance.now() - t0 > 900_000)
       throw new Error(`sync stalled at ${app.server.store.size} of ${expected}`);
   }
-  const secs = (performance.now() - t0) / 1000;
+  const missing = expected - app.server.store.size;
+  const secs = ((missing > 0 ? grewAt : performance.now()) - t0) / 1000;
   const cpu = cpuSince(cpu0);
   // readiness follows once the sync is settled (quiet for syncQuietMs)
   const tr = performance.now();
@@ -166,8 +172,9 @@ async function sync(app: App, expected: number): Promise<Record<string, unknown>
   }
   return {
     stored: app.server.store.size,
+    missing,
     secs,
-    rate: expected / secs,
+    rate: app.server.store.size / secs,
     cpu,
     readyEarly,
     readyAfterSecs: (performance.now() - tr) / 1000,
