@@ -32,6 +32,10 @@ interface Entry {
   retries: number;
   /** other peers that advertised the hash, oldest first */
   alternates: number[];
+  /** held until nothing else is wanted or in flight (`retry`): neither wanted nor in flight */
+  parked: boolean;
+  /** times it was held so */
+  parks: number;
 }
 
 interface PeerQueue {
@@ -42,6 +46,9 @@ interface PeerQueue {
 }
 
 export type OfferResult = 'queued' | 'duplicate' | 'discarded';
+
+/** Times an update that came before its node's reset is held and asked for again (`retry`). */
+const MAX_PARKS = 2;
 
 export interface FetchSchedulerLimits {
   readonly maxInflight: number;
@@ -62,6 +69,11 @@ export class FetchScheduler {
   discarded = 0;
   /** requests handed to another peer after a timeout or disconnect */
   reassigned = 0;
+  /** hashes held (`retry`), stale keys included; `parkedCount` are live */
+  private parked: string[] = [];
+  private parkedCount = 0;
+  /** hashes held and asked for again once nothing else was left (`retry`) */
+  released = 0;
 
   constructor(private readonly limits: FetchSchedulerLimits) {
     this.maxAlternates = limits.maxAlternates ?? 4;
@@ -92,7 +104,15 @@ export class FetchScheduler {
       this.discarded++;
       return 'discarded';
     }
-    this.entries.set(key, { hash, owner: peer, inflight: false, retries: 0, alternates: [] });
+    this.entries.set(key, {
+      hash,
+      owner: peer,
+      inflight: false,
+      retries: 0,
+      alternates: [],
+      parked: false,
+      parks: 0,
+    });
     this.enqueue(q, key);
     return 'queued';
   }
@@ -134,13 +154,15 @@ export class FetchScheduler {
     const e = this.entries.get(key);
     if (!e) return;
     this.entries.delete(key);
-    if (!e.inflight) {
+    if (e.parked) this.parkedCount--;
+    else if (!e.inflight) {
       const q = this.peers.get(e.owner);
       if (q) {
         q.wanted--;
         this.compact(q);
       }
     }
+    this.releaseIfIdle();
   }
 
   /**
@@ -149,7 +171,11 @@ export class FetchScheduler {
    * forgetting it for every peer that advertised it. Gives up after `maxRetries` (false).
    * `preferAlternate`: ask a peer that advertised it too, when there is one (the owner goes to
    * the back of the alternates), at the back of that peer's want list — for an update that came
-   * before its node's reset, which may be on its way in that peer's stream.
+   * before its node's reset, which may be on its way in that peer's stream. Such an update is
+   * not given up after `maxRetries` (near the end of a multi-peer sync the want lists are short
+   * and the retries can come back before the reset was applied): it is held until nothing else
+   * is wanted or in flight — by then every reset any peer advertised has been applied — and
+   * asked for once more then, at most twice; beyond `hardCap` held hashes it is given up.
    */
   retry(hash: Uint8Array, preferAlternate = false): boolean {
     const key = keyOf(hash);
@@ -157,7 +183,17 @@ export class FetchScheduler {
     if (!e) return false; // handled meanwhile (stored another way)
     if (!e.inflight) return true; // already waiting again (handed to another peer)
     if (++e.retries > this.maxRetries) {
+      if (preferAlternate && e.parks < MAX_PARKS && this.parkedCount < this.hardCap) {
+        e.inflight = false;
+        e.parked = true;
+        e.parks++;
+        this.parked.push(key);
+        this.parkedCount++;
+        this.releaseIfIdle();
+        return true;
+      }
       this.entries.delete(key);
+      this.releaseIfIdle();
       return false;
     }
     const q = this.peers.get(e.owner);
@@ -191,14 +227,20 @@ export class FetchScheduler {
     const key = keyOf(hash);
     const e = this.entries.get(key);
     if (!e || e.owner !== peer) return false;
-    return this.reassign(key, e);
+    const kept = this.reassign(key, e);
+    this.releaseIfIdle();
+    return kept;
   }
 
-  /** The peer is gone: its wanted and in-flight hashes go to alternates or are forgotten. */
+  /**
+   * The peer is gone: its wanted and in-flight hashes go to alternates or are forgotten (held
+   * ones are handed on when they are released).
+   */
   removePeer(peer: number): void {
     if (!this.peers.delete(peer)) return;
     // reassign only deletes or re-keys the entry at hand: iterating the Map itself is safe
-    for (const [key, e] of this.entries) if (e.owner === peer) this.reassign(key, e);
+    for (const [key, e] of this.entries) if (e.owner === peer && !e.parked) this.reassign(key, e);
+    this.releaseIfIdle();
   }
 
   /** Hashes waiting to be requested from `peer`. */
@@ -210,7 +252,7 @@ export class FetchScheduler {
     return this.inflightCount;
   }
 
-  /** Missing hashes tracked (wanted + in flight). */
+  /** Missing hashes tracked (wanted, in flight, or held: `retry`). */
   get size(): number {
     return this.entries.size;
   }
@@ -222,6 +264,25 @@ export class FetchScheduler {
 
   get hardCap(): number {
     return this.limits.maxWantedPerPeer * 2;
+  }
+
+  /** Nothing but held hashes left: ask for them again, from their owner or an alternate. */
+  private releaseIfIdle(): void {
+    if (this.parkedCount === 0 || this.parkedCount !== this.entries.size) return;
+    const keys = this.parked;
+    this.parked = [];
+    this.parkedCount = 0;
+    for (const key of keys) {
+      const e = this.entries.get(key);
+      if (!e?.parked) continue;
+      e.parked = false;
+      this.released++;
+      const q = this.peers.get(e.owner);
+      if (q) {
+        this.enqueue(q, key);
+        q.wake();
+      } else this.reassign(key, e);
+    }
   }
 
   private reassign(key: string, e: Entry): boolean {

@@ -68,6 +68,72 @@ describe('fetch-scheduler', () => {
       expect(s.take(1, 10).map(hex)).to.deep.equal([hex(a)]);
     });
 
+    it('holds an update refused more than maxRetries times (before its reset) until nothing else is wanted or in flight, asks for it again then, and gives it up after two such passes', () => {
+      const s = new FetchScheduler({ maxInflight: 100, maxWantedPerPeer: 100, maxRetries: 1 });
+      const wakes: number[] = [];
+      for (const id of [1, 2]) s.addPeer(id, () => wakes.push(id));
+      const [update, reset] = [randomHash(), randomHash()];
+      s.offer(1, update);
+      s.offer(2, reset); // the reset, in another peer's stream, not applied yet
+      s.take(1, 1);
+      expect(s.retry(update, true)).to.equal(true); // retry 1: asked again (from its owner)
+      expect(s.take(1, 1).map(hex)).to.deep.equal([hex(update)]);
+      // retry 2 > maxRetries: held, neither wanted nor in flight, while the reset is still wanted
+      expect(s.retry(update, true)).to.equal(true);
+      expect([s.wanted(1), s.size, s.released]).to.deep.equal([0, 2, 0]);
+      expect(s.take(1, 10)).to.deep.equal([]);
+      // the reset is applied: nothing but the held update is left, so it is asked for again
+      s.take(2, 1);
+      wakes.length = 0;
+      s.resolved(reset);
+      expect([s.released, s.wanted(1)]).to.deep.equal([1, 1]);
+      expect(wakes).to.deep.equal([1]);
+      expect(s.take(1, 1).map(hex)).to.deep.equal([hex(update)]);
+      // refused again: held once more (the second pass), released at once (nothing else left)
+      expect(s.retry(update, true)).to.equal(true);
+      expect(s.released).to.equal(2);
+      expect(s.take(1, 1).map(hex)).to.deep.equal([hex(update)]);
+      // and after the second pass it is given up
+      expect(s.retry(update, true)).to.equal(false);
+      expect(s.size).to.equal(0);
+    });
+
+    it('gives a refused hash up after maxRetries when not told it came before its reset (no holding)', () => {
+      const s = new FetchScheduler({ maxInflight: 100, maxWantedPerPeer: 100, maxRetries: 1 });
+      s.addPeer(1, () => undefined);
+      const [a, b] = [randomHash(), randomHash()];
+      s.offer(1, a);
+      s.offer(1, b);
+      s.take(1, 1);
+      expect(s.retry(a)).to.equal(true);
+      s.take(1, 2);
+      expect(s.retry(a)).to.equal(false);
+      expect(s.size).to.equal(1);
+    });
+
+    it('hands a held hash whose owner left to an alternate when it is released', () => {
+      const s = new FetchScheduler({
+        maxInflight: 100,
+        maxWantedPerPeer: 100,
+        maxRetries: 1,
+        maxAlternates: 2,
+      });
+      for (const id of [1, 2]) s.addPeer(id, () => undefined);
+      const [update, other] = [randomHash(), randomHash()];
+      s.offer(1, update);
+      s.offer(2, update);
+      s.offer(2, other);
+      s.take(1, 1);
+      // refused: asked from the alternate (peer 2), the owner kept as an alternate...
+      expect(s.retry(update, true)).to.equal(true);
+      expect(s.take(2, 10).map(hex)).to.deep.equal([other, update].map(hex));
+      // ...refused again beyond maxRetries: held; its owner (peer 2) leaves meanwhile
+      expect(s.retry(update, true)).to.equal(true);
+      s.removePeer(2); // `other` is forgotten (no alternate); only the held update is left
+      expect(s.released).to.equal(1);
+      expect(s.take(1, 1).map(hex)).to.deep.equal([hex(update)]);
+    });
+
     it('asks the owner again when told to prefer an alternate but none is left', () => {
       const { s } = scheduler();
       const a = randomHash();
