@@ -162,6 +162,14 @@ async function sync(app: App, expected: number): Promise<Record<string, unknown>
       throw new Error(`sync stalled at ${app.server.store.size} of ${expected}`);
   }
   const missing = expected - app.server.store.size;
+  if (missing > 0) {
+    // what the replication counters say about it, for whoever looks into the loss (stderr)
+    const text = await app.server.metrics.registry.metrics();
+    const lines = text
+      .split('\n')
+      .filter((l) => /gossip|request|sync/.test(l) && !l.startsWith('#'));
+    process.stderr.write(`sync-sink: ${missing} missing; ${lines.join('; ')}\n`);
+  }
   const secs = ((missing > 0 ? grewAt : performance.now()) - t0) / 1000;
   const cpu = cpuSince(cpu0);
   // readiness follows once the sync is settled (quiet for syncQuietMs)
