@@ -16,6 +16,7 @@ import { serializeLinkState } from '../src/protocol/link-state.ts';
 import { ManualClock } from '../src/lib/clock.ts';
 import { applyV8Tuning } from '../src/lib/v8-tuning.ts';
 import { identityFromPrivateKey } from '../src/server/identity.ts';
+import { errorOfOutcome } from '../src/server/ingest.ts';
 import { RouteServer } from '../src/server/route-server.ts';
 import { signedAnnouncement } from './fast-sign.ts';
 import { loadKeys, type BenchKey } from './keys.ts';
@@ -141,8 +142,6 @@ export function serverFor(
   return new RouteServer({ self, clock: w.clock, routing: { mode: 'fast', options } });
 }
 
-const errorOf = (o: { error: string }): string => o.error;
-
 /**
  * Submit `messages` keeping at most `window` in flight; the clock follows the timestamps.
  * Returns the number accepted (error none) and refused (mailbox/queue full).
@@ -171,7 +170,7 @@ export async function feed(
     w.clock.set(Math.max(w.clock.now(), timestampOf(m)));
     inFlight++;
     // only the error is kept, as replication keeps it (Ingest#submit's `pick`)
-    server.submitAnnouncement(m, 'node', errorOf).then(
+    server.submitAnnouncement(m, 'node', errorOfOutcome).then(
       (error) => {
         if (error === 'none') accepted++;
         else errors.set(error, (errors.get(error) ?? 0) + 1);

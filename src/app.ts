@@ -19,8 +19,8 @@ import {
   loadOrCreateIdentity,
   type SelfIdentity,
 } from './server/identity.ts';
+import { errorOfOutcome } from './server/ingest.ts';
 import { RouteServer } from './server/route-server.ts';
-import type { AnnounceOutcome } from './graph/apply-announcement.ts';
 import { openServerStore } from './server/store-wiring.ts';
 import type { AnnouncementStore } from './store/announcement-store.ts';
 import type { LogMedium } from './store/log-medium.ts';
@@ -116,9 +116,6 @@ export function resolveIdentity(config: Readonly<Config>, log: Logger): SelfIden
 /** How often the extra verification workers of an initial sync check whether it settled. */
 const SYNC_WORKERS_CHECK_MS = 200;
 
-/** What replication keeps of an announcement's outcome (Ingest#submit's `pick`). */
-const errorOf = (o: AnnounceOutcome): string => o.error;
-
 export async function startApp(
   config: Readonly<Config>,
   log: Logger,
@@ -198,7 +195,7 @@ export async function startApp(
     host: {
       store: server.store,
       // only the error is kept (a waiting promise holding the whole outcome promotes it)
-      submitGossip: (bytes) => server.submitAnnouncement(bytes, 'gossip', errorOf),
+      submitGossip: (bytes) => server.submitAnnouncement(bytes, 'gossip', errorOfOutcome),
       onAccepted: (accepted) => server.addListener({ accepted: (ann) => accepted(ann.hash) }),
       registry: server.metrics.registry,
     },

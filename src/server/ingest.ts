@@ -83,6 +83,12 @@ export const INGEST_RULES: Readonly<Record<AnnouncementSource, IngestRules>> = {
   },
 };
 
+/**
+ * A `pick` for `Ingest#submit` that keeps only the outcome's error (what replication needs): the
+ * submission's promise then holds a string instead of the whole outcome.
+ */
+export const errorOfOutcome = (o: AnnounceOutcome): string => o.error;
+
 /** The cluster bus's hooks around a node's own announcements (docs/cluster.md). */
 export interface ClusterHooks {
   /** failover: catch up on this node from the durable record before applying its announcement */
