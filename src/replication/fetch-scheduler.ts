@@ -154,7 +154,7 @@ export class FetchScheduler {
     const e = this.entries.get(key);
     if (!e) return;
     this.entries.delete(key);
-    if (e.parked) this.parkedCount--;
+    if (e.parked) this.unpark();
     else if (!e.inflight) {
       const q = this.peers.get(e.owner);
       if (q) {
@@ -264,6 +264,22 @@ export class FetchScheduler {
 
   get hardCap(): number {
     return this.limits.maxWantedPerPeer * 2;
+  }
+
+  /** Held hashes (`retry`) listed, stale keys included (memory bound checks). */
+  get heldLength(): number {
+    return this.parked.length;
+  }
+
+  /**
+   * A held hash was resolved another way: one fewer live; its key stays listed until the next
+   * release, unless the stale keys outnumber the live ones (under a steady stream of INVs no
+   * release may come for a long time: the list stays bounded by the live ones).
+   */
+  private unpark(): void {
+    this.parkedCount--;
+    if (this.parked.length > 2 * this.parkedCount + 1024)
+      this.parked = this.parked.filter((k) => this.entries.get(k)?.parked === true);
   }
 
   /** Nothing but held hashes left: ask for them again, from their owner or an alternate. */

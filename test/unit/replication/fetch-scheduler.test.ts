@@ -111,6 +111,25 @@ describe('fetch-scheduler', () => {
       expect(s.size).to.equal(1);
     });
 
+    it('keeps its list of held hashes bounded by the live ones when they are resolved another way and no release comes', () => {
+      const s = new FetchScheduler({
+        maxInflight: 10_000,
+        maxWantedPerPeer: 10_000,
+        maxRetries: 0,
+      });
+      s.addPeer(1, () => undefined);
+      s.offer(1, randomHash()); // always wanted: nothing is ever released
+      for (let i = 0; i < 5000; i++) {
+        const h = randomHash();
+        s.offer(1, h);
+        s.take(1, 10_000);
+        expect(s.retry(h, true)).to.equal(true); // held at once (maxRetries 0)
+        s.resolved(h); // stored another way
+      }
+      expect(s.size).to.equal(1);
+      expect(s.heldLength).to.be.at.most(1025);
+    });
+
     it('hands a held hash whose owner left to an alternate when it is released', () => {
       const s = new FetchScheduler({
         maxInflight: 100,
