@@ -119,7 +119,7 @@ async function startSink(urls: string[]): Promise<App> {
   // an identity of the world's key list that no node and no source uses
   const [n, seed] = (process.env.SINK_WORLD ?? '0,42').split(',').map(Number) as [number, number];
   const keys = await loadKeys(n + 16, seed);
-  const app = await startApp(
+  return startApp(
     validateConfig({
       http: { host: '127.0.0.1', port: 0 },
       admin: { enabled: false },
@@ -133,7 +133,6 @@ async function startSink(urls: string[]): Promise<App> {
     silentLogger(),
     { expiryTimer: false },
   );
-  return app;
 }
 
 /**
