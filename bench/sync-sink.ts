@@ -10,7 +10,8 @@
  * `ingest`: after the same sync, the source ingests `churn` link-state updates twice (a stdout
  * line `{"churn":M}` asks the parent to tell the source), first with no queries, then with
  * `clients` keep-alive clients asking `/path` continuously (bench/query-load.ts, another
- * process); the replication ingest rate of each round and the queries' latency.
+ * process; their queries of the 1.5 s before the round, with no ingest, are the baseline); the
+ * replication ingest rate of each round and the queries' latency.
  *
  * Both measure one core's native ed25519 verify rate in this process before and after (bare
  * `crypto.verify` on ~600-byte messages with imported keys), by wall clock and by CPU time, and
@@ -203,11 +204,19 @@ async function sync(app: App, expected: number): Promise<Record<string, unknown>
   };
 }
 
+/** Epoch ms spans (from, to) of the query load's report (bench/query-load.ts). */
+interface QuerySpans {
+  /** the queries asked while the loaded round ingested */
+  readonly window: [number, number];
+  /** the same clients' queries with no ingest going on, just before the round */
+  readonly alone: [number, number];
+}
+
 /** The query clients (another process); resolves with their report when told to stop. */
 function queryLoad(
   app: App,
   clients: number,
-): { stop: (window: [number, number]) => Promise<Record<string, unknown>> } {
+): { stop: (spans: QuerySpans) => Promise<Record<string, unknown>> } {
   const ips = [...app.server.nodes].map((r) => r.ipv6);
   const child = spawn(
     process.execPath,
@@ -218,8 +227,8 @@ function queryLoad(
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   return {
-    stop: async (window) => {
-      child.stdin.end(JSON.stringify({ window }) + '\n');
+    stop: async (spans) => {
+      child.stdin.end(JSON.stringify(spans) + '\n');
       await new Promise((r) => child.once('exit', r));
       return JSON.parse(out.trim()) as Record<string, unknown>;
     },
@@ -351,9 +360,15 @@ if (mode === 'sync') {
   if (promoted) writeFileSync(process.env.SINK_HEAP_PROF!, JSON.stringify(await promoted()));
   const load = queryLoad(app, clients);
   await sleep(1500); // the clients are up and busy
+  const aloneFrom = performance.timeOrigin + performance.now();
+  await sleep(1500); // the baseline: the same queries with no ingest
+  const alone: [number, number] = [aloneFrom, performance.timeOrigin + performance.now()];
   out.loaded = await ingestRound(app, m, () => accepted);
   // the queries asked while the round ingested (not the clients' warm-up before it)
-  out.queries = await load.stop((out.loaded as { window: [number, number] }).window);
+  out.queries = await load.stop({
+    window: (out.loaded as { window: [number, number] }).window,
+    alone,
+  });
   await app.close();
 }
 const v1 = verifyRate(1500);
