@@ -2,9 +2,9 @@
  * Query load for bench/sync-sink.ts, as a process of its own: `clients` keep-alive HTTP/1.1
  * connections asking `/path/<a>/<b>` for random pairs of the node addresses read from the first
  * stdin line, each asking again as soon as its answer is in, until a second line —
- * `{"window":[from,to],"alone":[from,to]}`, epoch milliseconds (`performance.timeOrigin +
+ * `{"windows":[[from,to],…],"alone":[from,to]}`, epoch milliseconds (`performance.timeOrigin +
  * performance.now()`) — or stdin closing; then one JSON line: `{queries, qps, p50, p99, errors,
- * loopDelayP99, alone}` over the queries asked within `window` (all of them without one), and
+ * loopDelayP99, alone}` over the queries asked within the windows (all of them without any), and
  * `alone: {queries, p50, p99}` over those asked within `alone` (the same clients with no ingest
  * going on): latency in ms as the clients see it, and this process's own event-loop delay p99
  * (how much of the latency is the load generator's).
@@ -28,9 +28,9 @@ const [port, clients] = process.argv.slice(2).map(Number) as [number, number];
 const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
 const ips = JSON.parse((await lines.next()).value as string) as string[];
 let stop = false;
-let spans: { window: Span; alone?: Span } | undefined;
+let spans: { windows: Span[]; alone?: Span } | undefined;
 void lines.next().then((l) => {
-  if (!l.done) spans = JSON.parse(l.value) as { window: Span; alone?: Span };
+  if (!l.done) spans = JSON.parse(l.value) as { windows: Span[]; alone?: Span };
   stop = true;
 });
 const rnd = prng(12345);
@@ -92,22 +92,25 @@ function client(): Promise<void> {
   });
 }
 
-/** The latencies of the queries asked within `span`, sorted. */
-function within([from, to]: Span): number[] {
-  return latencies.filter((_, i) => asked[i]! >= from && asked[i]! <= to).sort((x, y) => x - y);
+/** The latencies of the queries asked within any of `spans`, sorted. */
+function within(spans: readonly Span[]): number[] {
+  return latencies
+    .filter((_, i) => spans.some(([from, to]) => asked[i]! >= from && asked[i]! <= to))
+    .sort((x, y) => x - y);
 }
 
 const loop = monitorEventLoopDelay({ resolution: 1 });
 loop.enable();
 const started = epochMs();
 await Promise.all(Array.from({ length: clients }, client));
-const window: Span = spans?.window ?? [started, epochMs()];
-const inWindow = within(window);
-const alone = spans?.alone ? within(spans.alone) : [];
+const windows: Span[] = spans?.windows ?? [[started, epochMs()]];
+const inWindow = within(windows);
+const alone = spans?.alone ? within([spans.alone]) : [];
+const windowSecs = windows.reduce((s, [from, to]) => s + (to - from) / 1000, 0);
 process.stdout.write(
   JSON.stringify({
     queries: inWindow.length,
-    qps: inWindow.length / ((window[1] - window[0]) / 1000),
+    qps: inWindow.length / windowSecs,
     p50: percentile(inWindow, 50),
     p99: percentile(inWindow, 99),
     errors,

@@ -3,15 +3,15 @@
  * are other processes: bench/sync-peer.ts), so that its CPU time per thread is its own.
  *
  *   SINK_WORLD=<nodes>,<seed> node --import tsx bench/sync-sink.ts sync   <expected> <url>…
- *   SINK_WORLD=<nodes>,<seed> node --import tsx bench/sync-sink.ts ingest <expected> <churn> <clients> <url>
+ *   SINK_WORLD=<nodes>,<seed> node --import tsx bench/sync-sink.ts ingest <expected> <churn> <rounds> <clients> <url>
  *
  * `sync`: a fresh server pulls the peers' stores; the clock runs from the start until it holds
  * `expected` announcements; `/readyz` is polled throughout (it must turn 200 only then).
- * `ingest`: after the same sync, the source ingests `churn` link-state updates twice (a stdout
- * line `{"churn":M}` asks the parent to tell the source), first with no queries, then with
- * `clients` keep-alive clients asking `/path` continuously (bench/query-load.ts, another
- * process; their queries of the 1.5 s before the round, with no ingest, are the baseline); the
- * replication ingest rate of each round and the queries' latency.
+ * `ingest`: after the same sync, the source ingests `churn` link-state updates `rounds` times
+ * (a stdout line `{"churn":M}` asks the parent to tell the source) with no queries, then
+ * `rounds` times again with `clients` keep-alive clients asking `/path` continuously
+ * (bench/query-load.ts, another process; their queries of the 1.5 s before the rounds, with no
+ * ingest, are the baseline); the replication ingest rate of each phase and the queries' latency.
  *
  * Both measure one core's native ed25519 verify rate in this process before and after (bare
  * `crypto.verify` on ~600-byte messages with imported keys), by wall clock and by CPU time, and
@@ -206,9 +206,9 @@ async function sync(app: App, expected: number): Promise<Record<string, unknown>
 
 /** Epoch ms spans (from, to) of the query load's report (bench/query-load.ts). */
 interface QuerySpans {
-  /** the queries asked while the loaded round ingested */
-  readonly window: [number, number];
-  /** the same clients' queries with no ingest going on, just before the round */
+  /** the queries asked while the loaded rounds ingested */
+  readonly windows: Array<[number, number]>;
+  /** the same clients' queries with no ingest going on, just before the rounds */
   readonly alone: [number, number];
 }
 
@@ -267,16 +267,19 @@ async function churn(m: number): Promise<void> {
 }
 
 /**
- * Accepted announcements over one churn round: from the first accepted to the last, once the
- * source is done and nothing new came for a second (updates the source superseded before we
- * asked for them are answered nil: fewer than `m` are accepted).
+ * Accepted announcements over `rounds` churn rounds of `m` updates, one after another: each from
+ * its first accepted to its last, once the source is done and nothing new came for a second
+ * (updates the source superseded before we asked for them are answered nil: fewer than `m` are
+ * accepted, ~0.86 × the world's nodes when `m` is twice their number). The rate, event-loop
+ * delays and GC pauses are those of the rounds together (the quiet seconds after them included
+ * and in the CPU times); each round's span is returned for the query load's windows.
  */
-async function ingestRound(
+async function ingestRounds(
   app: App,
   m: number,
+  rounds: number,
   accepted: () => number,
 ): Promise<Record<string, unknown>> {
-  const a0 = accepted();
   const cpu0 = threadCpu();
   // server side: how long the event loop made timers wait, and the longest ingest slice
   const slices =
@@ -290,40 +293,48 @@ async function ingestRound(
     for (const e of l.getEntries()) gcPauses.push(e.duration);
   });
   gcs.observe({ entryTypes: ['gc'] });
-  let sourceDone = false;
-  const done = churn(m).then(() => (sourceDone = true));
-  while (accepted() === a0) await sleep(2);
-  const tFirst = performance.now();
-  let last = accepted();
-  let lastAt = performance.now();
+  const windows: Array<[number, number]> = [];
+  let total = 0;
+  let secs = 0;
   let cpu = cpuSince(cpu0);
-  let cpuAt = performance.now();
-  for (;;) {
-    await sleep(5);
-    if (accepted() !== last) {
-      last = accepted();
-      lastAt = performance.now();
-      // reading /proc for every thread costs the main thread ~1 ms: at most every 100 ms
-      // (the CPU of the round's last 100 ms at most is left out)
-      if (lastAt - cpuAt >= 100) {
-        cpu = cpuSince(cpu0);
-        cpuAt = lastAt;
-      }
-    } else if (sourceDone && performance.now() - lastAt > 1000) break;
-    if (performance.now() - tFirst > 300_000)
-      throw new Error(`ingest stalled at ${last - a0} of ${m}`);
+  for (let round = 0; round < rounds; round++) {
+    const a0 = accepted();
+    let sourceDone = false;
+    const done = churn(m).then(() => (sourceDone = true));
+    while (accepted() === a0) await sleep(2);
+    const tFirst = performance.now();
+    let last = accepted();
+    let lastAt = performance.now();
+    let cpuAt = performance.now();
+    for (;;) {
+      await sleep(5);
+      if (accepted() !== last) {
+        last = accepted();
+        lastAt = performance.now();
+        // reading /proc for every thread costs the main thread ~1 ms: at most every 100 ms
+        // (the CPU of the round's last 100 ms at most is left out)
+        if (lastAt - cpuAt >= 100) {
+          cpu = cpuSince(cpu0);
+          cpuAt = lastAt;
+        }
+      } else if (sourceDone && performance.now() - lastAt > 1000) break;
+      if (performance.now() - tFirst > 300_000)
+        throw new Error(`ingest stalled at ${last - a0} of ${m}`);
+    }
+    await done;
+    // epoch ms, for the query load's windows (the round, without the quiet second after it)
+    windows.push([performance.timeOrigin + tFirst, performance.timeOrigin + lastAt]);
+    total += last - a0;
+    secs += (lastAt - tFirst) / 1000;
   }
-  await done;
   loop.disable();
   gcs.disconnect();
   gcPauses.sort((a, b) => a - b);
-  const secs = (lastAt - tFirst) / 1000;
   return {
-    // epoch ms, for the query load's window (the round, without the quiet second after it)
-    window: [performance.timeOrigin + tFirst, performance.timeOrigin + lastAt],
-    accepted: last - a0,
+    windows,
+    accepted: total,
     secs,
-    rate: (last - a0) / secs,
+    rate: total / secs,
     cpu,
     loopDelayP99: loop.percentile(99) / 1e6,
     maxSliceMs: slices?.stats.maxSliceMs,
@@ -344,7 +355,8 @@ if (mode === 'sync') {
   out.sync = await sync(app, Number(expected));
   await app.close();
 } else {
-  const [expected, m, clients, url] = rest.map((x, i) => (i < 3 ? Number(x) : x)) as [
+  const [expected, m, rounds, clients, url] = rest.map((x, i) => (i < 4 ? Number(x) : x)) as [
+    number,
     number,
     number,
     number,
@@ -356,17 +368,18 @@ if (mode === 'sync') {
   out.sync = await sync(app, expected);
   await app.server.syncRoutes();
   const promoted = process.env.SINK_HEAP_PROF ? await promotedProfile() : undefined;
-  out.idle = await ingestRound(app, m, () => accepted);
+  out.idle = await ingestRounds(app, m, rounds, () => accepted);
   if (promoted) writeFileSync(process.env.SINK_HEAP_PROF!, JSON.stringify(await promoted()));
   const load = queryLoad(app, clients);
   await sleep(1500); // the clients are up and busy
   const aloneFrom = performance.timeOrigin + performance.now();
   await sleep(1500); // the baseline: the same queries with no ingest
   const alone: [number, number] = [aloneFrom, performance.timeOrigin + performance.now()];
-  out.loaded = await ingestRound(app, m, () => accepted);
-  // the queries asked while the round ingested (not the clients' warm-up before it)
+  out.loaded = await ingestRounds(app, m, rounds, () => accepted);
+  // the queries asked while the rounds ingested (not the clients' warm-up before them, nor the
+  // quiet seconds after each)
   out.queries = await load.stop({
-    window: (out.loaded as { window: [number, number] }).window,
+    windows: (out.loaded as { windows: Array<[number, number]> }).windows,
     alone,
   });
   await app.close();
