@@ -140,6 +140,18 @@ export function registerRoutingMetrics(registry: Registry, r: RoutingSupervisor)
     'Announcements being verified',
     () => pool?.inFlight ?? 0,
   );
+  counterFrom(
+    registry,
+    'snode_verify_worker_restarts_total',
+    'Verification workers replaced after they died or hung',
+    () => pool?.stats.workerRestarts ?? 0,
+  );
+  counterFrom(
+    registry,
+    'snode_verify_worker_hung_total',
+    'Verification workers stopped because a batch went unanswered for routing.verifyBatchTimeoutMs',
+    () => pool?.stats.workerTimeouts ?? 0,
+  );
   new Counter({
     name: 'snode_mailbox_rejections_total',
     help: 'Messages refused because a bounded queue was full, by queue (subnode, verify_pool)',

@@ -51,6 +51,11 @@ export const routingSchema = z
      * on a busy machine a signature check waits for the core rather than a query
      */
     verifyWorkerNice: int(0, 19).default(10),
+    /**
+     * a verification worker that leaves a batch unanswered this long (ms) is taken for hung:
+     * stopped and replaced, its batches refused with RS_ERR_WORKER_FAILED (replication asks again)
+     */
+    verifyBatchTimeoutMs: int(100, 3_600_000).default(10_000),
     /** announcements per batch sent to a verification worker */
     verifyBatchSize: int(1, 4096).default(64),
     /** announcements waiting for verification before new ones are refused */

@@ -26,7 +26,10 @@
  * - Bounds: at most `maxQueued` messages are held (queued, at a worker, or verified and waiting for
  *   their turn or their delivery slice); beyond that `parse` rejects with
  *   RS_ERR_VERIFY_QUEUE_FULL (the caller refuses the announcement; cjdns retries).
- * - A worker that dies fails its outstanding batches (RS_ERR_WORKER_FAILED) and is replaced.
+ * - A worker that dies fails its outstanding batches (RS_ERR_WORKER_FAILED) and is replaced. So
+ *   does one that leaves a batch unanswered for `batchTimeoutMs` (taken for hung, and stopped):
+ *   results are handed back in submission order, so a hung worker would hold back every later
+ *   result of every worker for good.
  * - Size: `resize` adds workers or retires the last ones (a retiring worker takes nothing new,
  *   finishes what it holds, then stops). A key may then go to another worker than its earlier
  *   announcements did; the hand-back order above keeps every node's order all the same. The
@@ -58,6 +61,17 @@ export interface VerifyPoolOptions {
   readonly verifySignature: boolean;
   /** nice value of the worker threads (lib/thread-priority.ts; default 0: unchanged; `setNice`) */
   readonly nice?: number;
+  /**
+   * a batch a worker has not answered after this many ms: the worker is taken for hung, stopped
+   * and replaced, and what it held fails (RS_ERR_WORKER_FAILED); 0 or absent: never
+   */
+  readonly batchTimeoutMs?: number;
+}
+
+/** A batch at a worker: its messages' waiters, and when it was sent (performance.now()). */
+interface Batch {
+  readonly waiters: Waiter[];
+  readonly sentAt: number;
 }
 
 interface Waiter {
@@ -81,8 +95,10 @@ interface Lane {
   flushScheduled: boolean;
   queue: Uint8Array[];
   waiters: Waiter[];
-  inFlight: Map<number, Waiter[]>;
+  inFlight: Map<number, Batch>;
   heapWaiters: ((n: number) => void)[];
+  /** the watchdog stopped this lane's worker (a batch unanswered for batchTimeoutMs) */
+  hung: boolean;
 }
 
 export interface VerifyPoolStats {
@@ -90,10 +106,18 @@ export interface VerifyPoolStats {
   messages: number;
   rejected: number;
   workerRestarts: number;
+  /** workers stopped as hung (batchTimeoutMs), each counted in workerRestarts too */
+  workerTimeouts: number;
 }
 
 export class VerifyPool {
-  readonly stats: VerifyPoolStats = { batches: 0, messages: 0, rejected: 0, workerRestarts: 0 };
+  readonly stats: VerifyPoolStats = {
+    batches: 0,
+    messages: 0,
+    rejected: 0,
+    workerRestarts: 0,
+    workerTimeouts: 0,
+  };
   private readonly lanes: Lane[] = [];
   /** lanes that take new messages: the first `active` ones */
   private active = 0;
@@ -104,6 +128,8 @@ export class VerifyPool {
   private closed = false;
   /** the workers' nice value, carried by every batch (a worker applies it before verifying) */
   private nice: number;
+  /** looks for batches older than batchTimeoutMs (one timer for the pool, not one per batch) */
+  private readonly watchdog: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly opts: VerifyPoolOptions,
@@ -118,6 +144,11 @@ export class VerifyPool {
   ) {
     this.nice = opts.nice ?? 0;
     this.resize(opts.workers);
+    const timeout = opts.batchTimeoutMs ?? 0;
+    if (timeout > 0) {
+      this.watchdog = setInterval(() => this.stopHung(timeout), Math.min(1000, timeout / 2));
+      this.watchdog.unref();
+    }
   }
 
   /**
@@ -162,6 +193,7 @@ export class VerifyPool {
         waiters: [],
         inFlight: new Map(),
         heapWaiters: [],
+        hung: false,
       };
       this.lanes.push(lane);
       this.startWorker(lane, this.lanes.length - 1);
@@ -187,7 +219,7 @@ export class VerifyPool {
   /** Messages sent to workers and not answered yet. */
   get inFlight(): number {
     let n = 0;
-    for (const l of this.lanes) for (const w of l.inFlight.values()) n += w.length;
+    for (const l of this.lanes) for (const b of l.inFlight.values()) n += b.waiters.length;
     return n;
   }
 
@@ -250,6 +282,7 @@ export class VerifyPool {
 
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.watchdog);
     const err = new RsError('RS_ERR_WORKER_FAILED', 'verification pool closed');
     // every message not handed back — queued, at a worker, or verified behind an earlier one
     for (const w of this.order) this.fail(w, err);
@@ -278,6 +311,11 @@ export class VerifyPool {
           }),
       ),
     );
+  }
+
+  /** Instrumentation: make worker `i` hang (a busy loop until it is stopped). */
+  hangWorkerForTest(i: number): void {
+    this.lanes[i]!.worker.postMessage({ op: 'hang' });
   }
 
   /** Instrumentation: terminate worker `i` as if it had crashed (it is replaced). */
@@ -317,7 +355,7 @@ export class VerifyPool {
     }
     const id = this.nextId++;
     if (lane.inFlight.size === 0) lane.worker.ref(); // keep the process alive while work is out
-    lane.inFlight.set(id, waiters);
+    lane.inFlight.set(id, { waiters, sentAt: performance.now() });
     this.stats.batches++;
     this.stats.messages += count;
     lane.worker.postMessage({ id, buf, ends, verify: this.opts.verifySignature, nice: this.nice }, [
@@ -380,6 +418,22 @@ export class VerifyPool {
     w.resolve(next);
   }
 
+  /**
+   * Stop the workers whose oldest batch has waited `timeout` ms (the first in flight is the
+   * oldest): the exit handler fails what each held and starts its replacement.
+   */
+  private stopHung(timeout: number): void {
+    const now = performance.now();
+    for (const lane of this.lanes) {
+      if (lane.hung) continue;
+      const oldest = lane.inFlight.values().next();
+      if (oldest.done || now - oldest.value.sentAt < timeout) continue;
+      lane.hung = true;
+      this.stats.workerTimeouts++;
+      void lane.worker.terminate();
+    }
+  }
+
   private startWorker(lane: Lane, index: number): void {
     const worker = spawnWorker(
       new URL('./verify-worker.ts', import.meta.url),
@@ -388,6 +442,7 @@ export class VerifyPool {
     );
     worker.unref();
     lane.worker = worker;
+    lane.hung = false;
     worker.on(
       'message',
       (m: {
@@ -400,7 +455,7 @@ export class VerifyPool {
           for (const w of lane.heapWaiters.splice(0)) w(m.heap!.used_heap_size);
           return;
         }
-        const waiters = lane.inFlight.get(m.id);
+        const waiters = lane.inFlight.get(m.id)?.waiters;
         if (!waiters) return;
         lane.inFlight.delete(m.id);
         if (lane.inFlight.size === 0) worker.unref();
@@ -416,9 +471,12 @@ export class VerifyPool {
     );
     const failed = (why: string): void => {
       if (lane.worker !== worker || !this.lanes.includes(lane)) return; // replaced, or retired
-      const err = new RsError('RS_ERR_WORKER_FAILED', `verification worker ${index} ${why}`);
-      for (const ws of lane.inFlight.values())
-        for (const w of ws) {
+      const err = new RsError(
+        'RS_ERR_WORKER_FAILED',
+        `verification worker ${index} ${lane.hung ? `hung (a batch unanswered for ${this.opts.batchTimeoutMs} ms)` : why}`,
+      );
+      for (const { waiters } of lane.inFlight.values())
+        for (const w of waiters) {
           w.error = err;
           w.done = true;
         }
@@ -468,5 +526,6 @@ export function verifyPoolOptionsOf(
     maxQueued: s.verifyMaxQueued,
     verifySignature: true,
     nice: s.verifyWorkerNice,
+    batchTimeoutMs: s.verifyBatchTimeoutMs,
   };
 }

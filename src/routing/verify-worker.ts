@@ -48,8 +48,9 @@ const port = parentPort;
 /** the nice value last asked for (applied, or refused: lowering it back needs a privilege) */
 let nice = 0;
 if (port) {
-  port.on('message', (batch: VerifyBatch | { op: 'heap' }) => {
+  port.on('message', (batch: VerifyBatch | { op: 'heap' | 'hang' }) => {
     if ('op' in batch) {
+      if (batch.op === 'hang') for (;;); // instrumentation (tests): hung until stopped
       port.postMessage({ op: 'heap', heap: getHeapStatistics() });
       return;
     }

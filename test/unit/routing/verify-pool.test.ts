@@ -244,6 +244,42 @@ describe('verify-pool', () => {
       expect('ann' in (await pool.parse(bytes))).to.equal(true);
       expect(pool.stats.workerRestarts).to.equal(1);
     });
+
+    it('stops a worker that leaves a batch unanswered for batchTimeoutMs, fails what it held and replaces it', async () => {
+      pool = new VerifyPool({ ...OPTS, workers: 1, batchTimeoutMs: 200 });
+      const bytes = signedAnn(SIGNED_NODES.get('alice')!, { timestamp: T0, snodeIp: SNODE_IP });
+      expect('ann' in (await pool.parse(bytes))).to.equal(true);
+      pool.hangWorkerForTest(0);
+      // without the watchdog these would wait for good (every later result waits for them)
+      const held = [pool.parse(bytes), pool.parse(bytes)].map((p) =>
+        p.then(
+          () => 'resolved',
+          (e: { code: string; message: string }) => `${e.code}: ${e.message}`,
+        ),
+      );
+      for (const r of await Promise.all(held))
+        expect(r).to.equal(
+          'RS_ERR_WORKER_FAILED: verification worker 0 hung (a batch unanswered for 200 ms)',
+        );
+      expect(pool.stats).to.include({ workerTimeouts: 1, workerRestarts: 1 });
+      expect('ann' in (await pool.parse(bytes))).to.equal(true);
+    });
+
+    it('leaves a busy worker alone while its batches are answered within batchTimeoutMs', async () => {
+      pool = new VerifyPool({ ...OPTS, workers: 1, batchTimeoutMs: 5_000 });
+      const bytes = signedAnn(SIGNED_NODES.get('alice')!, { timestamp: T0, snodeIp: SNODE_IP });
+      const all = await Promise.all(Array.from({ length: 200 }, () => pool!.parse(bytes)));
+      expect(all.every((r) => 'ann' in r)).to.equal(true);
+      expect(pool.stats).to.include({ workerTimeouts: 0, workerRestarts: 0 });
+    });
+
+    it('takes routing.verifyBatchTimeoutMs (10 s by default) from the configuration', () => {
+      expect(verifyPoolOptionsOf(ROUTING_DEFAULTS, 2)).to.include({ batchTimeoutMs: 10_000 });
+      expect(verifyPoolOptionsOf({ ...ROUTING_DEFAULTS, verifyBatchTimeoutMs: 250 }, 2)).to.include(
+        { batchTimeoutMs: 250 },
+      );
+      pool = new VerifyPool({ ...OPTS, workers: 1 }); // afterEach closes one
+    });
   });
 });
 
