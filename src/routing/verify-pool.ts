@@ -483,6 +483,11 @@ export class VerifyPool {
       lane.inFlight.clear();
       this.drain();
       if (this.closed) return;
+      // a retiring worker that holds nothing more is not replaced: it was to stop anyway
+      if (lane.retiring) {
+        this.stopIdleRetired();
+        if (!this.lanes.includes(lane)) return;
+      }
       this.stats.workerRestarts++;
       this.startWorker(lane, index);
       if (lane.queue.length > 0) this.send(lane);

@@ -347,6 +347,25 @@ describe('VerifyPool#resize()', () => {
     expect('ann' in (await pool.parse(second[0]!))).to.equal(true); // the one left still works
   });
 
+  it('does not replace a retiring worker that dies holding work: its batches fail, and it is gone', async () => {
+    pool = new VerifyPool({ ...OPTS, workers: 2 });
+    const toLast = burst(0).filter((b) => pool.workerFor(b) === 1);
+    expect(toLast.length).to.be.greaterThan(0);
+    const pending = toLast.map((b) =>
+      pool.parse(b).then(
+        (r) => ('ann' in r ? 'ann' : 'parseError'),
+        (e: { code: string }) => e.code,
+      ),
+    );
+    pool.resize(1); // the last worker retires with the burst's messages in flight
+    await pool.killWorkerForTest(1);
+    for (const r of await Promise.all(pending))
+      expect(['ann', 'RS_ERR_WORKER_FAILED']).to.include(r);
+    expect(pool.threads).to.equal(1);
+    expect(pool.stats.workerRestarts).to.equal(0);
+    expect('ann' in (await pool.parse(toLast[0]!))).to.equal(true); // the one left verifies
+  });
+
   it('a retiring worker is taken back when the pool grows again before it stopped', async () => {
     pool = new VerifyPool({ ...OPTS, workers: 2 });
     const pending = burst(0).map((b) => pool.parse(b));
