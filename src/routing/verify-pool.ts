@@ -106,7 +106,7 @@ export interface VerifyPoolStats {
   messages: number;
   rejected: number;
   workerRestarts: number;
-  /** workers stopped as hung (batchTimeoutMs), each counted in workerRestarts too */
+  /** workers stopped as hung (batchTimeoutMs); those replaced are counted in workerRestarts too */
   workerTimeouts: number;
 }
 
@@ -420,7 +420,8 @@ export class VerifyPool {
 
   /**
    * Stop the workers whose oldest batch has waited `timeout` ms (the first in flight is the
-   * oldest): the exit handler fails what each held and starts its replacement.
+   * oldest): the exit handler fails what each held and starts its replacement (none for a
+   * retiring worker that holds nothing more).
    */
   private stopHung(timeout: number): void {
     const now = performance.now();
