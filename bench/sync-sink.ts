@@ -270,9 +270,10 @@ async function churn(m: number): Promise<void> {
  * Accepted announcements over `rounds` churn rounds of `m` updates, one after another: each from
  * its first accepted to its last, once the source is done and nothing new came for a second
  * (updates the source superseded before we asked for them are answered nil: fewer than `m` are
- * accepted, ~0.86 × the world's nodes when `m` is twice their number). The rate, event-loop
- * delays and GC pauses are those of the rounds together (the quiet seconds after them included
- * and in the CPU times); each round's span is returned for the query load's windows.
+ * accepted, ~0.86 × the world's nodes when `m` is twice their number). The rate is that of the
+ * rounds together; the event-loop delays and GC pauses include the quiet second after each
+ * round, the CPU times those between rounds; each round's span is returned for the query load's
+ * windows.
  */
 async function ingestRounds(
   app: App,
