@@ -18,7 +18,7 @@
  * report the CPU seconds of each of this process's threads over the measured window: on a shared
  * machine the wall-clock rates move with the load, the CPU time per announcement does not.
  *
- * `SINK_HEAP_PROF=<file>` writes what the idle round promoted (see `promotedProfile`).
+ * `SINK_HEAP_PROF=<file>` writes what the idle rounds promoted (see `promotedProfile`).
  * `SINK_REPLICATION` and `SINK_ROUTING` (JSON) replace settings of the configuration's
  * `replication` and `routing` sections (say `{"verifyWorkers":1}`).
  */
@@ -236,8 +236,8 @@ function queryLoad(
 }
 
 /**
- * `SINK_HEAP_PROF=<file>`: a sampling heap profile of the idle round that drops what scavenges
- * collected and keeps the rest — what the round promoted to the old generation (or left alive),
+ * `SINK_HEAP_PROF=<file>`: a sampling heap profile of the idle rounds that drops what scavenges
+ * collected and keeps the rest — what the rounds promoted to the old generation (or left alive),
  * by allocation site (`node bench/heap-profile-top.ts <file>` sums it). Issue 17's promoted bytes
  * were traced to their sites this way (docs/performance.md).
  */
