@@ -62,6 +62,7 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
   v('SNODE_ROUTING_VERIFY_WORKERS', 'routing.verifyWorkers'),
   v('SNODE_ROUTING_SYNC_VERIFY_WORKERS', 'routing.syncVerifyWorkers'),
   v('SNODE_ROUTING_VERIFY_WORKER_NICE', 'routing.verifyWorkerNice'),
+  v('SNODE_ROUTING_VERIFY_WORKER_SCHED_IDLE', 'routing.verifyWorkerSchedIdle', 'boolean'),
   v('SNODE_ROUTING_VERIFY_BATCH_TIMEOUT_MS', 'routing.verifyBatchTimeoutMs'),
   v('SNODE_ROUTING_REPLICA_BACKEND', 'routing.replicaBackend'),
   v('SNODE_STORE_MODE', 'store.mode'),

@@ -140,6 +140,12 @@ export function registerRoutingMetrics(registry: Registry, r: RoutingSupervisor)
     'Announcements being verified',
     () => pool?.inFlight ?? 0,
   );
+  gaugeFrom(
+    registry,
+    'snode_verify_pool_workers_sched_idle',
+    'Verification worker threads running under SCHED_IDLE (routing.verifyWorkerSchedIdle, once serving)',
+    () => pool?.idleWorkers ?? 0,
+  );
   counterFrom(
     registry,
     'snode_verify_worker_restarts_total',

@@ -52,6 +52,12 @@ export const routingSchema = z
      */
     verifyWorkerNice: int(0, 19).default(10),
     /**
+     * the verification worker threads run under SCHED_IDLE once the server serves (Linux, set
+     * with util-linux `chrt`; where it cannot be, they keep their nice value): they use what the
+     * main thread leaves of the cores, and give a core back the moment the main thread wakes up
+     */
+    verifyWorkerSchedIdle: z.boolean().default(true),
+    /**
      * a verification worker that leaves a batch unanswered this long (ms) is taken for hung:
      * stopped and replaced, its batches refused with RS_ERR_WORKER_FAILED (replication asks again)
      */

@@ -128,7 +128,16 @@ export class RoutingSupervisor implements RoutingEngine {
           )
         : undefined;
     this.pool = opts.verifyPool
-      ? new VerifyPool(opts.verifyPool, this.ingestSlices, (bytes) => this.verified(bytes))
+      ? new VerifyPool(
+          opts.verifyPool,
+          this.ingestSlices,
+          (bytes) => this.verified(bytes),
+          (event, fields) =>
+            log.warn(
+              { event, ...fields },
+              'a verification worker cannot run under SCHED_IDLE; the workers keep their nice value',
+            ),
+        )
       : undefined;
     // a restarted replica reloads from the directory's records (created just below)
     const trees = new TreeReplicas(
@@ -332,14 +341,17 @@ export class RoutingSupervisor implements RoutingEngine {
   /**
    * An initial sync is pulling (the server is not ready, no queries yet): verify with
    * `syncWorkers` at the main thread's priority; once it settled, with `workers` at the pool's
-   * nice value (the main thread keeps a core for queries, and comes first on a busy machine).
+   * nice value and under SCHED_IDLE if so configured (the main thread keeps a core for queries,
+   * and comes first on a busy machine).
    */
   setInitialSync(pulling: boolean): void {
     const o = this.opts.verifyPool;
     if (!o || !this.pool) return;
     this.pool.resize(pulling ? Math.max(o.workers, o.syncWorkers ?? o.workers) : o.workers);
     // no query waits for the main thread while it syncs: the workers keep its priority until then
-    this.pool.setNice(pulling ? 0 : (o.nice ?? 0));
+    this.pool.priority = pulling
+      ? { nice: 0, idle: false }
+      : { nice: o.nice ?? 0, idle: o.schedIdle ?? false };
   }
 
   async close(): Promise<void> {

@@ -29,7 +29,10 @@
  * - A worker that dies fails its outstanding batches (RS_ERR_WORKER_FAILED) and is replaced. So
  *   does one that leaves a batch unanswered for `batchTimeoutMs` (taken for hung, and stopped):
  *   results are handed back in submission order, so a hung worker would hold back every later
- *   result of every worker for good.
+ *   result of every worker for good. The time a worker spent waiting for a core (runnable, not
+ *   running: Linux's schedstat) does not count: on a busy machine it is slow, not hung.
+ * - Priority: `priority` (a nice value, and SCHED_IDLE or not) goes with every batch, and a
+ *   worker applies it before the batch when it changed (lib/thread-priority.ts).
  * - Size: `resize` adds workers or retires the last ones (a retiring worker takes nothing new,
  *   finishes what it holds, then stops). A key may then go to another worker than its earlier
  *   announcements did; the hand-back order above keeps every node's order all the same. The
@@ -43,6 +46,8 @@ import { parseAnnouncement, rememberDerivedNode } from '../protocol/announcement
 import { Deque } from '../lib/deque.ts';
 import type { SliceScheduler } from '../lib/slice-scheduler.ts';
 import { spawnWorker } from '../lib/spawn-worker.ts';
+import type { IdlePolicyOutcome, ThreadPriority } from '../lib/thread-priority.ts';
+import { runQueueWaitMs } from '../lib/thread-run-queue.ts';
 import type { RoutingSettings } from './routing-settings.ts';
 import type { VerifyResult } from './verify-worker.ts';
 
@@ -59,13 +64,17 @@ export interface VerifyPoolOptions {
   readonly maxQueued: number;
   /** check signatures (false only for pre-verified input) */
   readonly verifySignature: boolean;
-  /** nice value of the worker threads (lib/thread-priority.ts; default 0: unchanged; `setNice`) */
+  /** nice value of the worker threads (lib/thread-priority.ts; default 0: unchanged; `priority`) */
   readonly nice?: number;
+  /** run the worker threads under SCHED_IDLE (lib/thread-priority.ts; default false; `priority`) */
+  readonly schedIdle?: boolean;
   /**
    * a batch a worker has not answered after this many ms: the worker is taken for hung, stopped
    * and replaced, and what it held fails (RS_ERR_WORKER_FAILED); 0 or absent: never
    */
   readonly batchTimeoutMs?: number;
+  /** a worker thread's run-queue wait so far, in ms (default: lib/thread-run-queue.ts; tests) */
+  readonly runQueueWaitMs?: (tid: number) => number | undefined;
 }
 
 /** A batch at a worker: its messages' waiters, and when it was sent (performance.now()). */
@@ -99,7 +108,19 @@ interface Lane {
   heapWaiters: ((n: number) => void)[];
   /** the watchdog stopped this lane's worker (a batch unanswered for batchTimeoutMs) */
   hung: boolean;
+  /** the worker's kernel thread id (it tells it at start; undefined outside Linux) */
+  tid: number | undefined;
+  /** the worker runs under SCHED_IDLE (it said so) */
+  idle: boolean;
+  /** the oldest batch in flight when the watchdog first saw it, and the run-queue wait then */
+  watched: { readonly id: number; readonly waitMs: number | undefined } | undefined;
 }
+
+/** What a worker posts besides a batch's results. */
+type WorkerNote =
+  | { readonly op: 'heap'; readonly heap: { used_heap_size: number } }
+  | { readonly op: 'tid'; readonly tid: number | undefined }
+  | { readonly op: 'idle'; readonly outcome: IdlePolicyOutcome };
 
 export interface VerifyPoolStats {
   batches: number;
@@ -126,8 +147,16 @@ export class VerifyPool {
   private queued = 0;
   private nextId = 1;
   private closed = false;
-  /** the workers' nice value, carried by every batch (a worker applies it before verifying) */
-  private nice: number;
+  /**
+   * The workers' priority from their next batch on (every batch carries it; a worker applies it
+   * before verifying when it changed). Going down always works; a worker already lowered stays
+   * where it is (going back up needs a privilege), so the route server keeps the main thread's
+   * priority while its initial sync pulls (no queries to make room for yet) and lowers it once
+   * it serves (routing-supervisor.ts).
+   */
+  priority: ThreadPriority;
+  /** why a worker could not use SCHED_IDLE, told once (`warn`) */
+  private idleRefused = false;
   /** looks for batches older than batchTimeoutMs (one timer for the pool, not one per batch) */
   private readonly watchdog: NodeJS.Timeout | undefined;
 
@@ -141,8 +170,11 @@ export class VerifyPool {
      * without a `then` of its own per message
      */
     private readonly settled: (bytes: Uint8Array) => void = () => undefined,
+    /** told what an operator should know (a worker that could not use SCHED_IDLE, once) */
+    private readonly warn: (event: string, fields: Record<string, unknown>) => void = () =>
+      undefined,
   ) {
-    this.nice = opts.nice ?? 0;
+    this.priority = { nice: opts.nice ?? 0, idle: opts.schedIdle ?? false };
     this.resize(opts.workers);
     const timeout = opts.batchTimeoutMs ?? 0;
     if (timeout > 0) {
@@ -151,19 +183,11 @@ export class VerifyPool {
     }
   }
 
-  /**
-   * The nice value the workers run at from their next batch on. Raising it always works; a
-   * worker already lowered stays where it is (going back up in priority needs a privilege), so
-   * the route server keeps 0 while its initial sync pulls (no queries to make room for yet) and
-   * sets `routing.verifyWorkerNice` once it serves (routing-supervisor.ts).
-   */
-  setNice(nice: number): void {
-    this.nice = nice;
-  }
-
-  /** The nice value batches carry now. */
-  get niceValue(): number {
-    return this.nice;
+  /** Worker threads running under SCHED_IDLE. */
+  get idleWorkers(): number {
+    let n = 0;
+    for (const l of this.lanes) if (l.idle) n++;
+    return n;
   }
 
   /** Workers taking new messages. */
@@ -194,6 +218,9 @@ export class VerifyPool {
         inFlight: new Map(),
         heapWaiters: [],
         hung: false,
+        tid: undefined,
+        idle: false,
+        watched: undefined,
       };
       this.lanes.push(lane);
       this.startWorker(lane, this.lanes.length - 1);
@@ -358,10 +385,10 @@ export class VerifyPool {
     lane.inFlight.set(id, { waiters, sentAt: performance.now() });
     this.stats.batches++;
     this.stats.messages += count;
-    lane.worker.postMessage({ id, buf, ends, verify: this.opts.verifySignature, nice: this.nice }, [
-      buf.buffer,
-      ends.buffer,
-    ]);
+    lane.worker.postMessage(
+      { id, buf, ends, verify: this.opts.verifySignature, priority: this.priority },
+      [buf.buffer, ends.buffer],
+    );
   }
 
   /** Hand back, in submission order, every message whose verdict is in and whose predecessors' are. */
@@ -419,16 +446,27 @@ export class VerifyPool {
   }
 
   /**
-   * Stop the workers whose oldest batch has waited `timeout` ms (the first in flight is the
-   * oldest): the exit handler fails what each held and starts its replacement (none for a
-   * retiring worker that holds nothing more).
+   * Stop the workers whose oldest batch (the first in flight) has waited `timeout` ms, less the
+   * time the worker waited for a core since the watchdog first saw that batch (a tick at most
+   * after it was sent): the exit handler fails what each held and starts its replacement (none
+   * for a retiring worker that holds nothing more).
    */
   private stopHung(timeout: number): void {
     const now = performance.now();
+    const waitOf = this.opts.runQueueWaitMs ?? runQueueWaitMs;
     for (const lane of this.lanes) {
       if (lane.hung) continue;
-      const oldest = lane.inFlight.values().next();
-      if (oldest.done || now - oldest.value.sentAt < timeout) continue;
+      const first = lane.inFlight.entries().next();
+      if (first.done) {
+        lane.watched = undefined;
+        continue;
+      }
+      const [id, { sentAt }] = first.value;
+      const waitMs = lane.tid === undefined ? undefined : waitOf(lane.tid);
+      if (lane.watched?.id !== id) lane.watched = { id, waitMs };
+      const since = lane.watched.waitMs;
+      const waited = waitMs !== undefined && since !== undefined ? waitMs - since : 0;
+      if (now - sentAt - waited < timeout) continue;
       lane.hung = true;
       this.stats.workerTimeouts++;
       void lane.worker.terminate();
@@ -444,16 +482,14 @@ export class VerifyPool {
     worker.unref();
     lane.worker = worker;
     lane.hung = false;
+    lane.tid = undefined;
+    lane.idle = false;
+    lane.watched = undefined;
     worker.on(
       'message',
-      (m: {
-        id: number;
-        results: VerifyResult[];
-        op?: string;
-        heap?: { used_heap_size: number };
-      }) => {
-        if (m.op === 'heap') {
-          for (const w of lane.heapWaiters.splice(0)) w(m.heap!.used_heap_size);
+      (m: { id: number; results: VerifyResult[]; op?: undefined } | WorkerNote) => {
+        if (m.op !== undefined) {
+          this.noted(lane, index, m);
           return;
         }
         const waiters = lane.inFlight.get(m.id)?.waiters;
@@ -496,6 +532,23 @@ export class VerifyPool {
     worker.on('error', (e) => failed(`failed: ${e.message}`));
     worker.on('exit', (code) => failed(`exited (${code})`));
   }
+
+  private noted(lane: Lane, index: number, m: WorkerNote): void {
+    if (m.op === 'heap') {
+      for (const w of lane.heapWaiters.splice(0)) w(m.heap.used_heap_size);
+    } else if (m.op === 'tid') {
+      lane.tid = m.tid;
+    } else if (m.outcome.applied) {
+      lane.idle = true;
+    } else if (!this.idleRefused) {
+      this.idleRefused = true;
+      this.warn('snode:verify:sched-idle-refused', {
+        worker: index,
+        reason: m.outcome.reason,
+        nice: this.priority.nice,
+      });
+    }
+  }
 }
 
 /** Default pool size: one worker per core but one (the main thread's, which serves the queries), at least one. */
@@ -532,6 +585,7 @@ export function verifyPoolOptionsOf(
     maxQueued: s.verifyMaxQueued,
     verifySignature: true,
     nice: s.verifyWorkerNice,
+    schedIdle: s.verifyWorkerSchedIdle,
     batchTimeoutMs: s.verifyBatchTimeoutMs,
   };
 }

@@ -12,15 +12,22 @@
  * cross back: a structured clone of them cost about four times what re-reading the verified
  * bytes costs on the main thread.
  *
- * In:  {id, buf: Uint8Array, ends: Int32Array, verify: boolean, nice: number} — the batch's
- *      messages packed back to back (message i is buf[ends[i-1] .. ends[i])), and the nice value
- *      this thread runs at (applied before the batch when it changed)
- * Out: {id, results: (null | {id: [nodeKey, nodePubKey, nodeIp]} | {code, message})[]}
+ * In:  {id, buf: Uint8Array, ends: Int32Array, verify: boolean, priority: {nice, idle}} — the
+ *      batch's messages packed back to back (message i is buf[ends[i-1] .. ends[i])), and the
+ *      priority this thread runs at (applied before the batch when it changed)
+ * Out: {id, results: (null | {id: [nodeKey, nodePubKey, nodeIp]} | {code, message})[]}; and,
+ *      once each: {op: 'tid', tid} at start (the pool's watchdog reads the thread's run-queue
+ *      wait), {op: 'idle', outcome} when SCHED_IDLE was asked for
  */
 import { getHeapStatistics } from 'node:v8';
 import { parentPort } from 'node:worker_threads';
 import { RsError } from '../errors.ts';
-import { lowerThreadPriority } from '../lib/thread-priority.ts';
+import {
+  currentThreadId,
+  lowerThreadPriority,
+  useIdlePolicy,
+  type ThreadPriority,
+} from '../lib/thread-priority.ts';
 import { checkAnnouncementHeaders, type DerivedNodeIdentity } from '../protocol/announcement.ts';
 
 export interface VerifyBatch {
@@ -28,8 +35,11 @@ export interface VerifyBatch {
   readonly buf: Uint8Array;
   readonly ends: Int32Array;
   readonly verify: boolean;
-  /** this thread's nice value (routing.verifyWorkerNice): queries on the main thread first */
-  readonly nice: number;
+  /**
+   * this thread's priority (routing.verifyWorkerNice, routing.verifyWorkerSchedIdle): queries
+   * on the main thread first
+   */
+  readonly priority: ThreadPriority;
 }
 
 export type VerifyResult =
@@ -47,16 +57,24 @@ const told = new WeakSet<DerivedNodeIdentity>();
 const port = parentPort;
 /** the nice value last asked for (applied, or refused: lowering it back needs a privilege) */
 let nice = 0;
+/** SCHED_IDLE was asked for (once: the policy cannot be left without a privilege) */
+let idle = false;
 if (port) {
+  port.postMessage({ op: 'tid', tid: currentThreadId() });
   port.on('message', (batch: VerifyBatch | { op: 'heap' | 'hang' }) => {
     if ('op' in batch) {
       if (batch.op === 'hang') for (;;); // instrumentation (tests): hung until stopped
       port.postMessage({ op: 'heap', heap: getHeapStatistics() });
       return;
     }
-    if (batch.nice !== nice) {
-      nice = batch.nice;
+    if (batch.priority.nice !== nice) {
+      nice = batch.priority.nice;
       lowerThreadPriority(nice);
+    }
+    if (batch.priority.idle && !idle) {
+      idle = true;
+      // chrt runs beside the batch (a few ms); this thread verifies at its nice value meanwhile
+      void useIdlePolicy().then((outcome) => port.postMessage({ op: 'idle', outcome }));
     }
     const messages: Uint8Array[] = new Array<Uint8Array>(batch.ends.length);
     let start = 0;

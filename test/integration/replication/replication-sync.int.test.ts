@@ -121,14 +121,16 @@ describe('replication that always completes', function () {
     // not ready for at least syncQuietMs after the last INV: the pool is at its sync size
     expect((await readyz(b)).status).to.equal(503);
     expect(pool.size).to.equal(3);
-    expect(pool.niceValue).to.equal(0); // no queries yet: the workers keep the main thread's priority
+    // no queries yet: the workers keep the main thread's priority
+    expect(pool.priority).to.deep.equal({ nice: 0, idle: false });
     expect(await metric(b, 'snode_verify_pool_workers')).to.equal(3);
     await waitUntil(async () => (await readyz(b!)).status === 200, 'B ready', 40_000, 20);
     expect(storeKeys(b)).to.deep.equal(want);
     // back to one worker; the two retired ones stop once they hold nothing
     await waitUntil(() => pool.size === 1 && pool.threads === 1, 'two workers retired', 10_000, 20);
     expect(await metric(b, 'snode_verify_pool_workers')).to.equal(1);
-    expect(pool.niceValue).to.equal(10); // routing.verifyWorkerNice's default, once serving
+    // routing.verifyWorkerNice's and verifyWorkerSchedIdle's defaults, once serving
+    expect(pool.priority).to.deep.equal({ nice: 10, idle: true });
     expect(pool.stats.workerRestarts).to.equal(0);
   });
 
@@ -139,7 +141,7 @@ describe('replication that always completes', function () {
     );
     expect(b.server.routing!.pool!.size).to.equal(1);
     expect(b.server.routing!.pool!.threads).to.equal(1);
-    expect(b.server.routing!.pool!.niceValue).to.equal(10);
+    expect(b.server.routing!.pool!.priority).to.deep.equal({ nice: 10, idle: true });
   });
 
   it('pulls an inventory larger than the want list: reads on while requests are outstanding, reads the inventory again, ready only when complete', async () => {

@@ -16,6 +16,7 @@ import {
 } from '../../../src/routing/verify-pool.ts';
 import { ROUTING_DEFAULTS } from '../../../src/routing/routing-settings.ts';
 import { SliceScheduler } from '../../../src/lib/slice-scheduler.ts';
+import { SCHED_IDLE, threadPolicy } from '../../../src/lib/thread-priority.ts';
 import { SIGNED_NODES, signedAnn } from '../../helpers/signed-nodes.ts';
 import { loadVectors } from '../../helpers/vectors.ts';
 import { SNODE_IP, T0 } from '../graph/fixtures.ts';
@@ -53,6 +54,11 @@ function threadNice(): Map<number, number> {
     }
   }
   return out;
+}
+
+/** Scheduling policy of each thread of this process (0 SCHED_OTHER, 5 SCHED_IDLE). */
+function threadPolicies(): number[] {
+  return readdirSync('/proc/self/task').map((t) => threadPolicy(Number(t)) ?? -1);
 }
 
 function threadNiceValues(): number[] {
@@ -265,6 +271,25 @@ describe('verify-pool', () => {
       expect('ann' in (await pool.parse(bytes))).to.equal(true);
     });
 
+    it('does not count the time a worker waited for a core (its run-queue wait) as unanswered', async () => {
+      // a worker kept off the cores (a busy machine; SCHED_IDLE yields to everything) waits on
+      // the run queue the whole time: here a reader says so, then says it runs and does not answer
+      let starved = true;
+      let frozenAt = 0;
+      const runQueueWaitMs = (): number => (starved ? performance.now() : frozenAt);
+      pool = new VerifyPool({ ...OPTS, workers: 1, batchTimeoutMs: 200, runQueueWaitMs });
+      const bytes = signedAnn(SIGNED_NODES.get('alice')!, { timestamp: T0, snodeIp: SNODE_IP });
+      expect('ann' in (await pool.parse(bytes))).to.equal(true); // it started and told its tid
+      pool.hangWorkerForTest(0);
+      const held = pool.parse(bytes).catch((e: Error) => e.message);
+      await new Promise((r) => setTimeout(r, 800)); // four timeouts, all of them on the run queue
+      expect(pool.stats.workerTimeouts).to.equal(0);
+      frozenAt = performance.now();
+      starved = false;
+      expect(await held).to.equal('verification worker 0 hung (a batch unanswered for 200 ms)');
+      expect(pool.stats).to.include({ workerTimeouts: 1, workerRestarts: 1 });
+    });
+
     it('leaves a busy worker alone while its batches are answered within batchTimeoutMs', async () => {
       pool = new VerifyPool({ ...OPTS, workers: 1, batchTimeoutMs: 5_000 });
       const bytes = signedAnn(SIGNED_NODES.get('alice')!, { timestamp: T0, snodeIp: SNODE_IP });
@@ -407,16 +432,17 @@ describe('VerifyPool worker priority', () => {
     expect(threadNice().get(process.pid)).to.equal(0); // the main thread keeps its priority
   });
 
-  it("applies a nice value set before a worker's next batch (setNice), raising it later too", async () => {
+  it("applies a nice value set before a worker's next batch (priority), raising it later too", async () => {
     const count = (n: number) => threadNiceValues().filter((x) => x === n).length;
     const [at5, at6] = [count(5), count(6)];
     pool = new VerifyPool({ ...OPTS, workers: 1, nice: 5 });
-    pool.setNice(0); // before the first batch: the worker never leaves the main thread's priority
+    expect(pool.priority).to.deep.equal({ nice: 5, idle: false });
+    // before the first batch: the worker never leaves the main thread's priority
+    pool.priority = { nice: 0, idle: false };
     const alice = SIGNED_NODES.get('alice')!;
     await pool.parse(signedAnn(alice, { timestamp: T0, snodeIp: SNODE_IP }));
     expect([count(5) - at5, count(6) - at6]).to.deep.equal([0, 0]);
-    pool.setNice(6);
-    expect(pool.niceValue).to.equal(6);
+    pool.priority = { nice: 6, idle: false };
     await pool.parse(signedAnn(alice, { timestamp: T0 + 1, snodeIp: SNODE_IP }));
     expect([count(5) - at5, count(6) - at6]).to.deep.equal([0, 1]);
   });
@@ -430,5 +456,31 @@ describe('VerifyPool worker priority', () => {
     expect(verifyPoolOptionsOf({ ...ROUTING_DEFAULTS, verifyWorkerNice: 3 }, 2)).to.include({
       nice: 3,
     });
+  });
+
+  it('runs its worker threads under SCHED_IDLE when asked (routing.verifyWorkerSchedIdle, on by default), the main thread unchanged', async () => {
+    const idleBefore = threadPolicies().filter((p) => p === SCHED_IDLE).length;
+    pool = new VerifyPool({ ...OPTS, workers: 2 });
+    const alice = SIGNED_NODES.get('alice')!;
+    await pool.parse(signedAnn(alice, { timestamp: T0, snodeIp: SNODE_IP }));
+    expect(pool.idleWorkers).to.equal(0); // not asked for: the policy is left alone
+    pool.priority = { nice: 10, idle: true };
+    const nodes = [...SIGNED_NODES.values()];
+    for (const lane of [0, 1]) {
+      const node = nodes.find(
+        (n) => pool!.workerFor(signedAnn(n, { timestamp: T0, snodeIp: SNODE_IP })) === lane,
+      )!;
+      await pool.parse(signedAnn(node, { timestamp: T0 + 1, snodeIp: SNODE_IP }));
+    }
+    await until(() => pool!.idleWorkers === 2);
+    expect(threadPolicies().filter((p) => p === SCHED_IDLE).length - idleBefore).to.equal(2);
+    expect(threadPolicy(process.pid)).to.equal(0); // SCHED_OTHER
+    // and they still verify
+    const r = await pool.parse(signedAnn(alice, { timestamp: T0 + 2, snodeIp: SNODE_IP }));
+    expect('ann' in r).to.equal(true);
+    expect(verifyPoolOptionsOf(ROUTING_DEFAULTS, 2)).to.include({ schedIdle: true });
+    expect(
+      verifyPoolOptionsOf({ ...ROUTING_DEFAULTS, verifyWorkerSchedIdle: false }, 2),
+    ).to.include({ schedIdle: false });
   });
 });
