@@ -6,10 +6,12 @@
 import { RsError } from '../errors.ts';
 import type { PeerInfo } from '../replication/peer-info.ts';
 import type { HttpViews } from './http-views.ts';
+import { routeJsonBytes } from './route-json-bytes.ts';
 
 export interface ReadAnswer {
   readonly status: number;
   readonly contentType: string;
+  /** a JSON or text answer may come as its UTF-8 bytes (`/path`) */
   readonly body: string | Uint8Array;
 }
 
@@ -90,9 +92,11 @@ export function answerRead(pathOnly: string, ctx: ReadApiContext): ReadAnswer | 
     case 'path': {
       if (n !== 4) throw new RsError('RS_ERR_HTTP_BAD_REQUEST', 'use /path/<srcIp>/<dstIp>');
       const answer = ctx.views.path(safeDecode(parts[2]!), safeDecode(parts[3]!));
-      return typeof answer === 'string'
-        ? { status: 200, contentType: TEXT_TYPE, body: answer }
-        : json(answer);
+      if (typeof answer === 'string') return { status: 200, contentType: TEXT_TYPE, body: answer };
+      // the most asked answer: printed straight to bytes, the same as json(answer) (route-json-bytes.ts)
+      return answer === null
+        ? json(answer)
+        : { status: 200, contentType: JSON_TYPE, body: routeJsonBytes(answer) };
     }
     case 'debugnode':
       if (n !== 3) throw new RsError('RS_ERR_HTTP_BAD_REQUEST', 'use /debugnode/<ip>');

@@ -159,6 +159,8 @@ export async function replayScenario(
               headers: { 'Content-Type': contentType },
             };
             if (typeof body === 'string') res.body = body;
+            else if (/^(application\/json|text\/)/.test(contentType))
+              res.body = Buffer.from(body).toString('utf8'); // a JSON answer printed straight to bytes
             else res.body_hex = bytesToHex(body);
             out.push(res);
             break;

@@ -16,6 +16,7 @@ import { buildRouteGraph } from '../../src/routing/reference/route-graph.ts';
 import { computeRoute } from '../../src/routing/reference/route-engine.ts';
 import { RouteSnapshot, type RouteSnapshotOptions } from '../../src/routing/route-snapshot.ts';
 import { SptSolver } from '../../src/routing/shortest-path-tree.ts';
+import { routeJsonBytes } from '../../src/server/route-json-bytes.ts';
 import type { EncodingScheme } from '../../src/protocol/encoding-scheme-types.ts';
 import { SCHEMES } from '../../src/protocol/encoding-scheme.ts';
 import type { Entity } from '../../src/protocol/entity-types.ts';
@@ -137,6 +138,12 @@ describe('fast route engine (property)', () => {
             if (ref === null && fast.pathIds(fast.nodeId(ipOf(s))!, fast.nodeId(ipOf(d))!))
               seen.labelFailure++;
             expect(got, `route ${s} -> ${d}`).to.deep.equal(ref ? ref.json : null);
+            // `/path` prints the engines' answers straight to bytes: the same bytes
+            for (const json of [got, ref?.json])
+              if (json)
+                expect(routeJsonBytes(json).toString('utf8')).to.equal(
+                  JSON.stringify(json, null, 2),
+                );
             const gr = fast.routeForGr(ipOf(s), ipOf(d));
             expect(gr?.label, `gr ${s} -> ${d}`).to.equal(ref?.label);
             if (gr) expect(gr.version).to.equal(dst.version);
