@@ -458,6 +458,37 @@ describe('VerifyPool worker priority', () => {
     });
   });
 
+  it('warns once, with the reason, when its workers cannot run under SCHED_IDLE (no chrt), and they verify on at their nice value', async () => {
+    const warned: Array<[string, Record<string, unknown>]> = [];
+    const path = process.env.PATH;
+    process.env.PATH = '/nonexistent'; // a worker's environment is a copy made when it starts
+    try {
+      pool = new VerifyPool(
+        { ...OPTS, workers: 2, nice: 9, schedIdle: true },
+        undefined,
+        () => undefined,
+        (event, fields) => warned.push([event, fields]),
+      );
+    } finally {
+      process.env.PATH = path;
+    }
+    const nodes = [...SIGNED_NODES.values()];
+    for (const lane of [0, 1]) {
+      const node = nodes.find(
+        (n) => pool!.workerFor(signedAnn(n, { timestamp: T0, snodeIp: SNODE_IP })) === lane,
+      )!;
+      const r = await pool.parse(signedAnn(node, { timestamp: T0, snodeIp: SNODE_IP }));
+      expect('ann' in r).to.equal(true);
+    }
+    await until(() => warned.length > 0);
+    await new Promise((r) => setTimeout(r, 200)); // the other worker's refusal is not told again
+    expect(warned).to.have.length(1);
+    const [event, fields] = warned[0]!;
+    expect(event).to.equal('snode:verify:sched-idle-refused');
+    expect(fields).to.deep.include({ reason: 'chrt not found (util-linux)', nice: 9 });
+    expect(pool.idleWorkers).to.equal(0);
+  });
+
   it('runs its worker threads under SCHED_IDLE when asked (routing.verifyWorkerSchedIdle, on by default), the main thread unchanged', async () => {
     const idleBefore = threadPolicies().filter((p) => p === SCHED_IDLE).length;
     pool = new VerifyPool({ ...OPTS, workers: 2 });
