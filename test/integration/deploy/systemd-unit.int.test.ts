@@ -88,7 +88,9 @@ describe('deploy/snode.service (systemd)', function () {
       expect(one(key!), key).to.equal(value);
     expect(service.get('SystemCallFilter')).to.include('@system-service');
     // filtered with @resources, but a verification worker lowers its own priority with them
-    expect(service.get('SystemCallFilter')).to.include('setpriority sched_setscheduler sched_setattr');
+    expect(service.get('SystemCallFilter')).to.include(
+      'setpriority sched_setscheduler sched_setattr',
+    );
     expect(service.has('MemoryDenyWriteExecute')).to.equal(false);
   });
 
