@@ -12,6 +12,7 @@ import type { PeerInfo } from '../replication/peer-info.ts';
 import type { RouteJson } from '../routing/route-answer.ts';
 import { schemeToJs } from '../protocol/encoding-scheme.ts';
 import { normalizeIp6 } from '../protocol/keys.ts';
+import { jsonAtDepth } from './json-at-depth.ts';
 
 /** Normalise a path parameter to the 39-char form; a malformed address is a 400. */
 export function ipParam(text: string, what: string): string {
@@ -36,11 +37,6 @@ interface NiEntry {
 
 function niEntry(n: NodeRecordView): NiEntry {
   return { ip6: n.ipv6, announcements: n.announcements.length, rst: !keepsResetMsg(n) };
-}
-
-/** `JSON.stringify(value, null, 2)` as it prints at the depth whose lines start with `indent`. */
-function indented(value: unknown, indent: string): string {
-  return indent + JSON.stringify(value, null, 2).replace(/\n/g, `\n${indent}`);
 }
 
 export class HttpViews {
@@ -91,7 +87,7 @@ export class HttpViews {
       const entry = niEntry(nodes[i]!);
       totalAnnouncements += entry.announcements;
       if (entry.rst) rsts++;
-      buf += (i === 0 ? '\n' : ',\n') + indented(entry, '    ');
+      buf += (i === 0 ? '\n    ' : ',\n    ') + jsonAtDepth(entry, '    ');
       if (buf.length >= chunkBytes) {
         yield buf;
         buf = '';
@@ -100,7 +96,7 @@ export class HttpViews {
     buf += nodes.length > 0 ? '\n  ],' : '],';
     buf += `\n  "totalAnnouncements": ${totalAnnouncements},`;
     buf += `\n  "totalWithRsts": ${totalAnnouncements + rsts},`;
-    buf += `\n  "peerInfo": ${indented(peerInfo, '  ').slice(2)},`;
+    buf += `\n  "peerInfo": ${jsonAtDepth(peerInfo, '  ')},`;
     buf += `\n  "totalNodes": ${nodes.length}\n}`;
     yield buf;
   }

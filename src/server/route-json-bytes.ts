@@ -14,11 +14,7 @@
  */
 import type { RouteJson } from '../routing/route-answer.ts';
 import type { RouteHop } from '../routing/route-label.ts';
-
-/** What `JSON.stringify(value, null, 2)` prints at the depth whose lines start with `indent`. */
-function printedAt(value: unknown, indent: string): string {
-  return JSON.stringify(value, null, 2).replace(/\n/g, `\n${indent}`);
-}
+import { jsonAtDepth } from './json-at-depth.ts';
 
 const ascii = (s: string): Buffer => Buffer.from(s, 'latin1');
 
@@ -42,7 +38,7 @@ const schemeBytes = new WeakMap<object, Buffer>();
 function schemeOf(scheme: RouteHop['scheme']): Buffer {
   let b = schemeBytes.get(scheme);
   if (b === undefined) {
-    b = Buffer.from(printedAt(scheme, '      '), 'utf8');
+    b = Buffer.from(jsonAtDepth(scheme, '      '), 'utf8');
     // only what cannot change is remembered (the engines' schemes are frozen: scheme-json-memo.ts)
     if (Object.isFrozen(scheme) && scheme.every((f) => Object.isFrozen(f)))
       schemeBytes.set(scheme, b);
