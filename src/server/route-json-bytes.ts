@@ -56,14 +56,19 @@ function plain(s: unknown): s is string {
   return true;
 }
 
-/** The keys of the engines' hops, in their order (`inverseFormNum` only on some). */
-function isEngineHop(h: RouteHop): boolean {
+/** The keys of the engines' hops and answers, in their order (the last one only on some). */
+const HOP_KEYS = ['label', 'origLabel', 'scheme', 'inverseFormNum'];
+const ROUTE_KEYS = ['label', 'hops', 'path'];
+
+/** How many of `keys` `o` has, in that order, and nothing else; -1 otherwise. */
+function keysInOrder(o: object, keys: readonly string[]): number {
   let n = 0;
-  for (const k in h) {
-    const want = n === 0 ? 'label' : n === 1 ? 'origLabel' : n === 2 ? 'scheme' : 'inverseFormNum';
-    if (k !== want || n > 3) return false;
-    n++;
-  }
+  for (const k in o) if (k !== keys[n++]) return -1;
+  return n;
+}
+
+function isEngineHop(h: RouteHop): boolean {
+  const n = keysInOrder(h, HOP_KEYS);
   return (
     n >= 3 &&
     plain(h.label) &&
@@ -74,11 +79,7 @@ function isEngineHop(h: RouteHop): boolean {
 }
 
 function isEngineRoute(r: RouteJson): boolean {
-  let n = 0;
-  for (const k in r) {
-    if (k !== (n === 0 ? 'label' : n === 1 ? 'hops' : 'path') || n > 2) return false;
-    n++;
-  }
+  const n = keysInOrder(r, ROUTE_KEYS);
   if (n < 2 || !plain(r.label) || !Array.isArray(r.hops)) return false;
   for (const h of r.hops) if (typeof h !== 'object' || h === null || !isEngineHop(h)) return false;
   if (n === 3) {
