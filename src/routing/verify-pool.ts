@@ -462,9 +462,13 @@ export class VerifyPool {
         continue;
       }
       const [id, { sentAt }] = first.value;
-      const waitMs = lane.tid === undefined ? undefined : waitOf(lane.tid);
-      if (lane.watched?.id !== id) lane.watched = { id, waitMs };
+      const tid = lane.tid;
+      // /proc is read at a batch's first sight and once it is over the timeout, not every tick
+      if (lane.watched?.id !== id)
+        lane.watched = { id, waitMs: tid === undefined ? undefined : waitOf(tid) };
+      if (now - sentAt < timeout) continue;
       const since = lane.watched.waitMs;
+      const waitMs = since === undefined || tid === undefined ? undefined : waitOf(tid);
       const waited = waitMs !== undefined && since !== undefined ? waitMs - since : 0;
       if (now - sentAt - waited < timeout) continue;
       lane.hung = true;
