@@ -132,11 +132,7 @@ export class RoutingSupervisor implements RoutingEngine {
           opts.verifyPool,
           this.ingestSlices,
           (bytes) => this.verified(bytes),
-          (event, fields) =>
-            log.warn(
-              { event, ...fields },
-              'a verification worker cannot run under SCHED_IDLE; the workers keep their nice value',
-            ),
+          (event, fields, message) => log.warn({ event, ...fields }, message),
         )
       : undefined;
     // a restarted replica reloads from the directory's records (created just below)

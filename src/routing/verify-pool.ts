@@ -171,8 +171,11 @@ export class VerifyPool {
      */
     private readonly settled: (bytes: Uint8Array) => void = () => undefined,
     /** told what an operator should know (a worker that could not use SCHED_IDLE, once) */
-    private readonly warn: (event: string, fields: Record<string, unknown>) => void = () =>
-      undefined,
+    private readonly warn: (
+      event: string,
+      fields: Record<string, unknown>,
+      message: string,
+    ) => void = () => undefined,
   ) {
     this.priority = { nice: opts.nice ?? 0, idle: opts.schedIdle ?? false };
     this.resize(opts.workers);
@@ -546,11 +549,11 @@ export class VerifyPool {
       lane.idle = true;
     } else if (!this.idleRefused) {
       this.idleRefused = true;
-      this.warn('snode:verify:sched-idle-refused', {
-        worker: index,
-        reason: m.outcome.reason,
-        nice: this.priority.nice,
-      });
+      this.warn(
+        'snode:verify:sched-idle-refused',
+        { worker: index, reason: m.outcome.reason, nice: this.priority.nice },
+        'a verification worker cannot run under SCHED_IDLE; the workers keep their nice value',
+      );
     }
   }
 }
