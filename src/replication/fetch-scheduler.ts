@@ -11,32 +11,48 @@
  * Pure bookkeeping, no timers and no I/O. It belongs to the replication service, and the peer
  * actors call it synchronously from their handlers: one JS thread, each call runs to completion,
  * so no call observes another half-done. `wake` callbacks only post a message to a peer actor.
+ *
+ * Storage. A missing hash lives here from the INV that advertised it until it is resolved —
+ * through whole syncs, so what it holds is what survives into V8's old generation for every
+ * announcement pulled (issue 17). It holds one string (`WantKey`: the key of one Map, also what
+ * the peers' queues, the held list and the requests in flight hold) and one slot of a few typed
+ * arrays (owner, state, counts, alternates; a freed slot is reused): no object of its own, and
+ * no reference to the INV's bytes. The key is a string, not a number taken from the hash,
+ * because V8 hashes strings with a per-process random seed: the hashes come from peers, who
+ * must not be able to pick ones that collide in the table.
  */
 import { Deque } from '../lib/deque.ts';
 
 /**
- * The map key of a hash: its bytes as a latin1 string (one character a byte: 80 bytes of heap
- * for a 64-byte hash where hex took 144). An entry lives from the INV that advertised the hash
- * until it is resolved — through whole syncs — so its size is what survives into the old
- * generation for every announcement pulled (issue 17).
+ * A missing hash as the scheduler and the request pipeline hold it: its bytes as a latin1 string
+ * (one character a byte; 80 bytes of heap for a 64-byte hash). `take` hands out these keys, and
+ * `resolved`, `retry` and `expired` take them back: a request in flight holds no bytes of its own.
  */
-function keyOf(hash: Uint8Array): string {
+export type WantKey = string;
+
+export function wantKeyOf(hash: Uint8Array): WantKey {
   return Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString('latin1');
 }
 
-interface Entry {
-  readonly hash: Uint8Array;
-  owner: number;
-  inflight: boolean;
-  /** times the route server refused it for a passing reason (`retry`) */
-  retries: number;
-  /** other peers that advertised the hash, oldest first */
-  alternates: number[];
-  /** held until nothing else is wanted or in flight (`retry`): neither wanted nor in flight */
-  parked: boolean;
-  /** times it was held so */
-  parks: number;
+/** The hash's bytes again (a copy). */
+export function hashOfWantKey(key: WantKey): Uint8Array {
+  return Buffer.from(key, 'latin1');
 }
+
+/** Whether `hash` is the hash `key` stands for. */
+export function wantKeyMatches(key: WantKey, hash: Uint8Array): boolean {
+  if (key.length !== hash.length) return false;
+  for (let i = 0; i < hash.length; i++) if (key.charCodeAt(i) !== hash[i]) return false;
+  return true;
+}
+
+/** Slot state bits. */
+const INFLIGHT = 1;
+/** held until nothing else is wanted or in flight (`retry`): neither wanted nor in flight */
+const PARKED = 2;
+
+/** Slots allocated at first, and kept when everything is resolved. */
+const INITIAL_SLOTS = 256;
 
 interface PeerQueue {
   readonly keys: Deque<string>;
@@ -53,14 +69,30 @@ const MAX_PARKS = 2;
 export interface FetchSchedulerLimits {
   readonly maxInflight: number;
   readonly maxWantedPerPeer: number;
-  /** alternates remembered per hash */
+  /** alternates remembered per hash (at most 255) */
   readonly maxAlternates?: number;
   /** passing refusals (`retry`) before a hash is given up */
   readonly maxRetries?: number;
 }
 
 export class FetchScheduler {
-  private readonly entries = new Map<string, Entry>();
+  /** key of each missing hash → its slot */
+  private readonly slots = new Map<string, number>();
+  // ---- per slot: typed arrays, grown by doubling (`grow`) ----
+  /** the peer asked to send it */
+  private owner = new Float64Array(INITIAL_SLOTS);
+  /** INFLIGHT | PARKED */
+  private state = new Uint8Array(INITIAL_SLOTS);
+  /** times the route server refused it for a passing reason (`retry`) */
+  private retries = new Uint32Array(INITIAL_SLOTS);
+  /** times it was held (`retry`) */
+  private parks = new Uint8Array(INITIAL_SLOTS);
+  /** other peers that advertised the hash, oldest first: `maxAlternates` per slot */
+  private alternates: Float64Array;
+  private alternateCount = new Uint8Array(INITIAL_SLOTS);
+  /** slots below this were used; the free ones among them are listed in `freeSlots` */
+  private highWater = 0;
+  private freeSlots: number[] = [];
   private readonly peers = new Map<number, PeerQueue>();
   private inflightCount = 0;
   private readonly maxAlternates: number;
@@ -76,8 +108,9 @@ export class FetchScheduler {
   released = 0;
 
   constructor(private readonly limits: FetchSchedulerLimits) {
-    this.maxAlternates = limits.maxAlternates ?? 4;
+    this.maxAlternates = Math.min(255, Math.max(0, limits.maxAlternates ?? 4));
     this.maxRetries = limits.maxRetries ?? 3;
+    this.alternates = new Float64Array(INITIAL_SLOTS * this.maxAlternates);
   }
 
   /** Register a peer; `wake` is called when it has something it could now request. */
@@ -85,34 +118,28 @@ export class FetchScheduler {
     this.peers.set(id, { keys: new Deque<string>(), wanted: 0, wake });
   }
 
-  /** An INV from `peer` advertised `hash`, which is not in our store. */
+  /** An INV from `peer` advertised `hash`, which is not in our store. Keeps no reference to `hash`. */
   offer(peer: number, hash: Uint8Array): OfferResult {
     const q = this.peers.get(peer);
     if (!q) return 'discarded';
-    const key = keyOf(hash);
-    const e = this.entries.get(key);
-    if (e) {
+    const key = wantKeyOf(hash);
+    const slot = this.slots.get(key);
+    if (slot !== undefined) {
       if (
-        e.owner !== peer &&
-        !e.alternates.includes(peer) &&
-        e.alternates.length < this.maxAlternates
+        this.owner[slot] !== peer &&
+        !this.hasAlternate(slot, peer) &&
+        this.alternateCount[slot]! < this.maxAlternates
       )
-        e.alternates.push(peer);
+        this.pushAlternate(slot, peer);
       return 'duplicate';
     }
     if (q.wanted >= this.hardCap) {
       this.discarded++;
       return 'discarded';
     }
-    this.entries.set(key, {
-      hash,
-      owner: peer,
-      inflight: false,
-      retries: 0,
-      alternates: [],
-      parked: false,
-      parks: 0,
-    });
+    const s = this.allocate();
+    this.owner[s] = peer;
+    this.slots.set(key, s);
     this.enqueue(q, key);
     return 'queued';
   }
@@ -121,18 +148,19 @@ export class FetchScheduler {
    * Up to `max` hashes for `peer` to request now, oldest first (bounded by the global in-flight
    * limit). The caller must `release` each one when its request ends.
    */
-  take(peer: number, max: number): Uint8Array[] {
+  take(peer: number, max: number): WantKey[] {
     const q = this.peers.get(peer);
-    const out: Uint8Array[] = [];
+    const out: WantKey[] = [];
     if (!q) return out;
     const n = Math.min(max, this.limits.maxInflight - this.inflightCount);
     while (out.length < n && q.keys.length > 0) {
       const key = q.keys.shift()!;
-      const e = this.entries.get(key);
-      if (!e || e.owner !== peer || e.inflight) continue; // stale: resolved or handed to another peer
-      e.inflight = true;
+      const slot = this.slots.get(key);
+      // stale: resolved, handed to another peer, or asked for meanwhile; or held (`retry`)
+      if (slot === undefined || this.owner[slot] !== peer || this.state[slot] !== 0) continue;
+      this.state[slot] = INFLIGHT;
       q.wanted--;
-      out.push(e.hash);
+      out.push(key);
     }
     this.inflightCount += out.length;
     return out;
@@ -149,14 +177,15 @@ export class FetchScheduler {
   }
 
   /** The hash was handled (DATA applied, nil, or accepted from another way in): forget it. */
-  resolved(hash: Uint8Array): void {
-    const key = keyOf(hash);
-    const e = this.entries.get(key);
-    if (!e) return;
-    this.entries.delete(key);
-    if (e.parked) this.unpark();
-    else if (!e.inflight) {
-      const q = this.peers.get(e.owner);
+  resolved(key: WantKey): void {
+    const slot = this.slots.get(key);
+    if (slot === undefined) return;
+    const state = this.state[slot]!;
+    const owner = this.owner[slot]!;
+    this.forget(key, slot);
+    if (state & PARKED) this.unpark();
+    else if (!(state & INFLIGHT)) {
+      const q = this.peers.get(owner);
       if (q) {
         q.wanted--;
         this.compact(q);
@@ -166,7 +195,7 @@ export class FetchScheduler {
   }
 
   /**
-   * The answer for `hash` could not be applied for a passing reason (the route server was busy):
+   * The answer for `key` could not be applied for a passing reason (the route server was busy):
    * ask for it again — from its owner, or an alternate if the owner is gone — instead of
    * forgetting it for every peer that advertised it. Gives up after `maxRetries` (false).
    * `preferAlternate`: ask a peer that advertised it too, when there is one (the owner goes to
@@ -177,57 +206,56 @@ export class FetchScheduler {
    * is wanted or in flight — by then every reset any peer advertised has been applied — and
    * asked for once more then, at most twice; beyond `hardCap` held hashes it is given up.
    */
-  retry(hash: Uint8Array, preferAlternate = false): boolean {
-    const key = keyOf(hash);
-    const e = this.entries.get(key);
-    if (!e) return false; // handled meanwhile (stored another way)
-    if (!e.inflight) return true; // already waiting again (handed to another peer)
-    if (++e.retries > this.maxRetries) {
-      if (preferAlternate && e.parks < MAX_PARKS && this.parkedCount < this.hardCap) {
-        e.inflight = false;
-        e.parked = true;
-        e.parks++;
+  retry(key: WantKey, preferAlternate = false): boolean {
+    const slot = this.slots.get(key);
+    if (slot === undefined) return false; // handled meanwhile (stored another way)
+    if (!(this.state[slot]! & INFLIGHT)) return true; // already waiting again (handed to another peer)
+    if (++this.retries[slot]! > this.maxRetries) {
+      if (preferAlternate && this.parks[slot]! < MAX_PARKS && this.parkedCount < this.hardCap) {
+        this.state[slot] = PARKED;
+        this.parks[slot]!++;
         this.parked.push(key);
         this.parkedCount++;
         this.releaseIfIdle();
         return true;
       }
-      this.entries.delete(key);
+      this.forget(key, slot);
       this.releaseIfIdle();
       return false;
     }
-    const q = this.peers.get(e.owner);
+    const q = this.peers.get(this.owner[slot]!);
     if (q && preferAlternate) {
-      for (let alt = e.alternates.shift(); alt !== undefined; alt = e.alternates.shift()) {
+      for (
+        let alt = this.shiftAlternate(slot);
+        alt !== undefined;
+        alt = this.shiftAlternate(slot)
+      ) {
         const aq = this.peers.get(alt);
         if (!aq || aq.wanted >= this.hardCap) continue;
-        if (e.alternates.length < this.maxAlternates) e.alternates.push(e.owner);
-        e.owner = alt;
-        e.inflight = false;
+        if (this.alternateCount[slot]! < this.maxAlternates)
+          this.pushAlternate(slot, this.owner[slot]!);
+        this.owner[slot] = alt;
+        this.state[slot] = 0;
         this.enqueue(aq, key);
         this.reassigned++;
         aq.wake();
         return true;
       }
     }
-    if (!q) {
-      e.inflight = false;
-      return this.reassign(key, e);
-    }
-    e.inflight = false;
+    this.state[slot] = 0;
+    if (!q) return this.reassign(key, slot);
     this.enqueue(q, key);
     q.wake();
     return true;
   }
 
   /**
-   * The owner's request for `hash` timed out: hand it to an alternate peer (true) or forget it.
+   * The owner's request for `key` timed out: hand it to an alternate peer (true) or forget it.
    */
-  expired(peer: number, hash: Uint8Array): boolean {
-    const key = keyOf(hash);
-    const e = this.entries.get(key);
-    if (!e || e.owner !== peer) return false;
-    const kept = this.reassign(key, e);
+  expired(peer: number, key: WantKey): boolean {
+    const slot = this.slots.get(key);
+    if (slot === undefined || this.owner[slot] !== peer) return false;
+    const kept = this.reassign(key, slot);
     this.releaseIfIdle();
     return kept;
   }
@@ -239,7 +267,8 @@ export class FetchScheduler {
   removePeer(peer: number): void {
     if (!this.peers.delete(peer)) return;
     // reassign only deletes or re-keys the entry at hand: iterating the Map itself is safe
-    for (const [key, e] of this.entries) if (e.owner === peer && !e.parked) this.reassign(key, e);
+    for (const [key, slot] of this.slots)
+      if (this.owner[slot] === peer && !(this.state[slot]! & PARKED)) this.reassign(key, slot);
     this.releaseIfIdle();
   }
 
@@ -254,7 +283,7 @@ export class FetchScheduler {
 
   /** Missing hashes tracked (wanted, in flight, or held: `retry`). */
   get size(): number {
-    return this.entries.size;
+    return this.slots.size;
   }
 
   /** Keys held in a peer's queue, stale ones included (memory bound checks). */
@@ -271,6 +300,11 @@ export class FetchScheduler {
     return this.parked.length;
   }
 
+  /** Slots the typed arrays have room for (memory bound checks). */
+  get slotCapacity(): number {
+    return this.owner.length;
+  }
+
   /**
    * A held hash was resolved another way: one fewer live; its key stays listed until the next
    * release, unless the stale keys outnumber the live ones (under a steady stream of INVs no
@@ -279,46 +313,50 @@ export class FetchScheduler {
   private unpark(): void {
     this.parkedCount--;
     if (this.parked.length > 2 * this.parkedCount + 1024)
-      this.parked = this.parked.filter((k) => this.entries.get(k)?.parked === true);
+      this.parked = this.parked.filter((k) => this.isParked(k));
+  }
+
+  private isParked(key: string): boolean {
+    const slot = this.slots.get(key);
+    return slot !== undefined && (this.state[slot]! & PARKED) !== 0;
   }
 
   /** Nothing but held hashes left: ask for them again, from their owner or an alternate. */
   private releaseIfIdle(): void {
-    if (this.parkedCount === 0 || this.parkedCount !== this.entries.size) return;
+    if (this.parkedCount === 0 || this.parkedCount !== this.slots.size) return;
     const keys = this.parked;
     this.parked = [];
     this.parkedCount = 0;
     for (const key of keys) {
-      const e = this.entries.get(key);
-      if (!e?.parked) continue;
-      e.parked = false;
+      const slot = this.slots.get(key);
+      if (slot === undefined || !(this.state[slot]! & PARKED)) continue;
+      this.state[slot] = 0;
       this.released++;
-      const q = this.peers.get(e.owner);
+      const q = this.peers.get(this.owner[slot]!);
       if (q) {
         this.enqueue(q, key);
         q.wake();
-      } else this.reassign(key, e);
+      } else this.reassign(key, slot);
     }
   }
 
-  private reassign(key: string, e: Entry): boolean {
-    const old = this.peers.get(e.owner);
-    if (old && !e.inflight) {
+  private reassign(key: string, slot: number): boolean {
+    const old = this.peers.get(this.owner[slot]!);
+    if (old && !(this.state[slot]! & INFLIGHT)) {
       old.wanted--;
       this.compact(old);
     }
-    while (e.alternates.length > 0) {
-      const alt = e.alternates.shift()!;
+    for (let alt = this.shiftAlternate(slot); alt !== undefined; alt = this.shiftAlternate(slot)) {
       const q = this.peers.get(alt);
       if (!q || q.wanted >= this.hardCap) continue;
-      e.owner = alt;
-      e.inflight = false;
+      this.owner[slot] = alt;
+      this.state[slot] = 0;
       this.enqueue(q, key);
       this.reassigned++;
       q.wake();
       return true;
     }
-    this.entries.delete(key);
+    this.forget(key, slot);
     return false;
   }
 
@@ -331,9 +369,76 @@ export class FetchScheduler {
   private compact(q: PeerQueue): void {
     if (q.keys.length > 2 * q.wanted + 1024) {
       q.keys.filter((k) => {
-        const e = this.entries.get(k);
-        return e !== undefined && !e.inflight && this.peers.get(e.owner) === q;
+        const slot = this.slots.get(k);
+        return (
+          slot !== undefined &&
+          !(this.state[slot]! & INFLIGHT) &&
+          this.peers.get(this.owner[slot]!) === q
+        );
       });
     }
+  }
+
+  // ---- slots -----------------------------------------------------------------------------
+
+  /** A cleared slot (state, counts and alternates zero; the owner is the caller's to set). */
+  private allocate(): number {
+    const free = this.freeSlots.pop();
+    if (free !== undefined) return free;
+    if (this.highWater === this.owner.length) this.grow(this.owner.length * 2);
+    return this.highWater++;
+  }
+
+  /** Drop the hash's key and clear its slot for reuse; once nothing is tracked, shrink back. */
+  private forget(key: string, slot: number): void {
+    this.slots.delete(key);
+    this.state[slot] = 0;
+    this.retries[slot] = 0;
+    this.parks[slot] = 0;
+    this.alternateCount[slot] = 0;
+    if (this.slots.size === 0) {
+      this.highWater = 0;
+      this.freeSlots = [];
+      if (this.owner.length > INITIAL_SLOTS) this.grow(INITIAL_SLOTS);
+    } else this.freeSlots.push(slot);
+  }
+
+  /** Reallocate the slot arrays to `slots` (at least `highWater`), keeping what they hold. */
+  private grow(slots: number): void {
+    const keep = this.highWater;
+    const resize = <A extends Float64Array | Uint32Array | Uint8Array>(a: A, per = 1): A => {
+      const b = new (a.constructor as new (n: number) => A)(slots * per);
+      b.set(a.subarray(0, keep * per));
+      return b;
+    };
+    this.owner = resize(this.owner);
+    this.state = resize(this.state);
+    this.retries = resize(this.retries);
+    this.parks = resize(this.parks);
+    this.alternateCount = resize(this.alternateCount);
+    this.alternates = resize(this.alternates, this.maxAlternates);
+  }
+
+  private hasAlternate(slot: number, peer: number): boolean {
+    const base = slot * this.maxAlternates;
+    for (let i = 0, n = this.alternateCount[slot]!; i < n; i++)
+      if (this.alternates[base + i] === peer) return true;
+    return false;
+  }
+
+  private pushAlternate(slot: number, peer: number): void {
+    this.alternates[slot * this.maxAlternates + this.alternateCount[slot]!] = peer;
+    this.alternateCount[slot]!++;
+  }
+
+  /** The oldest alternate, removed (undefined: none left). */
+  private shiftAlternate(slot: number): number | undefined {
+    const n = this.alternateCount[slot]!;
+    if (n === 0) return undefined;
+    const base = slot * this.maxAlternates;
+    const first = this.alternates[base]!;
+    this.alternates.copyWithin(base, base + 1, base + n);
+    this.alternateCount[slot] = n - 1;
+    return first;
   }
 }

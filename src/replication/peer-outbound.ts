@@ -27,6 +27,7 @@ import { isRsError } from '../errors.ts';
 import { Deque } from '../lib/deque.ts';
 import { TokenBucket } from '../lib/token-bucket.ts';
 import { annHash } from '../protocol/announcement.ts';
+import { hashOfWantKey, wantKeyMatches, type WantKey } from './fetch-scheduler.ts';
 import type { InitialSync } from './initial-sync.ts';
 import type { PeerSessionLink } from './peer-session.ts';
 
@@ -61,15 +62,10 @@ export const RETRY_VERDICTS: ReadonlySet<string> = new Set([
   'no_version',
 ]);
 
-function sameHash(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 interface Request {
   readonly seq: number;
-  readonly hash: Uint8Array;
+  /** the hash asked for (the fetch scheduler's key: its bytes as latin1) */
+  readonly key: WantKey;
   readonly sentAt: number;
   /** undefined = waiting, null = nil answer */
   data: Uint8Array | null | undefined;
@@ -77,8 +73,8 @@ interface Request {
 }
 
 export class RequestPipeline {
+  /** in the order sent, so by ascending seq (`find`) */
   private readonly requests = new Deque<Request>();
-  private readonly bySeq = new Map<number, Request>();
   private consecutiveTimeouts = 0;
   /** requests not answered and not timed out (they hold in-flight slots) */
   private live = 0;
@@ -156,7 +152,7 @@ export class RequestPipeline {
   }
 
   onData(seq: number, data: Uint8Array | null): void {
-    const req = this.bySeq.get(seq);
+    const req = this.waiting(seq);
     if (!req) {
       if (this.s.issuedSeq(seq)) {
         this.s.d.metrics.requests.inc({ result: 'late' }); // answered after we gave up on it
@@ -167,12 +163,11 @@ export class RequestPipeline {
     }
     // the answer must be the announcement we asked for (its hash is sha512 of its bytes):
     // anything else is this peer's fault alone, and the hash goes to another peer
-    if (data !== null && !sameHash(annHash(data), req.hash)) {
+    if (data !== null && !wantKeyMatches(req.key, annHash(data))) {
       this.s.d.metrics.requests.inc({ result: 'wrong' });
       this.s.drop('WrongData', `DATA for seq ${seq} is not the announcement requested`);
       return;
     }
-    this.bySeq.delete(seq);
     req.data = data;
     this.live--;
     this.answered++;
@@ -205,21 +200,20 @@ export class RequestPipeline {
     const d = this.s.d;
     const room = d.settings.maxOutstandingPerPeer - this.live - this.answered - this.submitting;
     if (room <= 0) return false;
-    const hashes = d.scheduler.take(d.id, Math.min(room, PIPELINE_STEPS_PER_TURN));
-    for (const hash of hashes) {
+    const keys = d.scheduler.take(d.id, Math.min(room, PIPELINE_STEPS_PER_TURN));
+    for (const key of keys) {
       const req: Request = {
         seq: this.s.nextSeq(),
-        hash,
+        key,
         sentAt: now,
         data: undefined,
         timedOut: false,
       };
       this.requests.push(req);
-      this.bySeq.set(req.seq, req);
       this.live++;
-      if (!this.s.send({ type: 'GET_DATA', seq: req.seq, hash })) return false;
+      if (!this.s.send({ type: 'GET_DATA', seq: req.seq, hash: hashOfWantKey(key) })) return false;
     }
-    return room > PIPELINE_STEPS_PER_TURN && hashes.length === PIPELINE_STEPS_PER_TURN;
+    return room > PIPELINE_STEPS_PER_TURN && keys.length === PIPELINE_STEPS_PER_TURN;
   }
 
   /** Give up requests unanswered for `requestTimeoutMs`; too many in a row drop the peer. */
@@ -230,10 +224,9 @@ export class RequestPipeline {
     for (const req of this.requests) {
       if (req.data !== undefined || req.timedOut || now - req.sentAt < timeout) continue;
       req.timedOut = true;
-      this.bySeq.delete(req.seq);
       this.live--;
       d.scheduler.release(1);
-      d.scheduler.expired(d.id, req.hash);
+      d.scheduler.expired(d.id, req.key);
       d.metrics.requests.inc({ result: 'timeout' });
       if (d.sync?.active) d.sync.failed++;
       this.consecutiveTimeouts++;
@@ -329,7 +322,23 @@ export class RequestPipeline {
     this.live = 0;
     this.answered = 0;
     this.requests.clear();
-    this.bySeq.clear();
+  }
+
+  /**
+   * The request `seq` answers, if we still wait for it (not answered, not timed out): requests
+   * are sent in ascending seq order, so a binary search of the queue finds it.
+   */
+  private waiting(seq: number): Request | undefined {
+    let lo = 0;
+    let hi = this.requests.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const req = this.requests.at(mid)!;
+      if (req.seq < seq) lo = mid + 1;
+      else if (req.seq > seq) hi = mid - 1;
+      else return req.data === undefined && !req.timedOut ? req : undefined;
+    }
+    return undefined;
   }
 
   private activeSync(): InitialSync | undefined {
@@ -367,15 +376,15 @@ export class RequestPipeline {
       d.scheduler.release(1);
       if (data === null) {
         d.metrics.requests.inc({ result: 'nil' });
-        d.scheduler.expired(d.id, head.hash); // perhaps another peer still has it
+        d.scheduler.expired(d.id, head.key); // perhaps another peer still has it
         if (sync) sync.failed++;
         continue;
       }
       d.metrics.requests.inc({ result: 'data' });
       this.submitting++;
       d.submit(data).then(
-        (result) => this.applied(head.hash, result, sync),
-        (e: unknown) => this.refused(head.hash, e, sync),
+        (result) => this.applied(head.key, result, sync),
+        (e: unknown) => this.refused(head.key, e, sync),
       );
     }
     return false;
@@ -387,11 +396,11 @@ export class RequestPipeline {
    * that advertised it when there is one, at the back of its want list; at most `maxRetries`
    * times).
    */
-  private applied(hash: Uint8Array, result: string, sync: InitialSync | undefined): void {
+  private applied(key: WantKey, result: string, sync: InitialSync | undefined): void {
     const d = this.s.d;
     d.metrics.gossip.inc({ result });
-    if (!(RETRY_VERDICTS.has(result) && d.scheduler.retry(hash, true))) {
-      d.scheduler.resolved(hash);
+    if (!(RETRY_VERDICTS.has(result) && d.scheduler.retry(key, true))) {
+      d.scheduler.resolved(key);
       if (sync?.active) sync.fetched++;
     }
     this.submissionEnded();
@@ -402,7 +411,7 @@ export class RequestPipeline {
    * is a passing reason and the hash goes back to the want list — it is not resolved for the
    * peers that advertised it. Counted and logged, never fatal.
    */
-  private refused(hash: Uint8Array, e: unknown, sync: InitialSync | undefined): void {
+  private refused(key: WantKey, e: unknown, sync: InitialSync | undefined): void {
     const d = this.s.d;
     const code = isRsError(e) ? e.code : 'RS_ERR_INTERNAL';
     d.metrics.gossip.inc({ result: code });
@@ -416,8 +425,8 @@ export class RequestPipeline {
       },
       'the route server refused a replicated announcement',
     );
-    if (!(TRANSIENT_REFUSALS.has(code) && d.scheduler.retry(hash))) {
-      d.scheduler.resolved(hash);
+    if (!(TRANSIENT_REFUSALS.has(code) && d.scheduler.retry(key))) {
+      d.scheduler.resolved(key);
       if (sync?.active) sync.failed++;
     }
     this.submissionEnded();

@@ -22,7 +22,7 @@ import type { Registry } from 'prom-client';
 import { PeerWsServer } from './peer-ws-server.ts';
 import { AllowList } from './allow-list.ts';
 import { addressKey } from '../lib/address-slots.ts';
-import { FetchScheduler } from './fetch-scheduler.ts';
+import { FetchScheduler, wantKeyOf } from './fetch-scheduler.ts';
 import { InitialSync, type InitialSyncSnapshot } from './initial-sync.ts';
 import type { PeerInfo, PeerInfoEntry } from './peer-info.ts';
 import { ReplicationMetrics } from './replication-metrics.ts';
@@ -333,7 +333,7 @@ export class ReplicationService {
 
   /** An announcement entered the store (any way in): stop wanting it, advertise it to inbound peers. */
   private onAccepted(hash: Uint8Array): void {
-    this.scheduler.resolved(hash);
+    if (this.scheduler.size > 0) this.scheduler.resolved(wantKeyOf(hash));
     if (this.count('inbound') === 0) return;
     this.pendingAdvert.push(hash);
     if (this.advertScheduled) return;

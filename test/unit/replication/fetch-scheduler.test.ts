@@ -1,10 +1,15 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { bytesToHex } from '../../../src/protocol/hex.ts';
-import { FetchScheduler } from '../../../src/replication/fetch-scheduler.ts';
+import {
+  FetchScheduler,
+  hashOfWantKey,
+  wantKeyOf as k,
+} from '../../../src/replication/fetch-scheduler.ts';
 import { randomHash } from './fixtures.ts';
 
-const hex = (h: Uint8Array): string => bytesToHex(h);
+const hex = (h: Uint8Array | string): string =>
+  bytesToHex(typeof h === 'string' ? hashOfWantKey(h) : h);
 
 function scheduler(
   maxInflight = 100,
@@ -25,7 +30,7 @@ describe('fetch-scheduler', () => {
       s.offer(2, a);
       expect(s.take(1, 10).map(hex)).to.deep.equal([hex(a)]);
       s.release(1);
-      expect(s.retry(a)).to.equal(true);
+      expect(s.retry(k(a))).to.equal(true);
       expect(wakes).to.include(1);
       expect(s.wanted(1)).to.equal(1);
       expect(s.take(1, 10).map(hex)).to.deep.equal([hex(a)]);
@@ -42,11 +47,11 @@ describe('fetch-scheduler', () => {
       s.take(1, 1);
       s.removePeer(1); // the owner left while its answer was being applied: reassigned
       expect(s.take(2, 1).map(hex)).to.deep.equal([hex(a)]);
-      expect(s.retry(a)).to.equal(true);
+      expect(s.retry(k(a))).to.equal(true);
       s.take(2, 1);
-      expect(s.retry(a)).to.equal(true);
+      expect(s.retry(k(a))).to.equal(true);
       s.take(2, 1);
-      expect(s.retry(a)).to.equal(false);
+      expect(s.retry(k(a))).to.equal(false);
       expect(s.size).to.equal(0);
     });
 
@@ -58,13 +63,13 @@ describe('fetch-scheduler', () => {
       s.offer(2, a);
       expect(s.take(1, 10).map(hex)).to.deep.equal([hex(a)]);
       s.release(1);
-      expect(s.retry(a, true)).to.equal(true);
+      expect(s.retry(k(a), true)).to.equal(true);
       expect(wakes).to.include(2);
       expect(s.wanted(1)).to.equal(0);
       expect(s.take(2, 10).map(hex)).to.deep.equal([b, a].map(hex));
       s.release(2);
       // the first owner is an alternate now: asked next
-      expect(s.retry(a, true)).to.equal(true);
+      expect(s.retry(k(a), true)).to.equal(true);
       expect(s.take(1, 10).map(hex)).to.deep.equal([hex(a)]);
     });
 
@@ -76,25 +81,25 @@ describe('fetch-scheduler', () => {
       s.offer(1, update);
       s.offer(2, reset); // the reset, in another peer's stream, not applied yet
       s.take(1, 1);
-      expect(s.retry(update, true)).to.equal(true); // retry 1: asked again (from its owner)
+      expect(s.retry(k(update), true)).to.equal(true); // retry 1: asked again (from its owner)
       expect(s.take(1, 1).map(hex)).to.deep.equal([hex(update)]);
       // retry 2 > maxRetries: held, neither wanted nor in flight, while the reset is still wanted
-      expect(s.retry(update, true)).to.equal(true);
+      expect(s.retry(k(update), true)).to.equal(true);
       expect([s.wanted(1), s.size, s.released]).to.deep.equal([0, 2, 0]);
       expect(s.take(1, 10)).to.deep.equal([]);
       // the reset is applied: nothing but the held update is left, so it is asked for again
       s.take(2, 1);
       wakes.length = 0;
-      s.resolved(reset);
+      s.resolved(k(reset));
       expect([s.released, s.wanted(1)]).to.deep.equal([1, 1]);
       expect(wakes).to.deep.equal([1]);
       expect(s.take(1, 1).map(hex)).to.deep.equal([hex(update)]);
       // refused again: held once more (the second pass), released at once (nothing else left)
-      expect(s.retry(update, true)).to.equal(true);
+      expect(s.retry(k(update), true)).to.equal(true);
       expect(s.released).to.equal(2);
       expect(s.take(1, 1).map(hex)).to.deep.equal([hex(update)]);
       // and after the second pass it is given up
-      expect(s.retry(update, true)).to.equal(false);
+      expect(s.retry(k(update), true)).to.equal(false);
       expect(s.size).to.equal(0);
     });
 
@@ -105,9 +110,9 @@ describe('fetch-scheduler', () => {
       s.offer(1, a);
       s.offer(1, b);
       s.take(1, 1);
-      expect(s.retry(a)).to.equal(true);
+      expect(s.retry(k(a))).to.equal(true);
       s.take(1, 2);
-      expect(s.retry(a)).to.equal(false);
+      expect(s.retry(k(a))).to.equal(false);
       expect(s.size).to.equal(1);
     });
 
@@ -123,8 +128,8 @@ describe('fetch-scheduler', () => {
         const h = randomHash();
         s.offer(1, h);
         s.take(1, 10_000);
-        expect(s.retry(h, true)).to.equal(true); // held at once (maxRetries 0)
-        s.resolved(h); // stored another way
+        expect(s.retry(k(h), true)).to.equal(true); // held at once (maxRetries 0)
+        s.resolved(k(h)); // stored another way
       }
       expect(s.size).to.equal(1);
       expect(s.heldLength).to.be.at.most(1025);
@@ -144,10 +149,10 @@ describe('fetch-scheduler', () => {
       s.offer(2, other);
       s.take(1, 1);
       // refused: asked from the alternate (peer 2), the owner kept as an alternate...
-      expect(s.retry(update, true)).to.equal(true);
+      expect(s.retry(k(update), true)).to.equal(true);
       expect(s.take(2, 10).map(hex)).to.deep.equal([other, update].map(hex));
       // ...refused again beyond maxRetries: held; its owner (peer 2) leaves meanwhile
-      expect(s.retry(update, true)).to.equal(true);
+      expect(s.retry(k(update), true)).to.equal(true);
       s.removePeer(2); // `other` is forgotten (no alternate); only the held update is left
       expect(s.released).to.equal(1);
       expect(s.take(1, 1).map(hex)).to.deep.equal([hex(update)]);
@@ -158,7 +163,7 @@ describe('fetch-scheduler', () => {
       const a = randomHash();
       s.offer(1, a);
       s.take(1, 1);
-      expect(s.retry(a, true)).to.equal(true);
+      expect(s.retry(k(a), true)).to.equal(true);
       expect(s.take(1, 1).map(hex)).to.deep.equal([hex(a)]);
     });
   });
@@ -205,7 +210,7 @@ describe('fetch-scheduler', () => {
       s.offer(2, a);
       s.take(1, 10);
       s.release(1);
-      expect(s.expired(1, a)).to.equal(true);
+      expect(s.expired(1, k(a))).to.equal(true);
       expect(wakes).to.deep.equal([2]);
       expect(s.take(2, 10).map(hex)).to.deep.equal([hex(a)]);
       expect(s.reassigned).to.equal(1);
@@ -216,7 +221,7 @@ describe('fetch-scheduler', () => {
       const a = randomHash();
       s.offer(1, a);
       s.take(1, 1);
-      expect(s.expired(1, a)).to.equal(false);
+      expect(s.expired(1, k(a))).to.equal(false);
       expect(s.size).to.equal(0);
       expect(s.offer(1, a)).to.equal('queued');
     });
@@ -241,7 +246,7 @@ describe('fetch-scheduler', () => {
       const [a, b] = [randomHash(), randomHash()];
       s.offer(1, a);
       s.offer(1, b);
-      s.resolved(a);
+      s.resolved(k(a));
       expect(s.wanted(1)).to.equal(1);
       expect(s.take(1, 10).map(hex)).to.deep.equal([hex(b)]);
     });
@@ -272,7 +277,7 @@ describe('fetch-scheduler', () => {
           const s = new FetchScheduler({ maxInflight: 8, maxWantedPerPeer: 8 });
           for (const id of [1, 2, 3]) s.addPeer(id, () => {});
           const hash = (i: number): Uint8Array => new Uint8Array(64).fill(i);
-          const inflight = new Map<number, Uint8Array[]>([
+          const inflight = new Map<number, string[]>([
             [1, []],
             [2, []],
             [3, []],
@@ -280,14 +285,14 @@ describe('fetch-scheduler', () => {
           for (const o of ops) {
             if (o.k === 'offer') s.offer(o.peer, hash(o.h));
             else if (o.k === 'take') inflight.get(o.peer)!.push(...s.take(o.peer, o.n));
-            else if (o.k === 'resolve') s.resolved(hash(o.h));
+            else if (o.k === 'resolve') s.resolved(k(hash(o.h)));
             else {
               const list = inflight.get(o.peer)!;
-              const i = list.findIndex((x) => x[0] === o.h);
+              const i = list.findIndex((x) => x.charCodeAt(0) === o.h);
               if (i >= 0) {
                 list.splice(i, 1);
                 s.release(1);
-                s.expired(o.peer, hash(o.h));
+                s.expired(o.peer, k(hash(o.h)));
               }
             }
             expect(s.inflight).to.be.at.most(8);
