@@ -1,7 +1,7 @@
 /**
  * The fetch scheduler as it was before its bookkeeping moved into typed arrays (one object per
  * missing hash): kept as the reference model the current one is checked against, call for call
- * (test/unit/replication/fetch-scheduler-model.test.ts). One change: `take` skips a held hash
+ * (test/unit/replication/fetch-scheduler.model.test.ts). One change: `take` skips a held hash
  * whose key was still in its owner's queue from before (it handed it out, in flight and held at once).
  */
 import { Deque } from '../../src/lib/deque.ts';
