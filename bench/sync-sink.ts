@@ -19,6 +19,9 @@
  * machine the wall-clock rates move with the load, the CPU time per announcement does not.
  *
  * `SINK_HEAP_PROF=<file>` writes what the idle rounds promoted (see `promotedProfile`).
+ * `SINK_WARM_SYNC=1` (sync): first the same sync into a server that is then closed, so that the
+ * measured one runs in a process whose main thread has run and compiled the pipeline already
+ * (its worker threads are new): the difference is what a cold process costs the sync.
  * `SINK_REPLICATION` and `SINK_ROUTING` (JSON) replace settings of the configuration's
  * `replication` and `routing` sections (say `{"verifyWorkers":1}`).
  */
@@ -352,6 +355,11 @@ const v0 = verifyRate(1500);
 const out: Record<string, unknown> = { mode };
 if (mode === 'sync') {
   const [expected, ...urls] = rest;
+  if (process.env.SINK_WARM_SYNC !== undefined && process.env.SINK_WARM_SYNC !== '') {
+    const warm = await startSink(urls);
+    out.warmSync = await sync(warm, Number(expected));
+    await warm.close();
+  }
   const app = await startSink(urls);
   out.sync = await sync(app, Number(expected));
   await app.close();

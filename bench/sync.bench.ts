@@ -27,7 +27,8 @@
  * one world instead (docs/performance.md), `SNODE_BENCH_SYNC_PEERS` (`1`, `3` or `1,3`) the peer
  * counts; `SNODE_BENCH_SYNC_ONLY=1` skips the ingest figures,
  * `SNODE_BENCH_INGEST_ONLY=1` the initial syncs; `SNODE_BENCH_SINK_NODE_ARGS` adds node flags to
- * the measured server's process (say `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+ * the measured server's process (say `--cpu-prof --cpu-prof-dir=/tmp/prof`); `SINK_WARM_SYNC=1`
+ * measures each sync in a process that ran the same sync before (bench/sync-sink.ts).
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { setPriority } from 'node:os';
@@ -210,13 +211,14 @@ async function initialSync(opts: BenchOptions, n: number, updates: number): Prom
         runs.push({ report, verify, ratio: report.rate / verify.wall });
       }
       const { report, verify, ratio } = medianRun(runs);
+      const warm = process.env.SINK_WARM_SYNC !== undefined && process.env.SINK_WARM_SYNC !== '';
       const cpuRatio = cpuRate(store, report.cpu) / verify.cpu;
       const each =
         runs.length > 1
           ? `median of ${runs.length} fresh servers (ratios ${runs.map((r) => r.ratio.toFixed(3)).join(', ')}); `
           : '';
       results.push({
-        name: `initial sync from ${k} peer${k > 1 ? 's' : ''} (${n} nodes, ${store} announcements)`,
+        name: `initial sync from ${k} peer${k > 1 ? 's' : ''} (${n} nodes, ${store} announcements${warm ? '; warm process: SINK_WARM_SYNC' : ''})`,
         value: report.rate,
         unit: 'ann/s',
         baseline: {
