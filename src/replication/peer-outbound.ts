@@ -73,7 +73,7 @@ interface Request {
 }
 
 export class RequestPipeline {
-  /** in the order sent, so by ascending seq (`find`) */
+  /** in the order sent, so by ascending seq (`waiting`) */
   private readonly requests = new Deque<Request>();
   private consecutiveTimeouts = 0;
   /** requests not answered and not timed out (they hold in-flight slots) */
