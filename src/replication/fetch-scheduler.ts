@@ -250,11 +250,13 @@ export class FetchScheduler {
   }
 
   /**
-   * The owner's request for `key` timed out: hand it to an alternate peer (true) or forget it.
+   * The owner's request for `key` timed out (or was answered nil): hand it to an alternate peer
+   * (true) or forget it. A held hash (`retry`) stays held (true): no request of it is out.
    */
   expired(peer: number, key: WantKey): boolean {
     const slot = this.slots.get(key);
     if (slot === undefined || this.owner[slot] !== peer) return false;
+    if (this.state[slot]! & PARKED) return true; // held: no request of it is out (`retry`)
     const kept = this.reassign(key, slot);
     this.releaseIfIdle();
     return kept;

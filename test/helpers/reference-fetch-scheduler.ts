@@ -1,8 +1,10 @@
 /**
  * The fetch scheduler as it was before its bookkeeping moved into typed arrays (one object per
  * missing hash): kept as the reference model the current one is checked against, call for call
- * (test/unit/replication/fetch-scheduler.model.test.ts). One change: `take` skips a held hash
- * whose key was still in its owner's queue from before (it handed it out, in flight and held at once).
+ * (test/unit/replication/fetch-scheduler.model.test.ts). Two changes, both where a held hash
+ * (`retry`) was treated as wanted: `take` skips one whose key was still in its owner's queue from
+ * before (it handed it out, in flight and held at once), and `expired` leaves one alone (it handed
+ * it to an alternate still marked held, to be queued a second time when the held ones were let go).
  */
 import { Deque } from '../../src/lib/deque.ts';
 import type { FetchSchedulerLimits, OfferResult } from '../../src/replication/fetch-scheduler.ts';
@@ -209,6 +211,7 @@ export class ReferenceFetchScheduler {
     const key = keyOf(hash);
     const e = this.entries.get(key);
     if (!e || e.owner !== peer) return false;
+    if (e.parked) return true;
     const kept = this.reassign(key, e);
     this.releaseIfIdle();
     return kept;

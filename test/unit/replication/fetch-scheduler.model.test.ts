@@ -118,7 +118,7 @@ describe('fetch-scheduler against its reference model (one object per hash)', ()
           expect(ws, at).to.deep.equal(wm);
         });
       }),
-      { numRuns: 150 },
+      { numRuns: 300 },
     );
   });
 

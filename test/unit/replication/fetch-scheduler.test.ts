@@ -166,6 +166,24 @@ describe('fetch-scheduler', () => {
       expect(s.retry(k(a), true)).to.equal(true);
       expect(s.take(1, 1).map(hex)).to.deep.equal([hex(a)]);
     });
+
+    it('leaves a held hash where it is when a request of it is said to have timed out (none is out)', () => {
+      const s = new FetchScheduler({ maxInflight: 10, maxWantedPerPeer: 10, maxRetries: 0 });
+      for (const id of [1, 2]) s.addPeer(id, () => undefined);
+      const [a, b] = [randomHash(), randomHash()];
+      s.offer(1, a);
+      s.offer(2, a);
+      s.offer(1, b); // still wanted: the held hash is not let go at once
+      expect(s.take(1, 1).map(hex)).to.deep.equal([hex(a)]);
+      s.release(1);
+      expect(s.retry(k(a), true)).to.equal(true); // held
+      expect(s.expired(1, k(a))).to.equal(true);
+      expect(s.wanted(2)).to.equal(0); // not handed to the alternate meanwhile
+      s.resolved(k(b)); // nothing else left: the held hash is asked for again, once
+      expect(s.wanted(1)).to.equal(1);
+      expect(s.take(1, 10).map(hex)).to.deep.equal([hex(a)]);
+      expect(s.wanted(1) + s.wanted(2)).to.equal(0);
+    });
   });
 
   describe('#offer() / #take()', () => {
