@@ -80,6 +80,9 @@ export interface RedisClusterBusOptions {
   readonly log?: Logger;
 }
 
+/** a connection's step after `ready` that failed while it stayed ready is tried again after this (ms) */
+const READY_STEP_RETRY_MS = 500;
+
 /** the record entry's field names (APPEND_LUA): `p` the previous entry's id, `e` the envelope */
 const FIELD_P = 0x70;
 const FIELD_E = 0x65;
@@ -224,32 +227,21 @@ export class RedisClusterBus implements ClusterBus {
     this.cmd = cmd;
     this.sub = sub;
 
-    cmd.on('ready', () => {
-      // before reporting up: a Redis that may evict keys cannot hold the record
-      this.checkServer(cmd).then(
-        () => {
-          this.cmdReady = true;
-          this.updateUp();
-        },
-        (e: Error) => {
-          // not answered (connection lost again): the next `ready` checks again
-          this.logError('command', e);
-        },
-      );
+    // before reporting up: a Redis that may evict keys cannot hold the record
+    this.afterEachReady(cmd, 'command', async () => {
+      await this.checkServer(cmd);
+      this.cmdReady = true;
+      this.updateUp();
     });
     cmd.on('close', () => {
       this.cmdReady = false;
       this.updateUp('command connection closed');
     });
     cmd.on('error', (e: Error) => this.logError('command', e));
-    sub.on('ready', () => {
-      sub.subscribe(this.keys.channel).then(
-        () => {
-          this.subscribed = true;
-          this.updateUp();
-        },
-        (e: Error) => this.logError('subscribe', e),
-      );
+    this.afterEachReady(sub, 'subscribe', async () => {
+      await sub.subscribe(this.keys.channel);
+      this.subscribed = true;
+      this.updateUp();
     });
     sub.on('close', () => {
       this.subscribed = false;
@@ -467,6 +459,24 @@ export class RedisClusterBus implements ClusterBus {
   private requireCmd(): Redis & AppendCommand {
     if (this.closed || !this.cmd) throw new Error('the cluster bus is closed');
     return this.cmd;
+  }
+
+  /**
+   * Run `step` once `conn` is ready, after every (re)connection. A step that fails while the
+   * connection stays ready (a command timed out on a busy or just-promoted Redis) is tried again
+   * after READY_STEP_RETRY_MS: waiting for the next `ready` could mean waiting for ever, with the
+   * bus reported down although connected. A step that fails because the connection dropped is
+   * left to the next `ready`.
+   */
+  private afterEachReady(conn: Redis, what: string, step: () => Promise<void>): void {
+    const attempt = (): void => {
+      if (this.closed || conn.status !== 'ready') return;
+      step().catch((e: Error) => {
+        this.logError(what, e);
+        setTimeout(attempt, READY_STEP_RETRY_MS).unref();
+      });
+    };
+    conn.on('ready', attempt);
   }
 
   private updateUp(reason?: string): void {

@@ -529,6 +529,26 @@ describe('cluster bus on Redis', function () {
     }
   });
 
+  it('comes up without a reconnect once a check that failed on a ready connection passes (here: INFO refused, then allowed)', async () => {
+    const user = `snode-${prefix}`;
+    const password = 'an-acl-password-for-the-test';
+    const rule = [`~${prefix}:*`, `&${prefix}:*`, '+@all', '-@admin', '-@dangerous'];
+    await admin.acl('SETUSER', user, 'on', `>${password}`, ...rule); // without +info
+    // ioredis says once that it skips its own ready check (INFO refused); not this test's output
+    const warn = console.warn;
+    console.warn = () => undefined;
+    try {
+      const a = await proc({ url: `redis://${user}:${password}@127.0.0.1:${redis.port}` });
+      expect(await a.actor.whenReady(1500), 'ready while INFO is refused').to.equal(false);
+      expect(a.actor.status().connected).to.equal(false);
+      await admin.acl('SETUSER', user, '+info'); // the connection stays as it is
+      expect(await a.actor.whenReady(5000), 'ready once INFO is allowed').to.equal(true);
+      expect(a.actor.status().writable).to.equal(true);
+    } finally {
+      console.warn = warn;
+    }
+  });
+
   it("refuses a client without the password (the test Redis runs like the launcher's: requirepass, protected mode)", async () => {
     const anonymous = new Redis({
       port: redis.port,

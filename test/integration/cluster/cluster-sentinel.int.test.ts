@@ -226,7 +226,15 @@ describe('cluster bus on Redis Sentinel (primary + replica + 3 sentinels, failov
       'both processes write to the new primary',
       () => a.actor.status().writable && b.actor.status().writable,
       30_000,
-    );
+    ).catch((e: Error) => {
+      // what each process is waiting for, should it ever time out (it did, rarely, in full runs)
+      const why = [a, b].map((p) => {
+        const s = p.actor.status();
+        const { connected, backlog, dirtyNodes, failed, lastWriteFailure, busProblem } = s;
+        return `${p.name}: ${JSON.stringify({ connected, backlog, dirtyNodes, failed, lastWriteFailure, busProblem })}`;
+      });
+      throw new Error(`${e.message} (:${from} → :${to}); ${why.join('; ')}`);
+    });
     const after = run.acked.length;
     await eventually(
       'more acknowledged after the failover',
