@@ -22,6 +22,7 @@
  * must not be able to pick ones that collide in the table.
  */
 import { Deque } from '../lib/deque.ts';
+import { withLength } from '../lib/typed-arrays.ts';
 
 /**
  * A missing hash as the scheduler and the request pipeline hold it: its bytes as a latin1 string
@@ -78,7 +79,7 @@ export interface FetchSchedulerLimits {
 export class FetchScheduler {
   /** key of each missing hash → its slot */
   private readonly slots = new Map<string, number>();
-  // ---- per slot: typed arrays, grown by doubling (`grow`) ----
+  // ---- per slot: typed arrays, grown by doubling (`resize`) ----
   /** the peer asked to send it */
   private owner = new Float64Array(INITIAL_SLOTS);
   /** INFLIGHT | PARKED */
@@ -387,7 +388,7 @@ export class FetchScheduler {
   private allocate(): number {
     const free = this.freeSlots.pop();
     if (free !== undefined) return free;
-    if (this.highWater === this.owner.length) this.grow(this.owner.length * 2);
+    if (this.highWater === this.owner.length) this.resize(this.owner.length * 2);
     return this.highWater++;
   }
 
@@ -401,24 +402,20 @@ export class FetchScheduler {
     if (this.slots.size === 0) {
       this.highWater = 0;
       this.freeSlots = [];
-      if (this.owner.length > INITIAL_SLOTS) this.grow(INITIAL_SLOTS);
+      if (this.owner.length > INITIAL_SLOTS) this.resize(INITIAL_SLOTS);
     } else this.freeSlots.push(slot);
   }
 
   /** Reallocate the slot arrays to `slots` (at least `highWater`), keeping what they hold. */
-  private grow(slots: number): void {
+  private resize(slots: number): void {
     const keep = this.highWater;
-    const resize = <A extends Float64Array | Uint32Array | Uint8Array>(a: A, per = 1): A => {
-      const b = new (a.constructor as new (n: number) => A)(slots * per);
-      b.set(a.subarray(0, keep * per));
-      return b;
-    };
-    this.owner = resize(this.owner);
-    this.state = resize(this.state);
-    this.retries = resize(this.retries);
-    this.parks = resize(this.parks);
-    this.alternateCount = resize(this.alternateCount);
-    this.alternates = resize(this.alternates, this.maxAlternates);
+    const per = this.maxAlternates;
+    this.owner = withLength(this.owner.subarray(0, keep), slots);
+    this.state = withLength(this.state.subarray(0, keep), slots);
+    this.retries = withLength(this.retries.subarray(0, keep), slots);
+    this.parks = withLength(this.parks.subarray(0, keep), slots);
+    this.alternateCount = withLength(this.alternateCount.subarray(0, keep), slots);
+    this.alternates = withLength(this.alternates.subarray(0, keep * per), slots * per);
   }
 
   private hasAlternate(slot: number, peer: number): boolean {
