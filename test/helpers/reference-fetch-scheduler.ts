@@ -7,17 +7,11 @@
  * it to an alternate still marked held, to be queued a second time when the held ones were let go).
  */
 import { Deque } from '../../src/lib/deque.ts';
-import type { FetchSchedulerLimits, OfferResult } from '../../src/replication/fetch-scheduler.ts';
-
-/**
- * The map key of a hash: its bytes as a latin1 string (one character a byte: 80 bytes of heap
- * for a 64-byte hash where hex took 144). An entry lives from the INV that advertised the hash
- * until it is resolved — through whole syncs — so its size is what survives into the old
- * generation for every announcement pulled (issue 17).
- */
-function keyOf(hash: Uint8Array): string {
-  return Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString('latin1');
-}
+import {
+  wantKeyOf as keyOf,
+  type FetchSchedulerLimits,
+  type OfferResult,
+} from '../../src/replication/fetch-scheduler.ts';
 
 interface Entry {
   readonly hash: Uint8Array;
