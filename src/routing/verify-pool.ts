@@ -470,9 +470,9 @@ export class VerifyPool {
       if (lane.watched?.id !== id)
         lane.watched = { id, waitMs: tid === undefined ? undefined : waitOf(tid) };
       if (now - sentAt < timeout) continue;
+      // (a wait seen at first sight means the thread id was known then, and it is still this worker's)
       const since = lane.watched.waitMs;
-      const waitMs = since === undefined || tid === undefined ? undefined : waitOf(tid);
-      const waited = waitMs !== undefined && since !== undefined ? waitMs - since : 0;
+      const waited = since === undefined || tid === undefined ? 0 : (waitOf(tid) ?? since) - since;
       if (now - sentAt - waited < timeout) continue;
       lane.hung = true;
       this.stats.workerTimeouts++;
