@@ -355,7 +355,7 @@ const v0 = verifyRate(1500);
 const out: Record<string, unknown> = { mode };
 if (mode === 'sync') {
   const [expected, ...urls] = rest;
-  if (process.env.SINK_WARM_SYNC !== undefined && process.env.SINK_WARM_SYNC !== '') {
+  if (process.env.SINK_WARM_SYNC) {
     const warm = await startSink(urls);
     out.warmSync = await sync(warm, Number(expected));
     await warm.close();

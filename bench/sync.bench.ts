@@ -211,7 +211,7 @@ async function initialSync(opts: BenchOptions, n: number, updates: number): Prom
         runs.push({ report, verify, ratio: report.rate / verify.wall });
       }
       const { report, verify, ratio } = medianRun(runs);
-      const warm = process.env.SINK_WARM_SYNC !== undefined && process.env.SINK_WARM_SYNC !== '';
+      const warm = !!process.env.SINK_WARM_SYNC;
       const cpuRatio = cpuRate(store, report.cpu) / verify.cpu;
       const each =
         runs.length > 1
