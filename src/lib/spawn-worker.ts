@@ -12,7 +12,7 @@
  * esbuild cannot be loaded or fails, the worker falls back to the tsx entry.
  */
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
 const ENTRY = new URL('./worker-entry.mjs', import.meta.url);
@@ -44,6 +44,9 @@ function bundle(file: string): string | null {
       format: 'cjs',
       platform: 'node',
       target: 'node20',
+      // the script has no import.meta: what reads it gets the entry module's URL (signature.ts
+      // requires sodium-native's addon through createRequire(import.meta.url), out of the bundle)
+      define: { 'import.meta.url': JSON.stringify(pathToFileURL(file).href) },
       logLevel: 'silent',
     });
     code = out.outputFiles?.[0]?.text ?? null;

@@ -7,7 +7,8 @@
  * derivation), which costs a quarter of copying the parsed objects back (verify-worker.ts).
  *
  * - Routing: a message goes to the worker chosen by its signing key (bytes 64..96), so every
- *   key is imported into exactly one worker's KeyObject cache.
+ *   key's derived identity (and, on the OpenSSL fallback, its imported KeyObject) is cached in
+ *   exactly one worker.
  * - Order: results are handed back in submission order across all workers, as one worker (and
  *   the original, which verifies one message at a time) would: a result that comes back before
  *   an earlier message's waits for it. The subnode actors rely on per-node order, and the node

@@ -1,8 +1,8 @@
 /**
  * Worker thread of the verification pool: checks batches of announcements up to their entities
- * — length, ed25519 signature (Node's native crypto, with this thread's own cache of imported
- * keys: the pool sends every key to the same worker, so each key is imported once), key
- * conversion, fc prefixes — in `parseAnnouncement`'s order and with its errors. The entities
+ * — length, ed25519 signature (libsodium, protocol/signature.ts), key conversion (this thread's
+ * own cache of derived identities: the pool sends every key to the same worker, so each key is
+ * converted once), fc prefixes — in `parseAnnouncement`'s order and with its errors. The entities
  * are parsed once, by the main thread that applies the announcement (a parse error there comes
  * after every error checked here, as in the one-thread parse).
  *

@@ -132,6 +132,8 @@ describe('the compiled build (dist/, production dependencies only)', function ()
     );
     const listening = await server.waitFor('http:server:listening', 60_000);
     expect((await httpRequest(port, '/healthz')).status).to.equal(200);
+    // the compiled server loads libsodium's addon (an install without it would verify with OpenSSL)
+    expect(listening.signatures).to.equal('libsodium');
 
     const net = new TreeNetwork(3, listening.ipv6 as string, 77);
     for (let i = 0; i < 3; i++) {
