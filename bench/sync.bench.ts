@@ -112,6 +112,8 @@ interface SyncReport {
 interface Verify {
   wall: number;
   cpu: number;
+  /** libsodium's verify rate by wall clock (what the server verifies with) */
+  libsodium: number;
 }
 
 /** Announcements per CPU second of the busiest thread (the rate when each thread has a core). */
@@ -237,6 +239,7 @@ async function initialSync(opts: BenchOptions, n: number, updates: number): Prom
             ? `the store keeps ${report.stored} of them (announcements of a node applied out of timestamp order, as interleaved streams bring them, keep another set, as the original's would); `
             : '') +
           each +
+          `against libsodium's verify on one core (the server's verifier; ${Math.round(verify.libsodium)}/s, same run) ${(report.rate / verify.libsodium).toFixed(3)}; ` +
           `wall clock ${report.secs.toFixed(1)} s; by CPU time ${cpuRatio.toFixed(2)} ` +
           `(${Math.round(cpuRate(store, report.cpu))} ann per CPU-second of the busiest thread ÷ ${Math.round(verify.cpu)} verifies per CPU-second); ` +
           `CPU per announcement: main ${((report.cpu.main / store) * 1e6).toFixed(0)} µs, busiest worker ${((report.cpu.busiestWorker / store) * 1e6).toFixed(0)} µs, all threads ${((report.cpu.total / store) * 1e6).toFixed(0)} µs; ` +
