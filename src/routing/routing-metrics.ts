@@ -125,7 +125,7 @@ export function registerRoutingMetrics(registry: Registry, r: RoutingSupervisor)
   gaugeFrom(
     registry,
     'snode_verify_pool_workers',
-    'Verification worker threads taking new announcements (one per core while the initial sync pulls, routing.syncVerifyWorkers)',
+    'Verification worker threads taking new announcements (routing.syncVerifyWorkers while the initial sync pulls, routing.verifyWorkers after)',
     () => pool?.size ?? 0,
   );
   gaugeFrom(

@@ -43,7 +43,8 @@ export const routingSchema = z
     verifyWorkers: z.union([z.literal('auto'), int(0, 256)]).default('auto'),
     /**
      * verification worker threads while the initial sync from configured peers pulls (the
-     * server is not ready yet); `auto` = one per core; never fewer than `verifyWorkers`
+     * server is not ready yet); `auto` = cores − 1, as `verifyWorkers` (libsodium verifies as fast
+     * as the main thread applies, docs/performance.md); never fewer than `verifyWorkers`
      */
     syncVerifyWorkers: z.union([z.literal('auto'), int(1, 256)]).default('auto'),
     /**

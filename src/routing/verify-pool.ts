@@ -566,14 +566,16 @@ export function defaultVerifyWorkers(cores: number): number {
 
 /**
  * Default pool size while an initial sync pulls (the server is not ready: no queries yet): one
- * worker per core. The main thread's share of an announcement's ingest is about half of its
- * verification (38 against 70 µs of CPU at 50k nodes), so a core kept for it sat half idle
- * while the workers bounded the rate: on 2 cores a second worker pulled a 10k sync about 8 %
- * faster and a 50k one 9 % (docs/performance.md). Once ready, the pool goes back to
- * `defaultVerifyWorkers`, leaving the main thread its core for queries.
+ * worker per core but one, as when serving. With OpenSSL verifying, a worker's share of an
+ * announcement was about twice the main thread's, and one worker per core pulled a 2-core sync
+ * ~8 % faster; libsodium verifies ~1.65× as fast, the main thread's share (38–59 µs of CPU) is
+ * now as large as a worker's (46–54 µs), and on 2 cores one worker pulls faster than two
+ * (10k: 0.58–0.60 of one core's OpenSSL verify rate against 0.53–0.57; 50k: 0.99–1.00 against
+ * 0.93–0.94; docs/performance.md). `routing.syncVerifyWorkers` sets another count; once ready,
+ * the pool goes back to `defaultVerifyWorkers`.
  */
 export function defaultSyncVerifyWorkers(cores: number): number {
-  return Math.max(1, cores);
+  return Math.max(1, cores - 1);
 }
 
 /** The pool's options for the configuration's `routing` section; undefined: verify on the main thread. */

@@ -309,16 +309,17 @@ describe('verify-pool', () => {
 });
 
 describe('defaultVerifyWorkers / defaultSyncVerifyWorkers', () => {
-  it('serves with one worker per core but one (at least one), and syncs with one per core', () => {
+  it('serves and syncs with one worker per core but one (at least one)', () => {
     expect([1, 2, 3, 4, 8, 64].map(defaultVerifyWorkers)).to.deep.equal([1, 1, 2, 3, 7, 63]);
-    expect([1, 2, 3, 4, 8, 64].map(defaultSyncVerifyWorkers)).to.deep.equal([1, 2, 3, 4, 8, 64]);
+    expect([1, 2, 3, 4, 8, 64].map(defaultSyncVerifyWorkers)).to.deep.equal([1, 1, 2, 3, 7, 63]);
   });
 
   it("is what `'auto'` starts; explicit counts win; a sync never runs fewer than `verifyWorkers`", () => {
     const of = (o: Partial<typeof ROUTING_DEFAULTS>, cores: number) =>
       verifyPoolOptionsOf({ ...ROUTING_DEFAULTS, ...o }, cores);
-    expect(of({}, 2)).to.include({ workers: 1, syncWorkers: 2 });
-    expect(of({}, 8)).to.include({ workers: 7, syncWorkers: 8 });
+    expect(of({}, 2)).to.include({ workers: 1, syncWorkers: 1 });
+    expect(of({}, 8)).to.include({ workers: 7, syncWorkers: 7 });
+    expect(of({ syncVerifyWorkers: 2 }, 2)).to.include({ workers: 1, syncWorkers: 2 });
     expect(of({ verifyWorkers: 3, syncVerifyWorkers: 2 }, 2)).to.include({
       workers: 3,
       syncWorkers: 3,
