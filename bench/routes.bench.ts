@@ -141,12 +141,16 @@ function backgroundIngest(
   const ready: Uint8Array[] = [];
   for (let k = 0; k < Math.ceil(rate * 12); k++)
     ready.push(linkStateUpdate(w, Math.floor(rnd() * w.n)));
+  // taken by index: `shift()` on an array this long (its backing store in V8's large-object
+  // space, which cannot be trimmed from the front) moves the whole array each time, and at
+  // ~10k/s that took most of the main thread from the queries measured beside it
+  let next = 0;
   const timer = setInterval(() => {
     if (stopped) return;
     credit += (rate * tick) / 1000;
     const batch: Uint8Array[] = [];
-    while (credit >= 1 && ready.length > 0) {
-      batch.push(ready.shift()!);
+    while (credit >= 1 && next < ready.length) {
+      batch.push(ready[next++]!);
       credit--;
     }
     if (batch.length > 0)
@@ -249,7 +253,11 @@ function qualityRows(
 
 export async function run(opts: BenchOptions): Promise<BenchResult[]> {
   const log = (s: string): void => void process.stdout.write(`# ${s}\n`);
-  const sizes = opts.quick ? [2000, 5000] : [10_000, 50_000];
+  const sizes = process.env.SNODE_BENCH_ROUTES_NODES
+    ? process.env.SNODE_BENCH_ROUTES_NODES.split(',').map(Number)
+    : opts.quick
+      ? [2000, 5000]
+      : [10_000, 50_000];
   const out: BenchResult[] = [];
   for (const n of sizes) {
     const w = await buildWorld(n, opts.seed, log, undefined, MEASURED_FRACTION);
@@ -357,7 +365,9 @@ async function latencyRows(
   }
 
   // while ingesting at half the max rate, with swaps running
-  const rate = Math.max(100, (lastIngestRate ?? (opts.quick ? 2000 : 4000)) / 2);
+  const rate = process.env.SNODE_BENCH_GR_INGEST_RATE
+    ? Number(process.env.SNODE_BENCH_GR_INGEST_RATE)
+    : Math.max(100, (lastIngestRate ?? (opts.quick ? 2000 : 4000)) / 2);
   const trees = server.routing!.trees;
   const swaps0 = trees.stats.swaps;
   const fresh: number[] = [];
