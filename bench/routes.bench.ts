@@ -16,6 +16,10 @@
  *    shortest-path tree (the worst case);
  *  - zipf: destinations Zipf(1)-distributed (some nodes are far more popular, as services and
  *    hubs are), sources uniform.
+ *
+ * `SNODE_BENCH_ROUTES_NODES` (say `50000`, or `10000,50000`) measures those sizes only, and
+ * `SNODE_BENCH_GR_INGEST_RATE` ingests at that many announcements a second instead of half the
+ * ingest bench's maximum (which is only known when `ingest` runs first in the same run).
  */
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { ip6FromString } from '../src/protocol/keys.ts';

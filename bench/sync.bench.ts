@@ -4,7 +4,9 @@
  *    one peer and from three peers (each a process of its own holding the same store: requests are
  *    de-duplicated, so the three share the work), divided by one core's native ed25519 verify
  *    rate measured in the receiving process (target ≥ 0.5 from one peer; the median of three fresh
- *    servers, since one 1.5 s sync moves with the machine's other load);
+ *    servers, since one 1.5 s sync moves with the machine's other load) — Node's OpenSSL
+ *    `crypto.verify`, the issue's baseline; the notes add the ratio against libsodium's verify
+ *    rate, what the server verifies with;
  *  - ingest under query load: the replication ingest rate of a churn of link-state updates with
  *    and without 8 keep-alive clients asking `/path` continuously, as a ratio (target ≥ 0.5), with
  *    the p99 of the queries asked while the rounds ingested beside it (target ≤ 5 ms). The source
