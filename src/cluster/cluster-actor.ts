@@ -38,6 +38,7 @@ import type { Logger } from '../log.ts';
 import { silentLogger } from '../log.ts';
 import { compareStreamIds, isValidOrigin } from '../protocol/cluster-envelope.ts';
 import { ActorSystem, type ActorRef, type ReplyTo } from '../actors/actor-system.ts';
+import { Deque } from '../lib/deque.ts';
 import type { SupervisionPolicy } from '../actors/supervision.ts';
 
 export type { PublishResult } from './cluster-state.ts';
@@ -199,12 +200,12 @@ export class ClusterActor {
     mailboxLimit: number;
   };
   private readyWaiters: Array<() => void> = [];
-  /** publications waiting for mailbox room, in call order */
-  private overflow: Array<{
+  /** publications waiting for mailbox room, in call order (a deque: an overload can queue thousands) */
+  private readonly overflow = new Deque<{
     req: QueuedPublish;
     resolve: (r: PublishResult) => void;
     reject: (e: Error) => void;
-  }> = [];
+  }>();
   private overflowTimer: NodeJS.Timeout | undefined;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -505,7 +506,7 @@ export class ClusterActor {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     if (this.overflowTimer) clearTimeout(this.overflowTimer);
-    for (const o of this.overflow.splice(0))
+    for (let o = this.overflow.shift(); o !== undefined; o = this.overflow.shift())
       o.reject(new RsError('RS_ERR_MAILBOX_FULL', 'the cluster actor is closing'));
     try {
       await this.system.ask<Message, void>(
@@ -557,8 +558,7 @@ export class ClusterActor {
     if (this.overflowTimer) return;
     this.overflowTimer = setTimeout(() => {
       this.overflowTimer = undefined;
-      while (this.overflow.length > 0) {
-        const head = this.overflow[0]!;
+      for (let head = this.overflow.peek(); head !== undefined; head = this.overflow.peek()) {
         if (this.closed || Date.now() - head.req.queuedAt > this.cfg.publishTimeoutMs) {
           this.overflow.shift();
           // never published: let the actor re-publish the node whole when it can

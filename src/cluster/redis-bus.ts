@@ -82,6 +82,8 @@ export interface RedisClusterBusOptions {
 
 /** a connection's step after `ready` that failed while it stayed ready is tried again after this (ms) */
 const READY_STEP_RETRY_MS = 500;
+/** a connection the Redis client gave up (status `end`) while the bus is open is connected again after this (ms) */
+const REVIVE_MS = 500;
 
 /** the record entry's field names (APPEND_LUA): `p` the previous entry's id, `e` the envelope */
 const FIELD_P = 0x70;
@@ -238,6 +240,7 @@ export class RedisClusterBus implements ClusterBus {
       this.updateUp('command connection closed');
     });
     cmd.on('error', (e: Error) => this.logError('command', e));
+    this.reviveWhenGivenUp(cmd, 'command');
     this.afterEachReady(sub, 'subscribe', async () => {
       await sub.subscribe(this.keys.channel);
       this.subscribed = true;
@@ -248,6 +251,7 @@ export class RedisClusterBus implements ClusterBus {
       this.updateUp('subscriber connection closed');
     });
     sub.on('error', (e: Error) => this.logError('subscriber', e));
+    this.reviveWhenGivenUp(sub, 'subscriber');
     sub.on('messageBuffer', (channel: Buffer, message: Buffer) => {
       if (channel.toString('latin1') !== this.keys.channel) return;
       let frame: ClusterFrame;
@@ -477,6 +481,23 @@ export class RedisClusterBus implements ClusterBus {
       });
     };
     conn.on('ready', attempt);
+  }
+
+  /**
+   * Connect `conn` again, every REVIVE_MS for as long as the bus is open, once ioredis has given
+   * it up (status `end`). ioredis retries a connection that drops, but not one whose connector
+   * fails: a sentinel lookup cut short by the sentinels' failover notice (`+switch-master`,
+   * which closes the connector while it is still asking where the primary is) ends the
+   * connection for good, and the process would stay off the cluster until restarted.
+   */
+  private reviveWhenGivenUp(conn: Redis, what: string): void {
+    conn.on('end', () => {
+      if (this.closed) return;
+      this.logError(what, new Error('the Redis client gave the connection up; connecting again'));
+      setTimeout(() => {
+        if (!this.closed && conn.status === 'end') conn.connect().catch(() => undefined);
+      }, REVIVE_MS).unref();
+    });
   }
 
   private updateUp(reason?: string): void {

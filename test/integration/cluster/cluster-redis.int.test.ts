@@ -549,6 +549,35 @@ describe('cluster bus on Redis', function () {
     }
   });
 
+  it('connects again when the Redis client gives a connection up (its connector failed, as a sentinel lookup cut short by a failover notice does)', async () => {
+    const bus = new RedisClusterBus({ url: redis.url, prefix });
+    const actor = await ClusterActor.start({
+      bus,
+      sink: new CoreSink(SNODE),
+      key: KEY,
+      antiEntropyIntervalMs: 200,
+    });
+    started.push(actor);
+    expect(await actor.whenReady(5000)).to.equal(true);
+    type Connector = { connect: (...args: unknown[]) => Promise<unknown> };
+    const cmd = (bus as unknown as { cmd: Redis }).cmd;
+    // ioredis's connector (a private field of the client)
+    const connector = (cmd as unknown as { connector: Connector }).connector;
+    // the next connect fails in the connector, as SentinelConnector's does when the
+    // +switch-master notice closes it mid-lookup: ioredis then sets the status `end`, for good
+    const connect = connector.connect.bind(connector);
+    let connects = 0;
+    connector.connect = (...args: unknown[]) =>
+      connects++ === 0 ? Promise.reject(new Error('Connection is closed.')) : connect(...args);
+    const ended = new Promise((r) => cmd.once('end', r));
+    await admin.client('KILL', 'ID', String(await cmd.client('ID')));
+    await ended;
+    await eventually('the command connection is back', () => actor.status().connected, 10_000);
+    expect(cmd.status).to.equal('ready');
+    expect(connects).to.be.at.least(2);
+    expect(actor.status().writable).to.equal(true);
+  });
+
   it("refuses a client without the password (the test Redis runs like the launcher's: requirepass, protected mode)", async () => {
     const anonymous = new Redis({
       port: redis.port,

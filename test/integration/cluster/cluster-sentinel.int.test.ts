@@ -42,6 +42,7 @@ interface Proc {
   readonly name: string;
   readonly sink: CoreSink;
   readonly actor: ClusterActor;
+  readonly bus: RedisClusterBus;
 }
 
 describe('cluster bus on Redis Sentinel (primary + replica + 3 sentinels, failover under load)', function () {
@@ -63,15 +64,16 @@ describe('cluster bus on Redis Sentinel (primary + replica + 3 sentinels, failov
 
   async function proc(name: string, waitReplicas: number): Promise<Proc> {
     const sink = new CoreSink(SNODE);
+    const bus = new RedisClusterBus({
+      sentinels: redis.sentinelAddresses.map(parseHostPort),
+      sentinelMaster: redis.masterName,
+      password: redis.password,
+      prefix,
+      waitReplicas,
+      waitTimeoutMs: 500,
+    });
     const actor = await ClusterActor.start({
-      bus: new RedisClusterBus({
-        sentinels: redis.sentinelAddresses.map(parseHostPort),
-        sentinelMaster: redis.masterName,
-        password: redis.password,
-        prefix,
-        waitReplicas,
-        waitTimeoutMs: 500,
-      }),
+      bus,
       sink,
       key: KEY,
       origin: name,
@@ -79,7 +81,7 @@ describe('cluster bus on Redis Sentinel (primary + replica + 3 sentinels, failov
     });
     started.push(actor);
     expect(await actor.whenReady(15_000), `${name} ready`).to.equal(true);
-    return { name, sink, actor };
+    return { name, sink, actor, bus };
   }
 
   /**
@@ -231,7 +233,10 @@ describe('cluster bus on Redis Sentinel (primary + replica + 3 sentinels, failov
       const why = [a, b].map((p) => {
         const s = p.actor.status();
         const { connected, backlog, dirtyNodes, failed, lastWriteFailure, busProblem } = s;
-        return `${p.name}: ${JSON.stringify({ connected, backlog, dirtyNodes, failed, lastWriteFailure, busProblem })}`;
+        // the Redis clients' own states (ioredis: ready, reconnecting, end, …)
+        const clients = p.bus as unknown as Record<'cmd' | 'sub', { status: string } | undefined>;
+        const redisClients = { cmd: clients.cmd?.status, sub: clients.sub?.status };
+        return `${p.name}: ${JSON.stringify({ connected, backlog, dirtyNodes, failed, lastWriteFailure, busProblem, redisClients })}`;
       });
       throw new Error(`${e.message} (:${from} → :${to}); ${why.join('; ')}`);
     });
