@@ -65,6 +65,7 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
   v('SNODE_ROUTING_VERIFY_WORKER_SCHED_IDLE', 'routing.verifyWorkerSchedIdle', 'boolean'),
   v('SNODE_ROUTING_VERIFY_BATCH_TIMEOUT_MS', 'routing.verifyBatchTimeoutMs'),
   v('SNODE_ROUTING_REPLICA_BACKEND', 'routing.replicaBackend'),
+  v('SNODE_ROUTING_REPLICA_NICE', 'routing.replicaNice'),
   v('SNODE_STORE_MODE', 'store.mode'),
   v('SNODE_STORE_PATH', 'store.path'),
 ];

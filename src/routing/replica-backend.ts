@@ -91,10 +91,12 @@ export class WorkerReplica implements ReplicaBackend {
   constructor(
     name: string,
     private readonly instr: ReplicaInstrumentation = {},
+    /** the worker thread's nice value (routing.replicaNice; 0 = the main thread's priority) */
+    nice = 0,
   ) {
     this.worker = spawnWorker(
       new URL('./replica-worker.ts', import.meta.url),
-      { model: instr.model ?? {} },
+      { model: instr.model ?? {}, nice },
       name,
     );
     this.worker.unref();

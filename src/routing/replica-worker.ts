@@ -11,6 +11,7 @@
 import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import { threadCpuMs } from '../lib/thread-cpu.ts';
+import { lowerThreadPriority } from '../lib/thread-priority.ts';
 import { unpackUpdates, type PackedUpdates } from './node-update.ts';
 import { ReplicaModel, type ReplicaModelOptions } from './replica-model.ts';
 
@@ -24,7 +25,10 @@ export type ReplicaWorkerRequest =
 
 const port = parentPort;
 if (port) {
-  const model = new ReplicaModel((workerData as { model?: ReplicaModelOptions } | null)?.model);
+  const data = workerData as { model?: ReplicaModelOptions; nice?: number } | null;
+  // routing.replicaNice: a query on the main thread first when every core is busy
+  lowerThreadPriority(data?.nice ?? 0);
+  const model = new ReplicaModel(data?.model);
   let gate: Int32Array | undefined;
   port.on('message', (msg: ReplicaWorkerRequest) => {
     switch (msg.op) {

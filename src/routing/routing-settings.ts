@@ -39,6 +39,12 @@ export const routingSchema = z
     replicaBackend: z.enum(['worker', 'thread']).default('worker'),
     /** update batches queued per tree replica before the coordinator holds them back */
     replicaMailbox: int(4, 1_000_000).default(1024),
+    /**
+     * nice value of the tree replicas' worker threads (Linux; 0 = the main thread's priority): on
+     * a machine whose cores are all busy, a query on the main thread gets the core before a
+     * snapshot build (the builds keep up: a swap every 250 ms needs a few ms of a core)
+     */
+    replicaNice: int(0, 19).default(10),
     /** verification worker threads; `auto` = cores − 1 (at least 1); 0 = verify on the main thread */
     verifyWorkers: z.union([z.literal('auto'), int(0, 256)]).default('auto'),
     /**

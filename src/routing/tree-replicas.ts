@@ -59,6 +59,8 @@ export interface TreeReplicasOptions {
   readonly backend: ReplicaBackendKind;
   /** bound of each replica's mailbox (update batches, build requests) */
   readonly mailboxLimit: number;
+  /** nice value of each replica's worker thread (`worker` backend; Linux; 0 = unchanged) */
+  readonly nice?: number;
   /** how long a swap waits for the standby's snapshot */
   readonly buildTimeoutMs: number;
   /** which routes the snapshots answer (route-policy.ts; default `original`) */
@@ -96,6 +98,7 @@ export function treeOptionsOf(s: RoutingSettings): TreeReplicasOptions {
     hotDestinationQueries: s.hotDestinationQueries,
     backend: s.replicaBackend,
     mailboxLimit: s.replicaMailbox,
+    nice: s.replicaNice,
     buildTimeoutMs: BUILD_TIMEOUT_MS,
     policy: s.policy,
   };
@@ -444,7 +447,7 @@ export class TreeReplicas {
       model: { ...instr?.model, policy: this.opts.policy ?? 'original' },
     };
     return this.opts.backend === 'worker'
-      ? new WorkerReplica(name, withPolicy)
+      ? new WorkerReplica(name, withPolicy, this.opts.nice ?? 0)
       : new InThreadReplica(withPolicy);
   }
 

@@ -12,6 +12,7 @@ import { sameGraph } from '../../../src/routing/snapshot-data.ts';
 import type { Entity } from '../../../src/protocol/entity-types.ts';
 import type { RouteServer } from '../../../src/server/route-server.ts';
 import { fastServer, until } from '../../helpers/fast-server.ts';
+import { threadNice, threadNiceValues } from '../../helpers/thread-nice.ts';
 import { ipOf, mkAnn, mkReset, peer, T0 } from '../graph/fixtures.ts';
 
 /** 1 — 2 — 3 — 4 line (labels as in the route-engine tests). */
@@ -220,6 +221,18 @@ describe('tree replicas', () => {
       const after = trees.treeCacheTotals();
       expect(after.hits).to.equal(hits + 2);
       expect(after.pairs + after.misses).to.equal(3);
+    });
+  });
+
+  describe('priority', () => {
+    it("runs each replica's worker thread at routing.replicaNice, the main thread unchanged", async () => {
+      const count = (n: number): number => threadNiceValues().filter((x) => x === n).length;
+      const before = count(6);
+      ({ server } = fastServer({ tree: { backend: 'worker', nice: 6 } }));
+      await line(server);
+      await server.syncRoutes(); // both workers started and built
+      await until(() => count(6) - before === 2, 'two threads at nice 6');
+      expect(threadNice().get(process.pid)).to.equal(0);
     });
   });
 

@@ -4,7 +4,7 @@
  * workers, bounds its queue, and survives a worker dying.
  */
 import { expect } from 'chai';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { announcementToJson, parseAnnouncement } from '../../../src/protocol/announcement.ts';
 import { hexToBytes } from '../../../src/protocol/hex.ts';
 import {
@@ -18,6 +18,7 @@ import { ROUTING_DEFAULTS } from '../../../src/routing/routing-settings.ts';
 import { SliceScheduler } from '../../../src/lib/slice-scheduler.ts';
 import { SCHED_IDLE, threadPolicy } from '../../../src/lib/thread-priority.ts';
 import { SIGNED_NODES, signedAnn } from '../../helpers/signed-nodes.ts';
+import { threadNice, threadNiceValues } from '../../helpers/thread-nice.ts';
 import { loadVectors } from '../../helpers/vectors.ts';
 import { SNODE_IP, T0 } from '../graph/fixtures.ts';
 
@@ -42,27 +43,9 @@ function syncOutcomeCode(bytes: Uint8Array): string {
   return (syncOutcome(bytes) as { code: string }).code;
 }
 
-/** Nice values of this process's threads (Linux: field 19 of /proc/self/task/<tid>/stat), by thread id. */
-function threadNice(): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const t of readdirSync('/proc/self/task')) {
-    try {
-      const st = readFileSync(`/proc/self/task/${t}/stat`, 'latin1');
-      out.set(Number(t), Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[16]));
-    } catch {
-      // the thread ended
-    }
-  }
-  return out;
-}
-
 /** Scheduling policy of each thread of this process (0 SCHED_OTHER, 5 SCHED_IDLE). */
 function threadPolicies(): number[] {
   return readdirSync('/proc/self/task').map((t) => threadPolicy(Number(t)) ?? -1);
-}
-
-function threadNiceValues(): number[] {
-  return [...threadNice().values()];
 }
 
 describe('verify-pool', () => {
