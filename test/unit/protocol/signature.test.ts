@@ -2,7 +2,12 @@ import { expect } from 'chai';
 import { Point } from '@noble/ed25519';
 import fc from 'fast-check';
 import { createHash } from 'node:crypto';
-import { bytesToHex, hexToBytes } from '../../../src/protocol/hex.ts';
+import {
+  bigIntTo32LeBytes,
+  bytesToHex,
+  hexToBytes,
+  leBytesToBigInt,
+} from '../../../src/protocol/hex.ts';
 import { signingKeyFromPrivate } from '../../../src/protocol/keys.ts';
 import {
   clampScalar,
@@ -26,6 +31,20 @@ const identities = loadVectors('route_server.json').identities as Array<{
 }>;
 
 const L = 2n ** 252n + 27742317777372353535851937790883648493n;
+
+/**
+ * libsodium's small-order blacklist (`ge25519_has_small_order`), written out independently of
+ * the source's: y = 0, 1, the two order-8 y values, p − 1, then the non-canonical p and p + 1.
+ */
+const SMALL_ORDER_HEX = [
+  '0000000000000000000000000000000000000000000000000000000000000000',
+  '0100000000000000000000000000000000000000000000000000000000000000',
+  '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05',
+  'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a',
+  'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+  'edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+  'eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+];
 
 function parts(hex: string): { msg: Uint8Array; sig: Uint8Array; key: Uint8Array } {
   const b = hexToBytes(hex);
@@ -129,36 +148,15 @@ describe('signature', () => {
 
   describe('libsodium and the OpenSSL fallback', () => {
     const P = 2n ** 255n - 19n;
-    const le = (x: bigint): Uint8Array => {
-      const b = new Uint8Array(32);
-      for (let i = 0; i < 32; i++, x >>= 8n) b[i] = Number(x & 0xffn);
-      return b;
-    };
-    const fromLe = (b: Uint8Array): bigint => {
-      let x = 0n;
-      for (let i = 31; i >= 0; i--) x = (x << 8n) | BigInt(b[i]!);
-      return x;
-    };
     /** sha512 of the parts as a little-endian integer (ed25519's k before reduction) */
     const hashScalar = (...parts: Uint8Array[]): bigint => {
       const h = createHash('sha512');
       for (const p of parts) h.update(p);
-      const d = h.digest();
-      return fromLe(d.subarray(0, 32)) + (fromLe(d.subarray(32)) << 256n);
+      return leBytesToBigInt(h.digest());
     };
     /** an order-8 point: added to a key it makes a mixed-order key */
-    const torsion = Point.fromBytes(
-      hexToBytes('26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05'),
-    );
-    const smallOrder = [
-      '0000000000000000000000000000000000000000000000000000000000000000',
-      '0100000000000000000000000000000000000000000000000000000000000000',
-      '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05',
-      'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a',
-      'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
-      'edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
-      'eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
-    ].map(hexToBytes);
+    const torsion = Point.fromBytes(hexToBytes(SMALL_ORDER_HEX[2]!));
+    const smallOrder = SMALL_ORDER_HEX.map(hexToBytes);
     /** ways to spoil (or not) a good signature, each a case the two checks must judge alike */
     const spoil: Record<
       string,
@@ -169,9 +167,12 @@ describe('signature', () => {
         const t = [c.msg, c.sig, c.key][n % 3]!;
         if (t.length > 0) t[(n >> 2) % t.length]! ^= 1 << (n % 8);
       },
-      'S + L': (c) => c.sig.set(le(fromLe(c.sig.subarray(32)) + L), 32),
+      'S + L': (c) => c.sig.set(bigIntTo32LeBytes(leBytesToBigInt(c.sig.subarray(32)) + L), 32),
       'S + 8L (top bits)': (c) =>
-        c.sig.set(le((fromLe(c.sig.subarray(32)) + 8n * L) % 2n ** 256n), 32),
+        c.sig.set(
+          bigIntTo32LeBytes((leBytesToBigInt(c.sig.subarray(32)) + 8n * L) % 2n ** 256n),
+          32,
+        ),
       'small-order key': (c, n) => {
         c.key.set(smallOrder[n % smallOrder.length]!);
         c.key[31] = c.key[31]! | (n & 0x80);
@@ -181,10 +182,10 @@ describe('signature', () => {
         c.sig[31] = c.sig[31]! | (n & 0x80);
       },
       'key y + p (non-canonical)': (c, n) => {
-        c.key.set(le(P + BigInt(n % 19)));
+        c.key.set(bigIntTo32LeBytes(P + BigInt(n % 19)));
         c.key[31] = c.key[31]! | (n & 0x80);
       },
-      'R y + p (non-canonical)': (c, n) => c.sig.set(le(P + BigInt(n % 19))),
+      'R y + p (non-canonical)': (c, n) => c.sig.set(bigIntTo32LeBytes(P + BigInt(n % 19))),
       'mixed-order key': (c) => c.key.set(Point.fromBytes(c.key).add(torsion).toBytes()),
       'random key': (c, n) => {
         for (let i = 0; i < 32; i++) c.key[i] = (n * 131 + i * 71 + (n >> 3)) & 0xff;
@@ -194,14 +195,17 @@ describe('signature', () => {
       // checks refuse: R the identity with S = k·a, and the identity key with R = S·B
       'identity R, S = k·a': (c) => {
         c.sig.set(smallOrder[1]!);
-        c.sig.set(le(((hashScalar(c.sig.subarray(0, 32), c.key, c.msg) % L) * c.a) % L), 32);
+        c.sig.set(
+          bigIntTo32LeBytes(((hashScalar(c.sig.subarray(0, 32), c.key, c.msg) % L) * c.a) % L),
+          32,
+        );
       },
       'identity key, R = S·B': (c, n) => {
         c.key.set(smallOrder[1]!);
         c.key[31] = c.key[31]! | (n & 0x80);
         const S = BigInt(n % 1000) + 1n;
         c.sig.set(Point.BASE.multiply(S).toBytes());
-        c.sig.set(le(S), 32);
+        c.sig.set(bigIntTo32LeBytes(S), 32);
       },
     };
     it('accept and refuse the same signatures (valid, spoilt, small-order, non-canonical, mixed-order)', () => {
@@ -217,7 +221,7 @@ describe('signature', () => {
               msg,
               sig: signCjdns(priv, msg),
               key: signingKeyFromPrivate(priv),
-              a: fromLe(clampScalar(priv)) % L,
+              a: leBytesToBigInt(clampScalar(priv)) % L,
             };
             spoil[kind]!(c, n);
             const [a, b] = [
@@ -236,7 +240,7 @@ describe('signature', () => {
       // both libraries compare R as bytes (no cofactor), so both accept exactly those
       let accepted = 0;
       for (let i = 0; i < 64; i++) {
-        const a = fromLe(clampScalar(new Uint8Array(32).fill(i + 1))) % L || 1n;
+        const a = leBytesToBigInt(clampScalar(new Uint8Array(32).fill(i + 1))) % L || 1n;
         const key = Point.BASE.multiply(a).add(torsion).toBytes();
         const msg = new Uint8Array([i, 1, 2]);
         const r = BigInt(1000 + i);
@@ -244,7 +248,7 @@ describe('signature', () => {
         const k = hashScalar(R, key, msg) % L;
         const sig = new Uint8Array(64);
         sig.set(R, 0);
-        sig.set(le((r + k * a) % L), 32);
+        sig.set(bigIntTo32LeBytes((r + k * a) % L), 32);
         const ok = verifyWithLibsodium(msg, sig, key);
         expect(ok, `message ${i}`).to.equal(verifyWithOpenSsl(msg, sig, key));
         expect(ok, `message ${i}`).to.equal(k % 8n === 0n);
@@ -256,13 +260,7 @@ describe('signature', () => {
 
   describe('#hasSmallOrderEncoding() / #isCanonicalEncoding()', () => {
     it('lists exactly encodings of small-order points (either sign bit)', () => {
-      const list = [
-        '0000000000000000000000000000000000000000000000000000000000000000',
-        '0100000000000000000000000000000000000000000000000000000000000000',
-        '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05',
-        'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a',
-        'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
-      ];
+      const list = SMALL_ORDER_HEX.slice(0, 5); // the two non-canonical ones decode to no point
       for (const h of list) {
         for (const sign of [0, 0x80]) {
           const b = hexToBytes(h);
