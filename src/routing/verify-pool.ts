@@ -575,7 +575,7 @@ export function defaultVerifyWorkers(cores: number): number {
  * the pool goes back to `defaultVerifyWorkers`.
  */
 export function defaultSyncVerifyWorkers(cores: number): number {
-  return Math.max(1, cores - 1);
+  return defaultVerifyWorkers(cores);
 }
 
 /** The pool's options for the configuration's `routing` section; undefined: verify on the main thread. */
